@@ -1,0 +1,177 @@
+"""Differential and invariant tests: the compiled book against the reference book.
+
+Random sequences of submits, cancels and modifies over every order kind and
+self-trade-prevention mode must give identical reports, depth, best prices,
+per-level queues and changed-level sets from both books after every operation,
+and both must keep the book invariants.
+"""
+import random
+from array import array
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import matching
+from matching import (
+    BUY, CANCELED, EXPIRED, FILL, MARKET, MODIFIED, OP_CANCEL, OP_MODIFY, OP_SUBMIT,
+    REJECTED, REPORT_WIDTH, RESTED, SELL,
+)
+from matching.reference import ReferenceBook
+
+pytestmark = pytest.mark.skipif(matching.CompiledBook is None, reason="compiled book not built")
+
+PRICES = st.integers(min_value=95, max_value=105)
+submit_op = st.tuples(st.just("submit"), st.integers(1, 3), st.sampled_from([BUY, SELL]), PRICES,
+                      st.integers(1, 8), st.integers(0, 4), st.integers(0, 3))
+cancel_op = st.tuples(st.just("cancel"), st.integers(0, 60))
+modify_op = st.tuples(st.just("modify"), st.integers(0, 60), PRICES, st.integers(1, 10))
+ops_strategy = st.lists(st.one_of(submit_op, submit_op, cancel_op, modify_op), min_size=1, max_size=120)
+
+
+class Tracker:
+    """Follows every order through the reports to check fill accounting."""
+
+    def __init__(self):
+        self.qty = {}
+        self.filled = {}
+
+    def apply(self, op, reports):
+        for r in reports:
+            kind = r[0]
+            if kind == FILL:
+                _, taker, maker, _, _, _, q, maker_left = r
+                assert q > 0
+                self.filled[taker] += q
+                self.filled[maker] += q
+                assert maker_left == self.qty[maker] - self.filled[maker]
+            elif kind == MODIFIED:
+                _, oid, _, qty, remaining, _ = r
+                self.qty[oid] = qty
+                assert remaining == qty - self.filled[oid]
+            elif kind in (RESTED, EXPIRED, CANCELED):
+                oid = r[1]
+                left = r[3] if kind == RESTED else r[2]
+                assert left == self.qty[oid] - self.filled[oid] > 0
+
+    def submitted(self, oid, qty):
+        self.qty[oid] = qty
+        self.filled[oid] = 0
+
+
+def check_invariants(book):
+    bid, ask = book.best_bid(), book.best_ask()
+    if bid is not None and ask is not None:
+        assert bid < ask, "book is crossed"
+    count = 0
+    for side in (BUY, SELL):
+        levels = book.depth(side, 10**6)
+        prices = [p for p, _ in levels]
+        assert prices == sorted(prices, reverse=(side == BUY))
+        for price, qty in levels:
+            orders = book.level_orders(side, price)
+            assert orders, "empty level kept"
+            assert all(left > 0 for _, _, left in orders), "order with nothing left rests"
+            assert qty == sum(left for _, _, left in orders)
+            count += len(orders)
+    assert count == len(book)
+
+
+def run_both(ops, check_every=True):
+    cy, ref = matching.CompiledBook(), ReferenceBook()
+    tracker = Tracker()
+    next_id = 1
+    for op in ops:
+        if op[0] == "submit":
+            _, owner, side, price, qty, kind, stp = op
+            oid = next_id
+            next_id += 1
+            if kind == MARKET:
+                price = 0
+            args = (oid, owner, side, price, qty, kind, stp)
+            a, b = cy.submit(*args), ref.submit(*args)
+            if a and a[0][0] != REJECTED:
+                tracker.submitted(oid, qty)
+        elif op[0] == "cancel":
+            a, b = cy.cancel(op[1]), ref.cancel(op[1])
+        else:
+            a, b = cy.modify(op[1], op[2], op[3]), ref.modify(op[1], op[2], op[3])
+        assert a == b, (op, a, b)
+        tracker.apply(op, a)
+        if check_every:
+            assert cy.best_bid() == ref.best_bid() and cy.best_ask() == ref.best_ask()
+            assert cy.changed_levels() == ref.changed_levels()
+            for side in (BUY, SELL):
+                assert cy.depth(side, 100) == ref.depth(side, 100)
+                for price, _ in ref.depth(side, 100):
+                    assert cy.level_orders(side, price) == ref.level_orders(side, price)
+            check_invariants(cy)
+            check_invariants(ref)
+    return cy, ref
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(ops_strategy)
+def test_random_sequences_agree(ops):
+    run_both(ops)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_long_seeded_sequences_agree(seed):
+    rng = random.Random(seed)
+    ops = []
+    for _ in range(5000):
+        r = rng.random()
+        if r < 0.55:
+            ops.append(("submit", rng.randint(1, 4), rng.randint(0, 1), rng.randint(90, 110),
+                        rng.randint(1, 20), rng.choice([0, 0, 0, 1, 2, 3, 4]), rng.randint(0, 3)))
+        elif r < 0.85:
+            ops.append(("cancel", rng.randint(1, len(ops) + 1)))
+        else:
+            ops.append(("modify", rng.randint(1, len(ops) + 1), rng.randint(90, 110), rng.randint(1, 25)))
+    cy, ref = run_both(ops, check_every=False)
+    for side in (BUY, SELL):
+        assert cy.depth(side, 1000) == ref.depth(side, 1000)
+    assert cy.changed_levels() == ref.changed_levels()
+    check_invariants(cy)
+
+
+def encode(ops):
+    flat = array("q")
+    next_id = 1
+    for op in ops:
+        if op[0] == "submit":
+            _, owner, side, price, qty, kind, stp = op
+            flat.extend([OP_SUBMIT, next_id, owner, side, 0 if kind == MARKET else price, qty, kind, stp])
+            next_id += 1
+        elif op[0] == "cancel":
+            flat.extend([OP_CANCEL, op[1], 0, 0, 0, 0, 0, 0])
+        else:
+            flat.extend([OP_MODIFY, op[1], 0, 0, op[2], op[3], 0, 0])
+    return flat
+
+
+@settings(max_examples=100, deadline=None)
+@given(ops_strategy)
+def test_batch_entry_point_equals_single_calls(ops):
+    single = ReferenceBook()
+    expected = []
+    next_id = 1
+    for i, op in enumerate(ops):
+        if op[0] == "submit":
+            _, owner, side, price, qty, kind, stp = op
+            reports = single.submit(next_id, owner, side, 0 if kind == MARKET else price, qty, kind, stp)
+            next_id += 1
+        elif op[0] == "cancel":
+            reports = single.cancel(op[1])
+        else:
+            reports = single.modify(op[1], op[2], op[3])
+        for r in reports:
+            expected.append((i,) + r + (0,) * (REPORT_WIDTH - 1 - len(r)))
+    flat = encode(ops)
+    for book in (matching.CompiledBook(), ReferenceBook()):
+        out = book.execute_batch(flat)
+        rows = [tuple(out[k:k + REPORT_WIDTH]) for k in range(0, len(out), REPORT_WIDTH)]
+        assert rows == expected
+        for side in (BUY, SELL):
+            assert book.depth(side, 100) == single.depth(side, 100)
