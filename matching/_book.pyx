@@ -17,7 +17,9 @@ specification); only the data structures differ:
 """
 from cpython.array cimport array, clone
 from cython.operator cimport dereference as deref, preincrement as inc
-from libc.stdint cimport int8_t, int32_t, int64_t, uint64_t
+from cpython.list cimport PyList_New, PyList_SET_ITEM
+from cpython.ref cimport Py_INCREF
+from libc.stdint cimport INT64_MIN, int8_t, int32_t, int64_t, uint64_t
 from libc.stdlib cimport free, malloc, realloc
 from libc.string cimport memcpy, memset
 from libcpp.algorithm cimport sort, unique
@@ -77,6 +79,15 @@ assert (_c.REASON_IOC, _c.REASON_FOK, _c.REASON_GTX, _c.REASON_NO_LIQUIDITY, _c.
 assert (_c.OP_SUBMIT, _c.OP_CANCEL, _c.OP_MODIFY, _c.OP_WIDTH, _c.REPORT_WIDTH) == (
     OP_SUBMIT, OP_CANCEL, OP_MODIFY, OP_WIDTH, REPORT_WIDTH)
 
+cdef extern from *:
+    void __builtin_prefetch(const void* addr) nogil
+
+# How many operations ahead the batch loop touches the id table, and then the
+# order itself: a random cancel is two dependent cache misses, so start both early.
+cdef enum:
+    PREFETCH_BUCKET = 8
+    PREFETCH_ORDER = 4
+
 cdef struct Order:
     int64_t id
     int64_t owner
@@ -93,10 +104,16 @@ cdef struct Level:
     int64_t qty
     int32_t head
     int32_t tail
+    bint logged      # already in the changed-level log since the last drain
+
+cdef struct Bucket:
+    int64_t key
+    int32_t slot     # -1: empty
 
 cdef struct Report:
+    # laid out exactly as one batch report row: [op_index, kind, f1..f7]
+    int64_t op
     int64_t f[8]
-    int32_t n
 
 ctypedef cmap[int64_t, Level] LevelMap
 
@@ -127,16 +144,18 @@ cdef class Book:
     cdef int32_t free_head      # intrusive free list through Order.next
     cdef int64_t n_orders
     # id -> slot hash table; a slot value of -1 marks an empty bucket
-    cdef int64_t* hkeys
-    cdef int32_t* hvals
+    cdef Bucket* htab
     cdef uint64_t hmask
     cdef int64_t hsize
     cdef LevelMap bids           # keyed by -price
     cdef LevelMap asks           # keyed by price
     cdef vector[Report] reps
+    cdef int64_t cur_op          # batch operation index stamped on each report
     cdef vector[int64_t] changed_bids
     cdef vector[int64_t] changed_asks
     cdef size_t changed_limit    # compact the change logs when a caller never drains them
+    cdef object box_o0, box_o1, box_o2
+    cdef int64_t box_v0, box_v1, box_v2
 
     def __cinit__(self):
         self.pool_cap = 0
@@ -144,68 +163,69 @@ cdef class Book:
         self.pool_used = 0
         self.free_head = -1
         self.n_orders = 0
-        self.hkeys = NULL
-        self.hvals = NULL
+        self.htab = NULL
         self.hsize = 0
         self.changed_limit = 1 << 16
+        self.cur_op = 0
+        self.box_v0 = self.box_v1 = self.box_v2 = INT64_MIN
         self._hash_alloc(1024)
 
     def __dealloc__(self):
         free(self.pool)
-        free(self.hkeys)
-        free(self.hvals)
+        free(self.htab)
 
     # ------------------------------------------------------------ hash table
     cdef int _hash_alloc(self, uint64_t cap) except -1:
-        cdef int64_t* keys = <int64_t*>malloc(cap * sizeof(int64_t))
-        cdef int32_t* vals = <int32_t*>malloc(cap * sizeof(int32_t))
-        if keys == NULL or vals == NULL:
-            free(keys)
-            free(vals)
+        cdef Bucket* table = <Bucket*>malloc(cap * sizeof(Bucket))
+        cdef uint64_t i
+        if table == NULL:
             raise MemoryError()
-        memset(vals, 0xFF, cap * sizeof(int32_t))
-        self.hkeys = keys
-        self.hvals = vals
+        for i in range(cap):
+            table[i].slot = -1
+        self.htab = table
         self.hmask = cap - 1
         return 0
 
     cdef int _hash_grow(self) except -1:
-        cdef int64_t* old_keys = self.hkeys
-        cdef int32_t* old_vals = self.hvals
+        cdef Bucket* old = self.htab
         cdef uint64_t old_cap = self.hmask + 1
         cdef uint64_t i, j
         self._hash_alloc(old_cap * 2)
         for i in range(old_cap):
-            if old_vals[i] >= 0:
-                j = _mix(old_keys[i]) & self.hmask
-                while self.hvals[j] >= 0:
+            if old[i].slot >= 0:
+                j = _mix(old[i].key) & self.hmask
+                while self.htab[j].slot >= 0:
                     j = (j + 1) & self.hmask
-                self.hkeys[j] = old_keys[i]
-                self.hvals[j] = old_vals[i]
-        free(old_keys)
-        free(old_vals)
+                self.htab[j] = old[i]
+        free(old)
         return 0
 
     cdef inline int32_t _hash_find(self, int64_t key) noexcept nogil:
         cdef uint64_t i = _mix(key) & self.hmask
-        cdef int32_t v
+        cdef Bucket* bk
         while True:
-            v = self.hvals[i]
-            if v < 0:
+            bk = &self.htab[i]
+            if bk.slot < 0:
                 return -1
-            if self.hkeys[i] == key:
-                return v
+            if bk.key == key:
+                return bk.slot
             i = (i + 1) & self.hmask
+
+    cdef inline void _prefetch_order(self, int64_t key) noexcept nogil:
+        # only the home bucket: enough for most ids, and never a probe loop
+        cdef Bucket* bk = &self.htab[_mix(key) & self.hmask]
+        if bk.slot >= 0 and bk.key == key:
+            __builtin_prefetch(&self.pool[bk.slot])
 
     cdef inline int _hash_insert(self, int64_t key, int32_t slot) except -1:
         cdef uint64_t i
         if (self.hsize + 1) * 10 > <int64_t>(self.hmask + 1) * 7:
             self._hash_grow()
         i = _mix(key) & self.hmask
-        while self.hvals[i] >= 0:
+        while self.htab[i].slot >= 0:
             i = (i + 1) & self.hmask
-        self.hkeys[i] = key
-        self.hvals[i] = slot
+        self.htab[i].key = key
+        self.htab[i].slot = slot
         self.hsize += 1
         return 0
 
@@ -213,22 +233,22 @@ cdef class Book:
         cdef uint64_t mask = self.hmask
         cdef uint64_t i = _mix(key) & mask
         cdef uint64_t j, k
-        while self.hvals[i] >= 0 and self.hkeys[i] != key:
+        cdef Bucket* t = self.htab
+        while t[i].slot >= 0 and t[i].key != key:
             i = (i + 1) & mask
-        if self.hvals[i] < 0:
+        if t[i].slot < 0:
             return
         # backward-shift deletion keeps every probe chain unbroken without tombstones
         j = i
         while True:
             j = (j + 1) & mask
-            if self.hvals[j] < 0:
+            if t[j].slot < 0:
                 break
-            k = _mix(self.hkeys[j]) & mask
+            k = _mix(t[j].key) & mask
             if (i <= j and (k <= i or k > j)) or (i > j and k <= i and k > j):
-                self.hkeys[i] = self.hkeys[j]
-                self.hvals[i] = self.hvals[j]
+                t[i] = t[j]
                 i = j
-        self.hvals[i] = -1
+        t[i].slot = -1
         self.hsize -= 1
 
     # ------------------------------------------------------------ order pool
@@ -261,9 +281,14 @@ cdef class Book:
             return &self.bids
         return &self.asks
 
-    cdef inline void _mark(self, int side, int64_t price) noexcept:
-        cdef vector[int64_t]* log = &self.changed_bids if side == BUY else &self.changed_asks
+    cdef inline void _mark(self, int side, Level* lvl, int64_t price) noexcept:
+        cdef vector[int64_t]* log
+        if lvl.logged:
+            return
+        lvl.logged = True
+        log = &self.changed_bids if side == BUY else &self.changed_asks
         log.push_back(price)
+        # a level emptied and re-created is logged again; compact if nobody drains
         if log.size() >= self.changed_limit:
             _compact(log)
             if log.size() * 2 > self.changed_limit:
@@ -280,7 +305,7 @@ cdef class Book:
         r.f[5] = e
         r.f[6] = f
         r.f[7] = g
-        r.n = <int32_t>REPORT_LEN[kind]
+        r.op = self.cur_op
         self.reps.push_back(r)
 
     cdef inline bint _crosses(self, int side, int64_t price, int64_t opp_key) noexcept nogil:
@@ -304,9 +329,9 @@ cdef class Book:
         else:
             lvl.tail = o.prev
         lvl.qty -= o.qty - o.filled
+        self._mark(o.side, lvl, o.price)
         if lvl.head < 0:
             m.erase(it)
-        self._mark(o.side, o.price)
         self._hash_erase(o.id)
         self.n_orders -= 1
         self._free_slot(slot)
@@ -332,6 +357,7 @@ cdef class Book:
         fresh.qty = 0
         fresh.head = -1
         fresh.tail = -1
+        fresh.logged = False
         ins = m.insert(pair[int64_t, Level](key, fresh))
         lvl = &deref(ins.first).second
         o.prev = lvl.tail
@@ -341,9 +367,9 @@ cdef class Book:
             lvl.head = slot
         lvl.tail = slot
         lvl.qty += qty - filled
+        self._mark(side, lvl, price)
         self._hash_insert(oid, slot)
         self.n_orders += 1
-        self._mark(side, price)
         return 0
 
     cdef int64_t _fillable(self, int side, int64_t price, int64_t owner, int kind, int stp,
@@ -389,7 +415,7 @@ cdef class Book:
                 break
             px = key if opp == SELL else -key
             lvl = &deref(it).second
-            self._mark(opp, px)
+            self._mark(opp, lvl, px)
             while remaining > 0 and lvl.head >= 0:
                 s = lvl.head
                 mk = &self.pool[s]
@@ -521,7 +547,7 @@ cdef class Book:
             lvl = &deref(m.find(key)).second
             lvl.qty -= o.qty - qty
             o.qty = qty
-            self._mark(side, price)
+            self._mark(side, lvl, price)
             self._rep(R_MODIFIED, oid, price, qty, qty - filled, 1, 0, 0)
             return 0
         owner = o.owner
@@ -531,40 +557,70 @@ cdef class Book:
         self._rep(R_MODIFIED, oid, price, qty, qty - filled, 0, 0, 0)
         return self._enter(oid, owner, side, price, qty, filled, kind, stp)
 
+    cdef inline object _box(self, int64_t v):
+        # Reports repeat the caller's order id, owner and price: hand back the
+        # caller's own int objects instead of allocating new ones.
+        if v == self.box_v0:
+            return self.box_o0
+        if v == self.box_v1:
+            return self.box_o1
+        if v == self.box_v2:
+            return self.box_o2
+        return v
+
+    cdef inline void _remember(self, object o0, object o1, object o2):
+        self.box_o0 = o0
+        self.box_v0 = <int64_t>o0
+        self.box_o1 = o1
+        self.box_v1 = <int64_t>o1
+        self.box_o2 = o2
+        self.box_v2 = <int64_t>o2
+
     cdef list _take_reports(self):
-        cdef list out = []
-        cdef size_t i
+        cdef Py_ssize_t i, n = self.reps.size()
+        cdef list out = PyList_New(n)
         cdef Report* r
-        for i in range(self.reps.size()):
+        cdef object t
+        cdef int64_t n_fields
+        for i in range(n):
             r = &self.reps[i]
-            if r.n == 2:
-                out.append((r.f[0], r.f[1]))
-            elif r.n == 4:
-                out.append((r.f[0], r.f[1], r.f[2], r.f[3]))
-            elif r.n == 8:
-                out.append((r.f[0], r.f[1], r.f[2], r.f[3], r.f[4], r.f[5], r.f[6], r.f[7]))
-            elif r.n == 3:
-                out.append((r.f[0], r.f[1], r.f[2]))
+            n_fields = REPORT_LEN[r.f[0]]
+            if n_fields == 2:
+                t = (r.f[0], self._box(r.f[1]))
+            elif n_fields == 4:
+                t = (r.f[0], self._box(r.f[1]), self._box(r.f[2]), r.f[3])
+            elif n_fields == 8:
+                t = (r.f[0], self._box(r.f[1]), self._box(r.f[2]), self._box(r.f[3]), r.f[4],
+                     self._box(r.f[5]), r.f[6], r.f[7])
+            elif n_fields == 3:
+                t = (r.f[0], self._box(r.f[1]), r.f[2])
             else:
-                out.append((r.f[0], r.f[1], r.f[2], r.f[3], r.f[4], r.f[5]))
+                t = (r.f[0], self._box(r.f[1]), self._box(r.f[2]), r.f[3], r.f[4], r.f[5])
+            Py_INCREF(t)
+            PyList_SET_ITEM(out, i, t)
         self.reps.clear()
+        self.box_o0 = self.box_o1 = self.box_o2 = None
+        self.box_v0 = self.box_v1 = self.box_v2 = INT64_MIN
         return out
 
     # ------------------------------------------------------------ Python API
-    def submit(self, int64_t order_id, int64_t owner, int64_t side, int64_t price, int64_t qty,
+    def submit(self, order_id, owner, int64_t side, price, int64_t qty,
                int64_t kind=GTC, int64_t stp=STP_NONE):
         """Submit an order; returns the list of report tuples (see matching.constants)."""
         self.reps.clear()
+        self._remember(order_id, owner, price)
         self._submit(order_id, owner, side, price, qty, kind, stp)
         return self._take_reports()
 
-    def cancel(self, int64_t order_id):
+    def cancel(self, order_id):
         self.reps.clear()
+        self._remember(order_id, order_id, order_id)
         self._cancel(order_id)
         return self._take_reports()
 
-    def modify(self, int64_t order_id, int64_t price, int64_t qty):
+    def modify(self, order_id, price, int64_t qty):
         self.reps.clear()
+        self._remember(order_id, price, price)
         self._modify(order_id, price, qty)
         return self._take_reports()
 
@@ -575,33 +631,33 @@ cdef class Book:
         [op_index, kind, f1..f7], unused fields 0.
         """
         cdef Py_ssize_t n = ops.shape[0] // OP_WIDTH
-        cdef Py_ssize_t i, b, start, j
-        cdef vector[int64_t] out
+        cdef Py_ssize_t i, b
         cdef int64_t op
-        cdef Report* r
         cdef array result
         self.reps.clear()
-        out.reserve(n * 2 * REPORT_WIDTH)
-        for i in range(n):
-            b = i * OP_WIDTH
-            op = ops[b]
-            start = self.reps.size()
-            if op == OP_SUBMIT:
-                self._submit(ops[b + 1], ops[b + 2], ops[b + 3], ops[b + 4], ops[b + 5], ops[b + 6], ops[b + 7])
-            elif op == OP_CANCEL:
-                self._cancel(ops[b + 1])
-            elif op == OP_MODIFY:
-                self._modify(ops[b + 1], ops[b + 4], ops[b + 5])
-            else:
-                self._rep(R_REJECTED, ops[b + 1], REASON_BAD_PARAM, 0, 0, 0, 0, 0)
-            for j in range(start, <Py_ssize_t>self.reps.size()):
-                r = &self.reps[j]
-                out.push_back(i)
-                out.insert(out.end(), &r.f[0], &r.f[0] + 8)
+        try:
+            for i in range(n):
+                if i + PREFETCH_BUCKET < n:
+                    __builtin_prefetch(&self.htab[_mix(ops[(i + PREFETCH_BUCKET) * OP_WIDTH + 1]) & self.hmask])
+                if i + PREFETCH_ORDER < n:
+                    self._prefetch_order(ops[(i + PREFETCH_ORDER) * OP_WIDTH + 1])
+                b = i * OP_WIDTH
+                op = ops[b]
+                self.cur_op = i
+                if op == OP_SUBMIT:
+                    self._submit(ops[b + 1], ops[b + 2], ops[b + 3], ops[b + 4], ops[b + 5], ops[b + 6], ops[b + 7])
+                elif op == OP_CANCEL:
+                    self._cancel(ops[b + 1])
+                elif op == OP_MODIFY:
+                    self._modify(ops[b + 1], ops[b + 4], ops[b + 5])
+                else:
+                    self._rep(R_REJECTED, ops[b + 1], REASON_BAD_PARAM, 0, 0, 0, 0, 0)
+            result = clone(array("q"), self.reps.size() * REPORT_WIDTH, False)
+            if self.reps.size():
+                memcpy(result.data.as_voidptr, self.reps.data(), self.reps.size() * sizeof(Report))
+        finally:
+            self.cur_op = 0
             self.reps.clear()
-        result = clone(array("q"), out.size(), False)
-        if out.size():
-            memcpy(result.data.as_voidptr, out.data(), out.size() * sizeof(int64_t))
         return result
 
     # --------------------------------------------------------------- queries
@@ -661,11 +717,17 @@ cdef class Book:
     cdef void _drain_changed(self, int side, vector[int64_t]* prices, list out):
         cdef LevelMap* m = self._side(side)
         cdef LevelMap.iterator it
+        cdef Level* lvl
         cdef size_t i
         cdef int64_t p
         _compact(prices)
         for i in range(prices.size()):
             p = deref(prices)[i]
             it = m.find(p if side == SELL else -p)
-            out.append((side, p, 0 if it == m.end() else deref(it).second.qty))
+            if it == m.end():
+                out.append((side, p, 0))
+            else:
+                lvl = &deref(it).second
+                lvl.logged = False
+                out.append((side, p, lvl.qty))
         prices.clear()

@@ -8,7 +8,8 @@ Rules
 -----
 * Price-time priority.  Levels are kept per side in a SortedList of keys
   (``price`` for asks, ``-price`` for bids, so index 0 is the best on both
-  sides); each level is an OrderedDict order_id -> order, oldest first.
+  sides, also cached in ``_best``); each level holds its resting quantity and
+  an OrderedDict order_id -> order, oldest first.
 * A submit is validated (side, kind, STP mode, quantity > 0, limit price > 0,
   order id not resting), then ACCEPTED, then:
   - GTX: if it would take liquidity it EXPIRES (reason GTX) without trading,
@@ -56,45 +57,48 @@ from .constants import (
 _ID, _OWNER, _SIDE, _PRICE, _QTY, _FILLED, _KIND, _STP = range(8)
 
 
+class _Level:
+    __slots__ = ("qty", "orders")
+
+    def __init__(self) -> None:
+        self.qty = 0
+        self.orders: OrderedDict = OrderedDict()
+
+
 class ReferenceBook:
     """One symbol's book.  See the module docstring for the rules."""
 
     def __init__(self) -> None:
         self._orders: dict[int, list] = {}
-        # per side: SortedList of keys, dict price -> OrderedDict of orders, dict price -> qty
+        # per side: SortedList of keys, the best key (or None), dict price -> _Level
         self._keys = (SortedList(), SortedList())
+        self._best: list = [None, None]
         self._levels: tuple[dict, dict] = ({}, {})
-        self._level_qty: tuple[dict, dict] = ({}, {})
-        self._changed: set = set()
+        self._changed: tuple[set, set] = (set(), set())
 
     # ------------------------------------------------------------------ queries
     def __len__(self) -> int:
         return len(self._orders)
 
     def best_bid(self) -> Optional[int]:
-        keys = self._keys[BUY]
-        return -keys[0] if keys else None
+        key = self._best[BUY]
+        return None if key is None else -key
 
     def best_ask(self) -> Optional[int]:
-        keys = self._keys[SELL]
-        return keys[0] if keys else None
+        return self._best[SELL]
 
     def depth(self, side: int, n: int) -> list[tuple[int, int]]:
         """Top ``n`` levels of a side, best first, as (price, resting qty)."""
         sign = -1 if side == BUY else 1
-        qty = self._level_qty[side]
-        out = []
-        for key in self._keys[side].islice(0, max(n, 0)):
-            price = sign * key
-            out.append((price, qty[price]))
-        return out
+        levels = self._levels[side]
+        return [(sign * key, levels[sign * key].qty) for key in self._keys[side].islice(0, max(n, 0))]
 
     def level_orders(self, side: int, price: int) -> list[tuple[int, int, int]]:
         """The orders resting at one level, oldest first, as (id, owner, remaining)."""
         level = self._levels[side].get(price)
         if level is None:
             return []
-        return [(o[_ID], o[_OWNER], o[_QTY] - o[_FILLED]) for o in level.values()]
+        return [(o[_ID], o[_OWNER], o[_QTY] - o[_FILLED]) for o in level.orders.values()]
 
     def order(self, order_id: int) -> Optional[tuple[int, int, int, int, int, int, int]]:
         """(side, price, quantity, filled, owner, kind, stp) of a resting order, else None."""
@@ -104,10 +108,14 @@ class ReferenceBook:
         return (o[_SIDE], o[_PRICE], o[_QTY], o[_FILLED], o[_OWNER], o[_KIND], o[_STP])
 
     def changed_levels(self) -> list[tuple[int, int, int]]:
-        changed = sorted(self._changed)
-        self._changed = set()
-        qty = self._level_qty
-        return [(side, price, qty[side].get(price, 0)) for side, price in changed]
+        out = []
+        for side in (BUY, SELL):
+            levels = self._levels[side]
+            for price in sorted(self._changed[side]):
+                level = levels.get(price)
+                out.append((side, price, 0 if level is None else level.qty))
+            self._changed[side].clear()
+        return out
 
     # --------------------------------------------------------------- operations
     def submit(self, order_id: int, owner: int, side: int, price: int, qty: int,
@@ -116,15 +124,14 @@ class ReferenceBook:
             return [(REJECTED, order_id, REASON_BAD_PARAM)]
         if qty <= 0:
             return [(REJECTED, order_id, REASON_BAD_QUANTITY)]
-        if kind != MARKET and price <= 0:
+        if kind == MARKET:
+            price = 0
+        elif price <= 0:
             return [(REJECTED, order_id, REASON_BAD_PRICE)]
         if order_id in self._orders:
             return [(REJECTED, order_id, REASON_DUPLICATE_ID)]
-        if kind == MARKET:
-            price = 0
-        order = [order_id, owner, side, price, qty, 0, kind, stp]
         reports: list[tuple] = [(ACCEPTED, order_id)]
-        self._enter(order, reports)
+        self._enter([order_id, owner, side, price, qty, 0, kind, stp], reports)
         return reports
 
     def cancel(self, order_id: int) -> list[tuple]:
@@ -147,10 +154,9 @@ class ReferenceBook:
             self._unlink(order)
             return [(CANCELED, order_id, order[_QTY] - filled, REASON_MODIFY_FILLED)]
         side = order[_SIDE]
-        old_price = order[_PRICE]
-        if price == old_price and qty <= order[_QTY]:
-            self._level_qty[side][price] -= order[_QTY] - qty
-            self._changed.add((side, price))
+        if price == order[_PRICE] and qty <= order[_QTY]:
+            self._levels[side][price].qty -= order[_QTY] - qty
+            self._changed[side].add(price)
             order[_QTY] = qty
             return [(MODIFIED, order_id, price, qty, qty - filled, 1)]
         self._unlink(order)
@@ -188,34 +194,44 @@ class ReferenceBook:
     def _enter(self, order: list, reports: list) -> None:
         """Match an accepted (or re-priced) order as a taker, then rest or expire it."""
         side, price, kind = order[_SIDE], order[_PRICE], order[_KIND]
-        opp_keys = self._keys[1 - side]
-        if kind == GTX:
-            if opp_keys and self._crosses(side, price, opp_keys[0]):
+        best = self._best[1 - side]
+        # asks are keyed by price, bids by -price
+        crosses = best is not None and (
+            kind == MARKET or (best <= price if side == BUY else -best >= price))
+        if crosses:
+            if kind == GTX:
                 reports.append((EXPIRED, order[_ID], order[_QTY] - order[_FILLED], REASON_GTX))
                 return
-        elif kind == FOK:
-            if self._fillable(order) < order[_QTY] - order[_FILLED]:
+            if kind == FOK and self._fillable(order) < order[_QTY] - order[_FILLED]:
                 reports.append((EXPIRED, order[_ID], order[_QTY] - order[_FILLED], REASON_FOK))
                 return
-        if opp_keys and self._match(order, reports):
-            return  # self-trade prevention expired the taker
+            if self._match(order, reports):
+                return  # self-trade prevention expired the taker
         remaining = order[_QTY] - order[_FILLED]
         if remaining == 0:
             return
         if kind == GTC or kind == GTX:
-            self._rest(order)
+            # rest at the back of its level (inline: this is the hottest path)
+            levels = self._levels[side]
+            level = levels.get(price)
+            if level is None:
+                level = levels[price] = _Level()
+                key = price if side == SELL else -price
+                self._keys[side].add(key)
+                best = self._best[side]
+                if best is None or key < best:
+                    self._best[side] = key
+            level.orders[order[_ID]] = order
+            level.qty += remaining
+            self._orders[order[_ID]] = order
+            self._changed[side].add(price)
             reports.append((RESTED, order[_ID], price, remaining))
         elif kind == MARKET:
             reports.append((EXPIRED, order[_ID], remaining, REASON_NO_LIQUIDITY))
-        else:  # IOC, or a FOK that STP cut short cannot happen: the check counted it
+        elif kind == IOC:
             reports.append((EXPIRED, order[_ID], remaining, REASON_IOC))
-
-    @staticmethod
-    def _crosses(side: int, price: int, opp_key: int) -> bool:
-        # asks are keyed by price, bids by -price
-        if side == BUY:
-            return opp_key <= price
-        return -opp_key >= price
+        else:  # FOK against an empty or non-crossing book
+            reports.append((EXPIRED, order[_ID], remaining, REASON_FOK))
 
     def _fillable(self, order: list) -> int:
         side, price, owner, stp = order[_SIDE], order[_PRICE], order[_OWNER], order[_STP]
@@ -225,9 +241,9 @@ class ReferenceBook:
         sign = 1 if opp == SELL else -1
         total = 0
         for key in self._keys[opp]:
-            if order[_KIND] != MARKET and not self._crosses(side, price, key):
+            if order[_KIND] != MARKET and not (key <= price if side == BUY else -key >= price):
                 break
-            for maker in levels[sign * key].values():
+            for maker in levels[sign * key].orders.values():
                 if stp != STP_NONE and maker[_OWNER] == owner:
                     if stp == STP_EXPIRE_MAKER:
                         continue
@@ -245,9 +261,8 @@ class ReferenceBook:
         opp = 1 - side
         keys = self._keys[opp]
         levels = self._levels[opp]
-        level_qty = self._level_qty[opp]
         orders = self._orders
-        changed = self._changed
+        changed = self._changed[opp]
         sign = 1 if opp == SELL else -1
         remaining = order[_QTY] - order[_FILLED]
         while remaining and keys:
@@ -256,23 +271,23 @@ class ReferenceBook:
                 break
             px = sign * key
             level = levels[px]
-            changed.add((opp, px))
-            while remaining and level:
-                maker = level[next(iter(level))]
+            queue = level.orders
+            changed.add(px)
+            while remaining and queue:
+                maker = queue[next(iter(queue))]
                 maker_left = maker[_QTY] - maker[_FILLED]
                 if stp != STP_NONE and maker[_OWNER] == owner:
                     if stp == STP_EXPIRE_TAKER:
                         order[_FILLED] = order[_QTY] - remaining
                         reports.append((EXPIRED, taker_id, remaining, REASON_STP_TAKER))
                         return True
-                    del level[maker[_ID]]
+                    del queue[maker[_ID]]
                     del orders[maker[_ID]]
-                    level_qty[px] -= maker_left
+                    level.qty -= maker_left
                     reports.append((EXPIRED, maker[_ID], maker_left, REASON_STP_MAKER))
                     if stp == STP_EXPIRE_BOTH:
-                        if not level:
-                            del levels[px], level_qty[px]
-                            keys.remove(key)
+                        if not queue:
+                            self._drop_level(opp, px)
                         order[_FILLED] = order[_QTY] - remaining
                         reports.append((EXPIRED, taker_id, remaining, REASON_STP_TAKER))
                         return True
@@ -281,38 +296,31 @@ class ReferenceBook:
                 remaining -= traded
                 maker_left -= traded
                 maker[_FILLED] += traded
-                level_qty[px] -= traded
+                level.qty -= traded
                 reports.append((FILL, taker_id, maker[_ID], owner, maker[_OWNER], px, traded, maker_left))
                 if not maker_left:
-                    del level[maker[_ID]]
+                    del queue[maker[_ID]]
                     del orders[maker[_ID]]
-            if not level:
-                del levels[px], level_qty[px]
-                keys.remove(key)
+            if not queue:
+                self._drop_level(opp, px)
         order[_FILLED] = order[_QTY] - remaining
         return False
-
-    def _rest(self, order: list) -> None:
-        side, price = order[_SIDE], order[_PRICE]
-        levels = self._levels[side]
-        level = levels.get(price)
-        if level is None:
-            level = levels[price] = OrderedDict()
-            self._level_qty[side][price] = 0
-            self._keys[side].add(price if side == SELL else -price)
-        level[order[_ID]] = order
-        self._level_qty[side][price] += order[_QTY] - order[_FILLED]
-        self._orders[order[_ID]] = order
-        self._changed.add((side, price))
 
     def _unlink(self, order: list) -> None:
         side, price = order[_SIDE], order[_PRICE]
         level = self._levels[side][price]
-        del level[order[_ID]]
+        del level.orders[order[_ID]]
         del self._orders[order[_ID]]
-        self._changed.add((side, price))
-        if level:
-            self._level_qty[side][price] -= order[_QTY] - order[_FILLED]
+        self._changed[side].add(price)
+        if level.orders:
+            level.qty -= order[_QTY] - order[_FILLED]
         else:
-            del self._levels[side][price], self._level_qty[side][price]
-            self._keys[side].remove(price if side == SELL else -price)
+            self._drop_level(side, price)
+
+    def _drop_level(self, side: int, price: int) -> None:
+        del self._levels[side][price]
+        keys = self._keys[side]
+        key = price if side == SELL else -price
+        keys.remove(key)
+        if self._best[side] == key:
+            self._best[side] = keys[0] if keys else None

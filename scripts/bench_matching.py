@@ -77,7 +77,6 @@ def make_workload(n: int, seed: int) -> list[tuple]:
 
 def run_single(book, ops) -> float:
     submit, cancel, modify = book.submit, book.cancel, book.modify
-    gc.disable()
     t0 = time.perf_counter()
     for op, oid, owner, side, price, qty, kind, stp in ops:
         if op == OP_SUBMIT:
@@ -86,19 +85,34 @@ def run_single(book, ops) -> float:
             cancel(oid)
         else:
             modify(oid, price, qty)
-    elapsed = time.perf_counter() - t0
-    gc.enable()
-    return elapsed
-
-
-def run_batch(book, flat: array, chunk_ops: int) -> float:
-    step = chunk_ops * OP_WIDTH
-    views = [memoryview(flat)[i:i + step] for i in range(0, len(flat), step)]
-    execute = book.execute_batch
-    t0 = time.perf_counter()
-    for v in views:
-        execute(v)
     return time.perf_counter() - t0
+
+
+def run_batch(book, flat) -> float:
+    t0 = time.perf_counter()
+    book.execute_batch(flat)
+    return time.perf_counter() - t0
+
+
+def run_interleaved(ops, flat, segment: int) -> tuple[float, float, float]:
+    """Advance the three contenders through the workload a segment at a time, in
+    turn, so that a slow spell of a shared machine hits all of them alike."""
+    compiled, batch, reference = matching.CompiledBook(), matching.CompiledBook(), ReferenceBook()
+    t_cy = t_batch = t_ref = 0.0
+    view = memoryview(flat)
+    gc.disable()
+    try:
+        for start in range(0, len(ops), segment):
+            part = ops[start:start + segment]
+            t_cy += run_single(compiled, part)
+            t_batch += run_batch(batch, view[start * OP_WIDTH:(start + segment) * OP_WIDTH])
+            t_ref += run_single(reference, part)
+    finally:
+        gc.enable()
+    for side in (BUY, SELL):
+        if not (compiled.depth(side, 50) == batch.depth(side, 50) == reference.depth(side, 50)):
+            raise SystemExit("the books disagree at the end of the workload")
+    return t_cy, t_batch, t_ref
 
 
 def latencies_ns(book, ops) -> list[int]:
@@ -146,7 +160,9 @@ def main(argv=None) -> int:
     ap.add_argument("--ops", type=int, default=1_000_000)
     ap.add_argument("--resting", type=int, default=1_000_000, help="orders for the memory figure")
     ap.add_argument("--seed", type=int, default=7)
-    ap.add_argument("--batch-chunk", type=int, default=100_000, help="operations per batch call")
+    ap.add_argument("--segment", type=int, default=50_000,
+                    help="operations per turn (and per batch call) when interleaving the books")
+    ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args(argv)
     if matching.CompiledBook is None:
@@ -166,17 +182,14 @@ def main(argv=None) -> int:
            "cancel": sum(1 for o in ops if o[0] == OP_CANCEL),
            "marketable": sum(1 for o in ops if o[0] == OP_SUBMIT and o[6] != GTC)}
 
-    # best of two runs each, fresh books, interleaved so drift hits all alike
+    # best of several interleaved rounds, fresh books each round
     t_cy = t_ref = t_batch = float("inf")
-    for _ in range(2):
-        t_cy = min(t_cy, run_single(Compiled(), ops))
-        t_batch = min(t_batch, run_batch(Compiled(), flat, args.batch_chunk))
-        t_ref = min(t_ref, run_single(ReferenceBook(), ops))
-    check_cy, check_ref = Compiled(), ReferenceBook()
+    for _ in range(args.rounds):
+        a, b, c = run_interleaved(ops, flat, args.segment)
+        t_cy, t_batch, t_ref = min(t_cy, a), min(t_batch, b), min(t_ref, c)
+    same = True  # run_interleaved exits if the books disagree
+    check_cy = matching.CompiledBook()
     run_single(check_cy, ops)
-    run_single(check_ref, ops)
-    same = (check_cy.depth(BUY, 50) == check_ref.depth(BUY, 50)
-            and check_cy.depth(SELL, 50) == check_ref.depth(SELL, 50))
     lat = latencies_ns(Compiled(), ops)
     p50 = lat[len(lat) // 2] / 1000
     p99 = lat[min(len(lat) - 1, int(len(lat) * 0.99))] / 1000
