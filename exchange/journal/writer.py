@@ -1,0 +1,346 @@
+"""Append records to a journal with group commit and a chosen fsync policy.
+
+    w = JournalWriter("paperex-data/journal", config, fsync="batch")
+    print(w.last_seq)                 # resumes after the last record (None if empty)
+    w.append(seq, ts, 3, [12345, 1, 0, 6500000, 10, 0])   # buffered
+    w.append(seq, ts, 1003, [...])                        # event of the same seq
+    w.commit()                        # one write() for the group, then the fsync policy
+    w.close()                         # commits what is pending, fsyncs, unlocks
+
+fsync policies (``fsync=``):
+
+``"always"``
+    ``fdatasync`` after every commit. When :meth:`commit` returns, the group
+    survives a process crash *and* an OS crash / power loss.
+``"batch"`` (default)
+    ``fdatasync`` at most every ``batch_ms`` milliseconds: :meth:`commit` syncs
+    only if ``batch_ms`` have passed since the last sync; :meth:`close`, a
+    segment roll and :meth:`sync` always sync. When :meth:`commit` returns the
+    group has been handed to the kernel with ``write()``, so it survives a
+    *process* crash. What it risks: on an OS crash or power loss, every group
+    committed since the last sync can be lost although it was acknowledged.
+    Usually the journal then ends cleanly before them or with a torn tail that
+    recovery cuts; because the kernel writes dirty pages back in any order, the
+    unsynced region can also come back with a hole (zeros) before data that did
+    reach the disk, which recovery refuses as corruption (JournalError naming
+    the offset) rather than guessing. That window is at most ``batch_ms`` while
+    commits keep arriving; if commits stop, the unsynced groups stay unsynced
+    until the owner calls :meth:`sync_if_due` (the sequencer should call it from
+    its clock tick) or :meth:`sync` / :meth:`close`. Synced data is never at risk.
+``"never"``
+    No fsync, except once in :meth:`close` (a clean shutdown is durable).
+    Survives a process crash; an OS crash can lose anything since the last
+    clean close, and, because an older segment is not synced before the next is
+    created, may even leave a torn record in a segment that is not the last,
+    which recovery refuses. For tests and benchmarks.
+
+A journal has one writer at a time: the writer holds an exclusive ``flock`` on
+the journal directory until :meth:`close`; a second writer gets JournalError.
+"""
+from __future__ import annotations
+
+import fcntl
+import os
+import time
+import zlib
+from pathlib import Path
+from typing import Any, Callable
+
+import msgpack
+
+from .format import (
+    DEFAULT_SEGMENT_BYTES, FSYNC_POLICIES, MAGIC, MAX_RECORD_BYTES, RECORD_HEADER,
+    SEGMENT_HEADER, VERSION, JournalError, TornTail, segment_name,
+)
+from .recovery import RecoveryResult, recover
+
+_fdatasync = getattr(os, "fdatasync", os.fsync)
+_pack_record_header = RECORD_HEADER.pack
+_crc32 = zlib.crc32
+
+
+def _canonical(value: Any) -> Any:
+    """``value`` as it reads back from msgpack (tuples become lists, ...)."""
+    return msgpack.unpackb(msgpack.packb(value, use_bin_type=True), raw=False,
+                           strict_map_key=False)
+
+
+def segment_header(first_seq: int, config: Any) -> bytes:
+    """The bytes of a segment header (see ``format``)."""
+    body = msgpack.packb({"first_seq": first_seq, "config": config}, use_bin_type=True)
+    return SEGMENT_HEADER.pack(MAGIC, VERSION, 0, len(body), zlib.crc32(body)) + body
+
+
+class JournalWriter:
+    """The single appender of a journal directory.
+
+    Opening recovers the journal first (a torn tail is cut and reported in
+    :attr:`recovery` / :attr:`torn_tails` and logged) and resumes after its last
+    record: :attr:`last_seq` / :attr:`last_ts` are that record's (None when empty).
+
+    ``config`` is the venue configuration written into every segment header. On
+    an existing journal it must equal the stored config (``None`` = use the
+    stored one); a different config raises JournalError.
+    """
+
+    def __init__(self, path: "str | os.PathLike[str]", config: Any = None, *,
+                 fsync: str = "batch", batch_ms: int = 10,
+                 segment_bytes: int = DEFAULT_SEGMENT_BYTES,
+                 clock: Callable[[], float] = time.monotonic):
+        if fsync not in FSYNC_POLICIES:
+            raise ValueError(f"fsync must be one of {FSYNC_POLICIES}, not {fsync!r}")
+        if segment_bytes <= 0:
+            raise ValueError("segment_bytes must be positive")
+        self.path = Path(path)
+        self.fsync = fsync
+        self.batch_s = batch_ms / 1000.0
+        self.segment_bytes = segment_bytes
+        self._clock = clock
+        self.path.mkdir(parents=True, exist_ok=True)
+        self._dirfd: int | None = os.open(self.path, os.O_RDONLY)
+        try:
+            fcntl.flock(self._dirfd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(self._dirfd)
+            self._dirfd = None
+            raise JournalError(f"journal {self.path} is open by another writer") from None
+        self._fd: int | None = None
+        try:
+            rec: RecoveryResult = recover(self.path)
+            if rec.segments:
+                stored = rec.config
+                if config is not None and _canonical(config) != stored:
+                    raise JournalError(
+                        f"venue config differs from the one stored in journal {self.path}",
+                        file=str(rec.segments[-1][1]), offset=0, last_seq=rec.last_seq)
+                config = stored
+                self._seg_path: Path | None = rec.segments[-1][1]
+                self._fd = os.open(self._seg_path, os.O_WRONLY | os.O_APPEND)
+                self._seg_size = rec.end_offset
+            else:
+                self._seg_path = None
+                self._seg_size = 0
+        except BaseException:
+            self._release()
+            raise
+        self.recovery = rec
+        self.config = config
+        self._header_config = config
+        self.last_seq: int | None = rec.last_seq
+        self.last_ts: int | None = rec.last_ts
+        self._tail_seq = rec.last_seq if rec.last_seq is not None else 0
+        self._tail_ts = rec.last_ts
+        self._buf = bytearray()
+        self._group_seq = 0
+        self._pending = 0
+        self._dirty = False
+        self._last_sync = clock()
+        self._failed: str | None = None
+        self._pack = msgpack.Packer(use_bin_type=True).pack
+        self.segments_created = 0
+        self.commits = 0
+        self.syncs = 0
+
+    # -- properties ---------------------------------------------------------
+
+    @property
+    def torn_tails(self) -> list[TornTail]:
+        """What recovery cut or removed when this writer opened the journal."""
+        return self.recovery.torn
+
+    @property
+    def pending(self) -> int:
+        """Records appended but not yet committed."""
+        return self._pending
+
+    @property
+    def segment_path(self) -> Path | None:
+        """The segment currently appended to."""
+        return self._seg_path
+
+    @property
+    def closed(self) -> bool:
+        return self._dirfd is None
+
+    # -- appending ----------------------------------------------------------
+
+    def append(self, seq: int, ts: int, kind: int, payload: Any) -> None:
+        """Buffer one record. Nothing reaches the file before :meth:`commit`.
+
+        ``seq`` (>= 0) may repeat (events share their command's seq) but never go back.
+        Raises TypeError/ValueError (and buffers nothing) for a bad record.
+        """
+        if type(seq) is not int or type(ts) is not int or type(kind) is not int:
+            raise TypeError("seq, ts and kind must be int")
+        if seq < self._tail_seq:
+            raise ValueError(f"seq {seq} goes backwards (must be >= {self._tail_seq})")
+        if self._dirfd is None:
+            raise JournalError(f"journal writer {self.path} is closed")
+        body = self._pack([seq, ts, kind, payload])
+        n = len(body)
+        if n > MAX_RECORD_BYTES:
+            raise ValueError(f"record of {n} bytes exceeds {MAX_RECORD_BYTES}")
+        buf = self._buf
+        if not buf:
+            self._group_seq = seq
+        buf += _pack_record_header(n, _crc32(body))
+        buf += body
+        self._tail_seq = seq
+        self._tail_ts = ts
+        self._pending += 1
+
+    def discard(self) -> int:
+        """Drop the records appended since the last commit; return how many."""
+        n = self._pending
+        self._buf.clear()
+        self._pending = 0
+        self._tail_seq = self.last_seq if self.last_seq is not None else 0
+        self._tail_ts = self.last_ts
+        return n
+
+    def commit(self) -> int:
+        """Write the buffered group with one ``write()``; apply the fsync policy.
+
+        Returns the number of records committed. On return the group is in the
+        kernel (and on disk for ``"always"``). A group never spans segments.
+        """
+        if self._failed:
+            raise JournalError(f"journal writer {self.path} failed earlier: {self._failed}")
+        buf = self._buf
+        if not buf:
+            if self.fsync == "batch":
+                self.sync_if_due()
+            return 0
+        if self._dirfd is None:
+            raise JournalError(f"journal writer {self.path} is closed")
+        if self._fd is None:
+            data = self._new_segment(self._group_seq) + buf
+        elif (self._seg_size + len(buf) > self.segment_bytes
+              and self._group_seq > (self.last_seq if self.last_seq is not None else -1)):
+            self._roll()
+            data = self._new_segment(self._group_seq) + buf
+        else:
+            data = buf
+        self._write(data)
+        self._seg_size += len(data)
+        n = self._pending
+        buf.clear()
+        self._pending = 0
+        self.last_seq = self._tail_seq
+        self.last_ts = self._tail_ts
+        self.commits += 1
+        self._dirty = True
+        policy = self.fsync
+        if policy == "always":
+            self._sync()
+        elif policy == "batch" and self._clock() - self._last_sync >= self.batch_s:
+            self._sync()
+        return n
+
+    # -- syncing ------------------------------------------------------------
+
+    def sync(self) -> None:
+        """fdatasync the current segment now if anything is unsynced."""
+        if self._dirty and self._fd is not None:
+            self._sync()
+
+    def sync_if_due(self) -> bool:
+        """Sync if something is unsynced and ``batch_ms`` have passed since the last
+        sync (no-op for ``"never"``). Call it from a timer so that in ``"batch"``
+        mode the loss window stays bounded when commits stop. True if it synced."""
+        if self._dirty and self._fd is not None and self.fsync != "never" \
+                and self._clock() - self._last_sync >= self.batch_s:
+            self._sync()
+            return True
+        return False
+
+    def _sync(self) -> None:
+        _fdatasync(self._fd)
+        self._dirty = False
+        self._last_sync = self._clock()
+        self.syncs += 1
+
+    # -- closing ------------------------------------------------------------
+
+    def close(self, commit_pending: bool = True) -> None:
+        """Commit pending records (unless ``commit_pending`` is False), fsync, unlock."""
+        if self._dirfd is None:
+            return
+        try:
+            if commit_pending and self._pending and not self._failed:
+                self.commit()
+            else:
+                self.discard()
+            if self._fd is not None and not self._failed:
+                self._sync()
+        finally:
+            self._release()
+
+    def _release(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+        if self._dirfd is not None:
+            try:
+                fcntl.flock(self._dirfd, fcntl.LOCK_UN)
+            finally:
+                os.close(self._dirfd)
+                self._dirfd = None
+
+    def __enter__(self) -> "JournalWriter":
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        self.close(commit_pending=exc_type is None)
+
+    def __del__(self) -> None:  # last resort: never leave the fds open
+        try:
+            if getattr(self, "_dirfd", None) is not None:
+                self._release()
+        except Exception:
+            pass
+
+    # -- segments -----------------------------------------------------------
+
+    def _roll(self) -> None:
+        """Finish the current segment: sync it (unless "never") and close it."""
+        if self.fsync != "never" and self._dirty:
+            self._sync()
+        os.close(self._fd)
+        self._fd = None
+
+    def _new_segment(self, first_seq: int) -> bytes:
+        """Create the segment file for ``first_seq``; return its header bytes."""
+        p = self.path / segment_name(first_seq)
+        try:
+            fd = os.open(p, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND, 0o644)
+        except FileExistsError:
+            raise JournalError(f"segment {p} already exists", file=str(p), offset=0,
+                               last_seq=self.last_seq) from None
+        self._fd = fd
+        self._seg_path = p
+        self._seg_size = 0
+        self.segments_created += 1
+        if self.fsync != "never":
+            os.fsync(self._dirfd)   # make the new directory entry durable
+        return segment_header(first_seq, self._header_config)
+
+    def _write(self, data) -> None:
+        fd = self._fd
+        mv = memoryview(data)
+        done = 0
+        try:
+            while done < len(mv):
+                done += os.write(fd, mv[done:])
+        except OSError as exc:
+            # Take back the partial group so the file ends on a record boundary.
+            self._failed = f"{exc.__class__.__name__}: {exc}"
+            try:
+                os.ftruncate(fd, self._seg_size)
+            except OSError:
+                pass
+            raise JournalError(f"journal write failed ({self._failed})",
+                               file=str(self._seg_path), offset=self._seg_size,
+                               last_seq=self.last_seq) from exc
+        finally:
+            mv.release()

@@ -1,0 +1,233 @@
+"""The one door into the venue.
+
+Every command - from the gateway, a flow source, the control API or a timer -
+goes through ``Sequencer``.  For a group of commands (everything that arrived
+in one event-loop turn) it:
+
+1. stamps each with the next seq and a timestamp from the clock,
+2. applies each to the venue and appends the command record, then its event
+   records, to the journal buffer (records stay in seq order: c1 e1.. c2 e2..),
+3. commits the group to the journal with one write (fsync by policy),
+4. publishes (seq, ts, command, events) to subscribers (gateway fan-out,
+   projections), and only then acknowledges the callers.
+
+Why applying before the write is still "journal first": steps 1-3 run in one
+synchronous stretch of the event loop, so no request, stream or flow source
+can observe the venue between a command's application and the write of its
+record, and nobody is told anything before step 3 succeeded.  If the write
+fails the sequencer stops for good (``failed``): the in-memory venue may hold
+commands the journal lacks, so it must never answer again; a restart rebuilds
+from the journal, which holds exactly what was acknowledged.
+
+Timers (mark refresh, premium sampling, funding, expiry) are commands too: the
+sequencer asks each timer for its commands when its due time has come and
+stamps them with that due time, so they are journaled like everything else.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable, Optional
+
+log = logging.getLogger("paperex.sequencer")
+
+Subscriber = Callable[[int, int, Any, list], None]
+
+
+class SequencerFailed(RuntimeError):
+    """The journal could not be written: the sequencer accepts nothing more."""
+
+
+@dataclass
+class Timer:
+    """Fires at every multiple of ``interval_ms`` (plus ``phase_ms``) of the clock.
+
+    ``make(ts)`` returns the commands to run at that time.  ``catch_up=False``
+    fires only the latest missed tick after a gap of real time (a mark refresh
+    does not need replaying second by second after a restart; funding does).
+    """
+    name: str
+    interval_ms: int
+    make: Callable[[int], list]
+    phase_ms: int = 0
+    catch_up: bool = True
+    next_due: int = field(default=0, init=False)
+
+    def first_due_after(self, ts: int) -> int:
+        k = (ts - self.phase_ms) // self.interval_ms + 1
+        return k * self.interval_ms + self.phase_ms
+
+
+@dataclass(frozen=True)
+class Executed:
+    """What one command did: its seq and time, and the venue's events."""
+    seq: int
+    ts: int
+    command: Any
+    events: list
+    error: Optional[str] = None
+
+
+class Sequencer:
+    def __init__(self, venue: Any, journal: Any, clock: Any, *, last_seq: int = 0) -> None:
+        self.venue = venue
+        self.journal = journal          # a JournalWriter, or None for an unjournaled venue (tests)
+        self.clock = clock
+        self.seq = last_seq
+        self.last_ts = 0
+        self.timers: list[Timer] = []
+        self.subscribers: list[Subscriber] = []
+        self._queue: list[tuple[Any, asyncio.Future]] = []
+        self._flush_scheduled = False
+        self._runner: Optional[asyncio.Task] = None
+        self.commands_total = 0
+        self.events_total = 0
+        self.failed: Optional[str] = None
+
+    # ------------------------------------------------------------- set-up
+    def add_timer(self, timer: Timer, now_ms: Optional[int] = None) -> None:
+        now = self.clock.now_ms() if now_ms is None else now_ms
+        timer.next_due = timer.first_due_after(now)
+        self.timers.append(timer)
+
+    def subscribe(self, callback: Subscriber) -> None:
+        self.subscribers.append(callback)
+
+    # --------------------------------------------------------- synchronous core
+    def execute(self, commands: Iterable[Any]) -> list[Executed]:
+        """Run due timers, then ``commands``, as one journaled group."""
+        if self.failed:
+            raise SequencerFailed(self.failed)
+        now = self.clock.now_ms()
+        stamped: list[tuple[int, int, Any]] = []
+        for ts, cmd in self._due_timer_commands(now):
+            stamped.append(self._stamp(ts, cmd))
+        for cmd in commands:
+            stamped.append(self._stamp(now, cmd))
+        journal = self.journal
+        if not stamped:
+            if journal is not None:
+                journal.commit()  # lets the batch fsync policy run when idle
+            return []
+        results = []
+        apply = self.venue.apply
+        try:
+            for seq, ts, cmd in stamped:
+                try:
+                    events = apply(ts, cmd)
+                    error = None
+                except Exception as exc:  # a venue bug must not take the exchange down
+                    log.exception("venue failed on seq %d (%r)", seq, cmd)
+                    events, error = [], f"{type(exc).__name__}: {exc}"
+                if journal is not None:
+                    kind, payload = cmd.to_record()
+                    journal.append(seq, ts, kind, payload)
+                    for ev in events:
+                        kind, payload = ev.to_record()
+                        journal.append(seq, ts, kind, payload)
+                results.append(Executed(seq, ts, cmd, events, error))
+            if journal is not None:
+                journal.commit()
+        except Exception as exc:
+            self.failed = f"journal write failed: {exc}"
+            log.critical("sequencer stopped: %s", self.failed)
+            raise SequencerFailed(self.failed) from exc
+        self.commands_total += len(results)
+        for r in results:
+            self.events_total += len(r.events)
+            for sub in self.subscribers:
+                try:
+                    sub(r.seq, r.ts, r.command, r.events)
+                except Exception:  # a broken subscriber must not block the venue
+                    log.exception("subscriber failed on seq %d", r.seq)
+        return results
+
+    def _stamp(self, ts: int, cmd: Any) -> tuple[int, int, Any]:
+        self.seq += 1
+        if ts < self.last_ts:
+            ts = self.last_ts  # time never goes back inside the journal
+        self.last_ts = ts
+        return self.seq, ts, cmd
+
+    def _due_timer_commands(self, now: int) -> list[tuple[int, Any]]:
+        out: list[tuple[int, Any]] = []
+        if not self.timers:
+            return out
+        while True:
+            timer = min(self.timers, key=lambda t: t.next_due)
+            due = timer.next_due
+            if due > now:
+                return out
+            if not timer.catch_up and not self.clock.virtual:
+                # skip to the latest missed tick
+                last = timer.first_due_after(now) - timer.interval_ms
+                due = max(due, last)
+            for cmd in timer.make(due):
+                out.append((due, cmd))
+            timer.next_due = due + timer.interval_ms
+
+    def advance(self, ms: int) -> list[Executed]:
+        """Virtual clock: move time forward, firing every timer on the way."""
+        target = self.clock.now_ms() + ms
+        results: list[Executed] = []
+        while True:
+            due = min((t.next_due for t in self.timers), default=None)
+            if due is None or due > target:
+                break
+            self.clock.advance_to(due)
+            results.extend(self.execute(()))
+        self.clock.advance_to(target)
+        results.extend(self.execute(()))
+        return results
+
+    # ------------------------------------------------------------ async front
+    async def submit(self, command: Any) -> Executed:
+        """Queue ``command``; resolves once it and its events are journaled."""
+        loop = asyncio.get_running_loop()
+        fut = loop.create_future()
+        self._queue.append((command, fut))
+        if not self._flush_scheduled:
+            self._flush_scheduled = True
+            loop.call_soon(self._flush)
+        return await fut
+
+    def _flush(self) -> None:
+        self._flush_scheduled = False
+        queue, self._queue = self._queue, []
+        if not queue:
+            return
+        try:
+            results = self.execute([cmd for cmd, _ in queue])
+        except Exception as exc:  # journal failure: nobody is acknowledged
+            log.exception("sequencer group failed")
+            for _, fut in queue:
+                if not fut.done():
+                    fut.set_exception(exc)
+            return
+        # timer results come first; callers' commands are the last len(queue)
+        for (_, fut), res in zip(queue, results[len(results) - len(queue):]):
+            if not fut.done():
+                fut.set_result(res)
+
+    async def run_timers(self, tick_s: float = 0.05) -> None:
+        """Fire due timers while nothing else is arriving (wall or sped-up clock)."""
+        while True:
+            await asyncio.sleep(tick_s)
+            if not self._queue:
+                self.execute(())
+
+    def start(self, tick_s: float = 0.05) -> None:
+        if self._runner is None and (not self.clock.virtual or self.clock.speed is not None):
+            self._runner = asyncio.get_running_loop().create_task(self.run_timers(tick_s))
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            self._runner.cancel()
+            try:
+                await self._runner
+            except asyncio.CancelledError:
+                pass
+            self._runner = None
+        if self._queue:
+            self._flush()

@@ -1,0 +1,149 @@
+#!/usr/bin/env python3
+"""Benchmark the msgpack journal: append (group commit), read, recovery on open.
+
+Workload: for every seq one command record ``[seq, ts, 3, [12345, 1, 0, price, 10, 0]]``
+and one event record ``[seq, ts, 1001, [12345, 1, price, 10, 0, 7]]``, so ``--records N``
+writes N/2 commands and N/2 events, committed in groups of ``--group`` records.
+
+Figures:
+* append_records_per_s - append()+commit() throughput with the chosen fsync policy
+  (default ``batch``), including the final close() fsync.
+* read_records_per_s   - JournalReader iteration over every record (CRC-checked, decoded).
+* events_read_per_s    - events yielded per second by ``reader.events()`` (the scan
+  still checks and decodes the commands in between).
+* recovery_ms          - opening the just-written journal for append (lock + recovery
+  scan of the last segment) and closing it; ``journal_bytes`` is its size.
+
+``replay_verify_cmds_per_s`` and ``recovery_ms_1gb`` need the venue and snapshots and
+are not measured here.
+
+    python scripts/bench_journal.py --records 1000000 --json
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+try:
+    from exchange.journal import JournalReader, JournalWriter
+except ImportError:  # run from a checkout without installing
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    from exchange.journal import JournalReader, JournalWriter
+
+CONFIG = {"symbols": [{"symbol": "BTCUSDT", "tickSize": "0.10", "stepSize": "0.001",
+                       "pricePrecision": 2, "quantityPrecision": 3}]}
+
+
+def bench_append(path: Path, n: int, group: int, fsync: str, segment_bytes: int) -> dict:
+    w = JournalWriter(path, CONFIG, fsync=fsync, segment_bytes=segment_bytes)
+    append, commit = w.append, w.commit
+    ts0 = 1_700_000_000_000
+    t0 = time.perf_counter()
+    k = 0
+    seq = 0
+    while k < n:
+        seq += 1
+        ts = ts0 + seq
+        price = 6_500_000 + (seq & 1023)
+        append(seq, ts, 3, [12345, 1, 0, price, 10, 0])
+        k += 1
+        if k % group == 0:
+            commit()
+        if k < n:
+            append(seq, ts, 1001, [12345, 1, price, 10, 0, 7])
+            k += 1
+            if k % group == 0:
+                commit()
+    w.close()
+    dt = time.perf_counter() - t0
+    return {"append_s": dt, "append_records_per_s": n / dt, "commits": w.commits,
+            "fsyncs": w.syncs, "last_seq": w.last_seq}
+
+
+def bench_read(path: Path, n: int) -> dict:
+    r = JournalReader(path)
+    t0 = time.perf_counter()
+    count = 0
+    for _ in r:
+        count += 1
+    dt = time.perf_counter() - t0
+    if count != n:
+        raise SystemExit(f"read {count} records, wrote {n}")
+    t0 = time.perf_counter()
+    events = 0
+    for _ in r.events():
+        events += 1
+    dt_ev = time.perf_counter() - t0
+    return {"read_s": dt, "read_records_per_s": count / dt,
+            "events": events, "events_read_per_s": events / dt_ev}
+
+
+def bench_recovery(path: Path) -> dict:
+    t0 = time.perf_counter()
+    w = JournalWriter(path)
+    dt = time.perf_counter() - t0
+    last = w.last_seq
+    w.close()
+    size = sum(p.stat().st_size for p in path.iterdir() if p.suffix == ".journal")
+    nseg = sum(1 for p in path.iterdir() if p.suffix == ".journal")
+    return {"recovery_ms": dt * 1000.0, "recovered_last_seq": last,
+            "journal_bytes": size, "segments": nseg}
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--records", type=int, default=1_000_000, help="records to write (default 1,000,000)")
+    ap.add_argument("--group", type=int, default=100, help="records per commit group (default 100)")
+    ap.add_argument("--fsync", choices=["always", "batch", "never"], default="batch")
+    ap.add_argument("--segment-mb", type=float, default=64.0, help="segment size limit in MiB")
+    ap.add_argument("--dir", help="directory for the journal (default: a temp dir, removed after)")
+    ap.add_argument("--keep", action="store_true", help="keep the journal directory")
+    ap.add_argument("--json", action="store_true", help="print one JSON object as the last line")
+    args = ap.parse_args(argv)
+    if args.records < 1 or args.group < 1:
+        ap.error("--records and --group must be >= 1")
+
+    base = Path(args.dir) if args.dir else Path(tempfile.mkdtemp(prefix="bench_journal_"))
+    path = base / "journal"
+    if path.exists():
+        ap.error(f"{path} already exists")
+    try:
+        res = {"records": args.records, "group": args.group, "fsync": args.fsync,
+               "segment_bytes": int(args.segment_mb * 1024 * 1024)}
+        res.update(bench_append(path, args.records, args.group, args.fsync, res["segment_bytes"]))
+        res.update(bench_read(path, args.records))
+        res.update(bench_recovery(path))
+        res["bytes_per_record"] = res["journal_bytes"] / args.records
+        res["cpus"] = os.cpu_count()
+        res["not_measured"] = {"replay_verify_cmds_per_s": "needs the venue",
+                               "recovery_ms_1gb": "needs the venue and snapshots"}
+    finally:
+        if not args.keep:
+            shutil.rmtree(path, ignore_errors=True)
+            if not args.dir:
+                shutil.rmtree(base, ignore_errors=True)
+
+    print(f"journal bench: {args.records:,} records (half commands, half events), "
+          f"groups of {args.group}, fsync={args.fsync}")
+    print(f"  append   {res['append_records_per_s']:>12,.0f} records/s  "
+          f"({res['append_s']:.2f} s, {res['commits']:,} commits, {res['fsyncs']:,} fsyncs)")
+    print(f"  read     {res['read_records_per_s']:>12,.0f} records/s  ({res['read_s']:.2f} s)")
+    print(f"  events   {res['events_read_per_s']:>12,.0f} events/s   ({res['events']:,} events)")
+    print(f"  recovery {res['recovery_ms']:>12,.1f} ms         "
+          f"({res['journal_bytes']:,} bytes in {res['segments']} segment(s), "
+          f"{res['bytes_per_record']:.1f} bytes/record)")
+    print("  not measured: replay_verify_cmds_per_s, recovery_ms_1gb (need the venue/snapshots)")
+    if args.json:
+        out = {k: (round(v, 3) if isinstance(v, float) else v) for k, v in res.items()}
+        print(json.dumps(out, sort_keys=True))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

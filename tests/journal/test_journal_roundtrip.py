@@ -1,0 +1,210 @@
+import os
+
+import pytest
+
+from exchange.journal import (
+    JournalError, JournalReader, JournalWriter, Record, is_command, is_event, read_records,
+    recover, segment_name,
+)
+from journal_helpers import CONFIG, read_all, sample, segments, write
+
+
+def test_kind_classes():
+    assert is_command(0) and is_command(999) and not is_command(1000)
+    assert is_event(1000) and is_event(5000) and not is_event(999)
+    assert segment_name(1) == "00000000000000000001.journal"
+
+
+def test_round_trip_with_events_and_filters(tmp_path):
+    recs = []
+    for seq in range(1, 51):
+        recs.append((seq, 1_700_000_000_000 + seq, 3, [seq, 1, 0, 6_500_000, 10, 0]))
+        recs.append((seq, 1_700_000_000_000 + seq, 1001, {"order": seq, "status": "NEW",
+                                                        7: b"\x00\xff", "neg": -5}))
+        recs.append((seq, 1_700_000_000_000 + seq, 1002, None))
+    write(tmp_path, recs, group=3)
+    assert read_all(tmp_path) == recs
+    r = JournalReader(tmp_path)
+    assert r.config == CONFIG
+    got = list(r)
+    assert all(isinstance(x, Record) for x in got)
+    assert got[0].seq == 1 and got[0].kind == 3 and got[0].payload == [1, 1, 0, 6_500_000, 10, 0]
+    assert [tuple(x) for x in r.commands()] == [x for x in recs if x[2] < 1000]
+    assert [tuple(x) for x in r.events()] == [x for x in recs if x[2] >= 1000]
+    assert [tuple(x) for x in read_records(tmp_path, 40)] == [x for x in recs if x[0] >= 40]
+    assert [tuple(x) for x in r.records(40, events=False)] == \
+        [x for x in recs if x[0] >= 40 and x[2] < 1000]
+    assert r.torn_tail is None and r.last_seq == 50
+    with pytest.raises(ValueError):
+        list(r.records(commands=False, events=False))
+
+
+def test_empty_journal(tmp_path):
+    w = JournalWriter(tmp_path / "j", CONFIG)
+    assert w.last_seq is None and w.last_ts is None
+    w.commit()
+    w.close()
+    assert read_all(tmp_path / "j") == []
+    assert JournalReader(tmp_path / "j").config is None
+    w = JournalWriter(tmp_path / "j")
+    assert w.last_seq is None
+    w.close()
+
+
+def test_group_commit_one_write(tmp_path, monkeypatch):
+    w = JournalWriter(tmp_path, CONFIG, fsync="never")
+    for i in range(1, 4):
+        w.append(*sample(i))
+    w.commit()                      # first group also creates the segment
+    for i in range(4, 14):
+        w.append(*sample(i))
+    assert w.pending == 10
+    assert len(read_all(tmp_path)) == 3         # nothing of the group before commit
+    calls = []
+    real_write = os.write
+    monkeypatch.setattr(os, "write", lambda fd, data: calls.append(len(data)) or real_write(fd, data))
+    assert w.commit() == 10
+    monkeypatch.undo()
+    assert len(calls) == 1
+    assert w.pending == 0 and w.last_seq == 13
+    assert len(read_all(tmp_path)) == 13
+    assert w.commit() == 0
+    w.close()
+
+
+def test_discard_and_close_without_commit(tmp_path):
+    w = JournalWriter(tmp_path, CONFIG)
+    w.append(*sample(1))
+    w.commit()
+    w.append(*sample(2))
+    assert w.discard() == 1
+    w.append(*sample(2))            # seq 2 is free again after discard
+    w.close(commit_pending=False)
+    assert [r[0] for r in read_all(tmp_path)] == [1]
+    with JournalWriter(tmp_path) as w:
+        w.append(*sample(2))
+    assert [r[0] for r in read_all(tmp_path)] == [1, 2]
+    with pytest.raises(RuntimeError):
+        with JournalWriter(tmp_path) as w:
+            w.append(*sample(3))
+            raise RuntimeError("venue blew up")
+    assert [r[0] for r in read_all(tmp_path)] == [1, 2]   # uncommitted group dropped
+
+
+def test_append_validation_leaves_buffer_clean(tmp_path):
+    w = JournalWriter(tmp_path, CONFIG)
+    w.append(*sample(5))
+    with pytest.raises(ValueError):
+        w.append(*sample(4))                  # seq going backwards
+    with pytest.raises(TypeError):
+        w.append(6, 1, 3, [object()])          # not msgpack-able
+    with pytest.raises(TypeError):
+        w.append(6, 1.5, 3, [])                # ts must be int
+    w.append(6, 1, 1000, [1])
+    w.close()
+    assert read_all(tmp_path) == [sample(5), (6, 1, 1000, [1])]
+
+
+def test_segment_roll_tiny_limit(tmp_path):
+    recs = []
+    seq = 0
+    for g in range(40):
+        seq += 1
+        recs.append((seq, 1000 + seq, 3, [g] * 5))
+        recs.append((seq, 1000 + seq, 1001, "x" * 20))
+    w = JournalWriter(tmp_path, CONFIG, segment_bytes=300, fsync="never")
+    groups = []
+    for k in range(0, len(recs), 2):
+        w.append(*recs[k]); w.append(*recs[k + 1])
+        w.commit()
+        groups.append((recs[k][0], w.segment_path))
+    # a group of the same seq as the previous one never starts a new segment
+    w.append(seq, 9999, 1002, "y" * 400)
+    w.commit()
+    assert w.segment_path == groups[-1][1]
+    w.close()
+    recs.append((seq, 9999, 1002, "y" * 400))
+    segs = segments(tmp_path)
+    assert len(segs) > 5
+    assert read_all(tmp_path) == recs
+    # each segment is named by its first seq and holds whole groups only
+    for p in segs:
+        got = read_all(p)
+        assert int(p.stem) == got[0][0]
+        assert got[0][2] == 3 and got[-1][2] >= 1001   # starts with a command, ends a group
+    for p in segs[:-1]:
+        assert p.stat().st_size <= 300
+    # from_seq starts in the right segment
+    mid = recs[41][0]
+    assert read_all(tmp_path, from_seq=mid) == [r for r in recs if r[0] >= mid]
+    # reopen-and-append continues in the last segment
+    w = JournalWriter(tmp_path, segment_bytes=300)
+    assert w.last_seq == seq and w.last_ts == 9999
+    w.close()
+
+
+def test_reopen_and_append_continues_seq(tmp_path):
+    write(tmp_path, [sample(i) for i in range(1, 11)], group=4)
+    w = JournalWriter(tmp_path, CONFIG)
+    assert w.last_seq == 10 and w.last_ts == sample(10)[1]
+    assert w.torn_tails == []
+    with pytest.raises(ValueError):
+        w.append(*sample(9))
+    for i in range(11, 21):
+        w.append(*sample(i))
+    w.commit()
+    w.close()
+    assert read_all(tmp_path) == [sample(i) for i in range(1, 21)]
+    assert len(segments(tmp_path)) == 1
+    assert recover(tmp_path).last_seq == 20
+
+
+def test_config_mismatch_and_default(tmp_path):
+    write(tmp_path, [sample(1)])
+    with pytest.raises(JournalError, match="config differs"):
+        JournalWriter(tmp_path, {"symbols": []})
+    w = JournalWriter(tmp_path)          # None: use the stored config
+    assert w.config == CONFIG
+    w.close()
+
+
+def test_second_writer_is_refused(tmp_path):
+    w = JournalWriter(tmp_path, CONFIG)
+    with pytest.raises(JournalError, match="another writer"):
+        JournalWriter(tmp_path, CONFIG)
+    w.close()
+    JournalWriter(tmp_path, CONFIG).close()
+
+
+@pytest.mark.parametrize("policy", ["always", "batch", "never"])
+def test_fsync_policies(tmp_path, policy):
+    now = [0.0]
+    w = JournalWriter(tmp_path, CONFIG, fsync=policy, batch_ms=10, clock=lambda: now[0])
+    for i in range(1, 11):
+        w.append(*sample(i))
+        w.commit()
+        now[0] += 0.004                      # one commit every 4 ms
+    expected = {"always": 10, "batch": 3, "never": 0}[policy]   # batch: at most 1 per 10 ms
+    assert w.syncs == expected
+    w.append(*sample(11))
+    w.commit()                               # 4 ms after the last batch sync: not synced
+    if policy == "batch":
+        assert w.sync_if_due() is False
+        now[0] += 1.0
+        assert w.sync_if_due() is True       # the timer bounds the loss window
+        assert w.sync_if_due() is False      # nothing left to sync
+        expected += 1
+    elif policy == "never":
+        now[0] += 1.0
+        assert w.sync_if_due() is False
+    else:
+        expected += 1
+    assert w.syncs == expected
+    w.close()
+    assert w.syncs == expected + 1           # close always fsyncs
+    assert read_all(tmp_path) == [sample(i) for i in range(1, 12)]
+
+
+def test_bad_fsync_policy(tmp_path):
+    with pytest.raises(ValueError):
+        JournalWriter(tmp_path, CONFIG, fsync="sometimes")

@@ -1,0 +1,119 @@
+"""Sequencer mechanics on a toy venue: journal first, group commit, timers, fan-out."""
+import asyncio
+from typing import NamedTuple
+
+import pytest
+
+from exchange.clock import VirtualClock, WallClock
+from exchange.journal import JournalReader, JournalWriter
+from exchange.sequencer import Sequencer, SequencerFailed, Timer
+
+
+class Add(NamedTuple):
+    amount: int
+    KIND = 1
+
+    def to_record(self):
+        return [self.KIND, [self.amount]]
+
+
+class Tick(NamedTuple):
+    KIND = 2
+
+    def to_record(self):
+        return [self.KIND, []]
+
+
+class Total(NamedTuple):
+    value: int
+    KIND = 1001
+
+    def to_record(self):
+        return [self.KIND, [self.value]]
+
+
+class ToyVenue:
+    """Deterministic: a running total."""
+
+    def __init__(self):
+        self.total = 0
+        self.ticks = []
+
+    def apply(self, ts, cmd):
+        if isinstance(cmd, Tick):
+            self.ticks.append(ts)
+            return []
+        if cmd.amount < 0:
+            raise ValueError("negative")
+        self.total += cmd.amount
+        return [Total(self.total)]
+
+
+def test_group_is_journaled_in_seq_order_before_anyone_hears_of_it(tmp_path):
+    jdir = tmp_path / "j"
+    writer = JournalWriter(jdir, {"symbols": []}, fsync="never")
+    seq = Sequencer(ToyVenue(), writer, VirtualClock(1_000))
+    seen = []
+    # a subscriber runs only after the commit: the records must be on file by then
+    seq.subscribe(lambda s, ts, cmd, events: seen.append(
+        [(r.seq, r.kind) for r in JournalReader(jdir)]))
+    results = seq.execute([Add(5), Add(7)])
+    assert [r.seq for r in results] == [1, 2]
+    assert [r.events for r in results] == [[Total(5)], [Total(12)]]
+    assert seen[0] == [(1, 1), (1, 1001), (2, 1), (2, 1001)]
+    writer.close()
+    recs = list(JournalReader(jdir))
+    assert [(r.seq, r.ts, r.kind, r.payload) for r in recs] == [
+        (1, 1000, 1, [5]), (1, 1000, 1001, [5]), (2, 1000, 1, [7]), (2, 1000, 1001, [12])]
+
+
+def test_failed_journal_write_stops_the_sequencer(tmp_path):
+    writer = JournalWriter(tmp_path / "j", {}, fsync="never")
+    seq = Sequencer(ToyVenue(), writer, VirtualClock(0))
+    seq.execute([Add(1)])
+    writer.close()  # a closed writer refuses the next commit
+    with pytest.raises(SequencerFailed):
+        seq.execute([Add(2)])
+    with pytest.raises(SequencerFailed):
+        seq.execute([Add(3)])
+    assert seq.failed
+
+
+def test_venue_error_is_an_answer_not_a_crash(tmp_path):
+    seq = Sequencer(ToyVenue(), None, VirtualClock(0))
+    bad, good = seq.execute([Add(-1), Add(3)])
+    assert bad.error and "negative" in bad.error and bad.events == []
+    assert good.events == [Total(3)]
+
+
+def test_timers_fire_at_their_due_times_when_advancing():
+    clock = VirtualClock(10_500)
+    venue = ToyVenue()
+    seq = Sequencer(venue, None, clock)
+    seq.add_timer(Timer("tick", 1_000, lambda ts: [Tick()]))
+    seq.advance(3_000)
+    assert venue.ticks == [11_000, 12_000, 13_000]
+    assert clock.now_ms() == 13_500
+    # seqs and timestamps are stamped in order
+    assert seq.seq == 3 and seq.last_ts == 13_000
+
+
+def test_wall_clock_cannot_advance():
+    with pytest.raises(ValueError):
+        Sequencer(ToyVenue(), None, WallClock()).advance(1000)
+
+
+async def test_commands_in_one_loop_turn_are_one_group_commit(tmp_path):
+    writer = JournalWriter(tmp_path / "j", {}, fsync="batch")
+    seq = Sequencer(ToyVenue(), writer, VirtualClock(0))
+    published = []
+    seq.subscribe(lambda s, ts, cmd, events: published.append((s, cmd.amount)))
+    before = writer.commits
+    results = await asyncio.gather(*(seq.submit(Add(i)) for i in range(1, 51)))
+    # the 50 commands and their events are one commit
+    assert writer.commits - before == 1
+    assert [r.seq for r in results] == list(range(1, 51))
+    assert results[-1].events == [Total(sum(range(1, 51)))]
+    assert published == [(i, i) for i in range(1, 51)]
+    writer.close()
+    assert len(list(JournalReader(tmp_path / "j").commands())) == 50
