@@ -570,6 +570,39 @@ def instrument_from_config(obj: Mapping[str, Any]) -> Instrument:
     )
 
 
+def instrument_to_config(inst: Instrument) -> dict[str, Any]:
+    """The config object ``instrument_from_config`` reads back to an equal Instrument
+    (decimal strings only: this is what a journal header stores)."""
+    money = Decimal(MONEY_SCALE)
+
+    def s(d: Decimal) -> str:
+        return str(d)
+
+    return {
+        "symbol": inst.symbol, "baseAsset": inst.base_asset, "quoteAsset": inst.quote_asset,
+        "tickSize": s(inst.tick_size), "stepSize": s(inst.step_size),
+        "minPrice": s(inst.min_price), "maxPrice": s(inst.max_price),
+        "minQty": s(inst.min_qty), "maxQty": s(inst.max_qty),
+        "marketMinQty": s(inst.market_min_qty), "marketMaxQty": s(inst.market_max_qty),
+        "minNotional": s(inst.min_notional),
+        "maxNumOrders": inst.max_num_orders, "maxNumAlgoOrders": inst.max_num_algo_orders,
+        "multiplierUp": s(inst.percent_price_up), "multiplierDown": s(inst.percent_price_down),
+        "marketTakeBound": s(inst.market_take_bound), "triggerProtect": s(inst.trigger_protect),
+        "liquidationFee": s(inst.liquidation_fee), "makerFee": s(inst.maker_fee),
+        "takerFee": s(inst.taker_fee), "fundingIntervalHours": inst.funding_interval_hours,
+        "interestRate": s(inst.interest_rate), "fundingCap": s(inst.funding_cap),
+        "fundingFloor": s(inst.funding_floor),
+        "pricePrecision": inst.price_precision, "quantityPrecision": inst.quantity_precision,
+        "brackets": [
+            {"notionalFloor": str(Decimal(b.notional_floor) / money),
+             "notionalCap": str(Decimal(b.notional_cap) / money),
+             "initialLeverage": b.initial_leverage,
+             "maintMarginRatio": str(Decimal(b.maint_margin_rate) / Decimal(RATE_SCALE))}
+            for b in inst.brackets
+        ],
+    }
+
+
 def load_instruments(path: "str | Path", *, include_defaults: bool = True) -> dict[str, Instrument]:
     """Instruments from a JSON file: ``{"symbols": [ {...}, ... ]}`` or a bare list.
 

@@ -217,3 +217,11 @@ def test_instrument_rejects_uneven_notional_unit():
                             min_price=Decimal("0"), max_price=Decimal("0"), price_precision=5,
                             quantity_precision=4)
     assert isinstance(base, Instrument)
+
+
+def test_config_round_trip_gives_an_equal_instrument():
+    from exchange.instruments import DEFAULT_INSTRUMENTS, instrument_from_config, instrument_to_config
+    for inst in DEFAULT_INSTRUMENTS.values():
+        cfg = instrument_to_config(inst)
+        assert all(not isinstance(v, float) for v in cfg.values())
+        assert instrument_from_config(cfg) == inst

@@ -1,0 +1,170 @@
+"""Venue commands that are not orders: market data, accounts and transfers, symbol/account settings.
+
+A mixin of ``Venue`` (see venue.py): each handler takes (ts, command) and
+returns the command's events; a refusal is one CommandRejected and no change.
+"""
+from __future__ import annotations
+
+from . import codes as C
+from .accounts import Account
+from .commands import (
+    CreateAccount, Deposit, SetIndexPrice, SetLeverage, SetMarginType, SetMarkPrice,
+    SetPositionMode, Withdraw,
+)
+from .events import (
+    AccountCreated, BalanceChanged, CommandRejected, Income, IndexPriceChanged, LeverageChanged,
+    MarginTypeChanged, MarkPriceChanged, PositionModeChanged,
+)
+from .risk import account_margin, position_notional, slot_order_margin
+
+_MAX_ID = (1 << 63) - 1
+
+
+class AdminCommands:
+    # ============================================================ market data
+    def _set_mark(self, ts: int, c: SetMarkPrice) -> list:
+        st = self.symbols.get(c.symbol)
+        if st is None:
+            return [CommandRejected(0, c.KIND, *C.INVALID_SYMBOL)]
+        if c.price <= 0:
+            return [CommandRejected(0, c.KIND, *C.PRICE_LESS_THAN_ZERO)]
+        st.mark = c.price
+        return [MarkPriceChanged(c.symbol, c.price)]
+
+    def _set_index(self, ts: int, c: SetIndexPrice) -> list:
+        st = self.symbols.get(c.symbol)
+        if st is None:
+            return [CommandRejected(0, c.KIND, *C.INVALID_SYMBOL)]
+        if c.price <= 0:
+            return [CommandRejected(0, c.KIND, *C.PRICE_LESS_THAN_ZERO)]
+        st.index = c.price
+        st.mark = c.price        # milestone 1: mark = index until the mark rule lands
+        return [IndexPriceChanged(c.symbol, c.price), MarkPriceChanged(c.symbol, c.price)]
+
+    # ============================================================== accounts
+    def _create_account(self, ts: int, c: CreateAccount) -> list:
+        aid = c.account_id
+        if not (0 < aid <= _MAX_ID):
+            return [CommandRejected(aid, c.KIND, *C.INVALID_ACCOUNT)]
+        if aid in self.accounts:
+            return [CommandRejected(aid, c.KIND, *C.ACCOUNT_EXISTS)]
+        acct = self.accounts[aid] = Account(aid)
+        acct.update_time = ts
+        return [AccountCreated(aid)]
+
+    def _deposit(self, ts: int, c: Deposit) -> list:
+        acct = self.accounts.get(c.account_id)
+        if acct is None:
+            return [CommandRejected(c.account_id, c.KIND, *C.INVALID_ACCOUNT)]
+        if c.amount <= 0:
+            return [CommandRejected(c.account_id, c.KIND, *C.AMOUNT_NOT_POSITIVE)]
+        acct.cross_wallet += c.amount
+        acct.update_time = ts
+        self.deposits += c.amount
+        return self._transfer_events(acct, C.R_DEPOSIT, c.amount)
+
+    def _withdraw(self, ts: int, c: Withdraw) -> list:
+        acct = self.accounts.get(c.account_id)
+        if acct is None:
+            return [CommandRejected(c.account_id, c.KIND, *C.INVALID_ACCOUNT)]
+        if c.amount <= 0:
+            return [CommandRejected(c.account_id, c.KIND, *C.AMOUNT_NOT_POSITIVE)]
+        if c.amount > account_margin(acct, self.symbols)[4]:
+            return [CommandRejected(c.account_id, c.KIND, *C.BALANCE_INSUFFICIENT)]
+        acct.cross_wallet -= c.amount
+        acct.update_time = ts
+        self.withdrawals += c.amount
+        return self._transfer_events(acct, C.R_WITHDRAW, -c.amount)
+
+    def _transfer_events(self, acct: Account, reason: int, change: int) -> list:
+        tran = self.next_tran_id
+        self.next_tran_id = tran + 1
+        return [BalanceChanged(acct.account_id, reason, acct.wallet_balance(), acct.cross_wallet, change),
+                Income(acct.account_id, C.I_TRANSFER, "", change, tran, 0)]
+
+    # ============================================================== settings
+    def _settings_target(self, c):
+        acct = self.accounts.get(c.account_id)
+        if acct is None:
+            return None, None, CommandRejected(c.account_id, c.KIND, *C.INVALID_ACCOUNT)
+        st = self.symbols.get(c.symbol)
+        if st is None:
+            return None, None, CommandRejected(c.account_id, c.KIND, *C.INVALID_SYMBOL)
+        return acct, st, None
+
+    def _set_leverage(self, ts: int, c: SetLeverage) -> list:
+        acct, st, rej = self._settings_target(c)
+        if rej is not None:
+            return [rej]
+        spec = st.spec
+        lev = c.leverage
+        if not (1 <= lev <= spec.max_leverage):
+            return [CommandRejected(c.account_id, c.KIND, C.INVALID_LEVERAGE[0], C.INVALID_LEVERAGE[1] % lev)]
+        settings = acct.symbol_settings(c.symbol, spec)
+        old = settings[0]
+        has_position = any(p.qty for k, p in acct.positions.items() if k[0] == c.symbol)
+        if settings[1] == C.ISOLATED and lev < old and has_position:
+            return [CommandRejected(c.account_id, c.KIND, *C.ISOLATED_LEVERAGE_REDUCTION)]
+        cap = spec.max_notional(lev)
+        stored = c.symbol in acct.settings
+        settings[0] = lev
+        acct.settings[c.symbol] = settings       # tentatively: the checks below read it
+        err = None
+        for key, agg in acct.aggs.items():
+            if key[0] != c.symbol:
+                continue
+            pos = acct.positions.get(key)
+            pn = position_notional(pos, st.mark, spec.notional_unit) if pos is not None and pos.qty else 0
+            if slot_order_margin(agg, key[1], pn, lev)[1] > cap:
+                err = C.MAX_POSITION
+                break
+        if err is None:
+            for key, pos in acct.positions.items():
+                if key[0] == c.symbol and pos.qty and key not in acct.aggs:
+                    pn = position_notional(pos, st.mark, spec.notional_unit)
+                    if (pn if pn >= 0 else -pn) > cap:
+                        err = C.MAX_POSITION
+                        break
+        if err is None and lev < old and account_margin(acct, self.symbols)[0] < 0:
+            err = C.LEVERAGE_TOO_SMALL
+        if err is not None:
+            settings[0] = old
+            if not stored:
+                del acct.settings[c.symbol]
+            return [CommandRejected(c.account_id, c.KIND, err[0], err[1])]
+        acct.update_time = ts
+        return [LeverageChanged(c.account_id, c.symbol, lev, cap)]
+
+    def _set_margin_type(self, ts: int, c: SetMarginType) -> list:
+        acct, st, rej = self._settings_target(c)
+        if rej is not None:
+            return [rej]
+        mt = c.margin_type
+        if mt != C.CROSSED and mt != C.ISOLATED:
+            return [CommandRejected(c.account_id, c.KIND, C.PARAM_NOT_VALID[0], C.PARAM_NOT_VALID[1] % "marginType")]
+        settings = acct.symbol_settings(c.symbol, st.spec)
+        if settings[1] == mt:
+            return [CommandRejected(c.account_id, c.KIND, *C.NO_NEED_MARGIN_TYPE)]
+        if acct.order_count.get(c.symbol, 0):
+            return [CommandRejected(c.account_id, c.KIND, *C.MARGIN_TYPE_OPEN_ORDERS)]
+        if any(p.qty for k, p in acct.positions.items() if k[0] == c.symbol):
+            return [CommandRejected(c.account_id, c.KIND, *C.MARGIN_TYPE_POSITION)]
+        settings[1] = mt
+        acct.settings[c.symbol] = settings
+        acct.update_time = ts
+        return [MarginTypeChanged(c.account_id, c.symbol, mt)]
+
+    def _set_position_mode(self, ts: int, c: SetPositionMode) -> list:
+        acct = self.accounts.get(c.account_id)
+        if acct is None:
+            return [CommandRejected(c.account_id, c.KIND, *C.INVALID_ACCOUNT)]
+        dual = 1 if c.dual else 0
+        if acct.dual == dual:
+            return [CommandRejected(c.account_id, c.KIND, *C.NO_NEED_POSITION_SIDE)]
+        if acct.orders:
+            return [CommandRejected(c.account_id, c.KIND, *C.POSITION_MODE_OPEN_ORDERS)]
+        if any(p.qty for p in acct.positions.values()):
+            return [CommandRejected(c.account_id, c.KIND, *C.POSITION_MODE_POSITION)]
+        acct.dual = dual
+        acct.update_time = ts
+        return [PositionModeChanged(c.account_id, dual)]

@@ -1,0 +1,122 @@
+"""Commands: what the sequencer feeds to ``Venue.apply(ts_ms, command)``.
+
+Each command is an immutable NamedTuple of ints and short strings with a stable
+integer ``KIND`` (< 1000).  ``cmd.to_record()`` gives ``[kind, [fields...]]``
+for the journal; ``command_from_record(rec)`` decodes and type-checks one.
+
+Enumerated fields use the codes in ``exchange.venue.codes`` (sides, order
+types, time in force, position sides, margin types, STP modes).  Prices are
+integer ticks, quantities integer lots, money integer 1e-8 USDT units.
+"""
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from .records import Registry
+
+COMMANDS = Registry("command", 1, 1000)
+register = COMMANDS.register
+
+
+@register
+class CreateAccount(NamedTuple):
+    account_id: int
+    KIND = 1
+
+
+@register
+class Deposit(NamedTuple):
+    account_id: int
+    amount: int            # money units
+    KIND = 2
+
+
+@register
+class Withdraw(NamedTuple):
+    account_id: int
+    amount: int            # money units
+    KIND = 3
+
+
+@register
+class SetLeverage(NamedTuple):
+    account_id: int
+    symbol: str
+    leverage: int
+    KIND = 4
+
+
+@register
+class SetMarginType(NamedTuple):
+    account_id: int
+    symbol: str
+    margin_type: int       # CROSSED / ISOLATED
+    KIND = 5
+
+
+@register
+class SetPositionMode(NamedTuple):
+    account_id: int
+    dual: int              # 1 = hedge mode (dualSidePosition), 0 = one-way
+    KIND = 6
+
+
+@register
+class NewOrder(NamedTuple):
+    account_id: int
+    symbol: str
+    side: int              # BUY / SELL
+    order_type: int        # LIMIT / MARKET
+    time_in_force: int     # GTC / IOC / FOK / GTX (ignored for MARKET)
+    qty: int               # lots
+    price: int = 0         # ticks; 0 for MARKET
+    reduce_only: int = 0
+    position_side: int = 0  # BOTH / LONG / SHORT
+    client_order_id: str = ""  # "" = venue assigns one
+    stp: int = 0           # STP_NONE / EXPIRE_TAKER / EXPIRE_MAKER / EXPIRE_BOTH
+    KIND = 10
+
+
+@register
+class CancelOrder(NamedTuple):
+    account_id: int
+    symbol: str
+    order_id: int = 0            # wins when > 0
+    client_order_id: str = ""    # origClientOrderId
+    KIND = 11
+
+
+@register
+class ModifyOrder(NamedTuple):
+    account_id: int
+    symbol: str
+    order_id: int                # wins when > 0
+    price: int
+    qty: int
+    client_order_id: str = ""    # origClientOrderId
+    KIND = 12
+
+
+@register
+class CancelAllOrders(NamedTuple):
+    account_id: int
+    symbol: str
+    KIND = 13
+
+
+@register
+class SetIndexPrice(NamedTuple):
+    symbol: str
+    price: int
+    KIND = 20
+
+
+@register
+class SetMarkPrice(NamedTuple):
+    symbol: str
+    price: int
+    KIND = 21
+
+
+def command_from_record(record) -> NamedTuple:
+    return COMMANDS.from_record(record)

@@ -1,0 +1,65 @@
+"""The venue's record of one order (the book keeps only id/owner/side/price/qty).
+
+A plain ``__slots__`` class updated in place on the per-order path; queries
+turn it into a dict with ``order_view``.
+"""
+from __future__ import annotations
+
+import re
+
+from .codes import LIMIT
+
+CLIENT_ORDER_ID_RE = re.compile(r"^[\.A-Z\:/a-z0-9_-]{1,36}$")
+
+
+class Order:
+    __slots__ = ("order_id", "account_id", "symbol", "client_order_id", "side", "order_type",
+                 "time_in_force", "price", "qty", "filled", "cum_quote", "reduce_only",
+                 "position_side", "stp", "status", "time", "update_time",
+                 # margin bookkeeping (see risk.py)
+                 "reduce", "key", "margin_price", "loss_per_lot")
+
+    def __init__(self, order_id, account_id, symbol, client_order_id, side, order_type, time_in_force,
+                 price, qty, reduce_only, position_side, stp, time, reduce, key, margin_price,
+                 loss_per_lot):
+        self.order_id = order_id
+        self.account_id = account_id
+        self.symbol = symbol
+        self.client_order_id = client_order_id
+        self.side = side
+        self.order_type = order_type
+        self.time_in_force = time_in_force
+        self.price = price
+        self.qty = qty
+        self.filled = 0
+        self.cum_quote = 0
+        self.reduce_only = reduce_only
+        self.position_side = position_side
+        self.stp = stp
+        self.status = 0
+        self.time = time
+        self.update_time = time
+        self.reduce = reduce
+        self.key = key
+        self.margin_price = margin_price
+        self.loss_per_lot = loss_per_lot
+
+    def state(self) -> list:
+        """Canonical field list (digest and snapshots)."""
+        return [self.order_id, self.account_id, self.symbol, self.client_order_id, self.side,
+                self.order_type, self.time_in_force, self.price, self.qty, self.filled,
+                self.cum_quote, self.reduce_only, self.position_side, self.stp, self.status,
+                self.time, self.update_time, self.reduce, self.margin_price, self.loss_per_lot]
+
+
+def order_view(o: Order) -> dict:
+    """Everything GET /fapi/v1/order needs, as ints (money, ticks, lots, codes) and strings.
+    ``avg_price`` is cum_quote / (filled * notional_unit) ticks: the gateway divides."""
+    return {
+        "order_id": o.order_id, "account_id": o.account_id, "symbol": o.symbol,
+        "client_order_id": o.client_order_id, "side": o.side, "order_type": o.order_type,
+        "time_in_force": o.time_in_force, "price": o.price if o.order_type == LIMIT else 0,
+        "qty": o.qty, "filled_qty": o.filled, "cum_quote": o.cum_quote,
+        "reduce_only": o.reduce_only, "position_side": o.position_side, "stp": o.stp,
+        "status": o.status, "time": o.time, "update_time": o.update_time,
+    }

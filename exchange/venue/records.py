@@ -1,0 +1,62 @@
+"""Shared machinery for commands and events: NamedTuples with a stable ``KIND``.
+
+A record is stored as ``[kind, [field, ...]]`` (msgpack-ready: ints and
+strings only).  ``to_record`` / ``from_record`` are the only conversions; the
+field order is the NamedTuple's declaration order and never changes for a
+given kind (new fields may only be appended, with defaults).
+"""
+from __future__ import annotations
+
+import typing
+from typing import Any
+
+
+class Registry:
+    """kind -> record class, with type checking on decode."""
+
+    def __init__(self, what: str, lo: int, hi: int) -> None:
+        self.what = what
+        self.lo = lo
+        self.hi = hi
+        self.by_kind: dict[int, type] = {}
+
+    def register(self, cls: type) -> type:
+        kind = cls.KIND
+        if not (self.lo <= kind < self.hi):
+            raise ValueError(f"{self.what} kind {kind} out of range [{self.lo}, {self.hi})")
+        if kind in self.by_kind:
+            raise ValueError(f"duplicate {self.what} kind {kind}")
+        self.by_kind[kind] = cls
+        hints = typing.get_type_hints(cls)
+        types = []
+        for name in cls._fields:
+            t = hints[name]
+            if t not in (int, str):
+                raise TypeError(f"{cls.__name__}.{name}: only int and str fields")
+            types.append(t)
+        cls._field_types = tuple(types)
+        cls.to_record = _to_record
+        return cls
+
+    def from_record(self, record: Any):
+        """Decode ``[kind, payload]``; raises ValueError on anything malformed."""
+        try:
+            kind, payload = record
+        except (TypeError, ValueError):
+            raise ValueError(f"malformed {self.what} record") from None
+        cls = self.by_kind.get(kind) if type(kind) is int else None
+        if cls is None:
+            raise ValueError(f"unknown {self.what} kind {kind!r}")
+        if not isinstance(payload, (list, tuple)):
+            raise ValueError(f"malformed {self.what} payload")
+        n_req = len(cls._fields) - len(cls._field_defaults)
+        if not (n_req <= len(payload) <= len(cls._fields)):
+            raise ValueError(f"{cls.__name__}: expected {len(cls._fields)} fields, got {len(payload)}")
+        for value, t, name in zip(payload, cls._field_types, cls._fields):
+            if type(value) is not t:
+                raise ValueError(f"{cls.__name__}.{name}: expected {t.__name__}, got {type(value).__name__}")
+        return cls(*payload)
+
+
+def _to_record(self) -> list:
+    return [self.KIND, list(self)]

@@ -1,0 +1,109 @@
+"""Margin arithmetic of the venue (perp-mechanics §3), integers only.
+
+Definitions (money units; ``lev`` the symbol leverage, ``unit`` notional_unit):
+
+* position notional at mark ``pn = qty * mark * unit`` (signed); without a mark
+  the signed entry notional is used (and UPNL is 0).
+* position IM ``ceil(|pn| / lev)``; UPNL ``pn - signed_entry``.
+* open-order IM of one (symbol, position side) slot:
+  - one-way (BOTH), Binance's netting form:
+    ``req = max(|pn + bidN|, |pn - askN|)``,
+    ``IM = max(0, ceil(req / lev) - ceil(|pn| / lev)) + openLoss(dominant side)``;
+  - hedge LONG: ``ceil(bidN / lev) + buyLoss``; SHORT: ``ceil(askN / lev) + sellLoss``.
+  bidN/askN sum the remaining position-increasing orders at their price (market
+  orders at the reference price: best opposite price, else mark); open loss per
+  order is ``qty * max(0, dir * (price - mark))`` fixed when the order is placed.
+  ``req`` is also the worst-case position notional checked against the bracket
+  cap at the chosen leverage (-2027).
+* available = crossWallet + Σ cross UPNL - Σ cross position IM - Σ open-order IM
+  (isolated positions are backed by their own wallet; their orders' IM still
+  comes out of the cross wallet).
+* maxWithdraw = max(0, min(available, crossWallet + min(0, cross UPNL) - Σ IM)).
+"""
+from __future__ import annotations
+
+from .codes import BOTH, ISOLATED, LONG
+
+
+def ceil_div(a: int, b: int) -> int:
+    return -((-a) // b)
+
+
+def position_notional(pos, mark: int, unit: int) -> int:
+    """Signed position notional at mark (entry notional without a mark)."""
+    q = pos.qty
+    if mark:
+        return q * mark * unit
+    return pos.entry if q >= 0 else -pos.entry
+
+
+def slot_order_margin(agg, position_side: int, pn: int, lev: int) -> tuple[int, int]:
+    """(open-order IM, worst-case position notional) of one slot."""
+    if position_side == BOTH:
+        a = pn + agg.buy_notional
+        if a < 0:
+            a = -a
+        b = pn - agg.sell_notional
+        if b < 0:
+            b = -b
+        apn = pn if pn >= 0 else -pn
+        if a >= b:
+            req, loss = a, agg.buy_loss
+        else:
+            req, loss = b, agg.sell_loss
+        im = -((-req) // lev) + ((-apn) // lev)
+        if im < 0:
+            im = 0
+        return im + loss, req
+    if position_side == LONG:
+        return -((-agg.buy_notional) // lev) + agg.buy_loss, pn + agg.buy_notional
+    return -((-agg.sell_notional) // lev) + agg.sell_loss, -pn + agg.sell_notional
+
+
+def account_margin(acct, symbols) -> tuple[int, int, int, int, int]:
+    """(available, cross_upnl, cross_position_im, open_order_im, max_withdraw) of an account."""
+    cross_upnl = 0
+    pos_im = 0
+    for key, pos in acct.positions.items():
+        q = pos.qty
+        if q == 0:
+            continue
+        sym = key[0]
+        settings = acct.settings[sym]
+        if settings[1] == ISOLATED:
+            continue
+        st = symbols[sym]
+        mark = st.mark
+        unit = st.spec.notional_unit
+        if mark:
+            pn = q * mark * unit
+            cross_upnl += pn - (pos.entry if q > 0 else -pos.entry)
+        else:
+            pn = pos.entry if q > 0 else -pos.entry
+        pos_im += -((-(pn if pn >= 0 else -pn)) // settings[0])
+    order_im = 0
+    for key, agg in acct.aggs.items():
+        if agg.buy_notional or agg.sell_notional or agg.buy_loss or agg.sell_loss:
+            order_im += slot_margin(acct, key, agg, symbols)[0]
+    wallet = acct.cross_wallet
+    available = wallet + cross_upnl - pos_im - order_im
+    mw = wallet + (cross_upnl if cross_upnl < 0 else 0) - pos_im - order_im
+    if available < mw:
+        mw = available
+    if mw < 0:
+        mw = 0
+    return available, cross_upnl, pos_im, order_im, mw
+
+
+def slot_margin(acct, key, agg, symbols) -> tuple[int, int]:
+    sym = key[0]
+    st = symbols[sym]
+    pos = acct.positions.get(key)
+    pn = position_notional(pos, st.mark, st.spec.notional_unit) if pos is not None and pos.qty else 0
+    settings = acct.settings.get(sym)
+    lev = settings[0] if settings is not None else st.spec.default_leverage
+    return slot_order_margin(agg, key[1], pn, lev)
+
+
+def available_balance(acct, symbols) -> int:
+    return account_margin(acct, symbols)[0]
