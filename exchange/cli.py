@@ -24,17 +24,36 @@ def _bench_matching(rest: list[str]) -> int:
     return 0
 
 
+def _replay(rest: list[str]) -> int:
+    from .journal_commands import replay_main
+    return replay_main(rest)
+
+
+def _export(rest: list[str]) -> int:
+    from .journal_commands import export_main
+    return export_main(rest)
+
+
+# subcommand -> (help, handler taking the remaining arguments); each handler
+# parses its own options so `paperex COMMAND --help` shows them
+COMMANDS = {
+    "bench-matching": ("benchmark the matching engine", _bench_matching),
+    "replay": ("re-execute a journal (--verify, --until-seq, --until-time, --json)", _replay),
+    "export": ("export a journal to SQLite", _export),
+}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="paperex", description="Paper-trading exchange for USDT-margined perpetuals.")
     parser.add_argument("--version", action="version", version=f"paperex {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    sub.add_parser("bench-matching", help="benchmark the matching engine (options: see --help of the script)",
-                   add_help=False)
+    for name, (help_text, _) in COMMANDS.items():
+        sub.add_parser(name, help=help_text, add_help=False)
     args, rest = parser.parse_known_args(argv)
-    if args.command == "bench-matching":
-        return _bench_matching(rest)
-    parser.print_help()
-    return 0 if args.command is None else 2
+    if args.command is None:
+        parser.print_help()
+        return 0
+    return COMMANDS[args.command][1](rest)
 
 
 if __name__ == "__main__":

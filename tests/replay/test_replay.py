@@ -89,3 +89,22 @@ def test_until_seq_stops_at_that_point(tmp_path):
     rt.close()
     result = replay(tmp_path / "journal", until_seq=5)
     assert result.commands == 5 and result.stopped_early
+
+
+def test_cli_replay_verify_and_export(tmp_path, capsys):
+    from exchange.cli import main
+    rt = Runtime.virtual(T0, data_dir=tmp_path / "data")
+    trading_session(rt, n_orders=80, seed=9)
+    digest = rt.venue.state_digest()
+    rt.close()
+    assert main(["replay", str(tmp_path / "data"), "--verify", "--json"]) == 0
+    out = capsys.readouterr().out
+    import json
+    summary = json.loads(out.strip().splitlines()[-1])
+    assert summary["verified"] is True and summary["state_digest"] == digest
+    assert main(["replay", str(tmp_path / "data"), "--until-seq", "12"]) == 0
+    out = capsys.readouterr().out
+    assert "state after seq 12" in out and "wallet balance" in out
+    assert main(["export", str(tmp_path / "data"), str(tmp_path / "x.db")]) == 0
+    assert "exported" in capsys.readouterr().out
+    assert main(["replay", str(tmp_path / "nope")]) == 2
