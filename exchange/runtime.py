@@ -16,7 +16,7 @@ from typing import Any, Optional
 
 from exchange.clock import VirtualClock, WallClock
 from exchange.instruments import DEFAULT_INSTRUMENTS, Instrument
-from exchange.journal import JournalReader, JournalWriter
+from exchange.journal import JournalError, JournalReader, JournalWriter
 from exchange.replay import instruments_from_config, new_venue, replay, venue_config
 from exchange.sequencer import Sequencer
 
@@ -42,7 +42,9 @@ class Runtime:
                 self.journal = JournalWriter(journal_dir, stored, fsync=fsync)
                 for torn in self.journal.torn_tails:
                     log.warning("journal recovery: %s", torn)
-                result = replay(journal_dir)
+                result = replay(journal_dir, verify=True)
+                if result.divergence is not None:
+                    result = self._repair_tail(journal_dir, result)
                 self.venue = result.venue
                 self.restored_commands = result.commands
                 last_seq = self.journal.last_seq or 0
@@ -55,6 +57,20 @@ class Runtime:
             self.venue = new_venue(instruments)
         self.instruments = instruments
         self.sequencer = Sequencer(self.venue, self.journal, self.clock, last_seq=last_seq)
+
+    def _repair_tail(self, journal_dir: Path, result: Any) -> Any:
+        """A crash can cut a commit group short: its last command is on file but
+        not all of its events.  That group was never acknowledged, so it is cut.
+        A divergence anywhere else means the journal and the venue disagree:
+        refuse to start rather than serve a state nobody can reproduce."""
+        div = result.divergence
+        cut_short = (len(div.journaled) < len(div.produced)
+                     and div.produced[:len(div.journaled)] == div.journaled)
+        if div.seq != result.last_seq or not cut_short:
+            raise JournalError(f"journal {journal_dir} does not replay: {div}")
+        self.journal.truncate_from(div.seq)
+        log.warning("dropped the unacknowledged tail command seq %d (a crash cut its events short)", div.seq)
+        return replay(journal_dir, verify=True)
 
     @classmethod
     def virtual(cls, start_ms: int, speed: Optional[float] = None, **kw: Any) -> "Runtime":

@@ -40,6 +40,7 @@ the journal directory until :meth:`close`; a second writer gets JournalError.
 from __future__ import annotations
 
 import fcntl
+import logging
 import os
 import time
 import zlib
@@ -50,10 +51,12 @@ import msgpack
 
 from .format import (
     DEFAULT_SEGMENT_BYTES, FSYNC_POLICIES, MAGIC, MAX_RECORD_BYTES, RECORD_HEADER,
-    SEGMENT_HEADER, VERSION, JournalError, TornTail, segment_name,
+    RECORD_HEADER_SIZE, SEGMENT_HEADER, SEGMENT_HEADER_SIZE, UNPACK_OPTS, VERSION, JournalError,
+    TornTail, segment_name,
 )
 from .recovery import RecoveryResult, recover
 
+log = logging.getLogger("exchange.journal")
 _fdatasync = getattr(os, "fdatasync", os.fsync)
 _pack_record_header = RECORD_HEADER.pack
 _crc32 = zlib.crc32
@@ -259,6 +262,48 @@ class JournalWriter:
         self._dirty = False
         self._last_sync = self._clock()
         self.syncs += 1
+
+    # -- repairing ----------------------------------------------------------
+
+    def truncate_from(self, seq: int) -> int:
+        """Cut every record whose seq is >= ``seq`` from the end of the journal.
+
+        Used to drop a commit group that a crash left incomplete (its command
+        record is on file, its events only in part): such a group was never
+        acknowledged.  Only the last segment can be cut, and only whole records;
+        returns the number of bytes removed."""
+        if self._pending:
+            raise JournalError(f"journal writer {self.path}: commit or discard before truncating")
+        if self._fd is None or self._seg_path is None:
+            return 0
+        data = self._seg_path.read_bytes()
+        off = SEGMENT_HEADER_SIZE + SEGMENT_HEADER.unpack_from(data, 0)[3]
+        cut = None
+        last_seq = last_ts = None
+        while off + RECORD_HEADER_SIZE <= len(data):
+            length = RECORD_HEADER.unpack_from(data, off)[0]
+            body = data[off + RECORD_HEADER_SIZE:off + RECORD_HEADER_SIZE + length]
+            rec_seq, rec_ts = msgpack.unpackb(body, **UNPACK_OPTS)[:2]
+            if rec_seq >= seq:
+                cut = off
+                break
+            last_seq, last_ts = rec_seq, rec_ts
+            off += RECORD_HEADER_SIZE + length
+        if cut is None:
+            return 0
+        if last_seq is None:
+            raise JournalError(f"journal {self.path}: seq {seq} starts segment {self._seg_path.name};"
+                               " refusing to cut a whole segment", file=str(self._seg_path),
+                               offset=cut, last_seq=self.last_seq)
+        removed = len(data) - cut
+        os.ftruncate(self._fd, cut)
+        _fdatasync(self._fd)
+        self._seg_size = cut
+        self.last_seq = self._tail_seq = last_seq
+        self.last_ts = self._tail_ts = last_ts
+        log.warning("journal %s: cut %d bytes from seq %d on (an incomplete commit group)",
+                    self._seg_path, removed, seq)
+        return removed
 
     # -- closing ------------------------------------------------------------
 
