@@ -14,8 +14,13 @@ Figures:
 * recovery_ms          - opening the just-written journal for append (lock + recovery
   scan of the last segment) and closing it; ``journal_bytes`` is its size.
 
-``replay_verify_cmds_per_s`` and ``recovery_ms_1gb`` need the venue and snapshots and
-are not measured here.
+* replay_verify_cmds_per_s - ``paperex replay --verify`` speed on a real venue journal
+  (``--replay-commands`` seeded orders among 20 accounts: passive limits, cancels and
+  marketable orders), built first through the sequencer; replay_events_per_s is the
+  events it re-produced and compared per second.
+
+``recovery_ms_1gb`` (opening a 1 GB journal with a snapshot) needs venue snapshots
+and is not measured yet.
 
     python scripts/bench_journal.py --records 1000000 --json
 """
@@ -96,6 +101,53 @@ def bench_recovery(path: Path) -> dict:
             "journal_bytes": size, "segments": nseg}
 
 
+def bench_replay(base: Path, n: int, seed: int = 11) -> dict:
+    import random
+
+    from exchange.clock import VirtualClock
+    from exchange.replay import replay
+    from exchange.runtime import Runtime
+    from exchange.venue import codes as C
+    from exchange.venue.commands import CancelOrder, CreateAccount, Deposit, NewOrder, SetIndexPrice
+
+    rng = random.Random(seed)
+    rt = Runtime(data_dir=base / "replay-data", clock=VirtualClock(1_700_000_000_000), fsync="never")
+    seq = rt.sequencer
+    setup = [SetIndexPrice("BTCUSDT", 600_000)]
+    for a in range(1, 21):
+        setup += [CreateAccount(a), Deposit(a, 10_000_000 * 100_000_000)]
+    seq.execute(setup)
+    cmds = []
+    placed = 0
+    for _ in range(n):
+        r = rng.random()
+        acct = rng.randint(1, 20)
+        side = rng.choice((C.BUY, C.SELL))
+        if r < 0.55 or placed == 0:
+            dist = 1 + int(rng.expovariate(1 / 8))
+            price = 600_000 - dist if side == C.BUY else 600_000 + dist
+            cmds.append(NewOrder(acct, "BTCUSDT", side, C.LIMIT, C.GTC, rng.randint(1, 10), price))
+            placed += 1
+        elif r < 0.9:
+            cmds.append(CancelOrder(acct, "BTCUSDT", rng.randint(1, placed)))
+        else:
+            cmds.append(NewOrder(acct, "BTCUSDT", side, C.MARKET, C.GTC, rng.randint(1, 6), 0))
+    t0 = time.perf_counter()
+    for i in range(0, len(cmds), 100):  # groups of 100, as one event-loop turn would be
+        seq.execute(cmds[i:i + 100])
+    build_s = time.perf_counter() - t0
+    rt.close()
+    t0 = time.perf_counter()
+    result = replay(base / "replay-data" / "journal", verify=True)
+    verify_s = time.perf_counter() - t0
+    if result.divergence is not None:
+        raise SystemExit(f"replay diverged: {result.divergence}")
+    return {"replay_commands": result.commands, "replay_events": result.events,
+            "sequencer_cmds_per_s": n / build_s,
+            "replay_verify_cmds_per_s": result.commands / verify_s,
+            "replay_events_per_s": result.events / verify_s}
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--records", type=int, default=1_000_000, help="records to write (default 1,000,000)")
@@ -104,6 +156,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--segment-mb", type=float, default=64.0, help="segment size limit in MiB")
     ap.add_argument("--dir", help="directory for the journal (default: a temp dir, removed after)")
     ap.add_argument("--keep", action="store_true", help="keep the journal directory")
+    ap.add_argument("--replay-commands", type=int, default=200_000,
+                    help="orders in the venue journal replayed with --verify (default 200,000)")
     ap.add_argument("--json", action="store_true", help="print one JSON object as the last line")
     args = ap.parse_args(argv)
     if args.records < 1 or args.group < 1:
@@ -121,11 +175,12 @@ def main(argv: list[str] | None = None) -> int:
         res.update(bench_recovery(path))
         res["bytes_per_record"] = res["journal_bytes"] / args.records
         res["cpus"] = os.cpu_count()
-        res["not_measured"] = {"replay_verify_cmds_per_s": "needs the venue",
-                               "recovery_ms_1gb": "needs the venue and snapshots"}
+        res.update(bench_replay(base, args.replay_commands))
+        res["not_measured"] = {"recovery_ms_1gb": "needs venue snapshots"}
     finally:
         if not args.keep:
             shutil.rmtree(path, ignore_errors=True)
+            shutil.rmtree(base / "replay-data", ignore_errors=True)
             if not args.dir:
                 shutil.rmtree(base, ignore_errors=True)
 
@@ -138,7 +193,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  recovery {res['recovery_ms']:>12,.1f} ms         "
           f"({res['journal_bytes']:,} bytes in {res['segments']} segment(s), "
           f"{res['bytes_per_record']:.1f} bytes/record)")
-    print("  not measured: replay_verify_cmds_per_s, recovery_ms_1gb (need the venue/snapshots)")
+    print(f"  replay --verify {res['replay_verify_cmds_per_s']:>8,.0f} commands/s, "
+          f"{res['replay_events_per_s']:,.0f} events/s ({res['replay_commands']:,} commands; "
+          f"built through the sequencer at {res['sequencer_cmds_per_s']:,.0f} commands/s)")
+    print("  not measured: recovery_ms_1gb (needs venue snapshots)")
     if args.json:
         out = {k: (round(v, 3) if isinstance(v, float) else v) for k, v in res.items()}
         print(json.dumps(out, sort_keys=True))
