@@ -15,6 +15,7 @@ specification); only the data structures differ:
   end of a call (one call per operation) or copied in bulk into an int64 array
   (``execute_batch``).
 """
+cimport cython
 from cpython.array cimport array, clone
 from cython.operator cimport dereference as deref, preincrement as inc
 from cpython.list cimport PyList_New, PyList_SET_ITEM
@@ -135,6 +136,7 @@ cdef inline uint64_t _mix(int64_t key) noexcept nogil:
     return z ^ (z >> 31)
 
 
+@cython.final
 cdef class Book:
     """One symbol's book (compiled).  See ``matching.reference`` for the rules."""
 
