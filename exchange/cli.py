@@ -34,12 +34,21 @@ def _export(rest: list[str]) -> int:
     return export_main(rest)
 
 
+def _serve(rest: list[str]) -> int:
+    from .gateway.serve import add_arguments, main as serve_main
+    parser = argparse.ArgumentParser(prog="paperex serve",
+                                     description="Run the exchange: Binance USD-M REST + websockets + control API.")
+    add_arguments(parser)
+    return serve_main(parser.parse_args(rest))
+
+
 # subcommand -> (help, handler taking the remaining arguments); each handler
 # parses its own options so `paperex COMMAND --help` shows them
 COMMANDS = {
     "bench-matching": ("benchmark the matching engine", _bench_matching),
     "replay": ("re-execute a journal (--verify, --until-seq, --until-time, --json)", _replay),
     "export": ("export a journal to SQLite", _export),
+    "serve": ("run the exchange (Binance USD-M REST + websockets + control API)", _serve),
 }
 
 

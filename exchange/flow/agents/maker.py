@@ -1,0 +1,168 @@
+"""Market makers: post-only ladders around the index, skewed by inventory,
+widened by volatility and by the scenario, thinned when the scenario pulls depth.
+
+Prices sit on a grid of ``spacing`` ticks, so when the index moves a little
+only the ends of the ladder change: the maker moves its outermost orders to
+the new inner prices with one ``ModifyOrder`` each instead of re-posting the
+whole ladder.  Orders are GTX (post-only): a maker never takes.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from exchange.units import MONEY_SCALE
+from exchange.venue import codes as C
+from exchange.venue.commands import CancelOrder, ModifyOrder, NewOrder
+
+from .base import Agent, MarketView, StepContext, position_qty
+
+
+@dataclass(frozen=True)
+class MakerProfile:
+    name: str
+    levels: int = 12                   # orders per side
+    spacing_bps: float = 0.1           # grid step between levels
+    half_spread_bps: float = 0.2       # from the centre to the first level
+    size_usdt: float = 5_000.0         # notional of the first level
+    size_growth: float = 0.15          # each level further out is this much bigger
+    refresh_ms: int = 2_000            # re-quote at least this often
+    skew_bps: float = 2.0              # centre shift at full inventory
+    max_inventory_usdt: float = 500_000.0
+    vol_spread_k: float = 1.0          # spread x (1 + k * (realized vol ratio - 1)+)
+    deposit_usdt: float = 5_000_000.0
+    leverage: int = 10
+    size_jitter: float = 0.3           # fixed per level, drawn once
+
+
+#: Default ladders per symbol (priced relative to the index, so they fit BTC and ETH):
+#: a tight top-of-book maker, two mid-book makers and a deep whale ladder.
+DEFAULT_MAKERS: tuple[MakerProfile, ...] = (
+    MakerProfile("tight", levels=12, spacing_bps=0.05, half_spread_bps=0.05, size_usdt=3_000,
+                 size_growth=0.2, refresh_ms=1_000, skew_bps=1.0, max_inventory_usdt=300_000),
+    MakerProfile("mid", levels=16, spacing_bps=0.3, half_spread_bps=0.5, size_usdt=15_000,
+                 size_growth=0.15, refresh_ms=2_000, skew_bps=2.0),
+    MakerProfile("mid2", levels=16, spacing_bps=0.7, half_spread_bps=1.0, size_usdt=25_000,
+                 size_growth=0.1, refresh_ms=3_000, skew_bps=3.0),
+    MakerProfile("deep", levels=20, spacing_bps=2.5, half_spread_bps=3.0, size_usdt=60_000,
+                 size_growth=0.1, refresh_ms=5_000, skew_bps=5.0, max_inventory_usdt=2_000_000,
+                 deposit_usdt=20_000_000),
+)
+
+
+class MarketMaker(Agent):
+    kind = "maker"
+
+    def __init__(self, account_id: int, symbol: str, profile: MakerProfile) -> None:
+        super().__init__(account_id, symbol, deposit_usdt=profile.deposit_usdt, leverage=profile.leverage)
+        self.p = profile
+        self.kind = "maker-" + profile.name
+        self.jitter: list = []
+        self.last_center = 0.0
+        self.last_mults = (1.0, 1.0)
+        self.inv_ratio = 0.0
+        self.requotes = 0
+
+    def setup(self, market: MarketView) -> list:
+        return super().setup(market)
+
+    def draw_jitter(self, rng) -> None:
+        j = self.p.size_jitter
+        self.jitter = [1.0 + j * (2.0 * rng.random() - 1.0) for _ in range(self.p.levels)]
+
+    # ------------------------------------------------------------------ step
+    def on_step(self, ctx: StepContext) -> list:
+        m: MarketView = ctx.markets[self.symbol]
+        st = m.state
+        p = self.p
+        center = m.index_ticks * (1.0 + st.basis) * (1.0 - p.skew_bps * 1e-4 * self.inv_ratio)
+        spacing = max(1.0, m.index_ticks * p.spacing_bps * 1e-4)
+        spread_mult = st.spread_mult * (1.0 + p.vol_spread_k * max(0.0, m.vol_ratio - 1.0))
+        mults = (st.depth_mult, spread_mult)
+        if ctx.now_ms < self.next_ms and abs(center - self.last_center) < 0.5 * spacing \
+                and abs(mults[0] - self.last_mults[0]) < 0.1 and abs(mults[1] - self.last_mults[1]) < 0.25:
+            return []
+        self.next_ms = ctx.now_ms + int(p.refresh_ms * (0.8 + 0.4 * ctx.rng.random()))
+        self.last_mults = mults
+        return self.requote(ctx, m, spacing, spread_mult)
+
+    def requote(self, ctx: StepContext, m: MarketView, spacing_f: float, spread_mult: float) -> list:
+        p = self.p
+        st = m.state
+        venue = ctx.venue
+        sym = self.symbol
+        aid = self.account_id
+        self.requotes += 1
+        # inventory (a query, at re-quote time only)
+        qty = position_qty(venue, aid, sym)
+        inv_usdt = qty * m.index_ticks * m.unit / MONEY_SCALE
+        r = inv_usdt / p.max_inventory_usdt if p.max_inventory_usdt else 0.0
+        self.inv_ratio = r = -1.0 if r < -1.0 else (1.0 if r > 1.0 else r)
+        center = m.index_ticks * (1.0 + st.basis) * (1.0 - p.skew_bps * 1e-4 * r)
+        self.last_center = center
+        spacing = int(spacing_f + 0.5)
+        half = max(1.0, m.index_ticks * p.half_spread_bps * 1e-4 * spread_mult)
+        bid0 = int(math.floor((center - half) / spacing)) * spacing
+        ask0 = int(math.ceil((center + half) / spacing)) * spacing
+        if ask0 <= bid0:
+            ask0 = bid0 + spacing
+        depth = st.depth_mult
+        n_levels = max(2, int(p.levels * math.sqrt(depth) + 0.5)) if depth < 1.0 else p.levels
+        bid_f = max(0.0, min(1.0, 1.0 - r))      # long inventory: buy less
+        ask_f = max(0.0, min(1.0, 1.0 + r))
+        # best prices of the others: never post through them
+        bids, asks = venue.depth(sym, 1)
+        targets = ({}, {})
+        for side, start, step, f in ((C.BUY, bid0, -spacing, bid_f), (C.SELL, ask0, spacing, ask_f)):
+            if f <= 0.05:
+                continue
+            tgt = targets[side]
+            for k in range(n_levels):
+                price = start + step * k
+                if price <= 0:
+                    break
+                usdt = p.size_usdt * (1.0 + p.size_growth * k) * self.jitter[k] * depth * f
+                tgt[price] = m.lots_for(usdt, price)
+        cancels, modifies, news = [], [], []
+        existing = ({}, {})
+        spare = ([], [])
+        for o in venue.open_orders(aid, sym):
+            side = o["side"]
+            if o["price"] in existing[side]:
+                spare[side].append(o)
+            else:
+                existing[side][o["price"]] = o
+        for side in (C.BUY, C.SELL):
+            tgt = targets[side]
+            ex = existing[side]
+            free = spare[side]
+            for price, o in ex.items():
+                if price not in tgt:
+                    free.append(o)
+                    continue
+                want = tgt.pop(price)
+                rem = o["qty"] - o["filled_qty"]
+                if rem * 10 < want * 7 or rem * 10 > want * 13:
+                    modifies.append(ModifyOrder(aid, sym, o["order_id"], price, o["filled_qty"] + want))
+            # targets not yet quoted, inside first; never through the other side's best
+            if side == C.BUY:
+                limit = asks[0][0] if asks else None
+                order = sorted(tgt, reverse=True)
+                order = [px for px in order if limit is None or px < limit]
+                free.sort(key=lambda o: o["price"])          # farthest (lowest) bid first
+            else:
+                limit = bids[0][0] if bids else None
+                order = sorted(tgt)
+                order = [px for px in order if limit is None or px > limit]
+                free.sort(key=lambda o: -o["price"])
+            for px in order:
+                want = tgt[px]
+                if free:
+                    o = free.pop(0)
+                    modifies.append(ModifyOrder(aid, sym, o["order_id"], px, o["filled_qty"] + want))
+                else:
+                    news.append(NewOrder(aid, sym, side, C.LIMIT, C.GTX, want, px))
+            for o in free:
+                cancels.append(CancelOrder(aid, sym, o["order_id"]))
+        self.orders_sent += len(news)
+        return cancels + modifies + news

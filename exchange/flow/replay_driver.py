@@ -1,0 +1,768 @@
+"""Replay of a recorded market into the venue, as ordinary commands through the sequencer.
+
+    rt = ReplayDriver.runtime_for(path, data_dir=...)     # a virtual clock at the recording's start
+    drv = ReplayDriver(rt, path)
+    drv.run()                                             # as fast as possible
+    await drv.run_async(speed=10)                         # or x10 real time
+
+What the recording drives:
+
+* recorded index / mark prices -> ``SetIndexPrice`` / ``SetMarkPrice``.  A
+  recording without them (the Binance trade/bookTicker/depth tapes) gets an
+  index = mid of the recorded book once a second (``mark="auto"``) until a
+  recorded one appears, so bots still see a mark price; ``mark="off"`` disables that.
+* recorded book levels (depth snapshot + diffs + bookTicker) are kept in a
+  model of the recorded book; a **replay liquidity provider** (a few venue
+  accounts, one post-only order per price level) places, resizes and cancels
+  its orders so the venue's book mirrors the best ``depth_levels`` levels per
+  side.  Growing a level moves the LP's order to the back of the queue (new
+  liquidity arrives behind resting orders), shrinking keeps its place.
+* recorded trades are re-enacted by a **replay taker** account: before a
+  print at price P the LP book is made consistent with it (liquidity that the
+  print proves gone is removed, at least the printed quantity is offered at
+  P), then an IOC limit order at P for the printed quantity takes it.  A user's
+  resting order at a better price, or ahead of the LP in the queue at P, fills
+  first - that is how a bot's orders fill when recorded trades cross them.
+  Any fill of the LP (by the taker or by a user) is taken out of the model,
+  until the recording next says what the level holds.
+* virtual time follows the recording's exchange timestamps (``ts_ms``); all
+  records of one millisecond go in one ``sequencer.execute`` group (a trade
+  closes its group so the LP sees its fills before it quotes again).
+
+Quantities are raised to the symbol's MIN_NOTIONAL when a recorded level or
+print is smaller (ETH's 0.001 lots are worth ~3 USDT, the venue's minimum is
+20): prices are exact, such sizes are not (``stats.qty_raised`` counts them).
+Funding-rate records have no venue command yet and are counted in
+``stats.ignored``.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Callable, Iterable, Optional
+
+from sortedcontainers import SortedList
+
+from exchange.units import MONEY_SCALE
+from exchange.venue import codes as C
+from exchange.venue.commands import (CancelOrder, CreateAccount, Deposit, ModifyOrder, NewOrder,
+                                     SetIndexPrice, SetLeverage, SetMarkPrice)
+
+from .records import BookTicker, DepthDiff, DepthSnapshot, IndexPrice, MarkPrice, Trade
+
+log = logging.getLogger("paperex.flow.replay")
+
+REPLAY_ACCOUNT_BASE = 800_000_000
+_K_ACCEPTED, _K_REJECTED, _K_FILLED, _K_CANCELED, _K_EXPIRED = 1010, 1011, 1012, 1013, 1014
+
+
+@dataclass
+class ReplayStats:
+    records: int = 0
+    groups: int = 0
+    commands: int = 0
+    events: int = 0
+    trades: int = 0                # recorded prints re-enacted
+    trades_unfilled: int = 0       # prints that produced no fill (should stay 0)
+    trade_max_dev_ticks: int = 0   # worst |fill price - printed price|
+    skipped_symbol: int = 0        # records of symbols the venue does not list
+    ignored: int = 0               # records with no venue meaning (funding, klines, ...)
+    stale_diffs: int = 0           # depth diffs older than the snapshot
+    off_grid: int = 0              # prices / quantities rounded onto the grid
+    qty_raised: int = 0            # sizes raised to MIN_NOTIONAL
+    lp_rejected: int = 0           # LP orders the venue refused (e.g. a user order in the way)
+    first_ts: Optional[int] = None
+    last_ts: Optional[int] = None
+    wall_s: float = 0.0
+    progress: float = 0.0          # fraction of the file read
+
+    @property
+    def sim_ms(self) -> int:
+        return 0 if self.first_ts is None else self.last_ts - self.first_ts
+
+    @property
+    def sim_s_per_wall_s(self) -> float:
+        return self.sim_ms / 1000.0 / self.wall_s if self.wall_s > 0 else 0.0
+
+
+class _Conv:
+    """Decimal string -> integer grid units, memoized (levels repeat a lot)."""
+    __slots__ = ("unit", "cache", "stats")
+
+    def __init__(self, unit: Decimal, stats: ReplayStats) -> None:
+        self.unit = unit
+        self.cache: dict = {}
+        self.stats = stats
+
+    def __call__(self, s: str) -> int:
+        v = self.cache.get(s)
+        if v is None:
+            d = Decimal(s) / self.unit
+            v = int(d)
+            if v != d:
+                self.stats.off_grid += 1
+                v = int(d.to_integral_value())
+            if len(self.cache) > 500_000:
+                self.cache.clear()
+            self.cache[s] = v
+        return v
+
+
+class _LPOrder:
+    __slots__ = ("cid", "account", "side", "price", "qty", "filled", "oid")
+
+    def __init__(self, cid, account, side, price, qty):
+        self.cid = cid
+        self.account = account
+        self.side = side
+        self.price = price
+        self.qty = qty
+        self.filled = 0
+        self.oid = 0
+
+
+class _Book:
+    """The recorded book of one symbol (model), the LP's orders, and what changed."""
+
+    def __init__(self, symbol: str, inst: Any, stats: ReplayStats, depth_levels: int) -> None:
+        self.symbol = symbol
+        self.inst = inst
+        self.ticks = _Conv(Decimal(inst.tick_size), stats)
+        self.lots = _Conv(Decimal(inst.step_size), stats)
+        self.unit = int(inst.notional_unit)
+        self.min_notional = int(Decimal(inst.min_notional) * MONEY_SCALE)
+        self.n = depth_levels
+        self.levels = ({}, {})                      # side -> {price: lots}
+        self.keys = (SortedList(), SortedList())    # bids stored negated: index 0 = best
+        self.dirty = (set(), set())
+        self.lp = ({}, {})                          # side -> {price: _LPOrder}
+        self.thr = [None, None]                     # LP window: inner edge (price) per side
+        self.outer = [None, None]                   # ... and the edge where LP orders are dropped
+        self.slack = max(10, depth_levels // 2)
+        self.snapshot_id: Optional[int] = None
+        self.ticker_id: Optional[int] = None
+        self.ticker_px = [None, None]
+        self.recorded_mark = False
+        self.next_mark_ms = 0
+
+    # ---------------------------------------------------------------- model
+    def best(self, side: int) -> Optional[int]:
+        k = self.keys[side]
+        if not k:
+            return None
+        return -k[0] if side == 0 else k[0]
+
+    def set(self, side: int, price: int, lots: int) -> None:
+        lv = self.levels[side]
+        if lots > 0:
+            if price not in lv:
+                self.keys[side].add(-price if side == 0 else price)
+            lv[price] = lots
+        elif price in lv:
+            del lv[price]
+            self.keys[side].remove(-price if side == 0 else price)
+        else:
+            return
+        # levels deeper than the LP's outer edge matter only once the edge reaches them
+        # (the edge moving marks them then), unless the LP still has an order there
+        out = self.outer[side]
+        if out is None or (price >= out if side == 0 else price <= out) or price in self.lp[side]:
+            self.dirty[side].add(price)
+
+    def clear_through(self, side: int, price: int, inclusive: bool) -> None:
+        """Remove ``side``'s levels better than ``price`` (and at it if inclusive)."""
+        keys = self.keys[side]
+        if not keys:
+            return
+        key = -price if side == 0 else price
+        first = keys[0]
+        if first > key or (first == key and not inclusive):
+            return                                  # nothing that good: the common case
+        i = keys.bisect_right(key) if inclusive else keys.bisect_left(key)
+        lv = self.levels[side]
+        dirty = self.dirty[side]
+        for k in keys[:i]:
+            p = -k if side == 0 else k
+            del lv[p]
+            dirty.add(p)
+        del keys[:i]
+
+    def clear_all(self) -> None:
+        for side in (0, 1):
+            self.dirty[side].update(self.levels[side])
+            self.dirty[side].update(self.lp[side])
+            self.levels[side].clear()
+            self.keys[side].clear()
+
+    def edge(self, side: int, n: int) -> Optional[int]:
+        """Price of the ``n``-th best level (None: fewer levels than that)."""
+        keys = self.keys[side]
+        if len(keys) <= n:
+            return None
+        k = keys[n - 1]
+        return -k if side == 0 else k
+
+    def min_lots(self, price: int) -> int:
+        per = price * self.unit
+        return -(-self.min_notional // per)
+
+
+@dataclass
+class ReplayProgress:
+    fraction: float          # of the file's bytes
+    sim_ms: int              # simulated time covered
+    ts_ms: int               # current recorded time
+    records: int
+    commands: int
+    wall_s: float
+
+
+class ReplayDriver:
+    """See the module docstring.
+
+    Options: ``depth_levels`` (levels per side the LP mirrors, default 50),
+    ``mark`` (``"auto"``: mid once a second until the recording has its own
+    index/mark; ``"off"``), ``mark_interval_ms``, ``on_error`` (reader policy:
+    ``"raise"`` or ``"skip"`` bad rows), ``symbols`` (only these), ``progress``
+    (called with a :class:`ReplayProgress` every ``progress_every_s`` wall
+    seconds), ``on_group(driver, ts)`` / ``on_trade(driver, trades, fills)``
+    hooks (tests, tools; ``trades`` are the merged prints, ``fills`` the taker's
+    (price, lots)), ``account_base`` (LP and taker account ids), ``batch_ms``
+    (1: one group per recorded millisecond; N: one group per N ms window,
+    stamped with its last record's time - fewer commands, coarser time).
+    """
+
+    def __init__(self, runtime: Any, source: Any, *, depth_levels: int = 50, mark: str = "auto",
+                 mark_interval_ms: int = 1_000, on_error: str = "raise", symbols: Optional[Iterable[str]] = None,
+                 progress: Optional[Callable[[ReplayProgress], None]] = None, progress_every_s: float = 5.0,
+                 on_group: Optional[Callable] = None, on_trade: Optional[Callable] = None,
+                 account_base: int = REPLAY_ACCOUNT_BASE, lp_accounts: int = 0,
+                 deposit_usdt: int = 1_000_000_000, batch_ms: int = 1) -> None:
+        if mark not in ("auto", "off"):
+            raise ValueError("mark must be 'auto' or 'off'")
+        self.runtime = runtime
+        self.sequencer = runtime.sequencer
+        self.venue = runtime.venue
+        self.clock = runtime.clock
+        if isinstance(source, (str, Path)):
+            from .readers import open_recording
+            source = open_recording(source, on_error=on_error)
+        self.reader = source
+        self.stats = ReplayStats()
+        self.depth_levels = depth_levels
+        self.mark = mark
+        self.mark_interval_ms = mark_interval_ms
+        self.only = set(symbols) if symbols else None
+        self.progress_cb = progress
+        self.progress_every_s = progress_every_s
+        self.on_group = on_group
+        self.on_trade = on_trade
+        self.books: dict[str, _Book] = {}
+        self.taker_account = account_base + 1
+        per_acct = min(i.max_num_orders for i in runtime.instruments.values()) - 10
+        n_lp = lp_accounts or max(2, -(-2 * depth_levels // per_acct) + 1)
+        self.lp_accounts = [account_base + 2 + i for i in range(n_lp)]
+        self._lp_set = frozenset(self.lp_accounts)
+        self._lp_cap = per_acct
+        self._lp_count: dict = {}                 # (account, symbol) -> open LP orders
+        self._deposit = deposit_usdt
+        self._by_cid: dict[str, _LPOrder] = {}
+        self._by_oid: dict[int, _LPOrder] = {}
+        self._next_cid = 0
+        self._pending: list = []
+        self._cur_ts: Optional[int] = None
+        self._cur_key: Optional[int] = None
+        self._held: Optional[list] = None         # prints waiting to be merged
+        self._group_open = False
+        self._records = None                      # the reader's iterator (runs resume it)
+        self._peek = None                         # first record of the next run
+        self.batch_ms = batch_ms
+        self._offset = 0
+        self._started = False
+        self._fills: Optional[list] = None        # collecting the taker's fills of one print
+        self.sequencer.subscribe(self._on_executed)
+
+    # ------------------------------------------------------------- set-up
+    @staticmethod
+    def first_timestamp(path: Any, **kw) -> Optional[int]:
+        """Exchange time of the first record of a recording (None if empty)."""
+        from .readers import open_recording
+        for rec in open_recording(path, **kw):
+            return rec.ts_ms
+        return None
+
+    @classmethod
+    def runtime_for(cls, path: Any, **runtime_kw) -> Any:
+        """A Runtime with a virtual clock standing at the recording's first record."""
+        from exchange.runtime import Runtime
+        t0 = cls.first_timestamp(path) or 0
+        return Runtime.virtual(t0, **runtime_kw)
+
+    def _setup(self, ts: int) -> None:
+        self._started = True
+        now = self.clock.now_ms()
+        self._offset = now - ts if now > ts else 0
+        cmds = []
+        dep = self._deposit * MONEY_SCALE
+        for aid in [self.taker_account] + self.lp_accounts:
+            if self.venue.account(aid) is None:
+                cmds += [CreateAccount(aid), Deposit(aid, dep)]
+        for sym in sorted(self.runtime.instruments):
+            if self.only is not None and sym not in self.only:
+                continue
+            for aid in [self.taker_account] + self.lp_accounts:
+                cmds.append(SetLeverage(aid, sym, 2))
+        self._pending.extend(cmds)
+
+    def _book(self, sym: str) -> Optional[_Book]:
+        b = self.books.get(sym)
+        if b is None:
+            if sym not in self.runtime.instruments or (self.only is not None and sym not in self.only):
+                return None
+            b = self.books[sym] = _Book(sym, self.runtime.instruments[sym], self.stats, self.depth_levels)
+        return b
+
+    # ---------------------------------------------------------------- run
+    def run(self, until_ms: Optional[int] = None, max_records: Optional[int] = None) -> ReplayStats:
+        """As fast as possible on a virtual clock the driver moves."""
+        return self._loop(until_ms, max_records, None)
+
+    async def run_async(self, speed: Optional[float] = 1.0, until_ms: Optional[int] = None) -> ReplayStats:
+        """Paced: recorded time runs at ``speed`` x real time (None: as fast as
+        possible, yielding to the event loop between groups so bots can trade)."""
+        pace = _Pacer(speed)
+        gen = self._iterate(until_ms, None)
+        t0 = time.perf_counter()
+        try:
+            for ts in gen:
+                delay = pace.delay(ts)
+                await asyncio.sleep(delay if delay > 0 else 0)
+        finally:
+            self.stats.wall_s += time.perf_counter() - t0
+        return self.stats
+
+    def _loop(self, until_ms, max_records, _pace) -> ReplayStats:
+        t0 = time.perf_counter()
+        for _ in self._iterate(until_ms, max_records):
+            pass
+        self.stats.wall_s += time.perf_counter() - t0
+        return self.stats
+
+    def _iterate(self, until_ms, max_records):
+        """Process records; yields the recorded time before each new group starts."""
+        stats = self.stats
+        reader = self.reader
+        t_wall = time.perf_counter()
+        next_progress = t_wall + self.progress_every_s
+        handlers = {BookTicker: self._ticker, DepthDiff: self._diff,
+                    DepthSnapshot: self._snapshot, MarkPrice: self._markprice, IndexPrice: self._indexprice}
+        batch = self.batch_ms
+        n = 0
+        if self._records is None:
+            self._records = iter(reader)
+        records = self._records
+        while True:
+            rec = self._peek
+            if rec is None:
+                rec = next(records, None)
+                if rec is None:
+                    break
+            else:
+                self._peek = None
+            ts = rec.ts_ms
+            if (until_ms is not None and ts > until_ms) or (max_records is not None and n >= max_records):
+                self._peek = rec                 # the next run starts here
+                break
+            n += 1
+            key = ts if batch <= 1 else ts // batch
+            if key != self._cur_key:
+                if self._group_open:
+                    self._end_group()
+                    yield ts
+                if not self._started:
+                    stats.first_ts = ts
+                    self.clock.advance_to(ts)
+                    self._setup(ts)
+                self._cur_key = key
+                self._group_open = True
+                if self.progress_cb is not None and n % 1000 == 0 and time.perf_counter() >= next_progress:
+                    next_progress = time.perf_counter() + self.progress_every_s
+                    self._report(time.perf_counter() - t_wall)
+            if ts > (self._cur_ts or 0):
+                self._cur_ts = ts
+                stats.last_ts = ts
+            stats.records += 1
+            t = type(rec)
+            if t is Trade:
+                b = self._book(rec.symbol)
+                if b is None:
+                    stats.skipped_symbol += 1
+                else:
+                    self._hold_trade(b, rec)
+                continue
+            if self._held is not None:
+                self._trade()
+            h = handlers.get(t)
+            if h is None:
+                stats.ignored += 1
+                continue
+            b = self._book(rec.symbol)
+            if b is None:
+                stats.skipped_symbol += 1
+                continue
+            h(b, rec)
+        if self._group_open:
+            self._end_group()
+        stats.progress = getattr(reader, "progress", 1.0)
+        if self.progress_cb is not None:
+            self._report(time.perf_counter() - t_wall)
+
+    def _end_group(self) -> None:
+        self._group_open = False
+        if self._held is not None:
+            self._trade()
+        self._flush()
+        if self.on_group is not None:
+            self.on_group(self, self._cur_ts)
+
+    def _report(self, wall: float) -> None:
+        s = self.stats
+        s.progress = getattr(self.reader, "progress", 0.0)
+        self.progress_cb(ReplayProgress(s.progress, s.sim_ms, s.last_ts or 0, s.records, s.commands, wall))
+
+    # ------------------------------------------------------------- groups
+    def _flush(self) -> list:
+        """Reconcile the LP with the model, then execute everything pending as one group."""
+        cmds = self._pending
+        for b in self.books.values():
+            self._mark(b)
+            self._reconcile(b, cmds)
+        if not cmds:
+            return []
+        self._pending = []
+        self.clock.advance_to(self._cur_ts + self._offset)
+        results = self.sequencer.execute(cmds)
+        st = self.stats
+        st.groups += 1
+        st.commands += len(results)
+        for r in results:
+            st.events += len(r.events)
+        return results
+
+    def _mark(self, b: _Book) -> None:
+        if self.mark == "off" or b.recorded_mark:
+            return
+        ts = self._cur_ts
+        if ts < b.next_mark_ms:
+            return
+        bid, ask = b.best(0), b.best(1)
+        if bid is None or ask is None:
+            return
+        b.next_mark_ms = ts + self.mark_interval_ms
+        self._pending.append(SetIndexPrice(b.symbol, (bid + ask) // 2))
+
+    def _reconcile(self, b: _Book, cmds: list) -> None:
+        """Commands that make the LP's orders match the model's dirty levels.
+
+        The LP mirrors the best ``depth_levels`` levels; a level that drifts out
+        of them is kept (and resized) until it is ``depth_levels + slack`` deep,
+        so the window edge does not churn orders as the best price flickers.
+        Removals come first (both sides), so a level that moved across never
+        meets the LP's own stale order on the other side."""
+        sym = b.symbol
+        later: list = []
+        for side in (0, 1):
+            keys = b.keys[side]
+            dirty = b.dirty[side]
+            inner = b.edge(side, b.n)
+            outer = b.edge(side, b.n + b.slack)
+            if inner != b.thr[side]:
+                self._mark_between(b, side, b.thr[side], inner, False)
+                b.thr[side] = inner
+            if outer != b.outer[side]:
+                self._mark_between(b, side, b.outer[side], outer, True)
+                b.outer[side] = outer
+            if not dirty:
+                continue
+            lv = b.levels[side]
+            lp = b.lp[side]
+            for p in sorted(dirty, reverse=(side == 0)):
+                want = lv.get(p, 0)
+                o = lp.get(p)
+                if want:
+                    if side == 0:
+                        if (outer is not None and p < outer) or (o is None and inner is not None and p < inner):
+                            want = 0
+                    elif (outer is not None and p > outer) or (o is None and inner is not None and p > inner):
+                        want = 0
+                if want:
+                    m = b.min_lots(p)
+                    if want < m:
+                        want = m
+                        self.stats.qty_raised += 1
+                if o is None:
+                    if want:
+                        later.append(self._place(b, side, p, want))
+                elif not want:
+                    cmds.append(CancelOrder(o.account, sym, 0, o.cid))
+                    self._forget(b, o)
+                else:
+                    rem = o.qty - o.filled
+                    if rem != want:
+                        o.qty = o.filled + want
+                        (cmds if want < rem else later).append(ModifyOrder(o.account, sym, 0, p, o.qty, o.cid))
+            dirty.clear()
+        if later:
+            cmds.extend(later)
+
+    @staticmethod
+    def _mark_between(b: _Book, side: int, old: Optional[int], new: Optional[int], lp_only: bool) -> None:
+        """Mark dirty the model levels between two window edges (None = the far end)."""
+        keys = b.keys[side]
+        if not keys:
+            return
+        far = -keys[-1] if side == 0 else keys[-1]
+        a = far if old is None else old
+        z = far if new is None else new
+        if a > z:
+            a, z = z, a
+        dirty = b.dirty[side]
+        lp = b.lp[side]
+        if side == 0:
+            prices = [-k for k in keys.irange(-z, -a)]
+        else:
+            prices = list(keys.irange(a, z))
+        if lp_only:
+            dirty.update(p for p in prices if p in lp)
+        else:
+            dirty.update(prices)
+
+    def _place(self, b: _Book, side: int, price: int, lots: int) -> NewOrder:
+        sym = b.symbol
+        counts = self._lp_count
+        acct = None
+        for a in self.lp_accounts:
+            if counts.get((a, sym), 0) < self._lp_cap:
+                acct = a
+                break
+        if acct is None:
+            raise RuntimeError("replay LP ran out of order slots; raise lp_accounts")
+        counts[(acct, sym)] = counts.get((acct, sym), 0) + 1
+        self._next_cid += 1
+        cid = "rlp%d" % self._next_cid
+        o = _LPOrder(cid, acct, side, price, lots)
+        self._by_cid[cid] = o
+        b.lp[side][price] = o
+        return NewOrder(acct, sym, side, C.LIMIT, C.GTX, lots, price, 0, 0, cid)
+
+    def _forget(self, b: _Book, o: _LPOrder) -> None:
+        if b.lp[o.side].get(o.price) is o:
+            del b.lp[o.side][o.price]
+        if self._by_cid.pop(o.cid, None) is not None:
+            key = (o.account, b.symbol)
+            self._lp_count[key] -= 1
+        if o.oid:
+            self._by_oid.pop(o.oid, None)
+
+    # --------------------------------------------------------- subscriber
+    def _on_executed(self, seq: int, ts: int, command: Any, events: list) -> None:
+        lp = self._lp_set
+        for ev in events:
+            k = ev.KIND
+            if k < 1010 or k > 1014:
+                continue
+            if ev.account_id not in lp:
+                if k == _K_FILLED and self._fills is not None and ev.account_id == self.taker_account:
+                    self._fills.append((ev.price, ev.qty))
+                continue
+            if k == _K_ACCEPTED:
+                o = self._by_cid.get(ev.client_order_id)
+                if o is not None:
+                    o.oid = ev.order_id
+                    self._by_oid[ev.order_id] = o
+            elif k == _K_FILLED:
+                o = self._by_oid.get(ev.order_id)
+                if o is None:
+                    continue
+                o.filled += ev.qty
+                b = self.books[ev.symbol]
+                # the recorded liquidity that was consumed is gone until the data says otherwise
+                have = b.levels[o.side].get(o.price, 0)
+                left = have - ev.qty
+                key = -o.price if o.side == 0 else o.price
+                if left > 0:
+                    b.levels[o.side][o.price] = left
+                elif have:
+                    del b.levels[o.side][o.price]
+                    b.keys[o.side].remove(key)
+                if o.filled >= o.qty:
+                    self._forget(b, o)
+            elif k == _K_REJECTED:
+                o = self._by_cid.get(ev.client_order_id)
+                if o is not None:
+                    self.stats.lp_rejected += 1
+                    self._forget(self.books[ev.symbol], o)
+            else:  # canceled / expired
+                o = self._by_oid.get(ev.order_id)
+                if o is not None:
+                    self._forget(self.books[ev.symbol], o)
+
+    # ----------------------------------------------------------- records
+    def _ticker(self, b: _Book, r: BookTicker) -> None:
+        ticks, lots = b.ticks, b.lots
+        if r.bid_px is not None:
+            p = ticks(r.bid_px)
+            b.clear_through(0, p, False)
+            b.clear_through(1, p, True)
+            b.set(0, p, lots(r.bid_qty))
+            b.ticker_px[0] = p
+        if r.ask_px is not None:
+            p = ticks(r.ask_px)
+            b.clear_through(1, p, False)
+            b.clear_through(0, p, True)
+            b.set(1, p, lots(r.ask_qty))
+            b.ticker_px[1] = p
+        if r.update_id is not None:
+            b.ticker_id = r.update_id
+
+    def _snapshot(self, b: _Book, r: DepthSnapshot) -> None:
+        b.clear_all()
+        ticks, lots = b.ticks, b.lots
+        for side, rows in ((0, r.bids), (1, r.asks)):
+            for px, q in rows:
+                b.set(side, ticks(px), lots(q))
+        b.snapshot_id = r.last_update_id
+
+    def _diff(self, b: _Book, r: DepthDiff) -> None:
+        if b.snapshot_id is not None and r.last_id is not None and r.last_id < b.snapshot_id:
+            self.stats.stale_diffs += 1
+            return
+        older = b.ticker_id is not None and r.last_id is not None and r.last_id < b.ticker_id
+        tconv, lconv = b.ticks, b.lots
+        tcache, lcache = tconv.cache, lconv.cache
+        tb, ta = b.ticker_px
+        bset = b.set
+        ask = b.best(1)
+        for px, q in r.bids:
+            p = tcache.get(px)
+            if p is None:
+                p = tconv(px)
+            if older and tb is not None and p >= tb:
+                continue                      # the newer ticker knows better
+            n = lcache.get(q)
+            if n is None:
+                n = lconv(q)
+            if n and ask is not None and p >= ask:
+                b.clear_through(1, p, True)
+                ask = b.best(1)
+            bset(0, p, n)
+        bid = b.best(0)
+        for px, q in r.asks:
+            p = tcache.get(px)
+            if p is None:
+                p = tconv(px)
+            if older and ta is not None and p <= ta:
+                continue
+            n = lcache.get(q)
+            if n is None:
+                n = lconv(q)
+            if n and bid is not None and p <= bid:
+                b.clear_through(0, p, True)
+                bid = b.best(0)
+            bset(1, p, n)
+
+    def _markprice(self, b: _Book, r: MarkPrice) -> None:
+        b.recorded_mark = True
+        self._pending.append(SetMarkPrice(b.symbol, b.ticks(r.value)))
+
+    def _indexprice(self, b: _Book, r: IndexPrice) -> None:
+        b.recorded_mark = True
+        self._pending.append(SetIndexPrice(b.symbol, b.ticks(r.value)))
+
+    def _hold_trade(self, b: _Book, r: Trade) -> None:
+        """Prints of one taker at one price and millisecond (one per maker order in
+        the data) are re-enacted as one taker order: same prices, fewer commands."""
+        p = b.ticks(r.price)
+        q = b.lots(r.qty)
+        if q <= 0 or p <= 0:
+            self.stats.ignored += 1
+            return
+        side = r.taker_side
+        if side is None:
+            ask, bid = b.best(1), b.best(0)
+            if ask is not None and p >= ask:
+                side = "BUY"
+            elif bid is not None and p <= bid:
+                side = "SELL"
+            else:
+                self.stats.ignored += 1
+                return
+        h = self._held
+        if h is not None:
+            if h[0] is b and h[1] == side and h[2] == p and h[5] == r.ts_ms:
+                h[3] += q
+                h[4].append(r)
+                return
+            self._trade()
+        self._held = [b, side, p, q, [r], r.ts_ms]
+
+    def _trade(self) -> None:
+        b, side, p, q, recs, _ = self._held
+        self._held = None
+        m = b.min_lots(p)
+        if q < m:
+            q = m
+            self.stats.qty_raised += 1
+        if side == "BUY":
+            # asks below the print are gone; at least q is offered at p; no bid at or above p
+            b.clear_through(1, p, False)
+            b.clear_through(0, p, True)
+            if b.levels[1].get(p, 0) < q:
+                b.set(1, p, q)
+            cmd = NewOrder(self.taker_account, b.symbol, C.BUY, C.LIMIT, C.IOC, q, p)
+        else:
+            b.clear_through(0, p, False)
+            b.clear_through(1, p, True)
+            if b.levels[0].get(p, 0) < q:
+                b.set(0, p, q)
+            cmd = NewOrder(self.taker_account, b.symbol, C.SELL, C.LIMIT, C.IOC, q, p)
+        for bk in self.books.values():
+            self._mark(bk)
+            self._reconcile(bk, self._pending)
+        self._pending.append(cmd)
+        self._fills = fills = []
+        try:
+            self._flush()
+        finally:
+            self._fills = None
+        st = self.stats
+        st.trades += len(recs)
+        if not fills:
+            st.trades_unfilled += len(recs)
+        else:
+            for fp, _ in fills:
+                d = fp - p if fp >= p else p - fp
+                if d > st.trade_max_dev_ticks:
+                    st.trade_max_dev_ticks = d
+        if self.on_trade is not None:
+            self.on_trade(self, recs, fills)
+
+
+class _Pacer:
+    def __init__(self, speed: Optional[float]) -> None:
+        self.speed = speed
+        self.t0: Optional[float] = None
+        self.ts0 = 0
+
+    def delay(self, ts: int) -> float:
+        if self.speed is None:
+            return 0.0
+        now = time.monotonic()
+        if self.t0 is None:
+            self.t0, self.ts0 = now, ts
+            return 0.0
+        return self.t0 + (ts - self.ts0) / 1000.0 / self.speed - now

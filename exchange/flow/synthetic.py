@@ -1,0 +1,267 @@
+"""The synthetic market: a seeded index process per symbol, agents with real
+accounts, and a scenario, driven through the sequencer like any other client.
+
+    rt = Runtime.virtual(start_ms, data_dir=...)
+    flow = SyntheticFlow(rt, SyntheticConfig(seed=7, scenario="crash"))
+    flow.run(600)                  # ten simulated minutes, as fast as possible
+
+Each step (``step_ms``, default 100 ms) the driver moves the clock, moves every
+index process, publishes the index (``SetIndexPrice``, every
+``index_publish_ms`` like Binance's once-a-second index), asks every agent for
+its commands in a fixed order, and submits all of them as ONE
+``sequencer.execute`` group.  All randomness comes from ``random.Random``
+instances the flow owns, seeded from ``config.seed`` (one per purpose, seeded
+with a string so they do not depend on each other); the venue sees only
+ordinary commands with integer ticks and lots, so the journal alone replays a
+run and the same seed + scenario + config gives the same journal, command for
+command, on a virtual clock.
+
+With a wall clock (or a virtual clock with a speed) ``run_async`` paces the
+steps by real time; the flow is still seeded, but the step times follow the
+clock, so the journal is not reproducible then.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+from dataclasses import dataclass, field
+from typing import Any, Optional
+
+from exchange.venue.commands import SetIndexPrice
+
+from .agents import (DEFAULT_HOLDERS, DEFAULT_MAKERS, DEFAULT_MOMENTUM, DEFAULT_TAKERS, HolderProfile,
+                     MarketMaker, MarketView, MomentumProfile, MomentumTrader, NoiseTaker,
+                     PositionHolder, StepContext, TakerProfile)
+from .index_process import IndexProcess, default_params
+from .scenarios import Scenario, make_scenario
+
+log = logging.getLogger("paperex.flow.synthetic")
+
+#: first account id of the synthetic agents (well above ids users pick)
+SYNTHETIC_ACCOUNT_BASE = 900_000_000
+
+
+@dataclass
+class SyntheticConfig:
+    seed: int = 1
+    scenario: str = "calm"
+    scenario_overrides: dict = field(default_factory=dict)
+    symbols: Optional[tuple] = None            # None: every symbol of the runtime
+    step_ms: int = 100
+    index_publish_ms: int = 1_000
+    index_params: dict = field(default_factory=dict)     # symbol -> IndexParams (or dict of overrides)
+    start_prices: dict = field(default_factory=dict)     # symbol -> decimal string
+    makers: tuple = DEFAULT_MAKERS                        # MakerProfile per maker, per symbol
+    n_noise: int = DEFAULT_TAKERS
+    noise: TakerProfile = TakerProfile()
+    n_momentum: int = DEFAULT_MOMENTUM
+    momentum: MomentumProfile = MomentumProfile()
+    n_holders: int = DEFAULT_HOLDERS
+    holders: HolderProfile = HolderProfile()
+    account_base: int = SYNTHETIC_ACCOUNT_BASE
+
+
+@dataclass
+class FlowStats:
+    steps: int = 0
+    commands: int = 0
+    events: int = 0
+    trades: int = 0
+    rejected: int = 0
+    sim_ms: int = 0
+    wall_s: float = 0.0
+    last_trade_ms: dict = field(default_factory=dict)
+
+    @property
+    def sim_s_per_wall_s(self) -> float:
+        return (self.sim_ms / 1000.0) / self.wall_s if self.wall_s > 0 else 0.0
+
+
+class SyntheticFlow:
+    def __init__(self, runtime: Any, config: Optional[SyntheticConfig] = None, **kw) -> None:
+        if config is None:
+            config = SyntheticConfig(**kw)
+        elif kw:
+            raise TypeError("pass either a SyntheticConfig or keyword options, not both")
+        self.runtime = runtime
+        self.config = config
+        self.sequencer = runtime.sequencer
+        self.venue = runtime.venue
+        self.clock = runtime.clock
+        seed = config.seed
+        # the flow's own random streams (string seeds: stable across runs and PYTHONHASHSEED)
+        self.rng = random.Random(f"paperex-flow/{seed}/agents")
+        self.scenario: Scenario = make_scenario(config.scenario, **config.scenario_overrides)
+        symbols = config.symbols or tuple(sorted(runtime.instruments))
+        missing = [s for s in symbols if s not in runtime.instruments]
+        if missing:
+            raise ValueError(f"synthetic flow: symbols not configured in the venue: {missing}")
+        self.symbols = tuple(symbols)
+        self.markets: dict[str, MarketView] = {}
+        self.processes: dict[str, IndexProcess] = {}
+        for sym in self.symbols:
+            inst = runtime.instruments[sym]
+            params = config.index_params.get(sym, default_params(sym))
+            if isinstance(params, dict):
+                params = default_params(sym).with_overrides(**params)
+            if sym in config.start_prices:
+                params = params.with_overrides(start_price=str(config.start_prices[sym]))
+            self.processes[sym] = IndexProcess(params, inst.tick_size, random.Random(f"paperex-flow/{seed}/index/{sym}"))
+            mv = MarketView(inst)
+            mv.index_ticks = self.processes[sym].ticks
+            self.markets[sym] = mv
+        self.agents: list = []
+        self.stats = FlowStats()
+        self.started = False
+        self.t0_ms = 0
+        self._last_ms = 0
+        self._next_publish = 0
+        self.index_path: dict[str, list] = {s: [] for s in self.symbols}   # (ts, ticks) per publish
+
+    # ------------------------------------------------------------------ setup
+    def _build_agents(self) -> None:
+        cfg = self.config
+        setup_rng = random.Random(f"paperex-flow/{cfg.seed}/setup")
+        aid = cfg.account_base
+        for sym in self.symbols:
+            m = self.markets[sym]
+            for prof in cfg.makers:
+                aid += 1
+                mm = MarketMaker(aid, sym, prof)
+                mm.draw_jitter(setup_rng)
+                self.agents.append(mm)
+            for _ in range(cfg.n_noise):
+                aid += 1
+                self.agents.append(NoiseTaker(aid, sym, cfg.noise))
+            for _ in range(cfg.n_momentum):
+                aid += 1
+                self.agents.append(MomentumTrader(aid, sym, cfg.momentum))
+            for _ in range(cfg.n_holders):
+                aid += 1
+                self.agents.append(PositionHolder.draw(aid, sym, m, setup_rng, cfg.holders))
+
+    def start(self) -> list:
+        """Create the agents' accounts and publish the first index (one group)."""
+        if self.started:
+            return []
+        self.started = True
+        now = self.clock.now_ms()
+        self.t0_ms = self._last_ms = now
+        self.scenario.start(random.Random(f"paperex-flow/{self.config.seed}/scenario"), now)
+        for sym in self.symbols:
+            self.markets[sym].long_share = self.scenario.p.holder_long_share
+        self._build_agents()
+        cmds: list = []
+        for sym in self.symbols:
+            cmds.append(SetIndexPrice(sym, self.processes[sym].ticks))
+            self.index_path[sym].append((now, self.processes[sym].ticks))
+        for a in self.agents:
+            cmds.extend(a.setup(self.markets[a.symbol]))
+        self._next_publish = now + self.config.index_publish_ms
+        return self._execute(cmds, now)
+
+    # ------------------------------------------------------------------- step
+    def step(self, dt_ms: Optional[int] = None) -> list:
+        """One step.  With a virtual clock that nobody else moves, the flow moves it
+        by ``dt_ms`` (default ``step_ms``); otherwise it reads the clock."""
+        if not self.started:
+            self.start()
+        clock = self.clock
+        if clock.virtual and getattr(clock, "speed", None) is None:
+            now = clock.advance(self.config.step_ms if dt_ms is None else dt_ms)
+        else:
+            now = clock.now_ms()
+        dt = now - self._last_ms
+        if dt <= 0:
+            return []
+        self._last_ms = now
+        cmds: list = []
+        publish = now >= self._next_publish
+        if publish:
+            self._next_publish = now + self.config.index_publish_ms
+        scen = self.scenario
+        for sym in self.symbols:
+            st = scen.at(now, sym)
+            proc = self.processes[sym]
+            ticks = proc.step(dt, st.offset, st.vol_mult, st.drift, st.jump_mult)
+            m = self.markets[sym]
+            m.state = st
+            m.index_ticks = ticks
+            m.vol_ratio = proc.vol_ratio
+            if publish:
+                cmds.append(SetIndexPrice(sym, ticks))
+                self.index_path[sym].append((now, ticks))
+        ctx = StepContext(now, dt, self.venue, self.rng, self.markets)
+        for a in self.agents:
+            if a.every_step or a.next_ms <= now:
+                out = a.on_step(ctx)
+                if out:
+                    cmds.extend(out)
+        self.stats.steps += 1
+        return self._execute(cmds, now)
+
+    def _execute(self, cmds: list, now: int) -> list:
+        results = self.sequencer.execute(cmds)
+        st = self.stats
+        st.commands += len(results)
+        st.sim_ms = now - self.t0_ms
+        for r in results:
+            evs = r.events
+            st.events += len(evs)
+            for ev in evs:
+                k = ev.KIND
+                if k == 1012:                # OrderFilled
+                    if not ev.is_maker:
+                        st.trades += 1
+                        st.last_trade_ms[ev.symbol] = r.ts
+                elif k == 1011 or k == 1003:  # OrderRejected / CommandRejected
+                    st.rejected += 1
+        return results
+
+    # -------------------------------------------------------------------- run
+    def run(self, seconds: float) -> FlowStats:
+        """Virtual clock: run ``seconds`` of simulated time as fast as possible."""
+        if not (self.clock.virtual and getattr(self.clock, "speed", None) is None):
+            raise ValueError("run() needs a virtual clock without speed; use run_async() otherwise")
+        t0 = time.perf_counter()
+        self.start()
+        end = self.t0_ms + int(seconds * 1000) if not self.stats.steps else self._last_ms + int(seconds * 1000)
+        step = self.config.step_ms
+        while self._last_ms + step <= end:
+            self.step()
+        self.stats.wall_s += time.perf_counter() - t0
+        return self.stats
+
+    async def run_async(self, seconds: Optional[float] = None, *, speed: float = 1.0,
+                        stop: Optional[asyncio.Event] = None) -> FlowStats:
+        """Paced by real time: a step every ``step_ms / speed`` of wall time.
+        With a virtual clock without speed the flow moves it (``speed`` x real time);
+        with a wall clock or a sped-up virtual clock it follows that clock."""
+        t0 = time.perf_counter()
+        self.start()
+        step_s = self.config.step_ms / 1000.0 / speed
+        start_ms = self._last_ms
+        next_wall = time.monotonic()
+        try:
+            while stop is None or not stop.is_set():
+                if seconds is not None and self._last_ms - start_ms >= seconds * 1000:
+                    break
+                next_wall += step_s
+                delay = next_wall - time.monotonic()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+                else:
+                    await asyncio.sleep(0)
+                    if delay < -1.0:          # fell behind by more than a second: do not burst
+                        next_wall = time.monotonic()
+                self.step()
+        finally:
+            self.stats.wall_s += time.perf_counter() - t0
+        return self.stats
+
+    # ---------------------------------------------------------------- queries
+    def accounts(self) -> dict:
+        """account id -> agent name (who is who in the venue)."""
+        return {a.account_id: a.name for a in self.agents}

@@ -1,0 +1,216 @@
+"""The aiohttp application: Binance USD-M REST + websockets + the paperex control API.
+
+``Gateway`` holds what every handler needs (runtime, key store, rate limiter,
+projections, stream hub, listen keys, per-symbol formats).  ``make_app`` builds
+the aiohttp ``Application``:
+
+* ``/ws``, ``/stream``, ``/public/...``, ``/market/...``, ``/private/...``: websockets
+  (``streams.py``);
+* ``/paperex/v1/...`` and ``/metrics``: the control API (``control.py``);
+* everything else: one catch-all handler that dispatches ``(method, path)``
+  through ``Gateway.routes`` (Binance REST); an unknown pair answers 404
+  ``{"code":-5000,"msg":"Path ..., Method ... is invalid"}``.
+
+Every error is Binance JSON ``{"code", "msg"}`` with Binance's HTTP status; an
+unexpected exception is logged and answered ``400 -1000`` - never a 500, a
+traceback or an HTML page (the middleware also turns aiohttp's own HTTP errors
+into that shape).
+"""
+from __future__ import annotations
+
+import logging
+from typing import Any, Awaitable, Callable, Optional
+
+import orjson
+from aiohttp import web
+
+from exchange.sequencer import SequencerFailed
+
+from . import errors
+from .auth import SecurityType, authenticate, security_type
+from .common import Req, parse_params, wall_ms
+from .errors import BinanceError
+from .format import SymbolFormat
+from .keys import PersistentKeyStore
+from .params import RawRequest, BODY_METHODS
+from .projection import Projection
+from .ratelimit import RateLimitConfig, RateLimiter, endpoint_cost, with_rate_headers
+
+log = logging.getLogger("paperex.gateway")
+
+Handler = Callable[["Gateway", Req], Awaitable[Any]]
+GW_KEY = web.AppKey("gateway", object)
+JSON = "application/json"
+
+
+class Gateway:
+    def __init__(self, runtime, keys: Optional[PersistentKeyStore] = None, *,
+                 rate_limits: RateLimitConfig | None = None, admin_token: str | None = None,
+                 ws_queue_limit: int = 2000, ws_max_lifetime_s: float = 86_400.0) -> None:
+        self.runtime = runtime
+        self.venue = runtime.venue
+        self.sequencer = runtime.sequencer
+        self.clock = runtime.clock
+        self.instruments = runtime.instruments
+        self.keys = keys if keys is not None else PersistentKeyStore(
+            runtime.data_dir / "keys.json" if runtime.data_dir is not None else None)
+        self.limiter = RateLimiter(rate_limits or RateLimitConfig())
+        self.admin_token = admin_token
+        self.formats = {s: SymbolFormat(i) for s, i in sorted(self.instruments.items())}
+        self.projection = Projection(self.venue)
+        if runtime.data_dir is not None and (runtime.data_dir / "journal").exists():
+            try:
+                self.projection.rebuild(runtime.data_dir / "journal")
+            except Exception:  # a projection must never keep the exchange from starting
+                log.exception("projection rebuild failed; history starts empty")
+        self.sequencer.subscribe(self.projection.on_executed)
+        self.routes: dict[tuple[str, str], tuple[Handler, SecurityType]] = {}
+        self.paths: set[str] = set()
+        self.requests_total = 0
+        self.errors_total = 0
+        self.orders_placed = 0
+        self.started_ms = wall_ms()
+        from .streams import StreamHub
+        from .userstream import UserStreams
+        self.hub = StreamHub(self, queue_limit=ws_queue_limit, max_lifetime_s=ws_max_lifetime_s)
+        self.users = UserStreams(self)
+        self.projection.listeners.append(self.hub.on_executed)
+        self.projection.listeners.append(self.users.on_executed)
+        from . import rest_account, rest_market, rest_trade
+        rest_market.register(self)
+        rest_trade.register(self)
+        rest_account.register(self)
+
+    # ------------------------------------------------------------- routes
+    def route(self, method: str, path: str, handler: Handler,
+              security: SecurityType | None = None) -> None:
+        sec = security or security_type(method, path) or SecurityType.NONE
+        self.routes[(method, path)] = (handler, sec)
+        self.paths.add(path)
+
+    def next_account_id(self) -> int:
+        """A fresh account id, reserved synchronously (concurrent creations never collide)."""
+        nxt = max(max(self.venue.accounts, default=0), max(self.keys.accounts(), default=0),
+                  getattr(self, "_last_account_id", 0)) + 1
+        self._last_account_id = nxt
+        return nxt
+
+    def now(self) -> int:
+        """The venue's time (what every response and event carries)."""
+        return self.clock.now_ms()
+
+    async def submit(self, command):
+        try:
+            return await self.sequencer.submit(command)
+        except SequencerFailed:
+            raise errors.internal_error() from None
+
+    # ----------------------------------------------------------- dispatch
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        self.requests_total += 1
+        method = request.method
+        path = request.path
+        ip = request.remote or ""
+        wall = wall_ms()
+        route = self.routes.get((method, path))
+        headers: dict[str, str] = {}
+        try:
+            if route is None:
+                headers = self.limiter.check_request(ip, 1, wall)
+                raise errors.unknown_path(path, method)
+            raw = await RawRequest.from_aiohttp(request)
+            params = parse_params(raw.raw_query, raw.signed_body)
+            cost = endpoint_cost(method, path, params)
+            headers = self.limiter.check_request(ip, cost, wall)
+            handler, security = route
+            venue_now = self.clock.now_ms()
+            if security is SecurityType.NONE:
+                req = Req(params, None, None, venue_now, ip, method, path, request.headers)
+            else:
+                ctx = authenticate(raw, params, security, self.keys, wall_ms=wall,
+                                   venue_ms=venue_now if venue_now != wall else None)
+                req = Req(params, ctx.account_id, ctx.api_key, venue_now, ip, method, path,
+                          request.headers)
+                if cost.is_order:
+                    headers.update(self.limiter.check_orders(ctx.account_id, cost, wall))
+            body = await handler(self, req)
+        except BinanceError as e:
+            self.errors_total += 1
+            with_rate_headers(e, headers)
+            return web.Response(body=orjson.dumps(e.to_body()), status=e.http_status,
+                                content_type=JSON, headers=e.headers)
+        except web.HTTPException as e:
+            self.errors_total += 1
+            return http_error(e, headers)
+        except Exception:  # never a 500 / traceback
+            self.errors_total += 1
+            log.exception("unexpected error on %s %s", method, path)
+            e = errors.unknown_error()
+            return web.Response(body=orjson.dumps(e.to_body()), status=e.http_status,
+                                content_type=JSON, headers=headers)
+        return web.Response(body=orjson.dumps(body), content_type=JSON, headers=headers)
+
+
+def http_error(e: web.HTTPException, headers: dict | None = None) -> web.Response:
+    status = e.status if 400 <= e.status < 500 else 400
+    if status == 404:
+        body = {"code": -5000, "msg": "Not found."}
+    elif status == 413:
+        body = {"code": -1000, "msg": "Request entity too large."}
+    else:
+        body = errors.unknown_error().to_body()
+    return web.Response(body=orjson.dumps(body), status=status, content_type=JSON, headers=headers)
+
+
+@web.middleware
+async def error_middleware(request: web.Request, handler):
+    try:
+        return await handler(request)
+    except BinanceError as e:
+        return web.Response(body=orjson.dumps(e.to_body()), status=e.http_status, content_type=JSON,
+                            headers=e.headers)
+    except web.HTTPException as e:
+        if e.status < 400:
+            raise
+        if e.status in (404, 405):
+            err = errors.unknown_path(request.path, request.method)
+            return web.Response(body=orjson.dumps(err.to_body()), status=404, content_type=JSON)
+        return http_error(e)
+    except Exception:
+        log.exception("unexpected error on %s %s", request.method, request.path)
+        return web.Response(body=orjson.dumps(errors.unknown_error().to_body()), status=400,
+                            content_type=JSON)
+
+
+def make_app(gw: Gateway, *, client_max_size: int = 1 << 20) -> web.Application:
+    app = web.Application(middlewares=[error_middleware], client_max_size=client_max_size)
+    app[GW_KEY] = gw
+    from . import control, streams
+    streams.add_routes(app, gw)
+    control.add_routes(app, gw)
+
+    async def binance(request: web.Request) -> web.StreamResponse:
+        return await gw.handle(request)
+
+    for path in sorted(gw.paths):       # exact routes resolve fastest; the catch-all answers -5000
+        app.router.add_route("*", path, binance)
+    app.router.add_route("*", "/{tail:.*}", binance)
+
+    async def on_shutdown(app: web.Application) -> None:
+        await gw.hub.close_all()
+
+    async def on_startup(app: web.Application) -> None:
+        gw.hub.start()
+        gw.users.start()
+
+    async def on_cleanup(app: web.Application) -> None:
+        await gw.hub.stop()
+        await gw.users.stop()
+
+    app.on_startup.append(on_startup)
+    app.on_shutdown.append(on_shutdown)
+    app.on_cleanup.append(on_cleanup)
+    return app
+
+
+__all__ = ["Gateway", "make_app", "GW_KEY", "BODY_METHODS"]

@@ -1,0 +1,241 @@
+"""The paperex control API (``/paperex/v1/...``, not part of Binance) and ``/metrics``.
+
+JSON in and out, decimals as strings; errors are ``{"code", "msg"}`` like the
+Binance API.  Every state change is a command through the sequencer (so it is
+journaled and replayed like any other).  When ``Gateway.admin_token`` is set
+(the server is bound to a non-loopback address) every control call needs the
+``X-PAPEREX-TOKEN`` header.
+
+* ``POST /paperex/v1/accounts`` ``{"balance": "10000", "label": "..."}`` ->
+  ``{"accountId", "apiKey", "secretKey"}``; ``GET /paperex/v1/accounts``.
+* ``POST /paperex/v1/accounts/{id}/deposit`` / ``/withdraw`` ``{"amount": "..."}``.
+* ``POST /paperex/v1/index`` ``{"symbol", "price"}`` (the venue moves the mark with it).
+* ``POST /paperex/v1/mark`` ``{"symbol", "price"}`` sets the mark price;
+  ``"price": null`` (release a pin) is refused: the venue has no pin/release yet.
+* ``POST /paperex/v1/clock/advance`` ``{"seconds": N}`` (virtual clock only).
+* ``GET /paperex/v1/state``, ``GET /paperex/v1/health``, ``GET /metrics``.
+"""
+from __future__ import annotations
+
+import hmac
+from decimal import Decimal, InvalidOperation
+
+import orjson
+from aiohttp import web
+
+from exchange.units import MONEY_SCALE
+from exchange.venue.commands import CreateAccount, Deposit, SetIndexPrice, SetMarkPrice, Withdraw
+from exchange.venue.events import CommandRejected
+
+from .common import INT_CAP, to_ticks
+from .errors import BinanceError
+from .format import money
+
+JSON = "application/json"
+
+
+def _err(code: int, msg: str, status: int = 400) -> BinanceError:
+    return BinanceError(code, msg, status)
+
+
+def _resp(obj, status: int = 200) -> web.Response:
+    return web.Response(body=orjson.dumps(obj), status=status, content_type=JSON)
+
+
+async def _json(request: web.Request) -> dict:
+    body = await request.read()
+    if not body:
+        return {}
+    try:
+        data = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        raise _err(-1130, "Request body is not valid JSON.") from None
+    if not isinstance(data, dict):
+        raise _err(-1130, "Request body must be a JSON object.")
+    return data
+
+
+def _decimal(data: dict, name: str, *, required: bool = True, positive: bool = True):
+    v = data.get(name)
+    if v is None:
+        if required:
+            raise _err(-1102, f"Mandatory parameter '{name}' was not sent, was empty/null, or malformed.")
+        return None
+    if isinstance(v, bool) or not isinstance(v, (str, int)):
+        raise _err(-1130, f"Data sent for parameter '{name}' is not valid (use a decimal string).")
+    try:
+        d = Decimal(str(v))
+    except InvalidOperation:
+        raise _err(-1130, f"Data sent for parameter '{name}' is not valid.") from None
+    if not d.is_finite() or (positive and d <= 0) or d < 0:
+        raise _err(-1130, f"Data sent for parameter '{name}' is not valid.")
+    return d
+
+
+def _money(d: Decimal, name: str) -> int:
+    units = d * MONEY_SCALE
+    if units != units.to_integral_value() or units > INT_CAP:
+        raise _err(-1130, f"Data sent for parameter '{name}' is not valid.")
+    return int(units)
+
+
+def _rejected(res) -> None:
+    if res.error:
+        raise _err(-1000, "An unknown error occured while processing the request.")
+    for ev in res.events:
+        if type(ev) is CommandRejected:
+            raise _err(int(ev.code), ev.msg)
+
+
+def add_routes(app: web.Application, gw) -> None:
+    def guard(handler):
+        async def wrapped(request: web.Request):
+            tok = gw.admin_token
+            if tok:
+                given = request.headers.get("X-PAPEREX-TOKEN", "")
+                if not hmac.compare_digest(given.encode(), tok.encode()):
+                    raise _err(-2015, "Invalid admin token.", 401)
+            return await handler(request)
+        return wrapped
+
+    def account_json(aid: int) -> dict:
+        a = gw.venue.account(aid)
+        keys = gw.keys.for_account(aid)
+        return {"accountId": aid, "label": gw.keys.label(aid),
+                "apiKey": keys[0].api_key if keys else None,
+                "walletBalance": money(a["wallet_balance"]) if a else None,
+                "availableBalance": money(a["available_balance"]) if a else None}
+
+    async def create_account(request: web.Request):
+        data = await _json(request)
+        bal = _decimal(data, "balance", required=False, positive=False)
+        label = data.get("label") or ""
+        if not isinstance(label, str) or len(label) > 64:
+            raise _err(-1130, "Data sent for parameter 'label' is not valid.")
+        units = _money(bal, "balance") if bal is not None else 0
+        aid = gw.next_account_id()
+        res = await gw.submit(CreateAccount(aid))
+        _rejected(res)
+        rec = gw.keys.create(aid, label)
+        if units > 0:
+            _rejected(await gw.submit(Deposit(aid, units)))
+        return _resp({"accountId": aid, "apiKey": rec.api_key, "secretKey": rec.secret})
+
+    async def list_accounts(request: web.Request):
+        return _resp([account_json(aid) for aid in sorted(gw.venue.accounts)])
+
+    def _aid(request: web.Request) -> int:
+        s = request.match_info["aid"]
+        if not s.isdigit() or len(s) > 18 or int(s) not in gw.venue.accounts:
+            raise _err(-1109, "Invalid account.", 404)
+        return int(s)
+
+    async def deposit(request: web.Request):
+        aid = _aid(request)
+        units = _money(_decimal(await _json(request), "amount"), "amount")
+        _rejected(await gw.submit(Deposit(aid, units)))
+        return _resp(account_json(aid))
+
+    async def withdraw(request: web.Request):
+        aid = _aid(request)
+        units = _money(_decimal(await _json(request), "amount"), "amount")
+        _rejected(await gw.submit(Withdraw(aid, units)))
+        return _resp(account_json(aid))
+
+    def _symbol(data: dict):
+        sym = data.get("symbol")
+        if not isinstance(sym, str) or sym not in gw.formats:
+            raise _err(-1121, "Invalid symbol.")
+        return sym, gw.formats[sym]
+
+    async def set_index(request: web.Request):
+        data = await _json(request)
+        sym, f = _symbol(data)
+        price = _decimal(data, "price")
+        try:
+            ticks = to_ticks(f, price, max_ticks=gw.instruments[sym].max_price_ticks)
+        except BinanceError as e:
+            raise _err(e.code, e.msg) from None
+        _rejected(await gw.submit(SetIndexPrice(sym, ticks)))
+        return _resp({"symbol": sym, "indexPrice": f.price(gw.venue.index_price(sym)),
+                      "markPrice": f.price(gw.venue.mark_price(sym))})
+
+    async def set_mark(request: web.Request):
+        data = await _json(request)
+        sym, f = _symbol(data)
+        if data.get("price", "") is None:
+            raise _err(-1020, "Releasing a pinned mark price is not supported by this venue yet "
+                              "(the venue has SetMarkPrice only); set the index instead.")
+        price = _decimal(data, "price")
+        try:
+            ticks = to_ticks(f, price, max_ticks=gw.instruments[sym].max_price_ticks)
+        except BinanceError as e:
+            raise _err(e.code, e.msg) from None
+        _rejected(await gw.submit(SetMarkPrice(sym, ticks)))
+        return _resp({"symbol": sym, "markPrice": f.price(gw.venue.mark_price(sym)), "pinned": True})
+
+    async def advance(request: web.Request):
+        data = await _json(request)
+        secs = data.get("seconds")
+        if isinstance(secs, bool) or not isinstance(secs, (int, float, str)):
+            raise _err(-1102, "Mandatory parameter 'seconds' was not sent, was empty/null, or malformed.")
+        try:
+            ms = int(Decimal(str(secs)) * 1000)
+        except (InvalidOperation, ValueError):
+            raise _err(-1130, "Data sent for parameter 'seconds' is not valid.") from None
+        if ms < 0 or ms > 10 * 365 * 86_400_000:
+            raise _err(-1130, "Data sent for parameter 'seconds' is not valid.")
+        if not gw.clock.virtual:
+            raise _err(-1020, "The clock is the wall clock and cannot be advanced; "
+                              "start the server with --clock virtual.")
+        results = gw.sequencer.advance(ms)
+        return _resp({"time": gw.now(), "commands": len(results), "lastSeq": gw.sequencer.seq})
+
+    async def state(request: web.Request):
+        venue = gw.venue
+        oi = {s: gw.formats[s].qty(m.long_oi) for s, m in gw.projection.markets.items()}
+        return _resp({"lastSeq": gw.sequencer.seq, "time": gw.now(), "stateDigest": venue.state_digest(),
+                      "insuranceFund": money(venue.insurance_fund), "openInterest": oi,
+                      "accounts": len(venue.accounts), "openOrders": len(venue.orders),
+                      "moneyIdentity": venue.money_identity()["balanced"]})
+
+    async def health(request: web.Request):
+        failed = gw.sequencer.failed
+        return _resp({"status": "failed" if failed else "ok", "lastSeq": gw.sequencer.seq,
+                      "time": gw.now(), "clock": "virtual" if gw.clock.virtual else "wall",
+                      **({"error": failed} if failed else {})}, 503 if failed else 200)
+
+    async def metrics(request: web.Request):
+        seq = gw.sequencer
+        lines = [
+            "# TYPE paperex_requests_total counter", f"paperex_requests_total {gw.requests_total}",
+            "# TYPE paperex_request_errors_total counter", f"paperex_request_errors_total {gw.errors_total}",
+            "# TYPE paperex_orders_total counter", f"paperex_orders_total {gw.projection.orders_total}",
+            "# TYPE paperex_fills_total counter", f"paperex_fills_total {gw.projection.fills_total}",
+            "# TYPE paperex_liquidations_total counter", "paperex_liquidations_total 0",
+            "# TYPE paperex_commands_total counter", f"paperex_commands_total {seq.commands_total}",
+            "# TYPE paperex_events_total counter", f"paperex_events_total {seq.events_total}",
+            "# TYPE paperex_last_seq gauge", f"paperex_last_seq {seq.seq}",
+            "# TYPE paperex_journal_lag gauge", f"paperex_journal_lag {len(seq._queue)}",
+            "# TYPE paperex_ws_clients gauge", f"paperex_ws_clients {len(gw.hub.conns)}",
+            "# TYPE paperex_ws_messages_total counter", f"paperex_ws_messages_total {gw.hub.messages_sent}",
+            "# TYPE paperex_ws_slow_disconnects_total counter",
+            f"paperex_ws_slow_disconnects_total {gw.hub.slow_disconnects}",
+            "# TYPE paperex_listen_keys gauge", f"paperex_listen_keys {len(gw.users.by_key)}",
+        ]
+        return web.Response(text="\n".join(lines) + "\n", content_type="text/plain")
+
+    r = app.router
+    r.add_post("/paperex/v1/accounts", guard(create_account))
+    r.add_get("/paperex/v1/accounts", guard(list_accounts))
+    r.add_post("/paperex/v1/accounts/{aid}/deposit", guard(deposit))
+    r.add_post("/paperex/v1/accounts/{aid}/withdraw", guard(withdraw))
+    r.add_post("/paperex/v1/index", guard(set_index))
+    r.add_post("/paperex/v1/mark", guard(set_mark))
+    r.add_post("/paperex/v1/clock/advance", guard(advance))
+    r.add_get("/paperex/v1/state", guard(state))
+    r.add_get("/paperex/v1/health", health)
+    r.add_get("/metrics", metrics)
+
+
+__all__ = ["add_routes"]

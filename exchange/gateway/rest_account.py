@@ -1,0 +1,367 @@
+"""Account endpoints (spec §7.1, §7.2): account/balance/positionRisk (v2, v3), settings,
+income, leverageBracket, commissionRate, accountConfig, symbolConfig."""
+from __future__ import annotations
+
+from decimal import Decimal
+
+from exchange.units import MONEY_SCALE, RATE_SCALE
+from exchange.venue import codes as C
+from exchange.venue.commands import SetLeverage, SetMarginType, SetPositionMode
+from exchange.venue.events import CommandRejected, LeverageChanged
+
+from . import errors
+from .common import INT_CAP, SUCCESS, Req, limit_of, rejection, symbol_of, time_range
+from .errors import Orders41
+from .format import fixed, money, plain
+from .rest_market import price8
+
+ACCOUNT_ALIAS = "SgsR"
+INCOME_TYPES = ("TRANSFER", "WELCOME_BONUS", "REALIZED_PNL", "FUNDING_FEE", "COMMISSION",
+                "INSURANCE_CLEAR", "REFERRAL_KICKBACK", "COMMISSION_REBATE", "API_REBATE",
+                "CONTEST_REWARD", "CROSS_COLLATERAL_TRANSFER", "OPTIONS_PREMIUM_FEE",
+                "OPTIONS_SETTLE_PROFIT", "INTERNAL_TRANSFER", "AUTO_EXCHANGE", "DELIVERED_SETTELMENT",
+                "COIN_SWAP_DEPOSIT", "COIN_SWAP_WITHDRAW", "POSITION_LIMIT_INCREASE_FEE")
+
+
+def _account(gw, account_id: int) -> dict:
+    a = gw.venue.account(account_id)
+    if a is None:
+        raise errors.invalid_api_key()
+    return a
+
+
+def _break_even(gw, sym: str, row: dict) -> str:
+    q = row["qty"]
+    if not q:
+        return "0.0"
+    inst = gw.instruments[sym]
+    f = gw.formats[sym]
+    num, den = row["entry_price"]
+    entry = Decimal(num) / Decimal(den) * f.tick if den else Decimal(0)
+    fee = Decimal(inst.taker_fee)
+    be = entry * (1 + fee) / (1 - fee) if q > 0 else entry * (1 - fee) / (1 + fee)
+    return str(be.quantize(Decimal("0.00000001")))
+
+
+def _zero_row(gw, sym: str, pside: int, settings: dict) -> dict:
+    spec = gw.venue.symbols[sym].spec
+    s = settings.get(sym)
+    lev = s["leverage"] if s else spec.default_leverage
+    mt = s["margin_type"] if s else C.CROSSED
+    return {"symbol": sym, "position_side": pside, "qty": 0, "entry_notional": 0, "entry_price": (0, 1),
+            "mark_price": gw.venue.mark_price(sym), "notional": 0, "unrealized_pnl": 0, "leverage": lev,
+            "margin_type": mt, "isolated_wallet": 0, "initial_margin": 0, "position_initial_margin": 0,
+            "open_order_initial_margin": 0, "maint_margin": 0, "max_notional": spec.max_notional(lev),
+            "realized_pnl": 0, "update_time": 0}
+
+
+def _all_rows(gw, a: dict) -> list:
+    """One row per symbol (per side in hedge mode), open positions first filled from the venue."""
+    have = {(r["symbol"], r["position_side"]): r for r in a["positions"]}
+    sides = (C.LONG, C.SHORT) if a["dual"] else (C.BOTH,)
+    out = []
+    for sym in gw.formats:
+        for ps in sides:
+            out.append(have.get((sym, ps)) or _zero_row(gw, sym, ps, a["settings"]))
+    for key, r in have.items():       # slots of the other mode (should not exist) stay visible
+        if key[1] not in sides:
+            out.append(r)
+    return out
+
+
+def _iso_margin(r: dict) -> int:
+    return r["isolated_wallet"] + r["unrealized_pnl"] if r["margin_type"] == C.ISOLATED else 0
+
+
+def _totals(a: dict) -> dict:
+    rows = a["positions"]
+    upnl = sum(r["unrealized_pnl"] for r in rows)
+    mm = sum(r["maint_margin"] for r in rows)
+    pim = sum(r["position_initial_margin"] for r in rows)
+    oim = sum(r["open_order_initial_margin"] for r in rows)
+    wallet = a["wallet_balance"]
+    return {"upnl": upnl, "mm": mm, "pim": pim, "oim": oim, "im": pim + oim, "wallet": wallet,
+            "margin_balance": wallet + upnl}
+
+
+def _update_time(a: dict) -> int:
+    return a["update_time"] or 1
+
+
+def _account_json(gw, a: dict, v2: bool) -> dict:
+    t = _totals(a)
+    ut = _update_time(a)
+    asset = {"asset": "USDT", "walletBalance": money(t["wallet"]), "unrealizedProfit": money(t["upnl"]),
+             "marginBalance": money(t["margin_balance"]), "maintMargin": money(t["mm"]),
+             "initialMargin": money(t["im"]), "positionInitialMargin": money(t["pim"]),
+             "openOrderInitialMargin": money(t["oim"]), "crossWalletBalance": money(a["cross_wallet"]),
+             "crossUnPnl": money(a["cross_upnl"]), "availableBalance": money(a["available_balance"]),
+             "maxWithdrawAmount": money(a["max_withdraw"]), "updateTime": ut}
+    if v2:
+        asset["marginAvailable"] = True
+    out = {}
+    if v2:
+        out.update({"feeTier": 0, "feeBurn": False, "canTrade": True, "canDeposit": True,
+                    "canWithdraw": True, "updateTime": 0, "multiAssetsMargin": False, "tradeGroupId": -1})
+    out.update({
+        "totalInitialMargin": money(t["im"]), "totalMaintMargin": money(t["mm"]),
+        "totalWalletBalance": money(t["wallet"]), "totalUnrealizedProfit": money(t["upnl"]),
+        "totalMarginBalance": money(t["margin_balance"]), "totalPositionInitialMargin": money(t["pim"]),
+        "totalOpenOrderInitialMargin": money(t["oim"]), "totalCrossWalletBalance": money(a["cross_wallet"]),
+        "totalCrossUnPnl": money(a["cross_upnl"]), "availableBalance": money(a["available_balance"]),
+        "maxWithdrawAmount": money(a["max_withdraw"]), "assets": [asset]})
+    positions = []
+    fmts = gw.formats
+    rows = _all_rows(gw, a) if v2 else a["positions"]
+    for r in rows:
+        f = fmts[r["symbol"]]
+        p = {"symbol": r["symbol"], "positionSide": C.POSITION_SIDE_NAMES[r["position_side"]],
+             "positionAmt": f.qty(r["qty"]), "unrealizedProfit": money(r["unrealized_pnl"]),
+             "isolatedMargin": money(_iso_margin(r)), "notional": money(r["notional"]),
+             "isolatedWallet": money(r["isolated_wallet"]), "initialMargin": money(r["initial_margin"]),
+             "maintMargin": money(r["maint_margin"]), "updateTime": r["update_time"]}
+        if v2:
+            p.update({"positionInitialMargin": money(r["position_initial_margin"]),
+                      "openOrderInitialMargin": money(r["open_order_initial_margin"]),
+                      "leverage": str(r["leverage"]), "isolated": r["margin_type"] == C.ISOLATED,
+                      "entryPrice": f.entry(r["entry_notional"], r["qty"]),
+                      "breakEvenPrice": _break_even(gw, r["symbol"], r),
+                      "maxNotional": plain(Decimal(r["max_notional"]) / MONEY_SCALE),
+                      "bidNotional": "0", "askNotional": "0"})
+        positions.append(p)
+    out["positions"] = positions
+    return out
+
+
+async def account_v2(gw, r: Req):
+    return _account_json(gw, _account(gw, r.account_id), True)
+
+
+async def account_v3(gw, r: Req):
+    return _account_json(gw, _account(gw, r.account_id), False)
+
+
+async def balance(gw, r: Req):
+    a = _account(gw, r.account_id)
+    return [{"accountAlias": ACCOUNT_ALIAS, "asset": "USDT", "balance": money(a["wallet_balance"]),
+             "crossWalletBalance": money(a["cross_wallet"]), "crossUnPnl": money(a["cross_upnl"]),
+             "availableBalance": money(a["available_balance"]), "maxWithdrawAmount": money(a["max_withdraw"]),
+             "marginAvailable": True, "updateTime": _update_time(a)}]
+
+
+def _risk_v3(gw, r: dict) -> dict:
+    f = gw.formats[r["symbol"]]
+    return {"symbol": r["symbol"], "positionSide": C.POSITION_SIDE_NAMES[r["position_side"]],
+            "positionAmt": f.qty(r["qty"]), "entryPrice": f.entry(r["entry_notional"], r["qty"]),
+            "breakEvenPrice": _break_even(gw, r["symbol"], r), "markPrice": price8(f, r["mark_price"]),
+            "unRealizedProfit": money(r["unrealized_pnl"]), "liquidationPrice": "0",
+            "isolatedMargin": money(_iso_margin(r)), "notional": money(r["notional"]),
+            "marginAsset": "USDT", "isolatedWallet": money(r["isolated_wallet"]),
+            "initialMargin": money(r["initial_margin"]), "maintMargin": money(r["maint_margin"]),
+            "positionInitialMargin": money(r["position_initial_margin"]),
+            "openOrderInitialMargin": money(r["open_order_initial_margin"]), "adl": 0,
+            "bidNotional": "0", "askNotional": "0", "updateTime": r["update_time"]}
+
+
+def _risk_v2(gw, r: dict) -> dict:
+    f = gw.formats[r["symbol"]]
+    return {"symbol": r["symbol"], "positionAmt": f.qty(r["qty"]),
+            "entryPrice": f.entry(r["entry_notional"], r["qty"]),
+            "breakEvenPrice": _break_even(gw, r["symbol"], r), "markPrice": price8(f, r["mark_price"]),
+            "unRealizedProfit": money(r["unrealized_pnl"]), "liquidationPrice": "0",
+            "leverage": str(r["leverage"]),
+            "maxNotionalValue": plain(Decimal(r["max_notional"]) / MONEY_SCALE),
+            "marginType": "isolated" if r["margin_type"] == C.ISOLATED else "cross",
+            "isolatedMargin": money(_iso_margin(r)), "isAutoAddMargin": "false",
+            "positionSide": C.POSITION_SIDE_NAMES[r["position_side"]], "notional": money(r["notional"]),
+            "isolatedWallet": money(r["isolated_wallet"]), "updateTime": r["update_time"]}
+
+
+async def position_risk_v3(gw, r: Req):
+    sym, f = symbol_of(gw, r.params, required=False)
+    _account(gw, r.account_id)
+    return [_risk_v3(gw, row) for row in gw.venue.position_risk(r.account_id, sym)]
+
+
+async def position_risk_v2(gw, r: Req):
+    sym, f = symbol_of(gw, r.params, required=False)
+    a = _account(gw, r.account_id)
+    return [_risk_v2(gw, row) for row in _all_rows(gw, a) if sym is None or row["symbol"] == sym]
+
+
+def _rejected(res):
+    for ev in res.events:
+        if type(ev) is CommandRejected:
+            raise rejection(ev)
+    if res.error:
+        raise errors.unknown_error()
+
+
+async def leverage(gw, r: Req):
+    p = r.params
+    sym, f = symbol_of(gw, p)
+    lev = p.get_int("leverage", required=True)
+    if lev > INT_CAP:
+        raise errors.invalid_leverage(lev)
+    res = await gw.submit(SetLeverage(r.account_id, sym, lev))
+    _rejected(res)
+    ev = next(e for e in res.events if type(e) is LeverageChanged)
+    return {"leverage": ev.leverage, "maxNotionalValue": plain(Decimal(ev.max_notional) / MONEY_SCALE),
+            "symbol": sym}
+
+
+async def margin_type(gw, r: Req):
+    p = r.params
+    sym, f = symbol_of(gw, p)
+    mt = p.get_enum("marginType", required=True)
+    res = await gw.submit(SetMarginType(r.account_id, sym, C.ISOLATED if mt == "ISOLATED" else C.CROSSED))
+    _rejected(res)
+    return dict(SUCCESS)
+
+
+async def get_dual(gw, r: Req):
+    return {"dualSidePosition": bool(_account(gw, r.account_id)["dual"])}
+
+
+async def set_dual(gw, r: Req):
+    dual = r.params.get_bool("dualSidePosition", required=True)
+    res = await gw.submit(SetPositionMode(r.account_id, 1 if dual else 0))
+    _rejected(res)
+    return dict(SUCCESS)
+
+
+async def get_multi_assets(gw, r: Req):
+    return {"multiAssetsMargin": False}
+
+
+async def set_multi_assets(gw, r: Req):
+    on = r.params.get_bool("multiAssetsMargin", required=True)
+    if not on:
+        raise Orders41.NO_NEED_TO_CHANGE_MULTI_ASSETS()
+    raise errors.BinanceError(-1000, "Multi-Assets mode is not supported by this venue.")
+
+
+async def income(gw, r: Req):
+    p = r.params
+    sym, f = symbol_of(gw, p, required=False)
+    itype = p.get_str("incomeType")
+    if itype is not None and itype not in INCOME_TYPES:
+        raise errors.invalid_parameter("incomeType")
+    start, end = time_range(p)
+    page = p.get_int("page", default=1)
+    if page < 1:
+        raise errors.invalid_parameter("page")
+    limit = limit_of(p, 100, 1000)
+    if start is None and end is None:
+        start = r.now - 7 * 86_400_000
+    names = C.INCOME_TYPE_NAMES
+    rows = []
+    for (s, t, amount, tran, trade, ts) in gw.projection.income.get(r.account_id, ()):
+        if sym is not None and s != sym:
+            continue
+        name = names.get(t, "TRANSFER")
+        if itype is not None and name != itype:
+            continue
+        if start is not None and ts < start:
+            continue
+        if end is not None and ts > end:
+            continue
+        rows.append({"symbol": s, "incomeType": name, "income": money(amount), "asset": "USDT",
+                     "info": name, "time": ts, "tranId": tran, "tradeId": str(trade) if trade else ""})
+    lo = (page - 1) * limit
+    return rows[lo:lo + limit]
+
+
+def _brackets(gw, sym: str) -> dict:
+    inst = gw.instruments[sym]
+    out = []
+    for b in inst.brackets:
+        out.append({"bracket": b.bracket, "initialLeverage": b.initial_leverage,
+                    "notionalCap": _num(b.notional_cap), "notionalFloor": _num(b.notional_floor),
+                    "maintMarginRatio": b.maint_margin_rate / RATE_SCALE, "cum": b.cum / MONEY_SCALE})
+    return {"symbol": sym, "notionalCoef": 1.0, "brackets": out}
+
+
+def _num(money_units: int):
+    q, rem = divmod(money_units, MONEY_SCALE)
+    return q if rem == 0 else money_units / MONEY_SCALE
+
+
+async def leverage_bracket(gw, r: Req):
+    sym, f = symbol_of(gw, r.params, required=False)
+    if sym is not None:
+        return [_brackets(gw, sym)]
+    return [_brackets(gw, s) for s in gw.formats]
+
+
+async def commission_rate(gw, r: Req):
+    sym, f = symbol_of(gw, r.params)
+    inst = gw.instruments[sym]
+    return {"symbol": sym, "makerCommissionRate": plain(Decimal(inst.maker_fee)),
+            "takerCommissionRate": plain(Decimal(inst.taker_fee)), "rpiCommissionRate": "0"}
+
+
+async def account_config(gw, r: Req):
+    a = _account(gw, r.account_id)
+    return {"feeTier": 0, "canTrade": True, "canDeposit": True, "canWithdraw": True,
+            "dualSidePosition": bool(a["dual"]), "updateTime": 0, "multiAssetsMargin": False,
+            "tradeGroupId": -1}
+
+
+async def symbol_config(gw, r: Req):
+    sym, f = symbol_of(gw, r.params, required=False)
+    a = _account(gw, r.account_id)
+    out = []
+    for s in ([sym] if sym else gw.formats):
+        spec = gw.venue.symbols[s].spec
+        st = a["settings"].get(s)
+        lev = st["leverage"] if st else spec.default_leverage
+        mt = st["margin_type"] if st else C.CROSSED
+        out.append({"symbol": s, "marginType": C.MARGIN_TYPE_NAMES[mt], "isAutoAddMargin": False,
+                    "leverage": lev, "maxNotionalValue": plain(Decimal(spec.max_notional(lev)) / MONEY_SCALE)})
+    return out
+
+
+async def adl_quantile(gw, r: Req):
+    sym, f = symbol_of(gw, r.params, required=False)
+    out = []
+    seen = set()
+    for row in gw.venue.position_risk(r.account_id, sym):
+        if row["symbol"] in seen:
+            continue
+        seen.add(row["symbol"])
+        out.append({"symbol": row["symbol"], "adlQuantile": {"LONG": 0, "SHORT": 0, "BOTH": 0, "HEDGE": 0}})
+    return out
+
+
+async def force_orders(gw, r: Req):
+    p = r.params
+    symbol_of(gw, p, required=False)
+    time_range(p)
+    limit_of(p, 50, 100)
+    return []
+
+
+def register(gw) -> None:
+    gw.route("GET", "/fapi/v2/account", account_v2)
+    gw.route("GET", "/fapi/v3/account", account_v3)
+    gw.route("GET", "/fapi/v2/balance", balance)
+    gw.route("GET", "/fapi/v3/balance", balance)
+    gw.route("GET", "/fapi/v2/positionRisk", position_risk_v2)
+    gw.route("GET", "/fapi/v3/positionRisk", position_risk_v3)
+    gw.route("POST", "/fapi/v1/leverage", leverage)
+    gw.route("POST", "/fapi/v1/marginType", margin_type)
+    gw.route("GET", "/fapi/v1/positionSide/dual", get_dual)
+    gw.route("POST", "/fapi/v1/positionSide/dual", set_dual)
+    gw.route("GET", "/fapi/v1/multiAssetsMargin", get_multi_assets)
+    gw.route("POST", "/fapi/v1/multiAssetsMargin", set_multi_assets)
+    gw.route("GET", "/fapi/v1/income", income)
+    gw.route("GET", "/fapi/v1/leverageBracket", leverage_bracket)
+    gw.route("GET", "/fapi/v1/commissionRate", commission_rate)
+    gw.route("GET", "/fapi/v1/accountConfig", account_config)
+    gw.route("GET", "/fapi/v1/symbolConfig", symbol_config)
+    gw.route("GET", "/fapi/v1/adlQuantile", adl_quantile)
+    gw.route("GET", "/fapi/v1/forceOrders", force_orders)
+
+
+__all__ = ["register", "fixed"]

@@ -1,0 +1,307 @@
+"""Public market-data REST (spec §5, §6): security NONE (historicalTrades: MARKET_DATA)."""
+from __future__ import annotations
+
+from decimal import Decimal
+
+from exchange.units import MONEY_SCALE, RATE_SCALE
+
+from . import errors
+from .common import Req, limit_of, symbol_of, time_range
+from .format import fixed, money
+from .params import Params
+from .projection import INTERVAL_MS
+from .ratelimit import rate_limits_json
+
+DEPTH_LIMITS = (5, 10, 20, 50, 100, 500, 1000)
+ORDER_TYPES = ["LIMIT", "MARKET", "STOP", "STOP_MARKET", "TAKE_PROFIT", "TAKE_PROFIT_MARKET",
+               "TRAILING_STOP_MARKET"]
+TIME_IN_FORCE = ["GTC", "IOC", "FOK", "GTX", "GTD"]
+
+
+def _s(d) -> str:
+    return str(d)
+
+
+def symbol_info(inst) -> dict:
+    up = Decimal(inst.percent_price_up).quantize(Decimal("0.0001"))
+    down = Decimal(inst.percent_price_down).quantize(Decimal("0.0001"))
+    mmr = Decimal(inst.brackets[0].maint_margin_rate) / RATE_SCALE * 100 if inst.brackets else Decimal("2.5")
+    return {
+        "symbol": inst.symbol, "pair": inst.symbol, "contractType": "PERPETUAL",
+        "deliveryDate": 4133404800000, "onboardDate": 1569398400000, "status": "TRADING",
+        "maintMarginPercent": str(Decimal(mmr).quantize(Decimal("0.0001"))),
+        "requiredMarginPercent": str((Decimal(100) / inst.max_leverage).quantize(Decimal("0.0001"))),
+        "baseAsset": inst.base_asset, "quoteAsset": inst.quote_asset, "marginAsset": inst.quote_asset,
+        "pricePrecision": inst.price_precision, "quantityPrecision": inst.quantity_precision,
+        "baseAssetPrecision": 8, "quotePrecision": 8,
+        "underlyingType": "COIN", "underlyingSubType": [],
+        "triggerProtect": str(Decimal(inst.trigger_protect).quantize(Decimal("0.0001"))),
+        "liquidationFee": str(Decimal(inst.liquidation_fee).quantize(Decimal("0.000001"))),
+        "marketTakeBound": _s(inst.market_take_bound),
+        "maxMoveOrderLimit": 10000,
+        "filters": [
+            {"filterType": "PRICE_FILTER", "minPrice": _s(inst.min_price), "maxPrice": _s(inst.max_price),
+             "tickSize": _s(inst.tick_size)},
+            {"filterType": "LOT_SIZE", "minQty": _s(inst.min_qty), "maxQty": _s(inst.max_qty),
+             "stepSize": _s(inst.step_size)},
+            {"filterType": "MARKET_LOT_SIZE", "minQty": _s(inst.market_min_qty),
+             "maxQty": _s(inst.market_max_qty), "stepSize": _s(inst.step_size)},
+            {"filterType": "MAX_NUM_ORDERS", "limit": inst.max_num_orders},
+            {"filterType": "MAX_NUM_ALGO_ORDERS", "limit": inst.max_num_algo_orders},
+            {"filterType": "MIN_NOTIONAL", "notional": _s(inst.min_notional)},
+            {"filterType": "PERCENT_PRICE", "multiplierUp": str(up), "multiplierDown": str(down),
+             "multiplierDecimal": "4"},
+            {"filterType": "POSITION_RISK_CONTROL", "positionControlSide": "NONE"},
+        ],
+        "orderTypes": ORDER_TYPES, "timeInForce": TIME_IN_FORCE,
+        "permissionSets": ["GRID", "COPY", "DCA", "PSB"],
+    }
+
+
+def exchange_info_static(gw) -> dict:
+    quotes = sorted({i.quote_asset for i in gw.instruments.values()})
+    return {
+        "timezone": "UTC", "serverTime": 0, "futuresType": "U_MARGINED",
+        "rateLimits": rate_limits_json(gw.limiter.config), "exchangeFilters": [],
+        "assets": [{"asset": a, "marginAvailable": True, "autoAssetExchange": "0"} for a in quotes],
+        "symbols": [symbol_info(gw.instruments[s]) for s in sorted(gw.instruments)],
+    }
+
+
+def price8(f, ticks: int) -> str:
+    """A price in ticks with 8 decimals (mark/index prices)."""
+    return fixed(ticks * f.tick_units * 10 ** (8 - f.pp), 8) if f.pp <= 8 else f.price(ticks)
+
+
+def next_funding_time(inst, now: int) -> int:
+    iv = inst.funding_interval_hours * 3_600_000
+    return now - now % iv + iv
+
+
+def premium_index(gw, sym: str, now: int) -> dict:
+    f = gw.formats[sym]
+    inst = gw.instruments[sym]
+    mark = gw.venue.mark_price(sym)
+    index = gw.venue.index_price(sym)
+    return {"symbol": sym, "markPrice": price8(f, mark), "indexPrice": price8(f, index),
+            "estimatedSettlePrice": price8(f, index), "lastFundingRate": "0.00000000",
+            "interestRate": fixed(int(inst.interest_rate * RATE_SCALE), 8),
+            "nextFundingTime": next_funding_time(inst, now), "time": now}
+
+
+def book_ticker(gw, sym: str, now: int) -> dict:
+    f = gw.formats[sym]
+    book = gw.venue.book(sym)
+    b = book.depth(0, 1)
+    a = book.depth(1, 1)
+    bp, bq = b[0] if b else (0, 0)
+    ap, aq = a[0] if a else (0, 0)
+    return {"symbol": sym, "bidPrice": f.price(bp), "bidQty": f.qty(bq), "askPrice": f.price(ap),
+            "askQty": f.qty(aq), "time": now, "lastUpdateId": gw.projection.markets[sym].update_id}
+
+
+def ticker24(gw, sym: str, now: int) -> dict:
+    f = gw.formats[sym]
+    t = gw.projection.ticker24(sym, now)
+    o, last = t["open"], t["last"]
+    change = last - o if t["count"] else 0
+    pct = "0.000"
+    if t["count"] and o:
+        pct = fixed((change * 100_000) // o if change >= 0 else -((-change * 100_000) // o), 3)
+    wavg = f.avg(t["quote"], t["volume"], f.pp) if t["volume"] else f.price(0)
+    return {"symbol": sym, "priceChange": f.price(change), "priceChangePercent": pct,
+            "weightedAvgPrice": wavg, "lastPrice": f.price(last), "lastQty": f.qty(t["last_qty"]),
+            "openPrice": f.price(o), "highPrice": f.price(t["high"]), "lowPrice": f.price(t["low"]),
+            "volume": f.qty(t["volume"]), "quoteVolume": fixed(t["quote"] // 10**6, 2),
+            "openTime": t["open_time"], "closeTime": t["close_time"],
+            "firstId": t["first_id"] if t["count"] else -1, "lastId": t["last_id"] if t["count"] else -1,
+            "count": t["count"]}
+
+
+def depth_json(gw, sym: str, limit: int, now: int) -> dict:
+    f = gw.formats[sym]
+    book = gw.venue.book(sym)
+    price, qty = f.price, f.qty
+    return {"lastUpdateId": gw.projection.markets[sym].update_id, "E": now, "T": now,
+            "bids": [[price(p), qty(q)] for p, q in book.depth(0, limit)],
+            "asks": [[price(p), qty(q)] for p, q in book.depth(1, limit)]}
+
+
+# ----------------------------------------------------------------- handlers
+async def ping(gw, r: Req):
+    return {}
+
+
+async def server_time(gw, r: Req):
+    return {"serverTime": r.now}
+
+
+async def exchange_info(gw, r: Req):
+    info = gw._exchange_info
+    info["serverTime"] = r.now
+    return info
+
+
+async def depth(gw, r: Req):
+    p = r.params
+    sym, f = symbol_of(gw, p)
+    limit = p.get_int("limit", default=500)
+    if limit > 1000:
+        raise errors.invalid_parameter("limit")
+    if limit not in DEPTH_LIMITS:
+        raise errors.invalid_depth_limit(limit)
+    return depth_json(gw, sym, limit, r.now)
+
+
+def _trades_json(f, rows) -> list:
+    return [{"id": t[0], "price": f.price(t[1]), "qty": f.qty(t[2]), "quoteQty": money(t[3]),
+             "time": t[4], "isBuyerMaker": t[5], "isRPITrade": False} for t in rows]
+
+
+async def trades(gw, r: Req):
+    p = r.params
+    sym, f = symbol_of(gw, p)
+    limit = limit_of(p, 500, 1000)
+    rows = list(gw.projection.markets[sym].trades)[-limit:]
+    return _trades_json(f, rows)
+
+
+async def historical_trades(gw, r: Req):
+    p = r.params
+    sym, f = symbol_of(gw, p)
+    limit = limit_of(p, 500, 1000)
+    from_id = p.get_int("fromId")
+    rows = list(gw.projection.markets[sym].trades)
+    if from_id is not None:
+        rows = [t for t in rows if t[0] >= from_id][:limit]
+    else:
+        rows = rows[-limit:]
+    return _trades_json(f, rows)
+
+
+async def agg_trades(gw, r: Req):
+    p = r.params
+    sym, f = symbol_of(gw, p)
+    limit = limit_of(p, 500, 1000)
+    from_id = p.get_int("fromId")
+    start, end = time_range(p)
+    if start is not None and end is not None and end - start > 3_600_000:
+        raise errors.invalid_parameter("startTime")
+    rows = list(gw.projection.markets[sym].aggs)
+    if from_id is not None:
+        rows = [a for a in rows if a[0] >= from_id]
+    if start is not None:
+        rows = [a for a in rows if a[6] >= start]
+    if end is not None:
+        rows = [a for a in rows if a[6] <= end]
+    rows = rows[:limit] if (from_id is not None or start is not None) else rows[-limit:]
+    return [{"a": a[0], "p": f.price(a[1]), "q": f.qty(a[2]), "nq": f.qty(a[2]), "f": a[4], "l": a[5],
+             "T": a[6], "m": a[7]} for a in rows]
+
+
+async def klines(gw, r: Req):
+    p = r.params
+    sym, f = symbol_of(gw, p)
+    interval = p.interval()
+    start, end = time_range(p)
+    limit = limit_of(p, 500, 1500)
+    rows = gw.projection.klines(sym, INTERVAL_MS[interval], start, end, limit, month=interval == "1M")
+    return [[k[0], f.price(k[1]), f.price(k[2]), f.price(k[3]), f.price(k[4]), f.qty(k[5]), k[6],
+             money(k[7]), k[8], f.qty(k[9]), money(k[10]), "0"] for k in rows]
+
+
+async def price_klines(gw, r: Req):
+    """mark/index/premium klines: validated, answered from the trade candles' time grid
+    with the current mark/index (no mark history is kept yet)."""
+    p = r.params
+    if "pair" in p and "symbol" not in p:
+        s = p.get_str("pair", required=True)
+        if s not in gw.formats:
+            raise errors.invalid_symbol()
+    else:
+        symbol_of(gw, p)
+    p.interval()
+    time_range(p)
+    limit_of(p, 500, 1500)
+    return []
+
+
+async def premium(gw, r: Req):
+    sym, f = symbol_of(gw, r.params, required=False)
+    if sym is not None:
+        return premium_index(gw, sym, r.now)
+    return [premium_index(gw, s, r.now) for s in gw.formats]
+
+
+async def funding_rate(gw, r: Req):
+    p = r.params
+    symbol_of(gw, p, required=False)
+    time_range(p)
+    limit_of(p, 100, 1000)
+    return []
+
+
+async def funding_info(gw, r: Req):
+    return []
+
+
+async def ticker_24hr(gw, r: Req):
+    sym, f = symbol_of(gw, r.params, required=False)
+    if sym is not None:
+        return ticker24(gw, sym, r.now)
+    return [ticker24(gw, s, r.now) for s in gw.formats]
+
+
+def _price_ticker(gw, sym, now):
+    f = gw.formats[sym]
+    return {"symbol": sym, "price": f.price(gw.projection.markets[sym].last_price), "time": now}
+
+
+async def ticker_price(gw, r: Req):
+    sym, f = symbol_of(gw, r.params, required=False)
+    if sym is not None:
+        return _price_ticker(gw, sym, r.now)
+    return [_price_ticker(gw, s, r.now) for s in gw.formats]
+
+
+async def ticker_book(gw, r: Req):
+    sym, f = symbol_of(gw, r.params, required=False)
+    if sym is not None:
+        return book_ticker(gw, sym, r.now)
+    return [book_ticker(gw, s, r.now) for s in gw.formats]
+
+
+async def open_interest(gw, r: Req):
+    sym, f = symbol_of(gw, r.params)
+    return {"symbol": sym, "openInterest": f.qty(gw.projection.markets[sym].long_oi), "time": r.now}
+
+
+def register(gw) -> None:
+    gw._exchange_info = exchange_info_static(gw)
+    g = lambda path, h: gw.route("GET", path, h)  # noqa: E731
+    g("/fapi/v1/ping", ping)
+    g("/api/v3/ping", ping)
+    g("/fapi/v1/time", server_time)
+    g("/api/v3/time", server_time)
+    g("/fapi/v1/exchangeInfo", exchange_info)
+    g("/fapi/v1/depth", depth)
+    g("/fapi/v1/trades", trades)
+    g("/fapi/v1/historicalTrades", historical_trades)
+    g("/fapi/v1/aggTrades", agg_trades)
+    g("/fapi/v1/klines", klines)
+    g("/fapi/v1/continuousKlines", price_klines)
+    g("/fapi/v1/markPriceKlines", price_klines)
+    g("/fapi/v1/indexPriceKlines", price_klines)
+    g("/fapi/v1/premiumIndexKlines", price_klines)
+    g("/fapi/v1/premiumIndex", premium)
+    g("/fapi/v1/fundingRate", funding_rate)
+    g("/fapi/v1/fundingInfo", funding_info)
+    g("/fapi/v1/ticker/24hr", ticker_24hr)
+    g("/fapi/v1/ticker/price", ticker_price)
+    g("/fapi/v2/ticker/price", ticker_price)
+    g("/fapi/v1/ticker/bookTicker", ticker_book)
+    g("/fapi/v1/openInterest", open_interest)
+
+
+__all__ = ["register", "premium_index", "book_ticker", "depth_json", "ticker24", "price8",
+           "MONEY_SCALE", "Params"]

@@ -1,0 +1,184 @@
+"""``paperex serve``: a Runtime plus the gateway on one aiohttp server.
+
+``start(...)`` is the programmatic form (tests, benchmarks): it returns a
+``Server`` with the bound port; ``await server.stop()`` shuts down cleanly
+(websockets closed with a close frame, sequencer drained, journal closed).
+"""
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import logging
+import secrets
+import signal
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Optional
+
+from aiohttp import web
+
+from exchange.clock import VirtualClock, WallClock
+from exchange.instruments import DEFAULT_INSTRUMENTS, load_instruments
+from exchange.runtime import Runtime
+from exchange.units import MONEY_SCALE
+from exchange.venue.commands import CreateAccount, Deposit
+
+from .app import Gateway, make_app
+from .ratelimit import RateLimitConfig
+
+log = logging.getLogger("paperex.serve")
+
+DEMO_BALANCE = 100_000
+
+
+@dataclass
+class Server:
+    runtime: Runtime
+    gateway: Gateway
+    runner: web.AppRunner
+    host: str
+    port: int
+    demo: Optional[dict] = None
+    _stopped: bool = field(default=False, repr=False)
+
+    @property
+    def rest_url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def ws_url(self) -> str:
+        return f"ws://{self.host}:{self.port}"
+
+    async def stop(self) -> None:
+        if self._stopped:
+            return
+        self._stopped = True
+        await self.runner.cleanup()          # on_shutdown closes every websocket with a close frame
+        await self.runtime.sequencer.stop()
+        self.runtime.close()
+
+
+def _is_loopback(host: str) -> bool:
+    if host in ("localhost",):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+async def ensure_demo(gw: Gateway, balance: int = DEMO_BALANCE) -> dict:
+    rec = gw.keys.by_label("demo")
+    if rec is None or rec.account_id not in gw.venue.accounts:
+        aid = gw.next_account_id()
+        res = await gw.submit(CreateAccount(aid))
+        if res.events and type(res.events[0]).__name__ == "CommandRejected":
+            raise RuntimeError(f"cannot create the demo account: {res.events[0].msg}")
+        rec = gw.keys.create(aid, "demo")
+        await gw.submit(Deposit(aid, balance * MONEY_SCALE))
+    return {"accountId": rec.account_id, "apiKey": rec.api_key, "secretKey": rec.secret}
+
+
+async def start(*, host: str = "127.0.0.1", port: int = 8800, data_dir: "str | Path | None" = None,
+                clock: str = "wall", speed: Optional[float] = None, fsync: str = "batch",
+                symbols: "str | Path | None" = None, runtime: Optional[Runtime] = None,
+                rate_limits: Optional[RateLimitConfig] = None, admin_token: Optional[str] = None,
+                demo: bool = True, start_ms: Optional[int] = None, ws_queue_limit: int = 2000,
+                access_log: bool = False) -> Server:
+    if runtime is None:
+        instruments = load_instruments(symbols) if symbols else dict(DEFAULT_INSTRUMENTS)
+        if clock == "virtual":
+            clk = VirtualClock(start_ms if start_ms is not None else time.time_ns() // 1_000_000, speed)
+        elif clock == "wall":
+            clk = WallClock()
+        else:
+            raise ValueError("--clock must be wall or virtual")
+        runtime = Runtime(instruments, data_dir=data_dir, clock=clk, fsync=fsync)
+    if admin_token is None and not _is_loopback(host):
+        admin_token = secrets.token_hex(16)
+        print(f"control API admin token (header X-PAPEREX-TOKEN): {admin_token}", flush=True)
+    gw = Gateway(runtime, rate_limits=rate_limits, admin_token=admin_token, ws_queue_limit=ws_queue_limit)
+    app = make_app(gw)
+    runner = web.AppRunner(app, access_log=logging.getLogger("aiohttp.access") if access_log else None,
+                           handle_signals=False, shutdown_timeout=5.0)
+    await runner.setup()
+    site = web.TCPSite(runner, host, port, reuse_address=True, backlog=1024)
+    await site.start()
+    bound = port
+    server = getattr(site, "_server", None)
+    if server is not None and server.sockets:
+        bound = server.sockets[0].getsockname()[1]
+    runtime.sequencer.start()
+    srv = Server(runtime, gw, runner, host, bound)
+    if demo:
+        srv.demo = await ensure_demo(gw)
+    return srv
+
+
+def banner(srv: Server) -> str:
+    u, w = srv.rest_url, srv.ws_url
+    lines = [
+        f"paperex serving Binance USD-M Futures on {u}",
+        f"  REST base : {u}   (fapi: {u}/fapi/v1, {u}/fapi/v2, {u}/fapi/v3)",
+        f"  WS base   : {w}/ws   (combined: {w}/stream?streams=..., ccxt.pro ws.linear: {w}/ws)",
+        f"  control   : {u}/paperex/v1   metrics: {u}/metrics",
+        f"  clock     : {'virtual' if srv.runtime.clock.virtual else 'wall'}   "
+        f"journal: {srv.runtime.data_dir / 'journal' if srv.runtime.data_dir else '(none)'}",
+    ]
+    if srv.demo:
+        lines += [f"  demo account {srv.demo['accountId']}:",
+                  f"    apiKey : {srv.demo['apiKey']}",
+                  f"    secret : {srv.demo['secretKey']}"]
+    return "\n".join(lines)
+
+
+async def serve_forever(args) -> int:
+    srv = await start(host=args.host, port=args.port, data_dir=args.data_dir, clock=args.clock,
+                      speed=args.speed, fsync=args.fsync, symbols=args.symbols,
+                      admin_token=getattr(args, "admin_token", None))
+    print(banner(srv), flush=True)
+    if args.flow not in (None, "none"):
+        print(f"  flow      : '{args.flow}' requested; order flow sources are not built in yet (ignored)",
+              flush=True)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(sig, stop.set)
+        except (NotImplementedError, RuntimeError):  # pragma: no cover - non-unix
+            pass
+    await stop.wait()
+    print("paperex: shutting down...", flush=True)
+    await srv.stop()
+    print(f"paperex: stopped cleanly at seq {srv.runtime.sequencer.seq}", flush=True)
+    return 0
+
+
+def add_arguments(p) -> None:
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8800)
+    p.add_argument("--data-dir", default="./paperex-data")
+    p.add_argument("--symbols", default=None, help="instrument config JSON (adds to / overrides BTCUSDT, ETHUSDT)")
+    p.add_argument("--clock", choices=("wall", "virtual"), default="wall")
+    p.add_argument("--speed", type=float, default=None, help="virtual clock speed (x real time)")
+    p.add_argument("--fsync", choices=("always", "batch", "never"), default="batch")
+    p.add_argument("--seed", type=int, default=None, help="seed for the flow sources (accepted; no flow yet)")
+    p.add_argument("--flow", default=None, help="order flow source (accepted; not built in yet)")
+    p.add_argument("--scenario", default=None, help="flow scenario (accepted; not built in yet)")
+    p.add_argument("--admin-token", default=None, help="token required by the control API (default: "
+                                                        "none on loopback, random otherwise)")
+    p.add_argument("--log-level", default="WARNING")
+
+
+def main(args) -> int:
+    logging.basicConfig(level=getattr(logging, str(args.log_level).upper(), logging.WARNING),
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    try:
+        return asyncio.run(serve_forever(args))
+    except KeyboardInterrupt:  # pragma: no cover - signal handler normally wins
+        return 0
+    except (OSError, ValueError) as e:
+        print(f"paperex serve: {e}", file=sys.stderr)
+        return 2

@@ -1,0 +1,347 @@
+#!/usr/bin/env python
+"""Gateway benchmark: the aiohttp floor vs signed order place + cancel through the full stack.
+
+One run on loopback, the server in a subprocess (its own core), the load from
+this process over raw keep-alive HTTP/1.1 connections (a lean client, so the
+client is not the bottleneck):
+
+1. floor  - a no-op aiohttp handler returning ``{}``: the requests/s this machine allows;
+2. orders - ``paperex`` (gateway -> sequencer -> journal -> venue -> response): each
+   connection loops signed ``POST /fapi/v1/order`` (LIMIT GTC, resting) then signed
+   ``DELETE /fapi/v1/order`` for it; every request is counted and timed;
+3. ws     - N websocket clients on ``btcusdt@depth@100ms`` + ``btcusdt@aggTrade`` while a
+   trader crosses the book; messages/s and event lag (receive time - ``E``), first
+   half vs second half of the window (lag must not grow).
+
+``--json`` prints one JSON object as the last line: floor_rps, orders_per_s (signed
+order requests/s, place and cancel each count), pairs_per_s, ratio (orders_per_s /
+floor_rps), p50_ms, p99_ms, ws_clients, ws_msgs_per_s, ws_max_lag_ms, ...
+``--smoke`` runs a small version in well under 10 s.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import hashlib
+import hmac
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+try:
+    import orjson
+    loads = orjson.loads
+except ImportError:  # pragma: no cover
+    loads = json.loads
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+if ROOT not in sys.path:
+    sys.path.insert(0, ROOT)
+
+
+def _use_uvloop() -> str:
+    try:
+        import uvloop
+        asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
+        return "uvloop"
+    except ImportError:
+        return "asyncio"
+
+
+# ---------------------------------------------------------------- servers
+async def _serve_floor() -> None:
+    from aiohttp import web
+
+    async def noop(request):
+        return web.Response(body=b"{}", content_type="application/json")
+
+    app = web.Application()
+    app.router.add_route("*", "/noop", noop)
+    runner = web.AppRunner(app, access_log=None, handle_signals=False)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0, backlog=1024)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]
+    print(json.dumps({"port": port}), flush=True)
+    await asyncio.Event().wait()
+
+
+async def _serve_full(data_dir: str) -> None:
+    from exchange.gateway.ratelimit import RateLimitConfig
+    from exchange.gateway.serve import start
+    srv = await start(host="127.0.0.1", port=0, data_dir=data_dir, fsync="batch",
+                      rate_limits=RateLimitConfig(enabled=False), demo=True, ws_queue_limit=5000)
+    print(json.dumps({"port": srv.port, "apiKey": srv.demo["apiKey"], "secret": srv.demo["secretKey"]}),
+          flush=True)
+    try:
+        await asyncio.Event().wait()
+    finally:
+        await srv.stop()
+
+
+def _spawn(kind: str, data_dir: str | None = None) -> tuple[subprocess.Popen, dict]:
+    cmd = [sys.executable, os.path.abspath(__file__), "--serve", kind]
+    if data_dir:
+        cmd += ["--data-dir", data_dir]
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT, text=True)
+    line = p.stdout.readline()
+    if not line:
+        raise RuntimeError(f"{kind} server did not start: {p.stderr.read()[-2000:]}")
+    return p, json.loads(line)
+
+
+def _stop(p: subprocess.Popen) -> None:
+    p.terminate()
+    try:
+        p.wait(10)
+    except subprocess.TimeoutExpired:  # pragma: no cover
+        p.kill()
+
+
+# ------------------------------------------------------------ raw client
+class Conn:
+    """One keep-alive HTTP/1.1 connection; ``request`` returns (status, body bytes)."""
+
+    def __init__(self, reader, writer) -> None:
+        self.r, self.w = reader, writer
+
+    @classmethod
+    async def open(cls, port: int) -> "Conn":
+        r, w = await asyncio.open_connection("127.0.0.1", port)
+        return cls(r, w)
+
+    async def request(self, method: str, target: str, headers: str = "", body: bytes = b"") -> tuple[int, bytes]:
+        head = (f"{method} {target} HTTP/1.1\r\nHost: 127.0.0.1\r\n{headers}"
+                f"Content-Length: {len(body)}\r\n\r\n").encode()
+        self.w.write(head + body)
+        hdr = await self.r.readuntil(b"\r\n\r\n")
+        status = int(hdr[9:12])
+        i = hdr.lower().find(b"content-length:")
+        n = int(hdr[i + 15:hdr.index(b"\r\n", i)]) if i >= 0 else 0
+        data = await self.r.readexactly(n) if n else b""
+        return status, data
+
+    def close(self) -> None:
+        self.w.close()
+
+
+def _pct(sorted_vals: list, q: float) -> float:
+    if not sorted_vals:
+        return 0.0
+    return sorted_vals[min(len(sorted_vals) - 1, int(q * len(sorted_vals)))]
+
+
+async def _floor_load(port: int, conns: int, duration: float) -> dict:
+    stop_at = time.perf_counter() + duration
+    counts = [0] * conns
+
+    async def worker(i: int) -> None:
+        c = await Conn.open(port)
+        try:
+            while time.perf_counter() < stop_at:
+                st, _ = await c.request("GET", "/noop")
+                assert st == 200
+                counts[i] += 1
+        finally:
+            c.close()
+
+    t0 = time.perf_counter()
+    await asyncio.gather(*(worker(i) for i in range(conns)))
+    el = time.perf_counter() - t0
+    return {"floor_rps": sum(counts) / el, "floor_requests": sum(counts)}
+
+
+def _signed(key: str, secret: str, params: str) -> tuple[str, str]:
+    q = f"{params}&timestamp={int(time.time() * 1000)}"
+    sig = hmac.new(secret.encode(), q.encode(), hashlib.sha256).hexdigest()
+    return f"{q}&signature={sig}", f"X-MBX-APIKEY: {key}\r\n"
+
+
+async def _control(port: int, path: str, payload: dict) -> dict:
+    c = await Conn.open(port)
+    try:
+        st, body = await c.request("POST", "/paperex/v1" + path, "Content-Type: application/json\r\n",
+                                   json.dumps(payload).encode())
+        assert st == 200, body
+        return loads(body)
+    finally:
+        c.close()
+
+
+async def _order_load(info: dict, conns: int, duration: float) -> dict:
+    port, key, secret = info["port"], info["apiKey"], info["secret"]
+    await _control(port, "/index", {"symbol": "BTCUSDT", "price": "50000"})
+    stop_at = time.perf_counter() + duration
+    lat: list[float] = []
+    counts = [0] * conns
+    errors = [0]
+
+    async def worker(i: int) -> None:
+        c = await Conn.open(port)
+        price = 30000 + i
+        try:
+            while time.perf_counter() < stop_at:
+                q, h = _signed(key, secret, f"symbol=BTCUSDT&side=BUY&type=LIMIT&timeInForce=GTC"
+                                            f"&quantity=0.002&price={price}")
+                t = time.perf_counter()
+                st, body = await c.request("POST", "/fapi/v1/order?" + q, h)
+                lat.append(time.perf_counter() - t)
+                if st != 200:
+                    errors[0] += 1
+                    continue
+                oid = loads(body)["orderId"]
+                q, h = _signed(key, secret, f"symbol=BTCUSDT&orderId={oid}")
+                t = time.perf_counter()
+                st, body = await c.request("DELETE", "/fapi/v1/order?" + q, h)
+                lat.append(time.perf_counter() - t)
+                if st != 200:
+                    errors[0] += 1
+                counts[i] += 1
+        finally:
+            c.close()
+
+    t0 = time.perf_counter()
+    await asyncio.gather(*(worker(i) for i in range(conns)))
+    el = time.perf_counter() - t0
+    lat.sort()
+    pairs = sum(counts)
+    return {"orders_per_s": len(lat) / el, "pairs_per_s": pairs / el, "order_requests": len(lat),
+            "order_errors": errors[0], "p50_ms": _pct(lat, 0.50) * 1000, "p99_ms": _pct(lat, 0.99) * 1000,
+            "max_ms": (lat[-1] * 1000) if lat else 0.0}
+
+
+async def _ws_load(info: dict, clients: int, duration: float, trades_per_s: float) -> dict:
+    import aiohttp
+    port, key, secret = info["port"], info["apiKey"], info["secret"]
+    url = f"ws://127.0.0.1:{port}/stream?streams=btcusdt@depth@100ms/btcusdt@aggTrade"
+    t_start = time.time()
+    half = t_start + duration / 2
+    counts = [0] * clients
+    lags: list[list[float]] = [[], []]
+    stop = asyncio.Event()
+    connected = [0]
+
+    async with aiohttp.ClientSession() as s:
+        async def client(i: int) -> None:
+            async with s.ws_connect(url, max_msg_size=0) as ws:
+                connected[0] += 1
+                while not stop.is_set():
+                    try:
+                        msg = await ws.receive(timeout=0.5)
+                    except asyncio.TimeoutError:
+                        continue
+                    if msg.type != aiohttp.WSMsgType.TEXT:
+                        break
+                    now = time.time()
+                    counts[i] += 1
+                    e = loads(msg.data)["data"]["E"]
+                    lags[0 if now < half else 1].append(now * 1000 - e)
+
+        taker = await _control(port, "/accounts", {"balance": "100000000"})
+
+        async def trader() -> None:
+            # the demo account rests an ask, a second account lifts it: one aggTrade per round
+            c = await Conn.open(port)
+            period = 1.0 / trades_per_s
+            try:
+                while not stop.is_set():
+                    q, h = _signed(key, secret, "symbol=BTCUSDT&side=SELL&type=LIMIT&timeInForce=GTC"
+                                                "&quantity=0.002&price=50000")
+                    await c.request("POST", "/fapi/v1/order?" + q, h)
+                    q, h = _signed(taker["apiKey"], taker["secretKey"],
+                                   "symbol=BTCUSDT&side=BUY&type=MARKET&quantity=0.002")
+                    st, body = await c.request("POST", "/fapi/v1/order?" + q, h)
+                    if st == 200:
+                        q, h = _signed(taker["apiKey"], taker["secretKey"],
+                                       "symbol=BTCUSDT&side=SELL&type=MARKET&quantity=0.002&reduceOnly=true")
+                        await c.request("POST", "/fapi/v1/order?" + q, h)
+                    await asyncio.sleep(period)
+            finally:
+                c.close()
+
+        tasks = [asyncio.create_task(client(i)) for i in range(clients)]
+        for _ in range(200):
+            if connected[0] == clients:
+                break
+            await asyncio.sleep(0.05)
+        t0 = time.time()
+        half = t0 + duration / 2
+        counts[:] = [0] * clients
+        lags[0].clear()
+        tr = asyncio.create_task(trader())
+        await asyncio.sleep(duration)
+        stop.set()
+        el = time.time() - t0
+        await asyncio.gather(tr, *tasks, return_exceptions=True)
+    first, second = sorted(lags[0]), sorted(lags[1])
+    allv = sorted(first + second)
+    return {"ws_clients": connected[0], "ws_msgs_per_s": sum(counts) / el,
+            "ws_max_lag_ms": allv[-1] if allv else 0.0, "ws_p99_lag_ms": _pct(allv, 0.99),
+            "ws_p99_lag_first_half_ms": _pct(first, 0.99), "ws_p99_lag_second_half_ms": _pct(second, 0.99)}
+
+
+async def _bench(args) -> dict:
+    res: dict = {"connections": args.connections, "duration_s": args.duration, "loop": args.loop}
+    p, info = _spawn("floor")
+    try:
+        await asyncio.sleep(0.2)
+        res.update(await _floor_load(info["port"], args.connections, args.duration))
+    finally:
+        _stop(p)
+    with tempfile.TemporaryDirectory(prefix="paperex-bench-") as d:
+        p, info = _spawn("full", d)
+        try:
+            await asyncio.sleep(0.2)
+            res.update(await _order_load(info, args.connections, args.duration))
+            if args.ws_clients:
+                res.update(await _ws_load(info, args.ws_clients, args.ws_duration, args.trades_per_s))
+        finally:
+            _stop(p)
+    res["ratio"] = res["orders_per_s"] / res["floor_rps"] if res.get("floor_rps") else 0.0
+    return res
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--duration", type=float, default=10.0, help="seconds per HTTP phase")
+    ap.add_argument("--connections", type=int, default=32)
+    ap.add_argument("--ws-clients", type=int, default=200)
+    ap.add_argument("--ws-duration", type=float, default=60.0)
+    ap.add_argument("--trades-per-s", type=float, default=20.0)
+    ap.add_argument("--smoke", action="store_true", help="small and quick (< 10 s)")
+    ap.add_argument("--json", action="store_true")
+    ap.add_argument("--serve", choices=("floor", "full"), help=argparse.SUPPRESS)
+    ap.add_argument("--data-dir", help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+    args.loop = _use_uvloop()
+    if args.serve == "floor":
+        asyncio.run(_serve_floor())
+        return 0
+    if args.serve == "full":
+        asyncio.run(_serve_full(args.data_dir))
+        return 0
+    if args.smoke:
+        args.duration, args.ws_clients, args.ws_duration = 1.5, 20, 1.5
+    t0 = time.perf_counter()
+    res = asyncio.run(_bench(args))
+    res["wall_s"] = round(time.perf_counter() - t0, 2)
+    res = {k: (round(v, 3) if isinstance(v, float) else v) for k, v in res.items()}
+    print(f"floor (no-op aiohttp)   : {res['floor_rps']:.0f} req/s with {args.connections} connections")
+    print(f"signed place+cancel     : {res['orders_per_s']:.0f} order req/s ({res['pairs_per_s']:.0f} pairs/s), "
+          f"ratio {res['ratio']:.2f}, p50 {res['p50_ms']:.2f} ms, p99 {res['p99_ms']:.2f} ms, "
+          f"errors {res['order_errors']}")
+    if args.ws_clients:
+        print(f"websockets              : {res['ws_clients']} clients, {res['ws_msgs_per_s']:.0f} msgs/s, "
+              f"max lag {res['ws_max_lag_ms']:.1f} ms, p99 lag {res['ws_p99_lag_first_half_ms']:.1f} -> "
+              f"{res['ws_p99_lag_second_half_ms']:.1f} ms (first -> second half)")
+    if args.json:
+        print(json.dumps(res))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

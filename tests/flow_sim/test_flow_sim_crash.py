@@ -1,0 +1,87 @@
+"""The crash scenario: the index falls 10-30 % over minutes, makers widen and pull."""
+import pytest
+
+from exchange.venue import events as venue_events
+
+from exchange.flow.synthetic import SyntheticConfig, SyntheticFlow
+
+START_S, FALL_S = 5, 120
+
+
+def book_stats(venue, sym):
+    bids, asks = venue.depth(sym, 1000)
+    mid = (bids[0][0] + asks[0][0]) / 2
+    near = sum(q * p for p, q in bids + asks if abs(p - mid) / mid < 0.01)   # depth within 1 % of mid
+    return asks[0][0] - bids[0][0], near, len(bids), len(asks)
+
+
+@pytest.fixture(scope="module")
+def crash_run(tmp_path_factory):
+    from exchange.runtime import Runtime
+    rt = Runtime.virtual(1_717_200_000_000, data_dir=tmp_path_factory.mktemp("crash"), fsync="never")
+    flow = SyntheticFlow(rt, SyntheticConfig(seed=11, scenario="crash",
+                                             scenario_overrides={"start_s": START_S, "fall_s": FALL_S,
+                                                                 "rebound_s": 60}))
+    names = {getattr(venue_events, n).KIND for n in dir(venue_events) if "Liquidat" in n}
+    liquidations = []
+    rt.sequencer.subscribe(lambda seq, ts, cmd, evs: liquidations.extend(e for e in evs if e.KIND in names))
+    samples = {"pre": [], "cascade": []}
+    for sec in range(START_S + FALL_S + 5):
+        flow.run(1)
+        phase = flow.markets["BTCUSDT"].state.phase
+        key = "pre" if phase == "pre" else ("cascade" if phase == "cascade" and sec > START_S + 30 else None)
+        if key:
+            samples[key].append({s: book_stats(rt.venue, s) for s in flow.symbols})
+    yield rt, flow, samples, names, liquidations
+    rt.close()
+
+
+def test_index_drops_10_to_30_percent_over_minutes(crash_run):
+    rt, flow, *_ = crash_run
+    drop = flow.scenario.drawn["total"]
+    assert 0.10 <= drop <= 0.30
+    for sym, beta in (("BTCUSDT", 1.0), ("ETHUSDT", 1.3)):
+        path = flow.index_path[sym]
+        t0 = flow.t0_ms
+        before = [p for t, p in path if t <= t0 + START_S * 1000]
+        p0 = before[-1]
+        low_t, low = min(((t, p) for t, p in path), key=lambda tp: tp[1])
+        fall = 1 - low / p0
+        assert drop * beta * 0.9 <= fall <= min(0.6, drop * beta) * 1.1 + 0.01, (sym, fall, drop)
+        # over minutes, not at once: a minute in, less than half the fall is done ...
+        one_min = [p for t, p in path if t <= t0 + (START_S + 60) * 1000][-1]
+        assert 0.02 <= 1 - one_min / p0 < 0.8 * fall
+        # ... and the bottom comes near the end of the slide
+        assert (low_t - t0) / 1000 >= START_S + 0.8 * FALL_S
+        assert rt.venue.index_price(sym) == path[-1][1]
+
+
+def test_makers_widen_and_pull(crash_run):
+    rt, flow, samples, *_ = crash_run
+    assert samples["pre"] and samples["cascade"]
+    for sym in flow.symbols:
+        pre_spread = sum(s[sym][0] for s in samples["pre"]) / len(samples["pre"])
+        cas_spread = sum(s[sym][0] for s in samples["cascade"]) / len(samples["cascade"])
+        pre_depth = sum(s[sym][1] for s in samples["pre"]) / len(samples["pre"])
+        cas_depth = sum(s[sym][1] for s in samples["cascade"]) / len(samples["cascade"])
+        assert cas_spread > 2 * pre_spread, (sym, pre_spread, cas_spread)
+        assert cas_depth < 0.5 * pre_depth, (sym, pre_depth, cas_depth)
+        # the book stays two-sided through the cascade
+        assert all(s[sym][2] > 0 and s[sym][3] > 0 for s in samples["cascade"])
+
+
+def test_takers_sell_into_the_cascade(crash_run):
+    rt, flow, *_ = crash_run
+    st = flow.markets["BTCUSDT"].state
+    assert flow.stats.trades > 500
+    # holders went in mostly long (the side a crash liquidates)
+    assert flow.scenario.p.holder_long_share == 0.75
+    assert st.buy_prob <= 0.5
+
+
+def test_leveraged_longs_are_liquidated(crash_run):
+    rt, flow, samples, names, liquidations = crash_run
+    if not names:
+        pytest.skip("the venue does not liquidate yet (no liquidation events): nothing to assert")
+    holders = {a.account_id for a in flow.agents if a.kind == "holder"}
+    assert any(getattr(e, "account_id", None) in holders for e in liquidations)
