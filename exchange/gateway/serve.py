@@ -134,15 +134,49 @@ def banner(srv: Server) -> str:
     return "\n".join(lines)
 
 
+def start_flow(srv: Server, flow: str, *, scenario: str = "calm", seed: int = 1,
+               data: Optional[str] = None, speed: Optional[float] = None,
+               stop: Optional[asyncio.Event] = None) -> Optional[asyncio.Task]:
+    """Run an order-flow source beside the server, as just another client of the
+    sequencer; returns its task (None for ``--flow none``)."""
+    if flow == "none":
+        return None
+    if flow == "synthetic":
+        from exchange.flow.synthetic import SyntheticFlow
+        source = SyntheticFlow(srv.runtime, seed=seed, scenario=scenario)
+        # a virtual clock without its own speed is moved by the flow
+        return asyncio.get_running_loop().create_task(
+            source.run_async(speed=speed or 1.0, stop=stop), name="paperex-flow")
+    if flow == "replay":
+        from exchange.flow.replay_driver import ReplayDriver
+
+        def progress(p) -> None:
+            print(f"  replay: {p}", flush=True)
+
+        driver = ReplayDriver(srv.runtime, data, progress=progress)
+        return asyncio.get_running_loop().create_task(driver.run_async(speed=speed), name="paperex-flow")
+    raise ValueError(f"--flow must be synthetic, replay or none, not {flow!r}")
+
+
 async def serve_forever(args) -> int:
-    srv = await start(host=args.host, port=args.port, data_dir=args.data_dir, clock=args.clock,
-                      speed=args.speed, fsync=args.fsync, symbols=args.symbols,
+    clock, start_ms = args.clock, None
+    if args.flow == "replay":
+        if not args.data:
+            raise ValueError("--flow replay needs --data PATH (a recorded market, see README)")
+        from exchange.flow.replay_driver import ReplayDriver
+        # recorded time drives the venue: a virtual clock standing at the recording's start
+        clock, start_ms = "virtual", ReplayDriver.first_timestamp(args.data)
+    srv = await start(host=args.host, port=args.port, data_dir=args.data_dir, clock=clock,
+                      speed=None if args.flow in ("synthetic", "replay") else args.speed,
+                      fsync=args.fsync, symbols=args.symbols, start_ms=start_ms,
                       admin_token=getattr(args, "admin_token", None))
     print(banner(srv), flush=True)
-    if args.flow not in (None, "none"):
-        print(f"  flow      : '{args.flow}' requested; order flow sources are not built in yet (ignored)",
-              flush=True)
     stop = asyncio.Event()
+    flow_task = start_flow(srv, args.flow, scenario=args.scenario, seed=args.seed, data=args.data,
+                           speed=args.speed, stop=stop)
+    if flow_task is not None:
+        print(f"  flow      : {args.flow}" + (f" (scenario {args.scenario}, seed {args.seed})"
+                                              if args.flow == "synthetic" else f" ({args.data})"), flush=True)
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         try:
@@ -151,6 +185,12 @@ async def serve_forever(args) -> int:
             pass
     await stop.wait()
     print("paperex: shutting down...", flush=True)
+    if flow_task is not None:
+        flow_task.cancel()
+        try:
+            await flow_task
+        except (asyncio.CancelledError, Exception):
+            pass
     await srv.stop()
     print(f"paperex: stopped cleanly at seq {srv.runtime.sequencer.seq}", flush=True)
     return 0
@@ -164,9 +204,13 @@ def add_arguments(p) -> None:
     p.add_argument("--clock", choices=("wall", "virtual"), default="wall")
     p.add_argument("--speed", type=float, default=None, help="virtual clock speed (x real time)")
     p.add_argument("--fsync", choices=("always", "batch", "never"), default="batch")
-    p.add_argument("--seed", type=int, default=None, help="seed for the flow sources (accepted; no flow yet)")
-    p.add_argument("--flow", default=None, help="order flow source (accepted; not built in yet)")
-    p.add_argument("--scenario", default=None, help="flow scenario (accepted; not built in yet)")
+    p.add_argument("--flow", choices=("synthetic", "replay", "none"), default="synthetic",
+                   help="order flow to trade against (default: a seeded synthetic market)")
+    p.add_argument("--scenario", default="calm",
+                   choices=("calm", "trend", "crash", "squeeze", "funding-spike"),
+                   help="synthetic market scenario")
+    p.add_argument("--seed", type=int, default=1, help="seed of the synthetic market")
+    p.add_argument("--data", default=None, help="recorded market for --flow replay (Binance tape or CSV, tardis CSV)")
     p.add_argument("--admin-token", default=None, help="token required by the control API (default: "
                                                         "none on loopback, random otherwise)")
     p.add_argument("--log-level", default="WARNING")
