@@ -258,6 +258,7 @@ class ReplayDriver:
         self.mark_interval_ms = mark_interval_ms
         self.only = set(symbols) if symbols else None
         self.progress_cb = progress
+        self.paused = False
         self.progress_every_s = progress_every_s
         self.on_group = on_group
         self.on_trade = on_trade
@@ -341,6 +342,9 @@ class ReplayDriver:
             for ts in gen:
                 delay = pace.delay(ts)
                 await asyncio.sleep(delay if delay > 0 else 0)
+                while self.paused:       # the control API's flow/pause
+                    await asyncio.sleep(0.05)
+                    pace = _Pacer(pace.speed)  # resume paced from here, without a burst
         finally:
             self.stats.wall_s += time.perf_counter() - t0
         return self.stats

@@ -115,6 +115,7 @@ class SyntheticFlow:
         self.agents: list = []
         self.stats = FlowStats()
         self.started = False
+        self.paused = False      # the control API's flow/pause: steps are skipped, nothing is sent
         self.t0_ms = 0
         self._last_ms = 0
         self._next_publish = 0
@@ -256,7 +257,8 @@ class SyntheticFlow:
                     await asyncio.sleep(0)
                     if delay < -1.0:          # fell behind by more than a second: do not burst
                         next_wall = time.monotonic()
-                self.step()
+                if not self.paused:
+                    self.step()
         finally:
             self.stats.wall_s += time.perf_counter() - t0
         return self.stats

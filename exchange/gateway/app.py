@@ -48,6 +48,7 @@ class Gateway:
                  rate_limits: RateLimitConfig | None = None, admin_token: str | None = None,
                  ws_queue_limit: int = 2000, ws_max_lifetime_s: float = 86_400.0) -> None:
         self.runtime = runtime
+        self.flow = None          # the order-flow source paperex serve runs beside us, if any
         self.venue = runtime.venue
         self.sequencer = runtime.sequencer
         self.clock = runtime.clock

@@ -225,7 +225,18 @@ def add_routes(app: web.Application, gw) -> None:
         ]
         return web.Response(text="\n".join(lines) + "\n", content_type="text/plain")
 
+    def flow_switch(paused: bool):
+        async def handler(request: web.Request):
+            flow = getattr(gw, "flow", None)
+            if flow is None:
+                raise _err(-1020, "No order flow is running (start paperex serve with --flow).")
+            flow.paused = paused
+            return _resp({"flow": type(flow).__name__, "paused": paused})
+        return handler
+
     r = app.router
+    r.add_post("/paperex/v1/flow/pause", guard(flow_switch(True)))
+    r.add_post("/paperex/v1/flow/resume", guard(flow_switch(False)))
     r.add_post("/paperex/v1/accounts", guard(create_account))
     r.add_get("/paperex/v1/accounts", guard(list_accounts))
     r.add_post("/paperex/v1/accounts/{aid}/deposit", guard(deposit))

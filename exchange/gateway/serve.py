@@ -144,6 +144,7 @@ def start_flow(srv: Server, flow: str, *, scenario: str = "calm", seed: int = 1,
     if flow == "synthetic":
         from exchange.flow.synthetic import SyntheticFlow
         source = SyntheticFlow(srv.runtime, seed=seed, scenario=scenario)
+        srv.gateway.flow = source
         # a virtual clock without its own speed is moved by the flow
         return asyncio.get_running_loop().create_task(
             source.run_async(speed=speed or 1.0, stop=stop), name="paperex-flow")
@@ -154,6 +155,7 @@ def start_flow(srv: Server, flow: str, *, scenario: str = "calm", seed: int = 1,
             print(f"  replay: {p}", flush=True)
 
         driver = ReplayDriver(srv.runtime, data, progress=progress)
+        srv.gateway.flow = driver
         return asyncio.get_running_loop().create_task(driver.run_async(speed=speed), name="paperex-flow")
     raise ValueError(f"--flow must be synthetic, replay or none, not {flow!r}")
 
