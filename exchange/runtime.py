@@ -26,7 +26,7 @@ log = logging.getLogger("paperex.runtime")
 class Runtime:
     def __init__(self, instruments: Optional[dict[str, Instrument]] = None, *,
                  data_dir: "str | Path | None" = None, clock: Any = None,
-                 fsync: str = "batch") -> None:
+                 fsync: str = "batch", timers: bool = True) -> None:
         instruments = dict(instruments or DEFAULT_INSTRUMENTS)
         self.clock = clock if clock is not None else WallClock()
         self.data_dir = Path(data_dir) if data_dir is not None else None
@@ -57,6 +57,11 @@ class Runtime:
             self.venue = new_venue(instruments)
         self.instruments = instruments
         self.sequencer = Sequencer(self.venue, self.journal, self.clock, last_seq=last_seq)
+        if timers:
+            # mark refresh, premium sampling and funding are journaled timer commands
+            from exchange.venue.timers import venue_timers
+            for timer in venue_timers(instruments):
+                self.sequencer.add_timer(timer)
 
     def _repair_tail(self, journal_dir: Path, result: Any) -> Any:
         """A crash can cut a commit group short: its last command is on file but

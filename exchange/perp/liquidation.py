@@ -100,6 +100,13 @@ def liquidation_trigger(legs: Sequence[Leg], wallet_balance: int, brackets: Sequ
     confirmed with ``is_liquidatable_at`` (it may fall short by < 1 tick).
 
     RISES with a root <= 0 returns ``(0, RISES)``: liquidatable at any price.
+
+    Limit: with both legs of a cross hedge open, maintenance margin grows with
+    the price on both legs, so the margin curve can be crossed on *both* sides
+    of the mark (a safe band, not a half-line).  One (price, direction) pair
+    cannot describe that: the result is then one of the roots and carries no
+    never-miss guarantee.  Index such positions by a band and confirm with
+    ``is_liquidatable_at`` (``exchange.venue.liquidation`` does).
     ``ref_price`` (e.g. the mark) only seeds the bracket search; the result
     does not depend on it except on pathological tables.
     """

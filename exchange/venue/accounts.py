@@ -31,7 +31,8 @@ class OrderAgg:
 
 class Account:
     __slots__ = ("account_id", "cross_wallet", "dual", "settings", "positions", "orders",
-                 "client_ids", "closed_client", "order_count", "aggs", "update_time")
+                 "client_ids", "closed_client", "order_count", "aggs", "update_time",
+                 "algo_count", "liq")
 
     def __init__(self, account_id: int) -> None:
         self.account_id = account_id
@@ -45,6 +46,10 @@ class Account:
         self.order_count: dict[str, int] = {}     # symbol -> open orders
         self.aggs: dict[tuple, OrderAgg] = {}     # (symbol, position_side) -> OrderAgg
         self.update_time = 0
+        self.algo_count: dict[str, int] = {}      # symbol -> open conditional orders
+        # liquidation index entries of this account: (symbol, group) -> (item, direction)
+        # group 3 = the account's cross positions in that symbol, 0/1/2 = an isolated position
+        self.liq: dict[tuple, tuple] = {}
 
     def symbol_settings(self, symbol: str, spec) -> list:
         """[leverage, margin_type] of a symbol; the default is returned as a fresh

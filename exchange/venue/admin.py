@@ -8,12 +8,11 @@ from __future__ import annotations
 from . import codes as C
 from .accounts import Account
 from .commands import (
-    CreateAccount, Deposit, SetIndexPrice, SetLeverage, SetMarginType, SetMarkPrice,
-    SetPositionMode, Withdraw,
+    AdjustIsolatedMargin, CreateAccount, Deposit, SetLeverage, SetMarginType, SetPositionMode, Withdraw,
 )
 from .events import (
-    AccountCreated, BalanceChanged, CommandRejected, Income, IndexPriceChanged, LeverageChanged,
-    MarginTypeChanged, MarkPriceChanged, PositionModeChanged,
+    AccountCreated, BalanceChanged, CommandRejected, Income, LeverageChanged,
+    MarginTypeChanged, PositionChanged, PositionMarginChanged, PositionModeChanged,
 )
 from .risk import account_margin, position_notional, slot_order_margin
 
@@ -21,26 +20,6 @@ _MAX_ID = (1 << 63) - 1
 
 
 class AdminCommands:
-    # ============================================================ market data
-    def _set_mark(self, ts: int, c: SetMarkPrice) -> list:
-        st = self.symbols.get(c.symbol)
-        if st is None:
-            return [CommandRejected(0, c.KIND, *C.INVALID_SYMBOL)]
-        if c.price <= 0:
-            return [CommandRejected(0, c.KIND, *C.PRICE_LESS_THAN_ZERO)]
-        st.mark = c.price
-        return [MarkPriceChanged(c.symbol, c.price)]
-
-    def _set_index(self, ts: int, c: SetIndexPrice) -> list:
-        st = self.symbols.get(c.symbol)
-        if st is None:
-            return [CommandRejected(0, c.KIND, *C.INVALID_SYMBOL)]
-        if c.price <= 0:
-            return [CommandRejected(0, c.KIND, *C.PRICE_LESS_THAN_ZERO)]
-        st.index = c.price
-        st.mark = c.price        # milestone 1: mark = index until the mark rule lands
-        return [IndexPriceChanged(c.symbol, c.price), MarkPriceChanged(c.symbol, c.price)]
-
     # ============================================================== accounts
     def _create_account(self, ts: int, c: CreateAccount) -> list:
         aid = c.account_id
@@ -61,7 +40,11 @@ class AdminCommands:
         acct.cross_wallet += c.amount
         acct.update_time = ts
         self.deposits += c.amount
-        return self._transfer_events(acct, C.R_DEPOSIT, c.amount)
+        events = self._transfer_events(acct, C.R_DEPOSIT, c.amount)
+        if acct.liq:
+            self._dirty[acct.account_id] = None
+            self._post(events, ts)
+        return events
 
     def _withdraw(self, ts: int, c: Withdraw) -> list:
         acct = self.accounts.get(c.account_id)
@@ -74,7 +57,11 @@ class AdminCommands:
         acct.cross_wallet -= c.amount
         acct.update_time = ts
         self.withdrawals += c.amount
-        return self._transfer_events(acct, C.R_WITHDRAW, -c.amount)
+        events = self._transfer_events(acct, C.R_WITHDRAW, -c.amount)
+        if acct.liq:
+            self._dirty[acct.account_id] = None
+            self._post(events, ts)
+        return events
 
     def _transfer_events(self, acct: Account, reason: int, change: int) -> list:
         tran = self.next_tran_id
@@ -145,7 +132,7 @@ class AdminCommands:
         settings = acct.symbol_settings(c.symbol, st.spec)
         if settings[1] == mt:
             return [CommandRejected(c.account_id, c.KIND, *C.NO_NEED_MARGIN_TYPE)]
-        if acct.order_count.get(c.symbol, 0):
+        if acct.order_count.get(c.symbol, 0) or acct.algo_count.get(c.symbol, 0):
             return [CommandRejected(c.account_id, c.KIND, *C.MARGIN_TYPE_OPEN_ORDERS)]
         if any(p.qty for k, p in acct.positions.items() if k[0] == c.symbol):
             return [CommandRejected(c.account_id, c.KIND, *C.MARGIN_TYPE_POSITION)]
@@ -168,3 +155,57 @@ class AdminCommands:
         acct.dual = dual
         acct.update_time = ts
         return [PositionModeChanged(c.account_id, dual)]
+
+    # ======================================================== isolated margin
+    def _adjust_isolated_margin(self, ts: int, c: AdjustIsolatedMargin) -> list:
+        """positionMargin: move money between the cross wallet and an isolated position.
+
+        Add: at most the available balance (-4050).  Remove: at most
+        ``isolated wallet + min(0, UPNL) - initial margin at mark`` (-4051), so the
+        position keeps its initial margin.  No position: -4054; crossed symbol: -4049.
+        """
+        acct, st, rej = self._settings_target(c)
+        if rej is not None:
+            return [rej]
+        if c.change_type not in (1, 2):
+            return [CommandRejected(c.account_id, c.KIND, *C.INVALID_MARGIN_CHANGE_TYPE)]
+        if c.amount <= 0:
+            return [CommandRejected(c.account_id, c.KIND, *C.AMOUNT_NOT_POSITIVE)]
+        if not (0 <= c.position_side <= 2) or (c.position_side == C.BOTH) == bool(acct.dual):
+            return [CommandRejected(c.account_id, c.KIND, *C.POSITION_SIDE_MISMATCH)]
+        settings = acct.symbol_settings(c.symbol, st.spec)
+        if settings[1] != C.ISOLATED:
+            return [CommandRejected(c.account_id, c.KIND, *C.MARGIN_NOT_ISOLATED)]
+        pos = acct.positions.get((c.symbol, c.position_side))
+        if pos is None or not pos.qty:
+            return [CommandRejected(c.account_id, c.KIND, *C.NO_POSITION_FOR_MARGIN)]
+        amount = c.amount
+        if c.change_type == 1:
+            if amount > account_margin(acct, self.symbols)[0]:
+                return [CommandRejected(c.account_id, c.KIND, *C.CROSS_BALANCE_INSUFFICIENT)]
+            acct.cross_wallet -= amount
+            pos.iso_wallet += amount
+            change = amount
+        else:
+            unit = st.spec.notional_unit
+            pn = position_notional(pos, st.mark, unit)
+            upnl = pn - pos.signed_entry() if st.mark else 0
+            apn = pn if pn >= 0 else -pn
+            im = -((-apn) // settings[0])
+            removable = pos.iso_wallet + (upnl if upnl < 0 else 0) - im
+            if amount > removable:
+                return [CommandRejected(c.account_id, c.KIND, *C.ISOLATED_BALANCE_INSUFFICIENT)]
+            acct.cross_wallet += amount
+            pos.iso_wallet -= amount
+            change = -amount
+        acct.update_time = ts
+        pos.update_time = ts
+        events = [PositionMarginChanged(c.account_id, c.symbol, c.position_side, amount, c.change_type,
+                                        pos.iso_wallet),
+                  BalanceChanged(c.account_id, C.R_MARGIN_TRANSFER, acct.wallet_balance(), acct.cross_wallet, 0),
+                  PositionChanged(c.account_id, c.symbol, c.position_side, pos.qty, pos.entry, pos.realized,
+                                  pos.iso_wallet, C.ISOLATED)]
+        self._dirty[c.account_id] = None
+        self._post(events, ts)
+        _ = change
+        return events

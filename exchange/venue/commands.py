@@ -74,7 +74,15 @@ class NewOrder(NamedTuple):
     position_side: int = 0  # BOTH / LONG / SHORT
     client_order_id: str = ""  # "" = venue assigns one
     stp: int = 0           # STP_NONE / EXPIRE_TAKER / EXPIRE_MAKER / EXPIRE_BOTH
+    # conditional orders (order_type STOP .. TRAILING_STOP_MARKET); ignored by LIMIT / MARKET
+    stop_price: int = 0        # trigger price, ticks (stopPrice / triggerPrice)
+    working_type: int = 0      # CONTRACT_PRICE / MARK_PRICE
+    price_protect: int = 0
+    close_position: int = 0    # STOP_MARKET / TAKE_PROFIT_MARKET: close the whole position (qty 0)
+    activation_price: int = 0  # TRAILING_STOP_MARKET, ticks; 0 = the working price when placed
+    callback_rate: int = 0     # TRAILING_STOP_MARKET, RATE_SCALE units (1 % = 1_000_000), 0.1 % - 10 %
     KIND = 10
+    CORE_FIELDS = 11           # fields after these are written to records only when set
 
 
 @register
@@ -113,9 +121,53 @@ class SetIndexPrice(NamedTuple):
 
 @register
 class SetMarkPrice(NamedTuple):
+    """Pins the mark price (it then ignores the mark rule and the index) until a
+    SetMarkPrice with ``price == 0`` releases it."""
     symbol: str
     price: int
     KIND = 21
+
+
+@register
+class RefreshMarkPrice(NamedTuple):
+    """Timer (every second): recompute the mark by Binance's rule, then run the
+    MARK_PRICE triggers and the liquidation check."""
+    symbol: str
+    KIND = 22
+
+
+@register
+class SamplePremium(NamedTuple):
+    """Timer (every 5 s): one premium-index sample (impact bid/ask vs index) and
+    one basis sample for the mark rule's moving average."""
+    symbol: str
+    KIND = 23
+
+
+@register
+class SettleFunding(NamedTuple):
+    """Timer (every funding interval): funding for the interval boundary at or
+    before the command's time; refused if that boundary is already settled."""
+    symbol: str
+    KIND = 24
+
+
+@register
+class AdjustIsolatedMargin(NamedTuple):
+    """POST /fapi/v1/positionMargin: ``margin_type`` 1 adds, 2 removes ``amount``."""
+    account_id: int
+    symbol: str
+    position_side: int
+    amount: int            # money units, > 0
+    change_type: int       # 1 add / 2 reduce
+    KIND = 25
+
+
+@register
+class FundInsurance(NamedTuple):
+    """Pays ``amount`` into the insurance fund (counted as a deposit)."""
+    amount: int
+    KIND = 26
 
 
 def command_from_record(record) -> NamedTuple:

@@ -4,10 +4,13 @@
 where S is the list below (msgpack: ints in the smallest encoding, strings as
 UTF-8 str, lists as arrays; no maps, so no key-order ambiguity):
 
-    ["paperex-venue-state", 1,
+    ["paperex-venue-state", 2,
      [next_order_id, next_tran_id],
      [deposits, withdrawals, fees_collected, insurance_fund, rounding_residue],
-     symbols,    # sorted by symbol: [symbol, index, mark, next_trade_id, bids, asks]
+     symbols,    # sorted by symbol: [symbol, index, mark, next_trade_id, bids, asks, market]
+                 #   market = [last_price, mark_pinned, mark_rule, [basis samples], premium_sum,
+                 #             premium_count, last_premium, funding_rate, last_funding_rate,
+                 #             last_funding_time, [[funding_time, rate, mark], ...]]
                  #   bids/asks: every level, best first: [price, qty, [[order_id, owner, remaining], ...]]
                  #   (the orders at a level in queue order, oldest first)
      accounts,   # sorted by account id:
@@ -22,10 +25,12 @@ UTF-8 str, lists as arrays; no maps, so no key-order ambiguity):
 
 Order.state() = [order_id, account_id, symbol, client_order_id, side, order_type,
 time_in_force, price, qty, filled, cum_quote, reduce_only, position_side, stp,
-status, time, update_time, reduce, margin_price, loss_per_lot].
+status, time, update_time, reduce, margin_price, loss_per_lot, stop_price, working_type,
+price_protect, close_position, activation_price, callback_rate, trail_extreme, new_order_id].
 
-Derived data (order-margin aggregates, client-id indexes, open-order counts)
-is left out: it is a function of the open orders.
+Derived data (order-margin aggregates, client-id indexes, open-order counts,
+the open-position registry, the liquidation and trigger indexes) is left out:
+it is a function of the rest.
 """
 from __future__ import annotations
 
@@ -47,7 +52,10 @@ def state_list(venue) -> list:
             for price, qty in book.depth(side, _ALL):
                 levels.append([price, qty, [list(o) for o in book.level_orders(side, price)]])
             sides.append(levels)
-        symbols.append([sym, st.index, st.mark, st.next_trade_id, sides[0], sides[1]])
+        symbols.append([sym, st.index, st.mark, st.next_trade_id, sides[0], sides[1],
+                        [st.last_price, st.mark_pinned, st.mark_rule, list(st.basis), st.premium_sum,
+                         st.premium_count, st.last_premium, st.funding_rate, st.last_funding_rate,
+                         st.last_funding_time, [list(r) for r in st.funding_history]]])
     accounts = []
     for aid in sorted(venue.accounts):
         a = venue.accounts[aid]
@@ -57,7 +65,7 @@ def state_list(venue) -> list:
         accounts.append([aid, a.cross_wallet, a.dual, a.update_time, settings, positions])
     open_orders = [venue.orders[i].state() for i in sorted(venue.orders)]
     closed = [venue.closed[i].state() for i in sorted(venue.closed)]
-    return ["paperex-venue-state", 1,
+    return ["paperex-venue-state", 2,
             [venue.next_order_id, venue.next_tran_id],
             [venue.deposits, venue.withdrawals, venue.fees_collected, venue.insurance_fund,
              venue.rounding_residue],

@@ -100,7 +100,14 @@ class OrderAccepted(NamedTuple):
     reduce_only: int
     position_side: int
     stp: int
+    stop_price: int = 0
+    working_type: int = 0
+    price_protect: int = 0
+    close_position: int = 0
+    activation_price: int = 0
+    callback_rate: int = 0
     KIND = 1010
+    CORE_FIELDS = 12
 
 
 @register
@@ -187,9 +194,114 @@ class IndexPriceChanged(NamedTuple):
 
 @register
 class MarkPriceChanged(NamedTuple):
+    """Every mark refresh (also when unchanged: it is the markPriceUpdate stream)."""
     symbol: str
     price: int
+    index_price: int = 0
+    funding_rate: int = 0          # current estimate (premiumIndex lastFundingRate), RATE_SCALE
+    next_funding_time: int = 0     # ms
+    estimated_settle_price: int = 0
+    pinned: int = 0                # 1 while a SetMarkPrice pin holds
     KIND = 1031
+    CORE_FIELDS = 2
+
+
+@register
+class FundingSettled(NamedTuple):
+    """One funding settlement (GET /fapi/v1/fundingRate row).  The per-position
+    Income(FUNDING_FEE) / BalanceChanged(FUNDING_FEE) rows follow it."""
+    symbol: str
+    funding_time: int
+    funding_rate: int              # RATE_SCALE
+    mark_price: int
+    positions: int                 # positions charged or credited
+    paid: int                      # money paid by payers (>= 0)
+    received: int                  # money credited to receivers (>= 0); paid - received -> rounding residue
+    KIND = 1032
+
+
+@register
+class MarginCall(NamedTuple):
+    """MARGIN_CALL: one position of an account whose margin ratio reached the call level."""
+    account_id: int
+    symbol: str
+    position_side: int
+    margin_type: int
+    qty: int
+    mark_price: int
+    unrealized_pnl: int
+    maint_margin: int
+    isolated_wallet: int
+    cross_wallet: int
+    KIND = 1040
+
+
+@register
+class ForceOrder(NamedTuple):
+    """A liquidation order (forceOrder stream): LIMIT IOC at the bankruptcy price.
+    ``filled_qty``/``cum_quote`` cover its book fills; the rest was taken over
+    or deleveraged (see PositionClosedOut)."""
+    symbol: str
+    order_id: int
+    account_id: int
+    side: int
+    position_side: int
+    price: int                     # bankruptcy price, ticks
+    qty: int
+    filled_qty: int
+    cum_quote: int                 # money; avg price = cum_quote / (filled_qty * notional_unit)
+    status: int                    # FILLED / EXPIRED (partly or not filled in the book)
+    KIND = 1041
+
+
+@register
+class PositionClosedOut(NamedTuple):
+    """A position change outside the book (not a public trade): insurance-fund
+    takeover, ADL, or netting of a liquidated cross hedge."""
+    account_id: int
+    symbol: str
+    position_side: int
+    side: int                      # the side of the closing trade for this account
+    price: int
+    qty: int
+    realized_pnl: int
+    kind: int                      # codes.CLOSE_*
+    order_id: int                  # the liquidation order it belongs to
+    counter_account_id: int        # 0 = insurance fund
+    KIND = 1042
+
+
+@register
+class InsuranceFundChanged(NamedTuple):
+    symbol: str
+    change: int
+    balance: int
+    reason: int                    # codes.F_*
+    account_id: int                # 0 for contributions
+    KIND = 1043
+
+
+@register
+class OrderTriggered(NamedTuple):
+    """A conditional order fired; its regular order is ``new_order_id`` (0 if it was refused)."""
+    order_id: int
+    account_id: int
+    symbol: str
+    trigger_price: int             # the working price that fired it
+    new_order_id: int
+    KIND = 1016
+
+
+@register
+class PositionMarginChanged(NamedTuple):
+    """positionMargin: isolated margin added (1) or removed (2)."""
+    account_id: int
+    symbol: str
+    position_side: int
+    amount: int
+    change_type: int
+    isolated_wallet: int
+    KIND = 1021
 
 
 def event_from_record(record) -> NamedTuple:

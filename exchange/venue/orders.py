@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 
-from .codes import LIMIT
+from .codes import LIMIT, STOP, TAKE_PROFIT
 
 CLIENT_ORDER_ID_RE = re.compile(r"^[\.A-Z\:/a-z0-9_-]{1,36}$")
 
@@ -17,7 +17,12 @@ class Order:
                  "time_in_force", "price", "qty", "filled", "cum_quote", "reduce_only",
                  "position_side", "stp", "status", "time", "update_time",
                  # margin bookkeeping (see risk.py)
-                 "reduce", "key", "margin_price", "loss_per_lot")
+                 "reduce", "key", "margin_price", "loss_per_lot",
+                 # conditional orders (0 for LIMIT / MARKET)
+                 "stop_price", "working_type", "price_protect", "close_position",
+                 "activation_price", "callback_rate", "trail_extreme", "new_order_id",
+                 # lots the book does not know were filled (orders re-entered by Venue.restore)
+                 "book_offset")
 
     def __init__(self, order_id, account_id, symbol, client_order_id, side, order_type, time_in_force,
                  price, qty, reduce_only, position_side, stp, time, reduce, key, margin_price,
@@ -43,13 +48,35 @@ class Order:
         self.key = key
         self.margin_price = margin_price
         self.loss_per_lot = loss_per_lot
+        self.stop_price = 0
+        self.working_type = 0
+        self.price_protect = 0
+        self.close_position = 0
+        self.activation_price = 0
+        self.callback_rate = 0
+        self.trail_extreme = 0      # trailing stop: best price since activation (0 = not active)
+        self.new_order_id = 0       # conditional: the regular order it became when triggered
+        self.book_offset = 0
 
     def state(self) -> list:
         """Canonical field list (digest and snapshots)."""
         return [self.order_id, self.account_id, self.symbol, self.client_order_id, self.side,
                 self.order_type, self.time_in_force, self.price, self.qty, self.filled,
                 self.cum_quote, self.reduce_only, self.position_side, self.stp, self.status,
-                self.time, self.update_time, self.reduce, self.margin_price, self.loss_per_lot]
+                self.time, self.update_time, self.reduce, self.margin_price, self.loss_per_lot,
+                self.stop_price, self.working_type, self.price_protect, self.close_position,
+                self.activation_price, self.callback_rate, self.trail_extreme, self.new_order_id]
+
+    @classmethod
+    def from_state(cls, s: list) -> "Order":
+        (order_id, account_id, symbol, cid, side, otype, tif, price, qty, filled, cum_quote, reduce_only,
+         pside, stp, status, time, update_time, reduce, margin_price, loss_per_lot) = s[:20]
+        o = cls(order_id, account_id, symbol, cid, side, otype, tif, price, qty, reduce_only, pside, stp,
+                time, reduce, (symbol, pside), margin_price, loss_per_lot)
+        o.filled, o.cum_quote, o.status, o.update_time = filled, cum_quote, status, update_time
+        (o.stop_price, o.working_type, o.price_protect, o.close_position, o.activation_price,
+         o.callback_rate, o.trail_extreme, o.new_order_id) = s[20:28]
+        return o
 
 
 def order_view(o: Order) -> dict:
@@ -58,8 +85,13 @@ def order_view(o: Order) -> dict:
     return {
         "order_id": o.order_id, "account_id": o.account_id, "symbol": o.symbol,
         "client_order_id": o.client_order_id, "side": o.side, "order_type": o.order_type,
-        "time_in_force": o.time_in_force, "price": o.price if o.order_type == LIMIT else 0,
+        "time_in_force": o.time_in_force,
+        "price": o.price if o.order_type in (LIMIT, STOP, TAKE_PROFIT) or o.order_type == 7 else 0,
         "qty": o.qty, "filled_qty": o.filled, "cum_quote": o.cum_quote,
         "reduce_only": o.reduce_only, "position_side": o.position_side, "stp": o.stp,
         "status": o.status, "time": o.time, "update_time": o.update_time,
+        "stop_price": o.stop_price, "working_type": o.working_type, "price_protect": o.price_protect,
+        "close_position": o.close_position, "activation_price": o.activation_price,
+        "callback_rate": o.callback_rate, "trail_extreme": o.trail_extreme,
+        "new_order_id": o.new_order_id,
     }

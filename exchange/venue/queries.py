@@ -71,6 +71,7 @@ class Queries:
         for o in acct.orders.values():
             keys[o.key] = None
         out = []
+        adl_by_symbol: dict = {}
         for key in sorted(keys):
             if symbol is not None and key[0] != symbol:
                 continue
@@ -97,8 +98,16 @@ class Queries:
                 "maint_margin": st.spec.maint_margin(apn),
                 "max_notional": st.spec.max_notional(settings[0]),
                 "realized_pnl": pos.realized, "update_time": pos.update_time,
+                "liquidation_price": self.liquidation_price(account_id, key[0], key[1]) if pos.qty else 0,
+                "adl": self._adl_of(adl_by_symbol, account_id, key) if pos.qty else 0,
             })
         return out
+
+    def _adl_of(self, cache: dict, account_id: int, key: tuple) -> int:
+        q = cache.get(key[0])
+        if q is None:
+            q = cache[key[0]] = self.adl_quantiles(key[0])
+        return q.get((account_id, key[1]), 0)
 
     def order(self, account_id: int, symbol: str, order_id: int = 0, client_order_id: str = ""):
         """Order view by id (wins) or client order id, open or recently closed; None if unknown."""

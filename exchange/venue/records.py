@@ -35,7 +35,15 @@ class Registry:
                 raise TypeError(f"{cls.__name__}.{name}: only int and str fields")
             types.append(t)
         cls._field_types = tuple(types)
-        cls.to_record = _to_record
+        core = getattr(cls, "CORE_FIELDS", None)
+        if core is None:
+            cls.to_record = _to_record
+        else:
+            # fields appended after the first release are written only when set,
+            # so records of commands/events that do not use them keep their old form
+            cls._ext_defaults = tuple(cls._field_defaults[f] for f in cls._fields[core:])
+            cls._core = core
+            cls.to_record = _to_record_ext
         return cls
 
     def from_record(self, record: Any):
@@ -60,3 +68,15 @@ class Registry:
 
 def _to_record(self) -> list:
     return [self.KIND, list(self)]
+
+
+def _to_record_ext(self) -> list:
+    values = list(self)
+    n = len(values)
+    core = self._core
+    defaults = self._ext_defaults
+    while n > core and values[n - 1] == defaults[n - 1 - core]:
+        n -= 1
+    if n < len(values):
+        del values[n:]
+    return [self.KIND, values]

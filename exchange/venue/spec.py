@@ -17,6 +17,12 @@ from decimal import Decimal, ROUND_CEILING, ROUND_FLOOR
 
 from exchange.units import MONEY_SCALE, RATE_SCALE
 
+#: mark price rule: basis moving average over the last 30 samples taken every 5 s
+#: (2.5 minutes, perp-mechanics 1.2 default); premium samples share the 5 s step
+BASIS_WINDOW = 30
+SAMPLE_INTERVAL_MS = 5_000
+MARK_INTERVAL_MS = 1_000
+
 # fallback when an instrument lists no brackets: one tier, 125x, 0.4 % MMR
 _FALLBACK_BRACKETS = ((1, 125, 0, 10**30, 400_000, 0),)
 
@@ -37,7 +43,11 @@ class SymbolSpec:
                  "min_qty", "max_qty", "market_min_qty", "market_max_qty", "min_notional",
                  "min_notional_str", "max_num_orders", "percent_up", "percent_down",
                  "market_take_bound", "maker_fee", "taker_fee", "brackets", "max_leverage",
-                 "default_leverage", "price_precision", "instrument", "_max_notional")
+                 "default_leverage", "price_precision", "instrument", "_max_notional",
+                 # funding / mark / liquidation (milestone 2)
+                 "interest_rate", "funding_cap", "funding_floor", "funding_interval_ms",
+                 "impact_notional", "liquidation_fee", "trigger_protect", "max_num_algo_orders",
+                 "basis_window", "brackets_mmr")
 
     def __init__(self, inst) -> None:
         self.instrument = inst
@@ -80,6 +90,17 @@ class SymbolSpec:
                     cap = b[3]
             table.append(cap)
         self._max_notional = table
+        self.interest_rate = _rate(inst.interest_rate)
+        self.funding_cap = _rate(inst.funding_cap)
+        self.funding_floor = _rate(inst.funding_floor)
+        self.funding_interval_ms = int(inst.funding_interval_hours) * 3_600_000
+        self.impact_notional = 200 * MONEY_SCALE * self.max_leverage
+        self.liquidation_fee = _rate(inst.liquidation_fee)
+        self.trigger_protect = _rate(inst.trigger_protect)
+        self.max_num_algo_orders = int(inst.max_num_algo_orders)
+        self.basis_window = BASIS_WINDOW
+        # (cap, mmr, cum) per bracket, for the liquidation index's inner loop
+        self.brackets_mmr = tuple((b[3], b[4], b[5]) for b in self.brackets)
 
     def max_notional(self, leverage: int) -> int:
         """Maximum position notional (money) at ``leverage``: the cap of the highest
@@ -95,6 +116,15 @@ class SymbolSpec:
                 break
         mm = -((-notional * b[4]) // RATE_SCALE) - b[5]
         return mm if mm > 0 else 0
+
+    def bracket_index(self, notional: int) -> int:
+        i = 0
+        last = len(self.brackets) - 1
+        for b in self.brackets:
+            if notional <= b[3] or i == last:
+                return i
+            i += 1
+        return last
 
     def price_str(self, ticks: int) -> str:
         return str((self.tick_size * ticks).quantize(Decimal(1).scaleb(-self.price_precision)))

@@ -18,6 +18,17 @@ code a multiply-wrong order gets):
   (-2025) -> reduce-only (-2022) -> max position at leverage (-2027) -> margin
   (-2019) -> GTX would take (-5022) -> book; FOK not fillable (-5021).
 
+Conditional order types (STOP ... TRAILING_STOP_MARKET) branch off after the
+account/symbol checks to ``conditional.py``.  Milestone 2 mixins: ``market.py``
+(index, mark rule, premium, funding, insurance contributions),
+``liquidation.py`` (liquidation index, liquidation engine, ADL),
+``conditional.py`` (trigger index), ``snapshot.py`` (snapshot / restore);
+``timers.py`` lists the sequencer timers.  After a command's own work,
+``_post`` runs the CONTRACT_PRICE triggers of symbols whose last price moved
+and the liquidation risk pass over dirty accounts, until both are quiet; mark
+moves run the MARK_PRICE triggers and dirty only the accounts whose index key
+the new mark reached.
+
 Within a command, events come in this order: order events (accepted, fills
 taker-then-maker per trade, with Income rows after each fill, expiry of the
 taker's remainder), reduce-only orders knocked out by the new positions, then
@@ -26,6 +37,8 @@ one BalanceChanged per touched account followed by its PositionChanged rows.
 from __future__ import annotations
 
 from collections import deque
+
+from sortedcontainers import SortedList
 
 from matching import Book
 from matching.constants import (
@@ -38,8 +51,9 @@ from exchange.units import RATE_SCALE
 from . import codes as C
 from .accounts import Account, OrderAgg
 from .commands import (
-    CancelAllOrders, CancelOrder, CreateAccount, Deposit, ModifyOrder, NewOrder,
-    SetIndexPrice, SetLeverage, SetMarginType, SetMarkPrice, SetPositionMode, Withdraw,
+    AdjustIsolatedMargin, CancelAllOrders, CancelOrder, CreateAccount, Deposit, FundInsurance, ModifyOrder,
+    NewOrder, RefreshMarkPrice, SamplePremium, SetIndexPrice, SetLeverage, SetMarginType, SetMarkPrice,
+    SetPositionMode, SettleFunding, Withdraw,
 )
 from .events import (
     BalanceChanged, CommandRejected, Income, OrderAccepted, OrderCanceled, OrderExpired,
@@ -50,7 +64,11 @@ from .positions import Position, apply_fill
 from .risk import account_margin, position_notional, slot_order_margin
 from .spec import SymbolSpec
 from .admin import AdminCommands
+from .conditional import Conditional, new_trigger_index
+from .liquidation import Liquidation
+from .market import MarketData, new_funding_history
 from .queries import Queries
+from .snapshot import Snapshots
 
 _EXPIRE_REASON = {
     REASON_IOC: (C.ER_IOC, C.EXPIRED),
@@ -63,7 +81,16 @@ _EXPIRE_REASON = {
 
 
 class SymbolState:
-    __slots__ = ("symbol", "spec", "book", "index", "mark", "next_trade_id")
+    __slots__ = ("symbol", "spec", "book", "index", "mark", "next_trade_id",
+                 # mark rule, premium index, funding (market.py)
+                 "last_price", "mark_pinned", "mark_rule", "basis", "premium_sum", "premium_count",
+                 "last_premium", "funding_rate", "last_funding_rate", "last_funding_time", "funding_history",
+                 # open positions: account_id * 4 + position_side -> Position
+                 "positions",
+                 # liquidation index (liquidation.py): SortedLists of (key, account_id, group)
+                 "liq_falls", "liq_rises",
+                 # conditional orders (conditional.py)
+                 "triggers", "trailing")
 
     def __init__(self, spec: SymbolSpec, book_factory=Book) -> None:
         self.symbol = spec.symbol
@@ -72,9 +99,26 @@ class SymbolState:
         self.index = 0
         self.mark = 0
         self.next_trade_id = 1
+        self.last_price = 0
+        self.mark_pinned = 0
+        self.mark_rule = 0
+        self.basis: deque = deque(maxlen=spec.basis_window)
+        self.premium_sum = 0
+        self.premium_count = 0
+        self.last_premium = 0
+        # before any sample the estimate is the interest rate (clamped by cap/floor)
+        self.funding_rate = max(spec.funding_floor, min(spec.funding_cap, spec.interest_rate))
+        self.last_funding_rate = 0
+        self.last_funding_time = 0
+        self.funding_history = new_funding_history()
+        self.positions: dict = {}
+        self.liq_falls = SortedList()
+        self.liq_rises = SortedList()
+        self.triggers = new_trigger_index()
+        self.trailing: dict = {}
 
 
-class Venue(AdminCommands, Queries):
+class Venue(AdminCommands, MarketData, Liquidation, Conditional, Snapshots, Queries):
     """See the module docstring.  ``instruments``: iterable of Instrument (or a
     dict symbol -> Instrument).  ``history_limit`` bounds the closed orders kept
     for queries (oldest evicted first, deterministically).  ``book_factory``
@@ -100,6 +144,11 @@ class Venue(AdminCommands, Queries):
         self.insurance_fund = 0
         self.rounding_residue = 0
         self._ts = 0
+        # per-command work lists (empty between commands)
+        self._dirty: dict = {}       # account ids whose liquidation index entries must be redone
+        self._moved: dict = {}       # symbols whose last trade price moved (CONTRACT_PRICE triggers)
+        self._busy = False
+        self._adl_cache: dict = {}   # derived, not state
         self._dispatch = {
             NewOrder: self._new_order,
             CancelOrder: self._cancel_order,
@@ -113,6 +162,11 @@ class Venue(AdminCommands, Queries):
             SetLeverage: self._set_leverage,
             SetMarginType: self._set_margin_type,
             SetPositionMode: self._set_position_mode,
+            RefreshMarkPrice: self._refresh_mark,
+            SamplePremium: self._sample_premium,
+            SettleFunding: self._settle_funding,
+            AdjustIsolatedMargin: self._adjust_isolated_margin,
+            FundInsurance: self._fund_insurance,
         }
 
     # ================================================================== entry
@@ -137,6 +191,8 @@ class Venue(AdminCommands, Queries):
         err = None
         side = c.side
         otype = c.order_type
+        if otype > 1 and otype <= C.TRAILING_STOP_MARKET:
+            return self._new_conditional(ts, c, acct, st)
         tif = c.time_in_force
         pside = c.position_side
         stp = c.stp
@@ -336,7 +392,36 @@ class Venue(AdminCommands, Queries):
         self._process(st, reports, events, touched, ts)
         if touched:
             self._finish(touched, events, ts)
+            self._post(events, ts)
         return events
+
+    def _post(self, events: list, ts: int) -> None:
+        """After a command's own work: CONTRACT_PRICE triggers of symbols whose last
+        price moved, then the liquidation risk pass, repeated until both are quiet."""
+        if self._busy:
+            return
+        self._busy = True
+        try:
+            moved = self._moved
+            for _ in range(100_000):
+                if moved:
+                    syms = sorted(moved)
+                    moved.clear()
+                    for sym in syms:
+                        self._fire_triggers(self.symbols[sym], C.CONTRACT_PRICE, events, ts)
+                    continue
+                if self._dirty:
+                    self._settle_risk(events, ts)
+                    continue
+                break
+        finally:
+            self._busy = False
+
+    def _agg(self, acct: Account, key: tuple) -> OrderAgg:
+        agg = acct.aggs.get(key)
+        if agg is None:
+            agg = acct.aggs[key] = OrderAgg()
+        return agg
 
     @staticmethod
     def _gtx_crosses(book, side: int, price: int):
@@ -360,8 +445,12 @@ class Venue(AdminCommands, Queries):
                 st.next_trade_id = trade_id + 1
                 taker = orders[r[1]]
                 maker = orders[r[2]]
-                self._fill(st, taker, r[5], r[6], 0, trade_id, maker.order_id, events, touched, ts)
-                self._fill(st, maker, r[5], r[6], 1, trade_id, taker.order_id, events, touched, ts)
+                price = r[5]
+                self._fill(st, taker, price, r[6], 0, trade_id, maker.order_id, events, touched, ts)
+                self._fill(st, maker, price, r[6], 1, trade_id, taker.order_id, events, touched, ts)
+                if price != st.last_price:
+                    st.last_price = price
+                    self._moved[st.symbol] = None
             elif k == R_EXPIRED:
                 order = orders[r[1]]
                 remaining = r[2]
@@ -418,8 +507,14 @@ class Venue(AdminCommands, Queries):
         old_qty = pos.qty
         pnl, closed, opened = apply_fill(pos, buy, q, n, price_unit)
         pos.update_time = ts
+        if not pos.qty:
+            del st.positions[order.account_id * 4 + key[1]]
+        elif not old_qty:
+            st.positions[order.account_id * 4 + key[1]] = pos
+        self._dirty[order.account_id] = None
         # fee: charged rounded up; the part above the exact fee is rounding residue
-        rate = spec.maker_fee if is_maker else spec.taker_fee
+        # (the liquidated side of a liquidation order pays the clearance fee instead)
+        rate = spec.maker_fee if is_maker else (spec.taker_fee if order.order_type != 7 else 0)
         fee = -((-n * rate) // RATE_SCALE)
         booked = (n * rate) // RATE_SCALE
         self.fees_collected += booked
@@ -507,7 +602,7 @@ class Venue(AdminCommands, Queries):
     # ===================================================== order bookkeeping
     def _release(self, order: Order, remaining: int) -> None:
         """Take ``remaining`` lots of ``order`` out of its slot's aggregates."""
-        if remaining <= 0:
+        if remaining <= 0 or 1 < order.order_type < 7:     # conditional orders reserve nothing
             return
         agg = self.accounts[order.account_id].aggs[order.key]
         if order.reduce:
@@ -552,11 +647,12 @@ class Venue(AdminCommands, Queries):
         del acct.orders[oid]
         if acct.client_ids.get(order.client_order_id) is order:
             del acct.client_ids[order.client_order_id]
-        n = acct.order_count[order.symbol] - 1
+        counts = acct.algo_count if 1 < order.order_type < 7 else acct.order_count
+        n = counts[order.symbol] - 1
         if n:
-            acct.order_count[order.symbol] = n
+            counts[order.symbol] = n
         else:
-            del acct.order_count[order.symbol]
+            del counts[order.symbol]
 
     def _close(self, order: Order, status: int) -> None:
         """Move an open order to the closed history with its final status."""
@@ -595,7 +691,10 @@ class Venue(AdminCommands, Queries):
         return [self._cancel(st, order, C.CANCEL_USER, ts)]
 
     def _cancel(self, st: SymbolState, order: Order, reason: int, ts: int):
-        st.book.cancel(order.order_id)
+        if 1 < order.order_type < 7:
+            self._unindex_conditional(st, order)
+        else:
+            st.book.cancel(order.order_id)
         remaining = order.qty - order.filled
         self._release(order, remaining)
         order.update_time = ts
@@ -623,6 +722,8 @@ class Venue(AdminCommands, Queries):
         order = self._find_open(acct, c.symbol, c.order_id, c.client_order_id)
         if order is None:
             return [CommandRejected(c.account_id, c.KIND, *C.ORDER_DOES_NOT_EXIST)]
+        if order.order_type != C.LIMIT:
+            return [CommandRejected(c.account_id, c.KIND, *C.INVALID_ORDER_TYPE)]
         spec = st.spec
         price, qty = c.price, c.qty
         err = None
@@ -700,10 +801,11 @@ class Venue(AdminCommands, Queries):
             order.price = price
             order.qty = qty
         order.update_time = ts
-        reports = st.book.modify(order.order_id, price, qty)
+        reports = st.book.modify(order.order_id, price, qty - order.book_offset)
         events = [OrderModified(order.order_id, order.account_id, order.symbol, price, qty, order.filled)]
         touched: dict = {}
         self._process(st, reports, events, touched, ts)
         if touched:
             self._finish(touched, events, ts)
+            self._post(events, ts)
         return events

@@ -20,13 +20,16 @@ def test_kinds_are_stable_and_in_range():
     assert {cls.__name__: k for k, cls in COMMANDS.by_kind.items()} == {
         "CreateAccount": 1, "Deposit": 2, "Withdraw": 3, "SetLeverage": 4, "SetMarginType": 5,
         "SetPositionMode": 6, "NewOrder": 10, "CancelOrder": 11, "ModifyOrder": 12,
-        "CancelAllOrders": 13, "SetIndexPrice": 20, "SetMarkPrice": 21}
+        "CancelAllOrders": 13, "SetIndexPrice": 20, "SetMarkPrice": 21, "RefreshMarkPrice": 22,
+        "SamplePremium": 23, "SettleFunding": 24, "AdjustIsolatedMargin": 25, "FundInsurance": 26}
     assert {cls.__name__: k for k, cls in EVENTS.by_kind.items()} == {
         "AccountCreated": 1000, "BalanceChanged": 1001, "Income": 1002, "CommandRejected": 1003,
         "LeverageChanged": 1004, "MarginTypeChanged": 1005, "PositionModeChanged": 1006,
         "OrderAccepted": 1010, "OrderRejected": 1011, "OrderFilled": 1012, "OrderCanceled": 1013,
         "OrderExpired": 1014, "OrderModified": 1015, "PositionChanged": 1020,
-        "IndexPriceChanged": 1030, "MarkPriceChanged": 1031}
+        "IndexPriceChanged": 1030, "MarkPriceChanged": 1031, "FundingSettled": 1032,
+        "MarginCall": 1040, "ForceOrder": 1041, "PositionClosedOut": 1042, "InsuranceFundChanged": 1043,
+        "OrderTriggered": 1016, "PositionMarginChanged": 1021}
 
 
 def test_records_round_trip_through_msgpack():
@@ -42,7 +45,8 @@ def test_records_round_trip_through_msgpack():
 
 @pytest.mark.parametrize("rec", [
     None, [], [10], [999, []], ["10", []], [10, "x"], [10, [1, BTC]],
-    [10, [1, BTC, 0, 0, 0, 5, 100, 0, 0, "x", 2, 9]], [10, [1, BTC, 0, 0, 0, 5.0, 100]],
+    [10, [1, BTC, 0, 0, 0, 5, 100, 0, 0, "x", 2, 0, 0, 0, 0, 0, 0, 9]], [10, [1, BTC, 0, 0, 0, 5.0, 100]],
+    [10, [1, BTC, 0, 0, 0, 5, 100, 0, 0, "x", 2, "9"]],
     [10, [1, 5, 0, 0, 0, 5, 100]], [1, [True]],
 ])
 def test_malformed_records_are_refused(rec):
@@ -62,7 +66,7 @@ def test_digest_is_the_documented_hash(venue):
     payload = msgpack.packb(state_list(venue), use_bin_type=True)
     assert venue.state_digest() == hashlib.sha256(payload).hexdigest()
     s = state_list(venue)
-    assert s[:2] == ["paperex-venue-state", 1]
+    assert s[:2] == ["paperex-venue-state", 2]
     btc = [x for x in s[4] if x[0] == BTC][0]
     assert btc[4] == [[px(49000), 10, [[1, 1, 10]]]] and btc[5] == []
 

@@ -1,0 +1,151 @@
+#!/usr/bin/env python
+"""Venue benchmark: whole-venue order throughput, mark updates and funding at scale.
+
+    python scripts/bench_venue.py [--smoke] [--json]
+
+* ``orders_per_s``: NewOrder/CancelOrder commands through ``Venue.apply`` (risk
+  checks, matching, positions, fees, events, liquidation index upkeep): 1,000
+  accounts, limit orders around the mark (about a quarter cross), cancels of
+  resting orders, some market orders.
+* ``mark_update_us_{N}_positions``: mean cost of a SetMarkPrice that
+  liquidates nobody with N open positions (N/2 accounts long, N/2 short, 2x
+  leverage, so no liquidation price is near), alternating +/- a few ticks.
+* ``funding_settle_ms_{N}_positions``: one SettleFunding over N positions.
+
+``--smoke`` uses small sizes (10k/30k positions, a few seconds) for CI; the last line
+with ``--json`` is one JSON object.
+"""
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import random
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import matching  # noqa: E402
+from exchange.instruments import DEFAULT_INSTRUMENTS  # noqa: E402
+from exchange.venue import Venue  # noqa: E402
+from exchange.venue import codes as C  # noqa: E402
+from exchange.venue.commands import (  # noqa: E402
+    CancelOrder, CreateAccount, Deposit, NewOrder, SetIndexPrice, SetLeverage, SetMarkPrice, SettleFunding,
+)
+
+USDT = 100_000_000
+BTC = "BTCUSDT"
+MARK = 500_000          # 50,000.0 USDT in ticks
+H = 3_600_000
+
+
+def bench_orders(n_orders: int, seed: int = 7) -> float:
+    rnd = random.Random(seed)
+    v = Venue(DEFAULT_INSTRUMENTS)
+    accounts = 1000
+    for a in range(1, accounts + 1):
+        v.apply(0, CreateAccount(a))
+        v.apply(0, Deposit(a, 1_000_000 * USDT))
+    v.apply(0, SetIndexPrice(BTC, MARK))
+    cmds = []
+    live: list = []     # (account, order id) guesses: ids are sequential from the venue
+    next_id = v.next_order_id
+    for _ in range(n_orders):
+        r = rnd.random()
+        a = rnd.randint(1, accounts)
+        if r < 0.30 and live:
+            acct, oid = live.pop(rnd.randrange(len(live)))
+            cmds.append(CancelOrder(acct, BTC, oid))
+            continue
+        side = rnd.randint(0, 1)
+        if r < 0.35:
+            cmds.append(NewOrder(a, BTC, side, C.MARKET, C.GTC, rnd.randint(1, 20)))
+        else:
+            off = rnd.randint(1, 60) if rnd.random() < 0.8 else -rnd.randint(0, 5)   # ~20 % cross
+            price = MARK - off if side == 0 else MARK + off
+            cmds.append(NewOrder(a, BTC, side, C.LIMIT, C.GTC, rnd.randint(1, 50), price))
+            live.append((a, next_id))
+        next_id += 1
+    apply = v.apply
+    gc.collect()
+    gc.disable()
+    t0 = time.perf_counter()
+    for c in cmds:
+        apply(1, c)
+    dt = time.perf_counter() - t0
+    gc.enable()
+    assert v.money_identity()["balanced"]
+    return n_orders / dt
+
+
+def build_positions(n_positions: int) -> Venue:
+    """n/2 long and n/2 short accounts, one position each, 2x leverage (far from liquidation)."""
+    v = Venue(DEFAULT_INSTRUMENTS, history_limit=1000)
+    v.apply(0, SetIndexPrice(BTC, MARK))
+    pairs = n_positions // 2
+    for i in range(pairs):
+        a, b = 2 * i + 1, 2 * i + 2
+        for x in (a, b):
+            v.apply(0, CreateAccount(x))
+            v.apply(0, Deposit(x, 30_000 * USDT))
+            v.apply(0, SetLeverage(x, BTC, 2))
+        q = 100 + i % 900            # 0.1 - 1 BTC
+        v.apply(0, NewOrder(a, BTC, C.SELL, C.LIMIT, C.GTC, q, MARK + i % 7))
+        v.apply(0, NewOrder(b, BTC, C.BUY, C.MARKET, C.GTC, q))
+    assert len(v.symbols[BTC].positions) == 2 * pairs
+    return v
+
+
+def bench_marks(v: Venue, n_updates: int) -> float:
+    apply = v.apply
+    gc.collect()
+    t0 = time.perf_counter()
+    for i in range(n_updates):
+        ev = apply(2, SetMarkPrice(BTC, MARK + (i % 11) - 5))
+    dt = time.perf_counter() - t0
+    assert len(ev) == 1, ev[:3]       # nobody liquidated
+    return dt / n_updates * 1e6
+
+
+def bench_funding(v: Venue) -> float:
+    gc.collect()
+    t0 = time.perf_counter()
+    ev = v.apply(8 * H, SettleFunding(BTC))
+    dt = time.perf_counter() - t0
+    assert ev[0].positions == len(v.symbols[BTC].positions), ev[0]
+    assert v.money_identity()["balanced"]
+    return dt * 1e3
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--smoke", action="store_true", help="small sizes, a few seconds (CI)")
+    ap.add_argument("--json", action="store_true", help="print one JSON object as the last line")
+    args = ap.parse_args()
+    small, big = (10_000, 30_000) if args.smoke else (10_000, 100_000)
+    n_orders = 30_000 if args.smoke else 300_000
+    n_marks = 300 if args.smoke else 2_000
+    t_start = time.perf_counter()
+    out = {"book": "compiled" if matching.COMPILED else "reference", "smoke": args.smoke}
+    out["orders_per_s"] = round(bench_orders(n_orders))
+    for n in (small, big):
+        t0 = time.perf_counter()
+        v = build_positions(n)
+        out[f"build_s_{n // 1000}k_positions"] = round(time.perf_counter() - t0, 2)
+        out[f"mark_update_us_{n // 1000}k_positions"] = round(bench_marks(v, n_marks), 1)
+        out[f"funding_settle_ms_{n // 1000}k_positions"] = round(bench_funding(v), 1)
+        del v
+    if not args.smoke:
+        out["mark_update_ratio_100k_vs_10k"] = round(out["mark_update_us_100k_positions"] /
+                                                     out["mark_update_us_10k_positions"], 2)
+    out["elapsed_s"] = round(time.perf_counter() - t_start, 1)
+    for k, val in out.items():
+        print(f"{k:36s} {val}")
+    if args.json:
+        print(json.dumps(out))
+
+
+if __name__ == "__main__":
+    main()
