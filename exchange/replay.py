@@ -76,20 +76,19 @@ def _as_lists(value: Any) -> Any:
 
 
 def replay(journal_dir: "str | Path", *, verify: bool = False, until_seq: Optional[int] = None,
-           until_time: Optional[int] = None, venue: Any = None,
+           until_time: Optional[int] = None, venue: Any = None, after_seq: int = 0,
            progress: Optional[Callable[[int], None]] = None) -> ReplayResult:
-    """Rebuild the venue from ``journal_dir``.  ``venue`` lets a caller start from a
-    restored snapshot (then only records after its seq are applied)."""
+    """Rebuild the venue from ``journal_dir``.  ``venue`` + ``after_seq`` let a caller
+    start from a restored snapshot: only records after that seq are applied."""
     from exchange.venue.commands import command_from_record
 
     reader = JournalReader(journal_dir)
     instruments = instruments_from_config(reader.config)
     if venue is None:
         venue = new_venue(instruments)
-        from_seq = None
-    else:
-        from_seq = getattr(venue, "seq", 0) + 1
+    from_seq = after_seq + 1 if after_seq else None
     result = ReplayResult(venue)
+    result.last_seq = after_seq
     apply = venue.apply
     t0 = time.perf_counter()
     cur_seq = None

@@ -5,8 +5,10 @@ send commands only through ``runtime.sequencer``; they read state through
 ``runtime.venue``'s query methods (reads never change state, and they run on
 the same event loop as the sequencer, so they never see a half-applied command).
 
-With a data directory the journal lives in ``DIR/journal``; opening an
-existing directory replays its journal so the run continues where it stopped.
+With a data directory the journal lives in ``DIR/journal`` and snapshots in
+``DIR/snapshots`` (every ``snapshot_every`` commands and on a clean close).
+Opening an existing directory loads the newest usable snapshot and replays,
+verifying, only the journal after it, so the run continues where it stopped.
 """
 from __future__ import annotations
 
@@ -19,6 +21,7 @@ from exchange.instruments import DEFAULT_INSTRUMENTS, Instrument
 from exchange.journal import JournalError, JournalReader, JournalWriter
 from exchange.replay import instruments_from_config, new_venue, replay, venue_config
 from exchange.sequencer import Sequencer
+from exchange.snapshots import load_latest, write_snapshot
 
 log = logging.getLogger("paperex.runtime")
 
@@ -26,12 +29,14 @@ log = logging.getLogger("paperex.runtime")
 class Runtime:
     def __init__(self, instruments: Optional[dict[str, Instrument]] = None, *,
                  data_dir: "str | Path | None" = None, clock: Any = None,
-                 fsync: str = "batch", timers: bool = True) -> None:
+                 fsync: str = "batch", timers: bool = True, snapshot_every: int = 1_000_000) -> None:
         instruments = dict(instruments or DEFAULT_INSTRUMENTS)
         self.clock = clock if clock is not None else WallClock()
         self.data_dir = Path(data_dir) if data_dir is not None else None
         self.journal: Optional[JournalWriter] = None
         self.restored_commands = 0
+        self.snapshot_seq = 0
+        self.snapshot_every = snapshot_every if data_dir is not None else 0
         last_seq = 0
         if self.data_dir is not None:
             journal_dir = self.data_dir / "journal"
@@ -42,9 +47,7 @@ class Runtime:
                 self.journal = JournalWriter(journal_dir, stored, fsync=fsync)
                 for torn in self.journal.torn_tails:
                     log.warning("journal recovery: %s", torn)
-                result = replay(journal_dir, verify=True)
-                if result.divergence is not None:
-                    result = self._repair_tail(journal_dir, result)
+                result = self._restore(journal_dir)
                 self.venue = result.venue
                 self.restored_commands = result.commands
                 last_seq = self.journal.last_seq or 0
@@ -57,11 +60,46 @@ class Runtime:
             self.venue = new_venue(instruments)
         self.instruments = instruments
         self.sequencer = Sequencer(self.venue, self.journal, self.clock, last_seq=last_seq)
+        if self.snapshot_every:
+            self.sequencer.subscribe(self._maybe_snapshot)
         if timers:
             # mark refresh, premium sampling and funding are journaled timer commands
             from exchange.venue.timers import venue_timers
             for timer in venue_timers(instruments):
                 self.sequencer.add_timer(timer)
+
+    def _restore(self, journal_dir: Path) -> Any:
+        """The newest usable snapshot, then the journal's tail after it, verified."""
+        found = load_latest(self.data_dir / "snapshots", self.journal.last_seq or 0)
+        if found is None:
+            result = replay(journal_dir, verify=True)
+        else:
+            venue, seq, ts = found
+            self.snapshot_seq = seq
+            result = replay(journal_dir, verify=True, venue=venue, after_seq=seq)
+            if result.last_ts is None:
+                result.last_ts = ts
+        if result.divergence is not None:
+            result = self._repair_tail(journal_dir, result)
+        return result
+
+    def write_snapshot(self) -> Optional[Path]:
+        """Snapshot the venue at the sequencer's last seq (between commit groups)."""
+        if self.data_dir is None or self.sequencer.seq == 0:
+            return None
+        if self.journal is not None and not self.journal.closed:
+            # never let a snapshot get ahead of what is durable in the journal
+            self.journal.sync()
+        path = write_snapshot(self.data_dir / "snapshots", self.venue, self.sequencer.seq,
+                              self.sequencer.last_ts)
+        self.snapshot_seq = self.sequencer.seq
+        return path
+
+    def _maybe_snapshot(self, seq: int, ts: int, command: Any, events: list) -> None:
+        # called per published command; the venue already holds the whole group,
+        # so the snapshot is labelled with the group's last seq, not this one
+        if self.snapshot_every and self.sequencer.seq - self.snapshot_seq >= self.snapshot_every:
+            self.write_snapshot()
 
     def _repair_tail(self, journal_dir: Path, result: Any) -> Any:
         """A crash can cut a commit group short: its last command is on file but
@@ -75,12 +113,19 @@ class Runtime:
             raise JournalError(f"journal {journal_dir} does not replay: {div}")
         self.journal.truncate_from(div.seq)
         log.warning("dropped the unacknowledged tail command seq %d (a crash cut its events short)", div.seq)
-        return replay(journal_dir, verify=True)
+        found = load_latest(self.data_dir / "snapshots", div.seq - 1)
+        if found is None:
+            return replay(journal_dir, verify=True)
+        return replay(journal_dir, verify=True, venue=found[0], after_seq=found[1])
 
     @classmethod
     def virtual(cls, start_ms: int, speed: Optional[float] = None, **kw: Any) -> "Runtime":
         return cls(clock=VirtualClock(start_ms, speed), **kw)
 
-    def close(self) -> None:
+    def close(self, snapshot: bool = True) -> None:
+        """Close the journal; on a clean shutdown also write a snapshot so the next
+        start replays nothing."""
         if self.journal is not None and not self.journal.closed:
             self.journal.close()
+            if snapshot and self.sequencer.failed is None and self.sequencer.seq > self.snapshot_seq:
+                self.write_snapshot()

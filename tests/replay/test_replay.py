@@ -43,7 +43,8 @@ def test_restart_continues_the_run(tmp_path):
 
     again = Runtime.virtual(T0, data_dir=tmp_path)
     assert again.venue.state_digest() == digest
-    assert again.sequencer.seq == last_seq and again.restored_commands == last_seq
+    # the clean close wrote a snapshot: nothing is left to replay
+    assert again.sequencer.seq == last_seq and again.restored_commands == 0
     # and it goes on journaling after the old tail
     again.sequencer.execute([Deposit(1, USDT)])
     again.close()
@@ -108,3 +109,32 @@ def test_cli_replay_verify_and_export(tmp_path, capsys):
     assert main(["export", str(tmp_path / "data"), str(tmp_path / "x.db")]) == 0
     assert "exported" in capsys.readouterr().out
     assert main(["replay", str(tmp_path / "nope")]) == 2
+
+
+def test_snapshot_plus_tail_equals_full_replay(tmp_path):
+    rt = Runtime.virtual(T0, data_dir=tmp_path, snapshot_every=150)
+    trading_session(rt, n_orders=400, seed=21)
+    digest, last_seq = rt.venue.state_digest(), rt.sequencer.seq
+    assert 0 < rt.snapshot_seq < last_seq          # periodic snapshots were taken mid-run
+    rt.close(snapshot=False)                        # like a crash: the tail is only in the journal
+    again = Runtime.virtual(T0, data_dir=tmp_path)
+    assert again.snapshot_seq > 0 and again.restored_commands == last_seq - again.snapshot_seq
+    assert again.venue.state_digest() == digest
+    full = replay(tmp_path / "journal", verify=True)
+    assert full.divergence is None and full.venue.state_digest() == digest
+    again.close(snapshot=False)
+
+
+def test_a_broken_snapshot_falls_back_to_an_older_one_or_the_journal(tmp_path):
+    rt = Runtime.virtual(T0, data_dir=tmp_path, snapshot_every=100)
+    trading_session(rt, n_orders=250, seed=22)
+    digest = rt.venue.state_digest()
+    rt.close()
+    from exchange.snapshots import list_snapshots
+    snaps = list_snapshots(tmp_path / "snapshots")
+    assert len(snaps) >= 2
+    snaps[-1][1].write_bytes(b"garbage")            # the newest one is unreadable
+    again = Runtime.virtual(T0, data_dir=tmp_path)
+    assert again.snapshot_seq == snaps[-2][0]
+    assert again.venue.state_digest() == digest
+    again.close(snapshot=False)
