@@ -76,7 +76,12 @@ class Runtime:
         else:
             venue, seq, ts = found
             self.snapshot_seq = seq
-            result = replay(journal_dir, verify=True, venue=venue, after_seq=seq)
+            if seq == self.journal.last_seq:
+                # a clean shutdown: nothing after the snapshot to read
+                from exchange.replay import ReplayResult
+                result = ReplayResult(venue, last_seq=seq, first_ts=ts, last_ts=ts)
+            else:
+                result = replay(journal_dir, verify=True, venue=venue, after_seq=seq)
             if result.last_ts is None:
                 result.last_ts = ts
         if result.divergence is not None:

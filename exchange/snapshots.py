@@ -1,18 +1,21 @@
 """Venue snapshots on disk: the state at a seq, so a restart replays only the tail.
 
 A snapshot file ``DATA_DIR/snapshots/<seq:020d>.snapshot`` is msgpack:
-``{"format": "paperex-snapshot/1", "seq", "ts", "digest", "venue": <Venue.snapshot()>}``
-followed by nothing; it is written to a temporary name, fsynced and renamed, so a
-crash leaves either the whole file or none.  Loading checks that the restored
-venue's state digest equals the recorded one; a snapshot that fails (truncated,
-another format, digest mismatch) is skipped in favour of an older one, and with
+``{"format": "paperex-snapshot/2", "seq", "ts", "digest", "crc", "venue": <bytes>}``
+where ``venue`` is the msgpack of ``Venue.snapshot()`` and ``crc`` its CRC32;
+``digest`` is the venue's state digest at that seq (``paperex replay`` prints the
+same value).  It is written to a temporary name, fsynced and renamed, so a crash
+leaves either the whole file or none.  A snapshot that fails to load (truncated,
+another format, CRC mismatch) is skipped in favour of an older one, and with
 none left the journal is replayed from the start - a snapshot only ever saves
-time, it never decides the state.
+time, it never decides the state.  ``verify=True`` also recomputes the digest
+of the restored venue (tests do; start-up relies on the CRC).
 """
 from __future__ import annotations
 
 import logging
 import os
+import zlib
 from pathlib import Path
 from typing import Any, Optional
 
@@ -20,7 +23,7 @@ import msgpack
 
 log = logging.getLogger("paperex.snapshots")
 
-FORMAT = "paperex-snapshot/1"
+FORMAT = "paperex-snapshot/2"
 SUFFIX = ".snapshot"
 
 
@@ -31,8 +34,9 @@ def _name(seq: int) -> str:
 def write_snapshot(directory: "str | Path", venue: Any, seq: int, ts: int, *, keep: int = 3) -> Path:
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
+    state = msgpack.packb(venue.snapshot(), use_bin_type=True)
     body = msgpack.packb({"format": FORMAT, "seq": seq, "ts": ts, "digest": venue.state_digest(),
-                          "venue": venue.snapshot()}, use_bin_type=True)
+                          "crc": zlib.crc32(state), "venue": state}, use_bin_type=True)
     path = directory / _name(seq)
     tmp = path.with_suffix(".tmp")
     with open(tmp, "wb") as f:
@@ -62,7 +66,8 @@ def list_snapshots(directory: "str | Path") -> list[tuple[int, Path]]:
     return sorted(out)
 
 
-def load_latest(directory: "str | Path", max_seq: int) -> Optional[tuple[Any, int, int]]:
+def load_latest(directory: "str | Path", max_seq: int, *,
+                verify: bool = False) -> Optional[tuple[Any, int, int]]:
     """``(venue, seq, ts)`` of the newest usable snapshot at or before ``max_seq``."""
     from exchange.venue import Venue
 
@@ -74,8 +79,10 @@ def load_latest(directory: "str | Path", max_seq: int) -> Optional[tuple[Any, in
             data = msgpack.unpackb(path.read_bytes(), raw=False, strict_map_key=False)
             if not isinstance(data, dict) or data.get("format") != FORMAT or data.get("seq") != seq:
                 raise ValueError("not a paperex snapshot")
-            venue = Venue.restore(data["venue"])
-            if venue.state_digest() != data["digest"]:
+            if zlib.crc32(data["venue"]) != data["crc"]:
+                raise ValueError("CRC mismatch")
+            venue = Venue.restore(msgpack.unpackb(data["venue"], raw=False, strict_map_key=False))
+            if verify and venue.state_digest() != data["digest"]:
                 raise ValueError("restored state digest differs from the recorded one")
         except Exception as exc:  # a bad snapshot only costs replay time
             log.warning("snapshot %s unusable (%s): trying an older one", path, exc)

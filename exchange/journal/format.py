@@ -126,7 +126,7 @@ MAX_RECORD_BYTES = 1 << 28
 #: Sanity bound on the header map.
 MAX_HEADER_BYTES = 1 << 28
 
-DEFAULT_SEGMENT_BYTES = 64 * 1024 * 1024
+DEFAULT_SEGMENT_BYTES = 8 * 1024 * 1024   # small enough that opening (a length walk of the last segment) stays fast
 
 #: kinds below this are commands, at or above it events
 EVENT_KIND_BASE = 1000

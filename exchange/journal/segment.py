@@ -197,8 +197,12 @@ class SegmentScan:
                 self.last_seq = prev
                 self.last_ts = ts
 
-    def check(self) -> None:
+    def check(self, crc_tail: int | None = None) -> None:
         """Walk the records checking lengths and CRCs only; decode just the last two.
+
+        ``crc_tail``: check CRCs only of records starting in the last ``crc_tail``
+        bytes (None: all).  A crash can only tear the end of a segment; corruption
+        further back is still refused by the reader when it reads those records.
 
         The fast path of recovery: it finds a torn tail or corruption exactly as
         :meth:`records` does (same rules, same errors) and sets ``end``,
@@ -214,6 +218,7 @@ class SegmentScan:
         unpack_hdr = _unpack_hdr
         crc32 = _crc32
         prev = self.last_seq if self.last_seq is not None else -1
+        crc_from = 0 if crc_tail is None else size - crc_tail
         while off < size:
             if size - off < RECORD_HEADER_SIZE:
                 self._bad(off, size, None, "incomplete record header", prev, n)
@@ -226,7 +231,7 @@ class SegmentScan:
             if body_end > size:
                 self._bad(off, size, body_end, "incomplete record", prev, n)
                 break
-            if crc32(data[off + RECORD_HEADER_SIZE:body_end]) != crc:
+            if off >= crc_from and crc32(data[off + RECORD_HEADER_SIZE:body_end]) != crc:
                 if n:
                     prev = self._decode_at(last_off, None)[0]
                 self._bad(off, size, body_end, "record CRC mismatch", prev, n)

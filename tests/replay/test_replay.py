@@ -120,6 +120,10 @@ def test_snapshot_plus_tail_equals_full_replay(tmp_path):
     again = Runtime.virtual(T0, data_dir=tmp_path)
     assert again.snapshot_seq > 0 and again.restored_commands == last_seq - again.snapshot_seq
     assert again.venue.state_digest() == digest
+    from exchange.snapshots import load_latest
+    snap_venue, snap_seq, _ = load_latest(tmp_path / "snapshots", last_seq, verify=True)
+    assert snap_seq == again.snapshot_seq
+    assert snap_venue.state_digest() == replay(tmp_path / "journal", until_seq=snap_seq).venue.state_digest()
     full = replay(tmp_path / "journal", verify=True)
     assert full.divergence is None and full.venue.state_digest() == digest
     again.close(snapshot=False)
