@@ -49,3 +49,41 @@ def test_export_tables_and_incremental(tmp_path):
     deposits = [r["reason"] for r in db.query("select reason from balance_changed where seq > ?", [first_seq])]
     assert deposits == ["DEPOSIT", "DEPOSIT"]
     assert export(tmp_path / "data" / "journal", db_path)["records"] == 0
+
+
+def test_readme_queries_explain_a_liquidation(tmp_path):
+    """The README's 'why was my bot liquidated' queries, on an exported liquidation."""
+    import re
+    from pathlib import Path
+
+    from exchange.venue import codes as C
+    from exchange.venue.commands import (
+        CreateAccount, NewOrder, SetIndexPrice, SetLeverage, SetMarkPrice,
+    )
+    rt = Runtime.virtual(T0, data_dir=tmp_path / "data", timers=False)
+    seq = rt.sequencer
+    seq.execute([SetIndexPrice("BTCUSDT", 600_000)] +
+                [c for a, usdt in ((1, 1_000), (2, 100_000), (3, 100_000))
+                 for c in (CreateAccount(a), Deposit(a, usdt * USDT))])
+    seq.execute([SetLeverage(1, "BTCUSDT", 100)])
+    seq.execute([NewOrder(2, "BTCUSDT", C.SELL, C.LIMIT, C.GTC, 1_000, 600_000)])   # 1 BTC offered
+    seq.execute([NewOrder(1, "BTCUSDT", C.BUY, C.MARKET, C.GTC, 1_000, 0)])          # 100x long
+    seq.execute([NewOrder(3, "BTCUSDT", C.BUY, C.LIMIT, C.GTC, 5_000, 540_000)])     # bids below
+    rt.clock.advance(60_000)
+    seq.execute([SetMarkPrice("BTCUSDT", 590_000)])                                  # -1.7%: liquidated
+    rt.close()
+    db_path = tmp_path / "run.db"
+    export(tmp_path / "data" / "journal", db_path)
+    db = sqlite_utils.Database(db_path)
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    block = re.search(r"```sql\n(.*?)```", readme, re.S).group(1)
+    code = "\n".join(line for line in block.splitlines() if not line.strip().startswith("--"))
+    queries = [q.strip() for q in code.split(";") if q.strip()]
+    assert len(queries) == 4
+    day = "2023-11-14"  # T0's date; the README's times are an example
+    results = [list(db.query(q.rstrip(";").replace("2026-11-23", day).replace("03:", "22:")))
+               for q in queries]
+    forced = results[0]
+    assert forced and forced[0]["side"] == "SELL" and forced[0]["bankruptcy_price"] < 60_000
+    incomes = {r["income_type"] for r in results[3]}
+    assert "REALIZED_PNL" in incomes or "INSURANCE_CLEAR" in incomes
