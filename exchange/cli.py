@@ -39,7 +39,12 @@ def _serve(rest: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="paperex serve",
                                      description="Run the exchange: Binance USD-M REST + websockets + control API.")
     add_arguments(parser)
-    return serve_main(parser.parse_args(rest))
+    from .journal import JournalError
+    try:
+        return serve_main(parser.parse_args(rest))
+    except JournalError as exc:  # a damaged data dir is an answer, not a traceback
+        print(f"paperex serve: {exc}", file=sys.stderr)
+        return 2
 
 
 # subcommand -> (help, handler taking the remaining arguments); each handler

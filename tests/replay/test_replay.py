@@ -142,3 +142,12 @@ def test_a_broken_snapshot_falls_back_to_an_older_one_or_the_journal(tmp_path):
     assert again.snapshot_seq == snaps[-2][0]
     assert again.venue.state_digest() == digest
     again.close(snapshot=False)
+
+
+def test_serve_refuses_a_damaged_data_dir_with_a_message(tmp_path, capsys):
+    from exchange.cli import main
+    (tmp_path / "journal").mkdir()
+    (tmp_path / "journal" / "00000000000000000001.journal").write_bytes(b"not a journal at all, sorry")
+    assert main(["serve", "--data-dir", str(tmp_path), "--port", "0", "--flow", "none"]) == 2
+    err = capsys.readouterr().err
+    assert "00000000000000000001.journal" in err and "offset" in err and "Traceback" not in err
