@@ -46,7 +46,8 @@ JSON = "application/json"
 class Gateway:
     def __init__(self, runtime, keys: Optional[PersistentKeyStore] = None, *,
                  rate_limits: RateLimitConfig | None = None, admin_token: str | None = None,
-                 ws_queue_limit: int = 2000, ws_max_lifetime_s: float = 86_400.0) -> None:
+                 ws_queue_limit: int = 2000, ws_max_lifetime_s: float = 86_400.0,
+                 legacy_conditional_orders: bool = True) -> None:
         self.runtime = runtime
         self.flow = None          # the order-flow source paperex serve runs beside us, if any
         self.venue = runtime.venue
@@ -58,7 +59,11 @@ class Gateway:
         self.limiter = RateLimiter(rate_limits or RateLimitConfig())
         self.admin_token = admin_token
         self.formats = {s: SymbolFormat(i) for s, i in sorted(self.instruments.items())}
+        #: conditional types on /fapi/v1/order (Binance before 2025-12-09, what
+        #: binance-futures-connector sends); False answers -4120 as Binance does now
+        self.legacy_conditional_orders = legacy_conditional_orders
         self.projection = Projection(self.venue)
+        self._load_algo_ids(runtime.data_dir)
         if runtime.data_dir is not None and (runtime.data_dir / "journal").exists():
             try:
                 self.projection.rebuild(runtime.data_dir / "journal")
@@ -77,10 +82,35 @@ class Gateway:
         self.users = UserStreams(self)
         self.projection.listeners.append(self.hub.on_executed)
         self.projection.listeners.append(self.users.on_executed)
-        from . import rest_account, rest_market, rest_trade
+        from . import conditional, rest_account, rest_market, rest_trade
         rest_market.register(self)
         rest_trade.register(self)
         rest_account.register(self)
+        conditional.register(self)
+
+    def _load_algo_ids(self, data_dir) -> None:
+        """Which conditional orders came through the Algo Order API (gateway knowledge,
+        not venue state): one id per line in ``DATA_DIR/algo_orders.txt``."""
+        if data_dir is None:
+            return
+        path = data_dir / "algo_orders.txt"
+        try:
+            with open(path, "r", encoding="ascii") as fh:
+                for line in fh:
+                    line = line.strip()
+                    if line.isdigit():
+                        self.projection.algo_ids.add(int(line))
+        except OSError:
+            pass
+
+        def log_algo(order_id: int) -> None:
+            try:
+                with open(path, "a", encoding="ascii") as fh:
+                    fh.write(f"{order_id}\n")
+            except OSError:
+                log.warning("cannot record algo order %d in %s", order_id, path)
+
+        self.projection.algo_log = log_algo
 
     # ------------------------------------------------------------- routes
     def route(self, method: str, path: str, handler: Handler,
@@ -205,6 +235,7 @@ def make_app(gw: Gateway, *, client_max_size: int = 1 << 20) -> web.Application:
         gw.users.start()
 
     async def on_cleanup(app: web.Application) -> None:
+        gw.countdowns.stop()
         await gw.hub.stop()
         await gw.users.stop()
 

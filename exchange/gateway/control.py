@@ -10,8 +10,10 @@ journaled and replayed like any other).  When ``Gateway.admin_token`` is set
   ``{"accountId", "apiKey", "secretKey"}``; ``GET /paperex/v1/accounts``.
 * ``POST /paperex/v1/accounts/{id}/deposit`` / ``/withdraw`` ``{"amount": "..."}``.
 * ``POST /paperex/v1/index`` ``{"symbol", "price"}`` (the venue moves the mark with it).
-* ``POST /paperex/v1/mark`` ``{"symbol", "price"}`` sets the mark price;
-  ``"price": null`` (release a pin) is refused: the venue has no pin/release yet.
+* ``POST /paperex/v1/mark`` ``{"symbol", "price"}`` pins the mark price (journaled
+  SetMarkPrice; premiumIndex shows ``markPricePinned``) until ``"price": null``
+  releases it (SetMarkPrice(symbol, 0); the mark rule applies again from the next
+  refresh).
 * ``POST /paperex/v1/clock/advance`` ``{"seconds": N}`` (virtual clock only).
 * ``GET /paperex/v1/state``, ``GET /paperex/v1/health``, ``GET /metrics``.
 """
@@ -163,9 +165,11 @@ def add_routes(app: web.Application, gw) -> None:
     async def set_mark(request: web.Request):
         data = await _json(request)
         sym, f = _symbol(data)
-        if data.get("price", "") is None:
-            raise _err(-1020, "Releasing a pinned mark price is not supported by this venue yet "
-                              "(the venue has SetMarkPrice only); set the index instead.")
+        if "price" in data and data["price"] is None:
+            if not gw.venue.premium_index(sym)["mark_pinned"]:
+                raise _err(-1130, "The mark price of this symbol is not pinned.")
+            _rejected(await gw.submit(SetMarkPrice(sym, 0)))
+            return _resp({"symbol": sym, "markPrice": f.price(gw.venue.mark_price(sym)), "pinned": False})
         price = _decimal(data, "price")
         try:
             ticks = to_ticks(f, price, max_ticks=gw.instruments[sym].max_price_ticks)
@@ -197,6 +201,7 @@ def add_routes(app: web.Application, gw) -> None:
         return _resp({"lastSeq": gw.sequencer.seq, "time": gw.now(), "stateDigest": venue.state_digest(),
                       "insuranceFund": money(venue.insurance_fund), "openInterest": oi,
                       "accounts": len(venue.accounts), "openOrders": len(venue.orders),
+                      "liquidations": gw.projection.liquidations_total, "adl": gw.projection.adl_total,
                       "moneyIdentity": venue.money_identity()["balanced"]})
 
     async def health(request: web.Request):
@@ -212,7 +217,10 @@ def add_routes(app: web.Application, gw) -> None:
             "# TYPE paperex_request_errors_total counter", f"paperex_request_errors_total {gw.errors_total}",
             "# TYPE paperex_orders_total counter", f"paperex_orders_total {gw.projection.orders_total}",
             "# TYPE paperex_fills_total counter", f"paperex_fills_total {gw.projection.fills_total}",
-            "# TYPE paperex_liquidations_total counter", "paperex_liquidations_total 0",
+            "# TYPE paperex_liquidations_total counter", f"paperex_liquidations_total {gw.projection.liquidations_total}",
+            "# TYPE paperex_adl_total counter", f"paperex_adl_total {gw.projection.adl_total}",
+            "# TYPE paperex_insurance_fund gauge",
+            f"paperex_insurance_fund {money(gw.venue.insurance_balance())}",
             "# TYPE paperex_commands_total counter", f"paperex_commands_total {seq.commands_total}",
             "# TYPE paperex_events_total counter", f"paperex_events_total {seq.events_total}",
             "# TYPE paperex_last_seq gauge", f"paperex_last_seq {seq.seq}",

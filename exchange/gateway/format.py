@@ -109,14 +109,22 @@ class SymbolFormat:
                      else -((-money_units) // _POW10[8 - places]), places)
 
 
+def callback_str(rate_units: int) -> str:
+    """A trailing callback rate (RATE_SCALE units, 1 % = 1_000_000) as Binance's percent ("0.3")."""
+    return plain(Decimal(rate_units) / 1_000_000)
+
+
 def order_json(f: SymbolFormat, o: dict, *, result: bool = True, stp_name: str | None = None) -> dict:
     """An order view (``exchange.venue.orders.order_view``) as Binance's order object
-    (POST/GET/DELETE /fapi/v1/order, openOrders, allOrders)."""
-    otype = C.ORDER_TYPE_NAMES.get(o["order_type"], "LIMIT")
+    (POST/GET/DELETE /fapi/v1/order, openOrders, allOrders).  A legacy conditional
+    order resolved to its triggered child carries ``orig_type`` (the conditional type)."""
+    ot = o["order_type"]
+    otype = C.ORDER_TYPE_NAMES.get(ot, "LIMIT")
+    orig = o.get("orig_type", ot)
     filled = o["filled_qty"]
     cq = o["cum_quote"]
     exec_qty = f.qty(filled)
-    return {
+    out = {
         "orderId": o["order_id"],
         "symbol": o["symbol"],
         "status": C.ORDER_STATUS_NAMES.get(o["status"], "NEW"),
@@ -130,19 +138,23 @@ def order_json(f: SymbolFormat, o: dict, *, result: bool = True, stp_name: str |
         "timeInForce": C.TIF_NAMES.get(o["time_in_force"], "GTC"),
         "type": otype,
         "reduceOnly": bool(o["reduce_only"]),
-        "closePosition": False,
+        "closePosition": bool(o.get("close_position", 0)),
         "side": C.SIDE_NAMES[o["side"]],
         "positionSide": C.POSITION_SIDE_NAMES.get(o["position_side"], "BOTH"),
-        "stopPrice": f.price(0),
-        "workingType": "CONTRACT_PRICE",
-        "priceProtect": False,
-        "origType": otype,
+        "stopPrice": f.price(o.get("stop_price", 0)),
+        "workingType": C.WORKING_TYPE_NAMES.get(o.get("working_type", 0), "CONTRACT_PRICE"),
+        "priceProtect": bool(o.get("price_protect", 0)),
+        "origType": C.ORDER_TYPE_NAMES.get(orig, otype),
         "priceMatch": "NONE",
         "selfTradePreventionMode": stp_name or C.STP_NAMES.get(o["stp"], "NONE"),
         "goodTillDate": 0,
         "time": o["time"],
         "updateTime": o["update_time"],
     }
+    if orig == C.TRAILING_STOP_MARKET:
+        out["activatePrice"] = f.price(o.get("activation_price", 0))
+        out["priceRate"] = callback_str(o.get("callback_rate", 0))
+    return out
 
 
 def rate_str(units: int, places: int = 8) -> str:

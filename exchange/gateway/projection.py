@@ -22,9 +22,9 @@ from typing import Any, Callable, Optional
 
 from exchange.venue import codes as C
 from exchange.venue.events import (
-    BalanceChanged, Income, LeverageChanged, MarginTypeChanged, OrderAccepted, OrderCanceled,
-    OrderExpired, OrderFilled, OrderModified, PositionChanged, MarkPriceChanged, IndexPriceChanged,
-    PositionModeChanged,
+    BalanceChanged, ForceOrder, FundingSettled, Income, LeverageChanged, MarginTypeChanged, OrderAccepted,
+    OrderCanceled, OrderExpired, OrderFilled, OrderModified, OrderTriggered, PositionChanged,
+    PositionClosedOut, PositionMarginChanged, MarkPriceChanged, IndexPriceChanged, PositionModeChanged,
 )
 
 TRADES_KEEP = 10_000
@@ -33,6 +33,9 @@ KLINES_KEEP = 10_080        # 7 days of 1m candles
 FILLS_KEEP = 10_000         # per account
 INCOME_KEEP = 10_000        # per account
 ORDERS_KEEP = 10_000        # per account per symbol (ids, for allOrders)
+FORCE_KEEP = 1_000          # per account: liquidation / ADL orders (forceOrders)
+MARGIN_KEEP = 1_000         # per account: positionMargin/history rows
+CHILDREN_KEEP = 100_000     # triggered conditional order -> its regular order
 MINUTE = 60_000
 
 _ORDER_EVENTS = (OrderAccepted, OrderFilled, OrderCanceled, OrderExpired, OrderModified)
@@ -40,7 +43,7 @@ _ORDER_EVENTS = (OrderAccepted, OrderFilled, OrderCanceled, OrderExpired, OrderM
 
 class SymbolMarket:
     __slots__ = ("symbol", "trades", "aggs", "next_agg_id", "klines", "last_price", "last_qty",
-                 "update_id", "best", "long_oi", "positions", "book")
+                 "update_id", "best", "long_oi", "positions", "book", "mark_klines", "index_klines")
 
     def __init__(self, symbol: str, book) -> None:
         self.symbol = symbol
@@ -59,6 +62,9 @@ class SymbolMarket:
         self.best = (None, None, None, None)   # bid, bidQty, ask, askQty (ticks/lots)
         self.long_oi = 0                      # sum of long position lots
         self.positions: dict[tuple, int] = {}  # (account, position_side) -> signed lots
+        # minute start -> [open, high, low, close, samples] of the mark / index price (ticks)
+        self.mark_klines: dict[int, list] = {}
+        self.index_klines: dict[int, list] = {}
 
 
 class Projection:
@@ -79,6 +85,19 @@ class Projection:
         self.fills_total = 0
         self.orders_total = 0
         self.listeners: list[Callable] = []
+        # conditional orders: which were placed through the Algo Order API (the rest are
+        # legacy /fapi/v1/order stops), and the regular order each one became when triggered
+        self.algo_ids: set[int] = set()
+        self.algo_pending: dict[int, Any] = {}      # id(NewOrder) -> NewOrder, while submitted
+        self.algo_log = None                        # callable(order_id): persists an algo id
+        self.parent_of: dict[int, int] = {}          # triggered child order id -> conditional id
+        # liquidations: account -> {order id: record} (forceOrders), counters
+        self.force_orders: dict[int, dict] = {}
+        self.liquidations_total = 0
+        self.adl_total = 0
+        #: force-order records finished by the command being processed (forceOrder streams)
+        self.new_force: list = []
+        self.margin_history: dict[int, deque] = {}
         #: aggregate trades created by the command being processed: (symbol, record)
         self.new_aggs: list = []
         self._rebuilding = False
@@ -94,8 +113,18 @@ class Projection:
         pending_agg = None   # (market, taker order id, price, agg record)
         if self.new_aggs:
             self.new_aggs = []
+        if self.new_force:
+            self.new_force = []
+        pending = self.algo_pending.pop(id(command), None) if self.algo_pending else None
         for ev in events:
             t = type(ev)
+            if t is MarkPriceChanged:
+                m = markets.get(ev.symbol)
+                if m is not None:
+                    _price_kline(m.mark_klines, ts, ev.price)
+                    if ev.index_price:
+                        _price_kline(m.index_klines, ts, ev.index_price)
+                continue
             if t is OrderFilled:
                 m = markets.get(ev.symbol)
                 acct = ev.account_id
@@ -129,6 +158,13 @@ class Projection:
                     touched = {}
                 touched[ev.symbol] = True
             elif t is OrderAccepted:
+                if pending is not None and pending is command and ev.order_type in C.CONDITIONAL_TYPES:
+                    self.algo_ids.add(ev.order_id)
+                    if self.algo_log is not None and not self._rebuilding:
+                        self.algo_log(ev.order_id)
+                    pending = None
+                if ev.order_type == C.LIQUIDATION:
+                    self._force_new(ev, ts)
                 self.orders_total += 1
                 key = (ev.account_id, ev.symbol)
                 ids = self.order_ids.get(key)
@@ -147,6 +183,31 @@ class Projection:
                 if inc is None:
                     inc = self.income[ev.account_id] = deque(maxlen=INCOME_KEEP)
                 inc.append((ev.symbol, ev.income_type, ev.amount, ev.tran_id, ev.trade_id, ts))
+            elif t is OrderTriggered:
+                if ev.new_order_id:
+                    self.parent_of[ev.new_order_id] = ev.order_id
+                    if len(self.parent_of) > CHILDREN_KEEP:
+                        del self.parent_of[next(iter(self.parent_of))]
+            elif t is ForceOrder:
+                rec = self.force_orders.get(ev.account_id, {}).get(ev.order_id)
+                if rec is not None:
+                    rec["filled"] = ev.filled_qty
+                    rec["cum_quote"] = ev.cum_quote
+                    rec["status"] = ev.status
+                    rec["update_time"] = ts
+                    self.liquidations_total += 1
+                    self.new_force.append(rec)
+            elif t is PositionClosedOut:
+                self._force_closed_out(ev, ts)
+            elif t is IndexPriceChanged:
+                m = markets.get(ev.symbol)
+                if m is not None:
+                    _price_kline(m.index_klines, ts, ev.price)
+            elif t is PositionMarginChanged:
+                h = self.margin_history.get(ev.account_id)
+                if h is None:
+                    h = self.margin_history[ev.account_id] = deque(maxlen=MARGIN_KEEP)
+                h.append((ev.symbol, ev.change_type, ev.amount, ev.position_side, ts))
             elif t is PositionChanged:
                 m = markets.get(ev.symbol)
                 if m is not None:
@@ -179,6 +240,45 @@ class Projection:
 
     def _unit(self, symbol: str) -> int:
         return self.venue.symbols[symbol].spec.notional_unit
+
+    # ------------------------------------------------------- liquidations
+    def _force_new(self, ev: OrderAccepted, ts: int) -> None:
+        recs = self.force_orders.get(ev.account_id)
+        if recs is None:
+            recs = self.force_orders[ev.account_id] = {}
+        recs[ev.order_id] = {"order_id": ev.order_id, "account_id": ev.account_id, "symbol": ev.symbol,
+                             "client_order_id": ev.client_order_id, "side": ev.side,
+                             "position_side": ev.position_side, "price": ev.price, "qty": ev.qty,
+                             "filled": 0, "cum_quote": 0, "closed_out": 0, "closed_quote": 0,
+                             "status": C.NEW, "time": ts, "update_time": ts, "adl": False}
+        if len(recs) > FORCE_KEEP:
+            del recs[next(iter(recs))]
+
+    def _force_closed_out(self, ev: PositionClosedOut, ts: int) -> None:
+        """Takeover / ADL closes complete the liquidation order they belong to; for an ADL
+        counterparty they are its own auto-close order (``adl_autoclose``)."""
+        if not ev.order_id or ev.kind == C.CLOSE_HEDGE_NET:
+            return
+        recs = self.force_orders.get(ev.account_id)
+        if recs is None:
+            recs = self.force_orders[ev.account_id] = {}
+        rec = recs.get(ev.order_id)
+        if rec is None:
+            self.adl_total += 1
+            rec = recs[ev.order_id] = {
+                "order_id": ev.order_id, "account_id": ev.account_id, "symbol": ev.symbol,
+                "client_order_id": "adl_autoclose", "side": ev.side, "position_side": ev.position_side,
+                "price": ev.price, "qty": 0, "filled": 0, "cum_quote": 0, "closed_out": 0,
+                "closed_quote": 0, "status": C.FILLED, "time": ts, "update_time": ts, "adl": True}
+            if len(recs) > FORCE_KEEP:
+                del recs[next(iter(recs))]
+        if rec["adl"]:
+            rec["qty"] += ev.qty
+        rec["closed_out"] += ev.qty
+        rec["closed_quote"] += ev.price * ev.qty * self._unit(ev.symbol)
+        rec["update_time"] = ts
+        if rec["filled"] + rec["closed_out"] >= rec["qty"]:
+            rec["status"] = C.FILLED
 
     @staticmethod
     def _kline(m: SymbolMarket, ts: int, price: int, qty: int, quote: int, trade_id: int,
@@ -271,6 +371,39 @@ class Projection:
             return out[:limit]
         return out[-limit:]
 
+    def price_klines(self, symbol: str, which: str, interval_ms: int, start: Optional[int],
+                     end: Optional[int], limit: int, month: bool = False) -> list[list]:
+        """Mark (``which="mark"``) or index price candles (ints) [open_time, o, h, l, c,
+        close_time, samples] aggregated from the 1m candles of MarkPriceChanged /
+        IndexPriceChanged events."""
+        m = self.markets[symbol]
+        src = m.mark_klines if which == "mark" else m.index_klines
+        buckets: dict[int, list] = {}
+        for t0, k in src.items():
+            if month:
+                b = _month_start(t0)
+            else:
+                b = t0 - t0 % interval_ms if interval_ms < 86_400_000 * 7 else _week_start(t0)
+            if end is not None and b > end:
+                continue
+            cur = buckets.get(b)
+            if cur is None:
+                buckets[b] = [b, k[0], k[1], k[2], k[3], 0, k[4]]
+            else:
+                if k[1] > cur[2]:
+                    cur[2] = k[1]
+                if k[2] < cur[3]:
+                    cur[3] = k[2]
+                cur[4] = k[3]
+                cur[6] += k[4]
+        out = [buckets[b] for b in sorted(buckets)]
+        for c in out:
+            c[5] = (_next_month(c[0]) if month else c[0] + interval_ms) - 1
+        if start is not None:
+            out = [c for c in out if c[5] >= start]
+            return out[:limit]
+        return out[-limit:]
+
     def ticker24(self, symbol: str, now: int) -> dict:
         """Rolling 24 h statistics from the 1m candles (ints)."""
         m = self.markets[symbol]
@@ -296,6 +429,22 @@ class Projection:
         return {"open": o or 0, "high": h or 0, "low": lo or 0, "last": m.last_price,
                 "last_qty": m.last_qty, "volume": vol, "quote": quote, "count": count,
                 "first_id": first, "last_id": last, "open_time": since, "close_time": now}
+
+
+def _price_kline(klines: dict, ts: int, price: int) -> None:
+    start = ts - ts % MINUTE
+    k = klines.get(start)
+    if k is None:
+        klines[start] = [price, price, price, price, 1]
+        if len(klines) > KLINES_KEEP:
+            del klines[next(iter(klines))]
+        return
+    if price > k[1]:
+        k[1] = price
+    if price < k[2]:
+        k[2] = price
+    k[3] = price
+    k[4] += 1
 
 
 def _week_start(t: int) -> int:

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from exchange.units import MONEY_SCALE, RATE_SCALE
 from exchange.venue import codes as C
-from exchange.venue.commands import SetLeverage, SetMarginType, SetPositionMode
+from exchange.venue.commands import AdjustIsolatedMargin, SetLeverage, SetMarginType, SetPositionMode
 from exchange.venue.events import CommandRejected, LeverageChanged
 
 from . import errors
@@ -149,17 +149,23 @@ async def balance(gw, r: Req):
              "marginAvailable": True, "updateTime": _update_time(a)}]
 
 
+def _liq(f, r: dict) -> str:
+    """liquidationPrice: 8 decimals as Binance prints it, "0" when there is none."""
+    lp = r.get("liquidation_price", 0)
+    return price8(f, lp) if lp > 0 else "0"
+
+
 def _risk_v3(gw, r: dict) -> dict:
     f = gw.formats[r["symbol"]]
     return {"symbol": r["symbol"], "positionSide": C.POSITION_SIDE_NAMES[r["position_side"]],
             "positionAmt": f.qty(r["qty"]), "entryPrice": f.entry(r["entry_notional"], r["qty"]),
             "breakEvenPrice": _break_even(gw, r["symbol"], r), "markPrice": price8(f, r["mark_price"]),
-            "unRealizedProfit": money(r["unrealized_pnl"]), "liquidationPrice": "0",
+            "unRealizedProfit": money(r["unrealized_pnl"]), "liquidationPrice": _liq(f, r),
             "isolatedMargin": money(_iso_margin(r)), "notional": money(r["notional"]),
             "marginAsset": "USDT", "isolatedWallet": money(r["isolated_wallet"]),
             "initialMargin": money(r["initial_margin"]), "maintMargin": money(r["maint_margin"]),
             "positionInitialMargin": money(r["position_initial_margin"]),
-            "openOrderInitialMargin": money(r["open_order_initial_margin"]), "adl": 0,
+            "openOrderInitialMargin": money(r["open_order_initial_margin"]), "adl": r.get("adl", 0),
             "bidNotional": "0", "askNotional": "0", "updateTime": r["update_time"]}
 
 
@@ -168,7 +174,7 @@ def _risk_v2(gw, r: dict) -> dict:
     return {"symbol": r["symbol"], "positionAmt": f.qty(r["qty"]),
             "entryPrice": f.entry(r["entry_notional"], r["qty"]),
             "breakEvenPrice": _break_even(gw, r["symbol"], r), "markPrice": price8(f, r["mark_price"]),
-            "unRealizedProfit": money(r["unrealized_pnl"]), "liquidationPrice": "0",
+            "unRealizedProfit": money(r["unrealized_pnl"]), "liquidationPrice": _liq(f, r),
             "leverage": str(r["leverage"]),
             "maxNotionalValue": plain(Decimal(r["max_notional"]) / MONEY_SCALE),
             "marginType": "isolated" if r["margin_type"] == C.ISOLATED else "cross",
@@ -323,23 +329,113 @@ async def symbol_config(gw, r: Req):
 
 
 async def adl_quantile(gw, r: Req):
+    """Per symbol with a position: the ADL quantile (0-4) of each position side.  One-way
+    mode reports the position under BOTH and under its direction; hedge mode reports
+    LONG and SHORT plus ``HEDGE`` (cross) / ``BOTH`` (isolated) as 0."""
     sym, f = symbol_of(gw, r.params, required=False)
-    out = []
-    seen = set()
-    for row in gw.venue.position_risk(r.account_id, sym):
-        if row["symbol"] in seen:
+    a = _account(gw, r.account_id)
+    rows: dict = {}
+    for row in a["positions"]:
+        if (sym is not None and row["symbol"] != sym) or not row["qty"]:
             continue
-        seen.add(row["symbol"])
-        out.append({"symbol": row["symbol"], "adlQuantile": {"LONG": 0, "SHORT": 0, "BOTH": 0, "HEDGE": 0}})
-    return out
+        q = rows.get(row["symbol"])
+        if q is None:
+            q = rows[row["symbol"]] = {"LONG": 0, "SHORT": 0,
+                                       ("HEDGE" if a["dual"] and row["margin_type"] == C.CROSSED else "BOTH"): 0}
+        adl = row.get("adl", 0)
+        if row["position_side"] == C.BOTH:
+            q["BOTH"] = adl
+            q["LONG" if row["qty"] > 0 else "SHORT"] = adl
+        else:
+            q[C.POSITION_SIDE_NAMES[row["position_side"]]] = adl
+    return [{"symbol": s, "adlQuantile": q} for s, q in rows.items()]
+
+
+def force_order_json(gw, rec: dict) -> dict:
+    f = gw.formats[rec["symbol"]]
+    done = rec["filled"] + rec["closed_out"]
+    quote = rec["cum_quote"] + rec["closed_quote"]
+    return {"orderId": rec["order_id"], "symbol": rec["symbol"],
+            "status": C.ORDER_STATUS_NAMES.get(rec["status"], "FILLED"),
+            "clientOrderId": rec["client_order_id"], "price": f.price(rec["price"]),
+            "avgPrice": f.avg(quote, done), "origQty": f.qty(rec["qty"]), "executedQty": f.qty(done),
+            "cumQuote": f.quote_short(quote), "timeInForce": "IOC", "type": "LIMIT",
+            "reduceOnly": not rec["adl"], "closePosition": False, "side": C.SIDE_NAMES[rec["side"]],
+            "positionSide": C.POSITION_SIDE_NAMES.get(rec["position_side"], "BOTH"), "stopPrice": "0",
+            "workingType": "CONTRACT_PRICE", "origType": "LIMIT", "time": rec["time"],
+            "updateTime": rec["update_time"]}
 
 
 async def force_orders(gw, r: Req):
+    """The account's liquidation orders (``autoCloseType=LIQUIDATION``) or ADL
+    auto-close orders (``ADL``), newest first; without startTime/endTime the last 7 days."""
     p = r.params
-    symbol_of(gw, p, required=False)
-    time_range(p)
-    limit_of(p, 50, 100)
-    return []
+    sym, f = symbol_of(gw, p, required=False)
+    kind = p.get_str("autoCloseType")
+    if kind is not None and kind not in ("LIQUIDATION", "ADL"):
+        raise errors.invalid_parameter("autoCloseType")
+    start, end = time_range(p)
+    if start is not None and end is not None and end - start > 7 * 86_400_000:
+        raise errors.invalid_parameter("endTime")
+    limit = limit_of(p, 50, 100)
+    if start is None and end is None:
+        start = r.now - 7 * 86_400_000
+    out = []
+    for rec in reversed(list(gw.projection.force_orders.get(r.account_id, {}).values())):
+        if sym is not None and rec["symbol"] != sym:
+            continue
+        if kind is not None and rec["adl"] != (kind == "ADL"):
+            continue
+        if (start is not None and rec["time"] < start) or (end is not None and rec["time"] > end):
+            continue
+        out.append(force_order_json(gw, rec))
+        if len(out) >= limit:
+            break
+    return out
+
+
+async def position_margin(gw, r: Req):
+    """POST /fapi/v1/positionMargin: add (type 1) or reduce (type 2) an isolated position's margin."""
+    p = r.params
+    sym, f = symbol_of(gw, p)
+    amount = p.get_decimal("amount", required=True)
+    change = p.get_int("type", required=True)
+    if change not in (1, 2):
+        raise errors.invalid_parameter("type")
+    pside = p.position_side()
+    units = amount * MONEY_SCALE
+    if units != units.to_integral_value():
+        raise errors.BinanceError(-1111, "Precision is over the maximum defined for this asset.")
+    if units <= 0 or units > INT_CAP:
+        raise errors.BinanceError(*C.AMOUNT_NOT_POSITIVE) if units <= 0 else errors.invalid_parameter("amount")
+    res = await gw.submit(AdjustIsolatedMargin(r.account_id, sym, _PSIDE[pside], int(units), change))
+    _rejected(res)
+    return {"amount": int(units) / MONEY_SCALE, "code": 200, "msg": "Successfully modify position margin.",
+            "type": change}
+
+
+async def position_margin_history(gw, r: Req):
+    p = r.params
+    sym, f = symbol_of(gw, p)
+    change = p.get_int("type")
+    if change is not None and change not in (1, 2):
+        raise errors.invalid_parameter("type")
+    start, end = time_range(p)
+    limit = limit_of(p, 500, 500)
+    if start is None and end is None:
+        start = r.now - 30 * 86_400_000
+    out = []
+    for (s, t, amount, ps, ts) in gw.projection.margin_history.get(r.account_id, ()):
+        if s != sym or (change is not None and t != change):
+            continue
+        if (start is not None and ts < start) or (end is not None and ts > end):
+            continue
+        out.append({"symbol": s, "type": t, "deltaType": "USER_ADJUST", "amount": money(amount),
+                    "asset": "USDT", "time": ts, "positionSide": C.POSITION_SIDE_NAMES.get(ps, "BOTH")})
+    return out[-limit:]
+
+
+_PSIDE = {"BOTH": C.BOTH, "LONG": C.LONG, "SHORT": C.SHORT}
 
 
 def register(gw) -> None:
@@ -362,6 +458,8 @@ def register(gw) -> None:
     gw.route("GET", "/fapi/v1/symbolConfig", symbol_config)
     gw.route("GET", "/fapi/v1/adlQuantile", adl_quantile)
     gw.route("GET", "/fapi/v1/forceOrders", force_orders)
+    gw.route("POST", "/fapi/v1/positionMargin", position_margin)
+    gw.route("GET", "/fapi/v1/positionMargin/history", position_margin_history)
 
 
 __all__ = ["register", "fixed"]

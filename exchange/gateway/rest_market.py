@@ -79,14 +79,21 @@ def next_funding_time(inst, now: int) -> int:
 
 
 def premium_index(gw, sym: str, now: int) -> dict:
+    """GET /fapi/v1/premiumIndex (also the markPrice streams' ``p``/``i``/``P``/``r``/``T``):
+    the venue's mark, index, current funding-rate estimate and interest rate.  While the
+    mark is pinned by the control API the object also carries ``"markPricePinned": true``
+    (a key Binance never sends, so an unpinned venue looks exactly like Binance)."""
     f = gw.formats[sym]
-    inst = gw.instruments[sym]
-    mark = gw.venue.mark_price(sym)
-    index = gw.venue.index_price(sym)
-    return {"symbol": sym, "markPrice": price8(f, mark), "indexPrice": price8(f, index),
-            "estimatedSettlePrice": price8(f, index), "lastFundingRate": "0.00000000",
-            "interestRate": fixed(int(inst.interest_rate * RATE_SCALE), 8),
-            "nextFundingTime": next_funding_time(inst, now), "time": now}
+    pi = gw.venue.premium_index(sym)
+    iv = pi["funding_interval_ms"]
+    out = {"symbol": sym, "markPrice": price8(f, pi["mark_price"]), "indexPrice": price8(f, pi["index_price"]),
+           "estimatedSettlePrice": price8(f, pi["estimated_settle_price"]),
+           "lastFundingRate": fixed(pi["last_funding_rate"], 8),
+           "interestRate": fixed(pi["interest_rate"], 8),
+           "nextFundingTime": now - now % iv + iv, "time": now}
+    if pi["mark_pinned"]:
+        out["markPricePinned"] = True
+    return out
 
 
 def book_ticker(gw, sym: str, now: int) -> dict:
@@ -210,16 +217,60 @@ async def klines(gw, r: Req):
              money(k[7]), k[8], f.qty(k[9]), money(k[10]), "0"] for k in rows]
 
 
-async def price_klines(gw, r: Req):
-    """mark/index/premium klines: validated, answered from the trade candles' time grid
-    with the current mark/index (no mark history is kept yet)."""
-    p = r.params
+def _pair_symbol(gw, p: Params) -> str:
     if "pair" in p and "symbol" not in p:
         s = p.get_str("pair", required=True)
         if s not in gw.formats:
             raise errors.invalid_symbol()
-    else:
-        symbol_of(gw, p)
+        return s
+    return symbol_of(gw, p)[0]
+
+
+def _price_klines(gw, r: Req, which: str):
+    p = r.params
+    sym = _pair_symbol(gw, p)
+    f = gw.formats[sym]
+    interval = p.interval()
+    start, end = time_range(p)
+    limit = limit_of(p, 500, 1500)
+    rows = gw.projection.price_klines(sym, which, INTERVAL_MS[interval], start, end, limit,
+                                      month=interval == "1M")
+    return [[k[0], price8(f, k[1]), price8(f, k[2]), price8(f, k[3]), price8(f, k[4]), "0", k[5], "0",
+             k[6], "0", "0", "0"] for k in rows]
+
+
+async def mark_price_klines(gw, r: Req):
+    """Candles of the mark price (every MarkPriceChanged: one per second of venue time)."""
+    return _price_klines(gw, r, "mark")
+
+
+async def index_price_klines(gw, r: Req):
+    """Candles of the index price (IndexPriceChanged and the index carried by mark refreshes)."""
+    return _price_klines(gw, r, "index")
+
+
+async def continuous_klines(gw, r: Req):
+    """Perpetual continuous contract klines: the symbol's own trade candles."""
+    p = r.params
+    sym = _pair_symbol(gw, p)
+    ct = p.get_str("contractType", required=True)
+    if ct not in ("PERPETUAL", "CURRENT_QUARTER", "NEXT_QUARTER"):
+        raise errors.invalid_parameter("contractType")
+    f = gw.formats[sym]
+    interval = p.interval()
+    start, end = time_range(p)
+    limit = limit_of(p, 500, 1500)
+    if ct != "PERPETUAL":
+        return []
+    rows = gw.projection.klines(sym, INTERVAL_MS[interval], start, end, limit, month=interval == "1M")
+    return [[k[0], f.price(k[1]), f.price(k[2]), f.price(k[3]), f.price(k[4]), f.qty(k[5]), k[6],
+             money(k[7]), k[8], f.qty(k[9]), money(k[10]), "0"] for k in rows]
+
+
+async def price_klines(gw, r: Req):
+    """premiumIndexKlines: validated; no premium-index history is kept (empty)."""
+    p = r.params
+    _pair_symbol(gw, p)
     p.interval()
     time_range(p)
     limit_of(p, 500, 1500)
@@ -234,15 +285,35 @@ async def premium(gw, r: Req):
 
 
 async def funding_rate(gw, r: Req):
+    """Settled funding rates, ascending; without startTime/endTime the most recent ``limit``."""
     p = r.params
-    symbol_of(gw, p, required=False)
-    time_range(p)
-    limit_of(p, 100, 1000)
-    return []
+    sym, _ = symbol_of(gw, p, required=False)
+    start, end = time_range(p)
+    limit = limit_of(p, 100, 1000)
+    rows = []
+    for s in ([sym] if sym else gw.formats):
+        f = gw.formats[s]
+        for ft, rate, mark in gw.venue.funding_history(s):
+            if (start is not None and ft < start) or (end is not None and ft > end):
+                continue
+            rows.append((ft, s, rate, mark, f))
+    rows.sort(key=lambda x: (x[0], x[1]))
+    rows = rows[:limit] if start is not None else rows[-limit:]
+    return [{"symbol": s, "fundingTime": ft, "fundingRate": fixed(rate, 8), "markPrice": price8(f, mark)}
+            for ft, s, rate, mark, f in rows]
 
 
 async def funding_info(gw, r: Req):
-    return []
+    """Every symbol with its funding cap / floor and interval (Binance lists only the
+    symbols whose values were adjusted; a paper venue's values are all configured)."""
+    out = []
+    for s in gw.formats:
+        spec = gw.venue.symbols[s].spec
+        out.append({"symbol": s, "adjustedFundingRateCap": fixed(spec.funding_cap, 8),
+                    "adjustedFundingRateFloor": fixed(spec.funding_floor, 8),
+                    "fundingIntervalHours": spec.funding_interval_ms // 3_600_000, "disclaimer": False,
+                    "updateTime": 0})
+    return out
 
 
 async def ticker_24hr(gw, r: Req):
@@ -289,9 +360,9 @@ def register(gw) -> None:
     g("/fapi/v1/historicalTrades", historical_trades)
     g("/fapi/v1/aggTrades", agg_trades)
     g("/fapi/v1/klines", klines)
-    g("/fapi/v1/continuousKlines", price_klines)
-    g("/fapi/v1/markPriceKlines", price_klines)
-    g("/fapi/v1/indexPriceKlines", price_klines)
+    g("/fapi/v1/continuousKlines", continuous_klines)
+    g("/fapi/v1/markPriceKlines", mark_price_klines)
+    g("/fapi/v1/indexPriceKlines", index_price_klines)
     g("/fapi/v1/premiumIndexKlines", price_klines)
     g("/fapi/v1/premiumIndex", premium)
     g("/fapi/v1/fundingRate", funding_rate)

@@ -21,6 +21,9 @@ from exchange.venue.events import CommandRejected, OrderAccepted, OrderRejected
 from . import errors
 from .common import INT_CAP, Req, limit_of, rejection, symbol_of, time_range, to_lots, to_ticks
 from .errors import BinanceError, Execution, Filters, Orders41, Processing, Request
+from .conditional import (
+    CONDITIONAL_CODES, find_order, is_algo, legacy_child, parse_conditional, resolve_legacy,
+)
 from .format import money, order_json
 from .params import Params
 
@@ -40,7 +43,10 @@ def parse_new_order(gw, p: Params, account_id: int):
     side = p.side()
     otype = p.order_type()
     if otype in CONDITIONAL:
-        raise Orders41.STOP_ORDER_SWITCH_ALGO()
+        if not getattr(gw, "legacy_conditional_orders", True):
+            raise Orders41.STOP_ORDER_SWITCH_ALGO()
+        cmd = parse_conditional(gw, p, account_id, otype, algo=False, stp_default=DEFAULT_STP)
+        return cmd, p.new_order_resp_type(), f
     pside = p.position_side()
     tif = p.time_in_force()
     reduce_only = p.get_bool("reduceOnly", default=False)
@@ -103,7 +109,7 @@ async def place(gw, cmd: NewOrder, resp_type: str, f) -> dict:
         raise rejection(rej)
     acc = res.events[0]
     gw.orders_placed += 1
-    if resp_type == "ACK":
+    if resp_type == "ACK" and acc.order_type not in CONDITIONAL_CODES:
         return _ack_json(f, acc, res.ts)
     view = gw.venue.order(cmd.account_id, cmd.symbol, acc.order_id)
     if view is None:       # evicted already (history limit): fall back to the acknowledgement
@@ -122,8 +128,33 @@ async def test_order(gw, r: Req):
             "side": cmd.side, "order_type": cmd.order_type, "time_in_force": cmd.time_in_force,
             "price": cmd.price, "qty": cmd.qty, "filled_qty": 0, "cum_quote": 0,
             "reduce_only": cmd.reduce_only, "position_side": cmd.position_side, "stp": cmd.stp,
-            "status": C.NEW, "time": r.now, "update_time": r.now}
+            "status": C.NEW, "time": r.now, "update_time": r.now, "stop_price": cmd.stop_price,
+            "working_type": cmd.working_type, "price_protect": cmd.price_protect,
+            "close_position": cmd.close_position, "activation_price": cmd.activation_price,
+            "callback_rate": cmd.callback_rate}
     return order_json(f, view)
+
+
+def _regular_view(gw, account_id: int, sym: str, oid: int, cid: str):
+    """The order a /fapi/v1/order call names: algo orders do not exist there."""
+    if oid > INT_CAP or len(cid) > 64:
+        return None
+    view = gw.venue.order(account_id, sym, oid, cid)
+    if view is None or (view["order_type"] in CONDITIONAL_CODES and is_algo(gw, view["order_id"])):
+        return None
+    if legacy_child(gw, view["order_id"]):
+        # a legacy stop's regular order shares its client id: the stop is what the client placed
+        parent = gw.venue.order(account_id, sym, gw.projection.parent_of[view["order_id"]])
+        if parent is not None:
+            return parent
+    return view
+
+
+def _working_id(view: dict) -> int:
+    """The order a cancel must reach: a triggered legacy stop lives on as its regular order."""
+    if view["order_type"] in CONDITIONAL_CODES and view["status"] == C.TRIGGERED and view["new_order_id"]:
+        return view["new_order_id"]
+    return view["order_id"]
 
 
 def _order_ref(p: Params) -> tuple[int, str]:
@@ -140,19 +171,24 @@ async def cancel_order(gw, r: Req):
     oid, cid = _order_ref(p)
     if oid > INT_CAP or len(cid) > 64:
         raise Processing.UNKNOWN_ORDER()
-    res = await gw.submit(CancelOrder(r.account_id, sym, oid, cid))
+    view = _regular_view(gw, r.account_id, sym, oid, cid)
+    if view is None:
+        raise Processing.UNKNOWN_ORDER()
+    res = await gw.submit(CancelOrder(r.account_id, sym, _working_id(view), ""))
     rej = _first_rejection(res.events)
     if rej is not None:
         raise rejection(rej)
-    ev = res.events[0]
-    view = gw.venue.order(r.account_id, sym, ev.order_id)
+    view = gw.venue.order(r.account_id, sym, view["order_id"])
     if view is None:
         raise Processing.UNKNOWN_ORDER()
-    return order_json(f, view)
+    return order_json(f, resolve_legacy(gw, r.account_id, view))
 
 
 async def modify_order(gw, r: Req):
-    p = r.params
+    return await _modify(gw, r.params, r.account_id)
+
+
+async def _modify(gw, p: Params, account_id: int):
     sym, f = symbol_of(gw, p)
     oid, cid = _order_ref(p)
     side = p.side()
@@ -164,20 +200,18 @@ async def modify_order(gw, r: Req):
     inst = gw.instruments[sym]
     lots = to_lots(f, qty, max_lots=inst.max_qty_lots)
     ticks = to_ticks(f, price, max_ticks=inst.max_price_ticks)
-    if oid > INT_CAP or len(cid) > 64:
-        raise Processing.NO_SUCH_ORDER()
-    view = gw.venue.order(r.account_id, sym, oid, cid)
+    view = _regular_view(gw, account_id, sym, oid, cid)
     if view is None or view["status"] not in OPEN_STATUSES:
         raise Processing.NO_SUCH_ORDER()
     if view["order_type"] != C.LIMIT:
         raise Execution.LIMIT_ORDER_ONLY()
     if _SIDE[side] != view["side"]:
         raise errors.invalid_parameter("side")
-    res = await gw.submit(ModifyOrder(r.account_id, sym, view["order_id"], ticks, lots, ""))
+    res = await gw.submit(ModifyOrder(account_id, sym, view["order_id"], ticks, lots, ""))
     rej = _first_rejection(res.events)
     if rej is not None:
         raise rejection(rej)
-    view = gw.venue.order(r.account_id, sym, view["order_id"])
+    view = gw.venue.order(account_id, sym, view["order_id"])
     out = order_json(f, view)
     out["pair"] = sym
     out["cumBase"] = out["executedQty"]
@@ -188,17 +222,18 @@ async def get_order(gw, r: Req):
     p = r.params
     sym, f = symbol_of(gw, p)
     oid, cid = _order_ref(p)
-    view = gw.venue.order(r.account_id, sym, oid, cid) if oid <= INT_CAP else None
+    view = _regular_view(gw, r.account_id, sym, oid, cid)
     if view is None:
         raise Processing.NO_SUCH_ORDER()
-    return order_json(f, view)
+    return order_json(f, resolve_legacy(gw, r.account_id, view))
 
 
 async def open_order(gw, r: Req):
     p = r.params
     sym, f = symbol_of(gw, p)
     oid, cid = _order_ref(p)
-    view = gw.venue.order(r.account_id, sym, oid, cid) if oid <= INT_CAP else None
+    view = _regular_view(gw, r.account_id, sym, oid, cid)
+    view = resolve_legacy(gw, r.account_id, view) if view is not None else None
     if view is None or view["status"] not in OPEN_STATUSES:
         raise Processing.NO_SUCH_ORDER()
     return order_json(f, view)
@@ -207,7 +242,18 @@ async def open_order(gw, r: Req):
 async def open_orders(gw, r: Req):
     sym, f = symbol_of(gw, r.params, required=False)
     fmts = gw.formats
-    return [order_json(fmts[o["symbol"]], o) for o in gw.venue.open_orders(r.account_id, sym)]
+    out = []
+    for o in gw.venue.open_orders(r.account_id, sym):
+        if o["order_type"] in CONDITIONAL_CODES and is_algo(gw, o["order_id"]):
+            continue
+        if legacy_child(gw, o["order_id"]):
+            # a triggered legacy stop still working: shown under the stop's id
+            parent = gw.venue.order(r.account_id, o["symbol"], gw.projection.parent_of[o["order_id"]])
+            if parent is None:
+                continue
+            o = resolve_legacy(gw, r.account_id, parent)
+        out.append(order_json(fmts[o["symbol"]], o))
+    return out
 
 
 async def cancel_all(gw, r: Req):
@@ -228,12 +274,14 @@ async def all_orders(gw, r: Req):
     ids = gw.projection.order_ids.get((r.account_id, sym), ())
     out = []
     venue = gw.venue
+    algo = gw.projection.algo_ids
     for oid in ids:
-        if from_id is not None and oid < from_id:
+        if (from_id is not None and oid < from_id) or oid in algo or legacy_child(gw, oid):
             continue
         v = venue.order(r.account_id, sym, oid)
         if v is None:
             continue
+        v = resolve_legacy(gw, r.account_id, v)
         if start is not None and v["time"] < start:
             continue
         if end is not None and v["time"] > end:
@@ -241,8 +289,16 @@ async def all_orders(gw, r: Req):
         out.append(v)
     out = out[:limit] if from_id is not None else out[-limit:]
     res = []
+    force = gw.projection.force_orders.get(r.account_id, {})
     for v in out:
-        o = order_json(f, v)
+        rec = force.get(v["order_id"]) if v["order_type"] == C.LIQUIDATION else None
+        if rec is not None:        # the liquidation order as forceOrders shows it (book + takeover + ADL)
+            from .rest_account import force_order_json
+            o = force_order_json(gw, rec)
+            o.update({"cumQty": o["executedQty"], "priceMatch": "NONE", "selfTradePreventionMode": "NONE",
+                      "goodTillDate": 0, "priceProtect": False})
+        else:
+            o = order_json(f, v)
         o["pair"] = sym
         o["cumBase"] = o["executedQty"]
         res.append(o)
@@ -344,19 +400,87 @@ async def batch_cancel(gw, r: Req):
 
     async def one(ref):
         oid, cid = ref
-        if oid > INT_CAP or len(cid) > 64:
+        view = _regular_view(gw, r.account_id, sym, oid, cid)
+        if view is None:
             return Processing.UNKNOWN_ORDER().to_body()
-        res = await gw.submit(CancelOrder(r.account_id, sym, oid, cid))
+        res = await gw.submit(CancelOrder(r.account_id, sym, _working_id(view), ""))
         rej = _first_rejection(res.events)
         if rej is not None:
             return {"code": rej.code, "msg": rej.msg}
-        view = gw.venue.order(r.account_id, sym, res.events[0].order_id)
-        return order_json(f, view) if view is not None else Processing.UNKNOWN_ORDER().to_body()
+        view = gw.venue.order(r.account_id, sym, view["order_id"])
+        return order_json(f, resolve_legacy(gw, r.account_id, view)) if view is not None \
+            else Processing.UNKNOWN_ORDER().to_body()
 
     return list(await asyncio.gather(*(one(x) for x in refs)))
 
 
+async def batch_modify(gw, r: Req):
+    """PUT /fapi/v1/batchOrders: up to 5 modifications, answered in input order."""
+    items = _batch_list(r.params, "batchOrders")
+
+    async def one(item):
+        try:
+            return await _modify(gw, _item_params(item), r.account_id)
+        except BinanceError as e:
+            return e.to_body()
+
+    return list(await asyncio.gather(*(one(x) for x in items)))
+
+
+# ---------------------------------------------------------- countdownCancelAll
+class Countdowns:
+    """``POST /fapi/v1/countdownCancelAll``: a dead man's switch per (account, symbol).
+
+    Each call re-arms the timer; when it runs out every open order of the symbol
+    is canceled (a CancelAllOrders command through the sequencer, so journaled);
+    ``countdownTime=0`` disarms it.  The countdown runs in wall time (the bot's
+    heartbeat is real time), whatever the venue clock."""
+
+    def __init__(self, gw) -> None:
+        self.gw = gw
+        self.timers: dict[tuple[int, str], asyncio.TimerHandle] = {}
+        self.fired = 0
+
+    def arm(self, account_id: int, symbol: str, ms: int) -> None:
+        key = (account_id, symbol)
+        old = self.timers.pop(key, None)
+        if old is not None:
+            old.cancel()
+        if ms > 0:
+            loop = asyncio.get_running_loop()
+            self.timers[key] = loop.call_later(ms / 1000.0, self._fire, key)
+
+    def _fire(self, key) -> None:
+        self.timers.pop(key, None)
+        self.fired += 1
+        asyncio.get_running_loop().create_task(self._cancel(key))
+
+    async def _cancel(self, key) -> None:
+        try:
+            await self.gw.submit(CancelAllOrders(key[0], key[1]))
+        except Exception:  # the sequencer stopped: nothing more can be canceled
+            pass
+
+    def stop(self) -> None:
+        for h in self.timers.values():
+            h.cancel()
+        self.timers.clear()
+
+
+async def countdown_cancel_all(gw, r: Req):
+    p = r.params
+    sym, f = symbol_of(gw, p)
+    ms = p.get_int("countdownTime", required=True)
+    if ms < 0 or ms > 86_400_000 * 30:
+        raise errors.invalid_parameter("countdownTime")
+    gw.countdowns.arm(r.account_id, sym, ms)
+    return {"symbol": sym, "countdownTime": str(ms)}
+
+
 def register(gw) -> None:
+    gw.countdowns = Countdowns(gw)
+    gw.route("PUT", "/fapi/v1/batchOrders", batch_modify)
+    gw.route("POST", "/fapi/v1/countdownCancelAll", countdown_cancel_all)
     gw.route("POST", "/fapi/v1/order", new_order)
     gw.route("POST", "/fapi/v1/order/test", test_order)
     gw.route("PUT", "/fapi/v1/order", modify_order)

@@ -16,8 +16,16 @@ Streams: ``<s>@aggTrade``, ``<s>@trade``, ``<s>@bookTicker``, ``!bookTicker``,
 ``<s>@depth[@100ms|@500ms]`` (diffs; ``U``/``u``/``pu`` from the per-symbol update
 id shared with REST ``lastUpdateId``), ``<s>@depth<5|10|20>[@100ms|@500ms]``,
 ``<s>@markPrice[@1s]``, ``!markPrice@arr[@1s]``, ``<s>@kline_<i>``, ``<s>@ticker``,
-``<s>@miniTicker``, ``!ticker@arr``, ``!miniTicker@arr``; ``<s>@forceOrder`` /
-``!forceOrder@arr`` are accepted (no liquidations are produced yet).
+``<s>@miniTicker``, ``!ticker@arr``, ``!miniTicker@arr``, ``<s>@forceOrder``,
+``!forceOrder@arr``.
+
+forceOrder throttling (as Binance: at most one event per symbol per 1000 ms,
+the latest liquidation as a snapshot): a symbol's first liquidation is pushed
+at once; liquidations within the next second replace one pending snapshot that
+is pushed when the second is over.  The same snapshot goes to ``<s>@forceOrder``
+and ``!forceOrder@arr``.  The order shows the liquidation order (LIMIT IOC at
+the bankruptcy price) with the quantity the book, the insurance fund and ADL
+took together as its fills.
 
 Every connection has a bounded outgoing queue drained by its own writer task;
 a client that falls ``queue_limit`` messages behind is disconnected (close code
@@ -147,6 +155,8 @@ class StreamHub:
         self._task: Optional[asyncio.Task] = None
         self._due: dict[str, float] = {}
         self._dirty_klines: set[str] = set()
+        self.force_last: dict[str, float] = {}      # symbol -> monotonic time of the last push
+        self.force_pending: dict[str, dict] = {}    # symbol -> latest throttled snapshot
 
     # ------------------------------------------------------- subscriptions
     def canonical(self, name: str) -> Optional[str]:
@@ -253,6 +263,8 @@ class StreamHub:
                                         "p": f.price(ev.price), "q": f.qty(ev.qty), "X": "MARKET",
                                         "m": ev.side == C.SELL})
                 self._dirty_klines.add(ev.symbol)
+        if gw.projection.new_force:
+            self._force_orders(gw.projection.new_force, ts)
         for sym, rec in gw.projection.new_aggs:
             name = sym.lower() + "@aggTrade"
             if name in self.subs:
@@ -276,6 +288,30 @@ class StreamHub:
                 bt = sym.lower() + "@bookTicker"
                 if bt in self.subs or "!bookTicker" in self.subs:
                     self._book_ticker(sym, ts, bt)
+
+    def _force_orders(self, recs: list, ts: int) -> None:
+        mono = time.monotonic()
+        latest: dict = {}
+        for rec in recs:
+            latest[rec["symbol"]] = rec
+        for sym, rec in latest.items():
+            f = self.gw.formats[sym]
+            done = rec["filled"] + rec["closed_out"]
+            quote = rec["cum_quote"] + rec["closed_quote"]
+            payload = {"e": "forceOrder", "E": ts, "o": {
+                "s": sym, "S": C.SIDE_NAMES[rec["side"]], "o": "LIMIT", "f": "IOC", "q": f.qty(rec["qty"]),
+                "p": f.price(rec["price"]), "ap": f.avg(quote, done),
+                "X": C.ORDER_STATUS_NAMES.get(rec["status"], "FILLED"), "l": f.qty(done), "z": f.qty(done),
+                "T": ts}}
+            if mono - self.force_last.get(sym, -10.0) >= 1.0:
+                self._push_force(sym, payload, mono)
+            else:
+                self.force_pending[sym] = payload
+
+    def _push_force(self, sym: str, payload: dict, mono: float) -> None:
+        self.force_last[sym] = mono
+        self.publish(sym.lower() + "@forceOrder", payload)
+        self.publish("!forceOrder@arr", payload)
 
     def _book_ticker(self, sym: str, ts: int, name: str) -> None:
         book = self.gw.venue.book(sym)
@@ -343,6 +379,10 @@ class StreamHub:
                 acc.bids = {}
                 acc.asks = {}
             self._partials(speed, now)
+        if self.force_pending:
+            for sym in list(self.force_pending):
+                if mono - self.force_last.get(sym, -10.0) >= 1.0:
+                    self._push_force(sym, self.force_pending.pop(sym), mono)
         if self._is_due("mark1s", 1.0, mono):
             self._marks("@1s", now)
         if self._is_due("mark3s", 3.0, mono):

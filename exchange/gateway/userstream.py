@@ -1,5 +1,15 @@
 """User data streams (spec §10): listen keys and ORDER_TRADE_UPDATE / ACCOUNT_UPDATE /
-ACCOUNT_CONFIG_UPDATE / listenKeyExpired.
+ACCOUNT_CONFIG_UPDATE / ALGO_UPDATE / MARGIN_CALL / CONDITIONAL_ORDER_TRIGGER_REJECT /
+listenKeyExpired.
+
+* Conditional orders: see ``conditional.py`` (ALGO_UPDATE for algo orders; a
+  legacy stop's regular order is reported under the stop's id with ``ot``).
+* Liquidation: the liquidation order (``c`` = ``autoclose-<id>``, ``o`` =
+  LIQUIDATION) is reported by its fills with ``x`` = CALCULATED, including the
+  part the insurance fund took over or that was auto-deleveraged; an ADL
+  counterparty gets ``c`` = ``adl_autoclose``.  MARGIN_CALL precedes it;
+  ACCOUNT_UPDATE (reason INSURANCE_CLEAR / ADL) follows.
+* Funding: ACCOUNT_UPDATE ``m`` = FUNDING_FEE (``P`` only for isolated positions).
 
 * ``POST /fapi/v1/listenKey`` returns the API key's valid listen key if it has one
   (extended by 60 minutes), else a new one - so python-binance's POST-every-5-minutes
@@ -23,13 +33,19 @@ import orjson
 
 from exchange.venue import codes as C
 from exchange.venue.events import (
-    BalanceChanged, LeverageChanged, MarginTypeChanged, OrderAccepted, OrderCanceled, OrderExpired,
-    OrderFilled, OrderModified, PositionChanged,
+    BalanceChanged, LeverageChanged, MarginCall, MarginTypeChanged, OrderAccepted, OrderCanceled,
+    OrderExpired, OrderFilled, OrderModified, OrderRejected, OrderTriggered, PositionChanged,
+    PositionClosedOut,
 )
 
 from .common import Req
 from .errors import Request
-from .format import money
+from .format import callback_str, money
+from .rest_market import price8
+
+# ACCOUNT_UPDATE ``m``: Binance's reason names; the venue's ADL close-out has none of its own
+_REASONS = {**C.BALANCE_REASON_NAMES, C.R_ADL: "ORDER"}
+_ORDER_EVENTS = (OrderAccepted, OrderFilled, OrderCanceled, OrderExpired, OrderModified)
 
 TTL_MS = 3_600_000
 
@@ -180,6 +196,9 @@ class UserStreams:
         by_account = self.by_account
         if not by_account:
             return
+        proj = self.gw.projection
+        algo_ids = proj.algo_ids
+        parent_of = proj.parent_of
         i = 0
         n = len(events)
         while i < n:
@@ -189,10 +208,49 @@ class UserStreams:
             if acct is None or acct not in by_account or not any(lk.conns for lk in by_account[acct]):
                 i += 1
                 continue
-            if t in (OrderAccepted, OrderFilled, OrderCanceled, OrderExpired, OrderModified):
-                o = self._order_update(ev, t, ts)
+            if t in _ORDER_EVENTS:
+                oid = ev.order_id
+                if t is not OrderFilled and t is not OrderModified and oid in algo_ids:
+                    self._algo_update(acct, ev.symbol, oid, ts, "CANCELED" if t is OrderCanceled else
+                                      "EXPIRED" if t is OrderExpired else "NEW")
+                else:
+                    o = self._order_update(ev, t, ts)
+                    if o is not None:
+                        self._send(acct, {"e": "ORDER_TRADE_UPDATE", "E": ts, "T": ts, "o": o})
+                    parent = parent_of.get(oid)
+                    if parent is not None and parent in algo_ids and t is not OrderAccepted and \
+                            t is not OrderModified and (t is not OrderFilled or ev.status == C.FILLED):
+                        self._algo_update(acct, ev.symbol, parent, ts, "FINISHED")
+            elif t is OrderTriggered:
+                if ev.order_id in algo_ids:
+                    rm = ""
+                    if not ev.new_order_id:
+                        rej = _next_rejection(events, i + 1)
+                        rm = rej.msg if rej is not None else "Order rejected"
+                    self._algo_update(acct, ev.symbol, ev.order_id, ts,
+                                      "TRIGGERED" if ev.new_order_id else "REJECTED", rm)
+                else:
+                    o = self._order_update(ev, t, ts)
+                    if o is not None:
+                        self._send(acct, {"e": "ORDER_TRADE_UPDATE", "E": ts, "T": ts, "o": o})
+                    if not ev.new_order_id:
+                        rej = _next_rejection(events, i + 1)
+                        self._send(acct, {"e": "CONDITIONAL_ORDER_TRIGGER_REJECT", "E": ts, "T": ts,
+                                          "or": {"s": ev.symbol, "i": ev.order_id,
+                                                 "r": rej.msg if rej is not None else "Order rejected"}})
+            elif t is PositionClosedOut:
+                o = self._closed_out_update(ev, ts)
                 if o is not None:
                     self._send(acct, {"e": "ORDER_TRADE_UPDATE", "E": ts, "T": ts, "o": o})
+            elif t is MarginCall:
+                calls = [ev]
+                j = i + 1
+                while j < n and type(events[j]) is MarginCall and events[j].account_id == acct:
+                    calls.append(events[j])
+                    j += 1
+                self._send(acct, self._margin_call(calls, ts))
+                i = j
+                continue
             elif t is BalanceChanged:
                 positions = []
                 j = i + 1
@@ -200,7 +258,7 @@ class UserStreams:
                     positions.append(self._position(events[j]))
                     j += 1
                 self._send(acct, {"e": "ACCOUNT_UPDATE", "E": ts, "T": ts, "a": {
-                    "m": C.BALANCE_REASON_NAMES.get(ev.reason, "ORDER"),
+                    "m": _REASONS.get(ev.reason, "ORDER"),
                     "B": [{"a": "USDT", "wb": money(ev.wallet_balance), "cw": money(ev.cross_wallet),
                            "bc": money(ev.balance_change)}],
                     "P": positions}})
@@ -236,31 +294,94 @@ class UserStreams:
                 "up": money(up), "mt": "isolated" if ev.margin_type == C.ISOLATED else "cross",
                 "iw": money(ev.isolated_wallet), "ps": C.POSITION_SIDE_NAMES.get(ev.position_side, "BOTH")}
 
+    def _margin_call(self, calls: list, ts: int) -> dict:
+        gw = self.gw
+        rows = []
+        cw = calls[0].cross_wallet
+        for ev in calls:
+            f = gw.formats[ev.symbol]
+            rows.append({"s": ev.symbol, "ps": C.POSITION_SIDE_NAMES.get(ev.position_side, "BOTH"),
+                         "pa": f.qty(ev.qty), "mt": C.MARGIN_TYPE_NAMES.get(ev.margin_type, "CROSSED"),
+                         "iw": money(ev.isolated_wallet), "mp": price8(f, ev.mark_price),
+                         "up": money(ev.unrealized_pnl), "mm": money(ev.maint_margin)})
+        return {"e": "MARGIN_CALL", "E": ts, "cw": money(cw), "p": rows}
+
+    def _algo_update(self, acct: int, sym: str, algo_id: int, ts: int, status: str, rm: str = "") -> None:
+        gw = self.gw
+        view = gw.venue.order(acct, sym, algo_id)
+        f = gw.formats.get(sym)
+        if view is None or f is None:
+            return
+        child = gw.venue.order(acct, sym, view["new_order_id"]) if view["new_order_id"] else None
+        o = {"caid": view["client_order_id"], "aid": algo_id, "at": "CONDITIONAL",
+             "o": C.ORDER_TYPE_NAMES.get(view["order_type"], "STOP"), "s": sym,
+             "S": C.SIDE_NAMES[view["side"]], "ps": C.POSITION_SIDE_NAMES.get(view["position_side"], "BOTH"),
+             "f": C.TIF_NAMES.get(view["time_in_force"], "GTC"), "q": f.qty(view["qty"]), "X": status,
+             "ai": str(child["order_id"]) if child else "",
+             "ap": f.avg(child["cum_quote"], child["filled_qty"]) if child else f.avg(0, 0),
+             "aq": f.qty(child["filled_qty"]) if child else f.qty(0),
+             "act": C.ORDER_TYPE_NAMES.get(child["order_type"], "0") if child else "0",
+             "tp": f.price(view["stop_price"]), "p": f.price(view["price"]),
+             "V": C.STP_NAMES.get(view["stp"], "NONE"),
+             "wt": C.WORKING_TYPE_NAMES.get(view["working_type"], "CONTRACT_PRICE"), "pm": "NONE",
+             "cp": bool(view["close_position"]), "pP": bool(view["price_protect"]),
+             "R": bool(view["reduce_only"]), "tt": view["update_time"] if view["status"] == C.TRIGGERED else 0,
+             "gtd": 0}
+        if view["order_type"] == C.TRAILING_STOP_MARKET:
+            o["AP"] = f.price(view["activation_price"])
+            o["cr"] = callback_str(view["callback_rate"])
+        if rm:
+            o["rm"] = rm
+        self._send(acct, {"e": "ALGO_UPDATE", "T": ts, "E": ts, "o": o})
+
+    def _base(self, f, view: dict, ts: int) -> dict:
+        otype = C.ORDER_TYPE_NAMES.get(view["order_type"], "LIMIT")
+        filled = view["filled_qty"]
+        cq = view["cum_quote"]
+        o = {"s": view["symbol"], "c": view["client_order_id"], "S": C.SIDE_NAMES[view["side"]], "o": otype,
+             "f": C.TIF_NAMES.get(view["time_in_force"], "GTC"), "q": f.qty(view["qty"]),
+             "p": f.price(view["price"]), "ap": f.avg(cq, filled), "sp": f.price(view.get("stop_price", 0)),
+             "x": "NEW", "X": "NEW", "i": view["order_id"], "l": f.qty(0), "z": f.qty(filled),
+             "L": f.price(0), "T": ts, "t": 0, "b": "0", "a": "0", "m": False, "R": bool(view["reduce_only"]),
+             "wt": C.WORKING_TYPE_NAMES.get(view.get("working_type", 0), "CONTRACT_PRICE"), "ot": otype,
+             "ps": C.POSITION_SIDE_NAMES.get(view["position_side"], "BOTH"),
+             "cp": bool(view.get("close_position", 0)), "rp": money(0),
+             "pP": bool(view.get("price_protect", 0)), "si": 0, "ss": 0,
+             "V": C.STP_NAMES.get(view["stp"], "NONE"), "pm": "NONE", "gtd": 0}
+        if view["order_type"] == C.TRAILING_STOP_MARKET:
+            o["AP"] = f.price(view.get("activation_price", 0))
+            o["cr"] = callback_str(view.get("callback_rate", 0))
+        return o
+
     def _order_update(self, ev, t, ts: int) -> Optional[dict]:
         gw = self.gw
         f = gw.formats.get(ev.symbol)
         view = gw.venue.order(ev.account_id, ev.symbol, ev.order_id)
         if f is None or view is None:
             return None
-        otype = C.ORDER_TYPE_NAMES.get(view["order_type"], "LIMIT")
-        filled = view["filled_qty"]
-        cq = view["cum_quote"]
-        o = {"s": ev.symbol, "c": view["client_order_id"], "S": C.SIDE_NAMES[view["side"]], "o": otype,
-             "f": C.TIF_NAMES.get(view["time_in_force"], "GTC"), "q": f.qty(view["qty"]),
-             "p": f.price(view["price"]), "ap": f.avg(cq, filled), "sp": f.price(0),
-             "x": "NEW", "X": "NEW", "i": ev.order_id, "l": f.qty(0), "z": f.qty(filled), "L": f.price(0),
-             "T": ts, "t": 0, "b": "0", "a": "0", "m": False, "R": bool(view["reduce_only"]),
-             "wt": "CONTRACT_PRICE", "ot": otype, "ps": C.POSITION_SIDE_NAMES.get(view["position_side"], "BOTH"),
-             "cp": False, "rp": money(0), "pP": False, "si": 0, "ss": 0,
-             "V": C.STP_NAMES.get(view["stp"], "NONE"), "pm": "NONE", "gtd": 0}
+        liquidation = view["order_type"] == C.LIQUIDATION
+        if liquidation and t is OrderAccepted:
+            return None           # Binance reports a liquidation order by its fills (x=CALCULATED)
+        o = self._base(f, view, ts)
+        parent_id = gw.projection.parent_of.get(ev.order_id)
+        if parent_id is not None and parent_id not in gw.projection.algo_ids:
+            # the regular order of a legacy stop: Binance keeps the stop's id and shows its type as ot
+            parent = gw.venue.order(ev.account_id, ev.symbol, parent_id)
+            if parent is not None:
+                o.update({"i": parent_id, "ot": C.ORDER_TYPE_NAMES.get(parent["order_type"], o["ot"]),
+                          "sp": f.price(parent["stop_price"]),
+                          "wt": C.WORKING_TYPE_NAMES.get(parent["working_type"], "CONTRACT_PRICE"),
+                          "cp": bool(parent["close_position"]), "pP": bool(parent["price_protect"])})
         if t is OrderAccepted:
             o["z"] = f.qty(0)
             o["ap"] = f.avg(0, 0)
         elif t is OrderFilled:
-            o.update({"x": "TRADE", "X": C.ORDER_STATUS_NAMES[ev.status], "l": f.qty(ev.qty),
-                      "z": f.qty(ev.filled_qty), "L": f.price(ev.price), "N": "USDT", "n": money(ev.fee),
-                      "t": ev.trade_id, "m": bool(ev.is_maker), "rp": money(ev.realized_pnl),
-                      "ap": f.avg(ev.cum_quote, ev.filled_qty)})
+            o.update({"x": "CALCULATED" if liquidation else "TRADE", "X": C.ORDER_STATUS_NAMES[ev.status],
+                      "l": f.qty(ev.qty), "z": f.qty(ev.filled_qty), "L": f.price(ev.price), "N": "USDT",
+                      "n": money(ev.fee), "t": ev.trade_id, "m": bool(ev.is_maker),
+                      "rp": money(ev.realized_pnl), "ap": f.avg(ev.cum_quote, ev.filled_qty)})
+            if liquidation and ev.status != C.FILLED:
+                o["X"] = "PARTIALLY_FILLED"
         elif t is OrderCanceled:
             o["x"] = o["X"] = "CANCELED"
         elif t is OrderExpired:
@@ -270,7 +391,38 @@ class UserStreams:
         elif t is OrderModified:
             o.update({"x": "AMENDMENT", "X": "PARTIALLY_FILLED" if ev.filled_qty else "NEW",
                       "q": f.qty(ev.qty), "p": f.price(ev.price), "z": f.qty(ev.filled_qty)})
+        elif t is OrderTriggered:
+            # a legacy stop fired: EXPIRED for the stop, then its regular order under the same id
+            o["x"] = o["X"] = "EXPIRED"
+            o["er"] = "0" if ev.new_order_id else str(C.ER_TRIGGER_REJECTED)
         return o
+
+    def _closed_out_update(self, ev: PositionClosedOut, ts: int) -> Optional[dict]:
+        """Insurance-fund takeover / ADL part of a liquidation (or the ADL counterparty's
+        auto-close): an ORDER_TRADE_UPDATE with x=CALCULATED."""
+        if not ev.order_id or ev.kind == C.CLOSE_HEDGE_NET:
+            return None
+        rec = self.gw.projection.force_orders.get(ev.account_id, {}).get(ev.order_id)
+        f = self.gw.formats.get(ev.symbol)
+        if rec is None or f is None:
+            return None
+        done = rec["filled"] + rec["closed_out"]
+        quote = rec["cum_quote"] + rec["closed_quote"]
+        return {"s": ev.symbol, "c": rec["client_order_id"], "S": C.SIDE_NAMES[ev.side], "o": "LIQUIDATION",
+                "f": "IOC", "q": f.qty(rec["qty"]), "p": f.price(rec["price"]), "ap": f.avg(quote, done),
+                "sp": f.price(0), "x": "CALCULATED", "X": "FILLED" if done >= rec["qty"] else "PARTIALLY_FILLED",
+                "i": ev.order_id, "l": f.qty(ev.qty), "z": f.qty(done), "L": f.price(ev.price), "T": ts,
+                "t": 0, "b": "0", "a": "0", "m": False, "R": not rec["adl"], "wt": "CONTRACT_PRICE",
+                "ot": "LIQUIDATION", "ps": C.POSITION_SIDE_NAMES.get(ev.position_side, "BOTH"), "cp": False,
+                "rp": money(ev.realized_pnl), "pP": False, "si": 0, "ss": 0, "V": "NONE", "pm": "NONE",
+                "gtd": 0}
+
+
+def _next_rejection(events: list, start: int):
+    for k in range(start, min(start + 3, len(events))):
+        if type(events[k]) is OrderRejected:
+            return events[k]
+    return None
 
 
 __all__ = ["UserStreams", "ListenKey"]

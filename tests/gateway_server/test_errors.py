@@ -71,7 +71,9 @@ async def test_order_errors(api):
         "code": -4164, "msg": "Order's notional must be no smaller than 50 (unless you choose reduce only)."})
     assert (await order(a, price="60000"))[1]["code"] == -4016
     assert await order(a, quantity="99999999999999999999") == (400, {"code": -4005, "msg": "Quantity greater than max quantity."})
-    assert (await order(a, type="STOP_MARKET"))[1]["code"] == -4120
+    # conditional types are served on /fapi/v1/order (legacy, on by default): stopPrice is mandatory
+    assert await order(a, type="STOP_MARKET") == (400, {
+        "code": -1102, "msg": "Mandatory parameter 'stopPrice' was not sent, was empty/null, or malformed."})
     assert await order(a, quantity="1") == (400, {"code": -2019, "msg": "Margin is insufficient."})
     assert (await order(a, type="MARKET", price="1"))[1]["code"] == -1106
     # unknown order / another account's order

@@ -5,7 +5,7 @@ import aiohttp
 
 from exchange.gateway.serve import start
 
-from conftest import Api
+from gwhelpers import Api
 
 LIMIT = {"symbol": "BTCUSDT", "type": "LIMIT", "timeInForce": "GTC"}
 
@@ -28,7 +28,18 @@ async def test_restart_keeps_everything(tmp_path):
             st, mo = await b.signed("POST", "/fapi/v1/order", {"symbol": "BTCUSDT", "side": "BUY", "type": "MARKET",
                                                                "quantity": "0.010"})
             assert st == 200
+            # conditional orders: an algo stop (b) and a legacy stop on /fapi/v1/order (a)
+            st, algo = await b.signed("POST", "/fapi/v1/algoOrder", {
+                "algoType": "CONDITIONAL", "symbol": "BTCUSDT", "side": "SELL", "type": "STOP_MARKET",
+                "quantity": "0.010", "triggerPrice": "40000", "reduceOnly": "true"})
+            assert st == 200, algo
+            st, legacy = await a.signed("POST", "/fapi/v1/order", {
+                "symbol": "BTCUSDT", "side": "BUY", "type": "STOP_MARKET", "stopPrice": "60000",
+                "closePosition": "true"})
+            assert st == 200, legacy
             before = {
+                "algo": (await b.signed("GET", "/fapi/v1/openAlgoOrders"))[1],
+                "b_open": (await b.signed("GET", "/fapi/v1/openOrders"))[1],
                 "acct": (await b.signed("GET", "/fapi/v3/account"))[1],
                 "pos": (await b.signed("GET", "/fapi/v3/positionRisk"))[1],
                 "open": (await a.signed("GET", "/fapi/v1/openOrders", {"symbol": "BTCUSDT"}))[1],
@@ -51,6 +62,8 @@ async def test_restart_keeps_everything(tmp_path):
             a = Api(s, srv.rest_url, keys[0], keys[1])
             b = Api(s, srv.rest_url, keys[2], keys[3])
             after = {
+                "algo": (await b.signed("GET", "/fapi/v1/openAlgoOrders"))[1],
+                "b_open": (await b.signed("GET", "/fapi/v1/openOrders"))[1],
                 "acct": (await b.signed("GET", "/fapi/v3/account"))[1],
                 "pos": (await b.signed("GET", "/fapi/v3/positionRisk"))[1],
                 "open": (await a.signed("GET", "/fapi/v1/openOrders", {"symbol": "BTCUSDT"}))[1],
@@ -61,8 +74,10 @@ async def test_restart_keeps_everything(tmp_path):
                 "lev": (await a.signed("GET", "/fapi/v1/symbolConfig", {"symbol": "BTCUSDT"}))[1],
                 "state": (await api.control("GET", "/state"))[1],
             }
-            for k in ("acct", "pos", "open", "trades", "income", "all", "lev"):
+            for k in ("acct", "pos", "open", "trades", "income", "all", "lev", "algo", "b_open"):
                 assert after[k] == before[k], k
+            assert [x["algoId"] for x in after["algo"]] == [algo["algoId"]] and after["b_open"] == []
+            assert legacy["orderId"] in [x["orderId"] for x in after["open"]]
             assert after["open"][0]["clientOrderId"] == "keep-me"
             assert after["depth"]["bids"] == before["depth"]["bids"] and after["depth"]["asks"] == before["depth"]["asks"]
             assert after["depth"]["lastUpdateId"] >= before["depth"]["lastUpdateId"]
