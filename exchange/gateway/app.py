@@ -63,7 +63,6 @@ class Gateway:
         #: binance-futures-connector sends); False answers -4120 as Binance does now
         self.legacy_conditional_orders = legacy_conditional_orders
         self.projection = Projection(self.venue)
-        self._load_algo_ids(runtime.data_dir)
         if runtime.data_dir is not None and (runtime.data_dir / "journal").exists():
             try:
                 self.projection.rebuild(runtime.data_dir / "journal")
@@ -87,30 +86,6 @@ class Gateway:
         rest_trade.register(self)
         rest_account.register(self)
         conditional.register(self)
-
-    def _load_algo_ids(self, data_dir) -> None:
-        """Which conditional orders came through the Algo Order API (gateway knowledge,
-        not venue state): one id per line in ``DATA_DIR/algo_orders.txt``."""
-        if data_dir is None:
-            return
-        path = data_dir / "algo_orders.txt"
-        try:
-            with open(path, "r", encoding="ascii") as fh:
-                for line in fh:
-                    line = line.strip()
-                    if line.isdigit():
-                        self.projection.algo_ids.add(int(line))
-        except OSError:
-            pass
-
-        def log_algo(order_id: int) -> None:
-            try:
-                with open(path, "a", encoding="ascii") as fh:
-                    fh.write(f"{order_id}\n")
-            except OSError:
-                log.warning("cannot record algo order %d in %s", order_id, path)
-
-        self.projection.algo_log = log_algo
 
     # ------------------------------------------------------------- routes
     def route(self, method: str, path: str, handler: Handler,

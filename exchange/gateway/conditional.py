@@ -26,7 +26,7 @@ by the endpoint it was placed on:
 
 Which endpoint an order came from is gateway knowledge, not venue state: the
 projection records algo order ids (in memory, and appended to
-``DATA_DIR/algo_orders.txt`` so a restarted server keeps showing them as algo
+the journal (``NewOrder.algo``) so a restarted server keeps showing them as algo
 orders).
 """
 from __future__ import annotations
@@ -106,7 +106,7 @@ def parse_conditional(gw, p: Params, account_id: int, otype: str, *, algo: bool,
     act_ticks = to_ticks(f, activation, max_ticks=inst.max_price_ticks) if activation is not None else 0
     return NewOrder(account_id, sym, _SIDE[side], code, tif_code, lots, ticks, 1 if reduce_only else 0,
                     _PSIDE[pside], cid or "", _STP[stp], stop_ticks, _WT[wt], 1 if price_protect else 0,
-                    1 if close_position else 0, act_ticks, callback)
+                    1 if close_position else 0, act_ticks, callback, 1 if algo else 0)
 
 
 # ------------------------------------------------------------------ views
@@ -218,12 +218,7 @@ async def new_algo_order(gw, r: Req):
     if otype not in TYPES:
         raise Request.INVALID_ORDER_TYPE()
     cmd = parse_conditional(gw, p, r.account_id, otype, algo=True, stp_default="EXPIRE_MAKER")
-    proj = gw.projection
-    proj.algo_pending[id(cmd)] = cmd
-    try:
-        res = await gw.submit(cmd)
-    finally:
-        proj.algo_pending.pop(id(cmd), None)
+    res = await gw.submit(cmd)
     if res.error:
         raise errors.unknown_error()
     rej = _first_rejection(res.events)

@@ -88,8 +88,6 @@ class Projection:
         # conditional orders: which were placed through the Algo Order API (the rest are
         # legacy /fapi/v1/order stops), and the regular order each one became when triggered
         self.algo_ids: set[int] = set()
-        self.algo_pending: dict[int, Any] = {}      # id(NewOrder) -> NewOrder, while submitted
-        self.algo_log = None                        # callable(order_id): persists an algo id
         self.parent_of: dict[int, int] = {}          # triggered child order id -> conditional id
         # liquidations: account -> {order id: record} (forceOrders), counters
         self.force_orders: dict[int, dict] = {}
@@ -115,7 +113,8 @@ class Projection:
             self.new_aggs = []
         if self.new_force:
             self.new_force = []
-        pending = self.algo_pending.pop(id(command), None) if self.algo_pending else None
+        # the journaled command says whether a stop came through the Algo Order API
+        pending = command if getattr(command, "algo", 0) else None
         for ev in events:
             t = type(ev)
             if t is MarkPriceChanged:
@@ -160,8 +159,6 @@ class Projection:
             elif t is OrderAccepted:
                 if pending is not None and pending is command and ev.order_type in C.CONDITIONAL_TYPES:
                     self.algo_ids.add(ev.order_id)
-                    if self.algo_log is not None and not self._rebuilding:
-                        self.algo_log(ev.order_id)
                     pending = None
                 if ev.order_type == C.LIQUIDATION:
                     self._force_new(ev, ts)
@@ -307,9 +304,10 @@ class Projection:
         """Feed the journal's events through the projection (before serving).  The
         books already hold the final state; their change logs are cleared after."""
         from exchange.journal import JournalReader, is_command
+        from exchange.venue.commands import command_from_record
         from exchange.venue.events import event_from_record
         reader = JournalReader(journal_dir)
-        cur_seq, cur_ts, evs = None, 0, []
+        cur_seq, cur_ts, cur_cmd, evs = None, 0, None, []
         listeners, self.listeners = self.listeners, []
         n = 0
         self._rebuilding = True
@@ -317,16 +315,20 @@ class Projection:
             for rec in reader.records(commands=True, events=True):
                 if is_command(rec.kind):
                     if cur_seq is not None:
-                        self.on_executed(cur_seq, cur_ts, None, evs)
+                        self.on_executed(cur_seq, cur_ts, cur_cmd, evs)
                         n += 1
                     cur_seq, cur_ts, evs = rec.seq, rec.ts, []
+                    try:
+                        cur_cmd = command_from_record([rec.kind, rec.payload])
+                    except ValueError:
+                        cur_cmd = None
                 else:
                     try:
                         evs.append(event_from_record([rec.kind, rec.payload]))
                     except ValueError:
                         pass
             if cur_seq is not None:
-                self.on_executed(cur_seq, cur_ts, None, evs)
+                self.on_executed(cur_seq, cur_ts, cur_cmd, evs)
                 n += 1
         finally:
             self.listeners = listeners

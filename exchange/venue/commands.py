@@ -81,6 +81,8 @@ class NewOrder(NamedTuple):
     close_position: int = 0    # STOP_MARKET / TAKE_PROFIT_MARKET: close the whole position (qty 0)
     activation_price: int = 0  # TRAILING_STOP_MARKET, ticks; 0 = the working price when placed
     callback_rate: int = 0     # TRAILING_STOP_MARKET, RATE_SCALE units (1 % = 1_000_000), 0.1 % - 10 %
+    algo: int = 0              # 1: placed through the Algo Order API (the venue ignores it; the
+                               # gateway shows such orders as algo orders, also after a replay)
     KIND = 10
     CORE_FIELDS = 11           # fields after these are written to records only when set
 
