@@ -36,8 +36,10 @@ def python_snippet(marker: str) -> str:
     return found[0]
 
 
+# python-binance's snippet runs in its own virtual environment:
+# tests/gateway_server/test_python_binance.py
 KINDS = {"ccxt": "ccxt.binanceusdm", "connector": "UMFutures(", "usdm": "UsdmClient(KEY",
-         "fixture": "paperex_server"}
+         "fixture": "paperex_server", "python-binance": "Client.FUTURES_URL"}
 
 
 def test_every_python_snippet_is_covered():
