@@ -6,7 +6,9 @@
 * ``orders_per_s``: NewOrder/CancelOrder commands through ``Venue.apply`` (risk
   checks, matching, positions, fees, events, liquidation index upkeep): 1,000
   accounts, limit orders around the mark (about a quarter cross), cancels of
-  resting orders, some market orders.
+  resting orders (ids learned from a scratch run of the same commands: until
+  2026-11 the ids were guessed, so after the first refused order ~all cancels
+  named someone else's order and were refused), some market orders.
 * ``mark_update_us_{N}_positions``: mean cost of a SetMarkPrice that
   liquidates nobody with N open positions (N/2 accounts long, N/2 short, 2x
   leverage, so no liquidation price is near), alternating +/- a few ticks.
@@ -31,6 +33,7 @@ import matching  # noqa: E402
 from exchange.instruments import DEFAULT_INSTRUMENTS  # noqa: E402
 from exchange.venue import Venue  # noqa: E402
 from exchange.venue import codes as C  # noqa: E402
+from exchange.venue.events import OrderAccepted  # noqa: E402
 from exchange.venue.commands import (  # noqa: E402
     CancelOrder, CreateAccount, Deposit, NewOrder, SetIndexPrice, SetLeverage, SetMarkPrice, SettleFunding,
 )
@@ -38,36 +41,61 @@ from exchange.venue.commands import (  # noqa: E402
 USDT = 100_000_000
 BTC = "BTCUSDT"
 MARK = 500_000          # 50,000.0 USDT in ticks
+ORDER_ACCOUNTS = 1000
 H = 3_600_000
 
 
-def bench_orders(n_orders: int, seed: int = 7) -> float:
-    rnd = random.Random(seed)
+def _order_setup() -> Venue:
     v = Venue(DEFAULT_INSTRUMENTS)
-    accounts = 1000
-    for a in range(1, accounts + 1):
+    for a in range(1, ORDER_ACCOUNTS + 1):
         v.apply(0, CreateAccount(a))
         v.apply(0, Deposit(a, 1_000_000 * USDT))
     v.apply(0, SetIndexPrice(BTC, MARK))
+    return v
+
+
+def order_commands(n_orders: int, seed: int = 7) -> tuple[list, int]:
+    """The command mix, generated against a scratch venue so that every cancel names
+    an order that is resting at that point (order ids are only known once the venue
+    accepted an order: a refused order uses no id).  Returns (commands, cancels)."""
+    rnd = random.Random(seed)
+    scratch = _order_setup()
+    open_orders = scratch.orders
     cmds = []
-    live: list = []     # (account, order id) guesses: ids are sequential from the venue
-    next_id = v.next_order_id
+    live: list = []     # (account, order id) of orders that rested
+    cancels = 0
     for _ in range(n_orders):
         r = rnd.random()
-        a = rnd.randint(1, accounts)
-        if r < 0.30 and live:
-            acct, oid = live.pop(rnd.randrange(len(live)))
-            cmds.append(CancelOrder(acct, BTC, oid))
-            continue
+        a = rnd.randint(1, ORDER_ACCOUNTS)
+        if r < 0.30:
+            c = None
+            while live:
+                acct, oid = live.pop(rnd.randrange(len(live)))
+                if oid in open_orders:
+                    c = CancelOrder(acct, BTC, oid)
+                    break
+            if c is not None:
+                cmds.append(c)
+                scratch.apply(1, c)
+                cancels += 1
+                continue
         side = rnd.randint(0, 1)
         if r < 0.35:
-            cmds.append(NewOrder(a, BTC, side, C.MARKET, C.GTC, rnd.randint(1, 20)))
+            c = NewOrder(a, BTC, side, C.MARKET, C.GTC, rnd.randint(1, 20))
         else:
             off = rnd.randint(1, 60) if rnd.random() < 0.8 else -rnd.randint(0, 5)   # ~20 % cross
             price = MARK - off if side == 0 else MARK + off
-            cmds.append(NewOrder(a, BTC, side, C.LIMIT, C.GTC, rnd.randint(1, 50), price))
-            live.append((a, next_id))
-        next_id += 1
+            c = NewOrder(a, BTC, side, C.LIMIT, C.GTC, rnd.randint(1, 50), price)
+        cmds.append(c)
+        ev = scratch.apply(1, c)
+        if c.order_type == C.LIMIT and type(ev[0]) is OrderAccepted and ev[0].order_id in open_orders:
+            live.append((a, ev[0].order_id))
+    return cmds, cancels
+
+
+def bench_orders(n_orders: int, seed: int = 7) -> float:
+    cmds, _ = order_commands(n_orders, seed)
+    v = _order_setup()
     apply = v.apply
     gc.collect()
     gc.disable()

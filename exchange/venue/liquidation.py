@@ -177,6 +177,52 @@ class Liquidation:
         aid = acct.account_id
         liq = acct.liq
         due = []
+        positions = acct.positions
+        if len(positions) == 1:
+            # fast path: one cross position (the general code below, specialised:
+            # one symbol, one leg, so no slack split and no reserve)
+            for key, pos in positions.items():
+                q = pos.qty
+                if not q:
+                    return due
+                sym = key[0]
+                st = symbols[sym]
+                mark = st.mark
+                if mark and acct.settings[sym][1] != C.ISOLATED:
+                    spec = st.spec
+                    entry = pos.entry
+                    wallet = acct.cross_wallet
+                    if q > 0:
+                        n = q * mark * spec.notional_unit
+                        u = n - entry
+                    else:
+                        n = -q * mark * spec.notional_unit
+                        u = entry - n
+                    m = spec.maint_margin(n)
+                    if m > 0 and wallet + u - m <= 0:
+                        due.append((None, CROSS))
+                        return due
+                    r = trigger_key(q, entry, wallet, spec, mark)
+                    if r is False:
+                        r = legs_key([(q, entry)], wallet, 0, 0, spec, mark)
+                    if r is None:
+                        return due
+                    item = (r[0], aid, CROSS)
+                    lst = st.liq_falls if r[1] < 0 else st.liq_rises
+                    if bulk is None:
+                        lst.add(item)
+                    else:
+                        bulk.append((lst, item))
+                    liq[(sym, CROSS)] = (item, r[1])
+                    return due
+        return self._reindex_general(acct, bulk)
+
+    def _reindex_general(self, acct, bulk=None) -> list:
+        """``_reindex`` for any account (the account's old entries already removed)."""
+        symbols = self.symbols
+        aid = acct.account_id
+        liq = acct.liq
+        due = []
         cross = None
         settings = acct.settings
         for key, pos in acct.positions.items():

@@ -186,6 +186,7 @@ class MarketData:
             return events
         unit = spec.notional_unit
         raw_rate = rate if rate > 0 else -rate
+        per_lot = mark * unit * raw_rate          # raw payment of one lot, RATE_SCALE units
         longs_pay = rate > 0
         accounts = self.accounts
         sym = st.symbol
@@ -194,37 +195,53 @@ class MarketData:
         dirty = self._dirty
         positions = st.positions
         append = events.append
+        new = tuple.__new__
         I_FUND = C.I_FUNDING_FEE
         R_FUND = C.R_FUNDING_FEE
+        ISOLATED = C.ISOLATED
+        S = RATE_SCALE
         for pkey in sorted(positions):
             pos = positions[pkey]
             q = pos.qty
-            raw = (q if q > 0 else -q) * mark * unit * raw_rate
             aid = pkey >> 2
-            if (q > 0) == longs_pay:
-                amount = (-raw) // RATE_SCALE          # -ceil(raw / S): charged rounded up
+            if q > 0:
+                raw = q * per_lot
+                payer = longs_pay
+            else:
+                raw = -q * per_lot
+                payer = not longs_pay
+            if payer:
+                amount = (-raw) // S                   # -ceil(raw / S): charged rounded up
                 paid -= amount
                 # a payer's liquidation price moves toward the mark: re-index it.  A
                 # receiver's moves away, so its current key stays conservative (it is
                 # re-indexed when next reached or touched).
                 dirty[aid] = None
             else:
-                amount = raw // RATE_SCALE             # credited rounded down
+                amount = raw // S                      # credited rounded down
                 received += amount
             if not amount:
                 continue
             n += 1
             acct = accounts[aid]
-            append(Income(aid, I_FUND, sym, amount, tran, 0))
+            append(new(Income, (aid, I_FUND, sym, amount, tran, 0)))
             tran += 1
-            if acct.settings[sym][1] == C.ISOLATED:
+            if acct.settings[sym][1] == ISOLATED:
                 pos.iso_wallet += amount
-                append(BalanceChanged(aid, R_FUND, acct.wallet_balance(), acct.cross_wallet, amount))
-                append(PositionChanged(aid, sym, pos.position_side, q, pos.entry, pos.realized,
-                                       pos.iso_wallet, C.ISOLATED))
+                cw = acct.cross_wallet
+                wb = cw
+                for p in acct.positions.values():
+                    wb += p.iso_wallet
+                append(new(BalanceChanged, (aid, R_FUND, wb, cw, amount)))
+                append(new(PositionChanged, (aid, sym, pos.position_side, q, pos.entry, pos.realized,
+                                             pos.iso_wallet, ISOLATED)))
             else:
-                acct.cross_wallet += amount
-                append(BalanceChanged(aid, R_FUND, acct.wallet_balance(), acct.cross_wallet, amount))
+                cw = acct.cross_wallet + amount
+                acct.cross_wallet = cw
+                wb = cw
+                for p in acct.positions.values():
+                    wb += p.iso_wallet
+                append(new(BalanceChanged, (aid, R_FUND, wb, cw, amount)))
         self.next_tran_id = tran
         self.rounding_residue += paid - received
         events[0] = FundingSettled(sym, ft, rate, mark, n, paid, received)

@@ -44,7 +44,7 @@ from matching import Book
 from matching.constants import (
     CANCELED as R_CANCELED, EXPIRED as R_EXPIRED, FILL as R_FILL, MARKET as K_MARKET,
     REASON_FOK, REASON_GTX, REASON_IOC, REASON_NO_LIQUIDITY, REASON_STP_MAKER,
-    REASON_STP_TAKER, REJECTED as R_REJECTED,
+    REASON_STP_TAKER, REJECTED as R_REJECTED, RESTED as R_RESTED,
 )
 from exchange.units import RATE_SCALE
 
@@ -60,8 +60,8 @@ from .events import (
     OrderFilled, OrderModified, OrderRejected, PositionChanged,
 )
 from .orders import CLIENT_ORDER_ID_RE, Order
-from .positions import Position, apply_fill
-from .risk import account_margin, position_notional, slot_order_margin
+from .positions import Position
+from .risk import account_margin, available_balance, position_notional, slot_order_margin
 from .spec import SymbolSpec
 from .admin import AdminCommands
 from .conditional import Conditional, new_trigger_index
@@ -69,6 +69,27 @@ from .liquidation import Liquidation
 from .market import MarketData, new_funding_history
 from .queries import Queries
 from .snapshot import Snapshots
+
+# hot-path constants (module globals are cheaper than ``C.NAME`` lookups)
+_new = tuple.__new__            # _new(EventClass, (all fields...)) == EventClass(*fields)
+_CID_MATCH = CLIENT_ORDER_ID_RE.match
+_RATE_SCALE = RATE_SCALE
+_LIMIT = C.LIMIT
+_MARKET = C.MARKET
+_TRAILING_STOP_MARKET = C.TRAILING_STOP_MARKET
+_GTC = C.GTC
+_IOC = C.IOC
+_GTX = C.GTX
+_BOTH = C.BOTH
+_LONG = C.LONG
+_CROSSED = C.CROSSED
+_ISOLATED = C.ISOLATED
+_FILLED = C.FILLED
+_PARTIALLY_FILLED = C.PARTIALLY_FILLED
+_CANCELED = C.CANCELED
+_I_REALIZED_PNL = C.I_REALIZED_PNL
+_I_COMMISSION = C.I_COMMISSION
+_R_ORDER = C.R_ORDER
 
 _EXPIRE_REASON = {
     REASON_IOC: (C.ER_IOC, C.EXPIRED),
@@ -180,54 +201,47 @@ class Venue(AdminCommands, MarketData, Liquidation, Conditional, Snapshots, Quer
 
     # ========================================================== new order
     def _new_order(self, ts: int, c: NewOrder) -> list:
-        acct = self.accounts.get(c.account_id)
-        sym = c.symbol
-        cid = c.client_order_id
+        # The hot path: the checks below are the pipeline of the module docstring,
+        # written with local names (the codes are module constants) and events made
+        # with tuple.__new__ (same tuples as the NamedTuple constructors).
+        aid, sym, side, otype, tif, qty, price, reduce_only, pside, cid, stp = c[:11]
+        acct = self.accounts.get(aid)
         if acct is None:
-            return [OrderRejected(c.account_id, sym, cid, *C.INVALID_ACCOUNT)]
+            return [OrderRejected(aid, sym, cid, *C.INVALID_ACCOUNT)]
         st = self.symbols.get(sym)
         if st is None:
-            return [OrderRejected(c.account_id, sym, cid, *C.INVALID_SYMBOL)]
+            return [OrderRejected(aid, sym, cid, *C.INVALID_SYMBOL)]
         err = None
-        side = c.side
-        otype = c.order_type
-        if otype > 1 and otype <= C.TRAILING_STOP_MARKET:
+        if 1 < otype <= _TRAILING_STOP_MARKET:
             return self._new_conditional(ts, c, acct, st)
-        tif = c.time_in_force
-        pside = c.position_side
-        stp = c.stp
         if side != 0 and side != 1:
             err = C.INVALID_SIDE
-        elif otype != C.LIMIT and otype != C.MARKET:
+        elif otype != _LIMIT and otype != _MARKET:
             err = C.INVALID_ORDER_TYPE
-        elif otype == C.LIMIT and not (0 <= tif <= 3):
+        elif otype == _LIMIT and not (0 <= tif <= 3):
             err = C.INVALID_TIF
         elif not (0 <= pside <= 2):
             err = C.INVALID_POSITION_SIDE
         elif not (0 <= stp <= 3):
             err = (C.PARAM_NOT_VALID[0], C.PARAM_NOT_VALID[1] % "selfTradePreventionMode")
-        elif cid and not CLIENT_ORDER_ID_RE.match(cid):
+        elif cid and not _CID_MATCH(cid):
             err = C.CLIENT_ID_INVALID
         elif cid and (cid in acct.client_ids):
             err = C.CLIENT_ID_DUPLICATED
         if err is not None:
-            return [OrderRejected(c.account_id, sym, cid, err[0], err[1])]
-        if otype == C.MARKET:
-            tif = C.GTC
+            return [_new(OrderRejected, (aid, sym, cid, err[0], err[1]))]
         spec = st.spec
         unit = spec.notional_unit
-        qty = c.qty
-        price = c.price
-        reduce_only = 1 if c.reduce_only else 0
+        reduce_only = 1 if reduce_only else 0
         mark = st.mark
         book = st.book
         book_price = price
-        kind = tif
         # ---- filters
-        if qty <= 0:
-            err = C.QTY_NOT_POSITIVE
-        elif otype == C.LIMIT:
-            if price <= 0:
+        if otype == _LIMIT:
+            kind = tif
+            if qty <= 0:
+                err = C.QTY_NOT_POSITIVE
+            elif price <= 0:
                 err = C.PRICE_LESS_THAN_ZERO
             elif price < spec.min_price:
                 err = C.PRICE_BELOW_MIN
@@ -239,17 +253,20 @@ class Venue(AdminCommands, MarketData, Liquidation, Conditional, Snapshots, Quer
                 err = C.QTY_ABOVE_MAX
             elif mark:
                 if side == 0:
-                    cap = mark * spec.percent_up // RATE_SCALE
+                    cap = mark * spec.percent_up // _RATE_SCALE
                     if price > cap:
                         err = (C.PRICE_ABOVE_MULTIPLIER[0], C.PRICE_ABOVE_MULTIPLIER[1] % spec.price_str(cap))
                 else:
-                    floor = -((-mark * spec.percent_down) // RATE_SCALE)
+                    floor = -((-mark * spec.percent_down) // _RATE_SCALE)
                     if price < floor:
                         err = (C.PRICE_BELOW_MULTIPLIER[0], C.PRICE_BELOW_MULTIPLIER[1] % spec.price_str(floor))
             ref = price
             notional_price = price
         else:
-            if price != 0:
+            tif = _GTC
+            if qty <= 0:
+                err = C.QTY_NOT_POSITIVE
+            elif price != 0:
                 err = (C.PARAM_NOT_REQUIRED[0], C.PARAM_NOT_REQUIRED[1] % "price")
             elif qty < spec.market_min_qty:
                 err = C.QTY_BELOW_MIN
@@ -260,14 +277,14 @@ class Venue(AdminCommands, MarketData, Liquidation, Conditional, Snapshots, Quer
             book_price = 0
             if mark and spec.market_take_bound and err is None:
                 if side == 0:
-                    bound = mark * (RATE_SCALE + spec.market_take_bound) // RATE_SCALE
+                    bound = mark * (_RATE_SCALE + spec.market_take_bound) // _RATE_SCALE
                     if opp is not None and opp > bound:
                         err = C.MARKET_TAKE_BOUND
                 else:
-                    bound = -((-mark * (RATE_SCALE - spec.market_take_bound)) // RATE_SCALE)
+                    bound = -((-mark * (_RATE_SCALE - spec.market_take_bound)) // _RATE_SCALE)
                     if opp is not None and opp < bound:
                         err = C.MARKET_TAKE_BOUND
-                kind = C.IOC           # never trade beyond the bound
+                kind = _IOC            # never trade beyond the bound
                 book_price = bound if bound > 0 else 1
             ref = opp if opp is not None else mark
             notional_price = mark if mark else ref
@@ -275,22 +292,27 @@ class Venue(AdminCommands, MarketData, Liquidation, Conditional, Snapshots, Quer
                 notional_price * qty * unit < spec.min_notional:
             err = (C.MIN_NOTIONAL[0], C.MIN_NOTIONAL[1] % spec.min_notional_str)
         # ---- position mode
+        dual = acct.dual
         if err is None:
-            if acct.dual:
-                if pside == C.BOTH:
+            if dual:
+                if pside == _BOTH:
                     err = C.POSITION_SIDE_MISMATCH
                 elif reduce_only:
                     err = (C.PARAM_NOT_REQUIRED[0], C.PARAM_NOT_REQUIRED[1] % "reduceonly")
-            elif pside != C.BOTH:
+            elif pside != _BOTH:
                 err = C.POSITION_SIDE_MISMATCH
-        if err is None and acct.order_count.get(sym, 0) >= spec.max_num_orders:
+        order_count = acct.order_count
+        if err is None and order_count.get(sym, 0) >= spec.max_num_orders:
             err = C.MAX_OPEN_ORDERS
         if err is not None:
-            return [OrderRejected(c.account_id, sym, cid, err[0], err[1])]
+            return [_new(OrderRejected, (aid, sym, cid, err[0], err[1]))]
         # ---- reduce-only / margin
-        settings = acct.symbol_settings(sym, spec)
-        if acct.dual:
-            reduce = 1 if (side == 1) == (pside == C.LONG) else 0
+        acct_settings = acct.settings
+        settings = acct_settings.get(sym)
+        if settings is None:
+            settings = [spec.default_leverage, _CROSSED]    # stored only if the order is accepted
+        if dual:
+            reduce = 1 if (side == 1) == (pside == _LONG) else 0
         else:
             reduce = reduce_only
         key = (sym, pside)
@@ -308,11 +330,19 @@ class Venue(AdminCommands, MarketData, Liquidation, Conditional, Snapshots, Quer
                 closable = pos_qty
                 pending = agg.ro_sell
             if closable <= 0 or qty + pending > closable:
-                return [OrderRejected(c.account_id, sym, cid, *C.REDUCE_ONLY_REJECTED)]
+                return [OrderRejected(aid, sym, cid, *C.REDUCE_ONLY_REJECTED)]
             if side == 0:
                 agg.ro_buy += qty
             else:
                 agg.ro_sell += qty
+            if tif == _GTX and otype == _LIMIT:
+                err = self._gtx_crosses(book, side, price)
+                if err is not None:
+                    if side == 0:
+                        agg.ro_buy -= qty
+                    else:
+                        agg.ro_sell -= qty
+                    return [_new(OrderRejected, (aid, sym, cid, err[0], err[1]))]
         else:
             if mark and ref:
                 if side == 0:
@@ -321,73 +351,76 @@ class Venue(AdminCommands, MarketData, Liquidation, Conditional, Snapshots, Quer
                 elif ref < mark:
                     loss_per_lot = (mark - ref) * unit
             lev = settings[0]
-            pn = position_notional(pos, mark, unit) if pos_qty else 0
+            if pos_qty:
+                pn = pos_qty * mark * unit if mark else (pos.entry if pos_qty >= 0 else -pos.entry)
+            else:
+                pn = 0
             before = slot_order_margin(agg, pside, pn, lev)[0]
             notional = ref * qty * unit
+            loss = loss_per_lot * qty
             if side == 0:
                 agg.buy_lots += qty
                 agg.buy_notional += notional
-                agg.buy_loss += loss_per_lot * qty
+                agg.buy_loss += loss
             else:
                 agg.sell_lots += qty
                 agg.sell_notional += notional
-                agg.sell_loss += loss_per_lot * qty
+                agg.sell_loss += loss
             after, worst = slot_order_margin(agg, pside, pn, lev)
-            err = None
-            if worst > spec.max_notional(lev):
+            table = spec._max_notional
+            if worst > (table[lev] if 0 < lev < len(table) else 0):
                 err = C.MAX_POSITION
             elif after > before:
                 # available before this order = available now + this order's cost
-                if account_margin(acct, self.symbols)[0] < 0:
+                if available_balance(acct, self.symbols) < 0:
                     err = C.MARGIN_INSUFFICIENT
-            if err is None and tif == C.GTX and otype == C.LIMIT:
+            if err is None and tif == _GTX and otype == _LIMIT:
                 err = self._gtx_crosses(book, side, price)
             if err is not None:
                 if side == 0:
                     agg.buy_lots -= qty
                     agg.buy_notional -= notional
-                    agg.buy_loss -= loss_per_lot * qty
+                    agg.buy_loss -= loss
                 else:
                     agg.sell_lots -= qty
                     agg.sell_notional -= notional
-                    agg.sell_loss -= loss_per_lot * qty
-                return [OrderRejected(c.account_id, sym, cid, err[0], err[1])]
-        if reduce and tif == C.GTX and otype == C.LIMIT:
-            err = self._gtx_crosses(book, side, price)
-            if err is not None:
-                if side == 0:
-                    agg.ro_buy -= qty
-                else:
-                    agg.ro_sell -= qty
-                return [OrderRejected(c.account_id, sym, cid, err[0], err[1])]
+                    agg.sell_loss -= loss
+                return [_new(OrderRejected, (aid, sym, cid, err[0], err[1]))]
         # ---- accept
         oid = self.next_order_id
         self.next_order_id = oid + 1
+        client_ids = acct.client_ids
         if not cid:
             cid = "pex%d" % oid
-            while cid in acct.client_ids:
+            while cid in client_ids:
                 cid += "_"
-        if sym not in acct.settings:
-            acct.settings[sym] = settings
-        order = Order(oid, acct.account_id, sym, cid, side, otype, tif, price if otype == C.LIMIT else 0,
-                      qty, reduce_only, pside, stp, ts, reduce, key, ref, loss_per_lot)
+        if sym not in acct_settings:
+            acct_settings[sym] = settings
+        if otype != _LIMIT:
+            price = 0
+        order = Order(oid, aid, sym, cid, side, otype, tif, price, qty, reduce_only, pside, stp, ts, reduce,
+                      key, ref, loss_per_lot)
         self.orders[oid] = order
         acct.orders[oid] = order
-        acct.client_ids[cid] = order
-        acct.order_count[sym] = acct.order_count.get(sym, 0) + 1
-        events = [OrderAccepted(oid, acct.account_id, sym, cid, side, otype, tif, order.price, qty,
-                                reduce_only, pside, stp)]
-        reports = book.submit(oid, acct.account_id, side, book_price, qty, kind, stp)
-        if len(reports) == 2 and reports[1][0] == R_EXPIRED and reports[1][3] == REASON_FOK:
-            # FOK that cannot fill: refused, not recorded (Binance -5021)
-            self._release(order, qty)
-            self._unlink(order)
-            self.next_order_id = oid      # nothing was recorded: the id is not used up
-            return [OrderRejected(c.account_id, sym, c.client_order_id, *C.FOK_REJECTED)]
+        client_ids[cid] = order
+        order_count[sym] = order_count.get(sym, 0) + 1
+        events = [_new(OrderAccepted, (oid, aid, sym, cid, side, otype, tif, price, qty, reduce_only, pside, stp,
+                                       0, 0, 0, 0, 0, 0))]
+        reports = book.submit(oid, aid, side, book_price, qty, kind, stp)
+        if len(reports) == 2:
+            r1 = reports[1]
+            if r1[0] == R_RESTED:
+                return events            # rested without trading: nothing else happens
+            if r1[0] == R_EXPIRED and r1[3] == REASON_FOK:
+                # FOK that cannot fill: refused, not recorded (Binance -5021)
+                self._release(order, qty)
+                self._unlink(order)
+                self.next_order_id = oid      # nothing was recorded: the id is not used up
+                return [OrderRejected(aid, sym, c.client_order_id, *C.FOK_REJECTED)]
         if reports[0][0] == R_REJECTED:   # cannot happen with the checks above
             self._release(order, qty)
             self._unlink(order)
-            return [OrderRejected(c.account_id, sym, c.client_order_id, -2010, "NEW_ORDER_REJECTED")]
+            return [OrderRejected(aid, sym, c.client_order_id, -2010, "NEW_ORDER_REJECTED")]
         touched: dict = {}
         self._process(st, reports, events, touched, ts)
         if touched:
@@ -438,16 +471,17 @@ class Venue(AdminCommands, MarketData, Liquidation, Conditional, Snapshots, Quer
     # ======================================================== book reports
     def _process(self, st: SymbolState, reports: list, events: list, touched: dict, ts: int) -> None:
         orders = self.orders
+        fill = self._fill
         for r in reports:
             k = r[0]
             if k == R_FILL:
                 trade_id = st.next_trade_id
                 st.next_trade_id = trade_id + 1
-                taker = orders[r[1]]
-                maker = orders[r[2]]
+                taker_id = r[1]
+                maker_id = r[2]
                 price = r[5]
-                self._fill(st, taker, price, r[6], 0, trade_id, maker.order_id, events, touched, ts)
-                self._fill(st, maker, price, r[6], 1, trade_id, taker.order_id, events, touched, ts)
+                fill(st, orders[taker_id], price, r[6], 0, trade_id, maker_id, events, touched, ts)
+                fill(st, orders[maker_id], price, r[6], 1, trade_id, taker_id, events, touched, ts)
                 if price != st.last_price:
                     st.last_price = price
                     self._moved[st.symbol] = None
@@ -472,20 +506,25 @@ class Venue(AdminCommands, MarketData, Liquidation, Conditional, Snapshots, Quer
 
     def _fill(self, st: SymbolState, order: Order, price: int, q: int, is_maker: int, trade_id: int,
               counter_id: int, events: list, touched: dict, ts: int) -> None:
-        acct = self.accounts[order.account_id]
+        aid = order.account_id
+        acct = self.accounts[aid]
         spec = st.spec
         unit = spec.notional_unit
         price_unit = price * unit
         n = price_unit * q
-        buy = order.side == 0
+        side = order.side
+        buy = side == 0
         # order
-        order.filled += q
-        order.cum_quote += n
+        filled = order.filled + q
+        order.filled = filled
+        cum_quote = order.cum_quote + n
+        order.cum_quote = cum_quote
         order.update_time = ts
-        status = C.FILLED if order.filled == order.qty else C.PARTIALLY_FILLED
+        status = _FILLED if filled == order.qty else _PARTIALLY_FILLED
         order.status = status
         # margin aggregates
-        agg = acct.aggs[order.key]
+        key = order.key
+        agg = acct.aggs[key]
         if order.reduce:
             if buy:
                 agg.ro_buy -= q
@@ -499,31 +538,57 @@ class Venue(AdminCommands, MarketData, Liquidation, Conditional, Snapshots, Quer
             agg.sell_lots -= q
             agg.sell_notional -= order.margin_price * unit * q
             agg.sell_loss -= order.loss_per_lot * q
-        # position
-        key = order.key
-        pos = acct.positions.get(key)
+        # position (positions.apply_fill, inlined)
+        positions = acct.positions
+        pos = positions.get(key)
         if pos is None:
-            pos = acct.positions[key] = Position(key[0], key[1])
+            pos = positions[key] = Position(key[0], key[1])
         old_qty = pos.qty
-        pnl, closed, opened = apply_fill(pos, buy, q, n, price_unit)
+        if old_qty == 0 or (old_qty > 0) == buy:
+            new_qty = old_qty + q if buy else old_qty - q
+            pos.qty = new_qty
+            pos.entry += n
+            pnl = closed = 0
+            opened = q
+        else:
+            aold = old_qty if old_qty > 0 else -old_qty
+            closed = q if q < aold else aold
+            entry = pos.entry
+            if closed == aold:
+                removed = entry
+            elif old_qty > 0:
+                removed = -((-entry * closed) // aold)   # ceil: long PnL rounds down
+            else:
+                removed = (entry * closed) // aold       # floor: short PnL rounds down
+            close_notional = price_unit * closed
+            pnl = close_notional - removed if old_qty > 0 else removed - close_notional
+            opened = q - closed
+            if opened:
+                new_qty = opened if buy else -opened
+                pos.entry = n - close_notional
+            else:
+                new_qty = old_qty + closed if buy else old_qty - closed
+                pos.entry = entry - removed
+            pos.qty = new_qty
+            pos.realized += pnl
         pos.update_time = ts
-        if not pos.qty:
-            del st.positions[order.account_id * 4 + key[1]]
+        if not new_qty:
+            del st.positions[aid * 4 + key[1]]
         elif not old_qty:
-            st.positions[order.account_id * 4 + key[1]] = pos
-        self._dirty[order.account_id] = None
+            st.positions[aid * 4 + key[1]] = pos
+        self._dirty[aid] = None
         # fee: charged rounded up; the part above the exact fee is rounding residue
         # (the liquidated side of a liquidation order pays the clearance fee instead)
         rate = spec.maker_fee if is_maker else (spec.taker_fee if order.order_type != 7 else 0)
-        fee = -((-n * rate) // RATE_SCALE)
-        booked = (n * rate) // RATE_SCALE
+        fee = -((-n * rate) // _RATE_SCALE)
+        booked = (n * rate) // _RATE_SCALE
         self.fees_collected += booked
         self.rounding_residue += fee - booked
         settings = acct.settings[key[0]]
-        if settings[1] == C.ISOLATED:
+        if settings[1] == _ISOLATED:
             if closed:
                 iso = pos.iso_wallet + pnl
-                if pos.qty == 0 or opened:
+                if new_qty == 0 or opened:
                     release = iso
                 else:
                     release = iso * closed // (old_qty if old_qty > 0 else -old_qty)
@@ -533,45 +598,52 @@ class Venue(AdminCommands, MarketData, Liquidation, Conditional, Snapshots, Quer
                 m = -((-price_unit * opened) // settings[0])
                 acct.cross_wallet -= m
                 pos.iso_wallet += m
+            acct.cross_wallet -= fee
         else:
-            acct.cross_wallet += pnl
-        acct.cross_wallet -= fee
+            acct.cross_wallet += pnl - fee
         acct.update_time = ts
-        events.append(OrderFilled(order.order_id, order.account_id, order.symbol, trade_id, order.side,
-                                  order.position_side, price, q, is_maker, fee, pnl, order.filled,
-                                  order.cum_quote, status, counter_id))
+        sym = order.symbol
+        events.append(_new(OrderFilled, (order.order_id, aid, sym, trade_id, side, order.position_side, price,
+                                         q, is_maker, fee, pnl, filled, cum_quote, status, counter_id)))
         if pnl:
             tran = self.next_tran_id
             self.next_tran_id = tran + 1
-            events.append(Income(order.account_id, C.I_REALIZED_PNL, order.symbol, pnl, tran, trade_id))
+            events.append(_new(Income, (aid, _I_REALIZED_PNL, sym, pnl, tran, trade_id)))
         if fee:
             tran = self.next_tran_id
             self.next_tran_id = tran + 1
-            events.append(Income(order.account_id, C.I_COMMISSION, order.symbol, -fee, tran, trade_id))
-        keys = touched.get(order.account_id)
+            events.append(_new(Income, (aid, _I_COMMISSION, sym, -fee, tran, trade_id)))
+        keys = touched.get(aid)
         if keys is None:
-            touched[order.account_id] = {key: None}
+            touched[aid] = {key: None}
         else:
             keys[key] = None
-        if status == C.FILLED:
-            self._close(order, C.FILLED)
+        if status == _FILLED:
+            self._close(order, _FILLED)
 
     def _finish(self, touched: dict, events: list, ts: int) -> None:
         """After a command's fills: knock out reduce orders the new positions no longer
         allow, then emit ACCOUNT_UPDATE-style balance and position events."""
+        accounts = self.accounts
         for account_id, keys in touched.items():
-            acct = self.accounts[account_id]
+            aggs = accounts[account_id].aggs
             for key in keys:
-                agg = acct.aggs.get(key)
+                agg = aggs.get(key)
                 if agg is not None and (agg.ro_buy or agg.ro_sell):
-                    self._trim_reduce(acct, key, agg, events, ts)
+                    self._trim_reduce(accounts[account_id], key, agg, events, ts)
+        append = events.append
         for account_id, keys in touched.items():
-            acct = self.accounts[account_id]
-            events.append(BalanceChanged(account_id, C.R_ORDER, acct.wallet_balance(), acct.cross_wallet, 0))
+            acct = accounts[account_id]
+            positions = acct.positions
+            wallet = cross = acct.cross_wallet
+            for pos in positions.values():
+                wallet += pos.iso_wallet
+            append(_new(BalanceChanged, (account_id, _R_ORDER, wallet, cross, 0)))
+            settings = acct.settings
             for key in keys:
-                pos = acct.positions[key]
-                events.append(PositionChanged(account_id, key[0], key[1], pos.qty, pos.entry, pos.realized,
-                                              pos.iso_wallet, acct.settings[key[0]][1]))
+                pos = positions[key]
+                append(_new(PositionChanged, (account_id, key[0], key[1], pos.qty, pos.entry, pos.realized,
+                                              pos.iso_wallet, settings[key[0]][1])))
 
     def _trim_reduce(self, acct: Account, key: tuple, agg: OrderAgg, events: list, ts: int) -> None:
         pos = acct.positions.get(key)
@@ -645,25 +717,45 @@ class Venue(AdminCommands, MarketData, Liquidation, Conditional, Snapshots, Quer
         acct = self.accounts[order.account_id]
         del self.orders[oid]
         del acct.orders[oid]
-        if acct.client_ids.get(order.client_order_id) is order:
-            del acct.client_ids[order.client_order_id]
+        client_ids = acct.client_ids
+        cid = order.client_order_id
+        if client_ids.get(cid) is order:
+            del client_ids[cid]
         counts = acct.algo_count if 1 < order.order_type < 7 else acct.order_count
-        n = counts[order.symbol] - 1
+        sym = order.symbol
+        n = counts[sym] - 1
         if n:
-            counts[order.symbol] = n
+            counts[sym] = n
         else:
-            del counts[order.symbol]
+            del counts[sym]
 
     def _close(self, order: Order, status: int) -> None:
         """Move an open order to the closed history with its final status."""
         order.status = status
-        self._unlink(order)
+        # _unlink, inlined
         oid = order.order_id
-        self.closed[oid] = order
-        self._closed_fifo.append(oid)
-        self.accounts[order.account_id].closed_client[order.client_order_id] = oid
-        if len(self._closed_fifo) > self.history_limit:
-            old = self.closed.pop(self._closed_fifo.popleft())
+        acct = self.accounts[order.account_id]
+        del self.orders[oid]
+        del acct.orders[oid]
+        client_ids = acct.client_ids
+        cid = order.client_order_id
+        if client_ids.get(cid) is order:
+            del client_ids[cid]
+        counts = acct.algo_count if 1 < order.order_type < 7 else acct.order_count
+        sym = order.symbol
+        n = counts[sym] - 1
+        if n:
+            counts[sym] = n
+        else:
+            del counts[sym]
+        # history
+        closed = self.closed
+        closed[oid] = order
+        fifo = self._closed_fifo
+        fifo.append(oid)
+        acct.closed_client[cid] = oid
+        if len(fifo) > self.history_limit:
+            old = closed.pop(fifo.popleft())
             cc = self.accounts[old.account_id].closed_client
             if cc.get(old.client_order_id) == old.order_id:
                 del cc[old.client_order_id]
@@ -679,27 +771,50 @@ class Venue(AdminCommands, MarketData, Liquidation, Conditional, Snapshots, Quer
 
     # ======================================================= cancel / modify
     def _cancel_order(self, ts: int, c: CancelOrder) -> list:
-        acct = self.accounts.get(c.account_id)
+        aid, sym, order_id, client_order_id = c
+        acct = self.accounts.get(aid)
         if acct is None:
-            return [CommandRejected(c.account_id, c.KIND, *C.INVALID_ACCOUNT)]
-        st = self.symbols.get(c.symbol)
+            return [CommandRejected(aid, c.KIND, *C.INVALID_ACCOUNT)]
+        st = self.symbols.get(sym)
         if st is None:
-            return [CommandRejected(c.account_id, c.KIND, *C.INVALID_SYMBOL)]
-        order = self._find_open(acct, c.symbol, c.order_id, c.client_order_id)
-        if order is None:
-            return [CommandRejected(c.account_id, c.KIND, *C.UNKNOWN_ORDER)]
+            return [CommandRejected(aid, c.KIND, *C.INVALID_SYMBOL)]
+        # _find_open, inlined
+        if order_id > 0:
+            order = acct.orders.get(order_id)
+        else:
+            order = acct.client_ids.get(client_order_id) if client_order_id else None
+        if order is None or order.symbol != sym:
+            return [CommandRejected(aid, c.KIND, *C.UNKNOWN_ORDER)]
         return [self._cancel(st, order, C.CANCEL_USER, ts)]
 
     def _cancel(self, st: SymbolState, order: Order, reason: int, ts: int):
-        if 1 < order.order_type < 7:
+        otype = order.order_type
+        if 1 < otype < 7:
             self._unindex_conditional(st, order)
         else:
             st.book.cancel(order.order_id)
         remaining = order.qty - order.filled
-        self._release(order, remaining)
+        if remaining > 0 and not 1 < otype < 7:
+            # _release, inlined
+            agg = self.accounts[order.account_id].aggs[order.key]
+            if order.reduce:
+                if order.side == 0:
+                    agg.ro_buy -= remaining
+                else:
+                    agg.ro_sell -= remaining
+            else:
+                unit = st.spec.notional_unit
+                if order.side == 0:
+                    agg.buy_lots -= remaining
+                    agg.buy_notional -= order.margin_price * unit * remaining
+                    agg.buy_loss -= order.loss_per_lot * remaining
+                else:
+                    agg.sell_lots -= remaining
+                    agg.sell_notional -= order.margin_price * unit * remaining
+                    agg.sell_loss -= order.loss_per_lot * remaining
         order.update_time = ts
-        self._close(order, C.CANCELED)
-        return OrderCanceled(order.order_id, order.account_id, order.symbol, remaining, reason)
+        self._close(order, _CANCELED)
+        return _new(OrderCanceled, (order.order_id, order.account_id, order.symbol, remaining, reason))
 
     def _cancel_all(self, ts: int, c: CancelAllOrders) -> list:
         acct = self.accounts.get(c.account_id)
