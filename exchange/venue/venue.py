@@ -732,28 +732,14 @@ class Venue(AdminCommands, MarketData, Liquidation, Conditional, Snapshots, Quer
     def _close(self, order: Order, status: int) -> None:
         """Move an open order to the closed history with its final status."""
         order.status = status
-        # _unlink, inlined
-        oid = order.order_id
-        acct = self.accounts[order.account_id]
-        del self.orders[oid]
-        del acct.orders[oid]
-        client_ids = acct.client_ids
-        cid = order.client_order_id
-        if client_ids.get(cid) is order:
-            del client_ids[cid]
-        counts = acct.algo_count if 1 < order.order_type < 7 else acct.order_count
-        sym = order.symbol
-        n = counts[sym] - 1
-        if n:
-            counts[sym] = n
-        else:
-            del counts[sym]
+        self._unlink(order)
         # history
+        oid = order.order_id
         closed = self.closed
         closed[oid] = order
         fifo = self._closed_fifo
         fifo.append(oid)
-        acct.closed_client[cid] = oid
+        self.accounts[order.account_id].closed_client[order.client_order_id] = oid
         if len(fifo) > self.history_limit:
             old = closed.pop(fifo.popleft())
             cc = self.accounts[old.account_id].closed_client

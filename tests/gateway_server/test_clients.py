@@ -7,23 +7,7 @@ import pytest
 
 ccxt = pytest.importorskip("ccxt.async_support")
 
-
-def _ccxt(base: str, key: str, secret: str):
-    import ccxt as ccxt_sync
-    ex = ccxt.binanceusdm({
-        "apiKey": key, "secret": secret,
-        "urls": {"api": {
-            "fapiPublic": base + "/fapi/v1", "fapiPrivate": base + "/fapi/v1",
-            "fapiPublicV2": base + "/fapi/v2", "fapiPrivateV2": base + "/fapi/v2",
-            "fapiPublicV3": base + "/fapi/v3", "fapiPrivateV3": base + "/fapi/v3",
-            "fapiData": base + "/futures/data"}},
-        "options": {"fetchCurrencies": False, "fetchMargins": False},
-    })
-    # Binance's USD-M exception map (ccxt applies it only on fapi.binance.com URLs)
-    linear = ccxt_sync.binanceusdm().describe()["exceptions"].get("linear", {}).get("exact", {})
-    if linear:
-        ex.exceptions["exact"] = {**ex.exceptions["exact"], **linear}
-    return ex
+from gwhelpers import ccxt_usdm as _ccxt  # noqa: E402
 
 
 async def test_ccxt_binanceusdm(api, server):

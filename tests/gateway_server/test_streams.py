@@ -7,23 +7,9 @@ import random
 
 import aiohttp
 
+from gwhelpers import recv_until as _recv_until
+
 LIMIT = {"symbol": "BTCUSDT", "type": "LIMIT", "timeInForce": "GTC"}
-
-
-async def _recv_until(ws, pred, timeout=5.0):
-    """Receive JSON messages until ``pred(msg)``; returns (match, everything received)."""
-    seen = []
-    loop = asyncio.get_running_loop()
-    end = loop.time() + timeout
-    while True:
-        left = end - loop.time()
-        assert left > 0, f"timed out; received {seen[-5:]}"
-        msg = await ws.receive(timeout=left)
-        assert msg.type == aiohttp.WSMsgType.TEXT, msg
-        data = json.loads(msg.data)
-        seen.append(data)
-        if pred(data):
-            return data, seen
 
 
 async def test_control_messages(server, session):
