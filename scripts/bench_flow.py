@@ -8,6 +8,8 @@ Figures:
 * replay_sim_s_per_wall_s   - recorded seconds per wall second replaying the
   largest sample in ``../shared/data`` the replay driver supports (the
   BTCUSDT websocket tape), as fast as possible.  Target: >= 100.
+  ``--replay-batch-ms N`` groups N recorded ms per sequencer group (coarser
+  time, fewer commands); the default 1 keeps every recorded millisecond.
 * events_per_s              - venue events produced (and journaled) per wall
   second, both runs together; also per run.
 
@@ -78,16 +80,17 @@ def bench_synthetic(seconds: float, scenario: str, fsync: str, tmp: Path) -> dic
             "trades": st.trades, "agents": len(flow.agents)}
 
 
-def bench_replay(path: Path, seconds: "float | None", fsync: str, tmp: Path) -> dict:
+def bench_replay(path: Path, seconds: "float | None", fsync: str, tmp: Path, batch_ms: int = 1) -> dict:
     t0 = ReplayDriver.first_timestamp(path)
     rt = Runtime.virtual(t0, data_dir=tmp / "replay", fsync=fsync)
-    drv = ReplayDriver(rt, path)
+    drv = ReplayDriver(rt, path, batch_ms=batch_ms)
     t = time.perf_counter()
     st = drv.run(until_ms=None if seconds is None else t0 + int(seconds * 1000))
     wall = time.perf_counter() - t
     rt.close()
     return {"file": str(path), "sim_s": st.sim_ms / 1000, "wall_s": wall, "records": st.records,
-            "commands": st.commands, "events": st.events, "trades": st.trades, "progress": st.progress}
+            "commands": st.commands, "events": st.events, "trades": st.trades, "progress": st.progress,
+            "groups": st.groups, "batch_ms": batch_ms}
 
 
 def main(argv=None) -> int:
@@ -98,6 +101,9 @@ def main(argv=None) -> int:
                     help="recorded seconds to replay (default: the whole file)")
     ap.add_argument("--scenario", default="calm", help="synthetic scenario (default calm)")
     ap.add_argument("--data", help="recording to replay (default: the largest supported sample)")
+    ap.add_argument("--replay-batch-ms", type=int, default=1,
+                    help="replay group window in recorded ms (default 1: one group per recorded "
+                         "millisecond, the driver's default; larger coalesces book updates)")
     ap.add_argument("--fsync", choices=["always", "batch", "never"], default="batch")
     ap.add_argument("--json", action="store_true", help="print one JSON object as the last line")
     args = ap.parse_args(argv)
@@ -121,7 +127,7 @@ def main(argv=None) -> int:
             print("replay     skipped: no recorded sample found under ../shared/data")
             out["replay_sim_s_per_wall_s"] = None
         else:
-            rep = bench_replay(path, rep_s, args.fsync, tmp)
+            rep = bench_replay(path, rep_s, args.fsync, tmp, args.replay_batch_ms)
             out["replay_sim_s_per_wall_s"] = round(rep["sim_s"] / rep["wall_s"], 1)
             out["replay_events_per_s"] = round(rep["events"] / rep["wall_s"])
             out["replay_records_per_s"] = round(rep["records"] / rep["wall_s"])

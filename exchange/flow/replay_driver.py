@@ -45,7 +45,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Callable, Iterable, Optional
 
-from sortedcontainers import SortedList
+from bisect import bisect_left, bisect_right, insort
 
 from exchange.units import MONEY_SCALE
 from exchange.venue import codes as C
@@ -90,25 +90,42 @@ class ReplayStats:
 
 
 class _Conv:
-    """Decimal string -> integer grid units, memoized (levels repeat a lot)."""
-    __slots__ = ("unit", "cache", "stats")
+    """Decimal string -> integer grid units, memoized (levels repeat a lot).
+
+    A plain decimal string (what the readers produce) is converted with
+    integer arithmetic; anything else, and off-grid values, go through Decimal."""
+    __slots__ = ("unit", "cache", "stats", "num", "den")
 
     def __init__(self, unit: Decimal, stats: ReplayStats) -> None:
         self.unit = unit
         self.cache: dict = {}
         self.stats = stats
+        self.num, self.den = unit.as_integer_ratio()     # unit = num / den
 
     def __call__(self, s: str) -> int:
         v = self.cache.get(s)
         if v is None:
-            d = Decimal(s) / self.unit
-            v = int(d)
-            if v != d:
-                self.stats.off_grid += 1
-                v = int(d.to_integral_value())
+            v = self._convert(s)
             if len(self.cache) > 500_000:
                 self.cache.clear()
             self.cache[s] = v
+        return v
+
+    def _convert(self, s: str) -> int:
+        i = s.find(".")
+        whole, frac = (s, "") if i < 0 else (s[:i], s[i + 1:])
+        if whole.isdigit() and (not frac or frac.isdigit()) and whole.isascii() and frac.isascii():
+            # value = int(whole+frac) / 10**len(frac); ticks = value / (num/den)
+            top = int(whole + frac) * self.den
+            bottom = self.num * 10 ** len(frac)
+            q, r = divmod(top, bottom)
+            if not r:
+                return q
+        d = Decimal(s) / self.unit
+        v = int(d)
+        if v != d:
+            self.stats.off_grid += 1
+            v = int(d.to_integral_value())
         return v
 
 
@@ -137,7 +154,9 @@ class _Book:
         self.min_notional = int(Decimal(inst.min_notional) * MONEY_SCALE)
         self.n = depth_levels
         self.levels = ({}, {})                      # side -> {price: lots}
-        self.keys = (SortedList(), SortedList())    # bids stored negated: index 0 = best
+        self.keys = ([], [])                        # sorted; bids stored negated: index 0 = best
+        self.ver = [0, 0]                           # bumped whenever a side's keys change
+        self.edge_ver = [-1, -1]                    # ``ver`` the LP window edges were computed at
         self.dirty = (set(), set())
         self.lp = ({}, {})                          # side -> {price: _LPOrder}
         self.thr = [None, None]                     # LP window: inner edge (price) per side
@@ -160,11 +179,14 @@ class _Book:
         lv = self.levels[side]
         if lots > 0:
             if price not in lv:
-                self.keys[side].add(-price if side == 0 else price)
+                insort(self.keys[side], -price if side == 0 else price)
+                self.ver[side] += 1
             lv[price] = lots
         elif price in lv:
             del lv[price]
-            self.keys[side].remove(-price if side == 0 else price)
+            keys = self.keys[side]
+            del keys[bisect_left(keys, -price if side == 0 else price)]
+            self.ver[side] += 1
         else:
             return
         # levels deeper than the LP's outer edge matter only once the edge reaches them
@@ -172,6 +194,13 @@ class _Book:
         out = self.outer[side]
         if out is None or (price >= out if side == 0 else price <= out) or price in self.lp[side]:
             self.dirty[side].add(price)
+
+    def remove(self, side: int, price: int) -> None:
+        """Drop a level known to be in the model (no dirty marking)."""
+        del self.levels[side][price]
+        keys = self.keys[side]
+        del keys[bisect_left(keys, -price if side == 0 else price)]
+        self.ver[side] += 1
 
     def clear_through(self, side: int, price: int, inclusive: bool) -> None:
         """Remove ``side``'s levels better than ``price`` (and at it if inclusive)."""
@@ -182,7 +211,7 @@ class _Book:
         first = keys[0]
         if first > key or (first == key and not inclusive):
             return                                  # nothing that good: the common case
-        i = keys.bisect_right(key) if inclusive else keys.bisect_left(key)
+        i = bisect_right(keys, key) if inclusive else bisect_left(keys, key)
         lv = self.levels[side]
         dirty = self.dirty[side]
         for k in keys[:i]:
@@ -190,6 +219,7 @@ class _Book:
             del lv[p]
             dirty.add(p)
         del keys[:i]
+        self.ver[side] += 1
 
     def clear_all(self) -> None:
         for side in (0, 1):
@@ -197,6 +227,7 @@ class _Book:
             self.dirty[side].update(self.lp[side])
             self.levels[side].clear()
             self.keys[side].clear()
+            self.ver[side] += 1
 
     def edge(self, side: int, n: int) -> Optional[int]:
         """Price of the ``n``-th best level (None: fewer levels than that)."""
@@ -365,6 +396,7 @@ class ReplayDriver:
         handlers = {BookTicker: self._ticker, DepthDiff: self._diff,
                     DepthSnapshot: self._snapshot, MarkPrice: self._markprice, IndexPrice: self._indexprice}
         batch = self.batch_ms
+        books = self.books
         n = 0
         if self._records is None:
             self._records = iter(reader)
@@ -402,7 +434,7 @@ class ReplayDriver:
             stats.records += 1
             t = type(rec)
             if t is Trade:
-                b = self._book(rec.symbol)
+                b = books.get(rec.symbol) or self._book(rec.symbol)
                 if b is None:
                     stats.skipped_symbol += 1
                 else:
@@ -414,7 +446,7 @@ class ReplayDriver:
             if h is None:
                 stats.ignored += 1
                 continue
-            b = self._book(rec.symbol)
+            b = books.get(rec.symbol) or self._book(rec.symbol)
             if b is None:
                 stats.skipped_symbol += 1
                 continue
@@ -480,16 +512,21 @@ class ReplayDriver:
         sym = b.symbol
         later: list = []
         for side in (0, 1):
-            keys = b.keys[side]
             dirty = b.dirty[side]
-            inner = b.edge(side, b.n)
-            outer = b.edge(side, b.n + b.slack)
-            if inner != b.thr[side]:
-                self._mark_between(b, side, b.thr[side], inner, False)
-                b.thr[side] = inner
-            if outer != b.outer[side]:
-                self._mark_between(b, side, b.outer[side], outer, True)
-                b.outer[side] = outer
+            if b.edge_ver[side] != b.ver[side]:
+                # the window edges move only when levels come or go
+                b.edge_ver[side] = b.ver[side]
+                inner = b.edge(side, b.n)
+                outer = b.edge(side, b.n + b.slack)
+                if inner != b.thr[side]:
+                    self._mark_between(b, side, b.thr[side], inner, False)
+                    b.thr[side] = inner
+                if outer != b.outer[side]:
+                    self._mark_between(b, side, b.outer[side], outer, True)
+                    b.outer[side] = outer
+            else:
+                inner = b.thr[side]
+                outer = b.outer[side]
             if not dirty:
                 continue
             lv = b.levels[side]
@@ -537,9 +574,9 @@ class ReplayDriver:
         dirty = b.dirty[side]
         lp = b.lp[side]
         if side == 0:
-            prices = [-k for k in keys.irange(-z, -a)]
+            prices = [-k for k in keys[bisect_left(keys, -z):bisect_right(keys, -a)]]
         else:
-            prices = list(keys.irange(a, z))
+            prices = keys[bisect_left(keys, a):bisect_right(keys, z)]
         if lp_only:
             dirty.update(p for p in prices if p in lp)
         else:
@@ -597,12 +634,10 @@ class ReplayDriver:
                 # the recorded liquidity that was consumed is gone until the data says otherwise
                 have = b.levels[o.side].get(o.price, 0)
                 left = have - ev.qty
-                key = -o.price if o.side == 0 else o.price
                 if left > 0:
                     b.levels[o.side][o.price] = left
                 elif have:
-                    del b.levels[o.side][o.price]
-                    b.keys[o.side].remove(key)
+                    b.remove(o.side, o.price)
                 if o.filled >= o.qty:
                     self._forget(b, o)
             elif k == _K_REJECTED:
@@ -617,18 +652,37 @@ class ReplayDriver:
 
     # ----------------------------------------------------------- records
     def _ticker(self, b: _Book, r: BookTicker) -> None:
-        ticks, lots = b.ticks, b.lots
-        if r.bid_px is not None:
-            p = ticks(r.bid_px)
-            b.clear_through(0, p, False)
-            b.clear_through(1, p, True)
-            b.set(0, p, lots(r.bid_qty))
+        tc, lc = b.ticks.cache, b.lots.cache
+        kb, ka = b.keys
+        px = r.bid_px
+        if px is not None:
+            p = tc.get(px)
+            if p is None:
+                p = b.ticks(px)
+            if kb and -kb[0] > p:                  # bids better than the new best bid
+                b.clear_through(0, p, False)
+            if ka and ka[0] <= p:                  # asks at or through it
+                b.clear_through(1, p, True)
+            q = r.bid_qty
+            n = lc.get(q)
+            if n is None:
+                n = b.lots(q)
+            b.set(0, p, n)
             b.ticker_px[0] = p
-        if r.ask_px is not None:
-            p = ticks(r.ask_px)
-            b.clear_through(1, p, False)
-            b.clear_through(0, p, True)
-            b.set(1, p, lots(r.ask_qty))
+        px = r.ask_px
+        if px is not None:
+            p = tc.get(px)
+            if p is None:
+                p = b.ticks(px)
+            if ka and ka[0] < p:
+                b.clear_through(1, p, False)
+            if kb and -kb[0] >= p:
+                b.clear_through(0, p, True)
+            q = r.ask_qty
+            n = lc.get(q)
+            if n is None:
+                n = b.lots(q)
+            b.set(1, p, n)
             b.ticker_px[1] = p
         if r.update_id is not None:
             b.ticker_id = r.update_id
@@ -649,35 +703,69 @@ class ReplayDriver:
         tconv, lconv = b.ticks, b.lots
         tcache, lcache = tconv.cache, lconv.cache
         tb, ta = b.ticker_px
-        bset = b.set
-        ask = b.best(1)
-        for px, q in r.bids:
-            p = tcache.get(px)
-            if p is None:
-                p = tconv(px)
-            if older and tb is not None and p >= tb:
-                continue                      # the newer ticker knows better
-            n = lcache.get(q)
-            if n is None:
-                n = lconv(q)
-            if n and ask is not None and p >= ask:
-                b.clear_through(1, p, True)
-                ask = b.best(1)
-            bset(0, p, n)
-        bid = b.best(0)
-        for px, q in r.asks:
-            p = tcache.get(px)
-            if p is None:
-                p = tconv(px)
-            if older and ta is not None and p <= ta:
-                continue
-            n = lcache.get(q)
-            if n is None:
-                n = lconv(q)
-            if n and bid is not None and p <= bid:
-                b.clear_through(0, p, True)
-                bid = b.best(0)
-            bset(1, p, n)
+        if not older:
+            tb = ta = None
+        # b.set inlined: most levels of a diff are deep, outside the LP's window
+        kb, ka = b.keys
+        for side, rows, keys in ((0, r.bids, kb), (1, r.asks, ka)):
+            lv = b.levels[side]
+            lp = b.lp[side]
+            dirty = b.dirty[side]
+            out = b.outer[side]
+            changed = 0
+            if side == 0:
+                # bids: a level at or above the best ask removes the asks it crosses
+                for px, q in rows:
+                    p = tcache.get(px)
+                    if p is None:
+                        p = tconv(px)
+                    if tb is not None and p >= tb:
+                        continue                      # the newer ticker knows better
+                    n = lcache.get(q)
+                    if n is None:
+                        n = lconv(q)
+                    if n:
+                        if ka and ka[0] <= p:
+                            b.clear_through(1, p, True)
+                        if p not in lv:
+                            insort(keys, -p)
+                            changed = 1
+                        lv[p] = n
+                    elif p in lv:
+                        del lv[p]
+                        del keys[bisect_left(keys, -p)]
+                        changed = 1
+                    else:
+                        continue
+                    if out is None or p >= out or p in lp:
+                        dirty.add(p)
+            else:
+                for px, q in rows:
+                    p = tcache.get(px)
+                    if p is None:
+                        p = tconv(px)
+                    if ta is not None and p <= ta:
+                        continue
+                    n = lcache.get(q)
+                    if n is None:
+                        n = lconv(q)
+                    if n:
+                        if kb and -kb[0] >= p:
+                            b.clear_through(0, p, True)
+                        if p not in lv:
+                            insort(keys, p)
+                            changed = 1
+                        lv[p] = n
+                    elif p in lv:
+                        del lv[p]
+                        del keys[bisect_left(keys, p)]
+                        changed = 1
+                    else:
+                        continue
+                    if out is None or p <= out or p in lp:
+                        dirty.add(p)
+            if changed:
+                b.ver[side] += 1
 
     def _markprice(self, b: _Book, r: MarkPrice) -> None:
         b.recorded_mark = True

@@ -8,7 +8,6 @@ import io
 import os
 import zipfile
 import zlib
-from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Iterator, List, Optional
@@ -202,42 +201,32 @@ class Reader:
                 stats.records += 1
                 yield rec
             return
-        # Reorder buffer: parallel lists sorted by key = ts * 2**40 + arrival
-        # number (ties keep file order).  Input is nearly sorted, so almost
-        # every record is appended at the end; records are released in
-        # batches once the newest exchange time is `window` ms past them.
+        # Reorder buffer: a heap keyed by ts * 2**40 + arrival number (ties
+        # keep file order); a record is released once the newest exchange
+        # time seen is `window` ms past it.
         shift = 1 << 40
-        keys: list = []
-        recs: list = []
+        heap: list = []
+        push, pop = heapq.heappush, heapq.heappop
         seq = 0
         newest = -(1 << 62)
         last_out = -(1 << 62)
         for rec in self._file_order():
             ts = rec.ts_ms
-            k = ts * shift + seq
-            seq += 1
-            if not keys or k > keys[-1]:
-                keys.append(k)
-                recs.append(rec)
-            else:
-                i = bisect_right(keys, k)
-                keys.insert(i, k)
-                recs.insert(i, rec)
             if ts < last_out:
                 stats.late += 1
+            push(heap, (ts * shift + seq, rec))
+            seq += 1
             if ts > newest:
                 newest = ts
                 lim = (newest - window + 1) * shift
-                if keys[0] < lim:
-                    cut = bisect_left(keys, lim)
-                    batch = recs[:cut]
-                    del keys[:cut]
-                    del recs[:cut]
-                    last_out = batch[-1].ts_ms
-                    stats.records += cut
-                    yield from batch
-        stats.records += len(recs)
-        yield from recs
+                while heap[0][0] < lim:
+                    out = pop(heap)[1]
+                    last_out = out.ts_ms
+                    stats.records += 1
+                    yield out
+        while heap:
+            stats.records += 1
+            yield pop(heap)[1]
 
     def close(self) -> None:
         if self._src is not None:
