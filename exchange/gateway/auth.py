@@ -38,7 +38,7 @@ from .params import Params, RawRequest, _header
 __all__ = [
     "SecurityType", "ENDPOINT_SECURITY", "security_type", "ApiKey", "KeyStore", "DictKeyStore",
     "AuthContext", "sign", "split_signature", "verify_signature", "check_timestamp",
-    "authenticate", "API_KEY_HEADER", "DEFAULT_RECV_WINDOW", "MAX_RECV_WINDOW", "MAX_AHEAD_MS",
+    "authenticate", "authenticate_parts", "API_KEY_HEADER", "DEFAULT_RECV_WINDOW", "MAX_RECV_WINDOW", "MAX_AHEAD_MS",
 ]
 
 API_KEY_HEADER = "X-MBX-APIKEY"
@@ -157,11 +157,32 @@ class AuthContext:
     recv_window: int | None = None
 
 
+#: secret -> an HMAC-SHA256 object keyed with it and fed nothing yet; ``.copy()`` of it
+#: skips the key schedule (two SHA-256 blocks) that ``hmac.new`` does on every call
+_PREPARED: dict = {}
+_PREPARED_MAX = 4096
+
+
+def _prepared(secret: "str | bytes"):
+    if not isinstance(secret, (str, bytes)):
+        secret = bytes(secret)
+    mac = _PREPARED.get(secret)
+    if mac is None:
+        key = secret.encode("utf-8") if isinstance(secret, str) else secret
+        mac = hmac.new(key, None, hashlib.sha256)
+        mac = getattr(mac, "_hmac", None) or mac    # the OpenSSL object under hmac.HMAC, if any
+        if len(_PREPARED) >= _PREPARED_MAX:
+            _PREPARED.clear()
+        _PREPARED[secret] = mac
+    return mac
+
+
 def sign(secret: "str | bytes", payload: "str | bytes") -> str:
     """Lower-case hex HMAC-SHA256 of ``payload`` under ``secret`` (what clients send)."""
-    key = secret.encode("utf-8") if isinstance(secret, str) else bytes(secret)
     msg = payload.encode("utf-8") if isinstance(payload, str) else bytes(payload)
-    return hmac.new(key, msg, hashlib.sha256).hexdigest()
+    mac = _prepared(secret).copy()
+    mac.update(msg)
+    return mac.hexdigest()
 
 
 class _Misplaced(Exception):
@@ -176,6 +197,13 @@ def _strip_signature(part: bytes) -> tuple[bytes, bytes | None]:
     """
     if not part:
         return part, None
+    if part.find(b"signature") < 0:
+        return part, None
+    i = part.rfind(b"&")
+    last = part[i + 1:]
+    if last.startswith(b"signature=") and part.find(b"signature", 0, max(i, 0)) < 0:
+        # the common case: one signature pair, the last one (same answer as below)
+        return (part[:i] if i >= 0 else b""), last[10:]
     pairs = part.split(b"&")
     hits = [i for i, p in enumerate(pairs) if p.partition(b"=")[0] == b"signature"]
     if not hits:
@@ -206,6 +234,11 @@ def verify_signature(secret: str, raw_query: bytes, raw_body: bytes = b"") -> bo
     """True iff the request's signature is HMAC(secret, totalParams), trying the
     raw bytes first and then their ``unquote_plus`` form."""
     payload, sig = split_signature(raw_query, raw_body)
+    return _verify_split(secret, payload, sig)
+
+
+def _verify_split(secret: str, payload: bytes, sig: "bytes | None") -> bool:
+    """``verify_signature`` on an already split (totalParams, signature)."""
     if not sig:
         return False
     try:
@@ -261,12 +294,30 @@ def authenticate(req: RawRequest, params: Params, security: SecurityType, keys: 
     """
     if not security.needs_api_key:
         return AuthContext(security)
-    rec = _lookup_key(req.headers, keys)
-    if not security.signed:
+    rec, timestamp, recv_window = authenticate_parts(
+        req.headers, req.raw_query, req.signed_body, params, security, keys, wall_ms, venue_ms,
+        max_recv_window, default_recv_window)
+    if timestamp is None:
         return AuthContext(security, rec.api_key, rec.account_id)
+    return AuthContext(security, rec.api_key, rec.account_id, timestamp, recv_window)
 
-    payload_query, payload_body = req.raw_query, req.signed_body
-    _, sig = split_signature(payload_query, payload_body)
+
+_SIGNED = frozenset({SecurityType.TRADE, SecurityType.USER_DATA})
+
+
+def authenticate_parts(headers: object, raw_query: bytes, signed_body: bytes, params: Params,
+                       security: SecurityType, keys: KeyStore, wall_ms: int, venue_ms: int | None = None,
+                       max_recv_window: int = MAX_RECV_WINDOW,
+                       default_recv_window: int = DEFAULT_RECV_WINDOW) -> tuple[ApiKey, int | None, int | None]:
+    """``authenticate`` for a key-carrying ``security`` (not NONE) on the request's raw
+    parts, without building a RawRequest or an AuthContext (the gateway's per-request
+    path): returns (key record, timestamp, recvWindow), the last two None when the
+    endpoint is not SIGNED.  Same checks, same order, same errors."""
+    rec = _lookup_key(headers, keys)
+    if security not in _SIGNED:
+        return rec, None, None
+
+    payload, sig = split_signature(raw_query, signed_body)
     if params.get_str("signature") is None and not sig:
         raise errors.mandatory_param("signature")
     timestamp = params.get_int("timestamp", required=True)
@@ -275,7 +326,7 @@ def authenticate(req: RawRequest, params: Params, security: SecurityType, keys: 
         raise errors.invalid_parameter("recvWindow")
     if security is SecurityType.TRADE and not rec.can_trade:
         raise errors.invalid_api_key()
-    if not verify_signature(rec.secret, payload_query, payload_body):
+    if not _verify_split(rec.secret, payload, sig):
         raise errors.invalid_signature()
     check_timestamp(timestamp, recv_window, wall_ms, venue_ms)  # type: ignore[arg-type]
-    return AuthContext(security, rec.api_key, rec.account_id, timestamp, recv_window)
+    return rec, timestamp, recv_window

@@ -35,7 +35,34 @@ def fast_pairs(raw: bytes) -> list[tuple[str, str]]:
     return out
 
 
+def _fast_dict(raw: bytes) -> Optional[dict]:
+    """``{key: value}`` of a part ``fast_pairs`` splits itself (ASCII, no ``%``/``+``),
+    or None when it does not, or when a key repeats (the slow path answers that)."""
+    if 37 in raw or 43 in raw or not raw.isascii():     # b"%", b"+" (an int: no TypeError inside)
+        return None
+    segs = raw.decode("ascii").split("&")
+    if len(segs) > MAX_PARAMS:
+        return None
+    d: dict = {}
+    for seg in segs:
+        k, _, v = seg.partition("=")
+        d[k] = v
+    if len(d) != len(segs) or "" in d:      # a repeated key, an empty segment or key
+        return None
+    return d
+
+
 def parse_params(raw_query: bytes, raw_body: bytes) -> Params:
+    """``Params(fast_pairs(raw_query), fast_pairs(raw_body))``, built straight into one
+    dict when both parts are simple and free of repeated keys (same values, same order)."""
+    q = _fast_dict(raw_query) if raw_query else {}
+    if q is not None:
+        if not raw_body:
+            return Params._of(q)
+        b = _fast_dict(raw_body)
+        if b is not None:
+            b.update(q)             # body first, the query wins
+            return Params._of(b)
     return Params(fast_pairs(raw_query), fast_pairs(raw_body))
 
 
@@ -79,8 +106,40 @@ def _decimals(d: Decimal) -> int:
     return -exp if isinstance(exp, int) and exp < 0 else 0
 
 
-def to_lots(f, qty: Decimal, name: str = "quantity", max_lots: int = 0) -> int:
-    """Quantity -> lots: too many decimals -1111, off the step -4023, above ``max_lots`` -4005."""
+_POW10 = [10 ** i for i in range(40)]
+
+
+def _exact_units(s: str, places: int, exact: bool) -> Optional[tuple[int, int]]:
+    """(decimals written, value in units of 10**-places) of a decimal string that passed
+    Binance's pattern, or None when the integer shortcut does not apply (the format's
+    grid is not exact in those units, or the integer part is long enough that the
+    Decimal route's 28-digit division could round): then the caller takes that route."""
+    ip, _, fp = s.partition(".")
+    if not exact or len(ip) > 12:
+        return None
+    n = len(fp)
+    if n > places:
+        return n, 0
+    return n, int(ip + fp) * _POW10[places - n]
+
+
+def to_lots(f, qty: "Decimal | str", name: str = "quantity", max_lots: int = 0) -> int:
+    """Quantity -> lots: too many decimals -1111, off the step -4023, above ``max_lots`` -4005.
+
+    ``qty`` is a Decimal, or the validated decimal string (``Params.get_decimal_str``):
+    then integer arithmetic gives the same answers without building Decimals."""
+    if type(qty) is str:
+        ex = _exact_units(qty, f.qp, getattr(f, "lots_exact", False))
+        if ex is not None:
+            if ex[0] > f.qp:
+                raise Request.BAD_PRECISION()
+            lots, rem = divmod(ex[1], f.step_units)
+            if rem:
+                raise Filters.QTY_NOT_INCREASED_BY_STEP_SIZE()
+            if (max_lots and lots > max_lots) or lots > INT_CAP:
+                raise Filters.QTY_GREATER_THAN_MAX_QTY()
+            return lots
+        qty = Decimal(qty)
     if _decimals(qty) > f.qp:
         raise Request.BAD_PRECISION()
     lots_d = qty / f.step
@@ -92,8 +151,21 @@ def to_lots(f, qty: Decimal, name: str = "quantity", max_lots: int = 0) -> int:
     return lots
 
 
-def to_ticks(f, price: Decimal, max_ticks: int = 0) -> int:
-    """Price -> ticks: too many decimals -1111, off the tick -4014, above the max -4002."""
+def to_ticks(f, price: "Decimal | str", max_ticks: int = 0) -> int:
+    """Price -> ticks: too many decimals -1111, off the tick -4014, above the max -4002.
+    ``price`` may be the validated decimal string, as for ``to_lots``."""
+    if type(price) is str:
+        ex = _exact_units(price, f.pp, getattr(f, "ticks_exact", False))
+        if ex is not None:
+            if ex[0] > f.pp:
+                raise Request.BAD_PRECISION()
+            t, rem = divmod(ex[1], f.tick_units)
+            if rem:
+                raise Filters.PRICE_NOT_INCREASED_BY_TICK_SIZE()
+            if (max_ticks and t > max_ticks) or t > INT_CAP:
+                raise Filters.PRICE_GREATER_THAN_MAX_PRICE()
+            return t
+        price = Decimal(price)
     if _decimals(price) > f.pp:
         raise Request.BAD_PRECISION()
     t_d = price / f.tick

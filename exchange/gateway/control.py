@@ -16,6 +16,10 @@ journaled and replayed like any other).  When ``Gateway.admin_token`` is set
   refresh).
 * ``POST /paperex/v1/clock/advance`` ``{"seconds": N}`` (virtual clock only).
 * ``GET /paperex/v1/state``, ``GET /paperex/v1/health``, ``GET /metrics``.
+* ``GET /paperex/v1/faults``; ``POST /paperex/v1/faults`` ``{"seed", "latency", "rules"}``
+  (or one rule object; adds rules, ``"replace": true`` starts over);
+  ``DELETE /paperex/v1/faults`` (all off) and ``/paperex/v1/faults/{id}`` (one rule).
+  See ``faults.py``; the injected faults themselves are journaled InjectFault commands.
 """
 from __future__ import annotations
 
@@ -230,8 +234,34 @@ def add_routes(app: web.Application, gw) -> None:
             "# TYPE paperex_ws_slow_disconnects_total counter",
             f"paperex_ws_slow_disconnects_total {gw.hub.slow_disconnects}",
             "# TYPE paperex_listen_keys gauge", f"paperex_listen_keys {len(gw.users.by_key)}",
+            "# TYPE paperex_faults_injected_total counter",
+            f"paperex_faults_injected_total {gw.fault_injector.injected if gw.fault_injector else 0}",
         ]
         return web.Response(text="\n".join(lines) + "\n", content_type="text/plain")
+
+    async def faults_get(request: web.Request):
+        from .faults import injector
+        return _resp(injector(gw).to_json())
+
+    async def faults_post(request: web.Request):
+        from .faults import FaultConfigError, injector
+        data = await _json(request)
+        inj = injector(gw)
+        try:
+            added = inj.configure(data)
+        except FaultConfigError as e:
+            raise _err(-1130, f"Invalid fault configuration: {e}") from None
+        return _resp({**inj.to_json(), "added": [r.id for r in added]})
+
+    async def faults_delete(request: web.Request):
+        from .faults import injector
+        inj = injector(gw)
+        rid = request.match_info.get("rid")
+        if rid is None:
+            inj.clear()
+        elif not inj.remove(rid):
+            raise _err(-1130, f"No fault rule with id {rid!r}.", 404)
+        return _resp(inj.to_json())
 
     def flow_switch(paused: bool):
         async def handler(request: web.Request):
@@ -253,6 +283,10 @@ def add_routes(app: web.Application, gw) -> None:
     r.add_post("/paperex/v1/mark", guard(set_mark))
     r.add_post("/paperex/v1/clock/advance", guard(advance))
     r.add_get("/paperex/v1/state", guard(state))
+    r.add_get("/paperex/v1/faults", guard(faults_get))
+    r.add_post("/paperex/v1/faults", guard(faults_post))
+    r.add_delete("/paperex/v1/faults", guard(faults_delete))
+    r.add_delete("/paperex/v1/faults/{rid}", guard(faults_delete))
     r.add_get("/paperex/v1/health", health)
     r.add_get("/metrics", metrics)
 

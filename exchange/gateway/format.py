@@ -16,6 +16,7 @@ from exchange.venue import codes as C
 __all__ = ["fixed", "money", "rate", "SymbolFormat", "order_json", "ZERO8"]
 
 ZERO8 = "0.00000000"
+_MEMO_MAX = 4096        # per symbol and kind: formatted strings kept for reuse
 _POW10 = [10 ** i for i in range(40)]
 
 
@@ -57,7 +58,7 @@ class SymbolFormat:
     """Per-symbol formatting of ticks, lots, averages; built once per instrument."""
 
     __slots__ = ("symbol", "inst", "pp", "qp", "tick_units", "step_units", "unit", "tick", "step",
-                 "avg_places")
+                 "avg_places", "_prices", "_qtys", "zero_avg", "zero_quote", "lots_exact", "ticks_exact")
 
     def __init__(self, inst) -> None:
         self.inst = inst
@@ -70,16 +71,43 @@ class SymbolFormat:
         self.step_units = int(self.step.scaleb(self.qp))
         self.unit = int(self.tick * self.step * MONEY_SCALE)
         self.avg_places = self.pp + 3 if self.pp + 3 <= 8 else 8
+        # bounded memo of the strings of recently formatted prices / quantities: the same
+        # levels and sizes come back all the time (orders, fills, depth, streams)
+        self._prices: dict[int, str] = {}
+        self._qtys: dict[int, str] = {}
+        self.zero_avg = fixed(0, self.avg_places)
+        self.zero_quote = self.quote_short(0)
+        # decimal strings -> lots / ticks by integer arithmetic (common.to_lots / to_ticks) when
+        # the step / tick is exactly step_units / tick_units in units of 10**-precision
+        self.lots_exact = (self.qp <= 8 and 1 <= self.step_units <= 10 ** 7
+                           and Decimal(self.step_units).scaleb(-self.qp) == self.step)
+        self.ticks_exact = (self.pp <= 8 and 1 <= self.tick_units <= 10 ** 7
+                            and Decimal(self.tick_units).scaleb(-self.pp) == self.tick)
 
     def price(self, ticks: int) -> str:
-        return fixed(ticks * self.tick_units, self.pp)
+        s = self._prices.get(ticks)
+        if s is None:
+            s = fixed(ticks * self.tick_units, self.pp)
+            if len(self._prices) >= _MEMO_MAX:
+                self._prices.clear()
+            self._prices[ticks] = s
+        return s
 
     def qty(self, lots: int) -> str:
-        return fixed(lots * self.step_units, self.qp)
+        s = self._qtys.get(lots)
+        if s is None:
+            s = fixed(lots * self.step_units, self.qp)
+            if len(self._qtys) >= _MEMO_MAX:
+                self._qtys.clear()
+            self._qtys[lots] = s
+        return s
 
     def avg(self, cum_quote: int, lots: int, places: int | None = None) -> str:
         """Average price of ``lots`` worth ``cum_quote`` money units (floored at ``places``)."""
-        places = self.avg_places if places is None else places
+        if places is None:
+            if lots == 0:
+                return self.zero_avg
+            places = self.avg_places
         if lots == 0:
             return fixed(0, places)
         # price = cum_quote / 1e8 / (lots * step_units * 10**-qp)
@@ -130,11 +158,11 @@ def order_json(f: SymbolFormat, o: dict, *, result: bool = True, stp_name: str |
         "status": C.ORDER_STATUS_NAMES.get(o["status"], "NEW"),
         "clientOrderId": o["client_order_id"],
         "price": f.price(o["price"]),
-        "avgPrice": f.avg(cq, filled),
+        "avgPrice": f.avg(cq, filled) if filled else f.zero_avg,
         "origQty": f.qty(o["qty"]),
         "executedQty": exec_qty,
         "cumQty": exec_qty,
-        "cumQuote": f.quote_short(cq),
+        "cumQuote": f.quote_short(cq) if cq else f.zero_quote,
         "timeInForce": C.TIF_NAMES.get(o["time_in_force"], "GTC"),
         "type": otype,
         "reduceOnly": bool(o["reduce_only"]),

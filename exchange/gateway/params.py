@@ -240,6 +240,16 @@ class Params:
         return cls(parse_form(raw_query), parse_form(raw_body), reject_duplicates=reject_duplicates)
 
     @classmethod
+    def _of(cls, values: dict) -> "Params":
+        """From an already merged, duplicate-free ``{str: str}`` (the gateway's fast path,
+        ``common.parse_params``); the dict is taken, not copied."""
+        self = cls.__new__(cls)
+        self._values = values
+        self._sent = len(values)
+        self._read = set()
+        return self
+
+    @classmethod
     def from_mapping(cls, mapping: Mapping[str, object]) -> "Params":
         return cls(((k, "" if v is None else str(v)) for k, v in mapping.items()))
 
@@ -347,6 +357,16 @@ class Params:
         if _DECIMAL_RE.fullmatch(v) is None:
             raise errors.illegal_decimal(name)
         return Decimal(v)
+
+    def get_decimal_str(self, name: str, *, required: bool = False) -> str | None:
+        """``get_decimal`` without the Decimal: the validated string (same errors), for
+        ``common.to_lots`` / ``to_ticks``, which convert it exactly with integers."""
+        v = self._raw(name, required)
+        if v is None:
+            return None
+        if _DECIMAL_RE.fullmatch(v) is None:
+            raise errors.illegal_decimal(name)
+        return v
 
     def required_decimal(self, name: str) -> Decimal:
         return self.get_decimal(name, required=True)  # type: ignore[return-value]

@@ -59,8 +59,8 @@ def parse_new_order(gw, p: Params, account_id: int):
     if pm != "NONE":
         raise Execution.UNSUPPORTED_ORDER_TYPE_PRICE_MATCH() if otype != "LIMIT" else \
             errors.invalid_parameter("priceMatch")
-    qty = p.get_decimal("quantity", required=True)
-    price = p.get_decimal("price")
+    qty = p.get_decimal_str("quantity", required=True)     # validated strings: to_lots / to_ticks
+    price = p.get_decimal_str("price")                       # convert them exactly
     inst = gw.instruments[sym]
     if otype == "LIMIT":
         if tif is None:

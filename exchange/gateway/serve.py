@@ -55,6 +55,8 @@ class Server:
         if self._stopped:
             return
         self._stopped = True
+        if self.gateway.fault_injector is not None:
+            await self.gateway.fault_injector.stop()
         await self.runner.cleanup()          # on_shutdown closes every websocket with a close frame
         await self.runtime.sequencer.stop()
         self.runtime.close()
@@ -86,7 +88,12 @@ async def start(*, host: str = "127.0.0.1", port: int = 8800, data_dir: "str | P
                 symbols: "str | Path | None" = None, runtime: Optional[Runtime] = None,
                 rate_limits: Optional[RateLimitConfig] = None, admin_token: Optional[str] = None,
                 demo: bool = True, start_ms: Optional[int] = None, ws_queue_limit: int = 2000,
-                access_log: bool = False) -> Server:
+                access_log: bool = False, faults: "dict | str | Path | None" = None) -> Server:
+    """``faults``: a fault / latency configuration (dict or JSON file, see ``faults.py``);
+    None leaves the injector off (it can be configured later through the control API)."""
+    if faults is not None:
+        from .faults import load_config, validate_config
+        faults = validate_config(load_config(faults))   # a bad file fails before anything starts
     if runtime is None:
         instruments = load_instruments(symbols) if symbols else dict(DEFAULT_INSTRUMENTS)
         if clock == "virtual":
@@ -100,6 +107,9 @@ async def start(*, host: str = "127.0.0.1", port: int = 8800, data_dir: "str | P
         admin_token = secrets.token_hex(16)
         print(f"control API admin token (header X-PAPEREX-TOKEN): {admin_token}", flush=True)
     gw = Gateway(runtime, rate_limits=rate_limits, admin_token=admin_token, ws_queue_limit=ws_queue_limit)
+    if faults is not None:
+        from .faults import install
+        install(gw, faults)
     app = make_app(gw)
     runner = web.AppRunner(app, access_log=logging.getLogger("aiohttp.access") if access_log else None,
                            handle_signals=False, shutdown_timeout=5.0)
@@ -171,8 +181,12 @@ async def serve_forever(args) -> int:
     srv = await start(host=args.host, port=args.port, data_dir=args.data_dir, clock=clock,
                       speed=None if args.flow in ("synthetic", "replay") else args.speed,
                       fsync=args.fsync, symbols=args.symbols, start_ms=start_ms,
-                      admin_token=getattr(args, "admin_token", None))
+                      admin_token=getattr(args, "admin_token", None), faults=fault_config(args))
     print(banner(srv), flush=True)
+    if srv.gateway.faults is not None:
+        fj = srv.gateway.faults.to_json()
+        print(f"  faults    : {len(fj['rules'])} rule(s), seed {fj['seed']}, latency "
+              f"request={fj['latency']['request']} ws={fj['latency']['ws']}", flush=True)
     stop = asyncio.Event()
     flow_task = start_flow(srv, args.flow, scenario=args.scenario, seed=args.seed, data=args.data,
                            speed=args.speed, stop=stop)
@@ -215,14 +229,54 @@ def add_arguments(p) -> None:
     p.add_argument("--data", default=None, help="recorded market for --flow replay (Binance tape or CSV, tardis CSV)")
     p.add_argument("--admin-token", default=None, help="token required by the control API (default: "
                                                         "none on loopback, random otherwise)")
+    p.add_argument("--faults", default=None, metavar="FILE",
+                   help="fault injection rules (JSON, see README 'Faults and latency'); default: none")
+    p.add_argument("--fault-seed", type=int, default=None, help="seed of the fault injector and latency "
+                                                                 "model (default: the file's, else 1)")
+    p.add_argument("--latency", default=None, metavar="SPEC",
+                   help="delay between a request's arrival and its execution: fixed:MS, uniform:LOW,HIGH, "
+                        "exponential:MEAN or lognormal:MEDIAN,SIGMA (ms); default: none")
+    p.add_argument("--ws-latency", default=None, metavar="SPEC",
+                   help="delay between an event and its websocket delivery (same forms); default: none")
     p.add_argument("--log-level", default="WARNING")
+
+
+def fault_config(args) -> "dict | None":
+    """The fault / latency configuration of ``paperex serve``'s options (None: all off)."""
+    from .faults import LatencyModel, load_config
+    path = getattr(args, "faults", None)
+    seed = getattr(args, "fault_seed", None)
+    lat, ws_lat = getattr(args, "latency", None), getattr(args, "ws_latency", None)
+    if path is None and seed is None and lat is None and ws_lat is None:
+        return None
+    config = dict(load_config(path)) if path is not None else {}
+    if seed is not None:
+        config["seed"] = seed
+    latency = dict(config.get("latency") or {})
+    for name, spec in (("request", lat), ("ws", ws_lat)):
+        if spec is not None:
+            LatencyModel.parse(spec, 0)           # fail early on a bad form
+            latency[name] = spec
+    if latency:
+        config["latency"] = latency
+    return config
+
+
+def run_loop(coro):
+    """``asyncio.run`` on uvloop's event loop when uvloop is installed (a dependency on
+    POSIX; what scripts/bench_gateway.py measures), else on asyncio's own."""
+    try:
+        import uvloop
+    except ImportError:  # pragma: no cover - e.g. Windows
+        return asyncio.run(coro)
+    return uvloop.run(coro)
 
 
 def main(args) -> int:
     logging.basicConfig(level=getattr(logging, str(args.log_level).upper(), logging.WARNING),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     try:
-        return asyncio.run(serve_forever(args))
+        return run_loop(serve_forever(args))
     except KeyboardInterrupt:  # pragma: no cover - signal handler normally wins
         return 0
     except (OSError, ValueError) as e:

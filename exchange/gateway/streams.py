@@ -60,7 +60,7 @@ TICK_S = 0.05
 
 class Conn:
     __slots__ = ("ws", "combined", "streams", "listen_keys", "queue", "wake", "closing", "writer",
-                 "limit", "hub", "msg_window", "msg_count", "killer")
+                 "limit", "hub", "msg_window", "msg_count", "killer", "tap", "path")
 
     def __init__(self, hub: "StreamHub", ws: web.WebSocketResponse, combined: bool, limit: int) -> None:
         self.hub = hub
@@ -76,9 +76,14 @@ class Conn:
         self.msg_window = 0
         self.msg_count = 0
         self.killer: Optional[asyncio.Task] = None
+        self.tap = None              # faults.WsTap while faults / ws latency are on
+        self.path = ""
 
     def send(self, data: bytes) -> None:
         if self.closing:
+            return
+        if self.tap is not None:     # delivers later, in order (faults.py)
+            self.tap.push(self, data)
             return
         if len(self.queue) >= self.limit:
             self.kill(1008, b"slow consumer")
@@ -484,6 +489,9 @@ class StreamHub:
         ws = web.WebSocketResponse(heartbeat=HEARTBEAT_S, autoping=True, compress=False)
         await ws.prepare(request)
         conn = Conn(self, ws, combined, self.queue_limit)
+        conn.path = request.path
+        if self.gw.faults is not None:
+            self.gw.faults.attach_ws(conn)
         self.conns.add(conn)
         users = self.gw.users
         for name in path_streams:

@@ -122,6 +122,15 @@ class UserStreams:
             conn.send(self._wrap(conn, lk.key, payload))
         self._remove(lk)
 
+    def expire_early(self, api_key: str) -> Optional[str]:
+        """Expire the API key's listen key now (fault injection, faults.py): its sockets
+        get listenKeyExpired and the key is invalid.  Returns the key, None if there was none."""
+        lk = self.by_api.get(api_key)
+        if lk is None:
+            return None
+        self._expire(lk)
+        return lk.key
+
     # ------------------------------------------------------------ sockets
     def attach(self, conn, key: str) -> bool:
         lk = self._valid(key)

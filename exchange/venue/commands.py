@@ -172,5 +172,20 @@ class FundInsurance(NamedTuple):
     KIND = 26
 
 
+@register
+class InjectFault(NamedTuple):
+    """An injected fault (``exchange/gateway/faults.py``), journaled before it takes
+    effect so a replay and an auditor see every one.  The venue changes nothing
+    and emits nothing (the state digest is unaffected).  ``kind`` is the fault
+    kind (``-1007``, ``429``, ``ws_drop``...), ``rule_id`` the rule that fired,
+    ``account_id`` the account it hit (0: none / unknown), ``detail`` what and how
+    (``POST /fapi/v1/order executed=1 newClientOrderId=...``)."""
+    kind: str
+    rule_id: str
+    account_id: int
+    detail: str
+    KIND = 30
+
+
 def command_from_record(record) -> NamedTuple:
     return COMMANDS.from_record(record)

@@ -51,8 +51,8 @@ from exchange.units import RATE_SCALE
 from . import codes as C
 from .accounts import Account, OrderAgg
 from .commands import (
-    AdjustIsolatedMargin, CancelAllOrders, CancelOrder, CreateAccount, Deposit, FundInsurance, ModifyOrder,
-    NewOrder, RefreshMarkPrice, SamplePremium, SetIndexPrice, SetLeverage, SetMarginType, SetMarkPrice,
+    AdjustIsolatedMargin, CancelAllOrders, CancelOrder, CreateAccount, Deposit, FundInsurance, InjectFault,
+    ModifyOrder, NewOrder, RefreshMarkPrice, SamplePremium, SetIndexPrice, SetLeverage, SetMarginType, SetMarkPrice,
     SetPositionMode, SettleFunding, Withdraw,
 )
 from .events import (
@@ -99,6 +99,11 @@ _EXPIRE_REASON = {
     REASON_GTX: (C.ER_GTX, C.EXPIRED),
     REASON_FOK: (C.ER_FOK, C.EXPIRED),
 }
+
+
+def _no_effect(ts: int, c) -> list:
+    """InjectFault: the gateway's fault injector records what it did; the venue is untouched."""
+    return []
 
 
 class SymbolState:
@@ -188,6 +193,7 @@ class Venue(AdminCommands, MarketData, Liquidation, Conditional, Snapshots, Quer
             SettleFunding: self._settle_funding,
             AdjustIsolatedMargin: self._adjust_isolated_margin,
             FundInsurance: self._fund_insurance,
+            InjectFault: _no_effect,     # journaled for replay and audit; changes nothing
         }
 
     # ================================================================== entry

@@ -20,6 +20,7 @@ from urllib.parse import urlencode
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
+from exchange.gateway.ratelimit import RateLimitConfig
 from exchange.gateway.serve import start
 
 
@@ -33,8 +34,11 @@ class _Thread:
 
     def _run(self, data_dir) -> None:
         asyncio.set_event_loop(self.loop)
+        # rate limits off: hundreds of generated requests a minute would (rightly) get
+        # 429s that hide the answer under test; the limiter has its own tests
         self.srv = self.loop.run_until_complete(start(host="127.0.0.1", port=0, data_dir=data_dir,
-                                                      fsync="never", demo=True))
+                                                      fsync="never", demo=True,
+                                                      rate_limits=RateLimitConfig(enabled=False)))
         self.ready.set()
         self.loop.run_forever()
 
