@@ -87,10 +87,16 @@ def _spawn(kind: str, data_dir: str | None = None) -> tuple[subprocess.Popen, di
     cmd = [sys.executable, os.path.abspath(__file__), "--serve", kind]
     if data_dir:
         cmd += ["--data-dir", data_dir]
-    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT, text=True)
+    # the server's stderr goes to a file, not a pipe nobody reads (a chatty server would
+    # block on a full pipe in the middle of the measurement)
+    err = tempfile.TemporaryFile(mode="w+")
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=err, cwd=ROOT, text=True)
+    p.errfile = err  # type: ignore[attr-defined]
     line = p.stdout.readline()
     if not line:
-        raise RuntimeError(f"{kind} server did not start: {p.stderr.read()[-2000:]}")
+        p.wait(10)
+        err.seek(0)
+        raise RuntimeError(f"{kind} server did not start: {err.read()[-2000:]}")
     return p, json.loads(line)
 
 
@@ -100,6 +106,9 @@ def _stop(p: subprocess.Popen) -> None:
         p.wait(10)
     except subprocess.TimeoutExpired:  # pragma: no cover
         p.kill()
+    err = getattr(p, "errfile", None)
+    if err is not None:
+        err.close()
 
 
 # ------------------------------------------------------------ raw client
