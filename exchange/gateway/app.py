@@ -111,9 +111,13 @@ class Gateway:
 
     async def submit(self, command):
         try:
-            return await self.sequencer.submit(command)
+            res = await self.sequencer.submit(command)
         except SequencerFailed:
             raise errors.internal_error() from None
+        if res.error:
+            # the venue raised (a bug, logged by the sequencer): never answer as if it worked
+            raise errors.unknown_error()
+        return res
 
     # ----------------------------------------------------------- dispatch
     async def handle(self, request: web.Request) -> web.StreamResponse:

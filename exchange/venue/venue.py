@@ -144,6 +144,34 @@ class SymbolState:
         self.trailing: dict = {}
 
 
+
+def limit_filter_error(spec, side: int, price: int, qty: int, mark: int):
+    """The (code, msg) a LIMIT price/quantity gets from Binance's filters, in Binance's
+    order of checks (PRICE_FILTER, LOT_SIZE, then PERCENT_PRICE against the mark), or
+    None.  Shared by new orders and modifies."""
+    if qty <= 0:
+        return C.QTY_NOT_POSITIVE
+    if price <= 0:
+        return C.PRICE_LESS_THAN_ZERO
+    if price < spec.min_price:
+        return C.PRICE_BELOW_MIN
+    if spec.max_price and price > spec.max_price:
+        return C.PRICE_ABOVE_MAX
+    if qty < spec.min_qty:
+        return C.QTY_BELOW_MIN
+    if spec.max_qty and qty > spec.max_qty:
+        return C.QTY_ABOVE_MAX
+    if mark:
+        if side == 0:
+            cap = mark * spec.percent_up // RATE_SCALE
+            if price > cap:
+                return (C.PRICE_ABOVE_MULTIPLIER[0], C.PRICE_ABOVE_MULTIPLIER[1] % spec.price_str(cap))
+        else:
+            floor = -((-mark * spec.percent_down) // RATE_SCALE)
+            if price < floor:
+                return (C.PRICE_BELOW_MULTIPLIER[0], C.PRICE_BELOW_MULTIPLIER[1] % spec.price_str(floor))
+    return None
+
 class Venue(AdminCommands, MarketData, Liquidation, Conditional, Snapshots, Queries):
     """See the module docstring.  ``instruments``: iterable of Instrument (or a
     dict symbol -> Instrument).  ``history_limit`` bounds the closed orders kept
@@ -245,27 +273,7 @@ class Venue(AdminCommands, MarketData, Liquidation, Conditional, Snapshots, Quer
         # ---- filters
         if otype == _LIMIT:
             kind = tif
-            if qty <= 0:
-                err = C.QTY_NOT_POSITIVE
-            elif price <= 0:
-                err = C.PRICE_LESS_THAN_ZERO
-            elif price < spec.min_price:
-                err = C.PRICE_BELOW_MIN
-            elif spec.max_price and price > spec.max_price:
-                err = C.PRICE_ABOVE_MAX
-            elif qty < spec.min_qty:
-                err = C.QTY_BELOW_MIN
-            elif spec.max_qty and qty > spec.max_qty:
-                err = C.QTY_ABOVE_MAX
-            elif mark:
-                if side == 0:
-                    cap = mark * spec.percent_up // _RATE_SCALE
-                    if price > cap:
-                        err = (C.PRICE_ABOVE_MULTIPLIER[0], C.PRICE_ABOVE_MULTIPLIER[1] % spec.price_str(cap))
-                else:
-                    floor = -((-mark * spec.percent_down) // _RATE_SCALE)
-                    if price < floor:
-                        err = (C.PRICE_BELOW_MULTIPLIER[0], C.PRICE_BELOW_MULTIPLIER[1] % spec.price_str(floor))
+            err = limit_filter_error(spec, side, price, qty, mark)
             ref = price
             notional_price = price
         else:
@@ -836,28 +844,9 @@ class Venue(AdminCommands, MarketData, Liquidation, Conditional, Snapshots, Quer
         err = None
         if price == order.price and qty == order.qty:
             err = C.NO_NEED_MODIFY
-        elif qty <= 0:
-            err = C.QTY_NOT_POSITIVE
-        elif price <= 0:
-            err = C.PRICE_LESS_THAN_ZERO
-        elif price < spec.min_price:
-            err = C.PRICE_BELOW_MIN
-        elif spec.max_price and price > spec.max_price:
-            err = C.PRICE_ABOVE_MAX
-        elif qty < spec.min_qty:
-            err = C.QTY_BELOW_MIN
-        elif spec.max_qty and qty > spec.max_qty:
-            err = C.QTY_ABOVE_MAX
+        else:
+            err = limit_filter_error(spec, order.side, price, qty, st.mark)
         mark = st.mark
-        if err is None and mark:
-            if order.side == 0:
-                cap = mark * spec.percent_up // RATE_SCALE
-                if price > cap:
-                    err = (C.PRICE_ABOVE_MULTIPLIER[0], C.PRICE_ABOVE_MULTIPLIER[1] % spec.price_str(cap))
-            else:
-                floor = -((-mark * spec.percent_down) // RATE_SCALE)
-                if price < floor:
-                    err = (C.PRICE_BELOW_MULTIPLIER[0], C.PRICE_BELOW_MULTIPLIER[1] % spec.price_str(floor))
         unit = spec.notional_unit
         if err is None and not order.reduce_only and price * qty * unit < spec.min_notional:
             err = (C.MIN_NOTIONAL[0], C.MIN_NOTIONAL[1] % spec.min_notional_str)
