@@ -86,7 +86,33 @@ class _Conn:
         self.connects = 0
 
 
-class MarketStream:
+class _QueuedStream:
+    """What both streams share: ``async with`` / ``async for`` over a queue that a
+    background task fills with messages, errors to raise, or ``_CLOSED``."""
+
+    async def __aenter__(self):
+        self.start()
+        return self
+
+    async def __aexit__(self, *exc) -> None:
+        await self.close()
+
+    def __aiter__(self):
+        self.start()
+        return self
+
+    async def __anext__(self):
+        if self._closed and self._queue.empty():
+            raise StopAsyncIteration
+        item = await self._queue.get()
+        if item is _CLOSED:
+            raise StopAsyncIteration
+        if isinstance(item, BaseException):
+            raise item
+        return item
+
+
+class MarketStream(_QueuedStream):
     """Combined market streams (``/stream?streams=a/b``) that survive disconnects.
 
     * Streams are grouped by route (``/public`` vs ``/market``, unless the client has
@@ -125,27 +151,6 @@ class MarketStream:
     @property
     def streams(self) -> list[str]:
         return [s for c in self._conns.values() for s in c.streams]
-
-    async def __aenter__(self) -> "MarketStream":
-        self.start()
-        return self
-
-    async def __aexit__(self, *exc) -> None:
-        await self.close()
-
-    def __aiter__(self) -> "MarketStream":
-        self.start()
-        return self
-
-    async def __anext__(self) -> StreamMessage:
-        if self._closed and self._queue.empty():
-            raise StopAsyncIteration
-        item = await self._queue.get()
-        if item is _CLOSED:
-            raise StopAsyncIteration
-        if isinstance(item, BaseException):
-            raise item
-        return item
 
     def start(self) -> None:
         if self._started or self._closed:
@@ -297,7 +302,7 @@ class MarketStream:
             await asyncio.sleep(backoff.next())  # reset to the minimum if messages flowed
 
 
-class UserStream:
+class UserStream(_QueuedStream):
     """User data stream: creates a listenKey, keeps it alive with a PUT every
     ``keepalive_interval`` seconds (Binance: valid 60 min; default 30 min), connects to
     ``/private/ws?listenKey=K`` (``/ws/K`` with ``ws_routes=False``), and reconnects on
@@ -330,27 +335,6 @@ class UserStream:
         self._task: Optional[asyncio.Task] = None
         self._ka_task: Optional[asyncio.Task] = None
         self._closed = False
-
-    async def __aenter__(self) -> "UserStream":
-        self.start()
-        return self
-
-    async def __aexit__(self, *exc) -> None:
-        await self.close()
-
-    def __aiter__(self) -> "UserStream":
-        self.start()
-        return self
-
-    async def __anext__(self) -> Any:
-        if self._closed and self._queue.empty():
-            raise StopAsyncIteration
-        item = await self._queue.get()
-        if item is _CLOSED:
-            raise StopAsyncIteration
-        if isinstance(item, BaseException):
-            raise item
-        return item
 
     def start(self) -> None:
         if self._task is None and not self._closed:

@@ -345,10 +345,7 @@ class Projection:
         m = self.markets[symbol]
         buckets: dict[int, list] = {}
         for t0, k in m.klines.items():
-            if month:
-                b = _month_start(t0)
-            else:
-                b = t0 - t0 % interval_ms if interval_ms < 86_400_000 * 7 else _week_start(t0)
+            b = _bucket_start(t0, interval_ms, month)
             if end is not None and b > end:
                 continue
             cur = buckets.get(b)
@@ -382,10 +379,7 @@ class Projection:
         src = m.mark_klines if which == "mark" else m.index_klines
         buckets: dict[int, list] = {}
         for t0, k in src.items():
-            if month:
-                b = _month_start(t0)
-            else:
-                b = t0 - t0 % interval_ms if interval_ms < 86_400_000 * 7 else _week_start(t0)
+            b = _bucket_start(t0, interval_ms, month)
             if end is not None and b > end:
                 continue
             cur = buckets.get(b)
@@ -454,6 +448,12 @@ def _week_start(t: int) -> int:
     day = t // 86_400_000
     return (day - (day + 3) % 7) * 86_400_000
 
+
+def _bucket_start(t0: int, interval_ms: int, month: bool) -> int:
+    """Open time of the candle of ``interval_ms`` (or a calendar month) holding ``t0``."""
+    if month:
+        return _month_start(t0)
+    return t0 - t0 % interval_ms if interval_ms < 86_400_000 * 7 else _week_start(t0)
 
 def _month_start(t: int) -> int:
     import datetime as _dt

@@ -794,24 +794,7 @@ class Venue(AdminCommands, MarketData, Liquidation, Conditional, Snapshots, Quer
         else:
             st.book.cancel(order.order_id)
         remaining = order.qty - order.filled
-        if remaining > 0 and not 1 < otype < 7:
-            # _release, inlined
-            agg = self.accounts[order.account_id].aggs[order.key]
-            if order.reduce:
-                if order.side == 0:
-                    agg.ro_buy -= remaining
-                else:
-                    agg.ro_sell -= remaining
-            else:
-                unit = st.spec.notional_unit
-                if order.side == 0:
-                    agg.buy_lots -= remaining
-                    agg.buy_notional -= order.margin_price * unit * remaining
-                    agg.buy_loss -= order.loss_per_lot * remaining
-                else:
-                    agg.sell_lots -= remaining
-                    agg.sell_notional -= order.margin_price * unit * remaining
-                    agg.sell_loss -= order.loss_per_lot * remaining
+        self._release(order, remaining)
         order.update_time = ts
         self._close(order, _CANCELED)
         return _new(OrderCanceled, (order.order_id, order.account_id, order.symbol, remaining, reason))
