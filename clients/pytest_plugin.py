@@ -31,6 +31,20 @@ also be started later with ``paperex_server.start_flow(scenario, seed)``.
 gives the virtual clock a speed of its own (x real time; then timers fire by themselves).
 ``symbols``: an instrument JSON file (as ``paperex serve --symbols``).
 ``demo``: also create the demo account (``paperex_server.demo``), default False.
+
+Faults and latency (``exchange/gateway/faults.py``), as ``paperex serve --faults
+--fault-seed --latency --ws-latency``, on from the first request::
+
+    @pytest.mark.paperex(faults=[{"kind": "-1007", "path": "/fapi/v1/order", "every": 3}], fault_seed=7,
+                         latency="uniform:2,20", ws_latency="fixed:5")
+
+``faults``: a list of rules, a whole configuration ``{"seed", "latency", "rules"}`` or a
+JSON file.  At run time: ``set_faults(rules)``, ``set_latency(request, ws)``,
+``clear_faults()``, ``faults()`` (rules with matched / fired counts).  Latency is venue
+time: on the virtual clock a request delayed 50 ms executes 50 ms of venue time after
+its arrival, and when nothing else moves the clock the request moves it (no real time
+passes).  After the run, ``verify_replay()`` stops the exchange and re-executes its
+journal (``paperex replay --verify``); every injected fault is in it (``injected_faults()``).
 """
 from __future__ import annotations
 
@@ -46,13 +60,13 @@ from typing import Any, Optional
 
 import pytest
 
-__all__ = ["PaperexServer", "PaperexControlError", "paperex_server"]
+__all__ = ["PaperexServer", "PaperexControlError", "fault_config", "paperex_server"]
 
 #: the virtual clock's default start (2026-01-01T00:00:00Z): a fixed time keeps runs reproducible
 DEFAULT_START_MS = 1_767_225_600_000
 
 _OPTIONS = {"clock", "start_ms", "speed", "clock_speed", "flow", "scenario", "seed", "scenario_overrides", "symbols",
-            "demo", "fsync", "flow_symbols"}
+            "demo", "fsync", "flow_symbols", "faults", "fault_seed", "latency", "ws_latency"}
 
 
 class PaperexControlError(RuntimeError):
@@ -65,6 +79,44 @@ class PaperexControlError(RuntimeError):
         msg = body.get("msg") if isinstance(body, dict) else body
         self.code = code
         super().__init__(f"paperex control API: HTTP {status} {code}: {msg}")
+
+
+def fault_config(faults: Any = None, *, fault_seed: Optional[int] = None, latency: Any = None,
+                 ws_latency: Any = None) -> Optional[dict]:
+    """The fault / latency configuration of the fixture's options (None: everything off), built
+    as ``paperex serve --faults FILE --fault-seed N --latency SPEC --ws-latency SPEC`` builds it.
+    ``faults``: a list of rules, one rule, a configuration dict or a JSON file path."""
+    if faults is None and fault_seed is None and latency is None and ws_latency is None:
+        return None
+    from exchange.gateway.faults import load_config
+    if faults is None:
+        config: dict = {}
+    elif isinstance(faults, list):
+        config = {"rules": list(faults)}
+    elif isinstance(faults, dict) and "kind" in faults:
+        config = {"rules": [faults]}
+    else:
+        config = dict(load_config(faults if isinstance(faults, dict) else Path(faults)))
+    if fault_seed is not None:
+        config["seed"] = fault_seed
+    lat = dict(config.get("latency") or {})
+    for name, spec in (("request", latency), ("ws", ws_latency)):
+        if spec is not None:
+            lat[name] = spec
+    if lat:
+        config["latency"] = lat
+    return config
+
+
+def _rules_payload(rules: Any) -> dict:
+    """``set_faults``' argument as a control API body (replacing the rules, keeping latency)."""
+    if isinstance(rules, dict) and "kind" not in rules:
+        return {**rules, "replace": True}              # a whole configuration: start over
+    if isinstance(rules, dict):
+        rules = [rules]
+    if not isinstance(rules, (list, tuple)):
+        raise TypeError("set_faults: a list of rule dicts, one rule dict, or a configuration dict")
+    return {"rules": list(rules), "replace": "rules"}
 
 
 def _dec(x: Any) -> str:
@@ -84,13 +136,13 @@ class PaperexServer:
 
     def __init__(self, data_dir: Path, *, clock: str = "virtual", start_ms: Optional[int] = None,
                  speed: Optional[float] = None, symbols: Optional[str] = None, demo: bool = False,
-                 fsync: str = "never") -> None:
+                 fsync: str = "never", faults: Optional[dict] = None) -> None:
         if clock not in ("virtual", "wall"):
             raise ValueError("paperex_server: clock must be 'virtual' or 'wall'")
         self.data_dir = Path(data_dir)
         self.journal_dir = self.data_dir / "journal"
         self.clock = clock
-        self._opts = dict(clock=clock, speed=speed, fsync=fsync, symbols=symbols, demo=demo,
+        self._opts = dict(clock=clock, speed=speed, fsync=fsync, symbols=symbols, demo=demo, faults=faults,
                           start_ms=(start_ms if start_ms is not None else DEFAULT_START_MS)
                           if clock == "virtual" else None)
         self.server: Any = None
@@ -99,6 +151,7 @@ class PaperexServer:
         self._flow_task: Optional[asyncio.Task] = None
         self._flow_stop: Optional[asyncio.Event] = None
         self._events: list[tuple[int, int, Any]] = []
+        self._faults: list[tuple[int, int, Any]] = []   # InjectFault commands
         self._loop: Optional[asyncio.AbstractEventLoop] = None
         self._thread: Optional[threading.Thread] = None
         self._closed = False
@@ -124,11 +177,13 @@ class PaperexServer:
         o = self._opts
         self.server = await start(host="127.0.0.1", port=0, data_dir=self.data_dir, clock=o["clock"],
                                   speed=o["speed"], fsync=o["fsync"], symbols=o["symbols"], demo=o["demo"],
-                                  start_ms=o["start_ms"])
+                                  start_ms=o["start_ms"], faults=o["faults"])
         self.demo = self.server.demo
         self.server.runtime.sequencer.subscribe(self._record)
 
     def _record(self, seq: int, ts: int, command: Any, events: list) -> None:
+        if type(command).__name__ == "InjectFault":
+            self._faults.append((seq, ts, command))
         for ev in events:
             self._events.append((seq, ts, ev))
 
@@ -215,6 +270,18 @@ class PaperexServer:
     def state_sync(self) -> dict:
         return self.control_sync("GET", "/state")
 
+    def set_faults_sync(self, rules: Any) -> dict:
+        return self.control_sync("POST", "/faults", _rules_payload(rules))
+
+    def set_latency_sync(self, request: Any = None, ws: Any = None) -> dict:
+        return self.control_sync("POST", "/faults", {"latency": {"request": request, "ws": ws}})
+
+    def clear_faults_sync(self) -> dict:
+        return self.control_sync("DELETE", "/faults")
+
+    def faults_sync(self) -> dict:
+        return self.control_sync("GET", "/faults")
+
     # ------------------------------------------------------------------ control API (async)
     async def create_account(self, balance: Any = "10000", label: str = "") -> tuple[str, str, int]:
         """A new funded account: ``(api_key, secret, account_id)``."""
@@ -239,6 +306,51 @@ class PaperexServer:
         """``GET /paperex/v1/state``: lastSeq, time, stateDigest, insuranceFund, openOrders, ..."""
         return await asyncio.to_thread(self.state_sync)
 
+    # ------------------------------------------------------------------ faults and latency
+    async def set_faults(self, rules: Any) -> dict:
+        """Replace the fault rules (``POST /paperex/v1/faults``): a list of rule dicts (or one), e.g.
+        ``[{"kind": "-1007", "path": "/fapi/v1/order", "probability": 0.3}]``; the latency model
+        and the seed stay.  A whole configuration ``{"seed", "latency", "rules"}`` replaces
+        everything.  Returns the injector's state (rules with matched / fired counts)."""
+        return await asyncio.to_thread(self.set_faults_sync, rules)
+
+    async def set_latency(self, request: Any = None, ws: Any = None) -> dict:
+        """Set the latency model: ``request`` (arrival to execution) and ``ws`` (event to delivery),
+        each a spec like ``"fixed:50"``, ``"uniform:2,20"``, ``{"dist": "lognormal", ...}`` or
+        None (off).  Venue time: on the virtual clock it moves the venue's timestamps, not yours."""
+        return await asyncio.to_thread(self.set_latency_sync, request, ws)
+
+    async def clear_faults(self) -> dict:
+        """Every rule and the latency model off (``DELETE /paperex/v1/faults``)."""
+        return await asyncio.to_thread(self.clear_faults_sync)
+
+    async def faults(self) -> dict:
+        """``GET /paperex/v1/faults``: rules (matched / fired), latency, injected counts by kind."""
+        return await asyncio.to_thread(self.faults_sync)
+
+    def injected_faults(self) -> list:
+        """The faults injected so far: ``(seq, ts, InjectFault)`` with ``kind``, ``rule_id``,
+        ``account_id`` and ``detail`` (e.g. ``"POST /fapi/v1/order newClientOrderId=x executed=1"``)."""
+        return list(self._faults)
+
+    def verify_replay(self) -> Any:
+        """Stop the exchange, then re-execute its journal on a fresh venue (``paperex replay
+        --verify``).  Raises AssertionError at the first divergence or if the replayed state
+        digest is not the live one; returns the ``ReplayResult`` (``.venue``: the replayed venue)."""
+        from exchange.replay import replay
+        if self._closed:
+            raise RuntimeError("verify_replay() stops the server itself: call it while it runs")
+        digest = self.call(self._adigest())
+        self.stop()
+        result = replay(self.journal_dir, verify=True)
+        assert result.divergence is None, f"paperex replay --verify diverged: {result.divergence}"
+        assert result.venue.state_digest() == digest, "replayed state digest differs from the live one"
+        return result
+
+    async def _adigest(self) -> str:
+        await self._astop_flow()          # nothing moves between the digest and the journal's end
+        return self.server.runtime.venue.state_digest()
+
     # ------------------------------------------------------------------ order flow
     def start_flow(self, scenario: str = "calm", seed: int = 1, *, speed: float = 10.0,
                    symbols: Optional[tuple] = None, **scenario_overrides) -> Any:
@@ -260,6 +372,10 @@ class PaperexServer:
         self.flow = flow
         self._flow_task = asyncio.get_running_loop().create_task(
             flow.run_async(speed=speed, stop=self._flow_stop), name="paperex-flow")
+        # what paperex serve --flow does: the gateway knows its flow (control API flow/pause,
+        # and the latency model lets a running flow move the virtual clock)
+        gw = self.server.gateway
+        gw.flow, gw.flow_task = flow, self._flow_task
         await asyncio.sleep(0)
         return flow
 
@@ -277,6 +393,9 @@ class PaperexServer:
         task, self._flow_task = self._flow_task, None
         if task is None:
             return
+        gw = self.server.gateway
+        if getattr(gw, "flow_task", None) is task:
+            gw.flow = gw.flow_task = None
         self._flow_stop.set()
         try:
             await asyncio.wait_for(task, 10)
@@ -327,7 +446,9 @@ def paperex_server(request, tmp_path_factory):
     srv = PaperexServer(data_dir, clock=opts.get("clock", "virtual"), start_ms=opts.get("start_ms"),
                         speed=opts.get("clock_speed"),
                         symbols=opts.get("symbols"), demo=opts.get("demo", False),
-                        fsync=opts.get("fsync", "never"))
+                        fsync=opts.get("fsync", "never"),
+                        faults=fault_config(opts.get("faults"), fault_seed=opts.get("fault_seed"),
+                                            latency=opts.get("latency"), ws_latency=opts.get("ws_latency")))
     srv.start()
     try:
         flow = opts.get("flow")

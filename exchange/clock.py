@@ -10,11 +10,16 @@ Time enters the venue only as the timestamp the sequencer stamps on a command
   ``speed=x`` it runs at x times real time from where it stands.
 
 Both are monotonic: ``now_ms`` never goes back.
+
+A ``VirtualClock`` tells its ``listeners`` (callables taking the new time) each
+time it is moved, whoever moves it (a flow, ``Sequencer.advance``, the replay
+driver): what waits for venue time (the gateway's latency model) is woken by
+the move instead of polling.  A sped-up clock also moves between those calls.
 """
 from __future__ import annotations
 
 import time
-from typing import Optional
+from typing import Callable, Optional
 
 
 class WallClock:
@@ -47,6 +52,7 @@ class VirtualClock:
         self._base_ms = int(start_ms)
         self.speed = speed
         self._base_real = time.monotonic()
+        self.listeners: list[Callable[[int], None]] = []
 
     def now_ms(self) -> int:
         if self.speed is None:
@@ -56,6 +62,8 @@ class VirtualClock:
     def _rebase(self, ts_ms: int) -> None:
         self._base_ms = ts_ms
         self._base_real = time.monotonic()
+        for listener in self.listeners:
+            listener(ts_ms)
 
     def advance(self, ms: int) -> int:
         """Move time forward by ``ms`` (>= 0); returns the new time."""

@@ -2,10 +2,10 @@
 
 Convention (stated in the README): ``KEY`` and ``SECRET`` are set to a fresh
 account's API key and secret, and ``http://127.0.0.1:8800`` is replaced by the
-test server's address.  The fixture example ("Testing your bot in CI ...") is
-written to a file and run by a separate ``python -m pytest`` in an empty
-directory: the ``paperex_server`` fixture must come from the installed plugin
-alone.  The two fresh-machine ``sh`` commands are not run here.
+test server's address.  Each fixture example ("Testing your bot in CI ...": one
+complete test each) is written to a file and run by a separate ``python -m pytest``
+in an empty directory: the ``paperex_server`` fixture must come from the installed
+plugin alone.  The two fresh-machine ``sh`` commands are not run here.
 """
 from __future__ import annotations
 
@@ -97,8 +97,19 @@ async def test_readme_async_client_snippet(paperex_server):
     assert order.avg_price == Decimal("50010")
 
 
-def test_readme_fixture_example_runs_with_only_the_installed_plugin(tmp_path):
-    src = python_snippet(KINDS["fixture"])
+def fixture_snippets() -> list[str]:
+    return [b for b in blocks("python") if KINDS["fixture"] in b]
+
+
+def test_readme_has_the_fixture_examples():
+    found = fixture_snippets()
+    assert len(found) == 2, f"expected the fixture example and the faults example, found {len(found)}"
+    assert "set_faults(" in found[1] and "verify_replay()" in found[1]
+
+
+@pytest.mark.parametrize("index", range(len(fixture_snippets())))
+def test_readme_fixture_example_runs_with_only_the_installed_plugin(tmp_path, index):
+    src = fixture_snippets()[index]
     (tmp_path / "test_readme_example.py").write_text(src)
     proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--rootdir",
                            str(tmp_path), "test_readme_example.py"],

@@ -17,7 +17,8 @@ journaled and replayed like any other).  When ``Gateway.admin_token`` is set
 * ``POST /paperex/v1/clock/advance`` ``{"seconds": N}`` (virtual clock only).
 * ``GET /paperex/v1/state``, ``GET /paperex/v1/health``, ``GET /metrics``.
 * ``GET /paperex/v1/faults``; ``POST /paperex/v1/faults`` ``{"seed", "latency", "rules"}``
-  (or one rule object; adds rules, ``"replace": true`` starts over);
+  (or one rule object; adds rules, ``"replace": true`` starts over, ``"replace": "rules"``
+  replaces the rules and keeps the latency model);
   ``DELETE /paperex/v1/faults`` (all off) and ``/paperex/v1/faults/{id}`` (one rule).
   See ``faults.py``; the injected faults themselves are journaled InjectFault commands.
 """
@@ -196,7 +197,8 @@ def add_routes(app: web.Application, gw) -> None:
         if not gw.clock.virtual:
             raise _err(-1020, "The clock is the wall clock and cannot be advanced; "
                               "start the server with --clock virtual.")
-        results = gw.sequencer.advance(ms)
+        from .faults import advance_clock
+        results = await advance_clock(gw, ms)   # delayed requests run at their venue time on the way
         return _resp({"time": gw.now(), "commands": len(results), "lastSeq": gw.sequencer.seq})
 
     async def state(request: web.Request):

@@ -57,16 +57,29 @@ Latency model (not a fault: not journaled; the sequencer's timestamps show it):
 ``request`` delays every Binance REST request between its arrival and its
 execution (so flow arriving meanwhile goes first: queue position, slippage);
 ``ws`` delays every websocket message between its event and its delivery, per
-connection, order preserved.  Distributions (milliseconds, drawn from a seeded
-RNG): ``fixed`` ``{ms}``, ``uniform`` ``{low_ms, high_ms}``, ``exponential``
-``{mean_ms}``, ``lognormal`` ``{median_ms, sigma}`` (or ``{mu, sigma}``), each
-with an optional ``min_ms`` / ``max_ms`` clamp.  The CLI form is
+connection, order preserved.
+
+Every delay is venue time (``VenueTime``).  Under ``--clock virtual`` a request
+delayed by 50 ms executes when the virtual clock has advanced 50 ms past its
+arrival: a running flow or ``clock/advance`` moves the clock (a delayed request
+runs at its own due time on the way), and on a clock that nothing moves (no
+speed, no flow: the ``paperex_server`` fixture's default) the delayed requests
+move it themselves, earliest first, timers firing on the way, at no real-time
+cost.  Websocket delays never move a clock (on a still one they take real
+time), and a ``listen_key_expire`` ``after_ms`` waits until the venue gets there.
+
+Distributions (milliseconds, drawn from a seeded RNG): ``fixed`` ``{ms}``,
+``uniform`` ``{low_ms, high_ms}``, ``exponential`` ``{mean_ms}``, ``lognormal``
+``{median_ms, sigma}`` (or ``{mu, sigma}``), each with an optional ``min_ms`` /
+``max_ms`` clamp.  The CLI form is
 ``fixed:5``, ``uniform:2,20``, ``exponential:5``, ``lognormal:5,0.5``.
 """
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import fnmatch
+import heapq
 import json
 import logging
 import math
@@ -310,7 +323,9 @@ class Rule:
 class WsTap:
     """Sits in front of one connection's queue while faults or the ws latency model are
     on: each message waits for its sampled delivery time (never before the previous
-    message's: order is preserved), and a firing rule drops or delays the connection."""
+    message's: order is preserved), and a firing rule drops or delays the connection.
+    Delivery times are venue time (``VenueTime``): event time plus the sampled delay in
+    integer ms under a virtual clock, ``loop.time()`` seconds under the wall clock."""
 
     __slots__ = ("inj", "conn", "pending", "last_due", "task", "detached")
 
@@ -329,10 +344,16 @@ class WsTap:
         except RuntimeError:          # outside the server's loop: nothing to wait with
             _enqueue(conn, data)
             return
-        due = loop.time()
         lat = inj.ws_latency
-        if lat is not None and not self.detached:
-            due += lat.sample_ms() / 1000.0
+        vt = inj.venue_time
+        if vt is not None and vt.virtual:
+            due = vt.now_ms()
+            if lat is not None and not self.detached:
+                due += vt.ms_int(lat.sample_ms())
+        else:
+            due = loop.time()
+            if lat is not None and not self.detached:
+                due += lat.sample_ms() / 1000.0
         if due < self.last_due:
             due = self.last_due
         self.last_due = due
@@ -355,9 +376,14 @@ class WsTap:
                     if not await self.inj.ws_fault(rule, conn, data):
                         self.pending.clear()
                         return
-                wait = due - loop.time()
-                if wait > 0:
-                    await asyncio.sleep(wait)
+                vt = self.inj.venue_time
+                if vt is not None and vt.virtual:
+                    if due > vt.now_ms() and await vt.until(due, wall_fallback=True):
+                        vt.done()
+                else:
+                    wait = due - loop.time()
+                    if wait > 0:
+                        await asyncio.sleep(wait)
                 if conn.closing:
                     self.pending.clear()
                     return
@@ -410,6 +436,237 @@ def _abort(conn) -> None:
         transport.abort()
 
 
+# ------------------------------------------------------------------ venue time
+def _flow_moves_clock(gw) -> bool:
+    """Is an order-flow source running that moves the (virtual) clock by itself?"""
+    flow = getattr(gw, "flow", None)
+    if flow is None or getattr(flow, "paused", False):
+        return False
+    task = getattr(gw, "flow_task", None)
+    return task is None or not task.done()
+
+
+class VenueTime:
+    """Waits measured on the venue's clock, so that under ``--clock virtual`` a latency is
+    venue time: a delayed request executes when the virtual clock has advanced by its delay.
+
+    * Wall clock: a plain ``asyncio.sleep``.
+    * Virtual clock moved by someone (a running flow, ``advance()``, its own ``speed``): the
+      wait ends when the clock passes the due time; ``VirtualClock.listeners`` wakes it, a
+      sped-up clock is also waited for in real time (``ms / speed``).
+    * Virtual clock standing still (no speed, no running flow; the ``paperex_server``
+      fixture's default): nobody would ever move it, so the requests in flight move it
+      themselves, earliest due first (``drive``): the clock goes to that due time, timers
+      firing on the way (``Sequencer.advance``), the request runs stamped with it, and only
+      when it has finished does the clock move on.  The client waits no real time, and a
+      sequential bot gets the same journal on every run.  Websocket deliveries never move
+      the clock (a delivery would make events that make deliveries: time would run away);
+      on a still clock they wait the same number of real milliseconds instead.
+
+    ``advance_to`` is how the control API's ``clock/advance`` moves the clock while
+    requests wait: it stops at each due time so each runs at its own moment, interleaved
+    with the timers, not after the whole jump.
+    """
+
+    SETTLE_S = 5.0            # at most this long for a released request to finish (never hangs the clock)
+    RECHECK_S = 0.1           # a waiting request looks again whether the clock stands still (flow paused)
+    COMPACT_AT = 1024         # heap size at which timed-out waits are first dropped
+
+    def __init__(self, gw) -> None:
+        self.gw = gw
+        self.clock = gw.clock
+        self._heap: list[tuple[int, int, asyncio.Future, bool]] = []   # (due_ms, n, future, drive)
+        self._n = 0
+        self._busy = 0        # released waits whose work (a request's handler) has not finished
+        self._idle: Optional[asyncio.Event] = None
+        self._driver: Optional[asyncio.Task] = None
+        self._hooked = False
+        self._compact_at = self.COMPACT_AT
+        self.stopped = False
+
+    @property
+    def virtual(self) -> bool:
+        return bool(getattr(self.clock, "virtual", False))
+
+    def now_ms(self) -> int:
+        return self.clock.now_ms()
+
+    def still(self) -> bool:
+        """A virtual clock that moves only when told and that no running flow moves."""
+        c = self.clock
+        return bool(getattr(c, "virtual", False)) and getattr(c, "speed", None) is None \
+            and not _flow_moves_clock(self.gw)
+
+    @staticmethod
+    def ms_int(ms: float) -> int:
+        """Venue time is integer milliseconds: a delay is rounded to the nearest one."""
+        return int(ms + 0.5) if ms > 0 else 0
+
+    # ------------------------------------------------------------------ waits
+    async def until(self, due: int, *, drive: bool = False, wall_fallback: bool = False) -> bool:
+        """Wait until the virtual clock reaches ``due`` (ms).  ``drive``: on a still clock this
+        wait moves it (a request in flight); ``wall_fallback``: on a still clock give up after
+        the same number of real milliseconds (a websocket delivery).  True when a clock move
+        released this wait: the caller then owes :meth:`done` when its work is finished."""
+        clock = self.clock
+        loop = asyncio.get_running_loop()
+        deadline = None
+        if wall_fallback and self.still():
+            deadline = loop.time() + max(0, due - clock.now_ms()) / 1000.0
+        if not self._hooked:
+            clock.listeners.append(self._release)
+            self._hooked = True
+        while True:
+            if self.stopped:
+                raise General.DISCONNECTED()
+            now = clock.now_ms()
+            if now >= due:
+                return False
+            timeout: Optional[float] = None
+            speed = getattr(clock, "speed", None)
+            if speed is not None:
+                timeout = (due - now) / speed / 1000.0
+            elif drive and not self.still():
+                timeout = self.RECHECK_S
+            if deadline is not None:
+                left = deadline - loop.time()
+                if left <= 0:
+                    return False
+                timeout = left if timeout is None else min(timeout, left)
+            fut = loop.create_future()
+            self._n += 1
+            if len(self._heap) >= self._compact_at:
+                self._compact()
+            heapq.heappush(self._heap, (due, self._n, fut, drive))
+            if drive:
+                self._kick()
+            try:
+                await asyncio.wait((fut,), timeout=timeout)
+            except asyncio.CancelledError:
+                if fut.done() and not fut.cancelled() and fut.exception() is None:
+                    self.done()           # released just before the caller was cancelled
+                else:
+                    fut.cancel()
+                raise
+            if fut.done():
+                fut.result()              # raises when stopped
+                return True
+            fut.cancel()                  # timed out: the heap drops it lazily; look again
+
+    @contextlib.asynccontextmanager
+    async def after(self, ms: float, *, drive: bool = False, wall_fallback: bool = False):
+        """``async with venue_time.after(ms):`` the body runs ``ms`` of venue time from now."""
+        if not self.virtual:
+            if ms > 0:
+                await asyncio.sleep(ms / 1000.0)
+            yield
+            return
+        d = self.ms_int(ms)
+        released = d > 0 and await self.until(self.now_ms() + d, drive=drive, wall_fallback=wall_fallback)
+        try:
+            yield
+        finally:
+            if released:
+                self.done()
+
+    def done(self) -> None:
+        self._busy -= 1
+        if self._busy <= 0:
+            self._busy = 0
+            if self._idle is not None:
+                self._idle.set()
+
+    def _compact(self) -> None:
+        """Drop the waits that timed out: on a still clock nothing pops them."""
+        live = [e for e in self._heap if not e[2].done()]
+        heapq.heapify(live)
+        self._heap = live
+        self._compact_at = max(self.COMPACT_AT, 2 * len(live))   # amortized O(1) per wait
+
+    def _release(self, now: int) -> None:
+        """The clock stands at ``now``: every wait due by then may go (the clock's listener)."""
+        heap = self._heap
+        while heap and heap[0][0] <= now:
+            fut = heapq.heappop(heap)[2]
+            if not fut.done():
+                fut.set_result(None)
+                self._busy += 1
+
+    def next_due(self, drive_only: bool = False) -> Optional[int]:
+        """The earliest due time still waited for (only the ``drive`` waits: requests)."""
+        due = None
+        for d, _, fut, drive in self._heap:
+            if (drive or not drive_only) and not fut.done() and (due is None or d < due):
+                due = d
+        return due
+
+    # ------------------------------------------------------------ moving the clock
+    def _kick(self) -> None:
+        if self._driver is None and self.still():
+            self._driver = asyncio.get_running_loop().create_task(self._drive(), name="paperex-venue-time")
+
+    async def _drive(self) -> None:
+        """A still clock: move it to the earliest request in flight, let that run, repeat."""
+        try:
+            for _ in range(3):            # requests arriving in the same moment register first
+                await asyncio.sleep(0)
+            while not self.stopped and self.still():
+                due = self.next_due(drive_only=True)
+                if due is None:
+                    break
+                await self.advance_to(due)
+        except Exception:                 # e.g. the sequencer failed: the waits fail with it
+            log.exception("moving the virtual clock for delayed requests failed")
+        finally:
+            self._driver = None
+
+    async def advance_to(self, target: int) -> list:
+        """Move the virtual clock to ``target``, stopping at every wait due on the way so
+        each runs at its own venue time; returns what ``Sequencer.advance`` executed."""
+        seq = self.gw.sequencer
+        clock = self.clock
+        results: list = []
+        while True:
+            nxt = self.next_due()
+            stop = target if nxt is None or nxt > target else nxt
+            now = clock.now_ms()
+            if stop >= now:
+                results.extend(seq.advance(stop - now))
+            self._release(clock.now_ms())
+            await self._settle()
+            if stop >= target:
+                return results
+
+    async def _settle(self) -> None:
+        """Let the waits just released run (a request handler submits and is acknowledged)."""
+        await asyncio.sleep(0)
+        if self._busy <= 0:
+            return
+        self._idle = idle = asyncio.Event()
+        try:
+            await asyncio.wait_for(idle.wait(), self.SETTLE_S)
+        except asyncio.TimeoutError:
+            log.warning("a delayed request did not finish within %.0f s; the clock moves on", self.SETTLE_S)
+        finally:
+            self._idle = None
+
+    def stop(self) -> None:
+        """Server shutdown: requests still waiting are answered -1001 (nothing done)."""
+        self.stopped = True
+        if self._driver is not None:
+            self._driver.cancel()
+        for _, _, fut, _ in self._heap:
+            if not fut.done():
+                fut.set_exception(General.DISCONNECTED())
+        self._heap.clear()
+        if self._hooked:
+            try:
+                self.clock.listeners.remove(self._release)
+            except ValueError:
+                pass
+            self._hooked = False
+
+
 # -------------------------------------------------------------------- injector
 class FaultInjector:
     """The gateway's fault injector and latency model (``gw.fault_injector``).
@@ -429,10 +686,14 @@ class FaultInjector:
         self.by_kind: dict[str, int] = {}
         self._next_id = 1
         self._tasks: set[asyncio.Task] = set()
+        #: every delay below is measured on the venue's clock (venue time under --clock virtual)
+        self.venue_time: Optional[VenueTime] = VenueTime(gw) if gw is not None else None
 
     # ------------------------------------------------------------ configuration
-    def configure(self, config: dict, *, replace: bool = False) -> list[Rule]:
+    def configure(self, config: dict, *, replace: "bool | str" = False) -> list[Rule]:
         """Apply ``{"seed", "latency", "rules"}`` (or one rule object); returns the rules added.
+        ``replace``: False adds the rules, True starts over (rules and latency), ``"rules"``
+        replaces the rules and keeps the latency model unless ``latency`` is given.
         All-or-nothing: a bad rule leaves the configuration as it was."""
         if not isinstance(config, dict):
             raise FaultConfigError("the fault configuration is a JSON object")
@@ -441,7 +702,11 @@ class FaultInjector:
         unknown = sorted(set(config) - {"seed", "latency", "rules", "replace"})
         if unknown:
             raise FaultConfigError(f"unknown field(s): {', '.join(unknown)}")
-        replace = bool(config.get("replace", replace))
+        replace = config.get("replace", replace)
+        if replace not in (True, False, "rules"):
+            raise FaultConfigError("replace must be true, false or \"rules\"")
+        replace_all = replace is True
+        replace = bool(replace)
         seed = config.get("seed", self.seed)
         if isinstance(seed, bool) or not isinstance(seed, (int, str)):
             raise FaultConfigError("seed must be an integer or a string")
@@ -482,7 +747,7 @@ class FaultInjector:
                     req_lat = self._latency(lat["request"], seed, "request")
                 if "ws" in lat:
                     ws_lat = self._latency(lat["ws"], seed, "ws")
-        elif replace:
+        elif replace_all:
             req_lat = ws_lat = None
         if seed != self.seed and "latency" not in config:
             req_lat = LatencyModel(req_lat.spec, f"{seed}:latency:request") if req_lat else None
@@ -565,15 +830,21 @@ class FaultInjector:
                     rule = r
                     break
         if rule is None:
-            await self._delay()
-            return await handler(gw, req)
+            return await self._delayed(gw, req, handler)
         return await self._inject(gw, req, handler, rule)
 
-    async def _delay(self, extra_ms: float = 0.0) -> None:
+    async def _delayed(self, gw, req, handler, extra_ms: float = 0.0):
+        """Run ``handler`` after the request latency (plus ``extra_ms``): the delay between a
+        request's arrival and its execution, in venue time (``VenueTime``: under a virtual
+        clock the command is stamped that much later).  ``req.now`` follows it, so e.g.
+        ``serverTime`` is when the venue answered."""
         lat = self.request_latency
         ms = extra_ms + (lat.sample_ms() if lat is not None else 0.0)
-        if ms > 0:
-            await asyncio.sleep(ms / 1000.0)
+        if ms <= 0:
+            return await handler(gw, req)
+        async with self.venue_time.after(ms, drive=True):
+            req.now = gw.clock.now_ms()
+            return await handler(gw, req)
 
     async def _inject(self, gw, req, handler, rule: Rule):
         kind = rule.kind
@@ -586,9 +857,8 @@ class FaultInjector:
             executed = rule.executed()
             await self.record(rule, account, detail + f" executed={int(executed)}")
             if executed:
-                await self._delay()
                 try:
-                    await handler(gw, req)
+                    await self._delayed(gw, req, handler)
                 except BinanceError:
                     pass                      # executed and refused: still "status unknown" to the client
                 except Exception:
@@ -614,8 +884,7 @@ class FaultInjector:
             raise ip_banned(gw.now() + rule.retry_after * 1000, rule.retry_after)
         if kind == "latency":
             await self.record(rule, account, detail + f" ms={rule.ms:g}")
-            await self._delay(rule.ms)
-            return await handler(gw, req)
+            return await self._delayed(gw, req, handler, rule.ms)
         if kind == "listen_key_expire":
             api_key = req.api_key
             lk = gw.users.by_api.get(api_key) if api_key else None
@@ -623,22 +892,23 @@ class FaultInjector:
                 await self.record(rule, account, detail + f" listenKey={lk.key[:12] + '...' if lk else '-'}")
                 if api_key:
                     gw.users.expire_early(api_key)
-                await self._delay()
-                return await handler(gw, req)
-            await self._delay()
-            result = await handler(gw, req)
+                return await self._delayed(gw, req, handler)
+            result = await self._delayed(gw, req, handler)
             if api_key:
                 self._spawn(self._expire_later(rule, account, api_key, rule.after_ms, detail))
             return result
         raise AssertionError(kind)  # pragma: no cover - Rule validates kinds
 
     async def _expire_later(self, rule: Rule, account, api_key: str, after_ms: float, detail: str) -> None:
-        await asyncio.sleep(after_ms / 1000.0)
-        lk = self.gw.users.by_api.get(api_key)
-        if lk is None:
-            return
-        await self.record(rule, account, detail + f" after_ms={after_ms:g} listenKey={lk.key[:12]}...")
-        self.gw.users.expire_early(api_key)
+        # venue time, and it never moves a still clock: the key expires when time gets there
+        # (like the listenKey's own 60 minutes), e.g. at the test's advance(); the expiry is done
+        # inside the wait so that advance() journals it at its due time before moving on
+        async with self.venue_time.after(after_ms):
+            lk = self.gw.users.by_api.get(api_key)
+            if lk is None:
+                return
+            await self.record(rule, account, detail + f" after_ms={after_ms:g} listenKey={lk.key[:12]}...")
+            self.gw.users.expire_early(api_key)
 
     def _spawn(self, coro) -> None:
         task = asyncio.get_running_loop().create_task(coro)
@@ -699,7 +969,8 @@ class FaultInjector:
         if drop:
             _abort(conn)
             return False
-        await asyncio.sleep(rule.ms / 1000.0)
+        async with self.venue_time.after(rule.ms, wall_fallback=True):
+            pass
         return not conn.closing
 
     async def stop(self) -> None:
@@ -714,6 +985,8 @@ class FaultInjector:
             t.cancel()
         if tasks:
             await asyncio.gather(*tasks, return_exceptions=True)
+        if self.venue_time is not None:     # requests still waiting get -1001 (nothing done)
+            self.venue_time.stop()
 
 
 def _peek(params, name: str):
@@ -768,6 +1041,17 @@ def validate_config(config: dict) -> dict:
     return config
 
 
+async def advance_clock(gw, ms: int) -> list:
+    """The control API's ``clock/advance``: ``Sequencer.advance``, except that requests waiting
+    for venue time (request latency under a virtual clock) each run at their own due time on
+    the way (``VenueTime.advance_to``) instead of after the whole jump."""
+    inj = getattr(gw, "fault_injector", None)
+    vt = inj.venue_time if inj is not None else None
+    if vt is None or vt.next_due() is None:
+        return gw.sequencer.advance(ms)
+    return await vt.advance_to(gw.clock.now_ms() + ms)
+
+
 def injector(gw) -> FaultInjector:
     """The gateway's injector, created on first use (it stays off until configured)."""
     inj = getattr(gw, "fault_injector", None)
@@ -785,5 +1069,5 @@ def install(gw, config: "dict | str | Path | None") -> Optional[FaultInjector]:
     return inj
 
 
-__all__ = ["FaultInjector", "FaultConfigError", "LatencyModel", "Rule", "WsTap", "install", "injector",
-           "load_config", "validate_config", "KINDS", "REST_KINDS", "WS_KINDS"]
+__all__ = ["FaultInjector", "FaultConfigError", "LatencyModel", "Rule", "VenueTime", "WsTap", "advance_clock",
+           "install", "injector", "load_config", "validate_config", "KINDS", "REST_KINDS", "WS_KINDS"]

@@ -27,6 +27,7 @@ from exchange.venue.commands import CreateAccount, Deposit
 
 from .app import Gateway, make_app
 from .ratelimit import RateLimitConfig
+from .streams import MAX_LIFETIME_S, PING_INTERVAL_S, PONG_TIMEOUT_S
 
 log = logging.getLogger("paperex.serve")
 
@@ -88,9 +89,19 @@ async def start(*, host: str = "127.0.0.1", port: int = 8800, data_dir: "str | P
                 symbols: "str | Path | None" = None, runtime: Optional[Runtime] = None,
                 rate_limits: Optional[RateLimitConfig] = None, admin_token: Optional[str] = None,
                 demo: bool = True, start_ms: Optional[int] = None, ws_queue_limit: int = 2000,
-                access_log: bool = False, faults: "dict | str | Path | None" = None) -> Server:
+                access_log: bool = False, faults: "dict | str | Path | None" = None,
+                ws_ping_interval_s: float = PING_INTERVAL_S, ws_pong_timeout_s: float = PONG_TIMEOUT_S,
+                ws_max_lifetime_s: float = MAX_LIFETIME_S) -> Server:
     """``faults``: a fault / latency configuration (dict or JSON file, see ``faults.py``);
-    None leaves the injector off (it can be configured later through the control API)."""
+    None leaves the injector off (it can be configured later through the control API).
+    ``ws_*``: websocket ping interval, pong timeout and maximum connection age in seconds
+    (Binance: 3 min, 10 min, 24 h)."""
+    for name, v in (("ws_ping_interval_s", ws_ping_interval_s), ("ws_pong_timeout_s", ws_pong_timeout_s),
+                    ("ws_max_lifetime_s", ws_max_lifetime_s)):
+        if not v > 0:
+            raise ValueError(f"{name} must be > 0, not {v!r}")
+    if ws_pong_timeout_s <= ws_ping_interval_s:     # else a client answering every ping is dropped
+        raise ValueError("ws_pong_timeout_s must be longer than ws_ping_interval_s")
     if faults is not None:
         from .faults import load_config, validate_config
         faults = validate_config(load_config(faults))   # a bad file fails before anything starts
@@ -106,7 +117,11 @@ async def start(*, host: str = "127.0.0.1", port: int = 8800, data_dir: "str | P
     if admin_token is None and not _is_loopback(host):
         admin_token = secrets.token_hex(16)
         print(f"control API admin token (header X-PAPEREX-TOKEN): {admin_token}", flush=True)
-    gw = Gateway(runtime, rate_limits=rate_limits, admin_token=admin_token, ws_queue_limit=ws_queue_limit)
+    gw = Gateway(runtime, rate_limits=rate_limits, admin_token=admin_token, ws_queue_limit=ws_queue_limit,
+                 ws_max_lifetime_s=ws_max_lifetime_s)
+    # Gateway (app.py) takes no ping settings: set them on the hub before any socket opens
+    gw.hub.ping_interval_s = ws_ping_interval_s
+    gw.hub.pong_timeout_s = ws_pong_timeout_s
     if faults is not None:
         from .faults import install
         install(gw, faults)
@@ -156,8 +171,9 @@ def start_flow(srv: Server, flow: str, *, scenario: str = "calm", seed: int = 1,
         source = SyntheticFlow(srv.runtime, seed=seed, scenario=scenario)
         srv.gateway.flow = source
         # a virtual clock without its own speed is moved by the flow
-        return asyncio.get_running_loop().create_task(
+        task = srv.gateway.flow_task = asyncio.get_running_loop().create_task(
             source.run_async(speed=speed or 1.0, stop=stop), name="paperex-flow")
+        return task
     if flow == "replay":
         from exchange.flow.replay_driver import ReplayDriver
 
@@ -166,7 +182,10 @@ def start_flow(srv: Server, flow: str, *, scenario: str = "calm", seed: int = 1,
 
         driver = ReplayDriver(srv.runtime, data, progress=progress)
         srv.gateway.flow = driver
-        return asyncio.get_running_loop().create_task(driver.run_async(speed=speed), name="paperex-flow")
+        # the task tells the latency model when a finished replay no longer moves the clock
+        task = srv.gateway.flow_task = asyncio.get_running_loop().create_task(
+            driver.run_async(speed=speed), name="paperex-flow")
+        return task
     raise ValueError(f"--flow must be synthetic, replay or none, not {flow!r}")
 
 
@@ -181,7 +200,10 @@ async def serve_forever(args) -> int:
     srv = await start(host=args.host, port=args.port, data_dir=args.data_dir, clock=clock,
                       speed=None if args.flow in ("synthetic", "replay") else args.speed,
                       fsync=args.fsync, symbols=args.symbols, start_ms=start_ms,
-                      admin_token=getattr(args, "admin_token", None), faults=fault_config(args))
+                      admin_token=getattr(args, "admin_token", None), faults=fault_config(args),
+                      ws_ping_interval_s=getattr(args, "ws_ping_interval", PING_INTERVAL_S),
+                      ws_pong_timeout_s=getattr(args, "ws_pong_timeout", PONG_TIMEOUT_S),
+                      ws_max_lifetime_s=getattr(args, "ws_max_lifetime", MAX_LIFETIME_S))
     print(banner(srv), flush=True)
     if srv.gateway.faults is not None:
         fj = srv.gateway.faults.to_json()
@@ -238,6 +260,12 @@ def add_arguments(p) -> None:
                         "exponential:MEAN or lognormal:MEDIAN,SIGMA (ms); default: none")
     p.add_argument("--ws-latency", default=None, metavar="SPEC",
                    help="delay between an event and its websocket delivery (same forms); default: none")
+    p.add_argument("--ws-ping-interval", type=float, default=PING_INTERVAL_S, metavar="S",
+                   help="seconds between the server's websocket ping frames (Binance: 180)")
+    p.add_argument("--ws-pong-timeout", type=float, default=PONG_TIMEOUT_S, metavar="S",
+                   help="close a websocket that sent no pong for this many seconds (Binance: 600)")
+    p.add_argument("--ws-max-lifetime", type=float, default=MAX_LIFETIME_S, metavar="S",
+                   help="close every websocket at this age in seconds (Binance: 86400 = 24 h)")
     p.add_argument("--log-level", default="WARNING")
 
 

@@ -1,8 +1,10 @@
 """The latency model: requests wait between arrival and execution (so the flow that arrives
-meanwhile gets ahead in the queue), distributions are seeded; ``paperex serve`` options."""
+meanwhile gets ahead in the queue), distributions are seeded; ``paperex serve`` options.
+Under the virtual clock every delay is venue time (``VenueTime``)."""
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import statistics
 import time
@@ -10,8 +12,13 @@ import time
 import pytest
 
 from clients import UsdmClient
+from clients.errors import BinanceAPIError
+from clients.pytest_plugin import DEFAULT_START_MS
 from exchange.gateway.faults import FaultConfigError, LatencyModel
 from exchange.gateway.serve import add_arguments, fault_config, start
+from exchange.journal import JournalReader
+from exchange.venue.commands import RefreshMarkPrice
+from exchange.venue.events import OrderAccepted
 from faulthelpers import SYMBOL, configure, fault_records, market, new_account, stop_and_verify
 
 
@@ -126,3 +133,165 @@ async def test_start_with_faults_file(tmp_path, fsession):
         faults = await stop_and_verify(srv)
     assert [(f.kind, f.rule_id) for _, f in faults] == [("-1008", "busy")]
     assert fault_records(srv.runtime.data_dir / "journal") == faults
+
+
+# ------------------------------------------------------------- latency under the virtual clock
+# The paperex_server fixture: a virtual clock standing at DEFAULT_START_MS that only the test
+# (advance), a running flow, or the delayed requests themselves move.
+
+
+@pytest.mark.paperex(latency="fixed:400")
+async def test_virtual_clock_latency_is_venue_time(paperex_server):
+    """Each request executes 400 ms of venue time after its arrival (the venue's timestamps
+    show it), costs no real time, and the timers due meanwhile fire first, at their own time."""
+    t0 = DEFAULT_START_MS
+    key, secret, aid = await paperex_server.create_account("100000")
+    await paperex_server.set_index_price(SYMBOL, "50000")
+    async with paperex_server.client(key, secret) as c:
+        w0 = time.monotonic()
+        o1 = await c.new_order(SYMBOL, "BUY", "LIMIT", "0.01", "49000")
+        o2 = await c.new_order(SYMBOL, "BUY", "LIMIT", "0.01", "48990")
+        o3 = await c.new_order(SYMBOL, "BUY", "LIMIT", "0.01", "48980")
+        assert await c.server_time() == t0 + 1600          # answered when executed
+        wall = time.monotonic() - w0
+    assert (o1.update_time, o2.update_time, o3.update_time) == (t0 + 400, t0 + 800, t0 + 1200)
+    assert wall < 1.0, wall                                 # a wall-clock sleep would take 1.6 s
+    assert (await paperex_server.advance(1))["time"] == t0 + 2600
+    paperex_server.verify_replay()
+    recs = list(JournalReader(paperex_server.journal_dir).records())
+    mark = [(r.seq, r.ts) for r in recs if r.kind == RefreshMarkPrice.KIND]
+    accepted = [(r.seq, r.ts) for r in recs if r.kind == OrderAccepted.KIND]
+    assert [ts for _, ts in accepted] == [t0 + 400, t0 + 800, t0 + 1200]
+    # the mark refresh due at t0+1000 ran at t0+1000, between the 2nd and the 3rd order
+    at_1000 = [seq for seq, ts in mark if ts == t0 + 1000]
+    assert at_1000 and all(accepted[1][0] < seq < accepted[2][0] for seq in at_1000)
+
+
+@pytest.mark.paperex(faults=[{"id": "slow", "kind": "latency", "method": "GET", "path": "/fapi/v1/time",
+                              "every": 1, "ms": 300}])
+async def test_virtual_latency_waits_for_a_running_flow(paperex_server):
+    """With a flow moving the virtual clock, a delayed request waits for the flow to get 300 ms
+    further (the flow's commands meanwhile execute first: queue position, slippage); it does
+    not move the clock itself."""
+    paperex_server.start_flow("calm", seed=3, speed=20)
+    async with paperex_server.client() as c:
+        answered = await c.server_time()
+    paperex_server.stop_flow()
+    [(fseq, arrival, fault)] = paperex_server.injected_faults()
+    assert fault.detail == "GET /fapi/v1/time ms=300"
+    step = 100                                              # the synthetic flow's step (ms)
+    assert arrival + 300 <= answered <= arrival + 300 + step
+    paperex_server.verify_replay()
+    flow_meanwhile = [r for r in JournalReader(paperex_server.journal_dir).records()
+                      if r.seq > fseq and arrival < r.ts <= answered]
+    assert flow_meanwhile                                   # the market moved while the request waited
+
+
+async def test_a_paused_flow_leaves_the_clock_to_the_requests(paperex_server):
+    """A request waits for a running flow to move the clock; when the flow is paused the waiting
+    request notices and moves the clock itself (nothing waits for a clock that nobody moves)."""
+    await paperex_server.set_latency(request="fixed:250")
+    paperex_server.start_flow("calm", seed=3, speed=0.2)    # one 100 ms step per 0.5 s of real time
+    async with paperex_server.client() as c:
+        task = asyncio.get_running_loop().create_task(c.server_time())
+        await asyncio.sleep(0.2)
+        assert not task.done()                              # waiting: 250 ms is 1.25 s of this flow
+        paperex_server.pause_flow()
+        t = (await paperex_server.state())["time"]
+        answered = await asyncio.wait_for(task, 5)
+    arrival = answered - 250
+    assert arrival <= t and (arrival - DEFAULT_START_MS) % 100 == 0   # at a flow step, 250 ms later
+    assert answered > t                                     # the request moved the paused clock
+    paperex_server.stop_flow()
+
+
+@pytest.mark.paperex(clock_speed=4)
+async def test_sped_up_virtual_clock_waits_speed_times_less(paperex_server):
+    """On a virtual clock running at 4x, 400 ms of venue time is 100 ms of real time."""
+    await paperex_server.set_faults([{"id": "l", "kind": "latency", "method": "GET", "path": "/fapi/v1/time",
+                                      "every": 1, "ms": 400}])
+    async with paperex_server.client() as c:
+        w0 = time.monotonic()
+        answered = await c.server_time()
+        wall = time.monotonic() - w0
+    [(_, arrival, _)] = paperex_server.injected_faults()
+    assert answered >= arrival + 400
+    assert 0.09 <= wall < 0.35, wall
+
+
+async def test_advance_runs_a_delayed_expiry_at_its_venue_time(paperex_server):
+    """``listen_key_expire`` with ``after_ms`` waits for venue time and never moves the clock;
+    ``advance()`` stops at its due time, so it is journaled there, between the timers."""
+    key, secret, aid = await paperex_server.create_account("1000")
+    await paperex_server.set_faults([{"id": "lk", "kind": "listen_key_expire", "method": "POST",
+                                      "path": "/fapi/v1/listenKey", "every": 1, "times": 1, "after_ms": 2500}])
+    async with paperex_server.client(key, secret) as c:
+        await c.new_listen_key()
+        await asyncio.sleep(0.1)
+        assert paperex_server.injected_faults() == []       # the still clock has not got there
+        assert (await paperex_server.state())["time"] == DEFAULT_START_MS
+        assert (await paperex_server.advance(5))["time"] == DEFAULT_START_MS + 5000
+        [(seq, ts, fault)] = paperex_server.injected_faults()
+        assert fault.kind == "listen_key_expire" and ts == DEFAULT_START_MS + 2500
+        with pytest.raises(BinanceAPIError) as e:
+            await c.keepalive_listen_key()
+        assert e.value.code == -1125
+    paperex_server.verify_replay()
+    marks = [(r.seq, r.ts) for r in JournalReader(paperex_server.journal_dir).records()
+             if r.kind == RefreshMarkPrice.KIND]
+    assert [s for s, t in marks if t <= ts] and all(s < seq for s, t in marks if t <= ts)
+    assert all(s > seq for s, t in marks if t > ts)
+
+
+@pytest.mark.paperex(ws_latency="fixed:300")
+async def test_ws_latency_on_a_still_clock_takes_real_time_and_never_moves_it(paperex_server):
+    key, secret, aid = await paperex_server.create_account("100000")
+    await paperex_server.set_index_price(SYMBOL, "50000")
+    async with paperex_server.client(key, secret) as c:
+        async with c.user_stream(parse=False) as us:
+            await asyncio.wait_for(us.connected.wait(), 5)
+            o = await c.new_order(SYMBOL, "BUY", "LIMIT", "0.01", "49000")
+            w0 = time.monotonic()
+
+            async def first_update():
+                async for ev in us:
+                    if ev.get("e") == "ORDER_TRADE_UPDATE":
+                        return ev
+            ev = await asyncio.wait_for(first_update(), 5)
+            wall = time.monotonic() - w0
+    assert ev["o"]["i"] == o.order_id and ev["E"] == DEFAULT_START_MS
+    assert wall >= 0.25, wall
+    assert (await paperex_server.state())["time"] == DEFAULT_START_MS
+
+
+async def test_venue_time_runs_waiting_requests_earliest_due_first():
+    """VenueTime on its own: on a still virtual clock, requests in flight move it in due order
+    (not in arrival order), each running at its own due time; websocket-style waits never move
+    it (they end after the same real time); waits that timed out do not pile up."""
+    from types import SimpleNamespace
+
+    from exchange.clock import VirtualClock
+    from exchange.gateway.faults import VenueTime
+    from exchange.sequencer import Sequencer
+
+    clock = VirtualClock(1_000)
+    gw = SimpleNamespace(clock=clock, sequencer=Sequencer(SimpleNamespace(apply=lambda ts, c: []), None, clock),
+                         flow=None)
+    vt = VenueTime(gw)
+    ran = []
+
+    async def request(ms):
+        async with vt.after(ms, drive=True):
+            ran.append((ms, clock.now_ms()))
+
+    await asyncio.gather(request(30), request(10), request(20))
+    assert ran == [(10, 1_010), (20, 1_020), (30, 1_030)]
+
+    for _ in range(4):                      # 2400 waits in all, at most 600 at a time
+        w0 = time.monotonic()
+        await asyncio.gather(*(vt.until(clock.now_ms() + 50, wall_fallback=True) for _ in range(600)))
+        assert time.monotonic() - w0 >= 0.045                              # real time, not venue time
+    assert clock.now_ms() == 1_030 and len(vt._heap) <= VenueTime.COMPACT_AT + 600
+    await request(1)
+    assert ran[-1] == (1, 1_031)
+    vt.stop()

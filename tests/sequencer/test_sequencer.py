@@ -98,6 +98,20 @@ def test_timers_fire_at_their_due_times_when_advancing():
     assert seq.seq == 3 and seq.last_ts == 13_000
 
 
+def test_virtual_clock_tells_its_listeners_every_move():
+    """Whoever moves a virtual clock (a flow, Sequencer.advance), its listeners hear the new time:
+    what waits for venue time (the gateway's latency model) is woken by it."""
+    clock = VirtualClock(10_500)
+    heard = []
+    clock.listeners.append(heard.append)
+    seq = Sequencer(ToyVenue(), None, clock)
+    seq.add_timer(Timer("tick", 1_000, lambda ts: [Tick()]))
+    seq.advance(2_000)                       # stops at each timer's due time on the way
+    clock.advance(250)
+    clock.advance_to(100)                    # never back: the listener hears where it stands
+    assert heard == [11_000, 12_000, 12_500, 12_750, 12_750]
+
+
 def test_wall_clock_cannot_advance():
     with pytest.raises(ValueError):
         Sequencer(ToyVenue(), None, WallClock()).advance(1000)
