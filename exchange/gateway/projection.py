@@ -21,6 +21,7 @@ from collections import deque
 from typing import Any, Callable, Optional
 
 from exchange.venue import codes as C
+from exchange.venue.commands import SamplePremium
 from exchange.venue.events import (
     BalanceChanged, ForceOrder, FundingSettled, Income, LeverageChanged, MarginTypeChanged, OrderAccepted,
     OrderCanceled, OrderExpired, OrderFilled, OrderModified, OrderTriggered, PositionChanged,
@@ -43,7 +44,8 @@ _ORDER_EVENTS = (OrderAccepted, OrderFilled, OrderCanceled, OrderExpired, OrderM
 
 class SymbolMarket:
     __slots__ = ("symbol", "trades", "aggs", "next_agg_id", "klines", "last_price", "last_qty",
-                 "update_id", "best", "long_oi", "positions", "book", "mark_klines", "index_klines")
+                 "update_id", "best", "long_oi", "positions", "book", "mark_klines", "index_klines",
+                 "premium_klines", "premium_seen")
 
     def __init__(self, symbol: str, book) -> None:
         self.symbol = symbol
@@ -65,6 +67,9 @@ class SymbolMarket:
         # minute start -> [open, high, low, close, samples] of the mark / index price (ticks)
         self.mark_klines: dict[int, list] = {}
         self.index_klines: dict[int, list] = {}
+        # minute start -> [open, high, low, close, samples] of the premium index (RATE_SCALE)
+        self.premium_klines: dict[int, list] = {}
+        self.premium_seen = 0                 # venue premium_samples after the last one taken
 
 
 class Projection:
@@ -115,6 +120,8 @@ class Projection:
             self.new_force = []
         # the journaled command says whether a stop came through the Algo Order API
         pending = command if getattr(command, "algo", 0) else None
+        if type(command) is SamplePremium and not self._rebuilding:
+            self._premium_sample(command.symbol, ts)
         for ev in events:
             t = type(ev)
             if t is MarkPriceChanged:
@@ -196,6 +203,10 @@ class Projection:
                     self.new_force.append(rec)
             elif t is PositionClosedOut:
                 self._force_closed_out(ev, ts)
+            elif t is FundingSettled:
+                m = markets.get(ev.symbol)
+                if m is not None:
+                    m.premium_seen = 0          # the venue restarts its sample count
             elif t is IndexPriceChanged:
                 m = markets.get(ev.symbol)
                 if m is not None:
@@ -234,6 +245,25 @@ class Projection:
                     changes[sym] = ch
         for cb in self.listeners:
             cb(seq, ts, command, events, changes)
+
+    def _premium_sample(self, symbol: str, ts: int) -> None:
+        """Fold the sample a SamplePremium took into the premium candles.
+
+        No event carries the sample, so it is read from the venue's public
+        ``premium_index()`` right after the command's group executed; the sample
+        count tells a taken sample from a skipped one (index unset, thin book).
+        Subscribers run after the whole group, so a group holding several samples
+        of a symbol yields only its last value; a journal rebuild cannot see past
+        samples at all (the venue holds the final state), so premium candles start
+        at the server's start."""
+        m = self.markets.get(symbol)
+        pi = self.venue.premium_index(symbol)
+        if m is None or pi is None:
+            return
+        n = pi["premium_samples"]
+        if n and n != m.premium_seen:
+            _price_kline(m.premium_klines, ts, pi["last_premium"])
+        m.premium_seen = n
 
     def _unit(self, symbol: str) -> int:
         return self.venue.symbols[symbol].spec.notional_unit
@@ -372,11 +402,11 @@ class Projection:
 
     def price_klines(self, symbol: str, which: str, interval_ms: int, start: Optional[int],
                      end: Optional[int], limit: int, month: bool = False) -> list[list]:
-        """Mark (``which="mark"``) or index price candles (ints) [open_time, o, h, l, c,
-        close_time, samples] aggregated from the 1m candles of MarkPriceChanged /
-        IndexPriceChanged events."""
+        """Mark (``which="mark"``), index (``"index"``) price or premium index (``"premium"``)
+        candles (ints) [open_time, o, h, l, c, close_time, samples] aggregated from the 1m
+        candles of MarkPriceChanged / IndexPriceChanged events / premium samples."""
         m = self.markets[symbol]
-        src = m.mark_klines if which == "mark" else m.index_klines
+        src = m.mark_klines if which == "mark" else m.premium_klines if which == "premium" else m.index_klines
         buckets: dict[int, list] = {}
         for t0, k in src.items():
             b = _bucket_start(t0, interval_ms, month)

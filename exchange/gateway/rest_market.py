@@ -267,14 +267,22 @@ async def continuous_klines(gw, r: Req):
              money(k[7]), k[8], f.qty(k[9]), money(k[10]), "0"] for k in rows]
 
 
-async def price_klines(gw, r: Req):
-    """premiumIndexKlines: validated; no premium-index history is kept (empty)."""
+_RATE_PLACES = len(str(RATE_SCALE)) - 1
+
+
+async def premium_index_klines(gw, r: Req) -> list:
+    """Candles of the premium index the venue samples (every 5 s): values as rates with
+    8 decimals, the sample count in the 9th field, Binance's layout otherwise."""
     p = r.params
-    _pair_symbol(gw, p)
-    p.interval()
-    time_range(p)
-    limit_of(p, 500, 1500)
-    return []
+    sym = _pair_symbol(gw, p)
+    interval = p.interval()
+    start, end = time_range(p)
+    limit = limit_of(p, 500, 1500)
+    rows = gw.projection.price_klines(sym, "premium", INTERVAL_MS[interval], start, end, limit,
+                                      month=interval == "1M")
+    d = _RATE_PLACES
+    return [[k[0], fixed(k[1], d), fixed(k[2], d), fixed(k[3], d), fixed(k[4], d), "0", k[5], "0",
+             k[6], "0", "0", "0"] for k in rows]
 
 
 async def premium(gw, r: Req):
@@ -363,7 +371,7 @@ def register(gw) -> None:
     g("/fapi/v1/continuousKlines", continuous_klines)
     g("/fapi/v1/markPriceKlines", mark_price_klines)
     g("/fapi/v1/indexPriceKlines", index_price_klines)
-    g("/fapi/v1/premiumIndexKlines", price_klines)
+    g("/fapi/v1/premiumIndexKlines", premium_index_klines)
     g("/fapi/v1/premiumIndex", premium)
     g("/fapi/v1/fundingRate", funding_rate)
     g("/fapi/v1/fundingInfo", funding_info)

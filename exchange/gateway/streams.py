@@ -30,6 +30,13 @@ took together as its fills.
 Every connection has a bounded outgoing queue drained by its own writer task;
 a client that falls ``queue_limit`` messages behind is disconnected (close code
 1008) rather than buffered without bound.
+
+Keep-alive and lifetime (spec §9.2), the same for market and user-data sockets:
+the server sends a ping frame every ``ping_interval_s`` (Binance: 3 min) whatever
+else flows, and closes the socket (1008 ``pong timeout``) when no pong arrived
+for ``pong_timeout_s`` (Binance: 10 min); unsolicited pongs count, client pings
+are answered.  A socket is closed (1000) when it reaches ``max_lifetime_s``
+(Binance: 24 h).  All three are ``paperex serve`` options.
 """
 from __future__ import annotations
 
@@ -54,13 +61,17 @@ SPEEDS = {"": 250, "@100ms": 100, "@500ms": 500}
 PARTIAL_LEVELS = (5, 10, 20)
 MAX_MSGS_PER_S = 10
 MAX_STREAMS = 1024
-HEARTBEAT_S = 180.0
+PING_INTERVAL_S = 180.0         # Binance: a ping frame every 3 minutes
+PONG_TIMEOUT_S = 600.0          # Binance: dropped after 10 minutes without a pong
+MAX_LIFETIME_S = 86_400.0       # Binance: 24 h connection limit
+PONG_TIMEOUT_REASON = b"pong timeout"
 TICK_S = 0.05
 
 
 class Conn:
     __slots__ = ("ws", "combined", "streams", "listen_keys", "queue", "wake", "closing", "writer",
-                 "limit", "hub", "msg_window", "msg_count", "killer", "tap", "path")
+                 "limit", "hub", "msg_window", "msg_count", "killer", "tap", "path", "last_pong", "next_ping",
+                 "keepalive", "pinger")
 
     def __init__(self, hub: "StreamHub", ws: web.WebSocketResponse, combined: bool, limit: int) -> None:
         self.hub = hub
@@ -78,6 +89,10 @@ class Conn:
         self.killer: Optional[asyncio.Task] = None
         self.tap = None              # faults.WsTap while faults / ws latency are on
         self.path = ""
+        self.last_pong = 0.0         # loop time of the last pong (or of the connect)
+        self.next_ping = 0.0
+        self.keepalive: Optional[asyncio.TimerHandle] = None
+        self.pinger: Optional[asyncio.Task] = None
 
     def send(self, data: bytes) -> None:
         if self.closing:
@@ -96,7 +111,7 @@ class Conn:
             return
         self.closing = True
         self.queue.clear()
-        self.hub.slow_disconnects += code == 1008
+        self.hub.slow_disconnects += code == 1008 and reason != PONG_TIMEOUT_REASON
         self.killer = asyncio.get_running_loop().create_task(self._close(code, reason))
 
     async def _close(self, code: int, reason: bytes) -> None:
@@ -146,10 +161,14 @@ class DiffAcc:
 
 
 class StreamHub:
-    def __init__(self, gw, *, queue_limit: int = 2000, max_lifetime_s: float = 86_400.0) -> None:
+    def __init__(self, gw, *, queue_limit: int = 2000, max_lifetime_s: float = MAX_LIFETIME_S,
+                 ping_interval_s: float = PING_INTERVAL_S, pong_timeout_s: float = PONG_TIMEOUT_S) -> None:
         self.gw = gw
         self.queue_limit = queue_limit
         self.max_lifetime_s = max_lifetime_s
+        self.ping_interval_s = ping_interval_s
+        self.pong_timeout_s = pong_timeout_s
+        self.pong_timeouts = 0
         self.subs: dict[str, set[Conn]] = {}
         self.conns: set[Conn] = set()
         self.diffs: dict[tuple[str, str], DiffAcc] = {}     # (SYMBOL, speed suffix) -> accumulator
@@ -355,6 +374,8 @@ class StreamHub:
         return False
 
     async def _ticker(self) -> None:
+        # cadences run on real time, not venue time: a virtual clock advanced by hours
+        # must not replay one markPrice push per venue second
         while True:
             await asyncio.sleep(TICK_S)
             if not self.subs:
@@ -486,10 +507,12 @@ class StreamHub:
     # ------------------------------------------------------------ handler
     async def serve(self, request: web.Request, combined: bool, path_streams: list[str],
                     listen_keys: list[str]) -> web.WebSocketResponse:
-        ws = web.WebSocketResponse(heartbeat=HEARTBEAT_S, autoping=True, compress=False)
+        # pings are ours (aiohttp's heartbeat pings only an idle socket and waits heartbeat/2)
+        ws = web.WebSocketResponse(autoping=False, compress=False)
         await ws.prepare(request)
         conn = Conn(self, ws, combined, self.queue_limit)
         conn.path = request.path
+        loop = asyncio.get_running_loop()
         if self.gw.faults is not None:
             self.gw.faults.attach_ws(conn)
         self.conns.add(conn)
@@ -501,9 +524,11 @@ class StreamHub:
                 self.subscribe(conn, name)
         for key in listen_keys:
             users.attach(conn, key)
-        conn.writer = asyncio.get_running_loop().create_task(conn.run_writer())
-        lifetime = asyncio.get_running_loop().call_later(self.max_lifetime_s, conn.kill, 1000,
-                                                         b"24 hour connection limit")
+        conn.writer = loop.create_task(conn.run_writer())
+        lifetime = loop.call_later(self.max_lifetime_s, conn.kill, 1000, b"24 hour connection limit")
+        conn.last_pong = loop.time()
+        conn.next_ping = conn.last_pong + self.ping_interval_s
+        conn.keepalive = loop.call_at(conn.next_ping, self._keepalive, conn)
         try:
             async for msg in ws:
                 if msg.type == WSMsgType.TEXT:
@@ -513,10 +538,21 @@ class StreamHub:
                     reply = self.control(conn, msg.data)
                     if reply is not None:
                         conn.send(orjson.dumps(reply))
+                elif msg.type == WSMsgType.PONG:
+                    conn.last_pong = loop.time()
+                elif msg.type == WSMsgType.PING:
+                    try:
+                        await ws.pong(msg.data)
+                    except Exception:       # the socket went away
+                        break
                 elif msg.type in (WSMsgType.ERROR, WSMsgType.CLOSE, WSMsgType.CLOSING):
                     break
         finally:
             lifetime.cancel()
+            if conn.keepalive is not None:
+                conn.keepalive.cancel()
+            if conn.pinger is not None:
+                conn.pinger.cancel()
             self.drop(conn)
             conn.closing = True
             if conn.writer is not None:
@@ -527,6 +563,24 @@ class StreamHub:
                 except Exception:
                     pass
         return ws
+
+    def _keepalive(self, conn: Conn) -> None:
+        """Ping on the interval; close the socket when no pong came within the timeout."""
+        conn.keepalive = None
+        if conn.closing:
+            return
+        loop = asyncio.get_running_loop()
+        now = loop.time()
+        deadline = conn.last_pong + self.pong_timeout_s
+        if now >= deadline:
+            self.pong_timeouts += 1
+            conn.kill(1008, PONG_TIMEOUT_REASON)
+            return
+        if now >= conn.next_ping:
+            conn.next_ping = now + self.ping_interval_s
+            if conn.pinger is None or conn.pinger.done():   # a stuck socket gets no ping pile-up
+                conn.pinger = loop.create_task(_ping(conn.ws))
+        conn.keepalive = loop.call_at(min(conn.next_ping, deadline), self._keepalive, conn)
 
     @staticmethod
     def _rate_exceeded(conn: Conn) -> bool:
@@ -584,6 +638,13 @@ class StreamHub:
         return {"error": {"code": 2, "msg": f"Invalid request: unknown variant `{method}`, expected one of "
                           "`SUBSCRIBE`, `UNSUBSCRIBE`, `LIST_SUBSCRIPTIONS`, `SET_PROPERTY`, `GET_PROPERTY` "
                           "at line 1 column 28"}, "id": mid}
+
+
+async def _ping(ws: web.WebSocketResponse) -> None:
+    try:
+        await ws.ping(b"")
+    except Exception:       # closing or gone: the reader loop notices
+        pass
 
 
 async def _safe_close(ws: web.WebSocketResponse, code: int, msg: bytes) -> None:

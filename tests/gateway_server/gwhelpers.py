@@ -9,6 +9,7 @@ import time
 from urllib.parse import urlencode
 
 import aiohttp
+from yarl import URL
 
 
 async def recv_until(ws, pred, timeout=5.0):
@@ -76,7 +77,9 @@ class Api:
             async with self.s.request(method, self.base + path, data=f"{qs}&signature={sig}",
                                       headers={**h, "Content-Type": "application/x-www-form-urlencoded"}) as r:
                 return r.status, await r.json(content_type=None)
-        async with self.s.request(method, f"{self.base}{path}?{qs}&signature={sig}", headers=h) as r:
+        # encoded=True: send the bytes that were signed (yarl would re-quote %3A, %2C, %40 ...)
+        url = URL(f"{self.base}{path}?{qs}&signature={sig}", encoded=True)
+        async with self.s.request(method, url, headers=h) as r:
             return r.status, await r.json(content_type=None)
 
     async def keyed(self, method: str, path: str, params: dict | None = None):
