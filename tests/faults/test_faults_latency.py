@@ -201,7 +201,8 @@ async def test_a_paused_flow_leaves_the_clock_to_the_requests(paperex_server):
         answered = await asyncio.wait_for(task, 5)
     arrival = answered - 250
     assert arrival <= t and (arrival - DEFAULT_START_MS) % 100 == 0   # at a flow step, 250 ms later
-    assert answered > t                                     # the request moved the paused clock
+    # the request moved the paused clock itself (it may have done so before state() was read)
+    assert answered >= t
     paperex_server.stop_flow()
 
 
