@@ -19,6 +19,7 @@ from typing import Optional
 
 from aiohttp import web
 
+from exchange import heap
 from exchange.clock import VirtualClock, WallClock
 from exchange.instruments import DEFAULT_INSTRUMENTS, load_instruments
 from exchange.runtime import Runtime
@@ -182,6 +183,10 @@ async def serve_forever(args) -> int:
                       speed=None if args.flow in ("synthetic", "replay") else args.speed,
                       fsync=args.fsync, symbols=args.symbols, start_ms=start_ms,
                       admin_token=getattr(args, "admin_token", None), faults=fault_config(args))
+    # a long-lived venue heap: freeze it after start-up and after every snapshot
+    heap.configure()
+    heap.settle()
+    srv.runtime.after_snapshot = heap.settle
     print(banner(srv), flush=True)
     if srv.gateway.faults is not None:
         fj = srv.gateway.faults.to_json()

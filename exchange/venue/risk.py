@@ -40,7 +40,7 @@ def position_notional(pos: Position, mark: int, unit: int) -> int:
     return pos.entry if q >= 0 else -pos.entry
 
 
-def slot_order_margin(agg: OrderAgg, position_side: int, pn: int, lev: int) -> tuple[int, int]:
+def slot_order_margin(agg: OrderAgg, position_side, pn, lev) -> tuple:
     """(open-order IM, worst-case position notional) of one slot."""
     if position_side == BOTH:
         a = pn + agg.buy_notional
@@ -113,7 +113,7 @@ def slot_margin(acct: Account, key, agg: OrderAgg, symbols) -> tuple[int, int]:
     return slot_order_margin(agg, key[1], pn, lev)
 
 
-def available_balance(acct: Account, symbols) -> int:
+def available_balance(acct: Account, symbols: dict):
     """``account_margin(acct, symbols)[0]`` (the same sums, without the other four)."""
     agg: OrderAgg
     pos: Position

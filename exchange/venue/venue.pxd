@@ -20,3 +20,5 @@ cdef class VenueCore:
     cpdef _unlink(self, Order order)
     cpdef _close(self, Order order, status)
     cpdef _cancel(self, SymbolState st, Order order, reason, ts)
+
+from exchange.venue.risk cimport available_balance, slot_order_margin
