@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 from exchange.clock import VirtualClock, WallClock
 from exchange.instruments import DEFAULT_INSTRUMENTS, Instrument
@@ -36,6 +36,8 @@ class Runtime:
         self.journal: Optional[JournalWriter] = None
         self.restored_commands = 0
         self.snapshot_seq = 0
+        # process-level hook after each snapshot (paperex serve: exchange.heap.settle)
+        self.after_snapshot: Optional[Callable[[], None]] = None
         self.snapshot_every = snapshot_every if data_dir is not None else 0
         last_seq = 0
         if self.data_dir is not None:
@@ -98,6 +100,8 @@ class Runtime:
         path = write_snapshot(self.data_dir / "snapshots", self.venue, self.sequencer.seq,
                               self.sequencer.last_ts)
         self.snapshot_seq = self.sequencer.seq
+        if self.after_snapshot is not None:
+            self.after_snapshot()
         return path
 
     def _maybe_snapshot(self, seq: int, ts: int, command: Any, events: list) -> None:

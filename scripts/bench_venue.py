@@ -12,7 +12,14 @@
 * ``mark_update_us_{N}_positions``: mean cost of a SetMarkPrice that
   liquidates nobody with N open positions (N/2 accounts long, N/2 short, 2x
   leverage, so no liquidation price is near), alternating +/- a few ticks.
-* ``funding_settle_ms_{N}_positions``: one SettleFunding over N positions.
+* ``funding_settle_ms_{N}_positions``: one SettleFunding over N positions, under
+  the garbage-collector policy of ``paperex serve`` (``exchange/heap.py``: the
+  heap is frozen after start-up and snapshots); ``..._default_gc`` the same with
+  CPython's default collector settings, for comparison.
+
+Times are the process's CPU time (``time.process_time``), so other jobs on the
+machine do not inflate them; ``venue`` says whether the compiled venue ran
+(``PAPEREX_PURE=1`` runs the pure-Python twin).
 
 ``--smoke`` uses small sizes (10k/30k positions, a few seconds) for CI; the last line
 with ``--json`` is one JSON object.
@@ -30,6 +37,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import matching  # noqa: E402
+from exchange import heap  # noqa: E402
+from exchange._accelerated import compiled  # noqa: E402
 from exchange.instruments import DEFAULT_INSTRUMENTS  # noqa: E402
 from exchange.venue import Venue  # noqa: E402
 from exchange.venue import codes as C  # noqa: E402
@@ -43,6 +52,7 @@ BTC = "BTCUSDT"
 MARK = 500_000          # 50,000.0 USDT in ticks
 ORDER_ACCOUNTS = 1000
 H = 3_600_000
+DEFAULT_GC = gc.get_threshold()
 
 
 def _order_setup() -> Venue:
@@ -99,10 +109,10 @@ def bench_orders(n_orders: int, seed: int = 7) -> float:
     apply = v.apply
     gc.collect()
     gc.disable()
-    t0 = time.perf_counter()
+    t0 = time.process_time()
     for c in cmds:
         apply(1, c)
-    dt = time.perf_counter() - t0
+    dt = time.process_time() - t0
     gc.enable()
     assert v.money_identity()["balanced"]
     return n_orders / dt
@@ -129,19 +139,28 @@ def build_positions(n_positions: int) -> Venue:
 def bench_marks(v: Venue, n_updates: int) -> float:
     apply = v.apply
     gc.collect()
-    t0 = time.perf_counter()
+    t0 = time.process_time()
     for i in range(n_updates):
         ev = apply(2, SetMarkPrice(BTC, MARK + (i % 11) - 5))
-    dt = time.perf_counter() - t0
+    dt = time.process_time() - t0
     assert len(ev) == 1, ev[:3]       # nobody liquidated
     return dt / n_updates * 1e6
 
 
-def bench_funding(v: Venue) -> float:
-    gc.collect()
-    t0 = time.perf_counter()
-    ev = v.apply(8 * H, SettleFunding(BTC))
-    dt = time.perf_counter() - t0
+def bench_funding(v: Venue, at_ms: int, server_gc: bool = True) -> float:
+    """One SettleFunding, in CPU time.  ``server_gc``: under the garbage-collector
+    policy ``paperex serve`` runs with (exchange.heap: survivors of start-up and
+    snapshots frozen), else CPython's defaults after a full collection."""
+    if server_gc:
+        heap.configure()
+        heap.settle()
+    else:
+        gc.unfreeze()
+        gc.set_threshold(*DEFAULT_GC)
+        gc.collect()
+    t0 = time.process_time()
+    ev = v.apply(at_ms, SettleFunding(BTC))
+    dt = time.process_time() - t0
     assert ev[0].positions == len(v.symbols[BTC].positions), ev[0]
     assert v.money_identity()["balanced"]
     return dt * 1e3
@@ -156,14 +175,16 @@ def main() -> None:
     n_orders = 30_000 if args.smoke else 300_000
     n_marks = 300 if args.smoke else 2_000
     t_start = time.perf_counter()
-    out = {"book": "compiled" if matching.COMPILED else "reference", "smoke": args.smoke}
+    out = {"book": "compiled" if matching.COMPILED else "reference",
+           "venue": "compiled" if compiled() else "pure", "smoke": args.smoke}
     out["orders_per_s"] = round(bench_orders(n_orders))
     for n in (small, big):
-        t0 = time.perf_counter()
+        t0 = time.process_time()
         v = build_positions(n)
-        out[f"build_s_{n // 1000}k_positions"] = round(time.perf_counter() - t0, 2)
+        out[f"build_s_{n // 1000}k_positions"] = round(time.process_time() - t0, 2)
         out[f"mark_update_us_{n // 1000}k_positions"] = round(bench_marks(v, n_marks), 1)
-        out[f"funding_settle_ms_{n // 1000}k_positions"] = round(bench_funding(v), 1)
+        out[f"funding_settle_ms_{n // 1000}k_positions"] = round(bench_funding(v, 8 * H), 1)
+        out[f"funding_settle_ms_{n // 1000}k_positions_default_gc"] = round(bench_funding(v, 16 * H, False), 1)
         del v
     if not args.smoke:
         out["mark_update_ratio_100k_vs_10k"] = round(out["mark_update_us_100k_positions"] /

@@ -19,6 +19,7 @@ from typing import Optional
 
 from aiohttp import web
 
+from exchange import heap
 from exchange.clock import VirtualClock, WallClock
 from exchange.instruments import DEFAULT_INSTRUMENTS, load_instruments
 from exchange.runtime import Runtime
@@ -204,6 +205,10 @@ async def serve_forever(args) -> int:
                       ws_ping_interval_s=getattr(args, "ws_ping_interval", PING_INTERVAL_S),
                       ws_pong_timeout_s=getattr(args, "ws_pong_timeout", PONG_TIMEOUT_S),
                       ws_max_lifetime_s=getattr(args, "ws_max_lifetime", MAX_LIFETIME_S))
+    # a long-lived venue heap: freeze it after start-up and after every snapshot
+    heap.configure()
+    heap.settle()
+    srv.runtime.after_snapshot = heap.settle
     print(banner(srv), flush=True)
     if srv.gateway.faults is not None:
         fj = srv.gateway.faults.to_json()

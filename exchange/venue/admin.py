@@ -15,6 +15,10 @@ from .events import (
     MarginTypeChanged, PositionChanged, PositionMarginChanged, PositionModeChanged,
 )
 from .risk import account_margin, position_notional, slot_order_margin
+from .accounts import OrderAgg
+from .positions import Position
+from .spec import SymbolSpec
+from .symbol_state import SymbolState
 
 _MAX_ID = (1 << 63) - 1
 
@@ -22,6 +26,7 @@ _MAX_ID = (1 << 63) - 1
 class AdminCommands:
     # ============================================================== accounts
     def _create_account(self, ts: int, c: CreateAccount) -> list:
+        acct: Account
         aid = c.account_id
         if not (0 < aid <= _MAX_ID):
             return [CommandRejected(aid, c.KIND, *C.INVALID_ACCOUNT)]
@@ -32,6 +37,7 @@ class AdminCommands:
         return [AccountCreated(aid)]
 
     def _deposit(self, ts: int, c: Deposit) -> list:
+        acct: Account
         acct = self.accounts.get(c.account_id)
         if acct is None:
             return [CommandRejected(c.account_id, c.KIND, *C.INVALID_ACCOUNT)]
@@ -47,6 +53,7 @@ class AdminCommands:
         return events
 
     def _withdraw(self, ts: int, c: Withdraw) -> list:
+        acct: Account
         acct = self.accounts.get(c.account_id)
         if acct is None:
             return [CommandRejected(c.account_id, c.KIND, *C.INVALID_ACCOUNT)]
@@ -71,6 +78,8 @@ class AdminCommands:
 
     # ============================================================== settings
     def _settings_target(self, c):
+        acct: Account
+        st: SymbolState
         acct = self.accounts.get(c.account_id)
         if acct is None:
             return None, None, CommandRejected(c.account_id, c.KIND, *C.INVALID_ACCOUNT)
@@ -80,6 +89,11 @@ class AdminCommands:
         return acct, st, None
 
     def _set_leverage(self, ts: int, c: SetLeverage) -> list:
+        acct: Account
+        agg: OrderAgg
+        pos: Position
+        spec: SymbolSpec
+        st: SymbolState
         acct, st, rej = self._settings_target(c)
         if rej is not None:
             return [rej]
@@ -123,6 +137,8 @@ class AdminCommands:
         return [LeverageChanged(c.account_id, c.symbol, lev, cap)]
 
     def _set_margin_type(self, ts: int, c: SetMarginType) -> list:
+        acct: Account
+        st: SymbolState
         acct, st, rej = self._settings_target(c)
         if rej is not None:
             return [rej]
@@ -142,6 +158,7 @@ class AdminCommands:
         return [MarginTypeChanged(c.account_id, c.symbol, mt)]
 
     def _set_position_mode(self, ts: int, c: SetPositionMode) -> list:
+        acct: Account
         acct = self.accounts.get(c.account_id)
         if acct is None:
             return [CommandRejected(c.account_id, c.KIND, *C.INVALID_ACCOUNT)]
@@ -164,6 +181,9 @@ class AdminCommands:
         ``isolated wallet + min(0, UPNL) - initial margin at mark`` (-4051), so the
         position keeps its initial margin.  No position: -4054; crossed symbol: -4049.
         """
+        acct: Account
+        pos: Position
+        st: SymbolState
         acct, st, rej = self._settings_target(c)
         if rej is not None:
             return [rej]

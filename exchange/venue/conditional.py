@@ -29,7 +29,6 @@ the Binance codes for bad parameters (-4137, -4136, -4135, -4045, -4061, ...).
 """
 from __future__ import annotations
 
-from sortedcontainers import SortedList
 
 from exchange.units import RATE_SCALE
 
@@ -37,15 +36,15 @@ from . import codes as C
 from .commands import NewOrder
 from .events import OrderAccepted, OrderExpired, OrderRejected, OrderTriggered
 from .orders import CLIENT_ORDER_ID_RE, Order
+from .symbol_state import DOWN, UP
+from .accounts import Account
+from .positions import Position
+from .spec import SymbolSpec
+from .symbol_state import SymbolState
 
-UP = 0
-DOWN = 1
 _MIN_CALLBACK = 100_000         # 0.1 %
 _MAX_CALLBACK = 10_000_000      # 10 %
 
-
-def new_trigger_index() -> dict:
-    return {(w, d): SortedList() for w in (C.CONTRACT_PRICE, C.MARK_PRICE) for d in (UP, DOWN)}
 
 
 def _direction(side: int, otype: int) -> int:
@@ -57,7 +56,8 @@ def _direction(side: int, otype: int) -> int:
 
 class Conditional:
     # ============================================================== placement
-    def _new_conditional(self, ts: int, c: NewOrder, acct, st) -> list:
+    def _new_conditional(self, ts: int, c: NewOrder, acct: Account, st: SymbolState) -> list:
+        spec: SymbolSpec
         sym = c.symbol
         cid = c.client_order_id
         aid = c.account_id
@@ -177,14 +177,14 @@ class Conditional:
             st.triggers[(wt, _direction(side, otype))].add((stop, oid))
         return events
 
-    def _unindex_conditional(self, st, o) -> None:
+    def _unindex_conditional(self, st: SymbolState, o) -> None:
         if o.order_type == C.TRAILING_STOP_MARKET:
             st.trailing.pop(o.order_id, None)
         else:
             st.triggers[(o.working_type, _direction(o.side, o.order_type))].discard((o.stop_price, o.order_id))
 
     # ================================================================ firing
-    def _fire_triggers(self, st, wt: int, events: list, ts: int) -> None:
+    def _fire_triggers(self, st: SymbolState, wt: int, events: list, ts: int) -> None:
         """Fire the conditional orders of ``st`` whose ``wt`` working price crossed."""
         price = st.mark if wt == C.MARK_PRICE else st.last_price
         if not price:
@@ -253,7 +253,7 @@ class Conditional:
         return price * RATE_SCALE >= ext * (RATE_SCALE + o.callback_rate)
 
     @staticmethod
-    def _protect_ok(st) -> bool:
+    def _protect_ok(st: SymbolState) -> bool:
         mark = st.mark
         last = st.last_price
         if not mark or not last:
@@ -261,7 +261,9 @@ class Conditional:
         gap = mark - last if mark > last else last - mark
         return gap * RATE_SCALE <= st.spec.trigger_protect * mark
 
-    def _trigger(self, st, o, price: int, events: list, ts: int) -> None:
+    def _trigger(self, st: SymbolState, o, price: int, events: list, ts: int) -> None:
+        acct: Account
+        pos: Position
         self._unindex_conditional(st, o)
         acct = self.accounts[o.account_id]
         qty = o.qty

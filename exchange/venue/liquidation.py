@@ -68,6 +68,10 @@ from .events import (
     PositionChanged, PositionClosedOut,
 )
 from .orders import Order
+from .accounts import Account, OrderAgg
+from .positions import Position
+from .spec import SymbolSpec
+from .symbol_state import SymbolState
 
 FALLS = -1
 RISES = 1
@@ -77,7 +81,7 @@ _MAX_ROUNDS = 10_000
 _BULK = 2_000           # dirty accounts from which the index is rebuilt in bulk
 
 
-def trigger_key(q: int, cost: int, wallet_adj: int, spec, mark: int):
+def trigger_key(q: int, cost: int, wallet_adj: int, spec: SymbolSpec, mark: int):
     """Index key of one leg: ``(key, FALLS)`` (check once mark <= key) or
     ``(key, RISES)`` (once mark >= key); None when no positive mark liquidates it.
 
@@ -125,7 +129,7 @@ def trigger_key(q: int, cost: int, wallet_adj: int, spec, mark: int):
     return (key if key > 0 else 0, RISES)
 
 
-def legs_key(legs, wallet: int, omm: int, oupnl: int, spec, mark: int):
+def legs_key(legs, wallet: int, omm: int, oupnl: int, spec: SymbolSpec, mark: int):
     """Index key for the cross legs of one symbol (one leg: ``trigger_key``)."""
     if len(legs) == 1:
         q, c = legs[0]
@@ -141,7 +145,7 @@ def legs_key(legs, wallet: int, omm: int, oupnl: int, spec, mark: int):
 
 class Liquidation:
     # ================================================================ index
-    def _liquidation_hits(self, st, old: int, new: int) -> None:
+    def _liquidation_hits(self, st: SymbolState, old: int, new: int) -> None:
         """Mark ``old -> new``: dirty the accounts whose key the new mark reached."""
         dirty = self._dirty
         falls = st.liq_falls
@@ -157,7 +161,8 @@ class Liquidation:
                 for item in rises.islice(0, j):
                     dirty[item[1]] = None
 
-    def _unindex(self, acct) -> None:
+    def _unindex(self, acct: Account) -> None:
+        st: SymbolState
         liq = acct.liq
         if liq:
             symbols = self.symbols
@@ -166,11 +171,14 @@ class Liquidation:
                 (st.liq_falls if dirn < 0 else st.liq_rises).remove(item)
             liq.clear()
 
-    def _reindex(self, acct, bulk=None) -> list:
+    def _reindex(self, acct: Account, bulk=None) -> list:
         """Re-index the account; returns the units at or below maintenance margin:
         ``(symbol, position_side)`` for isolated positions, ``(None, 3)`` for the cross account.
         With ``bulk`` (a list), the account's old entries must already be gone and the
         new ones are appended to ``bulk`` as (list, item) instead of being inserted."""
+        pos: Position
+        spec: SymbolSpec
+        st: SymbolState
         if bulk is None:
             self._unindex(acct)
         symbols = self.symbols
@@ -217,8 +225,11 @@ class Liquidation:
                     return due
         return self._reindex_general(acct, bulk)
 
-    def _reindex_general(self, acct, bulk=None) -> list:
+    def _reindex_general(self, acct: Account, bulk=None) -> list:
         """``_reindex`` for any account (the account's old entries already removed)."""
+        pos: Position
+        spec: SymbolSpec
+        st: SymbolState
         symbols = self.symbols
         aid = acct.account_id
         liq = acct.liq
@@ -332,7 +343,8 @@ class Liquidation:
 
     # ========================================================== exact checks
     @staticmethod
-    def _iso_liquidatable(pos, st) -> bool:
+    def _iso_liquidatable(pos: Position, st: SymbolState) -> bool:
+        spec: SymbolSpec
         q = pos.qty
         if not q:
             return False
@@ -342,8 +354,11 @@ class Liquidation:
         mm = spec.maint_margin(n)
         return mm > 0 and pos.iso_wallet + upnl <= mm
 
-    def _cross_state(self, acct, skip=None) -> tuple[int, int, int]:
+    def _cross_state(self, acct: Account, skip=None) -> tuple[int, int, int]:
         """(margin balance, maintenance margin, UPNL of positions other than ``skip``) of the cross account."""
+        pos: Position
+        spec: SymbolSpec
+        st: SymbolState
         symbols = self.symbols
         mb = acct.cross_wallet
         mm = 0
@@ -367,12 +382,13 @@ class Liquidation:
             mm += spec.maint_margin(n)
         return mb, mm, other
 
-    def _cross_liquidatable(self, acct) -> bool:
+    def _cross_liquidatable(self, acct: Account) -> bool:
         mb, mm, _ = self._cross_state(acct)
         return mm > 0 and mb <= mm
 
     # ============================================================= risk pass
     def _settle_risk(self, events: list, ts: int) -> None:
+        acct: Account
         dirty = self._dirty
         attempts: dict = {}
         accounts = self.accounts
@@ -402,6 +418,8 @@ class Liquidation:
         """Re-index many accounts at once (funding, a big mark move): drop their entries
         and rebuild the affected SortedLists in one sort instead of one remove and one
         insert per entry.  Same result as ``_reindex`` per account."""
+        acct: Account
+        st: SymbolState
         accounts = self.accounts
         removed: dict = {}
         for aid in ids:
@@ -445,7 +463,7 @@ class Liquidation:
                 lst.update(keep)
         return dues
 
-    def _liquidate(self, acct, due: list, events: list, ts: int) -> None:
+    def _liquidate(self, acct: Account, due: list, events: list, ts: int) -> None:
         self._unindex(acct)
         due.sort(key=lambda u: (u[0] is None, u[0] or "", u[1]))
         for sym, g in due:
@@ -454,7 +472,8 @@ class Liquidation:
             else:
                 self._liquidate_isolated(acct, sym, g, events, ts)
 
-    def _liquidate_isolated(self, acct, sym: str, pside: int, events: list, ts: int) -> None:
+    def _liquidate_isolated(self, acct: Account, sym: str, pside: int, events: list, ts: int) -> None:
+        st: SymbolState
         st = self.symbols[sym]
         key = (sym, pside)
         self._cancel_for_liquidation(acct, sym, events, ts)
@@ -462,14 +481,15 @@ class Liquidation:
         cw0 = acct.cross_wallet
         base = self._close_position(acct, st, key, True, events, ts)
         released = acct.cross_wallet - cw0
-        aid = acct.account_id
         if released < 0:
             self._cover_deficit(acct, sym, -released, events)
             released = 0
         self._clearance_fee(acct, st, base, released, events)
         self._liquidation_account_update(acct, sym, events)
 
-    def _liquidate_cross(self, acct, events: list, ts: int) -> None:
+    def _liquidate_cross(self, acct: Account, events: list, ts: int) -> None:
+        pos: Position
+        st: SymbolState
         symbols = self.symbols
         keys = sorted(k for k, p in acct.positions.items()
                       if p.qty and acct.settings[k[0]][1] != C.ISOLATED and symbols[k[0]].mark)
@@ -505,9 +525,11 @@ class Liquidation:
             events.append(BalanceChanged(acct.account_id, C.R_INSURANCE_CLEAR, acct.wallet_balance(),
                                          acct.cross_wallet, 0))
 
-    def _close_position(self, acct, st, key, isolated: bool, events: list, ts: int) -> int:
+    def _close_position(self, acct: Account, st: SymbolState, key, isolated: bool, events: list, ts: int) -> int:
         """Partial step to the next lower bracket when above bracket 1, then the rest if
         still liquidatable.  Returns the closed notional (money)."""
+        pos: Position
+        spec: SymbolSpec
         spec = st.spec
         pos = acct.positions[key]
         mark = st.mark
@@ -532,7 +554,11 @@ class Liquidation:
             base += self._liq_close(acct, st, key, pos.qty if pos.qty > 0 else -pos.qty, isolated, events, ts)
         return base
 
-    def _liq_close(self, acct, st, key, qty: int, isolated: bool, events: list, ts: int) -> int:
+    def _liq_close(self, acct: Account, st: SymbolState, key, qty: int, isolated: bool, events: list, ts: int) -> int:
+        agg: OrderAgg
+        order: Order
+        pos: Position
+        spec: SymbolSpec
         pos = acct.positions[key]
         q = pos.qty
         spec = st.spec
@@ -582,7 +608,8 @@ class Liquidation:
             base += self._adl(acct, st, key, side, left, bp, oid, events, ts)
         return base
 
-    def _takeover(self, acct, st, key, side: int, left: int, bp: int, oid: int, events: list, ts: int):
+    def _takeover(self, acct: Account, st: SymbolState, key, side: int, left: int, bp: int, oid: int, events: list, ts: int):
+        spec: SymbolSpec
         fund = self.insurance_fund
         if fund <= 0:
             return left, 0
@@ -644,7 +671,9 @@ class Liquidation:
                                                acct.account_id))
         return left - done, done * bp * unit
 
-    def _adl(self, acct, st, key, side: int, left: int, bp: int, oid: int, events: list, ts: int) -> int:
+    def _adl(self, acct: Account, st: SymbolState, key, side: int, left: int, bp: int, oid: int, events: list, ts: int) -> int:
+        pos: Position
+        spec: SymbolSpec
         spec = st.spec
         unit = spec.notional_unit
         mark = st.mark
@@ -687,9 +716,10 @@ class Liquidation:
         return base
 
     # ============================================================== helpers
-    def _close_at(self, acct, st, key, side: int, q: int, price: int, kind: int, oid: int,
+    def _close_at(self, acct: Account, st: SymbolState, key, side: int, q: int, price: int, kind: int, oid: int,
                   counter: int, events: list) -> int:
         """Close ``q`` lots of a position at ``price`` outside the book, no fee."""
+        pos: Position
         from .positions import apply_fill
         pos = acct.positions[key]
         old = pos.qty
@@ -715,12 +745,16 @@ class Liquidation:
         self._dirty[aid] = None
         return pnl
 
-    def _cancel_for_liquidation(self, acct, sym: str, events: list, ts: int) -> None:
+    def _cancel_for_liquidation(self, acct: Account, sym: str, events: list, ts: int) -> None:
+        st: SymbolState
         st = self.symbols[sym]
         for o in [o for o in acct.orders.values() if o.symbol == sym]:
             events.append(self._cancel(st, o, C.CANCEL_LIQUIDATION, ts))
 
-    def _margin_calls(self, acct, keys, events: list) -> None:
+    def _margin_calls(self, acct: Account, keys, events: list) -> None:
+        pos: Position
+        spec: SymbolSpec
+        st: SymbolState
         for key in keys:
             pos = acct.positions.get(key)
             if pos is None or not pos.qty:
@@ -733,7 +767,7 @@ class Liquidation:
             events.append(MarginCall(acct.account_id, key[0], key[1], acct.settings[key[0]][1], q, st.mark,
                                      upnl, spec.maint_margin(n), pos.iso_wallet, acct.cross_wallet))
 
-    def _clearance_fee(self, acct, st, base: int, remaining: int, events: list) -> None:
+    def _clearance_fee(self, acct: Account, st: SymbolState, base: int, remaining: int, events: list) -> None:
         fee = -((-base * st.spec.liquidation_fee) // _R)
         if fee > remaining:
             fee = remaining
@@ -747,12 +781,13 @@ class Liquidation:
         events.append(InsuranceFundChanged(st.symbol, fee, self.insurance_fund, C.F_CLEARANCE_FEE,
                                            acct.account_id))
 
-    def _cover_deficit(self, acct, sym: str, amount: int, events: list) -> None:
+    def _cover_deficit(self, acct: Account, sym: str, amount: int, events: list) -> None:
         acct.cross_wallet += amount
         self.insurance_fund -= amount
         events.append(InsuranceFundChanged(sym, -amount, self.insurance_fund, C.F_DEFICIT, acct.account_id))
 
-    def _liquidation_account_update(self, acct, sym: str, events: list) -> None:
+    def _liquidation_account_update(self, acct: Account, sym: str, events: list) -> None:
+        pos: Position
         aid = acct.account_id
         events.append(BalanceChanged(aid, C.R_INSURANCE_CLEAR, acct.wallet_balance(), acct.cross_wallet, 0))
         mt = acct.settings[sym][1]
@@ -766,6 +801,10 @@ class Liquidation:
     def adl_quantiles(self, symbol: str) -> dict:
         """(account_id, position_side) -> ADL quantile 0-4 (API ``adlQuantile``), ranked per
         symbol and side by LeveragePnl; recomputed at most every 30 s of venue time."""
+        acct: Account
+        pos: Position
+        spec: SymbolSpec
+        st: SymbolState
         st = self.symbols.get(symbol)
         if st is None:
             return {}
@@ -807,6 +846,10 @@ class Liquidation:
         """``liquidationPrice`` in ticks (0 = "--"): Binance's formula (perp-mechanics 4.2);
         cross positions use the other cross positions' MM and UPNL at their marks, and
         the cross hedge legs of a symbol share one price."""
+        acct: Account
+        pos: Position
+        spec: SymbolSpec
+        st: SymbolState
         acct = self.accounts.get(account_id)
         if acct is None:
             return 0

@@ -39,7 +39,6 @@ liquidation check runs afterwards (funding moves liquidation prices).
 """
 from __future__ import annotations
 
-from collections import deque
 
 from exchange.perp.funding import (
     add_premium_sample, average_premium_from_sum, funding_rate, premium_index_from_book,
@@ -53,14 +52,18 @@ from .events import (
     BalanceChanged, CommandRejected, FundingSettled, Income, IndexPriceChanged, InsuranceFundChanged,
     MarkPriceChanged, PositionChanged,
 )
+from .accounts import Account
+from .positions import Position
+from .spec import SymbolSpec
+from .symbol_state import SymbolState
 
-FUNDING_HISTORY = 1000        # settled rows kept per symbol for GET /fapi/v1/fundingRate
 _DEPTH_LEVELS = 500           # book levels read for the impact prices
 
 
 class MarketData:
     # ============================================================ index / mark
     def _set_index(self, ts: int, c: SetIndexPrice) -> list:
+        st: SymbolState
         st = self.symbols.get(c.symbol)
         if st is None:
             return [CommandRejected(0, c.KIND, *C.INVALID_SYMBOL)]
@@ -74,6 +77,7 @@ class MarketData:
         return events
 
     def _set_mark(self, ts: int, c: SetMarkPrice) -> list:
+        st: SymbolState
         st = self.symbols.get(c.symbol)
         if st is None:
             return [CommandRejected(0, c.KIND, *C.INVALID_SYMBOL)]
@@ -90,6 +94,7 @@ class MarketData:
         return events
 
     def _refresh_mark(self, ts: int, c: RefreshMarkPrice) -> list:
+        st: SymbolState
         st = self.symbols.get(c.symbol)
         if st is None:
             return [CommandRejected(0, c.KIND, *C.INVALID_SYMBOL)]
@@ -105,7 +110,8 @@ class MarketData:
             events.append(self._mark_event(st, ts))
         return events
 
-    def _rule_mark(self, st, ts: int) -> int:
+    def _rule_mark(self, st: SymbolState, ts: int) -> int:
+        spec: SymbolSpec
         spec = st.spec
         iv = spec.funding_interval_ms
         until = iv - ts % iv
@@ -117,12 +123,12 @@ class MarketData:
         m = mark_price(index, last, st.funding_rate, until, iv, st.basis)
         return m if m > 0 else 1
 
-    def _mark_event(self, st, ts: int) -> MarkPriceChanged:
+    def _mark_event(self, st: SymbolState, ts: int) -> MarkPriceChanged:
         iv = st.spec.funding_interval_ms
         return MarkPriceChanged(st.symbol, st.mark, st.index, st.funding_rate, ts - ts % iv + iv,
                                 st.index, st.mark_pinned)
 
-    def _move_mark(self, st, mark: int, events: list, ts: int) -> None:
+    def _move_mark(self, st: SymbolState, mark: int, events: list, ts: int) -> None:
         """Set the mark; on a change run MARK_PRICE triggers and the liquidation check."""
         old = st.mark
         if mark == old:
@@ -140,6 +146,8 @@ class MarketData:
 
     # ================================================================ premium
     def _sample_premium(self, ts: int, c: SamplePremium) -> list:
+        spec: SymbolSpec
+        st: SymbolState
         st = self.symbols.get(c.symbol)
         if st is None:
             return [CommandRejected(0, c.KIND, *C.INVALID_SYMBOL)]
@@ -163,6 +171,10 @@ class MarketData:
 
     # ================================================================ funding
     def _settle_funding(self, ts: int, c: SettleFunding) -> list:
+        acct: Account
+        pos: Position
+        spec: SymbolSpec
+        st: SymbolState
         st = self.symbols.get(c.symbol)
         if st is None:
             return [CommandRejected(0, c.KIND, *C.INVALID_SYMBOL)]
@@ -259,6 +271,7 @@ class MarketData:
     # ================================================================ queries
     def premium_index(self, symbol: str) -> dict | None:
         """GET /fapi/v1/premiumIndex as ints (ticks, RATE_SCALE rates, ms)."""
+        st: SymbolState
         st = self.symbols.get(symbol)
         if st is None:
             return None
@@ -274,12 +287,10 @@ class MarketData:
 
     def funding_history(self, symbol: str) -> list:
         """Settled funding rows, oldest first: (funding_time, rate, mark_price)."""
+        st: SymbolState
         st = self.symbols.get(symbol)
         return [] if st is None else list(st.funding_history)
 
     def insurance_balance(self) -> int:
         return self.insurance_fund
 
-
-def new_funding_history() -> deque:
-    return deque(maxlen=FUNDING_HISTORY)

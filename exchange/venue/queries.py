@@ -8,6 +8,8 @@ from __future__ import annotations
 from .orders import order_view
 from .positions import Position
 from .risk import account_margin, position_notional, slot_order_margin
+from .accounts import Account, OrderAgg
+from .symbol_state import SymbolState
 
 
 class Queries:
@@ -23,6 +25,8 @@ class Queries:
         PnL (Σ UPNL at any common price = -open_basis).  When every position is
         flat, open_basis is 0 and realized PnL is exactly zero-sum.
         ``balanced`` is the identity's truth value."""
+        acct: Account
+        pos: Position
         wallets = 0
         basis = 0
         for acct in self.accounts.values():
@@ -43,6 +47,7 @@ class Queries:
 
     def account(self, account_id: int):
         """Account view (ints): balances, margins, positions, open orders; None if unknown."""
+        acct: Account
         acct = self.accounts.get(account_id)
         if acct is None:
             return None
@@ -61,6 +66,10 @@ class Queries:
     def position_risk(self, account_id: int, symbol: str | None = None) -> list:
         """Per position slot with a position or open orders: ints + entry price as a
         (numerator, denominator) pair of ticks."""
+        acct: Account
+        agg: OrderAgg
+        pos: Position
+        st: SymbolState
         acct = self.accounts.get(account_id)
         if acct is None:
             return []
@@ -111,6 +120,7 @@ class Queries:
 
     def order(self, account_id: int, symbol: str, order_id: int = 0, client_order_id: str = ""):
         """Order view by id (wins) or client order id, open or recently closed; None if unknown."""
+        acct: Account
         acct = self.accounts.get(account_id)
         if acct is None:
             return None
@@ -129,6 +139,7 @@ class Queries:
         return order_view(o)
 
     def open_orders(self, account_id: int, symbol: str | None = None) -> list:
+        acct: Account
         acct = self.accounts.get(account_id)
         if acct is None:
             return []

@@ -23,13 +23,16 @@ Definitions (money units; ``lev`` the symbol leverage, ``unit`` notional_unit):
 from __future__ import annotations
 
 from .codes import BOTH, ISOLATED, LONG
+from .accounts import Account, OrderAgg
+from .positions import Position
+from .symbol_state import SymbolState
 
 
 def ceil_div(a: int, b: int) -> int:
     return -((-a) // b)
 
 
-def position_notional(pos, mark: int, unit: int) -> int:
+def position_notional(pos: Position, mark: int, unit: int) -> int:
     """Signed position notional at mark (entry notional without a mark)."""
     q = pos.qty
     if mark:
@@ -37,7 +40,7 @@ def position_notional(pos, mark: int, unit: int) -> int:
     return pos.entry if q >= 0 else -pos.entry
 
 
-def slot_order_margin(agg, position_side: int, pn: int, lev: int) -> tuple[int, int]:
+def slot_order_margin(agg: OrderAgg, position_side, pn, lev) -> tuple:
     """(open-order IM, worst-case position notional) of one slot."""
     if position_side == BOTH:
         a = pn + agg.buy_notional
@@ -60,8 +63,11 @@ def slot_order_margin(agg, position_side: int, pn: int, lev: int) -> tuple[int, 
     return -((-agg.sell_notional) // lev) + agg.sell_loss, -pn + agg.sell_notional
 
 
-def account_margin(acct, symbols) -> tuple[int, int, int, int, int]:
+def account_margin(acct: Account, symbols) -> tuple[int, int, int, int, int]:
     """(available, cross_upnl, cross_position_im, open_order_im, max_withdraw) of an account."""
+    agg: OrderAgg
+    pos: Position
+    st: SymbolState
     cross_upnl = 0
     pos_im = 0
     for key, pos in acct.positions.items():
@@ -95,7 +101,9 @@ def account_margin(acct, symbols) -> tuple[int, int, int, int, int]:
     return available, cross_upnl, pos_im, order_im, mw
 
 
-def slot_margin(acct, key, agg, symbols) -> tuple[int, int]:
+def slot_margin(acct: Account, key, agg: OrderAgg, symbols) -> tuple[int, int]:
+    pos: Position
+    st: SymbolState
     sym = key[0]
     st = symbols[sym]
     pos = acct.positions.get(key)
@@ -105,8 +113,11 @@ def slot_margin(acct, key, agg, symbols) -> tuple[int, int]:
     return slot_order_margin(agg, key[1], pn, lev)
 
 
-def available_balance(acct, symbols) -> int:
+def available_balance(acct: Account, symbols: dict):
     """``account_margin(acct, symbols)[0]`` (the same sums, without the other four)."""
+    agg: OrderAgg
+    pos: Position
+    st: SymbolState
     avail = acct.cross_wallet
     settings = acct.settings
     for key, pos in acct.positions.items():

@@ -27,6 +27,8 @@ for modifies).
 """
 from __future__ import annotations
 
+from .symbol_state import SymbolState
+
 SNAPSHOT_FORMAT = "paperex-venue-snapshot"
 SNAPSHOT_VERSION = 1
 _ALL = 1 << 62
@@ -66,6 +68,7 @@ class Snapshots:
 
     @classmethod
     def restore(cls, value, book_factory=None):
+        st: SymbolState
         from exchange.replay import instruments_from_config
         from .accounts import Account
         from .conditional import _direction

@@ -38,8 +38,6 @@ from __future__ import annotations
 
 from collections import deque
 
-from sortedcontainers import SortedList
-
 from matching import Book
 from matching.constants import (
     CANCELED as R_CANCELED, EXPIRED as R_EXPIRED, FILL as R_FILL, MARKET as K_MARKET,
@@ -64,11 +62,12 @@ from .positions import Position
 from .risk import account_margin, available_balance, position_notional, slot_order_margin
 from .spec import SymbolSpec
 from .admin import AdminCommands
-from .conditional import Conditional, new_trigger_index
+from .conditional import Conditional
 from .liquidation import Liquidation
-from .market import MarketData, new_funding_history
+from .market import MarketData
 from .queries import Queries
 from .snapshot import Snapshots
+from .symbol_state import SymbolState
 
 # hot-path constants (module globals are cheaper than ``C.NAME`` lookups)
 _new = tuple.__new__            # _new(EventClass, (all fields...)) == EventClass(*fields)
@@ -106,46 +105,7 @@ def _no_effect(ts: int, c) -> list:
     return []
 
 
-class SymbolState:
-    __slots__ = ("symbol", "spec", "book", "index", "mark", "next_trade_id",
-                 # mark rule, premium index, funding (market.py)
-                 "last_price", "mark_pinned", "mark_rule", "basis", "premium_sum", "premium_count",
-                 "last_premium", "funding_rate", "last_funding_rate", "last_funding_time", "funding_history",
-                 # open positions: account_id * 4 + position_side -> Position
-                 "positions",
-                 # liquidation index (liquidation.py): SortedLists of (key, account_id, group)
-                 "liq_falls", "liq_rises",
-                 # conditional orders (conditional.py)
-                 "triggers", "trailing")
-
-    def __init__(self, spec: SymbolSpec, book_factory=Book) -> None:
-        self.symbol = spec.symbol
-        self.spec = spec
-        self.book = book_factory()
-        self.index = 0
-        self.mark = 0
-        self.next_trade_id = 1
-        self.last_price = 0
-        self.mark_pinned = 0
-        self.mark_rule = 0
-        self.basis: deque = deque(maxlen=spec.basis_window)
-        self.premium_sum = 0
-        self.premium_count = 0
-        self.last_premium = 0
-        # before any sample the estimate is the interest rate (clamped by cap/floor)
-        self.funding_rate = max(spec.funding_floor, min(spec.funding_cap, spec.interest_rate))
-        self.last_funding_rate = 0
-        self.last_funding_time = 0
-        self.funding_history = new_funding_history()
-        self.positions: dict = {}
-        self.liq_falls = SortedList()
-        self.liq_rises = SortedList()
-        self.triggers = new_trigger_index()
-        self.trailing: dict = {}
-
-
-
-def limit_filter_error(spec, side: int, price: int, qty: int, mark: int):
+def limit_filter_error(spec: SymbolSpec, side: int, price: int, qty: int, mark: int):
     """The (code, msg) a LIMIT price/quantity gets from Binance's filters, in Binance's
     order of checks (PRICE_FILTER, LOT_SIZE, then PERCENT_PRICE against the mark), or
     None.  Shared by new orders and modifies."""
@@ -172,12 +132,9 @@ def limit_filter_error(spec, side: int, price: int, qty: int, mark: int):
                 return (C.PRICE_BELOW_MULTIPLIER[0], C.PRICE_BELOW_MULTIPLIER[1] % spec.price_str(floor))
     return None
 
-class Venue(AdminCommands, MarketData, Liquidation, Conditional, Snapshots, Queries):
-    """See the module docstring.  ``instruments``: iterable of Instrument (or a
-    dict symbol -> Instrument).  ``history_limit`` bounds the closed orders kept
-    for queries (oldest evicted first, deterministically).  ``book_factory``
-    makes the per-symbol books (default ``matching.Book``; tests pass the
-    reference book to check both give identical venues)."""
+class VenueCore:
+    """The venue's state and its order path (new order, fills, cancel, modify), compiled
+    with a C layout: the other commands live in the mixins ``Venue`` adds."""
 
     def __init__(self, instruments, history_limit: int = 100_000, book_factory=Book) -> None:
         if isinstance(instruments, dict):
@@ -238,6 +195,12 @@ class Venue(AdminCommands, MarketData, Liquidation, Conditional, Snapshots, Quer
         # The hot path: the checks below are the pipeline of the module docstring,
         # written with local names (the codes are module constants) and events made
         # with tuple.__new__ (same tuples as the NamedTuple constructors).
+        acct: Account
+        agg: OrderAgg
+        order: Order
+        pos: Position
+        spec: SymbolSpec
+        st: SymbolState
         aid, sym, side, otype, tif, qty, price, reduce_only, pside, cid, stp = c[:11]
         acct = self.accounts.get(aid)
         if acct is None:
@@ -442,7 +405,7 @@ class Venue(AdminCommands, MarketData, Liquidation, Conditional, Snapshots, Quer
             self._post(events, ts)
         return events
 
-    def _post(self, events: list, ts: int) -> None:
+    def _post(self, events: list, ts):
         """After a command's own work: CONTRACT_PRICE triggers of symbols whose last
         price moved, then the liquidation risk pass, repeated until both are quiet."""
         if self._busy:
@@ -465,6 +428,7 @@ class Venue(AdminCommands, MarketData, Liquidation, Conditional, Snapshots, Quer
             self._busy = False
 
     def _agg(self, acct: Account, key: tuple) -> OrderAgg:
+        agg: OrderAgg
         agg = acct.aggs.get(key)
         if agg is None:
             agg = acct.aggs[key] = OrderAgg()
@@ -483,7 +447,8 @@ class Venue(AdminCommands, MarketData, Liquidation, Conditional, Snapshots, Quer
         return None
 
     # ======================================================== book reports
-    def _process(self, st: SymbolState, reports: list, events: list, touched: dict, ts: int) -> None:
+    def _process(self, st: SymbolState, reports, events: list, touched: dict, ts):
+        order: Order
         orders = self.orders
         fill = self._fill
         for r in reports:
@@ -518,8 +483,12 @@ class Venue(AdminCommands, MarketData, Liquidation, Conditional, Snapshots, Quer
                                             C.CANCEL_MODIFY_FILLED))
             # ACCEPTED, RESTED, MODIFIED: nothing to do
 
-    def _fill(self, st: SymbolState, order: Order, price: int, q: int, is_maker: int, trade_id: int,
-              counter_id: int, events: list, touched: dict, ts: int) -> None:
+    def _fill(self, st: SymbolState, order: Order, price, q, is_maker, trade_id,
+              counter_id, events: list, touched: dict, ts):
+        acct: Account
+        agg: OrderAgg
+        pos: Position
+        spec: SymbolSpec
         aid = order.account_id
         acct = self.accounts[aid]
         spec = st.spec
@@ -635,9 +604,12 @@ class Venue(AdminCommands, MarketData, Liquidation, Conditional, Snapshots, Quer
         if status == _FILLED:
             self._close(order, _FILLED)
 
-    def _finish(self, touched: dict, events: list, ts: int) -> None:
+    def _finish(self, touched: dict, events: list, ts):
         """After a command's fills: knock out reduce orders the new positions no longer
         allow, then emit ACCOUNT_UPDATE-style balance and position events."""
+        acct: Account
+        agg: OrderAgg
+        pos: Position
         accounts = self.accounts
         for account_id, keys in touched.items():
             aggs = accounts[account_id].aggs
@@ -659,7 +631,9 @@ class Venue(AdminCommands, MarketData, Liquidation, Conditional, Snapshots, Quer
                 append(_new(PositionChanged, (account_id, key[0], key[1], pos.qty, pos.entry, pos.realized,
                                               pos.iso_wallet, settings[key[0]][1])))
 
-    def _trim_reduce(self, acct: Account, key: tuple, agg: OrderAgg, events: list, ts: int) -> None:
+    def _trim_reduce(self, acct: Account, key: tuple, agg: OrderAgg, events: list, ts):
+        order: Order
+        pos: Position
         pos = acct.positions.get(key)
         q = pos.qty if pos is not None else 0
         allow_buy = -q if q < 0 else 0
@@ -686,8 +660,9 @@ class Venue(AdminCommands, MarketData, Liquidation, Conditional, Snapshots, Quer
                 return
 
     # ===================================================== order bookkeeping
-    def _release(self, order: Order, remaining: int) -> None:
+    def _release(self, order: Order, remaining):
         """Take ``remaining`` lots of ``order`` out of its slot's aggregates."""
+        agg: OrderAgg
         if remaining <= 0 or 1 < order.order_type < 7:     # conditional orders reserve nothing
             return
         agg = self.accounts[order.account_id].aggs[order.key]
@@ -707,7 +682,8 @@ class Venue(AdminCommands, MarketData, Liquidation, Conditional, Snapshots, Quer
                 agg.sell_notional -= order.margin_price * unit * remaining
                 agg.sell_loss -= order.loss_per_lot * remaining
 
-    def _reserve(self, order: Order, remaining: int) -> None:
+    def _reserve(self, order: Order, remaining):
+        agg: OrderAgg
         agg = self.accounts[order.account_id].aggs[order.key]
         if order.reduce:
             if order.side == 0:
@@ -725,8 +701,9 @@ class Venue(AdminCommands, MarketData, Liquidation, Conditional, Snapshots, Quer
                 agg.sell_notional += order.margin_price * unit * remaining
                 agg.sell_loss += order.loss_per_lot * remaining
 
-    def _unlink(self, order: Order) -> None:
+    def _unlink(self, order: Order):
         """Forget an open order entirely (refused after acceptance: FOK)."""
+        acct: Account
         oid = order.order_id
         acct = self.accounts[order.account_id]
         del self.orders[oid]
@@ -743,7 +720,7 @@ class Venue(AdminCommands, MarketData, Liquidation, Conditional, Snapshots, Quer
         else:
             del counts[sym]
 
-    def _close(self, order: Order, status: int) -> None:
+    def _close(self, order: Order, status):
         """Move an open order to the closed history with its final status."""
         order.status = status
         self._unlink(order)
@@ -761,6 +738,7 @@ class Venue(AdminCommands, MarketData, Liquidation, Conditional, Snapshots, Quer
                 del cc[old.client_order_id]
 
     def _find_open(self, acct: Account, sym: str, order_id: int, client_order_id: str):
+        order: Order
         if order_id > 0:
             order = acct.orders.get(order_id)
         else:
@@ -771,6 +749,9 @@ class Venue(AdminCommands, MarketData, Liquidation, Conditional, Snapshots, Quer
 
     # ======================================================= cancel / modify
     def _cancel_order(self, ts: int, c: CancelOrder) -> list:
+        acct: Account
+        order: Order
+        st: SymbolState
         aid, sym, order_id, client_order_id = c
         acct = self.accounts.get(aid)
         if acct is None:
@@ -787,7 +768,7 @@ class Venue(AdminCommands, MarketData, Liquidation, Conditional, Snapshots, Quer
             return [CommandRejected(aid, c.KIND, *C.UNKNOWN_ORDER)]
         return [self._cancel(st, order, C.CANCEL_USER, ts)]
 
-    def _cancel(self, st: SymbolState, order: Order, reason: int, ts: int):
+    def _cancel(self, st: SymbolState, order: Order, reason, ts):
         otype = order.order_type
         if 1 < otype < 7:
             self._unindex_conditional(st, order)
@@ -800,6 +781,8 @@ class Venue(AdminCommands, MarketData, Liquidation, Conditional, Snapshots, Quer
         return _new(OrderCanceled, (order.order_id, order.account_id, order.symbol, remaining, reason))
 
     def _cancel_all(self, ts: int, c: CancelAllOrders) -> list:
+        acct: Account
+        st: SymbolState
         acct = self.accounts.get(c.account_id)
         if acct is None:
             return [CommandRejected(c.account_id, c.KIND, *C.INVALID_ACCOUNT)]
@@ -811,6 +794,12 @@ class Venue(AdminCommands, MarketData, Liquidation, Conditional, Snapshots, Quer
                 for o in [o for o in acct.orders.values() if o.symbol == sym]]
 
     def _modify_order(self, ts: int, c: ModifyOrder) -> list:
+        acct: Account
+        agg: OrderAgg
+        order: Order
+        pos: Position
+        spec: SymbolSpec
+        st: SymbolState
         acct = self.accounts.get(c.account_id)
         if acct is None:
             return [CommandRejected(c.account_id, c.KIND, *C.INVALID_ACCOUNT)]
@@ -888,3 +877,11 @@ class Venue(AdminCommands, MarketData, Liquidation, Conditional, Snapshots, Quer
             self._finish(touched, events, ts)
             self._post(events, ts)
         return events
+
+
+class Venue(AdminCommands, MarketData, Liquidation, Conditional, Snapshots, Queries, VenueCore):
+    """See the module docstring.  ``instruments``: iterable of Instrument (or a
+    dict symbol -> Instrument).  ``history_limit`` bounds the closed orders kept
+    for queries (oldest evicted first, deterministically).  ``book_factory``
+    makes the per-symbol books (default ``matching.Book``; tests pass the
+    reference book to check both give identical venues)."""

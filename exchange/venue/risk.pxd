@@ -1,0 +1,10 @@
+# Typed names for Cython's pure-Python mode compile of the module beside this file.
+from exchange.venue.accounts cimport Account, OrderAgg
+from exchange.venue.orders cimport Order
+from exchange.venue.positions cimport Position
+from exchange.venue.spec cimport SymbolSpec
+from exchange.venue.symbol_state cimport SymbolState
+
+# called once or twice per order from the compiled order path: C calls, not Python calls
+cpdef tuple slot_order_margin(OrderAgg agg, position_side, pn, lev)
+cpdef available_balance(Account acct, dict symbols)

@@ -1,0 +1,9 @@
+from exchange.venue.spec cimport SymbolSpec
+
+cdef class SymbolState:
+    cdef public object symbol, book, index, mark, next_trade_id
+    cdef public SymbolSpec spec
+    cdef public object last_price, mark_pinned, mark_rule, basis, premium_sum, premium_count
+    cdef public object last_premium, funding_rate, last_funding_rate, last_funding_time, funding_history
+    cdef public dict positions, triggers, trailing
+    cdef public object liq_falls, liq_rises

@@ -1,0 +1,24 @@
+# Typed names for Cython's pure-Python mode compile of the module beside this file.
+from exchange.venue.accounts cimport Account, OrderAgg
+from exchange.venue.orders cimport Order
+from exchange.venue.positions cimport Position
+from exchange.venue.spec cimport SymbolSpec
+from exchange.venue.symbol_state cimport SymbolState
+
+cdef class VenueCore:
+    cdef public dict symbols, accounts, orders, closed, _dirty, _moved, _adl_cache, _dispatch
+    cdef public object _closed_fifo, history_limit, next_order_id, next_tran_id
+    cdef public object deposits, withdrawals, fees_collected, insurance_fund, rounding_residue, _ts, _busy
+    cpdef _post(self, list events, ts)
+    cpdef _process(self, SymbolState st, reports, list events, dict touched, ts)
+    cpdef _fill(self, SymbolState st, Order order, price, q, is_maker, trade_id, counter_id, list events,
+                dict touched, ts)
+    cpdef _finish(self, dict touched, list events, ts)
+    cpdef _trim_reduce(self, Account acct, tuple key, OrderAgg agg, list events, ts)
+    cpdef _release(self, Order order, remaining)
+    cpdef _reserve(self, Order order, remaining)
+    cpdef _unlink(self, Order order)
+    cpdef _close(self, Order order, status)
+    cpdef _cancel(self, SymbolState st, Order order, reason, ts)
+
+from exchange.venue.risk cimport available_balance, slot_order_margin
