@@ -15,7 +15,11 @@ Figures:
 
 Both runs journal to a temporary directory (``--fsync``, default ``batch``)
 that is removed afterwards.  ``--smoke`` runs a few simulated seconds of each
-(CI: finishes in well under 10 s).
+(CI: finishes in well under 10 s).  The runs use the garbage-collector policy of
+``paperex serve`` (``exchange/heap.py``: young collections less often, the heap
+frozen after start-up), the process a replay or a synthetic market runs in;
+``venue`` says whether the compiled venue ran (``PAPEREX_PURE=1``: its
+pure-Python twin).
 
     python scripts/bench_flow.py --json
     python scripts/bench_flow.py --smoke --json
@@ -36,6 +40,8 @@ try:
 except ImportError:  # run from a checkout without installing
     sys.path.insert(0, str(ROOT))
 
+from exchange import heap  # noqa: E402
+from exchange._accelerated import compiled  # noqa: E402
 from exchange.flow.records import BookTicker, DepthDiff, DepthSnapshot, Trade  # noqa: E402
 from exchange.flow.replay_driver import ReplayDriver  # noqa: E402
 from exchange.flow.synthetic import SyntheticConfig, SyntheticFlow  # noqa: E402
@@ -72,6 +78,7 @@ def find_largest_sample() -> "Path | None":
 def bench_synthetic(seconds: float, scenario: str, fsync: str, tmp: Path) -> dict:
     rt = Runtime.virtual(T0, data_dir=tmp / "synthetic", fsync=fsync)
     flow = SyntheticFlow(rt, SyntheticConfig(seed=1, scenario=scenario))
+    heap.settle()
     t = time.perf_counter()
     st = flow.run(seconds)
     wall = time.perf_counter() - t
@@ -84,6 +91,7 @@ def bench_replay(path: Path, seconds: "float | None", fsync: str, tmp: Path, bat
     t0 = ReplayDriver.first_timestamp(path)
     rt = Runtime.virtual(t0, data_dir=tmp / "replay", fsync=fsync)
     drv = ReplayDriver(rt, path, batch_ms=batch_ms)
+    heap.settle()
     t = time.perf_counter()
     st = drv.run(until_ms=None if seconds is None else t0 + int(seconds * 1000))
     wall = time.perf_counter() - t
@@ -110,7 +118,9 @@ def main(argv=None) -> int:
     syn_s = 20.0 if args.smoke else args.synthetic_seconds
     rep_s = 20.0 if args.smoke else args.replay_seconds
     tmp = Path(tempfile.mkdtemp(prefix="bench_flow_"))
-    out: dict = {"smoke": bool(args.smoke), "fsync": args.fsync, "scenario": args.scenario}
+    out: dict = {"smoke": bool(args.smoke), "fsync": args.fsync, "scenario": args.scenario,
+                 "venue": "compiled" if compiled() else "pure"}
+    heap.configure()            # paperex serve's collector policy (see the docstring)
     try:
         syn = bench_synthetic(syn_s, args.scenario, args.fsync, tmp)
         out["synthetic_sim_s_per_wall_s"] = round(syn["sim_s"] / syn["wall_s"], 1)

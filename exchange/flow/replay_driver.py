@@ -15,8 +15,10 @@ What the recording drives:
   model of the recorded book; a **replay liquidity provider** (a few venue
   accounts, one post-only order per price level) places, resizes and cancels
   its orders so the venue's book mirrors the best ``depth_levels`` levels per
-  side.  Growing a level moves the LP's order to the back of the queue (new
-  liquidity arrives behind resting orders), shrinking keeps its place.
+  side (an order whose level drifts deeper keeps its size until the level comes
+  back or falls ``slack`` levels further).  Growing a level moves the LP's order
+  to the back of the queue (new liquidity arrives behind resting orders),
+  shrinking keeps its place.
 * recorded trades are re-enacted by a **replay taker** account: before a
   print at price P the LP book is made consistent with it (liquidity that the
   print proves gone is removed, at least the printed quantity is offered at
@@ -28,12 +30,22 @@ What the recording drives:
 * virtual time follows the recording's exchange timestamps (``ts_ms``); all
   records of one millisecond go in one ``sequencer.execute`` group (a trade
   closes its group so the LP sees its fills before it quotes again).
+* recorded funding rates -> ``SettleFunding(symbol, rate=...)`` at the recorded
+  funding times: a settled rate (funding history) at its funding time, a live
+  estimate (markPriceUpdate ``r``, tardis ``funding_rate``) at the funding time
+  it names, the last one before it.  The venue's funding timer is kept from
+  settling those times (it settles the others, at its premium-average rate);
+  ``funding="venue"`` ignores recorded funding.  See ``_funding``.
 
 Quantities are raised to the symbol's MIN_NOTIONAL when a recorded level or
 print is smaller (ETH's 0.001 lots are worth ~3 USDT, the venue's minimum is
 20): prices are exact, such sizes are not (``stats.qty_raised`` counts them).
-Funding-rate records have no venue command yet and are counted in
-``stats.ignored``.
+
+Cost: one sequencer group per recorded millisecond is the floor (time must not
+be coarsened), so what the driver controls is the work per record - a deep
+depth-diff level costs one dict store (``_Book``'s far tier), a quote an update
+of one level - and the commands per change: a level's order is resized only
+when its size changed, and not at all while it sits past ``depth_levels``.
 """
 from __future__ import annotations
 
@@ -42,22 +54,31 @@ import logging
 import time
 from dataclasses import dataclass
 from decimal import Decimal
+from itertools import chain
 from pathlib import Path
 from typing import Any, Callable, Iterable, Optional
 
 from bisect import bisect_left, bisect_right, insort
 
-from exchange.units import MONEY_SCALE
+from exchange.units import MONEY_SCALE, RATE_SCALE
 from exchange.venue import codes as C
 from exchange.venue.commands import (CancelOrder, CreateAccount, Deposit, ModifyOrder, NewOrder,
-                                     SetIndexPrice, SetLeverage, SetMarkPrice)
+                                     SetIndexPrice, SetLeverage, SetMarkPrice, SettleFunding)
 
-from .records import BookTicker, DepthDiff, DepthSnapshot, IndexPrice, MarkPrice, Trade
+from .records import BookTicker, DepthDiff, DepthSnapshot, FundingRate, IndexPrice, MarkPrice, Trade
 
 log = logging.getLogger("paperex.flow.replay")
 
 REPLAY_ACCOUNT_BASE = 800_000_000
 _K_ACCEPTED, _K_REJECTED, _K_FILLED, _K_CANCELED, _K_EXPIRED = 1010, 1011, 1012, 1013, 1014
+_LIMIT, _GTX = C.LIMIT, C.GTX
+# LP commands are built with tuple.__new__ (as the venue builds its events): a NamedTuple's
+# own __new__ is a Python function, and the LP sends ~120k commands per 6 minutes of tape.
+# The fields after the ones given keep their defaults, whatever fields get appended later.
+_new = tuple.__new__
+_NEW_ORDER_TAIL = tuple(NewOrder(0, "", 0, 0, 0, 0))[10:]
+_MODIFY_TAIL = tuple(ModifyOrder(0, "", 0, 0, 0))[6:]
+_CANCEL_TAIL = tuple(CancelOrder(0, ""))[4:]
 
 
 @dataclass
@@ -75,6 +96,8 @@ class ReplayStats:
     off_grid: int = 0              # prices / quantities rounded onto the grid
     qty_raised: int = 0            # sizes raised to MIN_NOTIONAL
     lp_rejected: int = 0           # LP orders the venue refused (e.g. a user order in the way)
+    funding_settled: int = 0       # funding settlements at a recorded rate
+    funding_late: int = 0          # recorded rates for a funding time the venue had settled already
     first_ts: Optional[int] = None
     last_ts: Optional[int] = None
     wall_s: float = 0.0
@@ -130,7 +153,7 @@ class _Conv:
 
 
 class _LPOrder:
-    __slots__ = ("cid", "account", "side", "price", "qty", "filled", "oid")
+    __slots__ = ("cid", "account", "side", "price", "qty", "filled", "oid", "slot")
 
     def __init__(self, cid, account, side, price, qty):
         self.cid = cid
@@ -140,10 +163,23 @@ class _LPOrder:
         self.qty = qty
         self.filled = 0
         self.oid = 0
+        self.slot = 0               # index of its account in ReplayDriver.lp_accounts
 
 
 class _Book:
-    """The recorded book of one symbol (model), the LP's orders, and what changed."""
+    """The recorded book of one symbol (model), the LP's orders, and what changed.
+
+    Only the best levels of a side are kept sorted: ``levels``/``keys`` (the
+    *near* tier) hold every level whose key (price, negated for bids) is at or
+    inside ``cut[side]``; the rest of the recorded book waits unsorted in
+    ``far`` (price -> lots, or the size text a diff gave, converted only if the
+    level comes near; 0 / "0" = gone) until the near tier runs short.  A depth
+    snapshot brings 1000 levels a side and the diffs keep changing all of them,
+    but the LP only ever looks at the best ``depth_levels + slack``: a deep level
+    costs one dict store instead of a bisect through thousands of keys.  The near
+    tier is kept between ``low`` and ``high`` levels (refilled to / cut back to
+    ``target``) whenever ``far`` has levels, so the LP window always lies in it.
+    """
 
     def __init__(self, symbol: str, inst: Any, stats: ReplayStats, depth_levels: int) -> None:
         self.symbol = symbol
@@ -153,8 +189,10 @@ class _Book:
         self.unit = int(inst.notional_unit)
         self.min_notional = int(Decimal(inst.min_notional) * MONEY_SCALE)
         self.n = depth_levels
-        self.levels = ({}, {})                      # side -> {price: lots}
+        self.levels = ({}, {})                      # side -> {price: lots}, the near tier
         self.keys = ([], [])                        # sorted; bids stored negated: index 0 = best
+        self.far = ({}, {})                         # side -> {price: lots or size text} beyond ``cut``
+        self.cut: list = [None, None]               # deepest key of the near tier; None: no far tier
         self.ver = [0, 0]                           # bumped whenever a side's keys change
         self.edge_ver = [-1, -1]                    # ``ver`` the LP window edges were computed at
         self.dirty = (set(), set())
@@ -162,20 +200,47 @@ class _Book:
         self.thr = [None, None]                     # LP window: inner edge (price) per side
         self.outer = [None, None]                   # ... and the edge where LP orders are dropped
         self.slack = max(10, depth_levels // 2)
+        self.low = depth_levels + self.slack + max(25, depth_levels // 2)
+        self.target = 2 * self.low
+        self.high = 4 * self.low
         self.snapshot_id: Optional[int] = None
         self.ticker_id: Optional[int] = None
         self.ticker_px = [None, None]
+        self.ticker_n = [None, None]                # sizes of the last quote
         self.recorded_mark = False
         self.next_mark_ms = 0
+        self.lp_n: list = []                        # open LP orders per LP account (set by the driver)
+        self.lp_free = 0                            # no LP account before this one has room
+        self.fund_iv = int(inst.funding_interval_hours) * 3_600_000
+        self.fund_next = 0                          # next funding time to look at (set by the driver)
+        self.fund_done = -1                         # last funding time settled or left to the venue
+        self.fund_est: Optional[tuple] = None       # (funding time, rate) of the latest live estimate
 
     # ---------------------------------------------------------------- model
     def best(self, side: int) -> Optional[int]:
         k = self.keys[side]
         if not k:
-            return None
+            if not self.far[side]:
+                return None
+            self.refill(side)
+            if not k:
+                return None
         return -k[0] if side == 0 else k[0]
 
+    def lots_at(self, side: int, price: int) -> int:
+        """Recorded size at ``price`` (0: no level), whichever tier holds it."""
+        n = self.levels[side].get(price)
+        if n is None:
+            n = self.far[side].get(price, 0)
+            if type(n) is str:
+                n = self.lots(n)
+        return n
+
     def set(self, side: int, price: int, lots: int) -> None:
+        cut = self.cut[side]
+        if cut is not None and (-price if side == 0 else price) > cut:
+            self.far[side][price] = lots            # deep: beyond the LP window, no order to sync
+            return
         lv = self.levels[side]
         if lots > 0:
             if price not in lv:
@@ -196,7 +261,7 @@ class _Book:
             self.dirty[side].add(price)
 
     def remove(self, side: int, price: int) -> None:
-        """Drop a level known to be in the model (no dirty marking)."""
+        """Drop a level known to be in the near tier (no dirty marking)."""
         del self.levels[side][price]
         keys = self.keys[side]
         del keys[bisect_left(keys, -price if side == 0 else price)]
@@ -205,21 +270,28 @@ class _Book:
     def clear_through(self, side: int, price: int, inclusive: bool) -> None:
         """Remove ``side``'s levels better than ``price`` (and at it if inclusive)."""
         keys = self.keys[side]
-        if not keys:
-            return
         key = -price if side == 0 else price
-        first = keys[0]
-        if first > key or (first == key and not inclusive):
-            return                                  # nothing that good: the common case
-        i = bisect_right(keys, key) if inclusive else bisect_left(keys, key)
-        lv = self.levels[side]
-        dirty = self.dirty[side]
-        for k in keys[:i]:
-            p = -k if side == 0 else k
-            del lv[p]
-            dirty.add(p)
-        del keys[:i]
-        self.ver[side] += 1
+        if keys:
+            first = keys[0]
+            if first > key or (first == key and not inclusive):
+                return                              # nothing that good: the common case
+            i = bisect_right(keys, key) if inclusive else bisect_left(keys, key)
+            lv = self.levels[side]
+            dirty = self.dirty[side]
+            for k in keys[:i]:
+                p = -k if side == 0 else k
+                del lv[p]
+                dirty.add(p)
+            del keys[:i]
+            self.ver[side] += 1
+        cut = self.cut[side]
+        if cut is not None and key > cut:
+            # the price lies beyond the near tier (a jump through the whole of it):
+            # the far levels better than it go too
+            far = self.far[side]
+            sgn = -1 if side == 0 else 1
+            for p in [p for p in far if sgn * p < key or (inclusive and sgn * p == key)]:
+                del far[p]
 
     def clear_all(self) -> None:
         for side in (0, 1):
@@ -227,7 +299,56 @@ class _Book:
             self.dirty[side].update(self.lp[side])
             self.levels[side].clear()
             self.keys[side].clear()
+            self.far[side].clear()
+            self.cut[side] = None
             self.ver[side] += 1
+
+    def rebalance(self, side: int) -> None:
+        """Keep the near tier between ``low`` and ``high`` levels (see the class docstring)."""
+        n = len(self.keys[side])
+        if n < self.low:
+            if self.far[side]:
+                self.refill(side)
+        elif n > self.high:
+            keys = self.keys[side]
+            lv = self.levels[side]
+            far = self.far[side]
+            t = self.target
+            for k in keys[t:]:
+                p = -k if side == 0 else k
+                far[p] = lv.pop(p)
+            del keys[t:]
+            self.cut[side] = keys[-1]
+            self.ver[side] += 1
+
+    def refill(self, side: int) -> None:
+        """Move the best far levels into the near tier, up to ``target`` levels."""
+        far = self.far[side]
+        keys = self.keys[side]
+        lv = self.levels[side]
+        dirty = self.dirty[side]
+        take = self.target - len(keys)
+        lots = self.lots
+        moved = []
+        for p in sorted(far, reverse=(side == 0)):  # best first
+            n = far[p]
+            moved.append(p)
+            if type(n) is str:
+                n = lots(n)
+            if n:
+                lv[p] = n
+                dirty.add(p)                        # in the LP window? _reconcile decides
+                keys.append(-p if side == 0 else p)  # every far key is beyond every near key
+                take -= 1
+                if take <= 0:
+                    break
+        for p in moved:                             # (and the gone levels passed on the way)
+            del far[p]
+        if far:
+            self.cut[side] = -moved[-1] if side == 0 else moved[-1]
+        else:
+            self.cut[side] = None                   # the whole side is near again
+        self.ver[side] += 1
 
     def edge(self, side: int, n: int) -> Optional[int]:
         """Price of the ``n``-th best level (None: fewer levels than that)."""
@@ -264,7 +385,11 @@ class ReplayDriver:
     hooks (tests, tools; ``trades`` are the merged prints, ``fills`` the taker's
     (price, lots)), ``account_base`` (LP and taker account ids), ``batch_ms``
     (1: one group per recorded millisecond; N: one group per N ms window,
-    stamped with its last record's time - fewer commands, coarser time).
+    stamped with its last record's time - fewer commands, coarser time),
+    ``funding`` (``"recorded"``: recorded funding rates are settled at their
+    funding times, the venue's timer settles the rest; ``"venue"``: recorded
+    rates are ignored) and ``funding_lookahead_ms`` (how far past a funding time
+    the recording is searched for its settled rate before the timer may run).
     """
 
     def __init__(self, runtime: Any, source: Any, *, depth_levels: int = 50, mark: str = "auto",
@@ -272,9 +397,17 @@ class ReplayDriver:
                  progress: Optional[Callable[[ReplayProgress], None]] = None, progress_every_s: float = 5.0,
                  on_group: Optional[Callable] = None, on_trade: Optional[Callable] = None,
                  account_base: int = REPLAY_ACCOUNT_BASE, lp_accounts: int = 0,
-                 deposit_usdt: int = 1_000_000_000, batch_ms: int = 1) -> None:
+                 deposit_usdt: int = 1_000_000_000, batch_ms: int = 1, funding: str = "recorded",
+                 funding_lookahead_ms: int = 5_000) -> None:
         if mark not in ("auto", "off"):
             raise ValueError("mark must be 'auto' or 'off'")
+        if funding not in ("recorded", "venue"):
+            raise ValueError("funding must be 'recorded' or 'venue'")
+        self.funding = funding
+        self.funding_lookahead_ms = funding_lookahead_ms
+        self._fund_next: Optional[int] = None     # earliest ``fund_next`` of the books
+        self._next_rec = None                     # the record read but not handled yet
+        self._fund_applied: set = set()           # ids of funding records settled by a look-ahead
         self.runtime = runtime
         self.sequencer = runtime.sequencer
         self.venue = runtime.venue
@@ -300,7 +433,6 @@ class ReplayDriver:
         self.lp_accounts = [account_base + 2 + i for i in range(n_lp)]
         self._lp_set = frozenset(self.lp_accounts)
         self._lp_cap = per_acct
-        self._lp_count: dict = {}                 # (account, symbol) -> open LP orders
         self._deposit = deposit_usdt
         self._by_cid: dict[str, _LPOrder] = {}
         self._by_oid: dict[int, _LPOrder] = {}
@@ -356,6 +488,11 @@ class ReplayDriver:
             if sym not in self.runtime.instruments or (self.only is not None and sym not in self.only):
                 return None
             b = self.books[sym] = _Book(sym, self.runtime.instruments[sym], self.stats, self.depth_levels)
+            b.lp_n = [0] * len(self.lp_accounts)
+            now = self.clock.now_ms()
+            b.fund_next = -(-now // b.fund_iv) * b.fund_iv        # the first funding time at or after now
+            if self._fund_next is None or b.fund_next < self._fund_next:
+                self._fund_next = b.fund_next
         return b
 
     # ---------------------------------------------------------------- run
@@ -394,28 +531,35 @@ class ReplayDriver:
         t_wall = time.perf_counter()
         next_progress = t_wall + self.progress_every_s
         handlers = {BookTicker: self._ticker, DepthDiff: self._diff,
-                    DepthSnapshot: self._snapshot, MarkPrice: self._markprice, IndexPrice: self._indexprice}
+                    DepthSnapshot: self._snapshot, MarkPrice: self._markprice, IndexPrice: self._indexprice,
+                    FundingRate: self._funding}
         batch = self.batch_ms
         books = self.books
+        hold = self._hold_trade
+        stop_ts = (1 << 62) if until_ms is None else until_ms
+        stop_n = (1 << 62) if max_records is None else max_records
         n = 0
         if self._records is None:
             self._records = iter(reader)
-        records = self._records
+        cur_key = self._cur_key
+        cur_ts = self._cur_ts or 0
         while True:
             rec = self._peek
             if rec is None:
-                rec = next(records, None)
+                # read through the attribute: a funding look-ahead may put records back
+                rec = next(self._records, None)
                 if rec is None:
                     break
             else:
                 self._peek = None
+            self._next_rec = rec                 # read, not handled yet: a funding look-ahead sees it
             ts = rec.ts_ms
-            if (until_ms is not None and ts > until_ms) or (max_records is not None and n >= max_records):
+            if ts > stop_ts or n >= stop_n:
                 self._peek = rec                 # the next run starts here
                 break
             n += 1
             key = ts if batch <= 1 else ts // batch
-            if key != self._cur_key:
+            if key != cur_key:
                 if self._group_open:
                     self._end_group()
                     yield ts
@@ -423,13 +567,13 @@ class ReplayDriver:
                     stats.first_ts = ts
                     self.clock.advance_to(ts)
                     self._setup(ts)
-                self._cur_key = key
+                self._cur_key = cur_key = key
                 self._group_open = True
                 if self.progress_cb is not None and n % 1000 == 0 and time.perf_counter() >= next_progress:
                     next_progress = time.perf_counter() + self.progress_every_s
                     self._report(time.perf_counter() - t_wall)
-            if ts > (self._cur_ts or 0):
-                self._cur_ts = ts
+            if ts > cur_ts:
+                self._cur_ts = cur_ts = ts
                 stats.last_ts = ts
             stats.records += 1
             t = type(rec)
@@ -438,7 +582,7 @@ class ReplayDriver:
                 if b is None:
                     stats.skipped_symbol += 1
                 else:
-                    self._hold_trade(b, rec)
+                    hold(b, rec)
                 continue
             if self._held is not None:
                 self._trade()
@@ -450,6 +594,7 @@ class ReplayDriver:
             if b is None:
                 stats.skipped_symbol += 1
                 continue
+            self._next_rec = None
             h(b, rec)
         if self._group_open:
             self._end_group()
@@ -473,6 +618,8 @@ class ReplayDriver:
     # ------------------------------------------------------------- groups
     def _flush(self) -> list:
         """Reconcile the LP with the model, then execute everything pending as one group."""
+        if self._fund_next is not None and self._cur_ts >= self._fund_next:
+            self._funding_times()
         cmds = self._pending
         for b in self.books.values():
             self._mark(b)
@@ -481,12 +628,16 @@ class ReplayDriver:
             return []
         self._pending = []
         self.clock.advance_to(self._cur_ts + self._offset)
+        return self._execute(cmds)
+
+    def _execute(self, cmds: list) -> list:
         results = self.sequencer.execute(cmds)
-        st = self.stats
-        st.groups += 1
-        st.commands += len(results)
-        for r in results:
-            st.events += len(r.events)
+        if results:
+            st = self.stats
+            st.groups += 1
+            st.commands += len(results)
+            for r in results:
+                st.events += len(r.events)
         return results
 
     def _mark(self, b: _Book) -> None:
@@ -504,14 +655,26 @@ class ReplayDriver:
     def _reconcile(self, b: _Book, cmds: list) -> None:
         """Commands that make the LP's orders match the model's dirty levels.
 
-        The LP mirrors the best ``depth_levels`` levels; a level that drifts out
-        of them is kept (and resized) until it is ``depth_levels + slack`` deep,
-        so the window edge does not churn orders as the best price flickers.
-        Removals come first (both sides), so a level that moved across never
-        meets the LP's own stale order on the other side."""
+        The LP mirrors the best ``depth_levels`` levels.  A level that drifts
+        out of them keeps its order, at its last size (not resized: nobody
+        trades that deep, and resizing there was ~5 % of all replay commands),
+        until it is ``depth_levels + slack`` deep, so the window edge does not
+        churn orders as the best price flickers; back inside the window it is
+        resized at once (the edge moving marks it dirty).  Removals come first
+        (both sides), so a level that moved across never meets the LP's own
+        stale order on the other side."""
+        if not b.dirty[0] and not b.dirty[1] and b.edge_ver == b.ver:
+            # nothing changed since the last pass (e.g. right after a print's group); the
+            # near tier's size neither (it changes only with ``ver``), so no rebalance is due
+            return
         sym = b.symbol
         later: list = []
+        min_notional, unit = b.min_notional, b.unit
+        raised = 0
         for side in (0, 1):
+            keys = b.keys[side]
+            if len(keys) < b.low and b.far[side] or len(keys) > b.high:
+                b.rebalance(side)
             dirty = b.dirty[side]
             if b.edge_ver[side] != b.ver[side]:
                 # the window edges move only when levels come or go
@@ -531,32 +694,46 @@ class ReplayDriver:
                 continue
             lv = b.levels[side]
             lp = b.lp[side]
-            for p in sorted(dirty, reverse=(side == 0)):
-                want = lv.get(p, 0)
+            # bids: a price below the edge is outside; asks: above it (negate bids to compare once)
+            sgn = -1 if side == 0 else 1
+            inner_k = None if inner is None else sgn * inner
+            outer_k = None if outer is None else sgn * outer
+            for p in (sorted(dirty, reverse=(side == 0)) if len(dirty) > 1 else dirty):
                 o = lp.get(p)
-                if want:
-                    if side == 0:
-                        if (outer is not None and p < outer) or (o is None and inner is not None and p < inner):
-                            want = 0
-                    elif (outer is not None and p > outer) or (o is None and inner is not None and p > inner):
-                        want = 0
-                if want:
-                    m = b.min_lots(p)
-                    if want < m:
-                        want = m
-                        self.stats.qty_raised += 1
                 if o is None:
+                    if inner_k is not None and sgn * p > inner_k:
+                        continue                      # outside the window: not placed
+                    want = lv.get(p, 0)
                     if want:
+                        m = -(-min_notional // (p * unit))
+                        if want < m:
+                            want = m
+                            raised += 1
                         later.append(self._place(b, side, p, want))
-                elif not want:
-                    cmds.append(CancelOrder(o.account, sym, 0, o.cid))
+                    continue
+                want = lv.get(p, 0)
+                if want:
+                    k = sgn * p
+                    if outer_k is not None and k > outer_k:
+                        want = 0                      # past the slack: drop it
+                    elif inner_k is not None and k > inner_k:
+                        continue                      # outside the window: kept as it is
+                if not want:
+                    cmds.append(_new(CancelOrder, (o.account, sym, 0, o.cid) + _CANCEL_TAIL))
                     self._forget(b, o)
                 else:
+                    m = -(-min_notional // (p * unit))
+                    if want < m:
+                        want = m
+                        raised += 1
                     rem = o.qty - o.filled
                     if rem != want:
-                        o.qty = o.filled + want
-                        (cmds if want < rem else later).append(ModifyOrder(o.account, sym, 0, p, o.qty, o.cid))
+                        o.qty = q = o.filled + want
+                        (cmds if want < rem else later).append(
+                            _new(ModifyOrder, (o.account, sym, 0, p, q, o.cid) + _MODIFY_TAIL))
             dirty.clear()
+        if raised:
+            self.stats.qty_raised += raised
         if later:
             cmds.extend(later)
 
@@ -583,29 +760,33 @@ class ReplayDriver:
             dirty.update(prices)
 
     def _place(self, b: _Book, side: int, price: int, lots: int) -> NewOrder:
-        sym = b.symbol
-        counts = self._lp_count
-        acct = None
-        for a in self.lp_accounts:
-            if counts.get((a, sym), 0) < self._lp_cap:
-                acct = a
-                break
-        if acct is None:
-            raise RuntimeError("replay LP ran out of order slots; raise lp_accounts")
-        counts[(acct, sym)] = counts.get((acct, sym), 0) + 1
+        counts = b.lp_n
+        i = b.lp_free
+        cap = self._lp_cap
+        while counts[i] >= cap:
+            i += 1
+            if i == len(counts):
+                raise RuntimeError("replay LP ran out of order slots; raise lp_accounts")
+        b.lp_free = i
+        counts[i] += 1
+        acct = self.lp_accounts[i]
         self._next_cid += 1
         cid = "rlp%d" % self._next_cid
         o = _LPOrder(cid, acct, side, price, lots)
+        o.slot = i
         self._by_cid[cid] = o
         b.lp[side][price] = o
-        return NewOrder(acct, sym, side, C.LIMIT, C.GTX, lots, price, 0, 0, cid)
+        return _new(NewOrder, (acct, b.symbol, side, _LIMIT, _GTX, lots, price, 0, 0, cid) + _NEW_ORDER_TAIL)
 
     def _forget(self, b: _Book, o: _LPOrder) -> None:
-        if b.lp[o.side].get(o.price) is o:
-            del b.lp[o.side][o.price]
+        lp = b.lp[o.side]
+        if lp.get(o.price) is o:
+            del lp[o.price]
         if self._by_cid.pop(o.cid, None) is not None:
-            key = (o.account, b.symbol)
-            self._lp_count[key] -= 1
+            i = o.slot
+            b.lp_n[i] -= 1
+            if i < b.lp_free:
+                b.lp_free = i                   # the first account with room, as before
         if o.oid:
             self._by_oid.pop(o.oid, None)
 
@@ -667,8 +848,20 @@ class ReplayDriver:
             n = lc.get(q)
             if n is None:
                 n = b.lots(q)
-            b.set(0, p, n)
+            lv = b.levels[0]
+            if n > 0 and p in lv:
+                # the common case: the best bid's size changed - or did not (a quote
+                # repeats the side that did not move): the LP, synced to this very
+                # price and size by the last quote, has nothing to do then
+                if lv[p] != n or b.ticker_px[0] != p or b.ticker_n[0] != n or p not in b.lp[0]:
+                    lv[p] = n
+                    out = b.outer[0]
+                    if out is None or p >= out or p in b.lp[0]:
+                        b.dirty[0].add(p)
+            else:
+                b.set(0, p, n)
             b.ticker_px[0] = p
+            b.ticker_n[0] = n
         px = r.ask_px
         if px is not None:
             p = tc.get(px)
@@ -682,8 +875,17 @@ class ReplayDriver:
             n = lc.get(q)
             if n is None:
                 n = b.lots(q)
-            b.set(1, p, n)
+            lv = b.levels[1]
+            if n > 0 and p in lv:
+                if lv[p] != n or b.ticker_px[1] != p or b.ticker_n[1] != n or p not in b.lp[1]:
+                    lv[p] = n
+                    out = b.outer[1]
+                    if out is None or p <= out or p in b.lp[1]:
+                        b.dirty[1].add(p)
+            else:
+                b.set(1, p, n)
             b.ticker_px[1] = p
+            b.ticker_n[1] = n
         if r.update_id is not None:
             b.ticker_id = r.update_id
 
@@ -693,6 +895,7 @@ class ReplayDriver:
         for side, rows in ((0, r.bids), (1, r.asks)):
             for px, q in rows:
                 b.set(side, ticks(px), lots(q))
+            b.rebalance(side)
         b.snapshot_id = r.last_update_id
 
     def _diff(self, b: _Book, r: DepthDiff) -> None:
@@ -705,22 +908,29 @@ class ReplayDriver:
         tb, ta = b.ticker_px
         if not older:
             tb = ta = None
-        # b.set inlined: most levels of a diff are deep, outside the LP's window
+        # b.set inlined: most levels of a diff are deep, beyond the near tier (one
+        # dict store each) or at least outside the LP's window (no dirty marking)
         kb, ka = b.keys
         for side, rows, keys in ((0, r.bids, kb), (1, r.asks, ka)):
             lv = b.levels[side]
             lp = b.lp[side]
             dirty = b.dirty[side]
+            far = b.far[side]
             out = b.outer[side]
+            cut = b.cut[side]
             changed = 0
             if side == 0:
                 # bids: a level at or above the best ask removes the asks it crosses
+                deep = -cut if cut is not None else -(1 << 62)   # bids below this are far
                 for px, q in rows:
                     p = tcache.get(px)
                     if p is None:
                         p = tconv(px)
                     if tb is not None and p >= tb:
                         continue                      # the newer ticker knows better
+                    if p < deep:
+                        far[p] = q                    # converted only if it comes near
+                        continue
                     n = lcache.get(q)
                     if n is None:
                         n = lconv(q)
@@ -740,11 +950,15 @@ class ReplayDriver:
                     if out is None or p >= out or p in lp:
                         dirty.add(p)
             else:
+                deep = cut if cut is not None else (1 << 62)      # asks above this are far
                 for px, q in rows:
                     p = tcache.get(px)
                     if p is None:
                         p = tconv(px)
                     if ta is not None and p <= ta:
+                        continue
+                    if p > deep:
+                        far[p] = q
                         continue
                     n = lcache.get(q)
                     if n is None:
@@ -770,6 +984,127 @@ class ReplayDriver:
     def _markprice(self, b: _Book, r: MarkPrice) -> None:
         b.recorded_mark = True
         self._pending.append(SetMarkPrice(b.symbol, b.ticks(r.value)))
+
+    # ------------------------------------------------------------ funding
+    # Recorded funding replaces the venue's own at the funding times it covers:
+    # a settled rate (funding history: Binance fundingRate CSV, freqtrade) is
+    # charged at its funding time, a live estimate (markPriceUpdate ``r``, tardis
+    # derivative_ticker) at the funding time it names, the last one seen before
+    # it - what Binance's own stream showed as the rate to be charged.  The
+    # venue's funding timer stays for every other time, and is kept from
+    # settling the times the recording covers (the venue refuses a second
+    # settlement of one time).  History rows carry a few ms of jitter
+    # (...600017), so when the clock reaches a funding time the driver looks
+    # ``funding_lookahead_ms`` ahead in the recording for a settled rate of it
+    # before letting the timer run.
+    def _funding(self, b: _Book, r: FundingRate) -> None:
+        if self.funding != "recorded" or self._offset:
+            # (with an offset the recording's funding times are not the venue's)
+            self.stats.ignored += 1
+            return
+        if id(r) in self._fund_applied:
+            self._fund_applied.discard(id(r))     # settled already, found by the look-ahead
+            return
+        rate = self._rate(r.value)
+        iv = b.fund_iv
+        if r.settled:
+            ft = r.funding_time_ms if r.funding_time_ms is not None else r.ts_ms
+            if not self._settle_recorded(b, ft - ft % iv, rate):
+                self.stats.funding_late += 1
+        elif r.funding_time_ms is not None:
+            ft = r.funding_time_ms
+            b.fund_est = (ft - ft % iv, rate)
+        else:
+            self.stats.ignored += 1                # an estimate for an unknown time
+
+    def _rate(self, value: str) -> int:
+        d = Decimal(value) * RATE_SCALE
+        v = int(d)
+        if v != d:
+            self.stats.off_grid += 1
+            v = int(d.to_integral_value())
+        return v
+
+    def _funding_times(self) -> None:
+        """The group about to run is at or past a funding time: settle it with a
+        recorded rate if the recording has one, else leave it to the venue's timer."""
+        now = self._cur_ts
+        for b in self.books.values():
+            iv = b.fund_iv
+            while b.fund_next <= now:
+                ft = b.fund_next
+                b.fund_next = ft + iv
+                if ft <= b.fund_done:
+                    continue                       # a recorded rate was settled for it already
+                if ft != now - now % iv or self.funding != "recorded" or self._offset:
+                    b.fund_done = ft               # passed without a group of its own: the timer's
+                    continue
+                rec = self._look_ahead_funding(b, ft)
+                if rec is not None:
+                    if self._settle_recorded(b, ft, self._rate(rec.value)):
+                        self._fund_applied.add(id(rec))
+                elif b.fund_est is not None and b.fund_est[0] == ft:
+                    self._settle_recorded(b, ft, b.fund_est[1])
+                else:
+                    b.fund_done = ft               # nothing recorded: the venue's timer settles it
+        self._fund_next = min(b.fund_next for b in self.books.values())
+
+    def _look_ahead_funding(self, b: _Book, ft: int) -> Optional[FundingRate]:
+        """A settled funding record of ``b`` for funding time ``ft`` among the next
+        ``funding_lookahead_ms`` of the recording; what was read is put back."""
+        limit = ft + self.funding_lookahead_ms
+        iv = b.fund_iv
+        sym = b.symbol
+
+        def match(rec) -> bool:
+            if type(rec) is not FundingRate or not rec.settled or rec.symbol != sym:
+                return False
+            t = rec.funding_time_ms if rec.funding_time_ms is not None else rec.ts_ms
+            return t - t % iv == ft
+
+        rec = self._next_rec                      # read by the loop, its group not started yet
+        if rec is not None and rec.ts_ms <= limit and match(rec):
+            return rec
+        seen = []
+        found = None
+        it = self._records
+        for rec in it:
+            seen.append(rec)
+            if rec.ts_ms > limit:
+                break
+            if match(rec):
+                found = rec
+                break
+        if seen:
+            self._records = chain(seen, it)
+        return found
+
+    def _settle_recorded(self, b: _Book, ft: int, rate: int) -> bool:
+        """Settle funding time ``ft`` at ``rate`` in the group about to run (at the
+        front, where the venue's timer would have put it); False if that group is
+        not in ``ft``'s interval or the venue has settled ``ft`` already."""
+        now = self._cur_ts
+        iv = b.fund_iv
+        if ft <= b.fund_done or ft != now - now % iv:
+            return False
+        if self.venue.premium_index(b.symbol)["last_funding_time"] >= ft:
+            b.fund_done = ft                       # the timer ran in an earlier group
+            return False
+        name = "funding:" + b.symbol
+        for t in self.sequencer.timers:
+            if t.name != name:
+                continue
+            if t.next_due < ft:
+                # earlier funding times the timer still owes are settled first, by it,
+                # stamped at their own times, as they would have been
+                self.clock.advance_to(ft - 1)
+                self._execute([])
+            if t.next_due <= ft:
+                t.next_due = ft + iv               # ... but not this one
+        self._pending.insert(0, SettleFunding(b.symbol, rate=rate))
+        b.fund_done = ft
+        self.stats.funding_settled += 1
+        return True
 
     def _indexprice(self, b: _Book, r: IndexPrice) -> None:
         b.recorded_mark = True
@@ -813,13 +1148,13 @@ class ReplayDriver:
             # asks below the print are gone; at least q is offered at p; no bid at or above p
             b.clear_through(1, p, False)
             b.clear_through(0, p, True)
-            if b.levels[1].get(p, 0) < q:
+            if b.lots_at(1, p) < q:
                 b.set(1, p, q)
             cmd = NewOrder(self.taker_account, b.symbol, C.BUY, C.LIMIT, C.IOC, q, p)
         else:
             b.clear_through(0, p, False)
             b.clear_through(1, p, True)
-            if b.levels[0].get(p, 0) < q:
+            if b.lots_at(0, p) < q:
                 b.set(0, p, q)
             cmd = NewOrder(self.taker_account, b.symbol, C.SELL, C.LIMIT, C.IOC, q, p)
         for bk in self.books.values():

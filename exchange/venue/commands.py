@@ -149,9 +149,14 @@ class SamplePremium(NamedTuple):
 @register
 class SettleFunding(NamedTuple):
     """Timer (every funding interval): funding for the interval boundary at or
-    before the command's time; refused if that boundary is already settled."""
+    before the command's time; refused if that boundary is already settled.
+    ``rate`` set: charge this recorded rate instead of the interval's premium
+    average (a replay of recorded funding)."""
     symbol: str
+    NO_RATE = -(1 << 62)       # ``rate`` unset (any real rate is within a few % = 10**6 units)
+    rate: int = NO_RATE        # RATE_SCALE units
     KIND = 24
+    CORE_FIELDS = 1            # ``rate`` came later: written to records only when set
 
 
 @register

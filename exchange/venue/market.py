@@ -183,8 +183,13 @@ class MarketData:
         ft = ts - ts % iv
         if ft <= st.last_funding_time:
             return [CommandRejected(0, c.KIND, -1000, "Funding for this time is already settled.")]
-        rate = funding_rate(average_premium_from_sum(st.premium_sum, st.premium_count),
-                            spec.interest_rate, spec.funding_cap, spec.funding_floor)
+        if c.rate != c.NO_RATE:
+            # a recorded rate (a replay) is what the exchange charged: used as given,
+            # neither recomputed from this venue's premiums nor clamped to its cap/floor
+            rate = c.rate
+        else:
+            rate = funding_rate(average_premium_from_sum(st.premium_sum, st.premium_count),
+                                spec.interest_rate, spec.funding_cap, spec.funding_floor)
         st.premium_sum = 0
         st.premium_count = 0
         st.funding_rate = funding_rate(0, spec.interest_rate, spec.funding_cap, spec.funding_floor)

@@ -197,3 +197,40 @@ def test_records_are_frozen():
     with pytest.raises(Exception):
         t.price = "2"
     assert not hasattr(t, "__dict__")
+
+
+def test_levels_values_must_each_be_plain():
+    # checked as one joined row; a comma inside a value must not pass as two values
+    for bad in ([["1", "2,3"]], [["1.", "2"], ["3", ".5"]], [["1", ""]], [["1.2.3", "1"]], [["1", "2", "3"]]):
+        try:
+            out = levels(bad)
+        except ValueError:
+            continue
+        assert all(p.count(".") <= 1 and "," not in p and "," not in q for p, q in out), out
+    assert levels([["1.", "2"]]) == (("1", "2"),)          # normalized, as dec() does
+
+
+DEPTH = ('1723161255088176367 {"stream":"btcusdt@depth@0ms","data":{"e":"depthUpdate","E":%d,'
+         '"T":1723161256299,"s":"BTCUSDT","U":1,"u":2,"pu":0,"b":%s,"a":[["61800.10","0.005"]]}}\n')
+
+
+def test_depth_lines_parsed_when_released(tmp_path):
+    """A tape's depth diffs wait in the reorder buffer as raw lines and are parsed
+    when released: same records, same errors (file and line), same order."""
+    p = tmp_path / "btcusdt_depth.log"
+    p.write_text(DEPTH % (1723161256300, '[["61800.00","0.000"],["61799.90","1.5"]]')
+                 + DEPTH % (1723161256301, '[["61800.00","x"]]')
+                 + DEPTH % (1723161256290, '[["61800.00","2"]]')               # 10 ms behind: reordered
+                 + DEPTH.replace('"s":', '"q":1,"s":') % (1723161256302, '[["1","1"]]')   # not the usual shape
+                 + (DEPTH % (1723161256303, '[["1","1"]]'))[:-30] + "\n")        # cut short
+    with pytest.raises(RecordingError) as ei:
+        list(open_recording(p))
+    assert ei.value.line == 2 and "not a decimal number: 'x'" in str(ei.value)
+    r = open_recording(p, on_error="skip")
+    recs = list(r)
+    assert [(x.ts_ms, x.bids) for x in recs] == [
+        (1723161256290, (("61800.00", "2"),)),
+        (1723161256300, (("61800.00", "0"), ("61799.90", "1.5"))),
+        (1723161256302, (("1", "1"),))]
+    assert [e.line for e in r.errors] == [2, 5] and "bad JSON" in str(r.errors[1])
+    assert r.stats.records == 3 and r.stats.skipped == 2 and r.stats.late == 0

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Iterator, List, Optional
 
-__all__ = ["RecordingError", "UnknownFormatError", "ReaderStats", "Reader", "MergedReader",
+__all__ = ["RecordingError", "UnknownFormatError", "ReaderStats", "Reader", "MergedReader", "Deferred",
            "open_binary", "read_head", "DEFAULT_REORDER_WINDOW_MS"]
 
 #: How far (ms of exchange time) a record may arrive behind the newest one seen
@@ -112,6 +112,20 @@ def read_head(path, n: int = 65536) -> bytes:
         src.close()
 
 
+class Deferred:
+    """A record a reader yields in compact form (e.g. the raw line of a depth
+    diff: 1.5 kB of bytes instead of ~140 level strings and tuples) and builds
+    with its ``_build`` only when the reorder buffer releases it.  The buffer
+    holds several seconds of records; keeping it small keeps the replay's own
+    data in the CPU caches."""
+    __slots__ = ("ts_ms", "raw", "line_no")
+
+    def __init__(self, ts_ms: int, raw, line_no: int) -> None:
+        self.ts_ms = ts_ms
+        self.raw = raw
+        self.line_no = line_no
+
+
 class Reader:
     """Base of every format reader.
 
@@ -170,7 +184,12 @@ class Reader:
 
     # -- iteration --------------------------------------------------------
     def _parse(self, src: _Source) -> Iterator:
-        """Yield records in file order.  Subclasses implement this."""
+        """Yield records (or :class:`Deferred`) in file order.  Subclasses implement this."""
+        raise NotImplementedError
+
+    def _build(self, item: Deferred):
+        """The record of a :class:`Deferred` item, or None if it turned out bad
+        (reported through :meth:`_bad`).  Readers that defer implement this."""
         raise NotImplementedError
 
     def _file_order(self) -> Iterator:
@@ -196,37 +215,56 @@ class Reader:
     def __iter__(self) -> Iterator:
         stats = self.stats
         window = self.reorder_window_ms
+        build = self._build
         if not window or window <= 0:
             for rec in self._file_order():
+                if type(rec) is Deferred:
+                    rec = build(rec)
+                    if rec is None:
+                        continue
                 stats.records += 1
                 yield rec
             return
-        # Reorder buffer: a heap keyed by ts * 2**40 + arrival number (ties
-        # keep file order); a record is released once the newest exchange
-        # time seen is `window` ms past it.
-        shift = 1 << 40
+        # Reorder buffer: one list per exchange millisecond (arrival order, so
+        # ties keep file order) and a heap of those milliseconds; a millisecond
+        # is released once the newest exchange time seen is `window` ms past
+        # it.  Records of one ms are many (a tape has ~2 per ms), so this is
+        # half the heap work of a heap of records, and no key tuple per record.
+        buckets: dict = {}
         heap: list = []
         push, pop = heapq.heappush, heapq.heappop
-        seq = 0
         newest = -(1 << 62)
         last_out = -(1 << 62)
         for rec in self._file_order():
             ts = rec.ts_ms
             if ts < last_out:
                 stats.late += 1
-            push(heap, (ts * shift + seq, rec))
-            seq += 1
+            b = buckets.get(ts)
+            if b is None:
+                buckets[ts] = [rec]
+                push(heap, ts)
+            else:
+                b.append(rec)
             if ts > newest:
                 newest = ts
-                lim = (newest - window + 1) * shift
-                while heap[0][0] < lim:
-                    out = pop(heap)[1]
-                    last_out = out.ts_ms
-                    stats.records += 1
-                    yield out
+                lim = newest - window
+                while heap[0] <= lim:
+                    last_out = t = pop(heap)
+                    for out in buckets.pop(t):
+                        if type(out) is Deferred:
+                            out = build(out)
+                            if out is None:
+                                continue
+                        stats.records += 1
+                        yield out
         while heap:
-            stats.records += 1
-            yield pop(heap)[1]
+            for out in buckets.pop(pop(heap)):
+                if type(out) is Deferred:
+                    out = build(out)
+                    if out is None:
+                        continue
+                stats.records += 1
+                yield out
 
     def close(self) -> None:
         if self._src is not None:
