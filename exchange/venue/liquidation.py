@@ -81,7 +81,7 @@ _MAX_ROUNDS = 10_000
 _BULK = 2_000           # dirty accounts from which the index is rebuilt in bulk
 
 
-def trigger_key(q: int, cost: int, wallet_adj: int, spec: SymbolSpec, mark: int):
+def trigger_key(q, cost, wallet_adj, spec: SymbolSpec, mark):
     """Index key of one leg: ``(key, FALLS)`` (check once mark <= key) or
     ``(key, RISES)`` (once mark >= key); None when no positive mark liquidates it.
 

@@ -52,6 +52,7 @@ from .events import (
     BalanceChanged, CommandRejected, FundingSettled, Income, IndexPriceChanged, InsuranceFundChanged,
     MarkPriceChanged, PositionChanged,
 )
+from .records import new_record
 from .accounts import Account
 from .positions import Position
 from .spec import SymbolSpec
@@ -207,7 +208,7 @@ class MarketData:
         dirty = self._dirty
         positions = st.positions
         append = events.append
-        new = tuple.__new__
+        new = new_record
         I_FUND = C.I_FUNDING_FEE
         R_FUND = C.R_FUNDING_FEE
         ISOLATED = C.ISOLATED

@@ -109,8 +109,9 @@ class SymbolSpec:
         table = self._max_notional
         return table[leverage] if 0 < leverage < len(table) else 0
 
-    def maint_margin(self, notional: int) -> int:
+    def maint_margin(self, notional):
         """Maintenance margin (money, rounded up) of a position notional >= 0."""
+        b: tuple
         for b in self.brackets:
             if notional <= b[3]:
                 break
