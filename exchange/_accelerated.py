@@ -24,8 +24,8 @@ ACCELERATED = (
 )
 
 # compiled helpers with no source twin of the same name: unavailable under PAPEREX_PURE=1
-# (their importers fall back to Python, see exchange/venue/records.py)
-COMPILED_ONLY = ("exchange.venue._newrecord",)
+# (their importers fall back to Python: records.new_record, liquidation.trigger_key_exact)
+COMPILED_ONLY = ("exchange.venue._newrecord", "exchange.venue._liqmath")
 
 PURE = os.environ.get("PAPEREX_PURE") == "1"
 _ROOT = Path(__file__).resolve().parent.parent
