@@ -103,3 +103,31 @@ def trigger_key(q, cost, wallet_adj, tuple brackets_mmr, notional_unit, mark):
     if not pex_fits64(key):
         return NotImplemented
     return ((<long long>key) if key > 0 else 0, 1)
+
+
+def maint_margin(notional, tuple brackets_mmr):
+    """Same answer as ``SymbolSpec.maint_margin`` (maintenance margin of a notional >= 0,
+    rounded up), or ``NotImplemented`` when a value does not fit 64 bits."""
+    cdef long long cn, cap, mmr, cum
+    cdef pex_i128 t, mm
+    cdef Py_ssize_t i, nb = len(brackets_mmr)
+    cdef tuple b = None
+    if nb == 0:
+        return NotImplemented
+    try:
+        cn = notional
+        for i in range(nb):
+            b = brackets_mmr[i]
+            cap = b[0]
+            if cn <= cap:
+                break
+        mmr = b[1]
+        cum = b[2]
+    except OverflowError:
+        return NotImplemented
+    if pex_mul(-(<pex_i128>cn), mmr, &t):
+        return NotImplemented
+    mm = -pex_floordiv(t, _R) - cum
+    if not pex_fits64(mm):
+        return NotImplemented
+    return <long long>mm if mm > 0 else 0

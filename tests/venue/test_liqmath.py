@@ -55,3 +55,23 @@ def test_floor_division_of_negative_numerators_matches_python():
     for q, price, wallet in [(1, 500_000, -5 * USDT), (-3, 400_000, -1), (7, 1, -(10**6) * USDT)]:
         cost = abs(q) * price * spec.notional_unit
         assert _c(q, cost, wallet, spec, 500_000) == trigger_key_exact(q, cost, wallet, spec, 500_000)
+
+
+def _maint_margin_exact(spec, notional):
+    for b in spec.brackets:
+        if notional <= b[3]:
+            break
+    mm = -((-notional * b[4]) // 100_000_000) - b[5]
+    return mm if mm > 0 else 0
+
+
+@settings(max_examples=3000, deadline=None)
+@given(spec=st.sampled_from(SPECS), notional=st.one_of(st.integers(0, 10**18), st.integers(0, 2**80)))
+def test_maint_margin_in_c_matches_the_bracket_formula(spec, notional):
+    got = _liqmath.maint_margin(notional, spec.brackets_mmr)
+    exact = _maint_margin_exact(spec, notional)
+    if notional < 2**63:
+        assert got == exact
+    else:
+        assert got is NotImplemented
+    assert spec.maint_margin(notional) == exact
