@@ -197,6 +197,7 @@ class MarketData:
         events = [head]
         if not mark or not rate or not st.positions:
             return events
+        p: Position
         unit = spec.notional_unit
         raw_rate = rate if rate > 0 else -rate
         per_lot = mark * unit * raw_rate          # raw payment of one lot, RATE_SCALE units
