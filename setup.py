@@ -17,6 +17,9 @@ extensions = [
 _VENUE = ["accounts", "orders", "positions", "spec", "symbol_state", "risk", "venue", "liquidation",
           "market", "conditional", "admin", "queries", "snapshot"]
 venue_extensions = [
+    Extension(f"exchange.venue.{m}", [f"exchange/venue/{m}.pyx"], extra_compile_args=["-O2"])
+    for m in ("_newrecord", "_liqmath")     # compiled-only helpers with Python fallbacks
+] + [
     Extension(f"exchange.venue.{m}", [f"exchange/venue/{m}.py"], extra_compile_args=["-O2"])
     for m in _VENUE
 ]

@@ -23,15 +23,22 @@ ACCELERATED = (
     "exchange.venue.snapshot",
 )
 
+# compiled helpers with no source twin of the same name: unavailable under PAPEREX_PURE=1
+# (their importers fall back to Python: records.new_record, liquidation.trigger_key_exact)
+COMPILED_ONLY = ("exchange.venue._newrecord", "exchange.venue._liqmath")
+
 PURE = os.environ.get("PAPEREX_PURE") == "1"
 _ROOT = Path(__file__).resolve().parent.parent
 
 
 class _SourceFirst:
-    """Meta-path finder: the accelerated modules come from their ``.py`` source."""
+    """Meta-path finder: the accelerated modules come from their ``.py`` source and
+    the compiled-only helpers are absent."""
 
     @staticmethod
     def find_spec(fullname: str, path=None, target=None):
+        if fullname in COMPILED_ONLY:
+            raise ImportError(f"{fullname} is compiled only (PAPEREX_PURE=1)")
         if fullname not in ACCELERATED:
             return None
         source = _ROOT.joinpath(*fullname.split(".")).with_suffix(".py")

@@ -4,3 +4,7 @@ from exchange.venue.orders cimport Order
 from exchange.venue.positions cimport Position
 from exchange.venue.spec cimport SymbolSpec
 from exchange.venue.symbol_state cimport SymbolState
+
+# one call per re-indexed position leg: a C call, not a Python one
+cpdef trigger_key(q, cost, wallet_adj, SymbolSpec spec, mark)
+cpdef trigger_key_exact(q, cost, wallet_adj, SymbolSpec spec, mark)

@@ -62,6 +62,11 @@ from exchange.perp.adl import adl_quantile, adl_score
 from exchange.perp.liquidation import bankruptcy_price, liquidation_price, liquidation_trigger
 from exchange.units import RATE_SCALE
 
+try:        # compiled-only; its twin is trigger_key_exact below
+    from ._liqmath import trigger_key as _trigger_key_c
+except ImportError:     # not built, or PAPEREX_PURE=1
+    _trigger_key_c = None
+
 from . import codes as C
 from .events import (
     BalanceChanged, ForceOrder, Income, InsuranceFundChanged, MarginCall, OrderAccepted,
@@ -81,7 +86,7 @@ _MAX_ROUNDS = 10_000
 _BULK = 2_000           # dirty accounts from which the index is rebuilt in bulk
 
 
-def trigger_key(q: int, cost: int, wallet_adj: int, spec: SymbolSpec, mark: int):
+def trigger_key(q, cost, wallet_adj, spec: SymbolSpec, mark):
     """Index key of one leg: ``(key, FALLS)`` (check once mark <= key) or
     ``(key, RISES)`` (once mark >= key); None when no positive mark liquidates it.
 
@@ -92,6 +97,15 @@ def trigger_key(q: int, cost: int, wallet_adj: int, spec: SymbolSpec, mark: int)
     integer trigger (maintenance margin rounded up) can never fire beyond it.
     Returns ``False`` when the bracket iteration does not settle (caller falls
     back to ``exchange.perp.liquidation.liquidation_trigger``)."""
+    if _trigger_key_c is not None:        # 128-bit C arithmetic, same answers (_liqmath.pyx)
+        r = _trigger_key_c(q, cost, wallet_adj, spec.brackets_mmr, spec.notional_unit, mark)
+        if r is not NotImplemented:
+            return r
+    return trigger_key_exact(q, cost, wallet_adj, spec, mark)
+
+
+def trigger_key_exact(q, cost, wallet_adj, spec: SymbolSpec, mark):
+    """``trigger_key`` in Python integers (any size)."""
     br = spec.brackets_mmr
     unit = spec.notional_unit
     last = len(br) - 1

@@ -52,6 +52,7 @@ from .events import (
     BalanceChanged, CommandRejected, FundingSettled, Income, IndexPriceChanged, InsuranceFundChanged,
     MarkPriceChanged, PositionChanged,
 )
+from .records import new_record
 from .accounts import Account
 from .positions import Position
 from .spec import SymbolSpec
@@ -201,6 +202,7 @@ class MarketData:
         events = [head]
         if not mark or not rate or not st.positions:
             return events
+        p: Position
         unit = spec.notional_unit
         raw_rate = rate if rate > 0 else -rate
         per_lot = mark * unit * raw_rate          # raw payment of one lot, RATE_SCALE units
@@ -212,7 +214,7 @@ class MarketData:
         dirty = self._dirty
         positions = st.positions
         append = events.append
-        new = tuple.__new__
+        new = new_record
         I_FUND = C.I_FUNDING_FEE
         R_FUND = C.R_FUNDING_FEE
         ISOLATED = C.ISOLATED

@@ -10,6 +10,11 @@ from __future__ import annotations
 import typing
 from typing import Any
 
+try:        # the C constructor of records (_newrecord.pyx); its twin is tuple.__new__
+    from ._newrecord import new_record
+except ImportError:     # not built, or PAPEREX_PURE=1
+    new_record = tuple.__new__
+
 
 class Registry:
     """kind -> record class, with type checking on decode."""

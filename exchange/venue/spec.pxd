@@ -8,3 +8,6 @@ cdef class SymbolSpec:
     cdef public object interest_rate, funding_cap, funding_floor, funding_interval_ms
     cdef public object impact_notional, liquidation_fee, trigger_protect, max_num_algo_orders
     cdef public object basis_window, brackets_mmr
+
+    # called per position on liquidation-index and funding paths: a C call from typed code
+    cpdef maint_margin(self, notional)

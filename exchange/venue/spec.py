@@ -17,6 +17,11 @@ from decimal import Decimal, ROUND_CEILING, ROUND_FLOOR
 
 from exchange.units import MONEY_SCALE, RATE_SCALE
 
+try:        # compiled-only; its twin is the Python code of SymbolSpec.maint_margin
+    from ._liqmath import maint_margin as _maint_margin_c
+except ImportError:     # not built, or PAPEREX_PURE=1
+    _maint_margin_c = None
+
 #: mark price rule: basis moving average over the last 30 samples taken every 5 s
 #: (2.5 minutes, perp-mechanics 1.2 default); premium samples share the 5 s step
 BASIS_WINDOW = 30
@@ -109,8 +114,13 @@ class SymbolSpec:
         table = self._max_notional
         return table[leverage] if 0 < leverage < len(table) else 0
 
-    def maint_margin(self, notional: int) -> int:
+    def maint_margin(self, notional):
         """Maintenance margin (money, rounded up) of a position notional >= 0."""
+        b: tuple
+        if _maint_margin_c is not None:       # 128-bit C arithmetic, same answers (_liqmath.pyx)
+            mm = _maint_margin_c(notional, self.brackets_mmr)
+            if mm is not NotImplemented:
+                return mm
         for b in self.brackets:
             if notional <= b[3]:
                 break

@@ -59,6 +59,7 @@ from .events import (
 )
 from .orders import CLIENT_ORDER_ID_RE, Order
 from .positions import Position
+from .records import new_record
 from .risk import account_margin, available_balance, position_notional, slot_order_margin
 from .spec import SymbolSpec
 from .admin import AdminCommands
@@ -70,7 +71,7 @@ from .snapshot import Snapshots
 from .symbol_state import SymbolState
 
 # hot-path constants (module globals are cheaper than ``C.NAME`` lookups)
-_new = tuple.__new__            # _new(EventClass, (all fields...)) == EventClass(*fields)
+_new = new_record               # _new(EventClass, (all fields...)) == EventClass(*fields)
 _CID_MATCH = CLIENT_ORDER_ID_RE.match
 _RATE_SCALE = RATE_SCALE
 _LIMIT = C.LIMIT
@@ -194,7 +195,7 @@ class VenueCore:
     def _new_order(self, ts: int, c: NewOrder) -> list:
         # The hot path: the checks below are the pipeline of the module docstring,
         # written with local names (the codes are module constants) and events made
-        # with tuple.__new__ (same tuples as the NamedTuple constructors).
+        # with records.new_record (same tuples as the NamedTuple constructors).
         acct: Account
         agg: OrderAgg
         order: Order
