@@ -216,14 +216,19 @@ class Reader:
         stats = self.stats
         window = self.reorder_window_ms
         build = self._build
-        if not window or window <= 0:
-            for rec in self._file_order():
+
+        def emit(recs):
+            # deferred records (raw lines held in the buffer) are parsed on the way out
+            for rec in recs:
                 if type(rec) is Deferred:
                     rec = build(rec)
                     if rec is None:
                         continue
                 stats.records += 1
                 yield rec
+
+        if not window or window <= 0:
+            yield from emit(self._file_order())
             return
         # Reorder buffer: one list per exchange millisecond (arrival order, so
         # ties keep file order) and a heap of those milliseconds; a millisecond
@@ -250,21 +255,9 @@ class Reader:
                 lim = newest - window
                 while heap[0] <= lim:
                     last_out = t = pop(heap)
-                    for out in buckets.pop(t):
-                        if type(out) is Deferred:
-                            out = build(out)
-                            if out is None:
-                                continue
-                        stats.records += 1
-                        yield out
+                    yield from emit(buckets.pop(t))
         while heap:
-            for out in buckets.pop(pop(heap)):
-                if type(out) is Deferred:
-                    out = build(out)
-                    if out is None:
-                        continue
-                stats.records += 1
-                yield out
+            yield from emit(buckets.pop(pop(heap)))
 
     def close(self) -> None:
         if self._src is not None:
