@@ -28,7 +28,8 @@ lt = _load()
 @pytest.fixture(scope="module")
 def smoke(tmp_path_factory):
     data_dir = tmp_path_factory.mktemp("loadtest-smoke")
-    p = subprocess.run([sys.executable, str(SCRIPT), "--smoke", "--json", "--data-dir", str(data_dir)],
+    p = subprocess.run([sys.executable, str(SCRIPT), "--smoke", "--json", "--data-dir", str(data_dir),
+                        "--plot", str(data_dir / "run.png")],
                        cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert p.returncode == 0, p.stdout[-3000:] + p.stderr[-3000:]
     return json.loads(p.stdout.strip().splitlines()[-1]), data_dir
@@ -49,6 +50,13 @@ def test_smoke_run_verifies_the_journal_and_every_acked_order(smoke):
         assert key in res["latency_ms"]["POST /fapi/v1/order LIMIT"]
     assert res["server_rss_mb"] > 0 and res["server_cpu_pct"] > 0
     assert res["wall_s"] < 15
+
+
+def test_plot_draws_latency_and_throughput_into_a_png(smoke):
+    pytest.importorskip("matplotlib")
+    _, data_dir = smoke
+    png = (data_dir / "run.png").read_bytes()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 20_000     # three panels of lines, not an empty canvas
 
 
 def test_acked_orders_are_found_in_the_journal_history_when_the_state_lost_them(smoke):
