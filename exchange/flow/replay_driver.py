@@ -833,61 +833,43 @@ class ReplayDriver:
 
     # ----------------------------------------------------------- records
     def _ticker(self, b: _Book, r: BookTicker) -> None:
-        tc, lc = b.ticks.cache, b.lots.cache
-        kb, ka = b.keys
-        px = r.bid_px
-        if px is not None:
-            p = tc.get(px)
-            if p is None:
-                p = b.ticks(px)
-            if kb and -kb[0] > p:                  # bids better than the new best bid
-                b.clear_through(0, p, False)
-            if ka and ka[0] <= p:                  # asks at or through it
-                b.clear_through(1, p, True)
-            q = r.bid_qty
-            n = lc.get(q)
-            if n is None:
-                n = b.lots(q)
-            lv = b.levels[0]
-            if n > 0 and p in lv:
-                # the common case: the best bid's size changed - or did not (a quote
-                # repeats the side that did not move): the LP, synced to this very
-                # price and size by the last quote, has nothing to do then
-                if lv[p] != n or b.ticker_px[0] != p or b.ticker_n[0] != n or p not in b.lp[0]:
-                    lv[p] = n
-                    out = b.outer[0]
-                    if out is None or p >= out or p in b.lp[0]:
-                        b.dirty[0].add(p)
-            else:
-                b.set(0, p, n)
-            b.ticker_px[0] = p
-            b.ticker_n[0] = n
-        px = r.ask_px
-        if px is not None:
-            p = tc.get(px)
-            if p is None:
-                p = b.ticks(px)
-            if ka and ka[0] < p:
-                b.clear_through(1, p, False)
-            if kb and -kb[0] >= p:
-                b.clear_through(0, p, True)
-            q = r.ask_qty
-            n = lc.get(q)
-            if n is None:
-                n = b.lots(q)
-            lv = b.levels[1]
-            if n > 0 and p in lv:
-                if lv[p] != n or b.ticker_px[1] != p or b.ticker_n[1] != n or p not in b.lp[1]:
-                    lv[p] = n
-                    out = b.outer[1]
-                    if out is None or p <= out or p in b.lp[1]:
-                        b.dirty[1].add(p)
-            else:
-                b.set(1, p, n)
-            b.ticker_px[1] = p
-            b.ticker_n[1] = n
+        if r.bid_px is not None:
+            self._ticker_side(b, 0, r.bid_px, r.bid_qty)
+        if r.ask_px is not None:
+            self._ticker_side(b, 1, r.ask_px, r.ask_qty)
         if r.update_id is not None:
             b.ticker_id = r.update_id
+
+    @staticmethod
+    def _ticker_side(b: _Book, side: int, px, qty) -> None:
+        """One side of a bookTicker: the quoted price becomes that side's best level."""
+        p = b.ticks.cache.get(px)
+        if p is None:
+            p = b.ticks(px)
+        own, other = b.keys[side], b.keys[1 - side]
+        sign = -1 if side == 0 else 1                  # keys: best first, bids stored negated
+        if own and own[0] < sign * p:                  # own levels better than the new best
+            b.clear_through(side, p, False)
+        if other and other[0] <= -sign * p:            # the other side at or through it
+            b.clear_through(1 - side, p, True)
+        n = b.lots.cache.get(qty)
+        if n is None:
+            n = b.lots(qty)
+        lv = b.levels[side]
+        if n > 0 and p in lv:
+            # the common case: the best level's size changed - or did not (a quote
+            # repeats the side that did not move): the LP, synced to this very
+            # price and size by the last quote, has nothing to do then
+            lp = b.lp[side]
+            if lv[p] != n or b.ticker_px[side] != p or b.ticker_n[side] != n or p not in lp:
+                lv[p] = n
+                out = b.outer[side]
+                if out is None or sign * p <= sign * out or p in lp:
+                    b.dirty[side].add(p)
+        else:
+            b.set(side, p, n)
+        b.ticker_px[side] = p
+        b.ticker_n[side] = n
 
     def _snapshot(self, b: _Book, r: DepthSnapshot) -> None:
         b.clear_all()
