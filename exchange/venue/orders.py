@@ -68,7 +68,7 @@ class Order:
                 self.activation_price, self.callback_rate, self.trail_extreme, self.new_order_id]
 
     @classmethod
-    def from_state(cls, s: list) -> "Order":
+    def from_state(cls, s: list) -> Order:
         (order_id, account_id, symbol, cid, side, otype, tif, price, qty, filled, cum_quote, reduce_only,
          pside, stp, status, time, update_time, reduce, margin_price, loss_per_lot) = s[:20]
         o = cls(order_id, account_id, symbol, cid, side, otype, tif, price, qty, reduce_only, pside, stp,

@@ -37,7 +37,7 @@ class Position:
                 self.iso_wallet, self.update_time]
 
 
-def apply_fill(pos: Position, buy: bool, q: int, notional: int, price_unit: int) -> tuple[int, int, int]:
+def apply_fill(pos: Position, buy, q, notional, price_unit) -> tuple:
     """Apply a fill of ``q`` lots worth ``notional`` money (``price_unit`` = price * notional_unit,
     the money per lot).  Returns (realized_pnl, closed_lots, opened_lots)."""
     old = pos.qty

@@ -58,7 +58,7 @@ from .events import (
     OrderFilled, OrderModified, OrderRejected, PositionChanged,
 )
 from .orders import CLIENT_ORDER_ID_RE, Order
-from .positions import Position
+from .positions import Position, apply_fill
 from .records import new_record
 from .risk import account_margin, available_balance, position_notional, slot_order_margin
 from .spec import SymbolSpec
@@ -522,39 +522,14 @@ class VenueCore:
             agg.sell_lots -= q
             agg.sell_notional -= order.margin_price * unit * q
             agg.sell_loss -= order.loss_per_lot * q
-        # position (positions.apply_fill, inlined)
+        # position
         positions = acct.positions
         pos = positions.get(key)
         if pos is None:
             pos = positions[key] = Position(key[0], key[1])
         old_qty = pos.qty
-        if old_qty == 0 or (old_qty > 0) == buy:
-            new_qty = old_qty + q if buy else old_qty - q
-            pos.qty = new_qty
-            pos.entry += n
-            pnl = closed = 0
-            opened = q
-        else:
-            aold = old_qty if old_qty > 0 else -old_qty
-            closed = q if q < aold else aold
-            entry = pos.entry
-            if closed == aold:
-                removed = entry
-            elif old_qty > 0:
-                removed = -((-entry * closed) // aold)   # ceil: long PnL rounds down
-            else:
-                removed = (entry * closed) // aold       # floor: short PnL rounds down
-            close_notional = price_unit * closed
-            pnl = close_notional - removed if old_qty > 0 else removed - close_notional
-            opened = q - closed
-            if opened:
-                new_qty = opened if buy else -opened
-                pos.entry = n - close_notional
-            else:
-                new_qty = old_qty + closed if buy else old_qty - closed
-                pos.entry = entry - removed
-            pos.qty = new_qty
-            pos.realized += pnl
+        pnl, closed, opened = apply_fill(pos, buy, q, n, price_unit)
+        new_qty = pos.qty
         pos.update_time = ts
         if not new_qty:
             del st.positions[aid * 4 + key[1]]
