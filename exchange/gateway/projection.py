@@ -392,13 +392,7 @@ class Projection:
                 cur[8] += k[6]
                 cur[9] += k[7]
                 cur[10] += k[8]
-        out = [buckets[b] for b in sorted(buckets)]
-        for c in out:
-            c[6] = (_next_month(c[0]) if month else c[0] + interval_ms) - 1
-        if start is not None:
-            out = [c for c in out if c[6] >= start]
-            return out[:limit]
-        return out[-limit:]
+        return _closed_candles(buckets, 6, interval_ms, month, start, limit)
 
     def price_klines(self, symbol: str, which: str, interval_ms: int, start: Optional[int],
                      end: Optional[int], limit: int, month: bool = False) -> list[list]:
@@ -422,13 +416,7 @@ class Projection:
                     cur[3] = k[2]
                 cur[4] = k[3]
                 cur[6] += k[4]
-        out = [buckets[b] for b in sorted(buckets)]
-        for c in out:
-            c[5] = (_next_month(c[0]) if month else c[0] + interval_ms) - 1
-        if start is not None:
-            out = [c for c in out if c[5] >= start]
-            return out[:limit]
-        return out[-limit:]
+        return _closed_candles(buckets, 5, interval_ms, month, start, limit)
 
     def ticker24(self, symbol: str, now: int) -> dict:
         """Rolling 24 h statistics from the 1m candles (ints)."""
@@ -477,6 +465,19 @@ def _week_start(t: int) -> int:
     # Binance weeks start on Monday 00:00 UTC; the epoch was a Thursday
     day = t // 86_400_000
     return (day - (day + 3) % 7) * 86_400_000
+
+
+def _closed_candles(buckets: dict, close_at: int, interval_ms: int, month: bool,
+                    start: Optional[int], limit: int) -> list[list]:
+    """Folded candles in time order with their close time (field ``close_at``) set,
+    the first ``limit`` from ``start`` or else the last ``limit``."""
+    out = [buckets[b] for b in sorted(buckets)]
+    for c in out:
+        c[close_at] = (_next_month(c[0]) if month else c[0] + interval_ms) - 1
+    if start is not None:
+        out = [c for c in out if c[close_at] >= start]
+        return out[:limit]
+    return out[-limit:]
 
 
 def _bucket_start(t0: int, interval_ms: int, month: bool) -> int:
