@@ -135,6 +135,8 @@ class Runtime:
         """Close the journal; on a clean shutdown also write a snapshot so the next
         start replays nothing."""
         if self.journal is not None and not self.journal.closed:
+            if self.sequencer.failed is None:
+                self.sequencer.commit()     # groups a source deferred are told and written
             self.journal.close()
             if snapshot and self.sequencer.failed is None and self.sequencer.seq > self.snapshot_seq:
                 self.write_snapshot()

@@ -19,6 +19,12 @@ fails the sequencer stops for good (``failed``): the in-memory venue may hold
 commands the journal lacks, so it must never answer again; a restart rebuilds
 from the journal, which holds exactly what was acknowledged.
 
+A source that runs many groups in one synchronous stretch (replay as fast as
+possible) may defer step 3 and 4 over several groups (``execute(defer=True)``
+then ``commit()``): one journal write for all of them.  Its own model of what
+happened is told inline, as each command is applied (``subscribe(inline=True)``);
+everybody else still hears only of committed commands.
+
 Timers (mark refresh, premium sampling, funding, expiry) are commands too: the
 sequencer asks each timer for its commands when its due time has come and
 stamps them with that due time, so they are journaled like everything else.
@@ -28,7 +34,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Optional
+from typing import Any, Callable, Iterable, NamedTuple, Optional
 
 log = logging.getLogger("paperex.sequencer")
 
@@ -59,14 +65,18 @@ class Timer:
         return k * self.interval_ms + self.phase_ms
 
 
-@dataclass(frozen=True)
-class Executed:
+class Executed(NamedTuple):
     """What one command did: its seq and time, and the venue's events."""
     seq: int
     ts: int
     command: Any
     events: list
     error: Optional[str] = None
+
+
+# built with tuple.__new__ (a NamedTuple's own __new__ is a Python function):
+# one per command, on the hot path of every source
+_new = tuple.__new__
 
 
 class Sequencer:
@@ -78,6 +88,10 @@ class Sequencer:
         self.last_ts = 0
         self.timers: list[Timer] = []
         self.subscribers: list[Subscriber] = []
+        self.inline_subscribers: list[Subscriber] = []
+        self._deferred: list[Executed] = []     # applied and buffered, not yet committed
+        # earliest timer due time, or earlier (whoever moves a timer moves it later)
+        self._next_timer_due = 0
         self._queue: list[tuple[Any, asyncio.Future]] = []
         self._flush_scheduled = False
         self._runner: Optional[asyncio.Task] = None
@@ -90,28 +104,46 @@ class Sequencer:
         now = self.clock.now_ms() if now_ms is None else now_ms
         timer.next_due = timer.first_due_after(now)
         self.timers.append(timer)
+        self._next_timer_due = min(self._next_timer_due, timer.next_due)
 
-    def subscribe(self, callback: Subscriber) -> None:
-        self.subscribers.append(callback)
+    def subscribe(self, callback: Subscriber, *, inline: bool = False) -> None:
+        """Call ``callback(seq, ts, command, events)`` for every command, in seq order.
+
+        Ordinary subscribers (stream fan-out, projections, snapshots) are told
+        after the command's group is committed to the journal.  ``inline``
+        subscribers are told as soon as the command is applied, before the
+        commit: only for an in-process flow source whose next commands depend
+        on what the last ones did (the replay LP learns its fills) and which
+        tells nobody outside - see ``execute(defer=True)``."""
+        (self.inline_subscribers if inline else self.subscribers).append(callback)
 
     # --------------------------------------------------------- synchronous core
-    def execute(self, commands: Iterable[Any]) -> list[Executed]:
-        """Run due timers, then ``commands``, as one journaled group."""
+    def execute(self, commands: Iterable[Any], *, defer: bool = False) -> list[Executed]:
+        """Run due timers, then ``commands``, as one journaled group.
+
+        ``defer=True`` applies the group and buffers its records but neither
+        commits the journal nor tells the ordinary subscribers: a source that
+        runs many groups in one synchronous stretch (replay as fast as possible)
+        commits them together with :meth:`commit`, one journal write for many
+        groups.  Nothing leaves the process before that commit, so journal first
+        still holds; the next non-deferred ``execute`` commits them too."""
         if self.failed:
             raise SequencerFailed(self.failed)
         now = self.clock.now_ms()
         stamped: list[tuple[int, int, Any]] = []
-        for ts, cmd in self._due_timer_commands(now):
-            stamped.append(self._stamp(ts, cmd))
+        if self.timers and self._next_timer_due <= now:
+            for ts, cmd in self._due_timer_commands(now):
+                stamped.append(self._stamp(ts, cmd))
         for cmd in commands:
             stamped.append(self._stamp(now, cmd))
         journal = self.journal
         if not stamped:
-            if journal is not None:
-                journal.commit()  # lets the batch fsync policy run when idle
+            if not defer:
+                self.commit()  # commits deferred groups; lets the batch fsync policy run when idle
             return []
         results = []
         apply = self.venue.apply
+        inline = self.inline_subscribers
         try:
             for seq, ts, cmd in stamped:
                 try:
@@ -126,22 +158,47 @@ class Sequencer:
                     for ev in events:
                         kind, payload = ev.to_record()
                         journal.append(seq, ts, kind, payload)
-                results.append(Executed(seq, ts, cmd, events, error))
-            if journal is not None:
-                journal.commit()
+                results.append(_new(Executed, (seq, ts, cmd, events, error)))
+                for sub in inline:
+                    try:
+                        sub(seq, ts, cmd, events)
+                    except Exception:  # a broken subscriber must not block the venue
+                        log.exception("inline subscriber failed on seq %d", seq)
         except Exception as exc:
-            self.failed = f"journal write failed: {exc}"
-            log.critical("sequencer stopped: %s", self.failed)
-            raise SequencerFailed(self.failed) from exc
-        self.commands_total += len(results)
-        for r in results:
-            self.events_total += len(r.events)
-            for sub in self.subscribers:
-                try:
-                    sub(r.seq, r.ts, r.command, r.events)
-                except Exception:  # a broken subscriber must not block the venue
-                    log.exception("subscriber failed on seq %d", r.seq)
+            self._fail(exc)
+        self._deferred += results
+        if not defer:
+            self.commit()
         return results
+
+    def commit(self) -> None:
+        """Commit the applied groups to the journal (one write), then tell the subscribers."""
+        done = self._deferred
+        journal = self.journal
+        if journal is not None:
+            try:
+                journal.commit()
+            except Exception as exc:
+                self._fail(exc)
+        if not done:
+            return
+        self._deferred = []
+        self.commands_total += len(done)
+        subscribers = self.subscribers
+        for r in done:
+            events = r[3]
+            self.events_total += len(events)
+            for sub in subscribers:
+                try:
+                    sub(r[0], r[1], r[2], events)
+                except Exception:  # a broken subscriber must not block the venue
+                    log.exception("subscriber failed on seq %d", r[0])
+
+    def _fail(self, exc: Exception) -> None:
+        self.failed = f"journal write failed: {exc}"
+        self._deferred = []
+        log.critical("sequencer stopped: %s", self.failed)
+        raise SequencerFailed(self.failed) from exc
 
     def _stamp(self, ts: int, cmd: Any) -> tuple[int, int, Any]:
         self.seq += 1
@@ -158,6 +215,7 @@ class Sequencer:
             timer = min(self.timers, key=lambda t: t.next_due)
             due = timer.next_due
             if due > now:
+                self._next_timer_due = due
                 return out
             if not timer.catch_up and not self.clock.virtual:
                 # skip to the latest missed tick

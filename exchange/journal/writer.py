@@ -13,9 +13,11 @@ fsync policies (``fsync=``):
     ``fdatasync`` after every commit. When :meth:`commit` returns, the group
     survives a process crash *and* an OS crash / power loss.
 ``"batch"`` (default)
-    ``fdatasync`` at most every ``batch_ms`` milliseconds: :meth:`commit` syncs
-    only if ``batch_ms`` have passed since the last sync; :meth:`close`, a
-    segment roll and :meth:`sync` always sync. When :meth:`commit` returns the
+    ``fdatasync`` at most every ``batch_ms`` milliseconds: :meth:`commit` starts
+    a sync only if ``batch_ms`` have passed since the last one started, and the
+    sync runs on the writer's sync thread, so the committing thread (the event
+    loop) never waits for the disk; :meth:`close`, a segment roll and
+    :meth:`sync` always sync, in the caller's thread. When :meth:`commit` returns the
     group has been handed to the kernel with ``write()``, so it survives a
     *process* crash. What it risks: on an OS crash or power loss, every group
     committed since the last sync can be lost although it was acknowledged.
@@ -23,8 +25,8 @@ fsync policies (``fsync=``):
     recovery cuts; because the kernel writes dirty pages back in any order, the
     unsynced region can also come back with a hole (zeros) before data that did
     reach the disk, which recovery refuses as corruption (JournalError naming
-    the offset) rather than guessing. That window is at most ``batch_ms`` while
-    commits keep arriving; if commits stop, the unsynced groups stay unsynced
+    the offset) rather than guessing. That window is at most ``batch_ms`` plus
+    one ``fdatasync`` while commits keep arriving; if commits stop, the unsynced groups stay unsynced
     until the owner calls :meth:`sync_if_due` (the sequencer should call it from
     its clock tick) or :meth:`sync` / :meth:`close`. Synced data is never at risk.
 ``"never"``
@@ -42,7 +44,9 @@ from __future__ import annotations
 import fcntl
 import logging
 import os
+import threading
 import time
+import weakref
 import zlib
 from pathlib import Path
 from typing import Any, Callable
@@ -60,6 +64,16 @@ log = logging.getLogger("exchange.journal")
 _fdatasync = getattr(os, "fdatasync", os.fsync)
 _pack_record_header = RECORD_HEADER.pack
 _crc32 = zlib.crc32
+
+
+def _sync_loop(ref: "weakref.ref[JournalWriter]", wanted: threading.Event) -> None:
+    while True:
+        wanted.wait()
+        wanted.clear()
+        writer = ref()
+        if writer is None or not writer._sync_now():
+            return
+        del writer
 
 
 def _canonical(value: Any) -> Any:
@@ -139,6 +153,13 @@ class JournalWriter:
         self._dirty = False
         self._last_sync = clock()
         self._failed: str | None = None
+        # "batch" syncs run on a thread of their own (started on the first one);
+        # _fd_lock keeps a segment from being closed under a running fdatasync
+        self._fd_lock = threading.Lock()
+        self._sync_wanted = threading.Event()
+        self._sync_idle = threading.Event()
+        self._sync_idle.set()
+        self._sync_thread: threading.Thread | None = None
         self._pack = msgpack.Packer(use_bin_type=True).pack
         self.segments_created = 0
         self.commits = 0
@@ -237,7 +258,7 @@ class JournalWriter:
         if policy == "always":
             self._sync()
         elif policy == "batch" and self._clock() - self._last_sync >= self.batch_s:
-            self._sync()
+            self._sync_in_background()
         return n
 
     # -- syncing ------------------------------------------------------------
@@ -258,10 +279,47 @@ class JournalWriter:
         return False
 
     def _sync(self) -> None:
-        _fdatasync(self._fd)
+        with self._fd_lock:         # waits for a background sync that is running
+            _fdatasync(self._fd)
+            self._dirty = False
+            self._last_sync = self._clock()
+            self.syncs += 1
+
+    def _sync_in_background(self) -> None:
+        if not self._sync_idle.is_set():
+            return                  # one is running; the next commit after it starts another
+        # what is written now is what the sync will cover; later writes make it dirty again
         self._dirty = False
         self._last_sync = self._clock()
-        self.syncs += 1
+        self._sync_idle.clear()
+        if self._sync_thread is None:
+            # the thread holds the writer weakly: a writer nobody closed is still collected
+            self._sync_thread = threading.Thread(
+                target=_sync_loop, args=(weakref.ref(self), self._sync_wanted), daemon=True,
+                name=f"journal-sync {self.path.name}")
+            self._sync_thread.start()
+        self._sync_wanted.set()
+
+    def _sync_now(self) -> bool:
+        """The sync thread's work; False once the writer is closed."""
+        try:
+            with self._fd_lock:
+                if self._dirfd is None:
+                    return False
+                if self._fd is not None:
+                    try:
+                        _fdatasync(self._fd)
+                        self.syncs += 1
+                    except OSError as exc:  # the next commit refuses: nothing more is acknowledged
+                        self._failed = f"fdatasync failed: {exc}"
+                        log.error("journal %s: %s", self.path, self._failed)
+            return True
+        finally:
+            self._sync_idle.set()
+
+    def wait_for_sync(self, timeout: float | None = None) -> bool:
+        """Wait until no background sync is running (tests, shutdown); False on timeout."""
+        return self._sync_idle.wait(timeout)
 
     # -- repairing ----------------------------------------------------------
 
@@ -322,15 +380,28 @@ class JournalWriter:
             self._release()
 
     def _release(self) -> None:
-        if self._fd is not None:
-            os.close(self._fd)
-            self._fd = None
-        if self._dirfd is not None:
-            try:
-                fcntl.flock(self._dirfd, fcntl.LOCK_UN)
-            finally:
-                os.close(self._dirfd)
-                self._dirfd = None
+        lock = getattr(self, "_fd_lock", None)
+        if lock is not None:
+            lock.acquire()          # a running background sync finishes first
+        try:
+            if self._fd is not None:
+                os.close(self._fd)
+                self._fd = None
+            if self._dirfd is not None:
+                try:
+                    fcntl.flock(self._dirfd, fcntl.LOCK_UN)
+                finally:
+                    os.close(self._dirfd)
+                    self._dirfd = None
+        finally:
+            if lock is not None:
+                lock.release()
+        thread = getattr(self, "_sync_thread", None)
+        if thread is not None:
+            self._sync_wanted.set()     # it sees the closed writer and ends
+            if thread is not threading.current_thread():
+                thread.join(5.0)
+            self._sync_thread = None
 
     def __enter__(self) -> "JournalWriter":
         return self
@@ -351,8 +422,9 @@ class JournalWriter:
         """Finish the current segment: sync it (unless "never") and close it."""
         if self.fsync != "never" and self._dirty:
             self._sync()
-        os.close(self._fd)
-        self._fd = None
+        with self._fd_lock:
+            os.close(self._fd)
+            self._fd = None
 
     def _new_segment(self, first_seq: int) -> bytes:
         """Create the segment file for ``first_seq``; return its header bytes."""

@@ -137,3 +137,25 @@ def test_async_replay_paced(make_runtime, shared_sample):
     st = asyncio.run(main())
     assert st.sim_ms <= 5_000 and st.trades > 0
     assert seen and 0 < seen[-1].fraction <= 1
+
+
+def test_shared_commits_write_the_same_journal_as_one_commit_per_group(make_runtime, shared_sample,
+                                                                       tmp_path):
+    """run() shares a journal commit among many groups, run_async commits each
+    group: same records, seq for seq, and far fewer writes."""
+    from exchange.journal import JournalReader
+    path = shared_sample(BTC_TAPE)
+    t0 = ReplayDriver.first_timestamp(path)
+    fast = make_runtime("shared", start_ms=t0)
+    ReplayDriver(fast, path).run(until_ms=t0 + 10_000)
+    paced = make_runtime("each", start_ms=t0)
+    drv = ReplayDriver(paced, path)
+    asyncio.run(drv.run_async(speed=None, until_ms=t0 + 10_000))
+    groups = drv.stats.groups
+    commits = (fast.journal.commits, paced.journal.commits)
+    fast.close()
+    paced.close()
+    a = [(r.seq, r.ts, r.kind, r.payload) for r in JournalReader(tmp_path / "shared" / "journal")]
+    b = [(r.seq, r.ts, r.kind, r.payload) for r in JournalReader(tmp_path / "each" / "journal")]
+    assert len(a) > 1000 and a == b
+    assert commits[1] >= groups > 100 and commits[0] * 10 < commits[1]

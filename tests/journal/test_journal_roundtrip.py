@@ -176,6 +176,62 @@ def test_second_writer_is_refused(tmp_path):
     JournalWriter(tmp_path, CONFIG).close()
 
 
+def test_batch_sync_runs_off_the_committing_thread(tmp_path, monkeypatch):
+    """A commit hands the group to the kernel and returns; the fdatasync it
+    starts runs on the sync thread (the event loop never waits for the disk),
+    and close() waits for it before the file is closed."""
+    import threading
+    from exchange.journal import writer as writer_mod
+    release, started = threading.Event(), threading.Event()
+    threads = []
+
+    def slow_fdatasync(fd):
+        threads.append(threading.get_ident())
+        started.set()
+        release.wait(5.0)
+
+    monkeypatch.setattr(writer_mod, "_fdatasync", slow_fdatasync)
+    now = [0.0]
+    w = JournalWriter(tmp_path, CONFIG, fsync="batch", batch_ms=10, clock=lambda: now[0])
+    w.append(*sample(1))
+    w.commit()                          # segment created
+    now[0] += 1.0
+    w.append(*sample(2))
+    w.commit()                          # due: a sync starts on the sync thread ...
+    now[0] += 1.0
+    w.append(*sample(3))
+    assert w.commit() == 1              # ... and blocks there, not here
+    assert started.wait(5.0)
+    assert threads and threads[0] != threading.get_ident()
+    assert w.wait_for_sync(0.05) is False
+    release.set()
+    assert w.wait_for_sync(5.0)
+    w.close()
+    assert read_all(tmp_path) == [sample(i) for i in range(1, 4)]
+    assert threads[-1] == threading.get_ident()     # close syncs in the caller's thread
+
+
+def test_failed_background_sync_refuses_the_next_commit(tmp_path, monkeypatch):
+    from exchange.journal import writer as writer_mod
+
+    def broken(fd):
+        raise OSError(5, "Input/output error")
+
+    now = [0.0]
+    w = JournalWriter(tmp_path, CONFIG, fsync="batch", batch_ms=10, clock=lambda: now[0])
+    w.append(*sample(1))
+    w.commit()
+    monkeypatch.setattr(writer_mod, "_fdatasync", broken)
+    now[0] += 1.0
+    w.append(*sample(2))
+    w.commit()
+    assert w.wait_for_sync(5.0)
+    w.append(*sample(3))
+    with pytest.raises(JournalError, match="fdatasync failed"):
+        w.commit()
+    w.close(commit_pending=False)
+
+
 @pytest.mark.parametrize("policy", ["always", "batch", "never"])
 def test_fsync_policies(tmp_path, policy):
     now = [0.0]
@@ -183,6 +239,7 @@ def test_fsync_policies(tmp_path, policy):
     for i in range(1, 11):
         w.append(*sample(i))
         w.commit()
+        assert w.wait_for_sync(5.0)          # "batch" syncs on its own thread
         now[0] += 0.004                      # one commit every 4 ms
     expected = {"always": 10, "batch": 3, "never": 0}[policy]   # batch: at most 1 per 10 ms
     assert w.syncs == expected

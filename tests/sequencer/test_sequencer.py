@@ -131,3 +131,51 @@ async def test_commands_in_one_loop_turn_are_one_group_commit(tmp_path):
     assert published == [(i, i) for i in range(1, 51)]
     writer.close()
     assert len(list(JournalReader(tmp_path / "j").commands())) == 50
+
+
+def test_deferred_groups_are_told_inline_then_written_and_published_at_commit(tmp_path):
+    jdir = tmp_path / "j"
+    writer = JournalWriter(jdir, {"symbols": []}, fsync="never")
+    clock = VirtualClock(1_000)
+    seq = Sequencer(ToyVenue(), writer, clock)
+    inline, published = [], []
+    seq.subscribe(lambda s, ts, cmd, events: inline.append((s, events)), inline=True)
+    seq.subscribe(lambda s, ts, cmd, events: published.append(
+        (s, [r.seq for r in JournalReader(jdir)])))
+    seq.execute([Add(5)], defer=True)
+    clock.advance_to(1_001)
+    seq.execute([Add(7)], defer=True)
+    # the source's own model heard of both; nobody else did, and nothing is on file
+    assert inline == [(1, [Total(5)]), (2, [Total(12)])]
+    assert published == [] and writer.last_seq is None
+    seq.commit()
+    # one write for both groups, and the subscribers ran after it
+    assert writer.commits == 1
+    assert published == [(1, [1, 1, 2, 2]), (2, [1, 1, 2, 2])]
+    assert seq.commands_total == 2 and seq.events_total == 2
+    seq.commit()                       # nothing pending: no second publication
+    assert len(published) == 2
+
+
+def test_an_ordinary_execute_commits_the_deferred_groups_first(tmp_path):
+    writer = JournalWriter(tmp_path / "j", {"symbols": []}, fsync="never")
+    seq = Sequencer(ToyVenue(), writer, VirtualClock(0))
+    published = []
+    seq.subscribe(lambda s, ts, cmd, events: published.append(s))
+    seq.execute([Add(1)], defer=True)
+    seq.execute([Add(2)])
+    assert published == [1, 2] and writer.last_seq == 2
+
+
+def test_a_failed_deferred_commit_tells_nobody_and_stops_the_sequencer(tmp_path):
+    writer = JournalWriter(tmp_path / "j", {}, fsync="never")
+    seq = Sequencer(ToyVenue(), writer, VirtualClock(0))
+    published = []
+    seq.subscribe(lambda s, ts, cmd, events: published.append(s))
+    seq.execute([Add(1)], defer=True)
+    writer._failed = "disk gone"           # what a failed write() leaves behind
+    with pytest.raises(SequencerFailed):
+        seq.commit()
+    assert published == [] and seq.failed
+    with pytest.raises(SequencerFailed):
+        seq.execute([Add(2)])
