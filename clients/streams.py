@@ -49,6 +49,23 @@ async def _ws_connect(session: aiohttp.ClientSession, url: str, heartbeat: Optio
     return await session.ws_connect(url, **kw)
 
 
+_ENDS = (aiohttp.WSMsgType.ERROR, aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSING,
+         aiohttp.WSMsgType.CLOSED)
+
+
+async def _json_messages(ws: aiohttp.ClientWebSocketResponse):
+    """The decoded JSON text messages of ``ws`` until it closes (bad JSON is skipped)."""
+    async for msg in ws:
+        if msg.type == aiohttp.WSMsgType.TEXT:
+            try:
+                data = json.loads(msg.data)
+            except ValueError:
+                continue
+            yield data
+        elif msg.type in _ENDS:
+            return
+
+
 async def _surface(coro, queue: asyncio.Queue) -> None:
     """Run a background loop; an unexpected exception is handed to the consumer instead of vanishing."""
     try:
@@ -265,28 +282,20 @@ class MarketStream(_QueuedStream):
             self.connects += 1
             got = False
             try:
-                async for msg in ws:
-                    if msg.type == aiohttp.WSMsgType.TEXT:
-                        try:
-                            data = json.loads(msg.data)
-                        except ValueError:
-                            continue
-                        if isinstance(data, dict) and "id" in data and ("result" in data or "error" in data):
-                            fut = c.pending.get(data.get("id"))
-                            if fut is not None and not fut.done():
-                                fut.set_result(data)
-                            continue
-                        if isinstance(data, dict) and "stream" in data and "data" in data:
-                            item = StreamMessage(data["stream"], data["data"])
-                        else:
-                            item = StreamMessage(None, data)
-                        if not got:
-                            got = True
-                            backoff.reset()
-                        await self._queue.put(item)
-                    elif msg.type in (aiohttp.WSMsgType.ERROR, aiohttp.WSMsgType.CLOSE,
-                                      aiohttp.WSMsgType.CLOSING, aiohttp.WSMsgType.CLOSED):
-                        break
+                async for data in _json_messages(ws):
+                    if isinstance(data, dict) and "id" in data and ("result" in data or "error" in data):
+                        fut = c.pending.get(data.get("id"))
+                        if fut is not None and not fut.done():
+                            fut.set_result(data)
+                        continue
+                    if isinstance(data, dict) and "stream" in data and "data" in data:
+                        item = StreamMessage(data["stream"], data["data"])
+                    else:
+                        item = StreamMessage(None, data)
+                    if not got:
+                        got = True
+                        backoff.reset()
+                    await self._queue.put(item)
             except (aiohttp.ClientError, asyncio.TimeoutError, ConnectionError) as e:
                 log.debug("market stream read failed: %r", e)
             finally:
@@ -410,24 +419,16 @@ class UserStream(_QueuedStream):
             self.connected.set()
             got = False
             try:
-                async for msg in ws:
-                    if msg.type == aiohttp.WSMsgType.TEXT:
-                        try:
-                            data = json.loads(msg.data)
-                        except ValueError:
-                            continue
-                        if isinstance(data, dict) and "stream" in data and "data" in data:
-                            data = data["data"]
-                        if not isinstance(data, dict) or ("id" in data and "result" in data):
-                            continue
-                        if not got:
-                            got = True
-                            backoff.reset()
-                        await self._queue.put(parse_user_event(data) if self.parse else data)
-                        if data.get("e") == "listenKeyExpired":
-                            break
-                    elif msg.type in (aiohttp.WSMsgType.ERROR, aiohttp.WSMsgType.CLOSE,
-                                      aiohttp.WSMsgType.CLOSING, aiohttp.WSMsgType.CLOSED):
+                async for data in _json_messages(ws):
+                    if isinstance(data, dict) and "stream" in data and "data" in data:
+                        data = data["data"]
+                    if not isinstance(data, dict) or ("id" in data and "result" in data):
+                        continue
+                    if not got:
+                        got = True
+                        backoff.reset()
+                    await self._queue.put(parse_user_event(data) if self.parse else data)
+                    if data.get("e") == "listenKeyExpired":
                         break
             except (aiohttp.ClientError, asyncio.TimeoutError, ConnectionError) as e:
                 log.debug("user stream read failed: %r", e)

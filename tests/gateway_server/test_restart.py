@@ -37,19 +37,7 @@ async def test_restart_keeps_everything(tmp_path):
                 "symbol": "BTCUSDT", "side": "BUY", "type": "STOP_MARKET", "stopPrice": "60000",
                 "closePosition": "true"})
             assert st == 200, legacy
-            before = {
-                "algo": (await b.signed("GET", "/fapi/v1/openAlgoOrders"))[1],
-                "b_open": (await b.signed("GET", "/fapi/v1/openOrders"))[1],
-                "acct": (await b.signed("GET", "/fapi/v3/account"))[1],
-                "pos": (await b.signed("GET", "/fapi/v3/positionRisk"))[1],
-                "open": (await a.signed("GET", "/fapi/v1/openOrders", {"symbol": "BTCUSDT"}))[1],
-                "trades": (await b.signed("GET", "/fapi/v1/userTrades", {"symbol": "BTCUSDT"}))[1],
-                "income": (await b.signed("GET", "/fapi/v1/income"))[1],
-                "all": (await a.signed("GET", "/fapi/v1/allOrders", {"symbol": "BTCUSDT"}))[1],
-                "depth": (await api.public("/fapi/v1/depth", symbol="BTCUSDT"))[1],
-                "lev": (await a.signed("GET", "/fapi/v1/symbolConfig", {"symbol": "BTCUSDT"}))[1],
-                "state": (await api.control("GET", "/state"))[1],
-            }
+            before = await observed(api, a, b)
             keys = (a.key, a.secret, b.key, b.secret)
     finally:
         await srv.stop()
@@ -61,19 +49,7 @@ async def test_restart_keeps_everything(tmp_path):
             api = Api(s, srv.rest_url)
             a = Api(s, srv.rest_url, keys[0], keys[1])
             b = Api(s, srv.rest_url, keys[2], keys[3])
-            after = {
-                "algo": (await b.signed("GET", "/fapi/v1/openAlgoOrders"))[1],
-                "b_open": (await b.signed("GET", "/fapi/v1/openOrders"))[1],
-                "acct": (await b.signed("GET", "/fapi/v3/account"))[1],
-                "pos": (await b.signed("GET", "/fapi/v3/positionRisk"))[1],
-                "open": (await a.signed("GET", "/fapi/v1/openOrders", {"symbol": "BTCUSDT"}))[1],
-                "trades": (await b.signed("GET", "/fapi/v1/userTrades", {"symbol": "BTCUSDT"}))[1],
-                "income": (await b.signed("GET", "/fapi/v1/income"))[1],
-                "all": (await a.signed("GET", "/fapi/v1/allOrders", {"symbol": "BTCUSDT"}))[1],
-                "depth": (await api.public("/fapi/v1/depth", symbol="BTCUSDT"))[1],
-                "lev": (await a.signed("GET", "/fapi/v1/symbolConfig", {"symbol": "BTCUSDT"}))[1],
-                "state": (await api.control("GET", "/state"))[1],
-            }
+            after = await observed(api, a, b)
             for k in ("acct", "pos", "open", "trades", "income", "all", "lev", "algo", "b_open"):
                 assert after[k] == before[k], k
             assert [x["algoId"] for x in after["algo"]] == [algo["algoId"]] and after["b_open"] == []
@@ -87,3 +63,21 @@ async def test_restart_keeps_everything(tmp_path):
             assert st == 200 and c["status"] == "CANCELED"
     finally:
         await srv.stop()
+
+
+async def observed(api, a, b) -> dict:
+    """What a restart must keep: both accounts' orders, positions, trades and
+    income, the book and the venue state, as the REST API shows them."""
+    return {
+        "algo": (await b.signed("GET", "/fapi/v1/openAlgoOrders"))[1],
+        "b_open": (await b.signed("GET", "/fapi/v1/openOrders"))[1],
+        "acct": (await b.signed("GET", "/fapi/v3/account"))[1],
+        "pos": (await b.signed("GET", "/fapi/v3/positionRisk"))[1],
+        "open": (await a.signed("GET", "/fapi/v1/openOrders", {"symbol": "BTCUSDT"}))[1],
+        "trades": (await b.signed("GET", "/fapi/v1/userTrades", {"symbol": "BTCUSDT"}))[1],
+        "income": (await b.signed("GET", "/fapi/v1/income"))[1],
+        "all": (await a.signed("GET", "/fapi/v1/allOrders", {"symbol": "BTCUSDT"}))[1],
+        "depth": (await api.public("/fapi/v1/depth", symbol="BTCUSDT"))[1],
+        "lev": (await a.signed("GET", "/fapi/v1/symbolConfig", {"symbol": "BTCUSDT"}))[1],
+        "state": (await api.control("GET", "/state"))[1],
+    }

@@ -189,6 +189,15 @@ class _BinanceJsonLines(Reader):
             self._bad(line_no, reason, line)
             return _BAD
 
+    def _emitted(self, r) -> tuple:
+        """The records of an ``_emit`` result: none for an ignored or bad line."""
+        if r is _IGNORED:
+            self.stats.ignored += 1
+            return ()
+        if r is _BAD:
+            return ()
+        return r if type(r) is tuple else (r,)
+
 
 class BinanceTapeReader(_BinanceJsonLines):
     """hftbacktest collector tape: ``<local_ns> <json>`` per line."""
@@ -256,16 +265,7 @@ class BinanceTapeReader(_BinanceJsonLines):
                             seen.add(s)
                         yield new_trade(E, s, p, q, "SELL" if m else "BUY", t, g("T"), "trade", None, None, g("X"))
                         continue
-            r = emit(payload, line_no, line, guess, d)
-            if r is _IGNORED:
-                stats.ignored += 1
-                continue
-            if r is _BAD:
-                continue
-            if type(r) is tuple:
-                yield from r
-            else:
-                yield r
+            yield from self._emitted(emit(payload, line_no, line, guess, d))
         stats.lines = line_no
 
     def _build(self, item: Deferred):
@@ -340,14 +340,5 @@ class CryptofeedReader(_BinanceJsonLines):
                     self._bad(line_no, "expected '<epoch_s>: <json>'", line)
                     continue
                 payload = line[k + 2:]
-            r = emit(payload, line_no, line, snap_sym)
-            if r is _IGNORED:
-                stats.ignored += 1
-                continue
-            if r is _BAD:
-                continue
-            if type(r) is tuple:
-                yield from r
-            else:
-                yield r
+            yield from self._emitted(emit(payload, line_no, line, snap_sym))
         stats.lines = line_no
