@@ -2,7 +2,8 @@
 
 A mixin of ``Venue``.
 
-Index (ARCHITECTURE rule 7).  Every symbol keeps two SortedLists of items
+Index (ARCHITECTURE rule 7).  Every symbol keeps two sorted multisets
+(``liqindex.LiqIndex``: C++ when compiled, else a SortedList) of items
 ``(key, account_id, group)``: ``liq_falls`` (checked when mark <= key: net
 longs) and ``liq_rises`` (mark >= key: net shorts).  ``group`` is 3 for an
 account's cross positions in the symbol (one-way BOTH, or cross hedge LONG and
@@ -162,18 +163,8 @@ class Liquidation:
     def _liquidation_hits(self, st: SymbolState, old: int, new: int) -> None:
         """Mark ``old -> new``: dirty the accounts whose key the new mark reached."""
         dirty = self._dirty
-        falls = st.liq_falls
-        if falls:
-            i = falls.bisect_left((new,))
-            if i < len(falls):
-                for item in falls.islice(i):
-                    dirty[item[1]] = None
-        rises = st.liq_rises
-        if rises:
-            j = rises.bisect_left((new + 1,))
-            if j:
-                for item in rises.islice(0, j):
-                    dirty[item[1]] = None
+        st.liq_falls.hits_from(new, dirty)        # items with key >= new, in order
+        st.liq_rises.hits_upto(new, dirty)        # items with key <= new, in order
 
     def _unindex(self, acct: Account) -> None:
         st: SymbolState
@@ -430,8 +421,7 @@ class Liquidation:
 
     def _bulk_reindex(self, ids: list) -> dict:
         """Re-index many accounts at once (funding, a big mark move): drop their entries
-        and rebuild the affected SortedLists in one sort instead of one remove and one
-        insert per entry.  Same result as ``_reindex`` per account."""
+        and rebuild the affected index sides at once (``LiqIndex.replace``).  Same result as ``_reindex`` per account."""
         acct: Account
         st: SymbolState
         accounts = self.accounts
@@ -470,11 +460,7 @@ class Liquidation:
                 a = added.get(id(lst))
                 if r is None and a is None:
                     continue
-                keep = [x for x in lst if x not in r[1]] if r is not None else list(lst)
-                if a is not None:
-                    keep.extend(a[1])
-                lst.clear()
-                lst.update(keep)
+                lst.replace(r[1] if r is not None else (), a[1] if a is not None else ())
         return dues
 
     def _liquidate(self, acct: Account, due: list, events: list, ts: int) -> None:
