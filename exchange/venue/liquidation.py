@@ -78,10 +78,15 @@ from .accounts import Account, OrderAgg
 from .positions import Position
 from .spec import SymbolSpec
 from .symbol_state import SymbolState
+from .liqindex import LiqIndex, PyLiqIndex
+
+# the pure twin's index is a SortedList: re-indexing many accounts rebuilds it in one sort
+_SORTEDLIST_INDEX = LiqIndex is PyLiqIndex
 
 FALLS = -1
 RISES = 1
 CROSS = 3
+_ISOLATED = C.ISOLATED      # hot-path constant (a module global is cheaper than ``C.ISOLATED``)
 _R = RATE_SCALE
 _MAX_ROUNDS = 10_000
 _BULK = 2_000           # dirty accounts from which the index is rebuilt in bulk
@@ -184,11 +189,15 @@ class Liquidation:
         pos: Position
         spec: SymbolSpec
         st: SymbolState
-        if bulk is None:
-            self._unindex(acct)
         symbols = self.symbols
         aid = acct.account_id
         liq = acct.liq
+        if bulk is None and liq:
+            # _unindex, inlined
+            for (sym, _), (item, dirn) in liq.items():
+                st = symbols[sym]
+                (st.liq_falls if dirn < 0 else st.liq_rises).remove(item)
+            liq.clear()
         due = []
         positions = acct.positions
         if len(positions) == 1:
@@ -201,7 +210,7 @@ class Liquidation:
                 sym = key[0]
                 st = symbols[sym]
                 mark = st.mark
-                if mark and acct.settings[sym][1] != C.ISOLATED:
+                if mark and acct.settings[sym][1] != _ISOLATED:
                     spec = st.spec
                     entry = pos.entry
                     wallet = acct.cross_wallet
@@ -246,7 +255,7 @@ class Liquidation:
             if not q:
                 continue
             sym = key[0]
-            if settings[sym][1] == C.ISOLATED:
+            if settings[sym][1] == _ISOLATED:
                 st = symbols[sym]
                 mark = st.mark
                 if not mark:
@@ -370,7 +379,7 @@ class Liquidation:
         other = 0
         for key, pos in acct.positions.items():
             q = pos.qty
-            if not q or acct.settings[key[0]][1] == C.ISOLATED:
+            if not q or acct.settings[key[0]][1] == _ISOLATED:
                 continue
             st = symbols[key[0]]
             spec = st.spec
@@ -425,6 +434,19 @@ class Liquidation:
         acct: Account
         st: SymbolState
         accounts = self.accounts
+        if not _SORTEDLIST_INDEX:
+            # C++ index: per-entry removal and insertion are cheap, and the per-account
+            # path leaves the same entries and finds the same dues (``_reindex`` reads no
+            # index entries of other accounts)
+            dues = {}
+            for aid in ids:
+                acct = accounts.get(aid)
+                if acct is None:
+                    continue
+                due = self._reindex(acct)
+                if due:
+                    dues[aid] = due
+            return dues
         removed: dict = {}
         for aid in ids:
             acct = accounts.get(aid)

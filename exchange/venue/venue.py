@@ -684,11 +684,11 @@ class VenueCore:
         acct = self.accounts[order.account_id]
         del self.orders[oid]
         del acct.orders[oid]
-        client_ids = acct.client_ids
+        client_ids: dict = acct.client_ids
         cid = order.client_order_id
         if client_ids.get(cid) is order:
             del client_ids[cid]
-        counts = acct.algo_count if 1 < order.order_type < 7 else acct.order_count
+        counts: dict = acct.algo_count if 1 < order.order_type < 7 else acct.order_count
         sym = order.symbol
         n = counts[sym] - 1
         if n:
@@ -702,7 +702,7 @@ class VenueCore:
         self._unlink(order)
         # history
         oid = order.order_id
-        closed = self.closed
+        closed: dict = self.closed
         closed[oid] = order
         fifo = self._closed_fifo
         fifo.append(oid)
