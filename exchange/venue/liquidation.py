@@ -167,13 +167,13 @@ class Liquidation:
     # ================================================================ index
     def _liquidation_hits(self, st: SymbolState, old: int, new: int) -> None:
         """Mark ``old -> new``: dirty the accounts whose key the new mark reached."""
-        dirty = self._dirty
+        dirty: dict = self._dirty
         st.liq_falls.hits_from(new, dirty)        # items with key >= new, in order
         st.liq_rises.hits_upto(new, dirty)        # items with key <= new, in order
 
     def _unindex(self, acct: Account) -> None:
         st: SymbolState
-        liq = acct.liq
+        liq: dict = acct.liq
         if liq:
             symbols = self.symbols
             for (sym, _), (item, dirn) in liq.items():
@@ -189,9 +189,9 @@ class Liquidation:
         pos: Position
         spec: SymbolSpec
         st: SymbolState
-        symbols = self.symbols
+        symbols: dict = self.symbols
         aid = acct.account_id
-        liq = acct.liq
+        liq: dict = acct.liq
         if bulk is None and liq:
             # _unindex, inlined
             for (sym, _), (item, dirn) in liq.items():
@@ -199,7 +199,7 @@ class Liquidation:
                 (st.liq_falls if dirn < 0 else st.liq_rises).remove(item)
             liq.clear()
         due = []
-        positions = acct.positions
+        positions: dict = acct.positions
         if len(positions) == 1:
             # fast path: one cross position (the general code below, specialised:
             # one symbol, one leg, so no slack split and no reserve)
@@ -403,9 +403,9 @@ class Liquidation:
     # ============================================================= risk pass
     def _settle_risk(self, events: list, ts: int) -> None:
         acct: Account
-        dirty = self._dirty
+        dirty: dict = self._dirty
         attempts: dict = {}
-        accounts = self.accounts
+        accounts: dict = self.accounts
         for _ in range(_MAX_ROUNDS):
             if not dirty:
                 return

@@ -279,13 +279,13 @@ class VenueCore:
                     err = (C.PARAM_NOT_REQUIRED[0], C.PARAM_NOT_REQUIRED[1] % "reduceonly")
             elif pside != _BOTH:
                 err = C.POSITION_SIDE_MISMATCH
-        order_count = acct.order_count
+        order_count: dict = acct.order_count
         if err is None and order_count.get(sym, 0) >= spec.max_num_orders:
             err = C.MAX_OPEN_ORDERS
         if err is not None:
             return [_new(OrderRejected, (aid, sym, cid, err[0], err[1]))]
         # ---- reduce-only / margin
-        acct_settings = acct.settings
+        acct_settings: dict = acct.settings
         settings = acct_settings.get(sym)
         if settings is None:
             settings = [spec.default_leverage, _CROSSED]    # stored only if the order is accepted
@@ -367,7 +367,7 @@ class VenueCore:
         # ---- accept
         oid = self.next_order_id
         self.next_order_id = oid + 1
-        client_ids = acct.client_ids
+        client_ids: dict = acct.client_ids
         if not cid:
             cid = "pex%d" % oid
             while cid in client_ids:
@@ -413,7 +413,7 @@ class VenueCore:
             return
         self._busy = True
         try:
-            moved = self._moved
+            moved: dict = self._moved
             for _ in range(100_000):
                 if moved:
                     syms = sorted(moved)
@@ -450,7 +450,7 @@ class VenueCore:
     # ======================================================== book reports
     def _process(self, st: SymbolState, reports, events: list, touched: dict, ts):
         order: Order
-        orders = self.orders
+        orders: dict = self.orders
         fill = self._fill
         for r in reports:
             k = r[0]
@@ -523,7 +523,7 @@ class VenueCore:
             agg.sell_notional -= order.margin_price * unit * q
             agg.sell_loss -= order.loss_per_lot * q
         # position
-        positions = acct.positions
+        positions: dict = acct.positions
         pos = positions.get(key)
         if pos is None:
             pos = positions[key] = Position(key[0], key[1])
@@ -539,8 +539,9 @@ class VenueCore:
         # fee: charged rounded up; the part above the exact fee is rounding residue
         # (the liquidated side of a liquidation order pays the clearance fee instead)
         rate = spec.maker_fee if is_maker else (spec.taker_fee if order.order_type != 7 else 0)
-        fee = -((-n * rate) // _RATE_SCALE)
-        booked = (n * rate) // _RATE_SCALE
+        nr = n * rate
+        fee = -((-nr) // _RATE_SCALE)
+        booked = nr // _RATE_SCALE
         self.fees_collected += booked
         self.rounding_residue += fee - booked
         settings = acct.settings[key[0]]
@@ -586,7 +587,7 @@ class VenueCore:
         acct: Account
         agg: OrderAgg
         pos: Position
-        accounts = self.accounts
+        accounts: dict = self.accounts
         for account_id, keys in touched.items():
             aggs = accounts[account_id].aggs
             for key in keys:
