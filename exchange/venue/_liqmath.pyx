@@ -91,18 +91,10 @@ def trigger_key(q, cost, wallet_adj, tuple brackets_mmr, notional_unit, mark):
     """Same answer as ``liquidation.trigger_key`` (``(key, -1|1)``, None or False), or
     ``NotImplemented`` when a value does not fit the 128-bit arithmetic."""
     cdef long long cq, ccost, cwallet, cunit, cmark
-    cdef pex_i128 *caps
-    cdef pex_i128 *mmrs
-    cdef pex_i128 *cums
-    cdef Py_ssize_t nb, last, i, j, it, slot
-    cdef pex_i128 aq, scost, n, num, den, rn, rd, r, nr, t, key, pad
+    cdef Py_ssize_t slot
     slot = _brackets(brackets_mmr)
     if slot < 0:
         return NotImplemented
-    nb = _cache_nb[slot]
-    caps = _cache_caps[slot]
-    mmrs = _cache_mmrs[slot]
-    cums = _cache_cums[slot]
     try:
         cq = q
         ccost = cost
@@ -111,6 +103,55 @@ def trigger_key(q, cost, wallet_adj, tuple brackets_mmr, notional_unit, mark):
         cmark = mark
     except OverflowError:
         return NotImplemented
+    return _trigger(cq, ccost, cwallet, cunit, cmark, slot)
+
+
+def cross_key(q, cost, wallet, tuple brackets_mmr, notional_unit, mark):
+    """The one-position cross account of ``Liquidation._reindex`` in one call: True when the
+    position is at or below maintenance margin at ``mark`` (``mm > 0 and wallet + upnl - mm
+    <= 0``, ``mm`` as ``SymbolSpec.maint_margin``), else ``trigger_key(q, cost, wallet, ...)``;
+    ``NotImplemented`` when a value does not fit (the caller runs the Python code)."""
+    cdef long long cq, ccost, cwallet, cunit, cmark
+    cdef Py_ssize_t slot, i, nb
+    cdef pex_i128 aq, n, u, t, mm
+    slot = _brackets(brackets_mmr)
+    if slot < 0:
+        return NotImplemented
+    try:
+        cq = q
+        ccost = cost
+        cwallet = wallet
+        cunit = notional_unit
+        cmark = mark
+    except OverflowError:
+        return NotImplemented
+    aq = cq if cq > 0 else -(<pex_i128>cq)
+    if pex_mul(aq, cmark, &t) or pex_mul(t, cunit, &n):
+        return NotImplemented
+    u = n - ccost if cq > 0 else ccost - n
+    nb = _cache_nb[slot]
+    i = 0
+    while i < nb - 1 and n > _cache_caps[slot][i]:       # SymbolSpec.maint_margin
+        i += 1
+    if pex_mul(-n, _cache_mmrs[slot][i], &t):
+        return NotImplemented
+    if pex_sub(-pex_floordiv(t, _R), _cache_cums[slot][i], &mm):
+        return NotImplemented
+    if mm > 0:
+        if pex_add(cwallet, u, &t) or pex_sub(t, mm, &t):
+            return NotImplemented
+        if t <= 0:
+            return True
+    return _trigger(cq, ccost, cwallet, cunit, cmark, slot)
+
+
+cdef object _trigger(long long cq, long long ccost, long long cwallet, long long cunit, long long cmark,
+                     Py_ssize_t slot):
+    cdef pex_i128 *caps = _cache_caps[slot]
+    cdef pex_i128 *mmrs = _cache_mmrs[slot]
+    cdef pex_i128 *cums = _cache_cums[slot]
+    cdef Py_ssize_t nb = _cache_nb[slot], last, i, j, it
+    cdef pex_i128 aq, scost, n, num, den, rn, rd, r, nr, t, key, pad
     last = nb - 1
     if cq > 0:
         aq = cq

@@ -63,10 +63,10 @@ from exchange.perp.adl import adl_quantile, adl_score
 from exchange.perp.liquidation import bankruptcy_price, liquidation_price, liquidation_trigger
 from exchange.units import RATE_SCALE
 
-try:        # compiled-only; its twin is trigger_key_exact below
-    from ._liqmath import trigger_key as _trigger_key_c
+try:        # compiled-only; its twins are trigger_key_exact and the Python code of _reindex below
+    from ._liqmath import cross_key as _cross_key_c, trigger_key as _trigger_key_c
 except ImportError:     # not built, or PAPEREX_PURE=1
-    _trigger_key_c = None
+    _cross_key_c = _trigger_key_c = None
 
 from . import codes as C
 from .events import (
@@ -214,17 +214,24 @@ class Liquidation:
                     spec = st.spec
                     entry = pos.entry
                     wallet = acct.cross_wallet
-                    if q > 0:
-                        n = q * mark * spec.notional_unit
-                        u = n - entry
-                    else:
-                        n = -q * mark * spec.notional_unit
-                        u = entry - n
-                    m = spec.maint_margin(n)
-                    if m > 0 and wallet + u - m <= 0:
-                        due.append((None, CROSS))
-                        return due
-                    r = trigger_key(q, entry, wallet, spec, mark)
+                    r = NotImplemented
+                    if _cross_key_c is not None:     # the lines below in one C call (_liqmath.pyx)
+                        r = _cross_key_c(q, entry, wallet, spec.brackets_mmr, spec.notional_unit, mark)
+                        if r is True:
+                            due.append((None, CROSS))
+                            return due
+                    if r is NotImplemented:
+                        if q > 0:
+                            n = q * mark * spec.notional_unit
+                            u = n - entry
+                        else:
+                            n = -q * mark * spec.notional_unit
+                            u = entry - n
+                        m = spec.maint_margin(n)
+                        if m > 0 and wallet + u - m <= 0:
+                            due.append((None, CROSS))
+                            return due
+                        r = trigger_key(q, entry, wallet, spec, mark)
                     if r is False:
                         r = legs_key([(q, entry)], wallet, 0, 0, spec, mark)
                     if r is None:
