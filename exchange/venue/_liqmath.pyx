@@ -125,7 +125,10 @@ def cross_key(q, cost, wallet, tuple brackets_mmr, notional_unit, mark):
         cmark = mark
     except OverflowError:
         return NotImplemented
-    aq = cq if cq > 0 else -(<pex_i128>cq)
+    if cq > 0:          # (no conditional expression: Cython would type it long long)
+        aq = cq
+    else:
+        aq = -(<pex_i128>cq)
     if pex_mul(aq, cmark, &t) or pex_mul(t, cunit, &n):
         return NotImplemented
     u = n - ccost if cq > 0 else ccost - n

@@ -115,9 +115,16 @@ cdef inline bint _notional(Position pos, long long mark, long long unit, prm_i12
     if mark:
         if prm_mul(q, mark, &t) or prm_mul(t, unit, pn):
             return False
-        upnl[0] = pn[0] - (entry if q > 0 else -(<prm_i128>entry))
+        # (no conditional expressions mixing long long and __int128: Cython types them long long)
+        if q > 0:
+            upnl[0] = pn[0] - entry
+        else:
+            upnl[0] = pn[0] + entry
     else:
-        pn[0] = entry if q >= 0 else -(<prm_i128>entry)
+        if q >= 0:
+            pn[0] = entry
+        else:
+            pn[0] = -(<prm_i128>entry)
         upnl[0] = 0
     return prm_fits64(pn[0])
 

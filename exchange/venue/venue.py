@@ -369,7 +369,7 @@ class VenueCore:
         self.next_order_id = oid + 1
         client_ids: dict = acct.client_ids
         if not cid:
-            cid = "pex%d" % oid
+            cid = f"pex{oid}"
             while cid in client_ids:
                 cid += "_"
         if sym not in acct_settings:
@@ -587,13 +587,17 @@ class VenueCore:
         acct: Account
         agg: OrderAgg
         pos: Position
+        aggs: dict
+        positions: dict
+        settings: dict
         accounts: dict = self.accounts
         for account_id, keys in touched.items():
-            aggs = accounts[account_id].aggs
+            acct = accounts[account_id]
+            aggs = acct.aggs
             for key in keys:
                 agg = aggs.get(key)
                 if agg is not None and (agg.ro_buy or agg.ro_sell):
-                    self._trim_reduce(accounts[account_id], key, agg, events, ts)
+                    self._trim_reduce(acct, key, agg, events, ts)
         append = events.append
         for account_id, keys in touched.items():
             acct = accounts[account_id]
@@ -699,6 +703,7 @@ class VenueCore:
 
     def _close(self, order: Order, status):
         """Move an open order to the closed history with its final status."""
+        acct: Account
         order.status = status
         self._unlink(order)
         # history
@@ -707,7 +712,8 @@ class VenueCore:
         closed[oid] = order
         fifo = self._closed_fifo
         fifo.append(oid)
-        self.accounts[order.account_id].closed_client[order.client_order_id] = oid
+        acct = self.accounts[order.account_id]
+        acct.closed_client[order.client_order_id] = oid
         if len(fifo) > self.history_limit:
             old = closed.pop(fifo.popleft())
             cc = self.accounts[old.account_id].closed_client

@@ -107,6 +107,13 @@ def test_cross_key_matches_python_for_realistic_positions(spec, q, entry_price, 
        wallet=st.integers(-(2**90), 2**90),
        mark=st.integers(1, 2**64))
 def test_cross_key_extreme_inputs_fall_back_or_agree(spec, q, cost, wallet, mark):
+    """(q = -2**63 once lost its sign in a conditional expression Cython typed long long.)"""
     got = _liqmath.cross_key(q, cost, wallet, spec.brackets_mmr, spec.notional_unit, mark)
     if got is not NotImplemented:
         assert got == _cross_key_exact(q, cost, wallet, spec, mark)
+
+
+def test_cross_key_most_negative_quantity():
+    spec = SPECS[0]
+    q = -(2**63)
+    assert _liqmath.cross_key(q, 0, 0, spec.brackets_mmr, spec.notional_unit, 1) == _cross_key_exact(q, 0, 0, spec, 1)
