@@ -43,6 +43,7 @@ cdef extern from *:
         bint operator==(pex_liq_iter)
         bint operator!=(pex_liq_iter)
     cdef cppclass pex_liq_set:
+        pex_liq_set() except +
         pex_liq_iter begin()
         pex_liq_iter end()
         pex_liq_iter insert(const pex_liq_item&) except +
@@ -74,22 +75,31 @@ cdef inline tuple _to_tuple(const pex_liq_item &it):
     return (it.key, it.aid, it.grp)
 
 
+cdef inline pex_liq_set *_S(LiqIndex self):
+    return <pex_liq_set *>self._setp
+
+
 cdef class LiqIndex:
     """Sorted multiset of ``(key, account_id, group)``: the subset of ``SortedList``'s API the
     venue uses (``add``, ``remove``, ``update``, ``clear``, ``len``, ``in``, iteration) plus the
     two range scans of a mark move and the bulk rebuild (see ``liqindex.LiqIndex``)."""
-    cdef pex_liq_set _set
-    cdef object _side           # SortedList of the items that do not fit 64 bits, or None
+    # (attributes in _liqindex.pxd: _setp, the C++ set behind a pointer so that modules which
+    # cimport the class stay C; _side, a SortedList of the items beyond 64 bits, or None)
 
     def __cinit__(self, iterable=None):
+        self._setp = new pex_liq_set()
         self._side = None
         if iterable is not None:
             self.update(iterable)
 
+    def __dealloc__(self):
+        cdef pex_liq_set *p = _S(self)
+        del p
+
     cpdef add(self, item):
         cdef pex_liq_item it
         if _to_item(item, &it):
-            self._set.insert(it)
+            _S(self).insert(it)
         else:
             if self._side is None:
                 self._side = SortedList()
@@ -100,9 +110,9 @@ cdef class LiqIndex:
         cdef pex_liq_item it
         cdef pex_liq_iter pos
         if _to_item(item, &it):
-            pos = self._set.find(it)
-            if pos != self._set.end():
-                self._set.erase(pos)
+            pos = _S(self).find(it)
+            if pos != _S(self).end():
+                _S(self).erase(pos)
                 return
         elif self._side is not None and item in self._side:
             self._side.remove(item)
@@ -120,19 +130,19 @@ cdef class LiqIndex:
             self.add(item)
 
     def clear(self):
-        self._set.clear()
+        _S(self).clear()
         self._side = None
 
     def __len__(self):
-        return self._set.size() + (len(self._side) if self._side is not None else 0)
+        return _S(self).size() + (len(self._side) if self._side is not None else 0)
 
     def __bool__(self):
-        return self._set.size() != 0 or self._side is not None
+        return _S(self).size() != 0 or self._side is not None
 
     def __contains__(self, item):
         cdef pex_liq_item it
         if _to_item(item, &it):
-            return self._set.find(it) != self._set.end()
+            return _S(self).find(it) != _S(self).end()
         return self._side is not None and item in self._side
 
     def __iter__(self):
@@ -141,8 +151,8 @@ cdef class LiqIndex:
     def items(self):
         """All items in order (a list of tuples)."""
         cdef list out = []
-        cdef pex_liq_iter pos = self._set.begin()
-        cdef pex_liq_iter end = self._set.end()
+        cdef pex_liq_iter pos = _S(self).begin()
+        cdef pex_liq_iter end = _S(self).end()
         while pos != end:
             out.append(_to_tuple(deref(pos)))
             inc(pos)
@@ -168,8 +178,8 @@ cdef class LiqIndex:
                 lo.key = k
                 lo.aid = INT64_MIN
                 lo.grp = INT64_MIN
-                pos = self._set.lower_bound(lo)
-                end = self._set.end()
+                pos = _S(self).lower_bound(lo)
+                end = _S(self).end()
                 while pos != end:
                     PyDict_SetItem(dirty, PyLong_FromLongLong(deref(pos).aid), None)
                     inc(pos)
@@ -189,8 +199,8 @@ cdef class LiqIndex:
             except OverflowError:
                 pass
             else:
-                pos = self._set.begin()
-                end = self._set.end()
+                pos = _S(self).begin()
+                end = _S(self).end()
                 while pos != end and deref(pos).key <= k:
                     PyDict_SetItem(dirty, PyLong_FromLongLong(deref(pos).aid), None)
                     inc(pos)
@@ -206,10 +216,10 @@ cdef class LiqIndex:
         cdef pex_liq_iter pos
         for item in removed:
             if _to_item(item, &it):
-                pos = self._set.find(it)
-                while pos != self._set.end():
-                    self._set.erase(pos)
-                    pos = self._set.find(it)
+                pos = _S(self).find(it)
+                while pos != _S(self).end():
+                    _S(self).erase(pos)
+                    pos = _S(self).find(it)
             elif self._side is not None:
                 while item in self._side:
                     self._side.remove(item)

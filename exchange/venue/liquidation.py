@@ -237,11 +237,10 @@ class Liquidation:
                     if r is None:
                         return due
                     item = (r[0], aid, CROSS)
-                    lst = st.liq_falls if r[1] < 0 else st.liq_rises
                     if bulk is None:
-                        lst.add(item)
+                        (st.liq_falls if r[1] < 0 else st.liq_rises).add(item)
                     else:
-                        bulk.append((lst, item))
+                        bulk.append((st.liq_falls if r[1] < 0 else st.liq_rises, item))
                     liq[(sym, CROSS)] = (item, r[1])
                     return due
         return self._reindex_general(acct, bulk)
