@@ -2,7 +2,8 @@
 
 A mixin of ``Venue``.
 
-Index (ARCHITECTURE rule 7).  Every symbol keeps two SortedLists of items
+Index (ARCHITECTURE rule 7).  Every symbol keeps two sorted multisets
+(``liqindex.LiqIndex``: C++ when compiled, else a SortedList) of items
 ``(key, account_id, group)``: ``liq_falls`` (checked when mark <= key: net
 longs) and ``liq_rises`` (mark >= key: net shorts).  ``group`` is 3 for an
 account's cross positions in the symbol (one-way BOTH, or cross hedge LONG and
@@ -62,10 +63,10 @@ from exchange.perp.adl import adl_quantile, adl_score
 from exchange.perp.liquidation import bankruptcy_price, liquidation_price, liquidation_trigger
 from exchange.units import RATE_SCALE
 
-try:        # compiled-only; its twin is trigger_key_exact below
-    from ._liqmath import trigger_key as _trigger_key_c
+try:        # compiled-only; its twins are trigger_key_exact and the Python code of _reindex below
+    from ._liqmath import cross_key as _cross_key_c, trigger_key as _trigger_key_c
 except ImportError:     # not built, or PAPEREX_PURE=1
-    _trigger_key_c = None
+    _cross_key_c = _trigger_key_c = None
 
 from . import codes as C
 from .events import (
@@ -77,10 +78,15 @@ from .accounts import Account, OrderAgg
 from .positions import Position
 from .spec import SymbolSpec
 from .symbol_state import SymbolState
+from .liqindex import LiqIndex, PyLiqIndex
+
+# the pure twin's index is a SortedList: re-indexing many accounts rebuilds it in one sort
+_SORTEDLIST_INDEX = LiqIndex is PyLiqIndex
 
 FALLS = -1
 RISES = 1
 CROSS = 3
+_ISOLATED = C.ISOLATED      # hot-path constant (a module global is cheaper than ``C.ISOLATED``)
 _R = RATE_SCALE
 _MAX_ROUNDS = 10_000
 _BULK = 2_000           # dirty accounts from which the index is rebuilt in bulk
@@ -161,23 +167,13 @@ class Liquidation:
     # ================================================================ index
     def _liquidation_hits(self, st: SymbolState, old: int, new: int) -> None:
         """Mark ``old -> new``: dirty the accounts whose key the new mark reached."""
-        dirty = self._dirty
-        falls = st.liq_falls
-        if falls:
-            i = falls.bisect_left((new,))
-            if i < len(falls):
-                for item in falls.islice(i):
-                    dirty[item[1]] = None
-        rises = st.liq_rises
-        if rises:
-            j = rises.bisect_left((new + 1,))
-            if j:
-                for item in rises.islice(0, j):
-                    dirty[item[1]] = None
+        dirty: dict = self._dirty
+        st.liq_falls.hits_from(new, dirty)        # items with key >= new, in order
+        st.liq_rises.hits_upto(new, dirty)        # items with key <= new, in order
 
     def _unindex(self, acct: Account) -> None:
         st: SymbolState
-        liq = acct.liq
+        liq: dict = acct.liq
         if liq:
             symbols = self.symbols
             for (sym, _), (item, dirn) in liq.items():
@@ -193,13 +189,17 @@ class Liquidation:
         pos: Position
         spec: SymbolSpec
         st: SymbolState
-        if bulk is None:
-            self._unindex(acct)
-        symbols = self.symbols
+        symbols: dict = self.symbols
         aid = acct.account_id
-        liq = acct.liq
+        liq: dict = acct.liq
+        if bulk is None and liq:
+            # _unindex, inlined
+            for (sym, _), (item, dirn) in liq.items():
+                st = symbols[sym]
+                (st.liq_falls if dirn < 0 else st.liq_rises).remove(item)
+            liq.clear()
         due = []
-        positions = acct.positions
+        positions: dict = acct.positions
         if len(positions) == 1:
             # fast path: one cross position (the general code below, specialised:
             # one symbol, one leg, so no slack split and no reserve)
@@ -210,31 +210,37 @@ class Liquidation:
                 sym = key[0]
                 st = symbols[sym]
                 mark = st.mark
-                if mark and acct.settings[sym][1] != C.ISOLATED:
+                if mark and acct.settings[sym][1] != _ISOLATED:
                     spec = st.spec
                     entry = pos.entry
                     wallet = acct.cross_wallet
-                    if q > 0:
-                        n = q * mark * spec.notional_unit
-                        u = n - entry
-                    else:
-                        n = -q * mark * spec.notional_unit
-                        u = entry - n
-                    m = spec.maint_margin(n)
-                    if m > 0 and wallet + u - m <= 0:
-                        due.append((None, CROSS))
-                        return due
-                    r = trigger_key(q, entry, wallet, spec, mark)
+                    r = NotImplemented
+                    if _cross_key_c is not None:     # the lines below in one C call (_liqmath.pyx)
+                        r = _cross_key_c(q, entry, wallet, spec.brackets_mmr, spec.notional_unit, mark)
+                        if r is True:
+                            due.append((None, CROSS))
+                            return due
+                    if r is NotImplemented:
+                        if q > 0:
+                            n = q * mark * spec.notional_unit
+                            u = n - entry
+                        else:
+                            n = -q * mark * spec.notional_unit
+                            u = entry - n
+                        m = spec.maint_margin(n)
+                        if m > 0 and wallet + u - m <= 0:
+                            due.append((None, CROSS))
+                            return due
+                        r = trigger_key(q, entry, wallet, spec, mark)
                     if r is False:
                         r = legs_key([(q, entry)], wallet, 0, 0, spec, mark)
                     if r is None:
                         return due
                     item = (r[0], aid, CROSS)
-                    lst = st.liq_falls if r[1] < 0 else st.liq_rises
                     if bulk is None:
-                        lst.add(item)
+                        (st.liq_falls if r[1] < 0 else st.liq_rises).add(item)
                     else:
-                        bulk.append((lst, item))
+                        bulk.append((st.liq_falls if r[1] < 0 else st.liq_rises, item))
                     liq[(sym, CROSS)] = (item, r[1])
                     return due
         return self._reindex_general(acct, bulk)
@@ -255,7 +261,7 @@ class Liquidation:
             if not q:
                 continue
             sym = key[0]
-            if settings[sym][1] == C.ISOLATED:
+            if settings[sym][1] == _ISOLATED:
                 st = symbols[sym]
                 mark = st.mark
                 if not mark:
@@ -379,7 +385,7 @@ class Liquidation:
         other = 0
         for key, pos in acct.positions.items():
             q = pos.qty
-            if not q or acct.settings[key[0]][1] == C.ISOLATED:
+            if not q or acct.settings[key[0]][1] == _ISOLATED:
                 continue
             st = symbols[key[0]]
             spec = st.spec
@@ -403,9 +409,9 @@ class Liquidation:
     # ============================================================= risk pass
     def _settle_risk(self, events: list, ts: int) -> None:
         acct: Account
-        dirty = self._dirty
+        dirty: dict = self._dirty
         attempts: dict = {}
-        accounts = self.accounts
+        accounts: dict = self.accounts
         for _ in range(_MAX_ROUNDS):
             if not dirty:
                 return
@@ -430,11 +436,23 @@ class Liquidation:
 
     def _bulk_reindex(self, ids: list) -> dict:
         """Re-index many accounts at once (funding, a big mark move): drop their entries
-        and rebuild the affected SortedLists in one sort instead of one remove and one
-        insert per entry.  Same result as ``_reindex`` per account."""
+        and rebuild the affected index sides at once (``LiqIndex.replace``).  Same result as ``_reindex`` per account."""
         acct: Account
         st: SymbolState
         accounts = self.accounts
+        if not _SORTEDLIST_INDEX:
+            # C++ index: per-entry removal and insertion are cheap, and the per-account
+            # path leaves the same entries and finds the same dues (``_reindex`` reads no
+            # index entries of other accounts)
+            dues = {}
+            for aid in ids:
+                acct = accounts.get(aid)
+                if acct is None:
+                    continue
+                due = self._reindex(acct)
+                if due:
+                    dues[aid] = due
+            return dues
         removed: dict = {}
         for aid in ids:
             acct = accounts.get(aid)
@@ -470,11 +488,7 @@ class Liquidation:
                 a = added.get(id(lst))
                 if r is None and a is None:
                     continue
-                keep = [x for x in lst if x not in r[1]] if r is not None else list(lst)
-                if a is not None:
-                    keep.extend(a[1])
-                lst.clear()
-                lst.update(keep)
+                lst.replace(r[1] if r is not None else (), a[1] if a is not None else ())
         return dues
 
     def _liquidate(self, acct: Account, due: list, events: list, ts: int) -> None:

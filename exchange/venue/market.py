@@ -207,12 +207,12 @@ class MarketData:
         raw_rate = rate if rate > 0 else -rate
         per_lot = mark * unit * raw_rate          # raw payment of one lot, RATE_SCALE units
         longs_pay = rate > 0
-        accounts = self.accounts
+        accounts: dict = self.accounts
         sym = st.symbol
         tran = self.next_tran_id
         paid = received = n = 0
-        dirty = self._dirty
-        positions = st.positions
+        dirty: dict = self._dirty
+        positions: dict = st.positions
         append = events.append
         new = new_record
         I_FUND = C.I_FUNDING_FEE

@@ -27,6 +27,11 @@ from .accounts import Account, OrderAgg
 from .positions import Position
 from .symbol_state import SymbolState
 
+try:        # compiled-only (128-bit C arithmetic, same answers); the twins are the bodies below
+    from ._riskmath import available_balance as _available_balance_c, slot_order_margin as _slot_order_margin_c
+except ImportError:     # not built, or PAPEREX_PURE=1
+    _available_balance_c = _slot_order_margin_c = None
+
 
 def ceil_div(a: int, b: int) -> int:
     return -((-a) // b)
@@ -42,6 +47,10 @@ def position_notional(pos: Position, mark: int, unit: int) -> int:
 
 def slot_order_margin(agg: OrderAgg, position_side, pn, lev) -> tuple:
     """(open-order IM, worst-case position notional) of one slot."""
+    if _slot_order_margin_c is not None:
+        r = _slot_order_margin_c(agg, position_side, pn, lev)
+        if r is not NotImplemented:
+            return r
     if position_side == BOTH:
         a = pn + agg.buy_notional
         if a < 0:
@@ -115,6 +124,10 @@ def slot_margin(acct: Account, key, agg: OrderAgg, symbols) -> tuple[int, int]:
 
 def available_balance(acct: Account, symbols: dict):
     """``account_margin(acct, symbols)[0]`` (the same sums, without the other four)."""
+    if _available_balance_c is not None:
+        r = _available_balance_c(acct, symbols)
+        if r is not NotImplemented:
+            return r
     agg: OrderAgg
     pos: Position
     st: SymbolState

@@ -10,6 +10,7 @@ from sortedcontainers import SortedList
 from matching import Book
 
 from .codes import CONTRACT_PRICE, MARK_PRICE
+from .liqindex import LiqIndex
 from .spec import SymbolSpec
 
 FUNDING_HISTORY = 1000        # settled rows kept per symbol for GET /fapi/v1/fundingRate
@@ -33,7 +34,7 @@ class SymbolState:
                  "last_premium", "funding_rate", "last_funding_rate", "last_funding_time", "funding_history",
                  # open positions: account_id * 4 + position_side -> Position
                  "positions",
-                 # liquidation index (liquidation.py): SortedLists of (key, account_id, group)
+                 # liquidation index (liquidation.py): LiqIndex (sorted multisets) of (key, account_id, group)
                  "liq_falls", "liq_rises",
                  # conditional orders (conditional.py)
                  "triggers", "trailing")
@@ -58,7 +59,7 @@ class SymbolState:
         self.last_funding_time = 0
         self.funding_history = new_funding_history()
         self.positions: dict = {}
-        self.liq_falls = SortedList()
-        self.liq_rises = SortedList()
+        self.liq_falls = LiqIndex()
+        self.liq_rises = LiqIndex()
         self.triggers = new_trigger_index()
         self.trailing: dict = {}

@@ -279,13 +279,13 @@ class VenueCore:
                     err = (C.PARAM_NOT_REQUIRED[0], C.PARAM_NOT_REQUIRED[1] % "reduceonly")
             elif pside != _BOTH:
                 err = C.POSITION_SIDE_MISMATCH
-        order_count = acct.order_count
+        order_count: dict = acct.order_count
         if err is None and order_count.get(sym, 0) >= spec.max_num_orders:
             err = C.MAX_OPEN_ORDERS
         if err is not None:
             return [_new(OrderRejected, (aid, sym, cid, err[0], err[1]))]
         # ---- reduce-only / margin
-        acct_settings = acct.settings
+        acct_settings: dict = acct.settings
         settings = acct_settings.get(sym)
         if settings is None:
             settings = [spec.default_leverage, _CROSSED]    # stored only if the order is accepted
@@ -367,9 +367,9 @@ class VenueCore:
         # ---- accept
         oid = self.next_order_id
         self.next_order_id = oid + 1
-        client_ids = acct.client_ids
+        client_ids: dict = acct.client_ids
         if not cid:
-            cid = "pex%d" % oid
+            cid = f"pex{oid}"
             while cid in client_ids:
                 cid += "_"
         if sym not in acct_settings:
@@ -413,7 +413,7 @@ class VenueCore:
             return
         self._busy = True
         try:
-            moved = self._moved
+            moved: dict = self._moved
             for _ in range(100_000):
                 if moved:
                     syms = sorted(moved)
@@ -450,7 +450,7 @@ class VenueCore:
     # ======================================================== book reports
     def _process(self, st: SymbolState, reports, events: list, touched: dict, ts):
         order: Order
-        orders = self.orders
+        orders: dict = self.orders
         fill = self._fill
         for r in reports:
             k = r[0]
@@ -523,7 +523,7 @@ class VenueCore:
             agg.sell_notional -= order.margin_price * unit * q
             agg.sell_loss -= order.loss_per_lot * q
         # position
-        positions = acct.positions
+        positions: dict = acct.positions
         pos = positions.get(key)
         if pos is None:
             pos = positions[key] = Position(key[0], key[1])
@@ -539,8 +539,9 @@ class VenueCore:
         # fee: charged rounded up; the part above the exact fee is rounding residue
         # (the liquidated side of a liquidation order pays the clearance fee instead)
         rate = spec.maker_fee if is_maker else (spec.taker_fee if order.order_type != 7 else 0)
-        fee = -((-n * rate) // _RATE_SCALE)
-        booked = (n * rate) // _RATE_SCALE
+        nr = n * rate
+        fee = -((-nr) // _RATE_SCALE)
+        booked = nr // _RATE_SCALE
         self.fees_collected += booked
         self.rounding_residue += fee - booked
         settings = acct.settings[key[0]]
@@ -586,13 +587,17 @@ class VenueCore:
         acct: Account
         agg: OrderAgg
         pos: Position
-        accounts = self.accounts
+        aggs: dict
+        positions: dict
+        settings: dict
+        accounts: dict = self.accounts
         for account_id, keys in touched.items():
-            aggs = accounts[account_id].aggs
+            acct = accounts[account_id]
+            aggs = acct.aggs
             for key in keys:
                 agg = aggs.get(key)
                 if agg is not None and (agg.ro_buy or agg.ro_sell):
-                    self._trim_reduce(accounts[account_id], key, agg, events, ts)
+                    self._trim_reduce(acct, key, agg, events, ts)
         append = events.append
         for account_id, keys in touched.items():
             acct = accounts[account_id]
@@ -684,11 +689,11 @@ class VenueCore:
         acct = self.accounts[order.account_id]
         del self.orders[oid]
         del acct.orders[oid]
-        client_ids = acct.client_ids
+        client_ids: dict = acct.client_ids
         cid = order.client_order_id
         if client_ids.get(cid) is order:
             del client_ids[cid]
-        counts = acct.algo_count if 1 < order.order_type < 7 else acct.order_count
+        counts: dict = acct.algo_count if 1 < order.order_type < 7 else acct.order_count
         sym = order.symbol
         n = counts[sym] - 1
         if n:
@@ -698,15 +703,17 @@ class VenueCore:
 
     def _close(self, order: Order, status):
         """Move an open order to the closed history with its final status."""
+        acct: Account
         order.status = status
         self._unlink(order)
         # history
         oid = order.order_id
-        closed = self.closed
+        closed: dict = self.closed
         closed[oid] = order
         fifo = self._closed_fifo
         fifo.append(oid)
-        self.accounts[order.account_id].closed_client[order.client_order_id] = oid
+        acct = self.accounts[order.account_id]
+        acct.closed_client[order.client_order_id] = oid
         if len(fifo) > self.history_limit:
             old = closed.pop(fifo.popleft())
             cc = self.accounts[old.account_id].closed_client

@@ -75,3 +75,45 @@ def test_maint_margin_in_c_matches_the_bracket_formula(spec, notional):
     else:
         assert got is NotImplemented
     assert spec.maint_margin(notional) == exact
+
+
+def _cross_key_exact(q, cost, wallet, spec, mark):
+    """The Python lines of ``Liquidation._reindex`` that ``_liqmath.cross_key`` replaces."""
+    n = abs(q) * mark * spec.notional_unit
+    u = n - cost if q > 0 else cost - n
+    m = _maint_margin_exact(spec, n)
+    if m > 0 and wallet + u - m <= 0:
+        return True
+    return trigger_key_exact(q, cost, wallet, spec, mark)
+
+
+@settings(max_examples=3000, deadline=None)
+@given(spec=st.sampled_from(SPECS),
+       q=st.integers(-2_000_000, 2_000_000).filter(bool),
+       entry_price=st.integers(1, 2_000_000),
+       wallet=st.integers(-10**7 * USDT, 10**8 * USDT),
+       mark=st.integers(1, 2_000_000))
+def test_cross_key_matches_python_for_realistic_positions(spec, q, entry_price, wallet, mark):
+    cost = abs(q) * entry_price * spec.notional_unit
+    got = _liqmath.cross_key(q, cost, wallet, spec.brackets_mmr, spec.notional_unit, mark)
+    assert got is not NotImplemented
+    assert got == _cross_key_exact(q, cost, wallet, spec, mark)
+
+
+@settings(max_examples=2000, deadline=None)
+@given(spec=st.sampled_from(SPECS),
+       q=st.integers(-(2**70), 2**70).filter(bool),
+       cost=st.integers(0, 2**90),
+       wallet=st.integers(-(2**90), 2**90),
+       mark=st.integers(1, 2**64))
+def test_cross_key_extreme_inputs_fall_back_or_agree(spec, q, cost, wallet, mark):
+    """(q = -2**63 once lost its sign in a conditional expression Cython typed long long.)"""
+    got = _liqmath.cross_key(q, cost, wallet, spec.brackets_mmr, spec.notional_unit, mark)
+    if got is not NotImplemented:
+        assert got == _cross_key_exact(q, cost, wallet, spec, mark)
+
+
+def test_cross_key_most_negative_quantity():
+    spec = SPECS[0]
+    q = -(2**63)
+    assert _liqmath.cross_key(q, 0, 0, spec.brackets_mmr, spec.notional_unit, 1) == _cross_key_exact(q, 0, 0, spec, 1)
