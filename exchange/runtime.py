@@ -46,7 +46,8 @@ class Runtime:
                 # the journal's own configuration wins: a run continues as it started
                 stored = JournalReader(journal_dir).config
                 instruments = instruments_from_config(stored)
-                self.journal = JournalWriter(journal_dir, stored, fsync=fsync)
+                # batch fsyncs on a helper thread: the event loop never waits on the disk
+                self.journal = JournalWriter(journal_dir, stored, fsync=fsync, background_sync=True)
                 for torn in self.journal.torn_tails:
                     log.warning("journal recovery: %s", torn)
                 result = self._restore(journal_dir)
@@ -56,7 +57,8 @@ class Runtime:
                 if result.last_ts and self.clock.virtual:
                     self.clock.advance_to(result.last_ts)
             else:
-                self.journal = JournalWriter(journal_dir, venue_config(instruments), fsync=fsync)
+                self.journal = JournalWriter(journal_dir, venue_config(instruments), fsync=fsync,
+                                             background_sync=True)
                 self.venue = new_venue(instruments)
         else:
             self.venue = new_venue(instruments)

@@ -27,6 +27,16 @@ fsync policies (``fsync=``):
     commits keep arriving; if commits stop, the unsynced groups stay unsynced
     until the owner calls :meth:`sync_if_due` (the sequencer should call it from
     its clock tick) or :meth:`sync` / :meth:`close`. Synced data is never at risk.
+
+    With ``background_sync=True`` (what :class:`~exchange.runtime.Runtime` uses)
+    the batch policy's periodic ``fdatasync`` runs on a helper thread instead of
+    blocking the caller (the event loop): :meth:`commit` and :meth:`sync_if_due`
+    start it when due, with the same cadence, and return at once. The loss window
+    grows by the duration of the sync in flight (typically under a millisecond);
+    everything else is unchanged: :meth:`sync`, :meth:`close`, a segment roll and
+    :meth:`truncate_from` still sync in the caller (after waiting for a sync in
+    flight), and a failed background sync fails the writer (the next
+    :meth:`commit` raises, so the sequencer stops).
 ``"never"``
     No fsync, except once in :meth:`close` (a clean shutdown is durable).
     Survives a process crash; an OS crash can lose anything since the last
@@ -42,6 +52,7 @@ from __future__ import annotations
 import fcntl
 import logging
 import os
+import threading
 import time
 import zlib
 from pathlib import Path
@@ -89,7 +100,7 @@ class JournalWriter:
     def __init__(self, path: "str | os.PathLike[str]", config: Any = None, *,
                  fsync: str = "batch", batch_ms: int = 10,
                  segment_bytes: int = DEFAULT_SEGMENT_BYTES,
-                 clock: Callable[[], float] = time.monotonic):
+                 clock: Callable[[], float] = time.monotonic, background_sync: bool = False):
         if fsync not in FSYNC_POLICIES:
             raise ValueError(f"fsync must be one of {FSYNC_POLICIES}, not {fsync!r}")
         if segment_bytes <= 0:
@@ -143,6 +154,15 @@ class JournalWriter:
         self.segments_created = 0
         self.commits = 0
         self.syncs = 0
+        # background batch sync (see the module doc): the lock is held by whoever runs
+        # an fdatasync; ``_gen`` counts commits written, so a background sync clears
+        # ``_dirty`` only if no commit was written while it ran
+        self._bg = bool(background_sync) and fsync == "batch"
+        self._sync_lock = threading.Lock()
+        self._gen = 0
+        self._bg_wake = threading.Event()
+        self._bg_thread: threading.Thread | None = None
+        self._bg_stop = False
 
     # -- properties ---------------------------------------------------------
 
@@ -232,12 +252,16 @@ class JournalWriter:
         self.last_seq = self._tail_seq
         self.last_ts = self._tail_ts
         self.commits += 1
+        self._gen += 1
         self._dirty = True
         policy = self.fsync
         if policy == "always":
             self._sync()
         elif policy == "batch" and self._clock() - self._last_sync >= self.batch_s:
-            self._sync()
+            if self._bg:
+                self._kick()
+            else:
+                self._sync()
         return n
 
     # -- syncing ------------------------------------------------------------
@@ -253,15 +277,58 @@ class JournalWriter:
         mode the loss window stays bounded when commits stop. True if it synced."""
         if self._dirty and self._fd is not None and self.fsync != "never" \
                 and self._clock() - self._last_sync >= self.batch_s:
-            self._sync()
+            if self._bg:
+                self._kick()
+            else:
+                self._sync()
             return True
         return False
 
     def _sync(self) -> None:
-        _fdatasync(self._fd)
-        self._dirty = False
-        self._last_sync = self._clock()
-        self.syncs += 1
+        with self._sync_lock:           # after a background sync in flight, if any
+            _fdatasync(self._fd)
+            self._dirty = False
+            self._last_sync = self._clock()
+            self.syncs += 1
+
+    def _kick(self) -> None:
+        """Start a background fdatasync (batch policy, ``background_sync``)."""
+        if self._failed:
+            return
+        self._last_sync = self._clock()     # the cadence counts from the request
+        if self._bg_thread is None:
+            self._bg_thread = threading.Thread(target=self._bg_run, name="journal-sync", daemon=True)
+            self._bg_thread.start()
+        self._bg_wake.set()
+
+    def _bg_run(self) -> None:
+        wake = self._bg_wake
+        while True:
+            wake.wait()
+            wake.clear()
+            if self._bg_stop:
+                return
+            with self._sync_lock:
+                fd, gen = self._fd, self._gen
+                if fd is None or not self._dirty:
+                    continue
+                try:
+                    _fdatasync(fd)
+                except OSError as exc:
+                    self._failed = f"background fdatasync: {exc.__class__.__name__}: {exc}"
+                    log.critical("journal %s: %s", self.path, self._failed)
+                    continue
+                if self._gen == gen:        # nothing written while it ran
+                    self._dirty = False
+                self.syncs += 1
+
+    def _stop_bg(self) -> None:
+        t = self._bg_thread
+        if t is not None:
+            self._bg_stop = True
+            self._bg_wake.set()
+            t.join()
+            self._bg_thread = None
 
     # -- repairing ----------------------------------------------------------
 
@@ -311,6 +378,7 @@ class JournalWriter:
         """Commit pending records (unless ``commit_pending`` is False), fsync, unlock."""
         if self._dirfd is None:
             return
+        self._stop_bg()
         try:
             if commit_pending and self._pending and not self._failed:
                 self.commit()
@@ -322,6 +390,9 @@ class JournalWriter:
             self._release()
 
     def _release(self) -> None:
+        t = getattr(self, "_bg_thread", None)
+        if t is not None and t is not threading.current_thread():
+            self._stop_bg()
         if self._fd is not None:
             os.close(self._fd)
             self._fd = None
@@ -351,8 +422,9 @@ class JournalWriter:
         """Finish the current segment: sync it (unless "never") and close it."""
         if self.fsync != "never" and self._dirty:
             self._sync()
-        os.close(self._fd)
-        self._fd = None
+        with self._sync_lock:           # never under a background sync's feet
+            os.close(self._fd)
+            self._fd = None
 
     def _new_segment(self, first_seq: int) -> bytes:
         """Create the segment file for ``first_seq``; return its header bytes."""

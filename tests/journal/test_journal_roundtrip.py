@@ -208,3 +208,73 @@ def test_fsync_policies(tmp_path, policy):
 def test_bad_fsync_policy(tmp_path):
     with pytest.raises(ValueError):
         JournalWriter(tmp_path, CONFIG, fsync="sometimes")
+
+
+def _wait_for(cond, timeout=5.0):
+    import time
+    end = time.monotonic() + timeout
+    while not cond():
+        assert time.monotonic() < end, "timed out"
+        time.sleep(0.001)
+
+
+def test_batch_background_sync(tmp_path, monkeypatch):
+    """background_sync: the batch fsync runs on a helper thread with the same cadence;
+    commit returns at once, close / roll still sync in the caller, data reads back."""
+    import threading
+    from exchange.journal import writer as wmod
+    threads = []
+    real = wmod._fdatasync
+
+    def spy(fd):
+        threads.append(threading.current_thread().name)
+        real(fd)
+
+    monkeypatch.setattr(wmod, "_fdatasync", spy)
+    now = [0.0]
+    w = JournalWriter(tmp_path, CONFIG, fsync="batch", batch_ms=10, clock=lambda: now[0],
+                      background_sync=True, segment_bytes=4096)
+    for i in range(1, 11):
+        w.append(*sample(i))
+        w.commit()
+        now[0] += 0.004                      # one commit every 4 ms: 3 syncs are due
+        _wait_for(lambda: not w._bg_wake.is_set())
+    _wait_for(lambda: w.syncs == 3)
+    assert threads == ["journal-sync"] * 3
+    w.append(*sample(11))
+    w.commit()                               # 4 ms after the last sync: not synced
+    assert w.sync_if_due() is False
+    now[0] += 1.0
+    assert w.sync_if_due() is True           # the timer kicks a background sync too
+    assert w.sync_if_due() is False          # not due again before batch_ms
+    _wait_for(lambda: w.syncs == 4 and not w._dirty)
+    for i in range(12, 200):                 # segment rolls sync in the caller, after the thread
+        w.append(*sample(i))
+        w.commit()
+        now[0] += 0.004
+    assert len(segments(tmp_path)) > 1
+    w.close()
+    assert threads[-1] == threading.current_thread().name     # close syncs in the caller
+    assert w._bg_thread is None
+    assert read_all(tmp_path) == [sample(i) for i in range(1, 200)]
+
+
+def test_batch_background_sync_failure_fails_the_writer(tmp_path, monkeypatch):
+    from exchange.journal import writer as wmod
+
+    def broken(fd):
+        raise OSError(5, "EIO")
+
+    now = [0.0]
+    w = JournalWriter(tmp_path, CONFIG, fsync="batch", batch_ms=10, clock=lambda: now[0],
+                      background_sync=True)
+    monkeypatch.setattr(wmod, "_fdatasync", broken)
+    w.append(*sample(1))
+    now[0] += 1.0
+    w.commit()
+    _wait_for(lambda: w._failed is not None)
+    w.append(*sample(2))
+    with pytest.raises(JournalError, match="failed earlier"):
+        w.commit()
+    monkeypatch.setattr(wmod, "_fdatasync", os.fdatasync)
+    w.close(commit_pending=False)
