@@ -238,7 +238,7 @@ def test_batch_background_sync(tmp_path, monkeypatch):
         w.append(*sample(i))
         w.commit()
         now[0] += 0.004                      # one commit every 4 ms: 3 syncs are due
-        _wait_for(lambda: not w._bg_wake.is_set())
+        _wait_for(lambda: w._bg_done == w._bg_sent)
     _wait_for(lambda: w.syncs == 3)
     assert threads == ["journal-sync"] * 3
     w.append(*sample(11))
