@@ -134,7 +134,11 @@ class Gateway:
                 headers = self.limiter.check_request(ip, 1, wall)
                 raise errors.unknown_path(path, method)
             # what RawRequest.from_aiohttp reads (a known route's method is upper case)
-            raw_query = _to_bytes(request.raw_path.partition("?")[2])
+            raw_query = request.raw_path.partition("?")[2]
+            try:
+                raw_query = raw_query.encode("utf-8", "surrogateescape")
+            except UnicodeEncodeError:
+                raw_query = _to_bytes(raw_query)
             raw_body = await request.read() if method in BODY_METHODS and request.can_read_body else b""
             params = parse_params(raw_query, raw_body)
             cost_fn = ENDPOINT_WEIGHTS.get(key)
@@ -183,28 +187,66 @@ def http_error(e: web.HTTPException, headers: dict | None = None) -> web.Respons
     return web.Response(body=orjson.dumps(body), status=status, content_type=JSON, headers=headers)
 
 
-@web.middleware
-async def error_middleware(request: web.Request, handler):
-    try:
-        return await handler(request)
-    except BinanceError as e:
-        return web.Response(body=orjson.dumps(e.to_body()), status=e.http_status, content_type=JSON,
-                            headers=e.headers)
-    except web.HTTPException as e:
-        if e.status < 400:
-            raise
-        if e.status in (404, 405):
+def _answer_error(request: web.Request, exc: BaseException) -> web.StreamResponse:
+    """The Binance answer to an exception escaping a non-REST handler (control API,
+    websockets); an HTTPException below 400 is re-raised for aiohttp to answer."""
+    if isinstance(exc, BinanceError):
+        return web.Response(body=orjson.dumps(exc.to_body()), status=exc.http_status, content_type=JSON,
+                            headers=exc.headers)
+    if isinstance(exc, web.HTTPException):
+        if exc.status < 400:
+            raise exc
+        if exc.status in (404, 405):
             err = errors.unknown_path(request.path, request.method)
             return web.Response(body=orjson.dumps(err.to_body()), status=404, content_type=JSON)
-        return http_error(e)
-    except Exception:
-        log.exception("unexpected error on %s %s", request.method, request.path)
-        return web.Response(body=orjson.dumps(errors.unknown_error().to_body()), status=400,
-                            content_type=JSON)
+        return http_error(exc)
+    log.error("unexpected error on %s %s", request.method, request.path, exc_info=exc)
+    return web.Response(body=orjson.dumps(errors.unknown_error().to_body()), status=400,
+                        content_type=JSON)
+
+
+def guarded(handler):
+    """``handler`` answering every error as Binance JSON (``{"code", "msg"}``, never a
+    500 or a traceback).  The control API and websocket routes are registered through
+    it; the REST routes go to ``Gateway.handle``, which does the same itself.  (This
+    was an application middleware: per route, the REST requests skip two coroutine
+    layers of aiohttp's middleware chain.)"""
+    async def wrapped(request: web.Request):
+        try:
+            return await handler(request)
+        except Exception as e:
+            return _answer_error(request, e)
+    wrapped.__name__ = getattr(handler, "__name__", "handler")
+    wrapped.__qualname__ = getattr(handler, "__qualname__", "handler")
+    return wrapped
+
+
+@web.middleware
+async def error_middleware(request: web.Request, handler):
+    """``guarded`` as an aiohttp middleware (for applications that want it app-wide)."""
+    try:
+        return await handler(request)
+    except Exception as e:
+        return _answer_error(request, e)
+
+
+class _AnyPath(web.DynamicResource):
+    """The last route: every request target the catch-all's pattern does not match
+    (``OPTIONS *``), so aiohttp never answers a routing error of its own."""
+
+    def _match(self, path: str):
+        return {"tail": path}
+
+
+async def _unknown_target(request: web.Request) -> web.StreamResponse:
+    err = errors.unknown_path(request.path, request.method)
+    return web.Response(body=orjson.dumps(err.to_body()), status=404, content_type=JSON)
 
 
 def make_app(gw: Gateway, *, client_max_size: int = 1 << 20) -> web.Application:
-    app = web.Application(middlewares=[error_middleware], client_max_size=client_max_size)
+    # no middleware: every route answers its own errors as Binance JSON (REST:
+    # Gateway.handle; control API and websockets: ``guarded``), and every target is routed
+    app = web.Application(client_max_size=client_max_size)
     app[GW_KEY] = gw
     from . import control, streams
     streams.add_routes(app, gw)
@@ -215,6 +257,9 @@ def make_app(gw: Gateway, *, client_max_size: int = 1 << 20) -> web.Application:
     for path in sorted(gw.paths):       # exact routes resolve fastest; the catch-all answers -5000
         app.router.add_route("*", path, binance)
     app.router.add_route("*", "/{tail:.*}", binance)
+    anything = _AnyPath("/{tail:.*}")
+    app.router.register_resource(anything)
+    anything.add_route("*", _unknown_target)
 
     async def on_shutdown(app: web.Application) -> None:
         await gw.hub.close_all()
@@ -234,4 +279,4 @@ def make_app(gw: Gateway, *, client_max_size: int = 1 << 20) -> web.Application:
     return app
 
 
-__all__ = ["Gateway", "make_app", "GW_KEY", "BODY_METHODS"]
+__all__ = ["Gateway", "make_app", "guarded", "GW_KEY", "BODY_METHODS"]

@@ -33,7 +33,9 @@ from typing import Mapping, Protocol
 from urllib.parse import unquote_plus
 
 from . import errors
-from .params import Params, RawRequest, _header
+from .params import _INT_RE, LONG_MAX, Params, RawRequest, _header
+
+_INT_FULL = _INT_RE.fullmatch
 
 __all__ = [
     "SecurityType", "ENDPOINT_SECURITY", "security_type", "ApiKey", "KeyStore", "DictKeyStore",
@@ -318,10 +320,31 @@ def authenticate_parts(headers: object, raw_query: bytes, signed_body: bytes, pa
         return rec, None, None
 
     payload, sig = split_signature(raw_query, signed_body)
-    if params.get_str("signature") is None and not sig:
+    # params.get_str("signature"), get_int("timestamp", required=True) and
+    # get_int("recvWindow", default=...) written out (same marks, checks and errors)
+    values, read = params._values, params._read
+    read.add("signature")
+    if not values.get("signature") and not sig:
         raise errors.mandatory_param("signature")
-    timestamp = params.get_int("timestamp", required=True)
-    recv_window = params.get_int("recvWindow", default=default_recv_window)
+    read.add("timestamp")
+    v = values.get("timestamp")
+    if not v:
+        raise errors.mandatory_param("timestamp")
+    if _INT_FULL(v) is None:
+        raise errors.illegal_int("timestamp")
+    timestamp = int(v)
+    if timestamp > LONG_MAX:
+        raise errors.invalid_parameter("timestamp")
+    read.add("recvWindow")
+    v = values.get("recvWindow")
+    if not v:
+        recv_window = default_recv_window
+    else:
+        if _INT_FULL(v) is None:
+            raise errors.illegal_int("recvWindow")
+        recv_window = int(v)
+        if recv_window > LONG_MAX:
+            raise errors.invalid_parameter("recvWindow")
     if recv_window > max_recv_window:  # type: ignore[operator]
         raise errors.invalid_parameter("recvWindow")
     if security is SecurityType.TRADE and not rec.can_trade:

@@ -92,6 +92,13 @@ class Req:
 
 def symbol_of(gw: "Gateway", p: Params, *, required: bool = True):
     """(symbol, SymbolFormat) or (None, None) when optional and absent; unknown -> -1121."""
+    s = p._values.get("symbol")
+    if s:                           # sent: p.get_str("symbol") written out
+        p._read.add("symbol")
+        f = gw.formats.get(s)
+        if f is None:
+            raise errors.invalid_symbol()
+        return s, f
     s = p.get_str("symbol", required=required)
     if s is None:
         return None, None

@@ -95,6 +95,8 @@ def _rejected(res) -> None:
 
 
 def add_routes(app: web.Application, gw) -> None:
+    from .app import guarded        # errors answered as Binance JSON
+
     def guard(handler):
         async def wrapped(request: web.Request):
             tok = gw.admin_token
@@ -103,7 +105,7 @@ def add_routes(app: web.Application, gw) -> None:
                 if not hmac.compare_digest(given.encode(), tok.encode()):
                     raise _err(-2015, "Invalid admin token.", 401)
             return await handler(request)
-        return wrapped
+        return guarded(wrapped)
 
     def account_json(aid: int) -> dict:
         a = gw.venue.account(aid)
@@ -289,8 +291,8 @@ def add_routes(app: web.Application, gw) -> None:
     r.add_post("/paperex/v1/faults", guard(faults_post))
     r.add_delete("/paperex/v1/faults", guard(faults_delete))
     r.add_delete("/paperex/v1/faults/{rid}", guard(faults_delete))
-    r.add_get("/paperex/v1/health", health)
-    r.add_get("/metrics", metrics)
+    r.add_get("/paperex/v1/health", guarded(health))
+    r.add_get("/metrics", guarded(metrics))
 
 
 __all__ = ["add_routes"]

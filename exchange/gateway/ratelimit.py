@@ -260,7 +260,16 @@ class RateLimiter:
         if isinstance(cost, int):
             cost = EndpointCost(cost)
         cfg = self.config
-        st = self._ip(ip, now_ms)
+        # self._ip(ip, now_ms), written out
+        w = now_ms - now_ms % MINUTE_MS
+        if w != self._pruned_window:
+            self._pruned_window = w
+            self.prune(now_ms)
+        st = self._ips.get(ip)
+        if st is None:
+            st = self._ips[ip] = _IpState()
+        if st.window != w:
+            st.window, st.weight, st.refused = w, 0, 0
         if st.banned_until > now_ms:
             raise errors.ip_banned(st.banned_until, _ceil_s(st.banned_until - now_ms)).with_headers(
                 {HEADER_USED_WEIGHT: str(st.weight)})

@@ -655,6 +655,7 @@ async def _safe_close(ws: web.WebSocketResponse, code: int, msg: bytes) -> None:
 
 
 def add_routes(app: web.Application, gw) -> None:
+    from .app import guarded        # errors answered as Binance JSON
     hub: StreamHub = gw.hub
 
     async def raw_ws(request: web.Request):
@@ -669,6 +670,7 @@ def add_routes(app: web.Application, gw) -> None:
         keys = request.query.getall("listenKey", [])
         return await hub.serve(request, True, names, keys)
 
+    raw_ws, combined_ws = guarded(raw_ws), guarded(combined_ws)
     for prefix in ("", "/public", "/market", "/private"):
         app.router.add_get(prefix + "/ws", raw_ws)
         app.router.add_get(prefix + "/ws/{tail:.*}", raw_ws)

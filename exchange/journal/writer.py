@@ -44,6 +44,7 @@ from __future__ import annotations
 import fcntl
 import logging
 import os
+import queue
 import threading
 import time
 import weakref
@@ -66,10 +67,9 @@ _pack_record_header = RECORD_HEADER.pack
 _crc32 = zlib.crc32
 
 
-def _sync_loop(ref: "weakref.ref[JournalWriter]", wanted: threading.Event) -> None:
+def _sync_loop(ref: "weakref.ref[JournalWriter]", wake: queue.SimpleQueue) -> None:
     while True:
-        wanted.wait()
-        wanted.clear()
+        wake.get()
         writer = ref()
         if writer is None or not writer._sync_now():
             return
@@ -153,12 +153,12 @@ class JournalWriter:
         self._dirty = False
         self._last_sync = clock()
         self._failed: str | None = None
-        # "batch" syncs run on a thread of their own (started on the first one);
+        # "batch" syncs run on a thread of its own (started on the first one), woken
+        # through a C queue (a threading.Event costs the loop a Python-level lock);
         # _fd_lock keeps a segment from being closed under a running fdatasync
         self._fd_lock = threading.Lock()
-        self._sync_wanted = threading.Event()
-        self._sync_idle = threading.Event()
-        self._sync_idle.set()
+        self._sync_wake: queue.SimpleQueue = queue.SimpleQueue()
+        self._sync_running = False
         self._sync_thread: threading.Thread | None = None
         self._pack = msgpack.Packer(use_bin_type=True).pack
         self.segments_created = 0
@@ -286,19 +286,19 @@ class JournalWriter:
             self.syncs += 1
 
     def _sync_in_background(self) -> None:
-        if not self._sync_idle.is_set():
+        if self._sync_running:
             return                  # one is running; the next commit after it starts another
         # what is written now is what the sync will cover; later writes make it dirty again
         self._dirty = False
         self._last_sync = self._clock()
-        self._sync_idle.clear()
+        self._sync_running = True
         if self._sync_thread is None:
             # the thread holds the writer weakly: a writer nobody closed is still collected
             self._sync_thread = threading.Thread(
-                target=_sync_loop, args=(weakref.ref(self), self._sync_wanted), daemon=True,
+                target=_sync_loop, args=(weakref.ref(self), self._sync_wake), daemon=True,
                 name=f"journal-sync {self.path.name}")
             self._sync_thread.start()
-        self._sync_wanted.set()
+        self._sync_wake.put(True)
 
     def _sync_now(self) -> bool:
         """The sync thread's work; False once the writer is closed."""
@@ -315,11 +315,16 @@ class JournalWriter:
                         log.error("journal %s: %s", self.path, self._failed)
             return True
         finally:
-            self._sync_idle.set()
+            self._sync_running = False
 
-    def wait_for_sync(self, timeout: float | None = None) -> bool:
-        """Wait until no background sync is running (tests, shutdown); False on timeout."""
-        return self._sync_idle.wait(timeout)
+    def wait_for_sync(self, timeout: float = 5.0) -> bool:
+        """Wait until no background sync is running (tests); False on timeout."""
+        end = time.monotonic() + timeout
+        while self._sync_running:
+            if time.monotonic() >= end:
+                return False
+            time.sleep(0.0005)
+        return True
 
     # -- repairing ----------------------------------------------------------
 
@@ -354,8 +359,9 @@ class JournalWriter:
                                " refusing to cut a whole segment", file=str(self._seg_path),
                                offset=cut, last_seq=self.last_seq)
         removed = len(data) - cut
-        os.ftruncate(self._fd, cut)
-        _fdatasync(self._fd)
+        with self._fd_lock:
+            os.ftruncate(self._fd, cut)
+            _fdatasync(self._fd)
         self._seg_size = cut
         self.last_seq = self._tail_seq = last_seq
         self.last_ts = self._tail_ts = last_ts
@@ -398,7 +404,7 @@ class JournalWriter:
                 lock.release()
         thread = getattr(self, "_sync_thread", None)
         if thread is not None:
-            self._sync_wanted.set()     # it sees the closed writer and ends
+            self._sync_wake.put(False)  # it sees the closed writer and ends
             if thread is not threading.current_thread():
                 thread.join(5.0)
             self._sync_thread = None

@@ -206,9 +206,16 @@ def test_batch_sync_runs_off_the_committing_thread(tmp_path, monkeypatch):
     assert w.wait_for_sync(0.05) is False
     release.set()
     assert w.wait_for_sync(5.0)
+    w.segment_bytes = 4096
+    for i in range(4, 200):             # segment rolls sync in the caller, after the thread
+        w.append(*sample(i))
+        w.commit()
+        now[0] += 0.004
+    assert len(segments(tmp_path)) > 1
     w.close()
-    assert read_all(tmp_path) == [sample(i) for i in range(1, 4)]
+    assert read_all(tmp_path) == [sample(i) for i in range(1, 200)]
     assert threads[-1] == threading.get_ident()     # close syncs in the caller's thread
+    assert len(set(threads)) == 2
 
 
 def test_failed_background_sync_refuses_the_next_commit(tmp_path, monkeypatch):
