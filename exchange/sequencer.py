@@ -153,11 +153,7 @@ class Sequencer:
                     log.exception("venue failed on seq %d (%r)", seq, cmd)
                     events, error = [], f"{type(exc).__name__}: {exc}"
                 if journal is not None:
-                    kind, payload = cmd.to_record()
-                    journal.append(seq, ts, kind, payload)
-                    for ev in events:
-                        kind, payload = ev.to_record()
-                        journal.append(seq, ts, kind, payload)
+                    journal.append_command(seq, ts, cmd, events)
                 results.append(_new(Executed, (seq, ts, cmd, events, error)))
                 for sub in inline:
                     try:

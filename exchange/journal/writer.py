@@ -213,6 +213,44 @@ class JournalWriter:
         self._tail_ts = ts
         self._pending += 1
 
+    def append_command(self, seq: int, ts: int, command: Any, events: Any) -> None:
+        """Buffer a command's record and its events' records, all at ``seq``: objects
+        whose ``to_record()`` returns ``(kind, payload)``.  The same records as one
+        :meth:`append` each (the sequencer's hot path: one call per command).
+        A bad record raises like :meth:`append` and buffers nothing of the command."""
+        if type(seq) is not int or type(ts) is not int:
+            raise TypeError("seq, ts and kind must be int")
+        if seq < self._tail_seq:
+            raise ValueError(f"seq {seq} goes backwards (must be >= {self._tail_seq})")
+        if self._dirfd is None:
+            raise JournalError(f"journal writer {self.path} is closed")
+        buf = self._buf
+        start = len(buf)
+        pack = self._pack
+        n = 0
+        try:
+            kind, payload = command.to_record()
+            for i in range(-1, len(events)):
+                if i >= 0:
+                    kind, payload = events[i].to_record()
+                if type(kind) is not int:
+                    raise TypeError("seq, ts and kind must be int")
+                body = pack([seq, ts, kind, payload])
+                size = len(body)
+                if size > MAX_RECORD_BYTES:
+                    raise ValueError(f"record of {size} bytes exceeds {MAX_RECORD_BYTES}")
+                buf += _pack_record_header(size, _crc32(body))
+                buf += body
+                n += 1
+        except BaseException:
+            del buf[start:]
+            raise
+        if not start:
+            self._group_seq = seq
+        self._tail_seq = seq
+        self._tail_ts = ts
+        self._pending += n
+
     def discard(self) -> int:
         """Drop the records appended since the last commit; return how many."""
         n = self._pending

@@ -272,3 +272,43 @@ def test_fsync_policies(tmp_path, policy):
 def test_bad_fsync_policy(tmp_path):
     with pytest.raises(ValueError):
         JournalWriter(tmp_path, CONFIG, fsync="sometimes")
+
+
+class _Rec:
+    def __init__(self, kind, payload):
+        self.kind, self.payload = kind, payload
+
+    def to_record(self):
+        return self.kind, self.payload
+
+
+def test_append_command_writes_the_same_bytes_as_one_append_per_record(tmp_path):
+    cmd = _Rec(3, [7, "BTCUSDT", 0, 1, 6_500_000, 10])
+    events = [_Rec(1010, [7, 1, "pex1"]), _Rec(1012, {"qty": 10, "neg": -5}), _Rec(1002, None)]
+    one = JournalWriter(tmp_path / "one", CONFIG, fsync="never")
+    many = JournalWriter(tmp_path / "many", CONFIG, fsync="never")
+    for seq in (1, 2):
+        one.append_command(seq, 1_000 + seq, cmd, events)
+        for r in [cmd] + events:
+            many.append(seq, 1_000 + seq, *r.to_record())
+    one.append_command(3, 1_003, cmd, [])
+    many.append(3, 1_003, *cmd.to_record())
+    assert one.pending == many.pending == 9
+    one.close()
+    many.close()
+    assert [p.read_bytes() for p in segments(tmp_path / "one")] == \
+        [p.read_bytes() for p in segments(tmp_path / "many")]
+
+
+def test_append_command_with_a_bad_record_buffers_nothing_of_it(tmp_path):
+    w = JournalWriter(tmp_path, CONFIG, fsync="never")
+    w.append(*sample(1))
+    with pytest.raises(TypeError):
+        w.append_command(2, 5, _Rec(3, [1]), [_Rec(1001, [2]), _Rec("x", [3])])
+    with pytest.raises(ValueError):
+        w.append_command(0, 5, _Rec(3, [1]), [])          # seq going back
+    assert w.pending == 1
+    w.append_command(2, 5, _Rec(3, [1]), [_Rec(1001, [2])])
+    w.commit()
+    w.close()
+    assert read_all(tmp_path) == [sample(1), (2, 5, 3, [1]), (2, 5, 1001, [2])]
