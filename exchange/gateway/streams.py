@@ -52,6 +52,7 @@ from aiohttp import WSMsgType, web
 from exchange.venue import codes as C
 from exchange.venue.events import OrderFilled
 
+from .background import BackgroundTask
 from .format import money
 from .projection import INTERVAL_MS, MINUTE
 
@@ -176,7 +177,7 @@ class StreamHub:
         self.best: dict[str, tuple] = {}
         self.messages_sent = 0
         self.slow_disconnects = 0
-        self._task: Optional[asyncio.Task] = None
+        self._loop = BackgroundTask(self._ticker, "paperex-stream-cadences")
         self._due: dict[str, float] = {}
         self._dirty_klines: set[str] = set()
         self.force_last: dict[str, float] = {}      # symbol -> monotonic time of the last push
@@ -354,17 +355,10 @@ class StreamHub:
 
     # -------------------------------------------------------------- timers
     def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.get_running_loop().create_task(self._ticker())
+        self._loop.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
-            self._task = None
+        await self._loop.stop()
 
     def _is_due(self, key: str, period_s: float, now: float) -> bool:
         due = self._due.get(key, 0.0)

@@ -38,6 +38,7 @@ from exchange.venue.events import (
     PositionClosedOut,
 )
 
+from .background import BackgroundTask
 from .common import Req
 from .errors import Request
 from .format import callback_str, money
@@ -72,7 +73,7 @@ class UserStreams:
         self.by_key: dict[str, ListenKey] = {}
         self.by_api: dict[str, ListenKey] = {}
         self.by_account: dict[int, set[ListenKey]] = {}
-        self._task: Optional[asyncio.Task] = None
+        self._loop = BackgroundTask(self._expiry_loop, "paperex-listenkey-expiry")
         self.events_sent = 0
         gw.route("POST", "/fapi/v1/listenKey", self.rest_create)
         gw.route("PUT", "/fapi/v1/listenKey", self.rest_keepalive)
@@ -160,17 +161,10 @@ class UserStreams:
                 self.events_sent += 1
 
     def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.get_running_loop().create_task(self._expiry_loop())
+        self._loop.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
-            self._task = None
+        await self._loop.stop()
 
     async def _expiry_loop(self) -> None:
         while True:
