@@ -8,6 +8,8 @@ three or four records per order and two per position at funding.  The
 pure-Python twin is ``tuple.__new__`` itself (``records.new_record``).
 """
 
+from cpython.type cimport PyType_IsSubtype
+
 cdef extern from *:
     """
     static PyObject *paperex_new_record(PyObject *cls, PyObject *fields) {
@@ -26,7 +28,9 @@ cdef extern from *:
     object paperex_new_record(object cls, object fields)
 
 
-def new_record(type cls not None, tuple fields not None):
-    if not issubclass(cls, tuple):
+cpdef object new_record(type cls, tuple fields):
+    if cls is None or fields is None:
+        raise TypeError("new_record: a tuple subclass and a tuple are required")
+    if not PyType_IsSubtype(cls, tuple):
         raise TypeError("new_record: %r is not a tuple subclass" % (cls,))
     return paperex_new_record(cls, fields)

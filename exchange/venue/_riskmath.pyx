@@ -92,7 +92,7 @@ cdef inline bint _slot(long long bn, long long sn, long long bl, long long sl, l
     return True
 
 
-def slot_order_margin(OrderAgg agg, position_side, pn, lev):
+cpdef _slot_order_margin_c(OrderAgg agg, position_side, pn, lev):
     """Same answer as ``risk.slot_order_margin``, or ``NotImplemented``."""
     cdef long long bn, sn, bl, sl, ps, cpn, clev
     cdef prm_i128 im, req
@@ -129,7 +129,7 @@ cdef inline bint _notional(Position pos, long long mark, long long unit, prm_i12
     return prm_fits64(pn[0])
 
 
-def available_balance(Account acct, dict symbols):
+cpdef _available_balance_c(Account acct, dict symbols):
     """Same answer as ``risk.available_balance``, or ``NotImplemented``."""
     cdef Py_ssize_t i = 0
     cdef PyObject *k
@@ -224,3 +224,8 @@ def available_balance(Account acct, dict symbols):
     if not prm_fits64(avail):
         return NotImplemented
     return <long long>avail
+
+
+# the Python names (tests/venue/test_riskmath.py); risk.pxd cimports the C ones above
+slot_order_margin = _slot_order_margin_c
+available_balance = _available_balance_c

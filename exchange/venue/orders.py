@@ -79,6 +79,45 @@ class Order:
         return o
 
 
+def new_order(order_id, account_id, symbol, client_order_id, side, order_type, time_in_force,
+              price, qty, reduce_only, position_side, stp, time, reduce, key, margin_price,
+              loss_per_lot) -> Order:
+    """``Order(...)`` with the same arguments and fields, made without the constructor
+    call (the compiled order path makes one per accepted order: a C call here)."""
+    o: Order = Order.__new__(Order)
+    o.order_id = order_id
+    o.account_id = account_id
+    o.symbol = symbol
+    o.client_order_id = client_order_id
+    o.side = side
+    o.order_type = order_type
+    o.time_in_force = time_in_force
+    o.price = price
+    o.qty = qty
+    o.filled = 0
+    o.cum_quote = 0
+    o.reduce_only = reduce_only
+    o.position_side = position_side
+    o.stp = stp
+    o.status = 0
+    o.time = time
+    o.update_time = time
+    o.reduce = reduce
+    o.key = key
+    o.margin_price = margin_price
+    o.loss_per_lot = loss_per_lot
+    o.stop_price = 0
+    o.working_type = 0
+    o.price_protect = 0
+    o.close_position = 0
+    o.activation_price = 0
+    o.callback_rate = 0
+    o.trail_extreme = 0
+    o.new_order_id = 0
+    o.book_offset = 0
+    return o
+
+
 def order_view(o: Order) -> dict:
     """Everything GET /fapi/v1/order needs, as ints (money, ticks, lots, codes) and strings.
     ``avg_price`` is cum_quote / (filled * notional_unit) ticks: the gateway divides."""

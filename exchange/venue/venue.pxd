@@ -1,9 +1,10 @@
 # Typed names for Cython's pure-Python mode compile of the module beside this file.
 from exchange.venue.accounts cimport Account, OrderAgg
-from exchange.venue.orders cimport Order
+from exchange.venue.orders cimport Order, new_order
 from exchange.venue.positions cimport Position, apply_fill
 from exchange.venue.spec cimport SymbolSpec
 from exchange.venue.symbol_state cimport SymbolState
+from exchange.venue._newrecord cimport new_record     # a C call (records.new_record in the pure twin)
 
 cdef class VenueCore:
     cdef public dict symbols, accounts, orders, closed, _dirty, _moved, _adl_cache, _dispatch
@@ -22,3 +23,5 @@ cdef class VenueCore:
     cpdef _cancel(self, SymbolState st, Order order, reason, ts)
 
 from exchange.venue.risk cimport available_balance, slot_order_margin
+
+cpdef limit_filter_error(SymbolSpec spec, side, price, qty, mark)

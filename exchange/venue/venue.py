@@ -57,7 +57,7 @@ from .events import (
     BalanceChanged, CommandRejected, Income, OrderAccepted, OrderCanceled, OrderExpired,
     OrderFilled, OrderModified, OrderRejected, PositionChanged,
 )
-from .orders import CLIENT_ORDER_ID_RE, Order
+from .orders import CLIENT_ORDER_ID_RE, Order, new_order
 from .positions import Position, apply_fill
 from .records import new_record
 from .risk import account_margin, available_balance, position_notional, slot_order_margin
@@ -71,7 +71,6 @@ from .snapshot import Snapshots
 from .symbol_state import SymbolState
 
 # hot-path constants (module globals are cheaper than ``C.NAME`` lookups)
-_new = new_record               # _new(EventClass, (all fields...)) == EventClass(*fields)
 _CID_MATCH = CLIENT_ORDER_ID_RE.match
 _RATE_SCALE = RATE_SCALE
 _LIMIT = C.LIMIT
@@ -90,6 +89,7 @@ _CANCELED = C.CANCELED
 _I_REALIZED_PNL = C.I_REALIZED_PNL
 _I_COMMISSION = C.I_COMMISSION
 _R_ORDER = C.R_ORDER
+_CANCEL_USER = C.CANCEL_USER
 
 _EXPIRE_REASON = {
     REASON_IOC: (C.ER_IOC, C.EXPIRED),
@@ -106,7 +106,7 @@ def _no_effect(ts: int, c) -> list:
     return []
 
 
-def limit_filter_error(spec: SymbolSpec, side: int, price: int, qty: int, mark: int):
+def limit_filter_error(spec: SymbolSpec, side, price, qty, mark):
     """The (code, msg) a LIMIT price/quantity gets from Binance's filters, in Binance's
     order of checks (PRICE_FILTER, LOT_SIZE, then PERCENT_PRICE against the mark), or
     None.  Shared by new orders and modifies."""
@@ -227,7 +227,7 @@ class VenueCore:
         elif cid and (cid in acct.client_ids):
             err = C.CLIENT_ID_DUPLICATED
         if err is not None:
-            return [_new(OrderRejected, (aid, sym, cid, err[0], err[1]))]
+            return [new_record(OrderRejected, (aid, sym, cid, err[0], err[1]))]
         spec = st.spec
         unit = spec.notional_unit
         reduce_only = 1 if reduce_only else 0
@@ -283,7 +283,7 @@ class VenueCore:
         if err is None and order_count.get(sym, 0) >= spec.max_num_orders:
             err = C.MAX_OPEN_ORDERS
         if err is not None:
-            return [_new(OrderRejected, (aid, sym, cid, err[0], err[1]))]
+            return [new_record(OrderRejected, (aid, sym, cid, err[0], err[1]))]
         # ---- reduce-only / margin
         acct_settings: dict = acct.settings
         settings = acct_settings.get(sym)
@@ -320,7 +320,7 @@ class VenueCore:
                         agg.ro_buy -= qty
                     else:
                         agg.ro_sell -= qty
-                    return [_new(OrderRejected, (aid, sym, cid, err[0], err[1]))]
+                    return [new_record(OrderRejected, (aid, sym, cid, err[0], err[1]))]
         else:
             if mark and ref:
                 if side == 0:
@@ -363,7 +363,7 @@ class VenueCore:
                     agg.sell_lots -= qty
                     agg.sell_notional -= notional
                     agg.sell_loss -= loss
-                return [_new(OrderRejected, (aid, sym, cid, err[0], err[1]))]
+                return [new_record(OrderRejected, (aid, sym, cid, err[0], err[1]))]
         # ---- accept
         oid = self.next_order_id
         self.next_order_id = oid + 1
@@ -376,13 +376,13 @@ class VenueCore:
             acct_settings[sym] = settings
         if otype != _LIMIT:
             price = 0
-        order = Order(oid, aid, sym, cid, side, otype, tif, price, qty, reduce_only, pside, stp, ts, reduce,
-                      key, ref, loss_per_lot)
+        order = new_order(oid, aid, sym, cid, side, otype, tif, price, qty, reduce_only, pside, stp, ts, reduce,
+                          key, ref, loss_per_lot)
         self.orders[oid] = order
         acct.orders[oid] = order
         client_ids[cid] = order
         order_count[sym] = order_count.get(sym, 0) + 1
-        events = [_new(OrderAccepted, (oid, aid, sym, cid, side, otype, tif, price, qty, reduce_only, pside, stp,
+        events = [new_record(OrderAccepted, (oid, aid, sym, cid, side, otype, tif, price, qty, reduce_only, pside, stp,
                                        0, 0, 0, 0, 0, 0))]
         reports = book.submit(oid, aid, side, book_price, qty, kind, stp)
         if len(reports) == 2:
@@ -451,7 +451,6 @@ class VenueCore:
     def _process(self, st: SymbolState, reports, events: list, touched: dict, ts):
         order: Order
         orders: dict = self.orders
-        fill = self._fill
         for r in reports:
             k = r[0]
             if k == R_FILL:
@@ -460,8 +459,8 @@ class VenueCore:
                 taker_id = r[1]
                 maker_id = r[2]
                 price = r[5]
-                fill(st, orders[taker_id], price, r[6], 0, trade_id, maker_id, events, touched, ts)
-                fill(st, orders[maker_id], price, r[6], 1, trade_id, taker_id, events, touched, ts)
+                self._fill(st, orders[taker_id], price, r[6], 0, trade_id, maker_id, events, touched, ts)
+                self._fill(st, orders[maker_id], price, r[6], 1, trade_id, taker_id, events, touched, ts)
                 if price != st.last_price:
                     st.last_price = price
                     self._moved[st.symbol] = None
@@ -563,16 +562,16 @@ class VenueCore:
             acct.cross_wallet += pnl - fee
         acct.update_time = ts
         sym = order.symbol
-        events.append(_new(OrderFilled, (order.order_id, aid, sym, trade_id, side, order.position_side, price,
+        events.append(new_record(OrderFilled, (order.order_id, aid, sym, trade_id, side, order.position_side, price,
                                          q, is_maker, fee, pnl, filled, cum_quote, status, counter_id)))
         if pnl:
             tran = self.next_tran_id
             self.next_tran_id = tran + 1
-            events.append(_new(Income, (aid, _I_REALIZED_PNL, sym, pnl, tran, trade_id)))
+            events.append(new_record(Income, (aid, _I_REALIZED_PNL, sym, pnl, tran, trade_id)))
         if fee:
             tran = self.next_tran_id
             self.next_tran_id = tran + 1
-            events.append(_new(Income, (aid, _I_COMMISSION, sym, -fee, tran, trade_id)))
+            events.append(new_record(Income, (aid, _I_COMMISSION, sym, -fee, tran, trade_id)))
         keys = touched.get(aid)
         if keys is None:
             touched[aid] = {key: None}
@@ -605,11 +604,11 @@ class VenueCore:
             wallet = cross = acct.cross_wallet
             for pos in positions.values():
                 wallet += pos.iso_wallet
-            append(_new(BalanceChanged, (account_id, _R_ORDER, wallet, cross, 0)))
+            append(new_record(BalanceChanged, (account_id, _R_ORDER, wallet, cross, 0)))
             settings = acct.settings
             for key in keys:
                 pos = positions[key]
-                append(_new(PositionChanged, (account_id, key[0], key[1], pos.qty, pos.entry, pos.realized,
+                append(new_record(PositionChanged, (account_id, key[0], key[1], pos.qty, pos.entry, pos.realized,
                                               pos.iso_wallet, settings[key[0]][1])))
 
     def _trim_reduce(self, acct: Account, key: tuple, agg: OrderAgg, events: list, ts):
@@ -643,17 +642,23 @@ class VenueCore:
     # ===================================================== order bookkeeping
     def _release(self, order: Order, remaining):
         """Take ``remaining`` lots of ``order`` out of its slot's aggregates."""
+        acct: Account
         agg: OrderAgg
+        st: SymbolState
+        aggs: dict
         if remaining <= 0 or 1 < order.order_type < 7:     # conditional orders reserve nothing
             return
-        agg = self.accounts[order.account_id].aggs[order.key]
+        acct = self.accounts[order.account_id]
+        aggs = acct.aggs
+        agg = aggs[order.key]
         if order.reduce:
             if order.side == 0:
                 agg.ro_buy -= remaining
             else:
                 agg.ro_sell -= remaining
         else:
-            unit = self.symbols[order.symbol].spec.notional_unit
+            st = self.symbols[order.symbol]
+            unit = st.spec.notional_unit
             if order.side == 0:
                 agg.buy_lots -= remaining
                 agg.buy_notional -= order.margin_price * unit * remaining
@@ -664,15 +669,21 @@ class VenueCore:
                 agg.sell_loss -= order.loss_per_lot * remaining
 
     def _reserve(self, order: Order, remaining):
+        acct: Account
         agg: OrderAgg
-        agg = self.accounts[order.account_id].aggs[order.key]
+        st: SymbolState
+        aggs: dict
+        acct = self.accounts[order.account_id]
+        aggs = acct.aggs
+        agg = aggs[order.key]
         if order.reduce:
             if order.side == 0:
                 agg.ro_buy += remaining
             else:
                 agg.ro_sell += remaining
         else:
-            unit = self.symbols[order.symbol].spec.notional_unit
+            st = self.symbols[order.symbol]
+            unit = st.spec.notional_unit
             if order.side == 0:
                 agg.buy_lots += remaining
                 agg.buy_notional += order.margin_price * unit * remaining
@@ -749,7 +760,7 @@ class VenueCore:
             order = acct.client_ids.get(client_order_id) if client_order_id else None
         if order is None or order.symbol != sym:
             return [CommandRejected(aid, c.KIND, *C.UNKNOWN_ORDER)]
-        return [self._cancel(st, order, C.CANCEL_USER, ts)]
+        return [self._cancel(st, order, _CANCEL_USER, ts)]
 
     def _cancel(self, st: SymbolState, order: Order, reason, ts):
         otype = order.order_type
@@ -761,7 +772,7 @@ class VenueCore:
         self._release(order, remaining)
         order.update_time = ts
         self._close(order, _CANCELED)
-        return _new(OrderCanceled, (order.order_id, order.account_id, order.symbol, remaining, reason))
+        return new_record(OrderCanceled, (order.order_id, order.account_id, order.symbol, remaining, reason))
 
     def _cancel_all(self, ts: int, c: CancelAllOrders) -> list:
         acct: Account
