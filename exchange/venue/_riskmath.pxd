@@ -4,3 +4,6 @@ from exchange.venue.accounts cimport Account, OrderAgg
 
 cpdef _slot_order_margin_c(OrderAgg agg, position_side, pn, lev)
 cpdef _available_balance_c(Account acct, dict symbols)
+
+# venue.pxd cimports this one: the fee split of each fill, a C call
+cpdef _fee_c(n, rate)

@@ -226,6 +226,28 @@ cpdef _available_balance_c(Account acct, dict symbols):
     return <long long>avail
 
 
+
+cdef enum:
+    RATE_SCALE = 100_000_000        # exchange.units.RATE_SCALE (test_riskmath checks)
+
+
+cpdef _fee_c(n, rate):
+    """The fee of a fill of notional ``n`` at ``rate``: ``(fee, booked)`` with
+    ``fee = -((-n * rate) // RATE_SCALE)`` (charged, rounded up) and
+    ``booked = (n * rate) // RATE_SCALE``, as ``VenueCore._fill`` computes them, or
+    ``NotImplemented`` (an input not a 64-bit int, or a result outside 64 bits)."""
+    cdef long long cn, cr
+    cdef prm_i128 nr, fee, booked
+    if not (_ll(n, &cn) and _ll(rate, &cr)):
+        return NotImplemented
+    if prm_mul(cn, cr, &nr):
+        return NotImplemented
+    booked = prm_floordiv(nr, RATE_SCALE)
+    fee = -prm_floordiv(-nr, RATE_SCALE)
+    if not (prm_fits64(fee) and prm_fits64(booked)):
+        return NotImplemented
+    return (<long long>fee, <long long>booked)
+
 # the Python names (tests/venue/test_riskmath.py); risk.pxd cimports the C ones above
 slot_order_margin = _slot_order_margin_c
 available_balance = _available_balance_c

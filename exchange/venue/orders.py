@@ -9,6 +9,11 @@ import re
 
 from .codes import LIMIT, STOP, TAKE_PROFIT
 
+try:        # compiled-only (orders.pxd cimports it: a C call); None under PAPEREX_PURE=1
+    from ._newrecord import pex_client_id
+except ImportError:
+    pex_client_id = None
+
 CLIENT_ORDER_ID_RE = re.compile(r"^[\.A-Z\:/a-z0-9_-]{1,36}$")
 
 
@@ -77,6 +82,14 @@ class Order:
         (o.stop_price, o.working_type, o.price_protect, o.close_position, o.activation_price,
          o.callback_rate, o.trail_extreme, o.new_order_id) = s[20:28]
         return o
+
+
+def default_client_order_id(oid) -> str:
+    """The client order id of an order sent without one: ``pex<order id>`` (compiled: one
+    C call to ``_newrecord.pex_client_id``, the same string)."""
+    if pex_client_id is not None:
+        return pex_client_id(oid)
+    return f"pex{oid}"
 
 
 def new_order(order_id, account_id, symbol, client_order_id, side, order_type, time_in_force,

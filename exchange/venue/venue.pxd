@@ -1,6 +1,6 @@
 # Typed names for Cython's pure-Python mode compile of the module beside this file.
 from exchange.venue.accounts cimport Account, OrderAgg
-from exchange.venue.orders cimport Order, new_order
+from exchange.venue.orders cimport Order, default_client_order_id, new_order
 from exchange.venue.positions cimport Position, apply_fill
 from exchange.venue.spec cimport SymbolSpec
 from exchange.venue.symbol_state cimport SymbolState
@@ -10,6 +10,8 @@ cdef class VenueCore:
     cdef public dict symbols, accounts, orders, closed, _dirty, _moved, _adl_cache, _dispatch
     cdef public object _closed_fifo, history_limit, next_order_id, next_tran_id
     cdef public object deposits, withdrawals, fees_collected, insurance_fund, rounding_residue, _ts, _busy
+    cpdef list _new_order(self, ts, c)
+    cpdef list _cancel_order(self, ts, c)
     cpdef _post(self, list events, ts)
     cpdef _process(self, SymbolState st, reports, list events, dict touched, ts)
     cpdef _fill(self, SymbolState st, Order order, price, q, is_maker, trade_id, counter_id, list events,
@@ -23,5 +25,6 @@ cdef class VenueCore:
     cpdef _cancel(self, SymbolState st, Order order, reason, ts)
 
 from exchange.venue.risk cimport available_balance, slot_order_margin
+from exchange.venue._riskmath cimport _fee_c       # compiled-only (venue.py: None in the pure twin)
 
 cpdef limit_filter_error(SymbolSpec spec, side, price, qty, mark)

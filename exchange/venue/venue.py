@@ -57,10 +57,15 @@ from .events import (
     BalanceChanged, CommandRejected, Income, OrderAccepted, OrderCanceled, OrderExpired,
     OrderFilled, OrderModified, OrderRejected, PositionChanged,
 )
-from .orders import CLIENT_ORDER_ID_RE, Order, new_order
+from .orders import CLIENT_ORDER_ID_RE, Order, default_client_order_id, new_order
 from .positions import Position, apply_fill
 from .records import new_record
 from .risk import account_margin, available_balance, position_notional, slot_order_margin
+
+try:        # compiled-only: the fee split of a fill in 128-bit C (a C call when compiled, venue.pxd)
+    from ._riskmath import _fee_c
+except ImportError:     # not built, or PAPEREX_PURE=1: the Python lines in _fill
+    _fee_c = None
 from .spec import SymbolSpec
 from .admin import AdminCommands
 from .conditional import Conditional
@@ -184,7 +189,15 @@ class VenueCore:
 
     # ================================================================== entry
     def apply(self, ts_ms: int, command) -> list:
-        handler = self._dispatch.get(type(command))
+        t = type(command)
+        # the two commands of the order flow: C calls (the same methods the dispatch table holds)
+        if t is NewOrder:
+            self._ts = ts_ms
+            return self._new_order(ts_ms, command)
+        if t is CancelOrder:
+            self._ts = ts_ms
+            return self._cancel_order(ts_ms, command)
+        handler = self._dispatch.get(t)
         if handler is None:
             return [CommandRejected(0, getattr(command, "KIND", 0), -1000,
                                     "An unknown error occured while processing the request.")]
@@ -192,7 +205,7 @@ class VenueCore:
         return handler(ts_ms, command)
 
     # ========================================================== new order
-    def _new_order(self, ts: int, c: NewOrder) -> list:
+    def _new_order(self, ts, c) -> list:
         # The hot path: the checks below are the pipeline of the module docstring,
         # written with local names (the codes are module constants) and events made
         # with records.new_record (same tuples as the NamedTuple constructors).
@@ -369,7 +382,7 @@ class VenueCore:
         self.next_order_id = oid + 1
         client_ids: dict = acct.client_ids
         if not cid:
-            cid = f"pex{oid}"
+            cid = default_client_order_id(oid)
             while cid in client_ids:
                 cid += "_"
         if sym not in acct_settings:
@@ -538,9 +551,13 @@ class VenueCore:
         # fee: charged rounded up; the part above the exact fee is rounding residue
         # (the liquidated side of a liquidation order pays the clearance fee instead)
         rate = spec.maker_fee if is_maker else (spec.taker_fee if order.order_type != 7 else 0)
-        nr = n * rate
-        fee = -((-nr) // _RATE_SCALE)
-        booked = nr // _RATE_SCALE
+        r = _fee_c(n, rate) if _fee_c is not None else NotImplemented    # 128-bit C, same answers
+        if r is NotImplemented:
+            nr = n * rate
+            fee = -((-nr) // _RATE_SCALE)
+            booked = nr // _RATE_SCALE
+        else:
+            fee, booked = r
         self.fees_collected += booked
         self.rounding_residue += fee - booked
         settings = acct.settings[key[0]]
@@ -742,7 +759,7 @@ class VenueCore:
         return order
 
     # ======================================================= cancel / modify
-    def _cancel_order(self, ts: int, c: CancelOrder) -> list:
+    def _cancel_order(self, ts, c) -> list:
         acct: Account
         order: Order
         st: SymbolState

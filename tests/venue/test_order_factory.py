@@ -17,3 +17,9 @@ def test_new_order_matches_constructor(args):
     for name in Order.__slots__:
         assert getattr(a, name) == getattr(b, name), name
     assert a.state() == b.state()
+
+
+@given(st.one_of(st.integers(-2 ** 70, 2 ** 70), st.sampled_from([0, 1, 2 ** 63 - 2, 2 ** 63 - 1, 2 ** 63, -2 ** 63])))
+def test_default_client_order_id(oid):
+    from exchange.venue.orders import default_client_order_id
+    assert default_client_order_id(oid) == f"pex{oid}"
