@@ -95,6 +95,7 @@ _I_REALIZED_PNL = C.I_REALIZED_PNL
 _I_COMMISSION = C.I_COMMISSION
 _R_ORDER = C.R_ORDER
 _CANCEL_USER = C.CANCEL_USER
+_CONTRACT_PRICE = C.CONTRACT_PRICE
 
 _EXPIRE_REASON = {
     REASON_IOC: (C.ER_IOC, C.EXPIRED),
@@ -432,7 +433,7 @@ class VenueCore:
                     syms = sorted(moved)
                     moved.clear()
                     for sym in syms:
-                        self._fire_triggers(self.symbols[sym], C.CONTRACT_PRICE, events, ts)
+                        self._fire_triggers(self.symbols[sym], _CONTRACT_PRICE, events, ts)
                     continue
                 if self._dirty:
                     self._settle_risk(events, ts)
@@ -604,6 +605,7 @@ class VenueCore:
         agg: OrderAgg
         pos: Position
         aggs: dict
+        keys: dict
         positions: dict
         settings: dict
         accounts: dict = self.accounts
@@ -614,18 +616,17 @@ class VenueCore:
                 agg = aggs.get(key)
                 if agg is not None and (agg.ro_buy or agg.ro_sell):
                     self._trim_reduce(acct, key, agg, events, ts)
-        append = events.append
         for account_id, keys in touched.items():
             acct = accounts[account_id]
             positions = acct.positions
             wallet = cross = acct.cross_wallet
             for pos in positions.values():
                 wallet += pos.iso_wallet
-            append(new_record(BalanceChanged, (account_id, _R_ORDER, wallet, cross, 0)))
+            events.append(new_record(BalanceChanged, (account_id, _R_ORDER, wallet, cross, 0)))
             settings = acct.settings
             for key in keys:
                 pos = positions[key]
-                append(new_record(PositionChanged, (account_id, key[0], key[1], pos.qty, pos.entry, pos.realized,
+                events.append(new_record(PositionChanged, (account_id, key[0], key[1], pos.qty, pos.entry, pos.realized,
                                               pos.iso_wallet, settings[key[0]][1])))
 
     def _trim_reduce(self, acct: Account, key: tuple, agg: OrderAgg, events: list, ts):
