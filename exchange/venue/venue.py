@@ -307,7 +307,7 @@ class VenueCore:
             reduce = 1 if (side == 1) == (pside == _LONG) else 0
         else:
             reduce = reduce_only
-        key = (sym, pside)
+        key = st.slot_keys[pside] if type(pside) is int else (sym, pside)
         agg = acct.aggs.get(key)
         if agg is None:
             agg = acct.aggs[key] = OrderAgg()
