@@ -232,10 +232,10 @@ cdef enum:
 
 
 cpdef _fee_c(n, rate):
-    """The fee of a fill of notional ``n`` at ``rate``: ``(fee, booked)`` with
-    ``fee = -((-n * rate) // RATE_SCALE)`` (charged, rounded up) and
-    ``booked = (n * rate) // RATE_SCALE``, as ``VenueCore._fill`` computes them, or
-    ``NotImplemented`` (an input not a 64-bit int, or a result outside 64 bits)."""
+    """``(-((-n * rate) // RATE_SCALE), (n * rate) // RATE_SCALE)``: n * rate / RATE_SCALE
+    rounded up and down, or ``NotImplemented`` (an input not a 64-bit int, or a result
+    outside 64 bits).  The fee split of a fill (``VenueCore._fill``: fee charged, fee
+    booked) and the PERCENT_PRICE bounds (``limit_filter_error``)."""
     cdef long long cn, cr
     cdef prm_i128 nr, fee, booked
     if not (_ll(n, &cn) and _ll(rate, &cr)):

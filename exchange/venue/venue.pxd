@@ -21,6 +21,7 @@ cdef class VenueCore:
     cpdef _release(self, Order order, remaining)
     cpdef _reserve(self, Order order, remaining)
     cpdef _unlink(self, Order order)
+    cdef _unlink_from(self, Order order, Account acct)
     cpdef _close(self, Order order, status)
     cpdef _cancel(self, SymbolState st, Order order, reason, ts)
 

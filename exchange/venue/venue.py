@@ -130,11 +130,13 @@ def limit_filter_error(spec: SymbolSpec, side, price, qty, mark):
         return C.QTY_ABOVE_MAX
     if mark:
         if side == 0:
-            cap = mark * spec.percent_up // RATE_SCALE
+            r = _fee_c(mark, spec.percent_up) if _fee_c is not None else NotImplemented
+            cap = mark * spec.percent_up // RATE_SCALE if r is NotImplemented else r[1]     # floor
             if price > cap:
                 return (C.PRICE_ABOVE_MULTIPLIER[0], C.PRICE_ABOVE_MULTIPLIER[1] % spec.price_str(cap))
         else:
-            floor = -((-mark * spec.percent_down) // RATE_SCALE)
+            r = _fee_c(mark, spec.percent_down) if _fee_c is not None else NotImplemented
+            floor = -((-mark * spec.percent_down) // RATE_SCALE) if r is NotImplemented else r[0]    # ceil
             if price < floor:
                 return (C.PRICE_BELOW_MULTIPLIER[0], C.PRICE_BELOW_MULTIPLIER[1] % spec.price_str(floor))
     return None
@@ -713,9 +715,11 @@ class VenueCore:
 
     def _unlink(self, order: Order):
         """Forget an open order entirely (refused after acceptance: FOK)."""
-        acct: Account
+        self._unlink_from(order, self.accounts[order.account_id])
+
+    def _unlink_from(self, order: Order, acct: Account):
+        """``_unlink`` with the order's account already looked up."""
         oid = order.order_id
-        acct = self.accounts[order.account_id]
         del self.orders[oid]
         del acct.orders[oid]
         client_ids: dict = acct.client_ids
@@ -734,14 +738,14 @@ class VenueCore:
         """Move an open order to the closed history with its final status."""
         acct: Account
         order.status = status
-        self._unlink(order)
+        acct = self.accounts[order.account_id]
+        self._unlink_from(order, acct)
         # history
         oid = order.order_id
         closed: dict = self.closed
         closed[oid] = order
         fifo = self._closed_fifo
         fifo.append(oid)
-        acct = self.accounts[order.account_id]
         acct.closed_client[order.client_order_id] = oid
         if len(fifo) > self.history_limit:
             old = closed.pop(fifo.popleft())
