@@ -106,7 +106,7 @@ def trigger_key(q, cost, wallet_adj, tuple brackets_mmr, notional_unit, mark):
     return _trigger(cq, ccost, cwallet, cunit, cmark, slot)
 
 
-def cross_key(q, cost, wallet, tuple brackets_mmr, notional_unit, mark):
+cpdef cross_key(q, cost, wallet, tuple brackets_mmr, notional_unit, mark):
     """The one-position cross account of ``Liquidation._reindex`` in one call: True when the
     position is at or below maintenance margin at ``mark`` (``mm > 0 and wallet + upnl - mm
     <= 0``, ``mm`` as ``SymbolSpec.maint_margin``), else ``trigger_key(q, cost, wallet, ...)``;

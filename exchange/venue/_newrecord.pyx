@@ -8,6 +8,10 @@ three or four records per order and two per position at funding.  The
 pure-Python twin is ``tuple.__new__`` itself (``records.new_record``).
 """
 
+from cpython.long cimport PyLong_AsLongLongAndOverflow
+from cpython.type cimport PyType_IsSubtype
+from cpython.unicode cimport PyUnicode_DecodeASCII
+
 cdef extern from *:
     """
     static PyObject *paperex_new_record(PyObject *cls, PyObject *fields) {
@@ -26,7 +30,38 @@ cdef extern from *:
     object paperex_new_record(object cls, object fields)
 
 
-def new_record(type cls not None, tuple fields not None):
-    if not issubclass(cls, tuple):
+cpdef object new_record(type cls, tuple fields):
+    if cls is None or fields is None:
+        raise TypeError("new_record: a tuple subclass and a tuple are required")
+    if not PyType_IsSubtype(cls, tuple):
         raise TypeError("new_record: %r is not a tuple subclass" % (cls,))
     return paperex_new_record(cls, fields)
+
+
+cpdef str pex_client_id(oid):
+    """``f"pex{oid}"`` (the client order id of an order sent without one), written in one
+    allocation for an int id in [0, 2**63); anything else takes the f-string."""
+    cdef char buf[32]
+    cdef char tmp[24]
+    cdef int overflow = 0
+    cdef long long v
+    cdef int n = 0, i = 3
+    if type(oid) is not int:
+        return f"pex{oid}"
+    v = PyLong_AsLongLongAndOverflow(oid, &overflow)
+    if overflow or v < 0:
+        return f"pex{oid}"
+    buf[0] = b'p'
+    buf[1] = b'e'
+    buf[2] = b'x'
+    while True:
+        tmp[n] = <char>(48 + v % 10)
+        n += 1
+        v //= 10
+        if v == 0:
+            break
+    while n:
+        n -= 1
+        buf[i] = tmp[n]
+        i += 1
+    return PyUnicode_DecodeASCII(buf, i, NULL)

@@ -92,7 +92,7 @@ cdef inline bint _slot(long long bn, long long sn, long long bl, long long sl, l
     return True
 
 
-def slot_order_margin(OrderAgg agg, position_side, pn, lev):
+cpdef _slot_order_margin_c(OrderAgg agg, position_side, pn, lev):
     """Same answer as ``risk.slot_order_margin``, or ``NotImplemented``."""
     cdef long long bn, sn, bl, sl, ps, cpn, clev
     cdef prm_i128 im, req
@@ -129,7 +129,7 @@ cdef inline bint _notional(Position pos, long long mark, long long unit, prm_i12
     return prm_fits64(pn[0])
 
 
-def available_balance(Account acct, dict symbols):
+cpdef _available_balance_c(Account acct, dict symbols):
     """Same answer as ``risk.available_balance``, or ``NotImplemented``."""
     cdef Py_ssize_t i = 0
     cdef PyObject *k
@@ -224,3 +224,30 @@ def available_balance(Account acct, dict symbols):
     if not prm_fits64(avail):
         return NotImplemented
     return <long long>avail
+
+
+
+cdef enum:
+    RATE_SCALE = 100_000_000        # exchange.units.RATE_SCALE (test_riskmath checks)
+
+
+cpdef _fee_c(n, rate):
+    """``(-((-n * rate) // RATE_SCALE), (n * rate) // RATE_SCALE)``: n * rate / RATE_SCALE
+    rounded up and down, or ``NotImplemented`` (an input not a 64-bit int, or a result
+    outside 64 bits).  The fee split of a fill (``VenueCore._fill``: fee charged, fee
+    booked) and the PERCENT_PRICE bounds (``limit_filter_error``)."""
+    cdef long long cn, cr
+    cdef prm_i128 nr, fee, booked
+    if not (_ll(n, &cn) and _ll(rate, &cr)):
+        return NotImplemented
+    if prm_mul(cn, cr, &nr):
+        return NotImplemented
+    booked = prm_floordiv(nr, RATE_SCALE)
+    fee = -prm_floordiv(-nr, RATE_SCALE)
+    if not (prm_fits64(fee) and prm_fits64(booked)):
+        return NotImplemented
+    return (<long long>fee, <long long>booked)
+
+# the Python names (tests/venue/test_riskmath.py); risk.pxd cimports the C ones above
+slot_order_margin = _slot_order_margin_c
+available_balance = _available_balance_c

@@ -42,6 +42,7 @@ from .positions import Position
 from .spec import SymbolSpec
 from .symbol_state import SymbolState
 
+_MARK_PRICE = C.MARK_PRICE      # hot-path constant (module global, not a ``C.`` lookup)
 _MIN_CALLBACK = 100_000         # 0.1 %
 _MAX_CALLBACK = 10_000_000      # 10 %
 
@@ -186,7 +187,7 @@ class Conditional:
     # ================================================================ firing
     def _fire_triggers(self, st: SymbolState, wt: int, events: list, ts: int) -> None:
         """Fire the conditional orders of ``st`` whose ``wt`` working price crossed."""
-        price = st.mark if wt == C.MARK_PRICE else st.last_price
+        price = st.mark if wt == _MARK_PRICE else st.last_price
         if not price:
             return
         up = st.triggers[(wt, UP)]
@@ -196,7 +197,7 @@ class Conditional:
             return
         skipped: set = set()
         for _ in range(10_000):
-            price = st.mark if wt == C.MARK_PRICE else st.last_price
+            price = st.mark if wt == _MARK_PRICE else st.last_price
             due = []
             if up and up[0][0] <= price:
                 for stop, oid in up.irange(None, (price, 1 << 62)):

@@ -4,6 +4,8 @@ from exchange.venue.orders cimport Order
 from exchange.venue.positions cimport Position
 from exchange.venue.spec cimport SymbolSpec
 from exchange.venue.symbol_state cimport SymbolState
+# compiled-only helper, a C call (liquidation.py imports the same name in a try; None in the pure twin)
+from exchange.venue._liqmath cimport cross_key as _cross_key_c
 
 # one call per re-indexed position leg: a C call, not a Python one
 cpdef trigger_key(q, cost, wallet_adj, SymbolSpec spec, mark)

@@ -412,7 +412,9 @@ class Liquidation:
         dirty: dict = self._dirty
         attempts: dict = {}
         accounts: dict = self.accounts
-        for _ in range(_MAX_ROUNDS):
+        rounds = 0
+        while rounds < _MAX_ROUNDS:
+            rounds += 1
             if not dirty:
                 return
             ids = sorted(dirty)

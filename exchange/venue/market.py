@@ -214,7 +214,6 @@ class MarketData:
         dirty: dict = self._dirty
         positions: dict = st.positions
         append = events.append
-        new = new_record
         I_FUND = C.I_FUNDING_FEE
         R_FUND = C.R_FUNDING_FEE
         ISOLATED = C.ISOLATED
@@ -243,7 +242,7 @@ class MarketData:
                 continue
             n += 1
             acct = accounts[aid]
-            append(new(Income, (aid, I_FUND, sym, amount, tran, 0)))
+            append(new_record(Income, (aid, I_FUND, sym, amount, tran, 0)))
             tran += 1
             if acct.settings[sym][1] == ISOLATED:
                 pos.iso_wallet += amount
@@ -251,8 +250,8 @@ class MarketData:
                 wb = cw
                 for p in acct.positions.values():
                     wb += p.iso_wallet
-                append(new(BalanceChanged, (aid, R_FUND, wb, cw, amount)))
-                append(new(PositionChanged, (aid, sym, pos.position_side, q, pos.entry, pos.realized,
+                append(new_record(BalanceChanged, (aid, R_FUND, wb, cw, amount)))
+                append(new_record(PositionChanged, (aid, sym, pos.position_side, q, pos.entry, pos.realized,
                                              pos.iso_wallet, ISOLATED)))
             else:
                 cw = acct.cross_wallet + amount
@@ -260,7 +259,7 @@ class MarketData:
                 wb = cw
                 for p in acct.positions.values():
                     wb += p.iso_wallet
-                append(new(BalanceChanged, (aid, R_FUND, wb, cw, amount)))
+                append(new_record(BalanceChanged, (aid, R_FUND, wb, cw, amount)))
         self.next_tran_id = tran
         self.rounding_residue += paid - received
         events[0] = FundingSettled(sym, ft, rate, mark, n, paid, received)

@@ -9,6 +9,11 @@ import re
 
 from .codes import LIMIT, STOP, TAKE_PROFIT
 
+try:        # compiled-only (orders.pxd cimports it: a C call); None under PAPEREX_PURE=1
+    from ._newrecord import pex_client_id
+except ImportError:
+    pex_client_id = None
+
 CLIENT_ORDER_ID_RE = re.compile(r"^[\.A-Z\:/a-z0-9_-]{1,36}$")
 
 
@@ -77,6 +82,53 @@ class Order:
         (o.stop_price, o.working_type, o.price_protect, o.close_position, o.activation_price,
          o.callback_rate, o.trail_extreme, o.new_order_id) = s[20:28]
         return o
+
+
+def default_client_order_id(oid) -> str:
+    """The client order id of an order sent without one: ``pex<order id>`` (compiled: one
+    C call to ``_newrecord.pex_client_id``, the same string)."""
+    if pex_client_id is not None:
+        return pex_client_id(oid)
+    return f"pex{oid}"
+
+
+def new_order(order_id, account_id, symbol, client_order_id, side, order_type, time_in_force,
+              price, qty, reduce_only, position_side, stp, time, reduce, key, margin_price,
+              loss_per_lot) -> Order:
+    """``Order(...)`` with the same arguments and fields, made without the constructor
+    call (the compiled order path makes one per accepted order: a C call here)."""
+    o: Order = Order.__new__(Order)
+    o.order_id = order_id
+    o.account_id = account_id
+    o.symbol = symbol
+    o.client_order_id = client_order_id
+    o.side = side
+    o.order_type = order_type
+    o.time_in_force = time_in_force
+    o.price = price
+    o.qty = qty
+    o.filled = 0
+    o.cum_quote = 0
+    o.reduce_only = reduce_only
+    o.position_side = position_side
+    o.stp = stp
+    o.status = 0
+    o.time = time
+    o.update_time = time
+    o.reduce = reduce
+    o.key = key
+    o.margin_price = margin_price
+    o.loss_per_lot = loss_per_lot
+    o.stop_price = 0
+    o.working_type = 0
+    o.price_protect = 0
+    o.close_position = 0
+    o.activation_price = 0
+    o.callback_rate = 0
+    o.trail_extreme = 0
+    o.new_order_id = 0
+    o.book_offset = 0
+    return o
 
 
 def order_view(o: Order) -> dict:

@@ -4,6 +4,8 @@ from exchange.venue.orders cimport Order
 from exchange.venue.positions cimport Position
 from exchange.venue.spec cimport SymbolSpec
 from exchange.venue.symbol_state cimport SymbolState
+# compiled-only 128-bit helpers, C calls (risk.py imports the same names in a try: the pure twin has none)
+from exchange.venue._riskmath cimport _available_balance_c, _slot_order_margin_c
 
 # called once or twice per order from the compiled order path: C calls, not Python calls
 cpdef tuple slot_order_margin(OrderAgg agg, position_side, pn, lev)

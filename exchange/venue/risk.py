@@ -28,7 +28,7 @@ from .positions import Position
 from .symbol_state import SymbolState
 
 try:        # compiled-only (128-bit C arithmetic, same answers); the twins are the bodies below
-    from ._riskmath import available_balance as _available_balance_c, slot_order_margin as _slot_order_margin_c
+    from ._riskmath import _available_balance_c, _slot_order_margin_c     # C calls when compiled (risk.pxd)
 except ImportError:     # not built, or PAPEREX_PURE=1
     _available_balance_c = _slot_order_margin_c = None
 

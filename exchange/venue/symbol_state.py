@@ -37,7 +37,10 @@ class SymbolState:
                  # liquidation index (liquidation.py): LiqIndex (sorted multisets) of (key, account_id, group)
                  "liq_falls", "liq_rises",
                  # conditional orders (conditional.py)
-                 "triggers", "trailing")
+                 "triggers", "trailing",
+                 # (symbol, position side) for sides 0, 1, 2: the one tuple the order path uses
+                 # as the key of new orders' slots (dict lookups then find the stored key by identity)
+                 "slot_keys")
 
     def __init__(self, spec: SymbolSpec, book_factory=Book) -> None:
         self.symbol = spec.symbol
@@ -63,3 +66,4 @@ class SymbolState:
         self.liq_rises = LiqIndex()
         self.triggers = new_trigger_index()
         self.trailing: dict = {}
+        self.slot_keys = ((spec.symbol, 0), (spec.symbol, 1), (spec.symbol, 2))

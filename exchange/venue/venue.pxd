@@ -1,14 +1,17 @@
 # Typed names for Cython's pure-Python mode compile of the module beside this file.
 from exchange.venue.accounts cimport Account, OrderAgg
-from exchange.venue.orders cimport Order
+from exchange.venue.orders cimport Order, default_client_order_id, new_order
 from exchange.venue.positions cimport Position, apply_fill
 from exchange.venue.spec cimport SymbolSpec
 from exchange.venue.symbol_state cimport SymbolState
+from exchange.venue._newrecord cimport new_record     # a C call (records.new_record in the pure twin)
 
 cdef class VenueCore:
     cdef public dict symbols, accounts, orders, closed, _dirty, _moved, _adl_cache, _dispatch
     cdef public object _closed_fifo, history_limit, next_order_id, next_tran_id
     cdef public object deposits, withdrawals, fees_collected, insurance_fund, rounding_residue, _ts, _busy
+    cpdef list _new_order(self, ts, c)
+    cpdef list _cancel_order(self, ts, c)
     cpdef _post(self, list events, ts)
     cpdef _process(self, SymbolState st, reports, list events, dict touched, ts)
     cpdef _fill(self, SymbolState st, Order order, price, q, is_maker, trade_id, counter_id, list events,
@@ -18,7 +21,11 @@ cdef class VenueCore:
     cpdef _release(self, Order order, remaining)
     cpdef _reserve(self, Order order, remaining)
     cpdef _unlink(self, Order order)
+    cdef _unlink_from(self, Order order, Account acct)
     cpdef _close(self, Order order, status)
     cpdef _cancel(self, SymbolState st, Order order, reason, ts)
 
 from exchange.venue.risk cimport available_balance, slot_order_margin
+from exchange.venue._riskmath cimport _fee_c       # compiled-only (venue.py: None in the pure twin)
+
+cpdef limit_filter_error(SymbolSpec spec, side, price, qty, mark)

@@ -57,10 +57,15 @@ from .events import (
     BalanceChanged, CommandRejected, Income, OrderAccepted, OrderCanceled, OrderExpired,
     OrderFilled, OrderModified, OrderRejected, PositionChanged,
 )
-from .orders import CLIENT_ORDER_ID_RE, Order
+from .orders import CLIENT_ORDER_ID_RE, Order, default_client_order_id, new_order
 from .positions import Position, apply_fill
 from .records import new_record
 from .risk import account_margin, available_balance, position_notional, slot_order_margin
+
+try:        # compiled-only: the fee split of a fill in 128-bit C (a C call when compiled, venue.pxd)
+    from ._riskmath import _fee_c
+except ImportError:     # not built, or PAPEREX_PURE=1: the Python lines in _fill
+    _fee_c = None
 from .spec import SymbolSpec
 from .admin import AdminCommands
 from .conditional import Conditional
@@ -71,7 +76,6 @@ from .snapshot import Snapshots
 from .symbol_state import SymbolState
 
 # hot-path constants (module globals are cheaper than ``C.NAME`` lookups)
-_new = new_record               # _new(EventClass, (all fields...)) == EventClass(*fields)
 _CID_MATCH = CLIENT_ORDER_ID_RE.match
 _RATE_SCALE = RATE_SCALE
 _LIMIT = C.LIMIT
@@ -90,6 +94,8 @@ _CANCELED = C.CANCELED
 _I_REALIZED_PNL = C.I_REALIZED_PNL
 _I_COMMISSION = C.I_COMMISSION
 _R_ORDER = C.R_ORDER
+_CANCEL_USER = C.CANCEL_USER
+_CONTRACT_PRICE = C.CONTRACT_PRICE
 
 _EXPIRE_REASON = {
     REASON_IOC: (C.ER_IOC, C.EXPIRED),
@@ -106,7 +112,7 @@ def _no_effect(ts: int, c) -> list:
     return []
 
 
-def limit_filter_error(spec: SymbolSpec, side: int, price: int, qty: int, mark: int):
+def limit_filter_error(spec: SymbolSpec, side, price, qty, mark):
     """The (code, msg) a LIMIT price/quantity gets from Binance's filters, in Binance's
     order of checks (PRICE_FILTER, LOT_SIZE, then PERCENT_PRICE against the mark), or
     None.  Shared by new orders and modifies."""
@@ -124,11 +130,13 @@ def limit_filter_error(spec: SymbolSpec, side: int, price: int, qty: int, mark: 
         return C.QTY_ABOVE_MAX
     if mark:
         if side == 0:
-            cap = mark * spec.percent_up // RATE_SCALE
+            r = _fee_c(mark, spec.percent_up) if _fee_c is not None else NotImplemented
+            cap = mark * spec.percent_up // RATE_SCALE if r is NotImplemented else r[1]     # floor
             if price > cap:
                 return (C.PRICE_ABOVE_MULTIPLIER[0], C.PRICE_ABOVE_MULTIPLIER[1] % spec.price_str(cap))
         else:
-            floor = -((-mark * spec.percent_down) // RATE_SCALE)
+            r = _fee_c(mark, spec.percent_down) if _fee_c is not None else NotImplemented
+            floor = -((-mark * spec.percent_down) // RATE_SCALE) if r is NotImplemented else r[0]    # ceil
             if price < floor:
                 return (C.PRICE_BELOW_MULTIPLIER[0], C.PRICE_BELOW_MULTIPLIER[1] % spec.price_str(floor))
     return None
@@ -184,7 +192,15 @@ class VenueCore:
 
     # ================================================================== entry
     def apply(self, ts_ms: int, command) -> list:
-        handler = self._dispatch.get(type(command))
+        t = type(command)
+        # the two commands of the order flow: C calls (the same methods the dispatch table holds)
+        if t is NewOrder:
+            self._ts = ts_ms
+            return self._new_order(ts_ms, command)
+        if t is CancelOrder:
+            self._ts = ts_ms
+            return self._cancel_order(ts_ms, command)
+        handler = self._dispatch.get(t)
         if handler is None:
             return [CommandRejected(0, getattr(command, "KIND", 0), -1000,
                                     "An unknown error occured while processing the request.")]
@@ -192,7 +208,7 @@ class VenueCore:
         return handler(ts_ms, command)
 
     # ========================================================== new order
-    def _new_order(self, ts: int, c: NewOrder) -> list:
+    def _new_order(self, ts, c) -> list:
         # The hot path: the checks below are the pipeline of the module docstring,
         # written with local names (the codes are module constants) and events made
         # with records.new_record (same tuples as the NamedTuple constructors).
@@ -227,7 +243,7 @@ class VenueCore:
         elif cid and (cid in acct.client_ids):
             err = C.CLIENT_ID_DUPLICATED
         if err is not None:
-            return [_new(OrderRejected, (aid, sym, cid, err[0], err[1]))]
+            return [new_record(OrderRejected, (aid, sym, cid, err[0], err[1]))]
         spec = st.spec
         unit = spec.notional_unit
         reduce_only = 1 if reduce_only else 0
@@ -283,7 +299,7 @@ class VenueCore:
         if err is None and order_count.get(sym, 0) >= spec.max_num_orders:
             err = C.MAX_OPEN_ORDERS
         if err is not None:
-            return [_new(OrderRejected, (aid, sym, cid, err[0], err[1]))]
+            return [new_record(OrderRejected, (aid, sym, cid, err[0], err[1]))]
         # ---- reduce-only / margin
         acct_settings: dict = acct.settings
         settings = acct_settings.get(sym)
@@ -293,7 +309,7 @@ class VenueCore:
             reduce = 1 if (side == 1) == (pside == _LONG) else 0
         else:
             reduce = reduce_only
-        key = (sym, pside)
+        key = st.slot_keys[pside] if type(pside) is int else (sym, pside)
         agg = acct.aggs.get(key)
         if agg is None:
             agg = acct.aggs[key] = OrderAgg()
@@ -320,7 +336,7 @@ class VenueCore:
                         agg.ro_buy -= qty
                     else:
                         agg.ro_sell -= qty
-                    return [_new(OrderRejected, (aid, sym, cid, err[0], err[1]))]
+                    return [new_record(OrderRejected, (aid, sym, cid, err[0], err[1]))]
         else:
             if mark and ref:
                 if side == 0:
@@ -363,26 +379,26 @@ class VenueCore:
                     agg.sell_lots -= qty
                     agg.sell_notional -= notional
                     agg.sell_loss -= loss
-                return [_new(OrderRejected, (aid, sym, cid, err[0], err[1]))]
+                return [new_record(OrderRejected, (aid, sym, cid, err[0], err[1]))]
         # ---- accept
         oid = self.next_order_id
         self.next_order_id = oid + 1
         client_ids: dict = acct.client_ids
         if not cid:
-            cid = f"pex{oid}"
+            cid = default_client_order_id(oid)
             while cid in client_ids:
                 cid += "_"
         if sym not in acct_settings:
             acct_settings[sym] = settings
         if otype != _LIMIT:
             price = 0
-        order = Order(oid, aid, sym, cid, side, otype, tif, price, qty, reduce_only, pside, stp, ts, reduce,
-                      key, ref, loss_per_lot)
+        order = new_order(oid, aid, sym, cid, side, otype, tif, price, qty, reduce_only, pside, stp, ts, reduce,
+                          key, ref, loss_per_lot)
         self.orders[oid] = order
         acct.orders[oid] = order
         client_ids[cid] = order
         order_count[sym] = order_count.get(sym, 0) + 1
-        events = [_new(OrderAccepted, (oid, aid, sym, cid, side, otype, tif, price, qty, reduce_only, pside, stp,
+        events = [new_record(OrderAccepted, (oid, aid, sym, cid, side, otype, tif, price, qty, reduce_only, pside, stp,
                                        0, 0, 0, 0, 0, 0))]
         reports = book.submit(oid, aid, side, book_price, qty, kind, stp)
         if len(reports) == 2:
@@ -419,7 +435,7 @@ class VenueCore:
                     syms = sorted(moved)
                     moved.clear()
                     for sym in syms:
-                        self._fire_triggers(self.symbols[sym], C.CONTRACT_PRICE, events, ts)
+                        self._fire_triggers(self.symbols[sym], _CONTRACT_PRICE, events, ts)
                     continue
                 if self._dirty:
                     self._settle_risk(events, ts)
@@ -451,7 +467,6 @@ class VenueCore:
     def _process(self, st: SymbolState, reports, events: list, touched: dict, ts):
         order: Order
         orders: dict = self.orders
-        fill = self._fill
         for r in reports:
             k = r[0]
             if k == R_FILL:
@@ -460,8 +475,8 @@ class VenueCore:
                 taker_id = r[1]
                 maker_id = r[2]
                 price = r[5]
-                fill(st, orders[taker_id], price, r[6], 0, trade_id, maker_id, events, touched, ts)
-                fill(st, orders[maker_id], price, r[6], 1, trade_id, taker_id, events, touched, ts)
+                self._fill(st, orders[taker_id], price, r[6], 0, trade_id, maker_id, events, touched, ts)
+                self._fill(st, orders[maker_id], price, r[6], 1, trade_id, taker_id, events, touched, ts)
                 if price != st.last_price:
                     st.last_price = price
                     self._moved[st.symbol] = None
@@ -539,9 +554,13 @@ class VenueCore:
         # fee: charged rounded up; the part above the exact fee is rounding residue
         # (the liquidated side of a liquidation order pays the clearance fee instead)
         rate = spec.maker_fee if is_maker else (spec.taker_fee if order.order_type != 7 else 0)
-        nr = n * rate
-        fee = -((-nr) // _RATE_SCALE)
-        booked = nr // _RATE_SCALE
+        r = _fee_c(n, rate) if _fee_c is not None else NotImplemented    # 128-bit C, same answers
+        if r is NotImplemented:
+            nr = n * rate
+            fee = -((-nr) // _RATE_SCALE)
+            booked = nr // _RATE_SCALE
+        else:
+            fee, booked = r
         self.fees_collected += booked
         self.rounding_residue += fee - booked
         settings = acct.settings[key[0]]
@@ -563,16 +582,16 @@ class VenueCore:
             acct.cross_wallet += pnl - fee
         acct.update_time = ts
         sym = order.symbol
-        events.append(_new(OrderFilled, (order.order_id, aid, sym, trade_id, side, order.position_side, price,
+        events.append(new_record(OrderFilled, (order.order_id, aid, sym, trade_id, side, order.position_side, price,
                                          q, is_maker, fee, pnl, filled, cum_quote, status, counter_id)))
         if pnl:
             tran = self.next_tran_id
             self.next_tran_id = tran + 1
-            events.append(_new(Income, (aid, _I_REALIZED_PNL, sym, pnl, tran, trade_id)))
+            events.append(new_record(Income, (aid, _I_REALIZED_PNL, sym, pnl, tran, trade_id)))
         if fee:
             tran = self.next_tran_id
             self.next_tran_id = tran + 1
-            events.append(_new(Income, (aid, _I_COMMISSION, sym, -fee, tran, trade_id)))
+            events.append(new_record(Income, (aid, _I_COMMISSION, sym, -fee, tran, trade_id)))
         keys = touched.get(aid)
         if keys is None:
             touched[aid] = {key: None}
@@ -588,6 +607,7 @@ class VenueCore:
         agg: OrderAgg
         pos: Position
         aggs: dict
+        keys: dict
         positions: dict
         settings: dict
         accounts: dict = self.accounts
@@ -598,18 +618,17 @@ class VenueCore:
                 agg = aggs.get(key)
                 if agg is not None and (agg.ro_buy or agg.ro_sell):
                     self._trim_reduce(acct, key, agg, events, ts)
-        append = events.append
         for account_id, keys in touched.items():
             acct = accounts[account_id]
             positions = acct.positions
             wallet = cross = acct.cross_wallet
             for pos in positions.values():
                 wallet += pos.iso_wallet
-            append(_new(BalanceChanged, (account_id, _R_ORDER, wallet, cross, 0)))
+            events.append(new_record(BalanceChanged, (account_id, _R_ORDER, wallet, cross, 0)))
             settings = acct.settings
             for key in keys:
                 pos = positions[key]
-                append(_new(PositionChanged, (account_id, key[0], key[1], pos.qty, pos.entry, pos.realized,
+                events.append(new_record(PositionChanged, (account_id, key[0], key[1], pos.qty, pos.entry, pos.realized,
                                               pos.iso_wallet, settings[key[0]][1])))
 
     def _trim_reduce(self, acct: Account, key: tuple, agg: OrderAgg, events: list, ts):
@@ -643,17 +662,23 @@ class VenueCore:
     # ===================================================== order bookkeeping
     def _release(self, order: Order, remaining):
         """Take ``remaining`` lots of ``order`` out of its slot's aggregates."""
+        acct: Account
         agg: OrderAgg
+        st: SymbolState
+        aggs: dict
         if remaining <= 0 or 1 < order.order_type < 7:     # conditional orders reserve nothing
             return
-        agg = self.accounts[order.account_id].aggs[order.key]
+        acct = self.accounts[order.account_id]
+        aggs = acct.aggs
+        agg = aggs[order.key]
         if order.reduce:
             if order.side == 0:
                 agg.ro_buy -= remaining
             else:
                 agg.ro_sell -= remaining
         else:
-            unit = self.symbols[order.symbol].spec.notional_unit
+            st = self.symbols[order.symbol]
+            unit = st.spec.notional_unit
             if order.side == 0:
                 agg.buy_lots -= remaining
                 agg.buy_notional -= order.margin_price * unit * remaining
@@ -664,15 +689,21 @@ class VenueCore:
                 agg.sell_loss -= order.loss_per_lot * remaining
 
     def _reserve(self, order: Order, remaining):
+        acct: Account
         agg: OrderAgg
-        agg = self.accounts[order.account_id].aggs[order.key]
+        st: SymbolState
+        aggs: dict
+        acct = self.accounts[order.account_id]
+        aggs = acct.aggs
+        agg = aggs[order.key]
         if order.reduce:
             if order.side == 0:
                 agg.ro_buy += remaining
             else:
                 agg.ro_sell += remaining
         else:
-            unit = self.symbols[order.symbol].spec.notional_unit
+            st = self.symbols[order.symbol]
+            unit = st.spec.notional_unit
             if order.side == 0:
                 agg.buy_lots += remaining
                 agg.buy_notional += order.margin_price * unit * remaining
@@ -684,9 +715,11 @@ class VenueCore:
 
     def _unlink(self, order: Order):
         """Forget an open order entirely (refused after acceptance: FOK)."""
-        acct: Account
+        self._unlink_from(order, self.accounts[order.account_id])
+
+    def _unlink_from(self, order: Order, acct: Account):
+        """``_unlink`` with the order's account already looked up."""
         oid = order.order_id
-        acct = self.accounts[order.account_id]
         del self.orders[oid]
         del acct.orders[oid]
         client_ids: dict = acct.client_ids
@@ -705,14 +738,14 @@ class VenueCore:
         """Move an open order to the closed history with its final status."""
         acct: Account
         order.status = status
-        self._unlink(order)
+        acct = self.accounts[order.account_id]
+        self._unlink_from(order, acct)
         # history
         oid = order.order_id
         closed: dict = self.closed
         closed[oid] = order
         fifo = self._closed_fifo
         fifo.append(oid)
-        acct = self.accounts[order.account_id]
         acct.closed_client[order.client_order_id] = oid
         if len(fifo) > self.history_limit:
             old = closed.pop(fifo.popleft())
@@ -731,7 +764,7 @@ class VenueCore:
         return order
 
     # ======================================================= cancel / modify
-    def _cancel_order(self, ts: int, c: CancelOrder) -> list:
+    def _cancel_order(self, ts, c) -> list:
         acct: Account
         order: Order
         st: SymbolState
@@ -749,7 +782,7 @@ class VenueCore:
             order = acct.client_ids.get(client_order_id) if client_order_id else None
         if order is None or order.symbol != sym:
             return [CommandRejected(aid, c.KIND, *C.UNKNOWN_ORDER)]
-        return [self._cancel(st, order, C.CANCEL_USER, ts)]
+        return [self._cancel(st, order, _CANCEL_USER, ts)]
 
     def _cancel(self, st: SymbolState, order: Order, reason, ts):
         otype = order.order_type
@@ -761,7 +794,7 @@ class VenueCore:
         self._release(order, remaining)
         order.update_time = ts
         self._close(order, _CANCELED)
-        return _new(OrderCanceled, (order.order_id, order.account_id, order.symbol, remaining, reason))
+        return new_record(OrderCanceled, (order.order_id, order.account_id, order.symbol, remaining, reason))
 
     def _cancel_all(self, ts: int, c: CancelAllOrders) -> list:
         acct: Account

@@ -1,0 +1,9 @@
+# risk.pxd cimports these: the compiled risk module calls them in C (risk.py imports the same
+# names in a try: under PAPEREX_PURE=1 they are None and the Python bodies run).
+from exchange.venue.accounts cimport Account, OrderAgg
+
+cpdef _slot_order_margin_c(OrderAgg agg, position_side, pn, lev)
+cpdef _available_balance_c(Account acct, dict symbols)
+
+# venue.pxd cimports this one: the fee split of each fill, a C call
+cpdef _fee_c(n, rate)

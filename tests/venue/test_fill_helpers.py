@@ -1,0 +1,51 @@
+"""Compiled-only helpers of the order path against the Python lines they replace:
+``_riskmath._fee_c`` (the fee split of a fill, VenueCore._fill) and
+``_newrecord.pex_client_id`` (orders.default_client_order_id)."""
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, strategies as st
+
+from exchange.units import RATE_SCALE
+
+_riskmath = pytest.importorskip("exchange.venue._riskmath", exc_type=ImportError,
+                                reason="compiled-only helper (not built, or PAPEREX_PURE=1)")
+_newrecord = pytest.importorskip("exchange.venue._newrecord", exc_type=ImportError,
+                                 reason="compiled-only helper (not built, or PAPEREX_PURE=1)")
+
+I64 = 2 ** 63
+edge = st.sampled_from([0, 1, -1, I64 - 1, -I64, I64, -I64 - 1, 2 ** 70, -(2 ** 70), 3037000499, 3037000500,
+                        RATE_SCALE, RATE_SCALE - 1, -RATE_SCALE + 1])
+ints = st.one_of(st.integers(-10 ** 16, 10 ** 16), st.integers(-2 ** 80, 2 ** 80), edge)
+
+
+def _fee_py(n, rate):
+    nr = n * rate
+    return -((-nr) // RATE_SCALE), nr // RATE_SCALE
+
+
+@given(ints, ints)
+def test_fee_split(n, rate):
+    got = _riskmath._fee_c(n, rate)
+    if got is NotImplemented:
+        # only when an input or a result does not fit 64 bits
+        fee, booked = _fee_py(n, rate)
+        assert not all(-I64 <= v < I64 for v in (n, rate, n * rate, fee, booked))
+    else:
+        assert got == _fee_py(n, rate)
+        assert all(type(v) is int for v in got)
+
+
+def test_fee_split_not_int():
+    assert _riskmath._fee_c(True, 5) is NotImplemented
+    assert _riskmath._fee_c(5, 2.0) is NotImplemented
+
+
+@given(st.one_of(st.integers(-2 ** 70, 2 ** 70), st.sampled_from([0, 9, 10, 99, 100, I64 - 1, I64, -1, -I64])))
+def test_pex_client_id(oid):
+    assert _newrecord.pex_client_id(oid) == f"pex{oid}"
+
+
+def test_pex_client_id_not_int():
+    assert _newrecord.pex_client_id(True) == "pexTrue"
+    assert _newrecord.pex_client_id("7") == "pex7"
