@@ -8,5 +8,6 @@ from exchange.venue.symbol_state cimport SymbolState
 from exchange.venue._riskmath cimport _available_balance_c, _slot_order_margin_c
 
 # called once or twice per order from the compiled order path: C calls, not Python calls
+cpdef position_notional(Position pos, mark, unit)
 cpdef tuple slot_order_margin(OrderAgg agg, position_side, pn, lev)
 cpdef available_balance(Account acct, dict symbols)

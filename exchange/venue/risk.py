@@ -37,8 +37,8 @@ def ceil_div(a: int, b: int) -> int:
     return -((-a) // b)
 
 
-def position_notional(pos: Position, mark: int, unit: int) -> int:
-    """Signed position notional at mark (entry notional without a mark)."""
+def position_notional(pos: Position, mark, unit):
+    """Signed position notional at mark (entry notional without a mark); ints (money units)."""
     q = pos.qty
     if mark:
         return q * mark * unit

@@ -60,7 +60,7 @@ from .events import (
 from .orders import CLIENT_ORDER_ID_RE, Order, default_client_order_id, new_order
 from .positions import Position, apply_fill
 from .records import new_record
-from .risk import account_margin, available_balance, position_notional, slot_order_margin
+from .risk import available_balance, position_notional, slot_order_margin
 
 try:        # compiled-only: the fee split of a fill in 128-bit C (a C call when compiled, venue.pxd)
     from ._riskmath import _fee_c
@@ -875,7 +875,7 @@ class VenueCore:
                 after, worst = slot_order_margin(agg, order.position_side, pn, lev)
                 if worst > spec.max_notional(lev):
                     err = C.MAX_POSITION
-                elif after > before and account_margin(acct, self.symbols)[0] < 0:
+                elif after > before and available_balance(acct, self.symbols) < 0:
                     err = C.MARGIN_INSUFFICIENT
                 if err is not None:
                     self._release(order, new_remaining)
@@ -886,7 +886,7 @@ class VenueCore:
             order.qty = qty
         order.update_time = ts
         reports = st.book.modify(order.order_id, price, qty - order.book_offset)
-        events = [OrderModified(order.order_id, order.account_id, order.symbol, price, qty, order.filled)]
+        events = [new_record(OrderModified, (order.order_id, order.account_id, order.symbol, price, qty, order.filled))]
         touched: dict = {}
         self._process(st, reports, events, touched, ts)
         if touched:
