@@ -10,6 +10,10 @@ cdef class Order:
     cdef public object stop_price, working_type, price_protect, close_position
     cdef public object activation_price, callback_rate, trail_extreme, new_order_id, book_offset
 
+cdef _set_fields(Order o, order_id, account_id, symbol, client_order_id, side, order_type,
+                 time_in_force, price, qty, reduce_only, position_side, stp, time, reduce, key,
+                 margin_price, loss_per_lot)
+
 # one per accepted order from the compiled order path: a C call (same fields as Order(...))
 cpdef Order new_order(order_id, account_id, symbol, client_order_id, side, order_type, time_in_force,
                       price, qty, reduce_only, position_side, stp, time, reduce, key, margin_price,

@@ -32,36 +32,9 @@ class Order:
     def __init__(self, order_id, account_id, symbol, client_order_id, side, order_type, time_in_force,
                  price, qty, reduce_only, position_side, stp, time, reduce, key, margin_price,
                  loss_per_lot):
-        self.order_id = order_id
-        self.account_id = account_id
-        self.symbol = symbol
-        self.client_order_id = client_order_id
-        self.side = side
-        self.order_type = order_type
-        self.time_in_force = time_in_force
-        self.price = price
-        self.qty = qty
-        self.filled = 0
-        self.cum_quote = 0
-        self.reduce_only = reduce_only
-        self.position_side = position_side
-        self.stp = stp
-        self.status = 0
-        self.time = time
-        self.update_time = time
-        self.reduce = reduce
-        self.key = key
-        self.margin_price = margin_price
-        self.loss_per_lot = loss_per_lot
-        self.stop_price = 0
-        self.working_type = 0
-        self.price_protect = 0
-        self.close_position = 0
-        self.activation_price = 0
-        self.callback_rate = 0
-        self.trail_extreme = 0      # trailing stop: best price since activation (0 = not active)
-        self.new_order_id = 0       # conditional: the regular order it became when triggered
-        self.book_offset = 0
+        _set_fields(self, order_id, account_id, symbol, client_order_id, side, order_type, time_in_force,
+                    price, qty, reduce_only, position_side, stp, time, reduce, key, margin_price,
+                    loss_per_lot)
 
     def state(self) -> list:
         """Canonical field list (digest and snapshots)."""
@@ -84,20 +57,10 @@ class Order:
         return o
 
 
-def default_client_order_id(oid) -> str:
-    """The client order id of an order sent without one: ``pex<order id>`` (compiled: one
-    C call to ``_newrecord.pex_client_id``, the same string)."""
-    if pex_client_id is not None:
-        return pex_client_id(oid)
-    return f"pex{oid}"
-
-
-def new_order(order_id, account_id, symbol, client_order_id, side, order_type, time_in_force,
-              price, qty, reduce_only, position_side, stp, time, reduce, key, margin_price,
-              loss_per_lot) -> Order:
-    """``Order(...)`` with the same arguments and fields, made without the constructor
-    call (the compiled order path makes one per accepted order: a C call here)."""
-    o: Order = Order.__new__(Order)
+def _set_fields(o: Order, order_id, account_id, symbol, client_order_id, side, order_type,
+                time_in_force, price, qty, reduce_only, position_side, stp, time, reduce, key,
+                margin_price, loss_per_lot):
+    """Every field of a new order (``Order.__init__`` and ``new_order``)."""
     o.order_id = order_id
     o.account_id = account_id
     o.symbol = symbol
@@ -125,9 +88,28 @@ def new_order(order_id, account_id, symbol, client_order_id, side, order_type, t
     o.close_position = 0
     o.activation_price = 0
     o.callback_rate = 0
-    o.trail_extreme = 0
-    o.new_order_id = 0
+    o.trail_extreme = 0      # trailing stop: best price since activation (0 = not active)
+    o.new_order_id = 0       # conditional: the regular order it became when triggered
     o.book_offset = 0
+
+
+def default_client_order_id(oid) -> str:
+    """The client order id of an order sent without one: ``pex<order id>`` (compiled: one
+    C call to ``_newrecord.pex_client_id``, the same string)."""
+    if pex_client_id is not None:
+        return pex_client_id(oid)
+    return f"pex{oid}"
+
+
+def new_order(order_id, account_id, symbol, client_order_id, side, order_type, time_in_force,
+              price, qty, reduce_only, position_side, stp, time, reduce, key, margin_price,
+              loss_per_lot) -> Order:
+    """``Order(...)`` with the same arguments and fields, made without the constructor
+    call (the compiled order path makes one per accepted order: a C call here)."""
+    o: Order = Order.__new__(Order)
+    _set_fields(o, order_id, account_id, symbol, client_order_id, side, order_type, time_in_force,
+                price, qty, reduce_only, position_side, stp, time, reduce, key, margin_price,
+                loss_per_lot)
     return o
 
 
