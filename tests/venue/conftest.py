@@ -37,14 +37,20 @@ def market(account, side, qty, symbol=BTC, **kw):
     return NewOrder(account, symbol, side, C.MARKET, C.GTC, qty, 0, **kw)
 
 
-@pytest.fixture
-def venue():
-    """Accounts 1..3 with 100,000 USDT each; BTC and ETH index/mark at 50,000 / 3,000."""
+def funded_venue(btc_index: int = 50000) -> Venue:
+    """Accounts 1..3 with 100,000 USDT each; the BTC index at ``btc_index`` USDT."""
     v = Venue(DEFAULT_INSTRUMENTS)
     for a in (1, 2, 3):
         v.apply(0, CreateAccount(a))
         v.apply(0, Deposit(a, 100_000 * USDT))
-    v.apply(0, SetIndexPrice(BTC, px(50000)))
+    v.apply(0, SetIndexPrice(BTC, px(btc_index)))
+    return v
+
+
+@pytest.fixture
+def venue():
+    """Accounts 1..3 with 100,000 USDT each; BTC and ETH index/mark at 50,000 / 3,000."""
+    v = funded_venue()
     v.apply(0, SetIndexPrice(ETH, 300_000))
     return v
 

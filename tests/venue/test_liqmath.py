@@ -19,12 +19,17 @@ def _c(q, cost, wallet, spec, mark):
     return _liqmath.trigger_key(q, cost, wallet, spec.brackets_mmr, spec.notional_unit, mark)
 
 
-@settings(max_examples=3000, deadline=None)
-@given(spec=st.sampled_from(SPECS),
-       q=st.integers(-2_000_000, 2_000_000).filter(bool),
-       entry_price=st.integers(1, 2_000_000),
-       wallet=st.integers(-10**7 * USDT, 10**8 * USDT),
-       mark=st.integers(1, 2_000_000))
+def realistic_positions(test):
+    """One position of any realistic size, entry price, wallet and mark, on every symbol."""
+    return settings(max_examples=3000, deadline=None)(given(
+        spec=st.sampled_from(SPECS),
+        q=st.integers(-2_000_000, 2_000_000).filter(bool),
+        entry_price=st.integers(1, 2_000_000),
+        wallet=st.integers(-10**7 * USDT, 10**8 * USDT),
+        mark=st.integers(1, 2_000_000))(test))
+
+
+@realistic_positions
 def test_same_key_as_python_for_realistic_positions(spec, q, entry_price, wallet, mark):
     cost = abs(q) * entry_price * spec.notional_unit
     got = _c(q, cost, wallet, spec, mark)
@@ -87,12 +92,7 @@ def _cross_key_exact(q, cost, wallet, spec, mark):
     return trigger_key_exact(q, cost, wallet, spec, mark)
 
 
-@settings(max_examples=3000, deadline=None)
-@given(spec=st.sampled_from(SPECS),
-       q=st.integers(-2_000_000, 2_000_000).filter(bool),
-       entry_price=st.integers(1, 2_000_000),
-       wallet=st.integers(-10**7 * USDT, 10**8 * USDT),
-       mark=st.integers(1, 2_000_000))
+@realistic_positions
 def test_cross_key_matches_python_for_realistic_positions(spec, q, entry_price, wallet, mark):
     cost = abs(q) * entry_price * spec.notional_unit
     got = _liqmath.cross_key(q, cost, wallet, spec.brackets_mmr, spec.notional_unit, mark)

@@ -1,28 +1,21 @@
 """Mark price rule, premium sampling, funding settlement, pinning, timers (perp-mechanics 1.2, 2)."""
-from exchange.instruments import DEFAULT_INSTRUMENTS
 from exchange.runtime import Runtime
-from exchange.venue import Venue
 from exchange.venue import codes as C
 from exchange.venue.commands import (
-    CreateAccount, Deposit, RefreshMarkPrice, SamplePremium, SetIndexPrice, SetMarkPrice, SettleFunding,
+    RefreshMarkPrice, SamplePremium, SetIndexPrice, SetMarkPrice, SettleFunding,
 )
 from exchange.venue.events import (
     BalanceChanged, CommandRejected, FundingSettled, Income, MarkPriceChanged, PositionChanged,
 )
 from exchange.venue.commands import SetMarginType
 
-from conftest import BTC, USDT, limit, lots, market, only, px
+from conftest import BTC, USDT, funded_venue, limit, lots, market, only, px
 
 H = 3_600_000
 
 
 def fresh():
-    v = Venue(DEFAULT_INSTRUMENTS)
-    for a in (1, 2, 3):
-        v.apply(0, CreateAccount(a))
-        v.apply(0, Deposit(a, 100_000 * USDT))
-    v.apply(0, SetIndexPrice(BTC, px(60000)))
-    return v
+    return funded_venue(60000)
 
 
 def test_mark_rule_worked_example():

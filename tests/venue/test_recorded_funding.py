@@ -2,25 +2,20 @@
 charged as given, and the command's record keeps its old form when unset."""
 import msgpack
 
-from exchange.instruments import DEFAULT_INSTRUMENTS
 from exchange.replay import replay
 from exchange.runtime import Runtime
-from exchange.venue import Venue, command_from_record
+from exchange.venue import command_from_record
 from exchange.venue import codes as C
 from exchange.venue.commands import CreateAccount, Deposit, SetIndexPrice, SettleFunding
 from exchange.venue.events import CommandRejected, FundingSettled, Income
 
-from conftest import BTC, USDT, limit, lots, market, only, px
+from conftest import BTC, USDT, funded_venue, limit, lots, market, only, px
 
 H = 3_600_000
 
 
 def fresh():
-    v = Venue(DEFAULT_INSTRUMENTS)
-    for a in (1, 2, 3):
-        v.apply(0, CreateAccount(a))
-        v.apply(0, Deposit(a, 100_000 * USDT))
-    v.apply(0, SetIndexPrice(BTC, px(60000)))
+    v = funded_venue(60000)
     v.apply(0, limit(2, C.SELL, lots(6), px(60000)))
     v.apply(0, market(1, C.BUY, lots(6)))            # 1 long 6 BTC, 2 short, at 60,000
     return v
