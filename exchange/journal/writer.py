@@ -82,6 +82,20 @@ def _canonical(value: Any) -> Any:
                            strict_map_key=False)
 
 
+def _packs_as_itself(cls: type) -> bool:
+    """True for a record class whose ``to_record()`` is ``[KIND, list(self)]`` (the
+    venue's commands and events without optional trailing fields): msgpack writes a
+    tuple as an array, so ``(seq, ts, KIND, record)`` packs to the very bytes of
+    ``[seq, ts, *record.to_record()]`` without a Python call and a list per record
+    (~2.7 records per command on the sequencer's hot path)."""
+    try:
+        from exchange.venue.records import _to_record
+    except ImportError:     # the journal used on its own
+        return False
+    return issubclass(cls, tuple) and getattr(cls, "to_record", None) is _to_record \
+        and type(getattr(cls, "KIND", None)) is int
+
+
 def segment_header(first_seq: int, config: Any) -> bytes:
     """The bytes of a segment header (see ``format``)."""
     body = msgpack.packb({"first_seq": first_seq, "config": config}, use_bin_type=True)
@@ -161,6 +175,7 @@ class JournalWriter:
         self._sync_running = False
         self._sync_thread: threading.Thread | None = None
         self._pack = msgpack.Packer(use_bin_type=True).pack
+        self._packs_as_itself: dict[type, bool] = {}   # record class -> _packs_as_itself(class)
         self.segments_created = 0
         self.commits = 0
         self.syncs = 0
@@ -227,15 +242,21 @@ class JournalWriter:
         buf = self._buf
         start = len(buf)
         pack = self._pack
+        packs_as_itself = self._packs_as_itself
         n = 0
         try:
-            kind, payload = command.to_record()
-            for i in range(-1, len(events)):
-                if i >= 0:
-                    kind, payload = events[i].to_record()
-                if type(kind) is not int:
-                    raise TypeError("seq, ts and kind must be int")
-                body = pack([seq, ts, kind, payload])
+            for rec in (command, *events):
+                cls = type(rec)
+                as_itself = packs_as_itself.get(cls)
+                if as_itself is None:
+                    as_itself = packs_as_itself[cls] = _packs_as_itself(cls)
+                if as_itself:
+                    body = pack((seq, ts, rec.KIND, rec))
+                else:
+                    kind, payload = rec.to_record()
+                    if type(kind) is not int:
+                        raise TypeError("seq, ts and kind must be int")
+                    body = pack((seq, ts, kind, payload))
                 size = len(body)
                 if size > MAX_RECORD_BYTES:
                     raise ValueError(f"record of {size} bytes exceeds {MAX_RECORD_BYTES}")
