@@ -82,18 +82,32 @@ def _canonical(value: Any) -> Any:
                            strict_map_key=False)
 
 
-def _packs_as_itself(cls: type) -> bool:
-    """True for a record class whose ``to_record()`` is ``[KIND, list(self)]`` (the
-    venue's commands and events without optional trailing fields): msgpack writes a
-    tuple as an array, so ``(seq, ts, KIND, record)`` packs to the very bytes of
-    ``[seq, ts, *record.to_record()]`` without a Python call and a list per record
-    (~2.7 records per command on the sequencer's hot path)."""
+def _record_shape(cls: type) -> "tuple[int, int | None, tuple] | None":
+    """``(KIND, n, defaults)`` for a venue command or event class (``n`` None: no
+    optional fields, the record is the whole tuple), None for anything else.
+
+    A venue record's ``to_record()`` is ``[KIND, list(self)]``, or for a class
+    with optional trailing fields (``CORE_FIELDS``) the same list cut after the
+    last field that differs from its default.  So while the fields from ``n`` on
+    equal ``defaults`` the record is ``[KIND, list(self[:n])]``, and msgpack
+    writes a tuple as an array: ``(seq, ts, KIND, self[:n])`` packs to the very
+    bytes of ``[seq, ts, *to_record()]`` without a Python call, a list and (for
+    the optional fields) a loop per record - ~2.7 records per command on the
+    sequencer's hot path.  Records with optional fields set go through
+    ``to_record()``."""
     try:
-        from exchange.venue.records import _to_record
+        from exchange.venue.records import _to_record, _to_record_ext
     except ImportError:     # the journal used on its own
-        return False
-    return issubclass(cls, tuple) and getattr(cls, "to_record", None) is _to_record \
-        and type(getattr(cls, "KIND", None)) is int
+        return None
+    kind = getattr(cls, "KIND", None)
+    if not issubclass(cls, tuple) or type(kind) is not int:
+        return None
+    to_record = getattr(cls, "to_record", None)
+    if to_record is _to_record:
+        return kind, None, ()
+    if to_record is _to_record_ext:
+        return kind, cls._core, tuple(cls._ext_defaults)
+    return None
 
 
 def segment_header(first_seq: int, config: Any) -> bytes:
@@ -175,7 +189,7 @@ class JournalWriter:
         self._sync_running = False
         self._sync_thread: threading.Thread | None = None
         self._pack = msgpack.Packer(use_bin_type=True).pack
-        self._packs_as_itself: dict[type, bool] = {}   # record class -> _packs_as_itself(class)
+        self._record_shapes: dict[type, Any] = {}   # record class -> _record_shape(class)
         self.segments_created = 0
         self.commits = 0
         self.syncs = 0
@@ -242,16 +256,18 @@ class JournalWriter:
         buf = self._buf
         start = len(buf)
         pack = self._pack
-        packs_as_itself = self._packs_as_itself
+        shapes = self._record_shapes
         n = 0
         try:
             for rec in (command, *events):
                 cls = type(rec)
-                as_itself = packs_as_itself.get(cls)
-                if as_itself is None:
-                    as_itself = packs_as_itself[cls] = _packs_as_itself(cls)
-                if as_itself:
-                    body = pack((seq, ts, rec.KIND, rec))
+                shape = shapes.get(cls, False)
+                if shape is False:
+                    shape = shapes[cls] = _record_shape(cls)
+                if shape is not None and shape[1] is None:
+                    body = pack((seq, ts, shape[0], rec))
+                elif shape is not None and rec[shape[1]:] == shape[2]:
+                    body = pack((seq, ts, shape[0], rec[:shape[1]]))
                 else:
                     kind, payload = rec.to_record()
                     if type(kind) is not int:

@@ -301,10 +301,11 @@ def test_append_command_writes_the_same_bytes_as_one_append_per_record(tmp_path)
 
 
 def test_append_command_writes_venue_records_as_their_to_record(tmp_path):
-    # plain venue records are packed as the tuples they are, ext ones through to_record()
+    # venue records are packed as (slices of) the tuples they are; with an optional field set, as to_record()
     from exchange.venue.commands import CancelOrder, NewOrder
     from exchange.venue.events import OrderCanceled
-    cmds = [NewOrder(7, "BTCUSDT", 0, 0, 3, 10, 6_500_000, 0, 0, "c1"), CancelOrder(7, "BTCUSDT", 0, "c1")]
+    plain_new = NewOrder(7, "BTCUSDT", 0, 0, 3, 10, 6_500_000, 0, 0, "c1")
+    cmds = [plain_new, plain_new._replace(**{NewOrder._fields[-2]: 1}), CancelOrder(7, "BTCUSDT", 0, "c1")]
     events = [OrderCanceled(9, 7, "BTCUSDT", 10, 0)]
     one = JournalWriter(tmp_path / "one", CONFIG, fsync="never")
     many = JournalWriter(tmp_path / "many", CONFIG, fsync="never")
