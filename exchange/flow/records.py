@@ -269,18 +269,18 @@ plain_seen = _PLAIN_SEEN.issuperset
 def all_plain(*values) -> bool:
     """True when every value is a str that :func:`dec` would return unchanged
     (a set lookup per value seen before, a short match for the others)."""
+    seen = _PLAIN_SEEN
     try:
-        if _PLAIN_SEEN.issuperset(values):
+        if seen.issuperset(values):
             return bool(values)
-        new = set(values).difference(_PLAIN_SEEN)
-        for v in new:
-            if not _plain(v):
+        for v in values:        # (a quote has a new value in every other line: no sets built)
+            if v not in seen and not _plain(v):
                 return False
     except TypeError:           # an unhashable value, or not a str
         return False
-    if len(_PLAIN_SEEN) > _PLAIN_SEEN_MAX:
-        _PLAIN_SEEN.clear()
-    _PLAIN_SEEN.update(new)
+    if len(seen) > _PLAIN_SEEN_MAX:
+        seen.clear()
+    seen.update(values)
     return True
 
 
