@@ -143,12 +143,11 @@ class _Conv:
 
     def _convert(self, s: str) -> int:
         i = s.find(".")
-        whole, frac = (s, "") if i < 0 else (s[:i], s[i + 1:])
-        if whole.isdigit() and (not frac or frac.isdigit()) and whole.isascii() and frac.isascii():
-            # value = int(whole+frac) / 10**len(frac); ticks = value / (num/den)
-            top = int(whole + frac) * self.den
-            bottom = self.num * 10 ** len(frac)
-            q, r = divmod(top, bottom)
+        digits = s if i < 0 else s.replace(".", "", 1)
+        if digits.isdigit() and digits.isascii():
+            # value = int(digits) / 10**decimals; ticks = value / (num/den), if exact
+            decimals = 0 if i < 0 else len(s) - i - 1
+            q, r = divmod(int(digits) * self.den, self.num * 10 ** decimals)
             if not r:
                 return q
         d = Decimal(s) / self.unit
