@@ -128,7 +128,7 @@ class _Conv:
         self.stats = stats
         self.num, self.den = unit.as_integer_ratio()     # unit = num / den
 
-    def __call__(self, s: str) -> int:
+    def convert(self, s: str) -> int:
         v = self.cache.get(s)
         if v is None:
             v = self._convert(s)
@@ -137,14 +137,17 @@ class _Conv:
             self.cache[s] = v
         return v
 
+    # the hot paths call ``convert`` (a bound method): calling the instance goes
+    # through type slot machinery that costs several times a method call
+    __call__ = convert
+
     def _convert(self, s: str) -> int:
         i = s.find(".")
-        whole, frac = (s, "") if i < 0 else (s[:i], s[i + 1:])
-        if whole.isdigit() and (not frac or frac.isdigit()) and whole.isascii() and frac.isascii():
-            # value = int(whole+frac) / 10**len(frac); ticks = value / (num/den)
-            top = int(whole + frac) * self.den
-            bottom = self.num * 10 ** len(frac)
-            q, r = divmod(top, bottom)
+        digits = s if i < 0 else s.replace(".", "", 1)
+        if digits.isdigit() and digits.isascii():
+            # value = int(digits) / 10**decimals; ticks = value / (num/den), if exact
+            decimals = 0 if i < 0 else len(s) - i - 1
+            q, r = divmod(int(digits) * self.den, self.num * 10 ** decimals)
             if not r:
                 return q
         d = Decimal(s) / self.unit
@@ -331,7 +334,7 @@ class _Book:
         lv = self.levels[side]
         dirty = self.dirty[side]
         take = self.target - len(keys)
-        lots = self.lots
+        lots = self.lots.convert
         moved = []
         for p in sorted(far, reverse=(side == 0)):  # best first
             n = far[p]
@@ -871,7 +874,7 @@ class ReplayDriver:
         """One side of a bookTicker: the quoted price becomes that side's best level."""
         p = b.ticks.cache.get(px)
         if p is None:
-            p = b.ticks(px)
+            p = b.ticks.convert(px)
         own, other = b.keys[side], b.keys[1 - side]
         sign = -1 if side == 0 else 1                  # keys: best first, bids stored negated
         if own and own[0] < sign * p:                  # own levels better than the new best
@@ -880,7 +883,7 @@ class ReplayDriver:
             b.clear_through(1 - side, p, True)
         n = b.lots.cache.get(qty)
         if n is None:
-            n = b.lots(qty)
+            n = b.lots.convert(qty)
         lv = b.levels[side]
         if n > 0 and p in lv:
             # the common case: the best level's size changed - or did not (a quote
@@ -899,7 +902,7 @@ class ReplayDriver:
 
     def _snapshot(self, b: _Book, r: DepthSnapshot) -> None:
         b.clear_all()
-        ticks, lots = b.ticks, b.lots
+        ticks, lots = b.ticks.convert, b.lots.convert
         for side, rows in ((0, r.bids), (1, r.asks)):
             for px, q in rows:
                 b.set(side, ticks(px), lots(q))
@@ -911,8 +914,8 @@ class ReplayDriver:
             self.stats.stale_diffs += 1
             return
         older = b.ticker_id is not None and r.last_id is not None and r.last_id < b.ticker_id
-        tconv, lconv = b.ticks, b.lots
-        tcache, lcache = tconv.cache, lconv.cache
+        tconv, lconv = b.ticks.convert, b.lots.convert
+        tcache, lcache = b.ticks.cache, b.lots.cache
         tb, ta = b.ticker_px
         if not older:
             tb = ta = None
@@ -1121,8 +1124,8 @@ class ReplayDriver:
     def _hold_trade(self, b: _Book, r: Trade) -> None:
         """Prints of one taker at one price and millisecond (one per maker order in
         the data) are re-enacted as one taker order: same prices, fewer commands."""
-        p = b.ticks(r.price)
-        q = b.lots(r.qty)
+        p = b.ticks.convert(r.price)
+        q = b.lots.convert(r.qty)
         if q <= 0 or p <= 0:
             self.stats.ignored += 1
             return

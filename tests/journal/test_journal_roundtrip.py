@@ -300,6 +300,25 @@ def test_append_command_writes_the_same_bytes_as_one_append_per_record(tmp_path)
         [p.read_bytes() for p in segments(tmp_path / "many")]
 
 
+def test_append_command_writes_venue_records_as_their_to_record(tmp_path):
+    # venue records are packed as (slices of) the tuples they are; with an optional field set, as to_record()
+    from exchange.venue.commands import CancelOrder, NewOrder
+    from exchange.venue.events import OrderCanceled
+    plain_new = NewOrder(7, "BTCUSDT", 0, 0, 3, 10, 6_500_000, 0, 0, "c1")
+    cmds = [plain_new, plain_new._replace(**{NewOrder._fields[-2]: 1}), CancelOrder(7, "BTCUSDT", 0, "c1")]
+    events = [OrderCanceled(9, 7, "BTCUSDT", 10, 0)]
+    one = JournalWriter(tmp_path / "one", CONFIG, fsync="never")
+    many = JournalWriter(tmp_path / "many", CONFIG, fsync="never")
+    for seq, cmd in enumerate(cmds, 1):
+        one.append_command(seq, 1_000, cmd, events)
+        for r in [cmd] + events:
+            many.append(seq, 1_000, *r.to_record())
+    one.close()
+    many.close()
+    assert [p.read_bytes() for p in segments(tmp_path / "one")] == \
+        [p.read_bytes() for p in segments(tmp_path / "many")]
+
+
 def test_append_command_with_a_bad_record_buffers_nothing_of_it(tmp_path):
     w = JournalWriter(tmp_path, CONFIG, fsync="never")
     w.append(*sample(1))

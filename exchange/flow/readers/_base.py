@@ -214,12 +214,10 @@ class Reader:
 
     def __iter__(self) -> Iterator:
         stats = self.stats
-        window = self.reorder_window_ms
         build = self._build
-
-        def emit(recs):
+        for batch in self._in_order():
             # deferred records (raw lines held in the buffer) are parsed on the way out
-            for rec in recs:
+            for rec in batch:
                 if type(rec) is Deferred:
                     rec = build(rec)
                     if rec is None:
@@ -227,8 +225,14 @@ class Reader:
                 stats.records += 1
                 yield rec
 
+    def _in_order(self) -> Iterator[list]:
+        """The records of :meth:`_file_order` in exchange-time order, in lists
+        (one list per exchange millisecond; one per record without reordering)."""
+        window = self.reorder_window_ms
+        stats = self.stats
         if not window or window <= 0:
-            yield from emit(self._file_order())
+            for rec in self._file_order():
+                yield [rec]
             return
         # Reorder buffer: one list per exchange millisecond (arrival order, so
         # ties keep file order) and a heap of those milliseconds; a millisecond
@@ -255,9 +259,9 @@ class Reader:
                 lim = newest - window
                 while heap[0] <= lim:
                     last_out = t = pop(heap)
-                    yield from emit(buckets.pop(t))
+                    yield buckets.pop(t)
         while heap:
-            yield from emit(buckets.pop(pop(heap)))
+            yield buckets.pop(pop(heap))
 
     def close(self) -> None:
         if self._src is not None:

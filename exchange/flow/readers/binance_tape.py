@@ -21,11 +21,12 @@ The local receive stamps are not used: records carry exchange time ``E``.
 from __future__ import annotations
 
 import re
+from operator import itemgetter
 from typing import Optional
 from urllib.parse import parse_qs, urlsplit
 
 from ..records import (BookTicker, DepthDiff, DepthSnapshot, FundingRate, IndexPrice, Kline,
-                       MarkPrice, Trade, all_plain, build_book_ticker, build_depth_diff, build_trade, dec,
+                       MarkPrice, Trade, all_plain, plain_seen, build_book_ticker, build_depth_diff, build_trade, dec,
                        levels)
 from ._base import Deferred, Reader
 
@@ -38,6 +39,8 @@ __all__ = ["BinanceTapeReader", "CryptofeedReader", "BinancePayloadDecoder"]
 
 
 _levels = levels
+_TICKER_FIELDS = itemgetter("s", "b", "B", "a", "A", "E", "u")
+_TRADE_FIELDS = itemgetter("s", "p", "q", "E", "t", "m")
 
 
 def _int(v, name):
@@ -210,7 +213,8 @@ class BinanceTapeReader(_BinanceJsonLines):
         guess = self._guess_symbol
         seen = self._decoder.symbols_seen
         loads, JSONError = _loads, _JSONError
-        plain = all_plain
+        plain, seen_plain = all_plain, plain_seen
+        ticker_fields, trade_fields = _TICKER_FIELDS, _TRADE_FIELDS
         new_ticker, new_trade = build_book_ticker, build_trade
         depth_head = _DEPTH_HEAD
         line_no = 0
@@ -238,9 +242,11 @@ class BinanceTapeReader(_BinanceJsonLines):
             # Fast path for the three stream events that make up nearly every
             # line of a tape: the same checks and records as
             # BinancePayloadDecoder.decode, inlined (no call per line, no
-            # per-value dec()).  Anything unusual - a missing field, a value of
-            # another type, a non-plain number - falls through to the decoder,
-            # which gives the same record or the same error as always.
+            # per-value dec(); the fields in one itemgetter call, values seen
+            # before found plain by one set lookup).  Anything unusual - a
+            # missing field, a value of another type, a non-plain number - falls
+            # through to the decoder, which gives the same record or the same
+            # error as always.
             try:
                 d = loads(payload)
             except JSONError as exc:
@@ -249,22 +255,26 @@ class BinanceTapeReader(_BinanceJsonLines):
             data = d.get("data") if type(d) is dict and "stream" in d else None
             if type(data) is dict:
                 e = data.get("e")
-                g = data.get
-                if e == "bookTicker":
-                    s, b, B, a, A, E, u = g("s"), g("b"), g("B"), g("a"), g("A"), g("E"), g("u")
-                    if type(E) is int and type(u) is int and type(s) is str and plain(b, B, a, A):
-                        if s not in seen:
-                            seen.add(s)
-                        yield new_ticker(E, s, b, B, a, A, u, g("T"))
-                        continue
-                elif e == "trade":
-                    s, p, q, E, t, m = g("s"), g("p"), g("q"), g("E"), g("t"), g("m")
-                    if type(E) is int and type(t) is int and type(s) is str and (m is True or m is False) \
-                            and plain(p, q):
-                        if s not in seen:
-                            seen.add(s)
-                        yield new_trade(E, s, p, q, "SELL" if m else "BUY", t, g("T"), "trade", None, None, g("X"))
-                        continue
+                rec = None
+                try:
+                    if e == "bookTicker":
+                        s, b, B, a, A, E, u = ticker_fields(data)
+                        if type(E) is int and type(u) is int and type(s) is str \
+                                and (seen_plain((b, B, a, A)) or plain(b, B, a, A)):
+                            rec = new_ticker(E, s, b, B, a, A, u, data.get("T"))
+                    elif e == "trade":
+                        s, p, q, E, t, m = trade_fields(data)
+                        if type(E) is int and type(t) is int and type(s) is str and (m is True or m is False) \
+                                and (seen_plain((p, q)) or plain(p, q)):
+                            rec = new_trade(E, s, p, q, "SELL" if m else "BUY", t, data.get("T"), "trade",
+                                            None, None, data.get("X"))
+                except (KeyError, TypeError):       # a field missing, an unhashable value
+                    pass
+                if rec is not None:
+                    if s not in seen:
+                        seen.add(s)
+                    yield rec
+                    continue
             yield from self._emitted(emit(payload, line_no, line, guess, d))
         stats.lines = line_no
 
