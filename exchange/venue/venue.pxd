@@ -26,6 +26,7 @@ cdef class VenueCore:
     cpdef _cancel(self, SymbolState st, Order order, reason, ts)
 
 from exchange.venue.risk cimport available_balance, slot_order_margin
+from exchange.venue.liquidation cimport settle_risk      # the risk pass of _post: a C call
 from exchange.venue._riskmath cimport _fee_c       # compiled-only (venue.py: None in the pure twin)
 
 cpdef limit_filter_error(SymbolSpec spec, side, price, qty, mark)

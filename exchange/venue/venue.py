@@ -69,7 +69,7 @@ except ImportError:     # not built, or PAPEREX_PURE=1: the Python lines in _fil
 from .spec import SymbolSpec
 from .admin import AdminCommands
 from .conditional import Conditional
-from .liquidation import Liquidation
+from .liquidation import Liquidation, settle_risk
 from .market import MarketData
 from .queries import Queries
 from .snapshot import Snapshots
@@ -438,7 +438,7 @@ class VenueCore:
                         self._fire_triggers(self.symbols[sym], _CONTRACT_PRICE, events, ts)
                     continue
                 if self._dirty:
-                    self._settle_risk(events, ts)
+                    settle_risk(self, self._dirty, self.accounts, self.symbols, events, ts)
                     continue
                 break
         finally:
