@@ -7,3 +7,6 @@ cpdef _available_balance_c(Account acct, dict symbols)
 
 # venue.pxd cimports this one: the fee split of each fill, a C call
 cpdef _fee_c(n, rate)
+
+# venue.pxd cimports this one: price x lots x notional unit on the order path, a C call
+cpdef _product_c(a, b, c)

@@ -248,6 +248,20 @@ cpdef _fee_c(n, rate):
         return NotImplemented
     return (<long long>fee, <long long>booked)
 
+
+cpdef _product_c(a, b, c):
+    """``a * b * c``: one overflow-checked 64-bit multiplication when all three are ints
+    that fit 64 bits and so does the product, else the Python product (always exact).
+    The notionals of the order path (price x lots x notional unit) are two Python
+    multiplications and a temporary otherwise."""
+    cdef long long x, y, z
+    cdef prm_i128 r
+    if _ll(a, &x) and _ll(b, &y) and _ll(c, &z):
+        if not (prm_mul(x, y, &r) or prm_mul(r, z, &r)) and prm_fits64(r):
+            return <long long>r
+    return a * b * c
+
+
 # the Python names (tests/venue/test_riskmath.py); risk.pxd cimports the C ones above
 slot_order_margin = _slot_order_margin_c
 available_balance = _available_balance_c

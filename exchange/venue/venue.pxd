@@ -19,14 +19,18 @@ cdef class VenueCore:
     cpdef _finish(self, dict touched, list events, ts)
     cpdef _trim_reduce(self, Account acct, tuple key, OrderAgg agg, list events, ts)
     cpdef _release(self, Order order, remaining)
+    cdef _release_from(self, Order order, Account acct, remaining)
     cpdef _reserve(self, Order order, remaining)
     cpdef _unlink(self, Order order)
     cdef _unlink_from(self, Order order, Account acct)
     cpdef _close(self, Order order, status)
+    cdef _close_in(self, Order order, Account acct, status)
     cpdef _cancel(self, SymbolState st, Order order, reason, ts)
 
 from exchange.venue.risk cimport available_balance, slot_order_margin
 from exchange.venue.liquidation cimport settle_risk      # the risk pass of _post: a C call
-from exchange.venue._riskmath cimport _fee_c       # compiled-only (venue.py: None in the pure twin)
+from exchange.venue._riskmath cimport _fee_c, _product_c     # compiled-only (venue.py: None in the pure twin)
+
+cdef _notional(price, lots, unit)
 
 cpdef limit_filter_error(SymbolSpec spec, side, price, qty, mark)

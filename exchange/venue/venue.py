@@ -62,10 +62,10 @@ from .positions import Position, apply_fill
 from .records import new_record
 from .risk import available_balance, position_notional, slot_order_margin
 
-try:        # compiled-only: the fee split of a fill in 128-bit C (a C call when compiled, venue.pxd)
-    from ._riskmath import _fee_c
-except ImportError:     # not built, or PAPEREX_PURE=1: the Python lines in _fill
-    _fee_c = None
+try:        # compiled-only: the fee split of a fill in 128-bit C, notionals in 64-bit C (C calls, venue.pxd)
+    from ._riskmath import _fee_c, _product_c
+except ImportError:     # not built, or PAPEREX_PURE=1: the Python lines in _fill and _notional
+    _fee_c = _product_c = None
 from .spec import SymbolSpec
 from .admin import AdminCommands
 from .conditional import Conditional
@@ -110,6 +110,14 @@ _EXPIRE_REASON = {
 def _no_effect(ts: int, c) -> list:
     """InjectFault: the gateway's fault injector records what it did; the venue is untouched."""
     return []
+
+
+def _notional(price, lots, unit):
+    """``price * lots * unit`` (money); compiled, one checked C multiplication instead of
+    two Python ones (``_riskmath._product_c``, exact in every case)."""
+    if _product_c is not None:
+        return _product_c(price, lots, unit)
+    return price * lots * unit
 
 
 def limit_filter_error(spec: SymbolSpec, side, price, qty, mark):
@@ -283,7 +291,7 @@ class VenueCore:
             ref = opp if opp is not None else mark
             notional_price = mark if mark else ref
         if err is None and not reduce_only and notional_price and \
-                notional_price * qty * unit < spec.min_notional:
+                _notional(notional_price, qty, unit) < spec.min_notional:
             err = (C.MIN_NOTIONAL[0], C.MIN_NOTIONAL[1] % spec.min_notional_str)
         # ---- position mode
         dual = acct.dual
@@ -346,11 +354,11 @@ class VenueCore:
                     loss_per_lot = (mark - ref) * unit
             lev = settings[0]
             if pos_qty:
-                pn = pos_qty * mark * unit if mark else (pos.entry if pos_qty >= 0 else -pos.entry)
+                pn = _notional(pos_qty, mark, unit) if mark else (pos.entry if pos_qty >= 0 else -pos.entry)
             else:
                 pn = 0
             before = slot_order_margin(agg, pside, pn, lev)[0]
-            notional = ref * qty * unit
+            notional = _notional(ref, qty, unit)
             loss = loss_per_lot * qty
             if side == 0:
                 agg.buy_lots += qty
@@ -531,11 +539,11 @@ class VenueCore:
                 agg.ro_sell -= q
         elif buy:
             agg.buy_lots -= q
-            agg.buy_notional -= order.margin_price * unit * q
+            agg.buy_notional -= _notional(order.margin_price, q, unit)
             agg.buy_loss -= order.loss_per_lot * q
         else:
             agg.sell_lots -= q
-            agg.sell_notional -= order.margin_price * unit * q
+            agg.sell_notional -= _notional(order.margin_price, q, unit)
             agg.sell_loss -= order.loss_per_lot * q
         # position
         positions: dict = acct.positions
@@ -598,7 +606,7 @@ class VenueCore:
         else:
             keys[key] = None
         if status == _FILLED:
-            self._close(order, _FILLED)
+            self._close_in(order, acct, _FILLED)
 
     def _finish(self, touched: dict, events: list, ts):
         """After a command's fills: knock out reduce orders the new positions no longer
@@ -662,13 +670,15 @@ class VenueCore:
     # ===================================================== order bookkeeping
     def _release(self, order: Order, remaining):
         """Take ``remaining`` lots of ``order`` out of its slot's aggregates."""
-        acct: Account
+        self._release_from(order, self.accounts[order.account_id], remaining)
+
+    def _release_from(self, order: Order, acct: Account, remaining):
+        """``_release`` with the order's account already looked up."""
         agg: OrderAgg
         st: SymbolState
         aggs: dict
         if remaining <= 0 or 1 < order.order_type < 7:     # conditional orders reserve nothing
             return
-        acct = self.accounts[order.account_id]
         aggs = acct.aggs
         agg = aggs[order.key]
         if order.reduce:
@@ -681,11 +691,11 @@ class VenueCore:
             unit = st.spec.notional_unit
             if order.side == 0:
                 agg.buy_lots -= remaining
-                agg.buy_notional -= order.margin_price * unit * remaining
+                agg.buy_notional -= _notional(order.margin_price, remaining, unit)
                 agg.buy_loss -= order.loss_per_lot * remaining
             else:
                 agg.sell_lots -= remaining
-                agg.sell_notional -= order.margin_price * unit * remaining
+                agg.sell_notional -= _notional(order.margin_price, remaining, unit)
                 agg.sell_loss -= order.loss_per_lot * remaining
 
     def _reserve(self, order: Order, remaining):
@@ -706,11 +716,11 @@ class VenueCore:
             unit = st.spec.notional_unit
             if order.side == 0:
                 agg.buy_lots += remaining
-                agg.buy_notional += order.margin_price * unit * remaining
+                agg.buy_notional += _notional(order.margin_price, remaining, unit)
                 agg.buy_loss += order.loss_per_lot * remaining
             else:
                 agg.sell_lots += remaining
-                agg.sell_notional += order.margin_price * unit * remaining
+                agg.sell_notional += _notional(order.margin_price, remaining, unit)
                 agg.sell_loss += order.loss_per_lot * remaining
 
     def _unlink(self, order: Order):
@@ -736,9 +746,11 @@ class VenueCore:
 
     def _close(self, order: Order, status):
         """Move an open order to the closed history with its final status."""
-        acct: Account
+        self._close_in(order, self.accounts[order.account_id], status)
+
+    def _close_in(self, order: Order, acct: Account, status):
+        """``_close`` with the order's account already looked up."""
         order.status = status
-        acct = self.accounts[order.account_id]
         self._unlink_from(order, acct)
         # history
         oid = order.order_id
@@ -785,15 +797,17 @@ class VenueCore:
         return [self._cancel(st, order, _CANCEL_USER, ts)]
 
     def _cancel(self, st: SymbolState, order: Order, reason, ts):
+        acct: Account
         otype = order.order_type
         if 1 < otype < 7:
             self._unindex_conditional(st, order)
         else:
             st.book.cancel(order.order_id)
         remaining = order.qty - order.filled
-        self._release(order, remaining)
+        acct = self.accounts[order.account_id]
+        self._release_from(order, acct, remaining)
         order.update_time = ts
-        self._close(order, _CANCELED)
+        self._close_in(order, acct, _CANCELED)
         return new_record(OrderCanceled, (order.order_id, order.account_id, order.symbol, remaining, reason))
 
     def _cancel_all(self, ts: int, c: CancelAllOrders) -> list:
@@ -836,7 +850,7 @@ class VenueCore:
             err = limit_filter_error(spec, order.side, price, qty, st.mark)
         mark = st.mark
         unit = spec.notional_unit
-        if err is None and not order.reduce_only and price * qty * unit < spec.min_notional:
+        if err is None and not order.reduce_only and _notional(price, qty, unit) < spec.min_notional:
             err = (C.MIN_NOTIONAL[0], C.MIN_NOTIONAL[1] % spec.min_notional_str)
         if err is not None:
             return [CommandRejected(c.account_id, c.KIND, err[0], err[1])]

@@ -1,6 +1,6 @@
 """Compiled-only helpers of the order path against the Python lines they replace:
-``_riskmath._fee_c`` (the fee split of a fill, VenueCore._fill) and
-``_newrecord.pex_client_id`` (orders.default_client_order_id)."""
+``_riskmath._fee_c`` (the fee split of a fill, VenueCore._fill), ``_riskmath._product_c``
+(venue._notional) and ``_newrecord.pex_client_id`` (orders.default_client_order_id)."""
 from __future__ import annotations
 
 import pytest
@@ -39,6 +39,18 @@ def test_fee_split(n, rate):
 def test_fee_split_not_int():
     assert _riskmath._fee_c(True, 5) is NotImplemented
     assert _riskmath._fee_c(5, 2.0) is NotImplemented
+
+
+@given(ints, ints, ints)
+def test_product(a, b, c):
+    got = _riskmath._product_c(a, b, c)
+    assert got == a * b * c and type(got) is int
+
+
+def test_product_not_int():
+    # anything but ints takes Python's product, whatever it is
+    assert _riskmath._product_c(True, 5, 2) == 10
+    assert _riskmath._product_c(5, 2.5, 2) == 25.0 and type(_riskmath._product_c(5, 2.5, 2)) is float
 
 
 @given(st.one_of(st.integers(-2 ** 70, 2 ** 70), st.sampled_from([0, 9, 10, 99, 100, I64 - 1, I64, -1, -I64])))
