@@ -59,7 +59,7 @@ from .events import (
 )
 from .orders import CLIENT_ORDER_ID_RE, Order, default_client_order_id, new_order
 from .positions import Position, apply_fill
-from .records import new_record
+from .records import record5, record6, record8, record15, record18
 from .risk import available_balance, position_notional, slot_order_margin
 
 try:        # compiled-only: the fee split of a fill in 128-bit C, notionals in 64-bit C (C calls, venue.pxd)
@@ -219,7 +219,7 @@ class VenueCore:
     def _new_order(self, ts, c) -> list:
         # The hot path: the checks below are the pipeline of the module docstring,
         # written with local names (the codes are module constants) and events made
-        # with records.new_record (same tuples as the NamedTuple constructors).
+        # with records.record5 ... record18 (same tuples as the NamedTuple constructors).
         acct: Account
         agg: OrderAgg
         order: Order
@@ -251,7 +251,7 @@ class VenueCore:
         elif cid and (cid in acct.client_ids):
             err = C.CLIENT_ID_DUPLICATED
         if err is not None:
-            return [new_record(OrderRejected, (aid, sym, cid, err[0], err[1]))]
+            return [record5(OrderRejected, aid, sym, cid, err[0], err[1])]
         spec = st.spec
         unit = spec.notional_unit
         reduce_only = 1 if reduce_only else 0
@@ -307,7 +307,7 @@ class VenueCore:
         if err is None and order_count.get(sym, 0) >= spec.max_num_orders:
             err = C.MAX_OPEN_ORDERS
         if err is not None:
-            return [new_record(OrderRejected, (aid, sym, cid, err[0], err[1]))]
+            return [record5(OrderRejected, aid, sym, cid, err[0], err[1])]
         # ---- reduce-only / margin
         acct_settings: dict = acct.settings
         settings = acct_settings.get(sym)
@@ -344,7 +344,7 @@ class VenueCore:
                         agg.ro_buy -= qty
                     else:
                         agg.ro_sell -= qty
-                    return [new_record(OrderRejected, (aid, sym, cid, err[0], err[1]))]
+                    return [record5(OrderRejected, aid, sym, cid, err[0], err[1])]
         else:
             if mark and ref:
                 if side == 0:
@@ -387,7 +387,7 @@ class VenueCore:
                     agg.sell_lots -= qty
                     agg.sell_notional -= notional
                     agg.sell_loss -= loss
-                return [new_record(OrderRejected, (aid, sym, cid, err[0], err[1]))]
+                return [record5(OrderRejected, aid, sym, cid, err[0], err[1])]
         # ---- accept
         oid = self.next_order_id
         self.next_order_id = oid + 1
@@ -406,8 +406,8 @@ class VenueCore:
         acct.orders[oid] = order
         client_ids[cid] = order
         order_count[sym] = order_count.get(sym, 0) + 1
-        events = [new_record(OrderAccepted, (oid, aid, sym, cid, side, otype, tif, price, qty, reduce_only, pside, stp,
-                                       0, 0, 0, 0, 0, 0))]
+        events = [record18(OrderAccepted, oid, aid, sym, cid, side, otype, tif, price, qty, reduce_only, pside, stp,
+                           0, 0, 0, 0, 0, 0)]
         reports = book.submit(oid, aid, side, book_price, qty, kind, stp)
         if len(reports) == 2:
             r1 = reports[1]
@@ -590,16 +590,16 @@ class VenueCore:
             acct.cross_wallet += pnl - fee
         acct.update_time = ts
         sym = order.symbol
-        events.append(new_record(OrderFilled, (order.order_id, aid, sym, trade_id, side, order.position_side, price,
-                                         q, is_maker, fee, pnl, filled, cum_quote, status, counter_id)))
+        events.append(record15(OrderFilled, order.order_id, aid, sym, trade_id, side, order.position_side, price,
+                               q, is_maker, fee, pnl, filled, cum_quote, status, counter_id))
         if pnl:
             tran = self.next_tran_id
             self.next_tran_id = tran + 1
-            events.append(new_record(Income, (aid, _I_REALIZED_PNL, sym, pnl, tran, trade_id)))
+            events.append(record6(Income, aid, _I_REALIZED_PNL, sym, pnl, tran, trade_id))
         if fee:
             tran = self.next_tran_id
             self.next_tran_id = tran + 1
-            events.append(new_record(Income, (aid, _I_COMMISSION, sym, -fee, tran, trade_id)))
+            events.append(record6(Income, aid, _I_COMMISSION, sym, -fee, tran, trade_id))
         keys = touched.get(aid)
         if keys is None:
             touched[aid] = {key: None}
@@ -619,25 +619,29 @@ class VenueCore:
         positions: dict
         settings: dict
         accounts: dict = self.accounts
+        accts: list = []
         for account_id, keys in touched.items():
             acct = accounts[account_id]
+            accts.append(acct)
             aggs = acct.aggs
             for key in keys:
                 agg = aggs.get(key)
                 if agg is not None and (agg.ro_buy or agg.ro_sell):
                     self._trim_reduce(acct, key, agg, events, ts)
+        i = 0
         for account_id, keys in touched.items():
-            acct = accounts[account_id]
+            acct = accts[i]         # looked up by the first pass (touched is unchanged since)
+            i += 1
             positions = acct.positions
             wallet = cross = acct.cross_wallet
             for pos in positions.values():
                 wallet += pos.iso_wallet
-            events.append(new_record(BalanceChanged, (account_id, _R_ORDER, wallet, cross, 0)))
+            events.append(record5(BalanceChanged, account_id, _R_ORDER, wallet, cross, 0))
             settings = acct.settings
             for key in keys:
                 pos = positions[key]
-                events.append(new_record(PositionChanged, (account_id, key[0], key[1], pos.qty, pos.entry, pos.realized,
-                                              pos.iso_wallet, settings[key[0]][1])))
+                events.append(record8(PositionChanged, account_id, key[0], key[1], pos.qty, pos.entry, pos.realized,
+                                      pos.iso_wallet, settings[key[0]][1]))
 
     def _trim_reduce(self, acct: Account, key: tuple, agg: OrderAgg, events: list, ts):
         order: Order
@@ -808,7 +812,7 @@ class VenueCore:
         self._release_from(order, acct, remaining)
         order.update_time = ts
         self._close_in(order, acct, _CANCELED)
-        return new_record(OrderCanceled, (order.order_id, order.account_id, order.symbol, remaining, reason))
+        return record5(OrderCanceled, order.order_id, order.account_id, order.symbol, remaining, reason)
 
     def _cancel_all(self, ts: int, c: CancelAllOrders) -> list:
         acct: Account
@@ -900,7 +904,7 @@ class VenueCore:
             order.qty = qty
         order.update_time = ts
         reports = st.book.modify(order.order_id, price, qty - order.book_offset)
-        events = [new_record(OrderModified, (order.order_id, order.account_id, order.symbol, price, qty, order.filled))]
+        events = [record6(OrderModified, order.order_id, order.account_id, order.symbol, price, qty, order.filled)]
         touched: dict = {}
         self._process(st, reports, events, touched, ts)
         if touched:

@@ -1,12 +1,14 @@
 """Compiled-only helpers of the order path against the Python lines they replace:
 ``_riskmath._fee_c`` (the fee split of a fill, VenueCore._fill), ``_riskmath._product_c``
-(venue._notional) and ``_newrecord.pex_client_id`` (orders.default_client_order_id)."""
+(venue._notional), ``_newrecord.pex_client_id`` (orders.default_client_order_id) and
+``_newrecord.record5`` ... ``record18`` (the order path's events, records.py twins)."""
 from __future__ import annotations
 
 import pytest
 from hypothesis import given, strategies as st
 
 from exchange.units import RATE_SCALE
+from exchange.venue import events, records
 
 _riskmath = pytest.importorskip("exchange.venue._riskmath", exc_type=ImportError,
                                 reason="compiled-only helper (not built, or PAPEREX_PURE=1)")
@@ -61,3 +63,15 @@ def test_pex_client_id(oid):
 def test_pex_client_id_not_int():
     assert _newrecord.pex_client_id(True) == "pexTrue"
     assert _newrecord.pex_client_id("7") == "pex7"
+
+
+@pytest.mark.parametrize("n", [5, 6, 8, 15, 18])
+def test_records_without_temporary_tuple(n):
+    cls = next(c for c in vars(events).values()
+               if isinstance(c, type) and issubclass(c, tuple) and len(getattr(c, "_fields", ())) == n)
+    values = [object() for _ in range(n)]
+    got = getattr(_newrecord, f"record{n}")(cls, *values)
+    twin = getattr(records, f"_record{n}")(cls, *values)
+    assert type(got) is cls is type(twin) and got == twin == cls(*values)
+    with pytest.raises(TypeError):
+        getattr(_newrecord, f"record{n}")(dict, *values)
