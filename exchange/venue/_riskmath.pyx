@@ -262,6 +262,31 @@ cpdef _product_c(a, b, c):
     return a * b * c
 
 
+cpdef bint _limit_ok_c(SymbolSpec spec, side, price, qty, mark):
+    """True when a LIMIT order passes every check of ``venue.limit_filter_error`` (the same
+    comparisons in 64/128-bit C); False when one fails or a value is not a 64-bit int,
+    and the Python function then finds the answer."""
+    cdef long long cs, cp, cq, cm, lo, hi, lq, hq, rate
+    cdef prm_i128 t
+    if spec is None:
+        return False
+    if not (_ll(side, &cs) and _ll(price, &cp) and _ll(qty, &cq) and _ll(mark, &cm)
+            and _ll(spec.min_price, &lo) and _ll(spec.max_price, &hi) and _ll(spec.min_qty, &lq)
+            and _ll(spec.max_qty, &hq)):
+        return False
+    if cq <= 0 or cp <= 0 or cp < lo or (hi and cp > hi) or cq < lq or (hq and cq > hq):
+        return False
+    if cm:
+        if cs == 0:
+            if not _ll(spec.percent_up, &rate) or prm_mul(cm, rate, &t):
+                return False
+            return cp <= prm_floordiv(t, RATE_SCALE)                # PERCENT_PRICE cap, floor
+        if not _ll(spec.percent_down, &rate) or prm_mul(cm, rate, &t):
+            return False
+        return cp >= -prm_floordiv(-t, RATE_SCALE)                  # PERCENT_PRICE floor, ceil
+    return True
+
+
 # the Python names (tests/venue/test_riskmath.py); risk.pxd cimports the C ones above
 slot_order_margin = _slot_order_margin_c
 available_balance = _available_balance_c

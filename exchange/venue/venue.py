@@ -63,9 +63,9 @@ from .records import record5, record6, record8, record15, record18
 from .risk import available_balance, position_notional, slot_order_margin
 
 try:        # compiled-only: the fee split of a fill in 128-bit C, notionals in 64-bit C (C calls, venue.pxd)
-    from ._riskmath import _fee_c, _product_c
-except ImportError:     # not built, or PAPEREX_PURE=1: the Python lines in _fill and _notional
-    _fee_c = _product_c = None
+    from ._riskmath import _fee_c, _limit_ok_c, _product_c
+except ImportError:     # not built, or PAPEREX_PURE=1: the Python lines in _fill, _notional, limit_filter_error
+    _fee_c = _limit_ok_c = _product_c = None
 from .spec import SymbolSpec
 from .admin import AdminCommands
 from .conditional import Conditional
@@ -124,6 +124,8 @@ def limit_filter_error(spec: SymbolSpec, side, price, qty, mark):
     """The (code, msg) a LIMIT price/quantity gets from Binance's filters, in Binance's
     order of checks (PRICE_FILTER, LOT_SIZE, then PERCENT_PRICE against the mark), or
     None.  Shared by new orders and modifies."""
+    if _limit_ok_c is not None and _limit_ok_c(spec, side, price, qty, mark):
+        return None         # every filter passed, checked in C (the common case)
     if qty <= 0:
         return C.QTY_NOT_POSITIVE
     if price <= 0:

@@ -1,14 +1,20 @@
 """Compiled-only helpers of the order path against the Python lines they replace:
 ``_riskmath._fee_c`` (the fee split of a fill, VenueCore._fill), ``_riskmath._product_c``
 (venue._notional), ``_newrecord.pex_client_id`` (orders.default_client_order_id) and
-``_newrecord.record5`` ... ``record18`` (the order path's events, records.py twins)."""
+``_newrecord.record5`` ... ``record18`` (the order path's events, records.py twins) and
+``_riskmath._limit_ok_c`` (the common case of venue.limit_filter_error)."""
 from __future__ import annotations
 
-import pytest
-from hypothesis import given, strategies as st
+import importlib.util
+from pathlib import Path
 
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from exchange.instruments import DEFAULT_INSTRUMENTS
 from exchange.units import RATE_SCALE
-from exchange.venue import events, records
+from exchange.venue import events, records, venue
+from exchange.venue.spec import SymbolSpec
 
 _riskmath = pytest.importorskip("exchange.venue._riskmath", exc_type=ImportError,
                                 reason="compiled-only helper (not built, or PAPEREX_PURE=1)")
@@ -75,3 +81,43 @@ def test_records_without_temporary_tuple(n):
     assert type(got) is cls is type(twin) and got == twin == cls(*values)
     with pytest.raises(TypeError):
         getattr(_newrecord, f"record{n}")(dict, *values)
+
+
+def _venue_source():
+    """venue.py run from source with the C filter switched off: the exact ``limit_filter_error``."""
+    src = Path(venue.__file__).with_name("venue.py")
+    spec = importlib.util.spec_from_file_location("exchange.venue._venue_exact_twin", src)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    mod._limit_ok_c = None
+    return mod
+
+
+EXACT_VENUE = _venue_source()
+SPEC = SymbolSpec(DEFAULT_INSTRUMENTS[sorted(DEFAULT_INSTRUMENTS)[0]])
+near = st.integers(-3, 3)
+
+
+@settings(max_examples=3000, deadline=None)
+@given(side=st.sampled_from([0, 1]), dp=near, dq=near, dm=near,
+       where=st.sampled_from(["min", "max", "mark", "any"]), big=st.sampled_from([0, I64, -I64 - 1, 2 ** 70]))
+def test_limit_filters_common_case(side, dp, dq, dm, where, big):
+    # prices and quantities around each filter's edge, and values beyond 64 bits
+    mark = 10 ** 6 + dm * 1000
+    if where == "min":
+        price, qty = SPEC.min_price + dp, SPEC.min_qty + dq
+    elif where == "max":
+        price, qty = (SPEC.max_price or 10 ** 9) + dp, (SPEC.max_qty or 10 ** 9) + dq
+    elif where == "mark":
+        cap = mark * (SPEC.percent_up if side == 0 else SPEC.percent_down) // RATE_SCALE
+        price, qty = cap + dp, SPEC.min_qty + abs(dq)
+    else:
+        price, qty = mark + dp * 7919, big or dq
+    for m in (mark, 0, big):
+        ok = _riskmath._limit_ok_c(SPEC, side, price, qty, m)
+        exact = EXACT_VENUE.limit_filter_error(SPEC, side, price, qty, m)
+        if ok:
+            assert exact is None
+        elif all(-I64 <= v < I64 for v in (price, qty, m)):
+            assert exact is not None
+        assert venue.limit_filter_error(SPEC, side, price, qty, m) == exact
