@@ -13,3 +13,6 @@ cpdef _fee_c(n, rate)
 cpdef _product_c(a, b, c)
 # and this one: the LIMIT price/quantity filters' common case (all pass), a C call
 cpdef bint _limit_ok_c(SymbolSpec spec, side, price, qty, mark)
+# and this one: a new order's lots into its slot and the margin verdict, a C call
+cpdef int _reserve_order_margin_c(OrderAgg agg, side, qty, notional, loss, position_side, pn, lev,
+                                  list table) except -2

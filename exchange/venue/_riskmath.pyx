@@ -262,6 +262,56 @@ cpdef _product_c(a, b, c):
     return a * b * c
 
 
+cpdef int _reserve_order_margin_c(OrderAgg agg, side, qty, notional, loss, position_side, pn, lev,
+                                  list table) except -2:
+    """A new order's lots into its slot (``agg``: lots, notional and loss of its side grow by
+    ``qty``, ``notional``, ``loss``) and what that did to the slot's margin, as
+    ``VenueCore._new_order`` reads it: 1 when the worst-case position notional exceeds the
+    bracket cap at ``lev`` (``table[lev]``, 0 outside the table), else 2 when the slot's
+    open-order margin grew, else 0.  -1 with ``agg`` untouched when a value is not a 64-bit
+    int, a sum would not fit or ``lev`` is 0: the caller runs its Python lines."""
+    cdef long long cs, cq, cn, cl, ps, cpn, clev, bn, sn, bl, sl, blots, slots, cap
+    cdef prm_i128 before, after, worst, t, lots2, n2, l2
+    if table is None or not (
+            _ll(side, &cs) and _ll(qty, &cq) and _ll(notional, &cn) and _ll(loss, &cl)
+            and _ll(position_side, &ps) and _ll(pn, &cpn) and _ll(lev, &clev)
+            and _ll(agg.buy_lots, &blots) and _ll(agg.buy_notional, &bn) and _ll(agg.buy_loss, &bl)
+            and _ll(agg.sell_lots, &slots) and _ll(agg.sell_notional, &sn) and _ll(agg.sell_loss, &sl)):
+        return -1
+    if 0 < clev < len(table):
+        if not _ll(table[clev], &cap):
+            return -1
+    else:
+        cap = 0
+    if not _slot(bn, sn, bl, sl, ps, cpn, clev, &before, &t):
+        return -1
+    if cs == 0:
+        lots2 = <prm_i128>blots + cq
+        n2 = <prm_i128>bn + cn
+        l2 = <prm_i128>bl + cl
+    else:
+        lots2 = <prm_i128>slots + cq
+        n2 = <prm_i128>sn + cn
+        l2 = <prm_i128>sl + cl
+    if not (prm_fits64(lots2) and prm_fits64(n2) and prm_fits64(l2)):
+        return -1
+    if cs == 0:
+        if not _slot(<long long>n2, sn, <long long>l2, sl, ps, cpn, clev, &after, &worst):
+            return -1
+        agg.buy_lots = <long long>lots2
+        agg.buy_notional = <long long>n2
+        agg.buy_loss = <long long>l2
+    else:
+        if not _slot(bn, <long long>n2, bl, <long long>l2, ps, cpn, clev, &after, &worst):
+            return -1
+        agg.sell_lots = <long long>lots2
+        agg.sell_notional = <long long>n2
+        agg.sell_loss = <long long>l2
+    if worst > cap:
+        return 1
+    return 2 if after > before else 0
+
+
 cpdef bint _limit_ok_c(SymbolSpec spec, side, price, qty, mark):
     """True when a LIMIT order passes every check of ``venue.limit_filter_error`` (the same
     comparisons in 64/128-bit C); False when one fails or a value is not a 64-bit int,
