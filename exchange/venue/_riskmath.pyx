@@ -14,6 +14,7 @@ both on random and extreme inputs.
 from cpython.dict cimport PyDict_GetItem, PyDict_Next
 from cpython.long cimport PyLong_AsLongLongAndOverflow
 from cpython.object cimport PyObject
+from libc.stdint cimport INT64_MIN
 
 from exchange.venue.accounts cimport Account, OrderAgg
 from exchange.venue.positions cimport Position
@@ -260,6 +261,74 @@ cpdef _product_c(a, b, c):
         if not (prm_mul(x, y, &r) or prm_mul(r, z, &r)) and prm_fits64(r):
             return <long long>r
     return a * b * c
+
+
+cpdef _apply_fill_c(Position pos, buy, q, notional, price_unit):
+    """``positions.apply_fill`` in 64/128-bit C: the same position update and the same
+    ``(realized_pnl, closed_lots, opened_lots)``, or ``NotImplemented`` with ``pos``
+    untouched when a value is not a 64-bit int (``buy`` a bool or 0/1) or a result would
+    not fit (the caller runs the Python code)."""
+    cdef long long old, cq, cn, pu, entry, realized, aold, closing, opened
+    cdef bint cb
+    cdef prm_i128 removed, t, close_n, pnl, new_qty, new_entry, new_realized
+    if type(buy) is bool:
+        cb = buy is True
+    elif _ll(buy, &old) and (old == 0 or old == 1):
+        cb = old == 1
+    else:
+        return NotImplemented
+    if not (_ll(pos.qty, &old) and _ll(q, &cq) and _ll(notional, &cn) and _ll(price_unit, &pu)
+            and _ll(pos.entry, &entry) and _ll(pos.realized, &realized)) or old == INT64_MIN:
+        return NotImplemented       # (|INT64_MIN| is not a long long)
+    if old == 0 or (old > 0) == cb:
+        # (no conditional expressions mixing long long and __int128: Cython types them long long)
+        if cb:
+            new_qty = <prm_i128>old + cq
+        else:
+            new_qty = <prm_i128>old - cq
+        new_entry = <prm_i128>entry + cn
+        if not (prm_fits64(new_qty) and prm_fits64(new_entry)):
+            return NotImplemented
+        pos.qty = <long long>new_qty
+        pos.entry = <long long>new_entry
+        return 0, 0, q
+    aold = old if old > 0 else -old
+    closing = cq if cq < aold else aold
+    if closing == aold:
+        removed = entry
+    elif old > 0:
+        if prm_mul(-(<prm_i128>entry), closing, &t):
+            return NotImplemented
+        removed = -prm_floordiv(t, aold)         # ceil: long PnL rounds down
+    else:
+        if prm_mul(entry, closing, &t):
+            return NotImplemented
+        removed = prm_floordiv(t, aold)          # floor: short PnL rounds down
+    if prm_mul(pu, closing, &close_n):
+        return NotImplemented
+    if old > 0:
+        pnl = close_n - removed
+    else:
+        pnl = removed - close_n
+    opened = cq - closing
+    if opened:
+        new_qty = opened
+        if not cb:
+            new_qty = -new_qty
+        new_entry = <prm_i128>cn - close_n
+    else:
+        if cb:
+            new_qty = <prm_i128>old + closing
+        else:
+            new_qty = <prm_i128>old - closing
+        new_entry = <prm_i128>entry - removed
+    new_realized = <prm_i128>realized + pnl
+    if not (prm_fits64(pnl) and prm_fits64(new_qty) and prm_fits64(new_entry) and prm_fits64(new_realized)):
+        return NotImplemented
+    pos.qty = <long long>new_qty
+    pos.entry = <long long>new_entry
+    pos.realized = <long long>new_realized
+    return <long long>pnl, closing, opened
 
 
 cpdef int _reserve_order_margin_c(OrderAgg agg, side, qty, notional, loss, position_side, pn, lev,

@@ -63,9 +63,9 @@ from .records import record5, record6, record8, record15, record18
 from .risk import available_balance, position_notional, slot_order_margin
 
 try:        # compiled-only: the fee split of a fill in 128-bit C, notionals in 64-bit C (C calls, venue.pxd)
-    from ._riskmath import _fee_c, _limit_ok_c, _product_c, _reserve_order_margin_c
+    from ._riskmath import _apply_fill_c, _fee_c, _limit_ok_c, _product_c, _reserve_order_margin_c
 except ImportError:     # not built, or PAPEREX_PURE=1: the Python lines they stand for
-    _fee_c = _limit_ok_c = _product_c = _reserve_order_margin_c = None
+    _apply_fill_c = _fee_c = _limit_ok_c = _product_c = _reserve_order_margin_c = None
 from .spec import SymbolSpec
 from .admin import AdminCommands
 from .conditional import Conditional
@@ -558,7 +558,8 @@ class VenueCore:
         if pos is None:
             pos = positions[key] = Position(key[0], key[1])
         old_qty = pos.qty
-        pnl, closed, opened = apply_fill(pos, buy, q, n, price_unit)
+        r = _apply_fill_c(pos, buy, q, n, price_unit) if _apply_fill_c is not None else NotImplemented
+        pnl, closed, opened = apply_fill(pos, buy, q, n, price_unit) if r is NotImplemented else r
         new_qty = pos.qty
         pos.update_time = ts
         if not new_qty:

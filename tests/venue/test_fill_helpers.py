@@ -2,18 +2,20 @@
 ``_riskmath._fee_c`` (the fee split of a fill, VenueCore._fill), ``_riskmath._product_c``
 (venue._notional), ``_newrecord.pex_client_id`` (orders.default_client_order_id) and
 ``_newrecord.record5`` ... ``record18`` (the order path's events, records.py twins) and
-``_riskmath._limit_ok_c`` (the common case of venue.limit_filter_error)."""
+``_riskmath._limit_ok_c`` (the common case of venue.limit_filter_error), ``_riskmath._apply_fill_c``
+(positions.apply_fill)."""
 from __future__ import annotations
 
 import importlib.util
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import example, given, settings, strategies as st
 
 from exchange.instruments import DEFAULT_INSTRUMENTS
 from exchange.units import RATE_SCALE
 from exchange.venue import events, records, venue
+from exchange.venue.positions import Position, apply_fill
 from exchange.venue.spec import SymbolSpec
 
 _riskmath = pytest.importorskip("exchange.venue._riskmath", exc_type=ImportError,
@@ -121,3 +123,20 @@ def test_limit_filters_common_case(side, dp, dq, dm, where, big):
         elif all(-I64 <= v < I64 for v in (price, qty, m)):
             assert exact is not None
         assert venue.limit_filter_error(SPEC, side, price, qty, m) == exact
+
+
+@settings(max_examples=3000, deadline=None)
+@given(qty=st.one_of(st.integers(-10 ** 6, 10 ** 6), edge), entry=st.one_of(st.integers(0, 10 ** 15), edge),
+       realized=ints, buy=st.sampled_from([True, False, 0, 1, 2]), q=st.one_of(st.integers(1, 10 ** 6), edge),
+       price_unit=st.one_of(st.integers(1, 10 ** 10), edge))
+@example(qty=-I64, entry=0, realized=0, buy=True, q=1, price_unit=1)
+def test_apply_fill(qty, entry, realized, buy, q, price_unit):
+    a, b = Position("BTCUSDT", 0), Position("BTCUSDT", 0)
+    a.qty, a.entry, a.realized = b.qty, b.entry, b.realized = qty, entry, realized
+    got = _riskmath._apply_fill_c(a, buy, q, price_unit * q, price_unit)
+    if got is NotImplemented:
+        assert a.state() == b.state()        # untouched: the caller runs apply_fill
+        return
+    assert got == apply_fill(b, buy, q, price_unit * q, price_unit)
+    assert a.state() == b.state()
+    assert all(type(v) is int for v in got)
