@@ -136,9 +136,12 @@ cpdef _available_balance_c(Account acct, dict symbols):
     cdef PyObject *k
     cdef PyObject *v
     cdef PyObject *p
+    cdef PyObject *pos_key = NULL      # the last position's key and symbol: an order slot of the
+    cdef PyObject *sym_seen = NULL     # same key object finds the same entries (nothing changes here)
     cdef Position pos
+    cdef Position last_pos = None
     cdef OrderAgg agg
-    cdef SymbolState st
+    cdef SymbolState st = None
     cdef SymbolSpec spec
     cdef dict settings = acct.settings
     cdef dict positions = acct.positions
@@ -153,13 +156,15 @@ cpdef _available_balance_c(Account acct, dict symbols):
         if type(<object>v) is not Position or type(<object>k) is not tuple:
             return NotImplemented
         pos = <Position>v
+        key = <tuple>k
+        if len(key) != 2:
+            return NotImplemented
+        pos_key = k
+        last_pos = pos
         if not _ll(pos.qty, &q):
             return NotImplemented
         if q == 0:
             continue
-        key = <tuple>k
-        if len(key) != 2:
-            return NotImplemented
         p = PyDict_GetItem(settings, key[0])
         if p is NULL or type(<object>p) is not list:
             return NotImplemented
@@ -172,6 +177,7 @@ cpdef _available_balance_c(Account acct, dict symbols):
         if p is NULL or type(<object>p) is not SymbolState:
             return NotImplemented
         st = <SymbolState>p
+        sym_seen = <PyObject *>key[0]
         spec = st.spec
         if spec is None or not (_ll(st.mark, &mark) and _ll(spec.notional_unit, &unit)):
             return NotImplemented
@@ -193,15 +199,20 @@ cpdef _available_balance_c(Account acct, dict symbols):
         key = <tuple>k
         if len(key) != 2 or not _ll(key[1], &ps):
             return NotImplemented
-        p = PyDict_GetItem(symbols, key[0])
-        if p is NULL or type(<object>p) is not SymbolState:
-            return NotImplemented
-        st = <SymbolState>p
+        if sym_seen == NULL or <PyObject *>key[0] != sym_seen:
+            p = PyDict_GetItem(symbols, key[0])
+            if p is NULL or type(<object>p) is not SymbolState:
+                return NotImplemented
+            st = <SymbolState>p
+            sym_seen = <PyObject *>key[0]
         spec = st.spec
         if spec is None:
             return NotImplemented
         pn = 0
-        p = PyDict_GetItem(positions, key)
+        if k == pos_key:
+            p = <PyObject *>last_pos
+        else:
+            p = PyDict_GetItem(positions, key)
         if p is not NULL:
             if type(<object>p) is not Position:
                 return NotImplemented
