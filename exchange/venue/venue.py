@@ -292,9 +292,11 @@ class VenueCore:
                 book_price = bound if bound > 0 else 1
             ref = opp if opp is not None else mark
             notional_price = mark if mark else ref
-        if err is None and not reduce_only and notional_price and \
-                _notional(notional_price, qty, unit) < spec.min_notional:
-            err = (C.MIN_NOTIONAL[0], C.MIN_NOTIONAL[1] % spec.min_notional_str)
+        checked_notional = None     # notional_price * qty * unit, when the MIN_NOTIONAL check made it
+        if err is None and not reduce_only and notional_price:
+            checked_notional = _notional(notional_price, qty, unit)
+            if checked_notional < spec.min_notional:
+                err = (C.MIN_NOTIONAL[0], C.MIN_NOTIONAL[1] % spec.min_notional_str)
         # ---- position mode
         dual = acct.dual
         if err is None:
@@ -359,7 +361,9 @@ class VenueCore:
                 pn = _notional(pos_qty, mark, unit) if mark else (pos.entry if pos_qty >= 0 else -pos.entry)
             else:
                 pn = 0
-            notional = _notional(ref, qty, unit)
+            # a LIMIT order's reference price is its price, the MIN_NOTIONAL check's too
+            notional = checked_notional if checked_notional is not None and notional_price is ref \
+                else _notional(ref, qty, unit)
             loss = loss_per_lot * qty
             table = spec._max_notional
             # 1: beyond the bracket cap, 2: more open-order margin, 0: neither (one C call when compiled)
