@@ -27,6 +27,7 @@ cdef class VenueCore:
     cpdef _close(self, Order order, status)
     cdef _close_in(self, Order order, Account acct, status)
     cpdef _cancel(self, SymbolState st, Order order, reason, ts)
+    cdef _cancel_in(self, SymbolState st, Order order, Account acct, reason, ts)
 
 from exchange.venue.risk cimport available_balance, slot_order_margin
 from exchange.venue.liquidation cimport settle_risk      # the risk pass of _post: a C call

@@ -810,17 +810,19 @@ class VenueCore:
             order = acct.client_ids.get(client_order_id) if client_order_id else None
         if order is None or order.symbol != sym:
             return [CommandRejected(aid, c.KIND, *C.UNKNOWN_ORDER)]
-        return [self._cancel(st, order, _CANCEL_USER, ts)]
+        return [self._cancel_in(st, order, acct, _CANCEL_USER, ts)]
 
     def _cancel(self, st: SymbolState, order: Order, reason, ts):
-        acct: Account
+        return self._cancel_in(st, order, self.accounts[order.account_id], reason, ts)
+
+    def _cancel_in(self, st: SymbolState, order: Order, acct: Account, reason, ts):
+        """``_cancel`` with the order's account already looked up."""
         otype = order.order_type
         if 1 < otype < 7:
             self._unindex_conditional(st, order)
         else:
             st.book.cancel(order.order_id)
         remaining = order.qty - order.filled
-        acct = self.accounts[order.account_id]
         self._release_from(order, acct, remaining)
         order.update_time = ts
         self._close_in(order, acct, _CANCELED)
