@@ -12,7 +12,6 @@ pure-Python twin, always exact).  ``tests/venue/test_riskmath.py`` compares
 both on random and extreme inputs.
 """
 from cpython.dict cimport PyDict_GetItem, PyDict_Next
-from cpython.long cimport PyLong_AsLongLongAndOverflow
 from cpython.object cimport PyObject
 from libc.stdint cimport INT64_MIN
 
@@ -38,11 +37,29 @@ cdef extern from *:
         return q;
     }
     static inline int prm_fits64(prm_i128 a) { return a >= (prm_i128)INT64_MIN && a <= (prm_i128)INT64_MAX; }
+    /* *out = v (an exact int) when it fits 64 bits.  Ints of up to two digits (money values
+       are) read inline where the digit layout is CPython 3.11's; others through the API. */
+    static inline int prm_ll(PyObject *v, long long *out) {
+    #if PY_VERSION_HEX < 0x030C0000 && !defined(Py_LIMITED_API) && !defined(PYPY_VERSION)
+        const digit *d = ((PyLongObject *)v)->ob_digit;
+        switch (Py_SIZE(v)) {
+            case 0: *out = 0; return 1;
+            case 1: *out = (long long)d[0]; return 1;
+            case -1: *out = -(long long)d[0]; return 1;
+            case 2: *out = (long long)(((unsigned long long)d[1] << PyLong_SHIFT) | d[0]); return 1;
+            case -2: *out = -(long long)(((unsigned long long)d[1] << PyLong_SHIFT) | d[0]); return 1;
+        }
+    #endif
+        int overflow = 0;
+        *out = PyLong_AsLongLongAndOverflow(v, &overflow);
+        return overflow == 0;
+    }
     """
     ctypedef long long prm_i128   # Cython only needs a name; C sees __int128
     bint prm_mul(prm_i128 a, prm_i128 b, prm_i128 *r)
     prm_i128 prm_floordiv(prm_i128 a, prm_i128 b)
     bint prm_fits64(prm_i128 a)
+    bint prm_ll(PyObject *v, long long *out)
 
 cdef enum:
     BOTH = 0        # codes.BOTH
@@ -52,11 +69,9 @@ cdef enum:
 
 cdef inline bint _ll(object v, long long *out):
     """``out`` = v when v is an int that fits 64 bits."""
-    cdef int overflow = 0
     if type(v) is not int:
         return False
-    out[0] = PyLong_AsLongLongAndOverflow(v, &overflow)
-    return overflow == 0
+    return prm_ll(<PyObject *>v, out)
 
 
 cdef inline bint _slot(long long bn, long long sn, long long bl, long long sl, long long ps,

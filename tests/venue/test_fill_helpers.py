@@ -57,6 +57,14 @@ def test_product(a, b, c):
     assert got == a * b * c and type(got) is int
 
 
+@pytest.mark.parametrize("v", [0, 1, -1, 2 ** 15, 2 ** 30 - 1, 2 ** 30, -(2 ** 30), 2 ** 45 + 7, 2 ** 60 - 1,
+                               -(2 ** 60 - 1), 2 ** 60, -(2 ** 60), 2 ** 63 - 1, -(2 ** 63), 2 ** 63, -(2 ** 63) - 1])
+def test_int_reading_at_digit_boundaries(v):
+    # _riskmath reads one- and two-digit ints inline, longer ones through the C API
+    assert _riskmath._product_c(v, 1, 1) == v
+    assert _riskmath._product_c(1, v, -1) == -v
+
+
 def test_product_not_int():
     # anything but ints takes Python's product, whatever it is
     assert _riskmath._product_c(True, 5, 2) == 10
