@@ -20,7 +20,7 @@ cdef class VenueCore:
     cpdef _finish(self, dict touched, list events, ts)
     cpdef _trim_reduce(self, Account acct, tuple key, OrderAgg agg, list events, ts)
     cpdef _release(self, Order order, remaining)
-    cdef _release_from(self, Order order, Account acct, remaining)
+    cdef _release_from(self, Order order, Account acct, SymbolState st, remaining)
     cpdef _reserve(self, Order order, remaining)
     cpdef _unlink(self, Order order)
     cdef _unlink_from(self, Order order, Account acct)

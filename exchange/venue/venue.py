@@ -582,7 +582,8 @@ class VenueCore:
         else:
             fee, booked = r
         self.fees_collected += booked
-        self.rounding_residue += fee - booked
+        if fee != booked:       # (most fees are exact: no residue, no big-int additions)
+            self.rounding_residue += fee - booked
         settings = acct.settings[key[0]]
         if settings[1] == _ISOLATED:
             if closed:
@@ -647,7 +648,8 @@ class VenueCore:
             positions = acct.positions
             wallet = cross = acct.cross_wallet
             for pos in positions.values():
-                wallet += pos.iso_wallet
+                if pos.iso_wallet:      # (cross positions have none: no big-int addition of 0)
+                    wallet += pos.iso_wallet
             events.append(record5(BalanceChanged, account_id, _R_ORDER, wallet, cross, 0))
             settings = acct.settings
             for key in keys:
@@ -686,12 +688,11 @@ class VenueCore:
     # ===================================================== order bookkeeping
     def _release(self, order: Order, remaining):
         """Take ``remaining`` lots of ``order`` out of its slot's aggregates."""
-        self._release_from(order, self.accounts[order.account_id], remaining)
+        self._release_from(order, self.accounts[order.account_id], None, remaining)
 
-    def _release_from(self, order: Order, acct: Account, remaining):
-        """``_release`` with the order's account already looked up."""
+    def _release_from(self, order: Order, acct: Account, st: SymbolState, remaining):
+        """``_release`` with the order's account (and its symbol's state, or None) already looked up."""
         agg: OrderAgg
-        st: SymbolState
         aggs: dict
         if remaining <= 0 or 1 < order.order_type < 7:     # conditional orders reserve nothing
             return
@@ -703,7 +704,8 @@ class VenueCore:
             else:
                 agg.ro_sell -= remaining
         else:
-            st = self.symbols[order.symbol]
+            if st is None:
+                st = self.symbols[order.symbol]
             unit = st.spec.notional_unit
             if order.side == 0:
                 agg.buy_lots -= remaining
@@ -823,7 +825,7 @@ class VenueCore:
         else:
             st.book.cancel(order.order_id)
         remaining = order.qty - order.filled
-        self._release_from(order, acct, remaining)
+        self._release_from(order, acct, st, remaining)
         order.update_time = ts
         self._close_in(order, acct, _CANCELED)
         return record5(OrderCanceled, order.order_id, order.account_id, order.symbol, remaining, reason)
