@@ -308,14 +308,16 @@ class VenueCore:
             elif pside != _BOTH:
                 err = C.POSITION_SIDE_MISMATCH
         order_count: dict = acct.order_count
-        if err is None and order_count.get(sym, 0) >= spec.max_num_orders:
+        open_orders = order_count.get(sym, 0)      # (unchanged until this order is counted below)
+        if err is None and open_orders >= spec.max_num_orders:
             err = C.MAX_OPEN_ORDERS
         if err is not None:
             return [record5(OrderRejected, aid, sym, cid, err[0], err[1])]
         # ---- reduce-only / margin
         acct_settings: dict = acct.settings
         settings = acct_settings.get(sym)
-        if settings is None:
+        new_settings = settings is None
+        if new_settings:
             settings = [spec.default_leverage, _CROSSED]    # stored only if the order is accepted
         if dual:
             reduce = 1 if (side == 1) == (pside == _LONG) else 0
@@ -407,7 +409,7 @@ class VenueCore:
             cid = default_client_order_id(oid)
             while cid in client_ids:
                 cid += "_"
-        if sym not in acct_settings:
+        if new_settings:
             acct_settings[sym] = settings
         if otype != _LIMIT:
             price = 0
@@ -416,7 +418,7 @@ class VenueCore:
         self.orders[oid] = order
         acct.orders[oid] = order
         client_ids[cid] = order
-        order_count[sym] = order_count.get(sym, 0) + 1
+        order_count[sym] = open_orders + 1
         events = [record18(OrderAccepted, oid, aid, sym, cid, side, otype, tif, price, qty, reduce_only, pside, stp,
                            0, 0, 0, 0, 0, 0)]
         reports = book.submit(oid, aid, side, book_price, qty, kind, stp)
