@@ -9,6 +9,7 @@ pure-Python twin is ``tuple.__new__`` itself (``records.new_record``).
 """
 
 from cpython.long cimport PyLong_AsLongLongAndOverflow
+from cpython.object cimport PyObject
 from cpython.type cimport PyType_IsSubtype
 from cpython.unicode cimport PyUnicode_DecodeASCII
 
@@ -29,13 +30,83 @@ cdef extern from *:
     """
     object paperex_new_record(object cls, object fields)
 
+cdef extern from *:
+    """
+    static PyObject *paperex_record_of(PyObject *cls, PyObject **items, Py_ssize_t n) {
+        PyTypeObject *t = (PyTypeObject *)cls;
+        Py_ssize_t i;
+        PyObject *r = t->tp_alloc(t, n);
+        if (r == NULL) return NULL;
+        for (i = 0; i < n; i++) {
+            Py_INCREF(items[i]);
+            PyTuple_SET_ITEM(r, i, items[i]);
+        }
+        return r;
+    }
+    """
+    object paperex_record_of(object cls, PyObject **items, Py_ssize_t n)
 
-cpdef object new_record(type cls, tuple fields):
-    if cls is None or fields is None:
-        raise TypeError("new_record: a tuple subclass and a tuple are required")
+
+cdef inline int _check_class(type cls) except -1:
+    if cls is None:
+        raise TypeError("new_record: a tuple subclass is required")
     if not PyType_IsSubtype(cls, tuple):
         raise TypeError("new_record: %r is not a tuple subclass" % (cls,))
+    return 0
+
+
+cpdef object new_record(type cls, tuple fields):
+    if fields is None:
+        raise TypeError("new_record: a tuple subclass and a tuple are required")
+    _check_class(cls)
     return paperex_new_record(cls, fields)
+
+
+# ``new_record(cls, (a, b, ...))`` for the record sizes of the order path, made from the
+# arguments without the temporary tuple (records.record5 ... record18 are the Python twins)
+cpdef object record5(type cls, a, b, c, d, e):
+    cdef PyObject *v[5]
+    _check_class(cls)
+    v[0] = <PyObject *>a; v[1] = <PyObject *>b; v[2] = <PyObject *>c; v[3] = <PyObject *>d
+    v[4] = <PyObject *>e
+    return paperex_record_of(cls, v, 5)
+
+
+cpdef object record6(type cls, a, b, c, d, e, f):
+    cdef PyObject *v[6]
+    _check_class(cls)
+    v[0] = <PyObject *>a; v[1] = <PyObject *>b; v[2] = <PyObject *>c; v[3] = <PyObject *>d
+    v[4] = <PyObject *>e; v[5] = <PyObject *>f
+    return paperex_record_of(cls, v, 6)
+
+
+cpdef object record8(type cls, a, b, c, d, e, f, g, h):
+    cdef PyObject *v[8]
+    _check_class(cls)
+    v[0] = <PyObject *>a; v[1] = <PyObject *>b; v[2] = <PyObject *>c; v[3] = <PyObject *>d
+    v[4] = <PyObject *>e; v[5] = <PyObject *>f; v[6] = <PyObject *>g; v[7] = <PyObject *>h
+    return paperex_record_of(cls, v, 8)
+
+
+cpdef object record15(type cls, a, b, c, d, e, f, g, h, i, j, k, l, m, n, o):
+    cdef PyObject *v[15]
+    _check_class(cls)
+    v[0] = <PyObject *>a; v[1] = <PyObject *>b; v[2] = <PyObject *>c; v[3] = <PyObject *>d
+    v[4] = <PyObject *>e; v[5] = <PyObject *>f; v[6] = <PyObject *>g; v[7] = <PyObject *>h
+    v[8] = <PyObject *>i; v[9] = <PyObject *>j; v[10] = <PyObject *>k; v[11] = <PyObject *>l
+    v[12] = <PyObject *>m; v[13] = <PyObject *>n; v[14] = <PyObject *>o
+    return paperex_record_of(cls, v, 15)
+
+
+cpdef object record18(type cls, a, b, c, d, e, f, g, h, i, j, k, l, m, n, o, p, q, r):
+    cdef PyObject *v[18]
+    _check_class(cls)
+    v[0] = <PyObject *>a; v[1] = <PyObject *>b; v[2] = <PyObject *>c; v[3] = <PyObject *>d
+    v[4] = <PyObject *>e; v[5] = <PyObject *>f; v[6] = <PyObject *>g; v[7] = <PyObject *>h
+    v[8] = <PyObject *>i; v[9] = <PyObject *>j; v[10] = <PyObject *>k; v[11] = <PyObject *>l
+    v[12] = <PyObject *>m; v[13] = <PyObject *>n; v[14] = <PyObject *>o; v[15] = <PyObject *>p
+    v[16] = <PyObject *>q; v[17] = <PyObject *>r
+    return paperex_record_of(cls, v, 18)
 
 
 cpdef str pex_client_id(oid):

@@ -10,3 +10,8 @@ from exchange.venue._liqmath cimport cross_key as _cross_key_c
 # one call per re-indexed position leg: a C call, not a Python one
 cpdef trigger_key(q, cost, wallet_adj, SymbolSpec spec, mark)
 cpdef trigger_key_exact(q, cost, wallet_adj, SymbolSpec spec, mark)
+
+# the risk pass and the re-index of one account: C calls from the compiled order path (venue.pxd)
+cpdef list reindex(dict symbols, Account acct, bulk=*)
+cpdef bint iso_liquidatable(Position pos, SymbolState st)
+cpdef settle_risk(venue, dict dirty, dict accounts, dict symbols, list events, ts)

@@ -163,6 +163,228 @@ def legs_key(legs, wallet: int, omm: int, oupnl: int, spec: SymbolSpec, mark: in
     return t[0], (FALLS if t[1] < 0 else RISES)
 
 
+def reindex(symbols: dict, acct: Account, bulk=None) -> list:
+    """Re-index the account; returns the units at or below maintenance margin:
+    ``(symbol, position_side)`` for isolated positions, ``(None, 3)`` for the cross account.
+    With ``bulk`` (a list), the account's old entries must already be gone and the
+    new ones are appended to ``bulk`` as (list, item) instead of being inserted."""
+    pos: Position
+    spec: SymbolSpec
+    st: SymbolState
+    aid = acct.account_id
+    liq: dict = acct.liq
+    if bulk is None and liq:
+        # _unindex, inlined
+        for (sym, _), (item, dirn) in liq.items():
+            st = symbols[sym]
+            (st.liq_falls if dirn < 0 else st.liq_rises).remove(item)
+        liq.clear()
+    due = []
+    positions: dict = acct.positions
+    if len(positions) == 1:
+        # fast path: one cross position (the general code below, specialised:
+        # one symbol, one leg, so no slack split and no reserve)
+        for key, pos in positions.items():
+            q = pos.qty
+            if not q:
+                return due
+            sym = key[0]
+            st = symbols[sym]
+            mark = st.mark
+            if mark and acct.settings[sym][1] != _ISOLATED:
+                spec = st.spec
+                entry = pos.entry
+                wallet = acct.cross_wallet
+                r = NotImplemented
+                if _cross_key_c is not None:     # the lines below in one C call (_liqmath.pyx)
+                    r = _cross_key_c(q, entry, wallet, spec.brackets_mmr, spec.notional_unit, mark)
+                    if r is True:
+                        due.append((None, CROSS))
+                        return due
+                if r is NotImplemented:
+                    if q > 0:
+                        n = q * mark * spec.notional_unit
+                        u = n - entry
+                    else:
+                        n = -q * mark * spec.notional_unit
+                        u = entry - n
+                    m = spec.maint_margin(n)
+                    if m > 0 and wallet + u - m <= 0:
+                        due.append((None, CROSS))
+                        return due
+                    r = trigger_key(q, entry, wallet, spec, mark)
+                if r is False:
+                    r = legs_key([(q, entry)], wallet, 0, 0, spec, mark)
+                if r is None:
+                    return due
+                item = (r[0], aid, CROSS)
+                if bulk is None:
+                    (st.liq_falls if r[1] < 0 else st.liq_rises).add(item)
+                else:
+                    bulk.append((st.liq_falls if r[1] < 0 else st.liq_rises, item))
+                liq[(sym, CROSS)] = (item, r[1])
+                return due
+    return reindex_general(symbols, acct, bulk)
+
+
+def reindex_general(symbols: dict, acct: Account, bulk=None) -> list:
+    """``reindex`` for any account (the account's old entries already removed)."""
+    pos: Position
+    spec: SymbolSpec
+    st: SymbolState
+    aid = acct.account_id
+    liq = acct.liq
+    due = []
+    cross = None
+    settings = acct.settings
+    for key, pos in acct.positions.items():
+        q = pos.qty
+        if not q:
+            continue
+        sym = key[0]
+        if settings[sym][1] == _ISOLATED:
+            st = symbols[sym]
+            mark = st.mark
+            if not mark:
+                continue
+            spec = st.spec
+            r = trigger_key(q, pos.entry, pos.iso_wallet, spec, mark)
+            if r is False:
+                r = legs_key([(q, pos.entry)], pos.iso_wallet, 0, 0, spec, mark)
+            if r is None:
+                continue
+            k, dirn = r
+            if (mark <= k) if dirn < 0 else (mark >= k):
+                if iso_liquidatable(pos, st):
+                    due.append((sym, key[1]))
+                    continue
+            item = (k, aid, key[1])
+            if bulk is None:
+                (st.liq_falls if dirn < 0 else st.liq_rises).add(item)
+            else:
+                bulk.append((st.liq_falls if dirn < 0 else st.liq_rises, item))
+            liq[(sym, key[1])] = (item, dirn)
+        else:
+            if cross is None:
+                cross = {}
+            lst = cross.get(sym)
+            if lst is None:
+                cross[sym] = [pos]
+            else:
+                lst.append(pos)
+    if cross is None:
+        return due
+    wallet = acct.cross_wallet
+    per = {}
+    tot_u = tot_m = 0
+    for sym, plist in cross.items():
+        st = symbols[sym]
+        spec = st.spec
+        mark = st.mark
+        unit = spec.notional_unit
+        u = m = 0
+        for pos in plist:
+            q = pos.qty
+            if mark:
+                n = (q if q > 0 else -q) * mark * unit
+                u += (n - pos.entry) if q > 0 else (pos.entry - n)
+            else:
+                n = pos.entry
+            m += spec.maint_margin(n)
+        per[sym] = (u, m)
+        tot_u += u
+        tot_m += m
+    slack = wallet + tot_u - tot_m
+    if tot_m > 0 and slack <= 0:
+        due.append((None, CROSS))
+        return due
+    marked = [s for s in cross if symbols[s].mark]
+    if not marked:
+        return due
+    if len(marked) > 1:
+        marked.sort()
+    k = len(marked)
+    reserve = slack - slack // k
+    for sym in marked:
+        st = symbols[sym]
+        u, m = per[sym]
+        legs = [(p.qty, p.entry) for p in cross[sym] if p.qty]
+        if len(legs) > 1:
+            # cross hedge legs: liquidatable on either side (MM grows with price on
+            # both legs), so a band around the mark: within it the symbol cannot
+            # lose its share of the slack (slope bound: net qty + gross qty x top MMR)
+            spec = st.spec
+            mmr_top = max(b[1] for b in spec.brackets_mmr)
+            net = sum(q for q, _ in legs)
+            gross = sum(q if q > 0 else -q for q, _ in legs)
+            rate = ((net if net > 0 else -net) * _R + gross * mmr_top) * spec.notional_unit
+            w = (slack // k) * _R // rate if rate else 0
+            mark = st.mark
+            lo = (mark - w, aid, CROSS)
+            hi = (mark + w, aid, CROSS + 1)
+            if bulk is None:
+                st.liq_falls.add(lo)
+                st.liq_rises.add(hi)
+            else:
+                bulk.append((st.liq_falls, lo))
+                bulk.append((st.liq_rises, hi))
+            liq[(sym, CROSS)] = (lo, FALLS)
+            liq[(sym, CROSS + 1)] = (hi, RISES)
+            continue
+        r = legs_key(legs, wallet, tot_m - m + reserve, tot_u - u, st.spec, st.mark)
+        if r is None:
+            continue
+        item = (r[0], aid, CROSS)
+        if bulk is None:
+            (st.liq_falls if r[1] < 0 else st.liq_rises).add(item)
+        else:
+            bulk.append((st.liq_falls if r[1] < 0 else st.liq_rises, item))
+        liq[(sym, CROSS)] = (item, r[1])
+    return due
+
+def iso_liquidatable(pos: Position, st: SymbolState) -> bool:
+    spec: SymbolSpec
+    q = pos.qty
+    if not q:
+        return False
+    spec = st.spec
+    n = (q if q > 0 else -q) * st.mark * spec.notional_unit
+    upnl = (n - pos.entry) if q > 0 else (pos.entry - n)
+    mm = spec.maint_margin(n)
+    return mm > 0 and pos.iso_wallet + upnl <= mm
+
+
+def settle_risk(venue, dirty: dict, accounts: dict, symbols: dict, events: list, ts) -> None:
+    """The risk pass over ``venue``'s dirty accounts (``dirty``, ``accounts`` and ``symbols``
+    are its dicts): re-index each, liquidate those due, until none is dirty.  A module
+    function so that the order path calls it and ``reindex`` in C when compiled."""
+    acct: Account
+    attempts: dict = {}
+    rounds = 0
+    while rounds < _MAX_ROUNDS:
+        rounds += 1
+        if not dirty:
+            return
+        ids = sorted(dirty)
+        dirty.clear()
+        dues = venue._bulk_reindex(ids) if len(ids) >= _BULK else None
+        for aid in ids:
+            acct = accounts.get(aid)
+            if acct is None:
+                continue
+            if dues is None:
+                due = reindex(symbols, acct, None)
+            else:
+                due = dues.get(aid)
+            if due:
+                n = attempts.get(aid, 0)
+                if n >= 4:      # nothing more can be closed now; leave it indexed
+                    continue
+                attempts[aid] = n + 1
+                venue._liquidate(acct, due, events, ts)
+                dirty[aid] = None
+
+
 class Liquidation:
     # ================================================================ index
     def _liquidation_hits(self, st: SymbolState, old: int, new: int) -> None:
@@ -170,6 +392,13 @@ class Liquidation:
         dirty: dict = self._dirty
         st.liq_falls.hits_from(new, dirty)        # items with key >= new, in order
         st.liq_rises.hits_upto(new, dirty)        # items with key <= new, in order
+
+    def _reindex(self, acct: Account, bulk=None) -> list:
+        """Re-index the account (``reindex`` over this venue's symbols)."""
+        return reindex(self.symbols, acct, bulk)
+
+    def _reindex_general(self, acct: Account, bulk=None) -> list:
+        return reindex_general(self.symbols, acct, bulk)
 
     def _unindex(self, acct: Account) -> None:
         st: SymbolState
@@ -181,198 +410,8 @@ class Liquidation:
                 (st.liq_falls if dirn < 0 else st.liq_rises).remove(item)
             liq.clear()
 
-    def _reindex(self, acct: Account, bulk=None) -> list:
-        """Re-index the account; returns the units at or below maintenance margin:
-        ``(symbol, position_side)`` for isolated positions, ``(None, 3)`` for the cross account.
-        With ``bulk`` (a list), the account's old entries must already be gone and the
-        new ones are appended to ``bulk`` as (list, item) instead of being inserted."""
-        pos: Position
-        spec: SymbolSpec
-        st: SymbolState
-        symbols: dict = self.symbols
-        aid = acct.account_id
-        liq: dict = acct.liq
-        if bulk is None and liq:
-            # _unindex, inlined
-            for (sym, _), (item, dirn) in liq.items():
-                st = symbols[sym]
-                (st.liq_falls if dirn < 0 else st.liq_rises).remove(item)
-            liq.clear()
-        due = []
-        positions: dict = acct.positions
-        if len(positions) == 1:
-            # fast path: one cross position (the general code below, specialised:
-            # one symbol, one leg, so no slack split and no reserve)
-            for key, pos in positions.items():
-                q = pos.qty
-                if not q:
-                    return due
-                sym = key[0]
-                st = symbols[sym]
-                mark = st.mark
-                if mark and acct.settings[sym][1] != _ISOLATED:
-                    spec = st.spec
-                    entry = pos.entry
-                    wallet = acct.cross_wallet
-                    r = NotImplemented
-                    if _cross_key_c is not None:     # the lines below in one C call (_liqmath.pyx)
-                        r = _cross_key_c(q, entry, wallet, spec.brackets_mmr, spec.notional_unit, mark)
-                        if r is True:
-                            due.append((None, CROSS))
-                            return due
-                    if r is NotImplemented:
-                        if q > 0:
-                            n = q * mark * spec.notional_unit
-                            u = n - entry
-                        else:
-                            n = -q * mark * spec.notional_unit
-                            u = entry - n
-                        m = spec.maint_margin(n)
-                        if m > 0 and wallet + u - m <= 0:
-                            due.append((None, CROSS))
-                            return due
-                        r = trigger_key(q, entry, wallet, spec, mark)
-                    if r is False:
-                        r = legs_key([(q, entry)], wallet, 0, 0, spec, mark)
-                    if r is None:
-                        return due
-                    item = (r[0], aid, CROSS)
-                    if bulk is None:
-                        (st.liq_falls if r[1] < 0 else st.liq_rises).add(item)
-                    else:
-                        bulk.append((st.liq_falls if r[1] < 0 else st.liq_rises, item))
-                    liq[(sym, CROSS)] = (item, r[1])
-                    return due
-        return self._reindex_general(acct, bulk)
-
-    def _reindex_general(self, acct: Account, bulk=None) -> list:
-        """``_reindex`` for any account (the account's old entries already removed)."""
-        pos: Position
-        spec: SymbolSpec
-        st: SymbolState
-        symbols = self.symbols
-        aid = acct.account_id
-        liq = acct.liq
-        due = []
-        cross = None
-        settings = acct.settings
-        for key, pos in acct.positions.items():
-            q = pos.qty
-            if not q:
-                continue
-            sym = key[0]
-            if settings[sym][1] == _ISOLATED:
-                st = symbols[sym]
-                mark = st.mark
-                if not mark:
-                    continue
-                spec = st.spec
-                r = trigger_key(q, pos.entry, pos.iso_wallet, spec, mark)
-                if r is False:
-                    r = legs_key([(q, pos.entry)], pos.iso_wallet, 0, 0, spec, mark)
-                if r is None:
-                    continue
-                k, dirn = r
-                if (mark <= k) if dirn < 0 else (mark >= k):
-                    if self._iso_liquidatable(pos, st):
-                        due.append((sym, key[1]))
-                        continue
-                item = (k, aid, key[1])
-                if bulk is None:
-                    (st.liq_falls if dirn < 0 else st.liq_rises).add(item)
-                else:
-                    bulk.append((st.liq_falls if dirn < 0 else st.liq_rises, item))
-                liq[(sym, key[1])] = (item, dirn)
-            else:
-                if cross is None:
-                    cross = {}
-                lst = cross.get(sym)
-                if lst is None:
-                    cross[sym] = [pos]
-                else:
-                    lst.append(pos)
-        if cross is None:
-            return due
-        wallet = acct.cross_wallet
-        per = {}
-        tot_u = tot_m = 0
-        for sym, plist in cross.items():
-            st = symbols[sym]
-            spec = st.spec
-            mark = st.mark
-            unit = spec.notional_unit
-            u = m = 0
-            for pos in plist:
-                q = pos.qty
-                if mark:
-                    n = (q if q > 0 else -q) * mark * unit
-                    u += (n - pos.entry) if q > 0 else (pos.entry - n)
-                else:
-                    n = pos.entry
-                m += spec.maint_margin(n)
-            per[sym] = (u, m)
-            tot_u += u
-            tot_m += m
-        slack = wallet + tot_u - tot_m
-        if tot_m > 0 and slack <= 0:
-            due.append((None, CROSS))
-            return due
-        marked = [s for s in cross if symbols[s].mark]
-        if not marked:
-            return due
-        if len(marked) > 1:
-            marked.sort()
-        k = len(marked)
-        reserve = slack - slack // k
-        for sym in marked:
-            st = symbols[sym]
-            u, m = per[sym]
-            legs = [(p.qty, p.entry) for p in cross[sym] if p.qty]
-            if len(legs) > 1:
-                # cross hedge legs: liquidatable on either side (MM grows with price on
-                # both legs), so a band around the mark: within it the symbol cannot
-                # lose its share of the slack (slope bound: net qty + gross qty x top MMR)
-                spec = st.spec
-                mmr_top = max(b[1] for b in spec.brackets_mmr)
-                net = sum(q for q, _ in legs)
-                gross = sum(q if q > 0 else -q for q, _ in legs)
-                rate = ((net if net > 0 else -net) * _R + gross * mmr_top) * spec.notional_unit
-                w = (slack // k) * _R // rate if rate else 0
-                mark = st.mark
-                lo = (mark - w, aid, CROSS)
-                hi = (mark + w, aid, CROSS + 1)
-                if bulk is None:
-                    st.liq_falls.add(lo)
-                    st.liq_rises.add(hi)
-                else:
-                    bulk.append((st.liq_falls, lo))
-                    bulk.append((st.liq_rises, hi))
-                liq[(sym, CROSS)] = (lo, FALLS)
-                liq[(sym, CROSS + 1)] = (hi, RISES)
-                continue
-            r = legs_key(legs, wallet, tot_m - m + reserve, tot_u - u, st.spec, st.mark)
-            if r is None:
-                continue
-            item = (r[0], aid, CROSS)
-            if bulk is None:
-                (st.liq_falls if r[1] < 0 else st.liq_rises).add(item)
-            else:
-                bulk.append((st.liq_falls if r[1] < 0 else st.liq_rises, item))
-            liq[(sym, CROSS)] = (item, r[1])
-        return due
-
     # ========================================================== exact checks
-    @staticmethod
-    def _iso_liquidatable(pos: Position, st: SymbolState) -> bool:
-        spec: SymbolSpec
-        q = pos.qty
-        if not q:
-            return False
-        spec = st.spec
-        n = (q if q > 0 else -q) * st.mark * spec.notional_unit
-        upnl = (n - pos.entry) if q > 0 else (pos.entry - n)
-        mm = spec.maint_margin(n)
-        return mm > 0 and pos.iso_wallet + upnl <= mm
+    _iso_liquidatable = staticmethod(iso_liquidatable)
 
     def _cross_state(self, acct: Account, skip=None) -> tuple[int, int, int]:
         """(margin balance, maintenance margin, UPNL of positions other than ``skip``) of the cross account."""
@@ -407,35 +446,6 @@ class Liquidation:
         return mm > 0 and mb <= mm
 
     # ============================================================= risk pass
-    def _settle_risk(self, events: list, ts: int) -> None:
-        acct: Account
-        dirty: dict = self._dirty
-        attempts: dict = {}
-        accounts: dict = self.accounts
-        rounds = 0
-        while rounds < _MAX_ROUNDS:
-            rounds += 1
-            if not dirty:
-                return
-            ids = sorted(dirty)
-            dirty.clear()
-            dues = self._bulk_reindex(ids) if len(ids) >= _BULK else None
-            for aid in ids:
-                acct = accounts.get(aid)
-                if acct is None:
-                    continue
-                if dues is None:
-                    due = self._reindex(acct)
-                else:
-                    due = dues.get(aid)
-                if due:
-                    n = attempts.get(aid, 0)
-                    if n >= 4:      # nothing more can be closed now; leave it indexed
-                        continue
-                    attempts[aid] = n + 1
-                    self._liquidate(acct, due, events, ts)
-                    dirty[aid] = None
-
     def _bulk_reindex(self, ids: list) -> dict:
         """Re-index many accounts at once (funding, a big mark move): drop their entries
         and rebuild the affected index sides at once (``LiqIndex.replace``).  Same result as ``_reindex`` per account."""

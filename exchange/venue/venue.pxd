@@ -4,7 +4,8 @@ from exchange.venue.orders cimport Order, default_client_order_id, new_order
 from exchange.venue.positions cimport Position, apply_fill
 from exchange.venue.spec cimport SymbolSpec
 from exchange.venue.symbol_state cimport SymbolState
-from exchange.venue._newrecord cimport new_record     # a C call (records.new_record in the pure twin)
+# C calls (records.record5 ... record18 in the pure twin)
+from exchange.venue._newrecord cimport record5, record6, record8, record15, record18
 
 cdef class VenueCore:
     cdef public dict symbols, accounts, orders, closed, _dirty, _moved, _adl_cache, _dispatch
@@ -19,13 +20,20 @@ cdef class VenueCore:
     cpdef _finish(self, dict touched, list events, ts)
     cpdef _trim_reduce(self, Account acct, tuple key, OrderAgg agg, list events, ts)
     cpdef _release(self, Order order, remaining)
+    cdef _release_from(self, Order order, Account acct, SymbolState st, remaining)
     cpdef _reserve(self, Order order, remaining)
     cpdef _unlink(self, Order order)
     cdef _unlink_from(self, Order order, Account acct)
     cpdef _close(self, Order order, status)
+    cdef _close_in(self, Order order, Account acct, status)
     cpdef _cancel(self, SymbolState st, Order order, reason, ts)
+    cdef _cancel_in(self, SymbolState st, Order order, Account acct, reason, ts)
 
 from exchange.venue.risk cimport available_balance, slot_order_margin
-from exchange.venue._riskmath cimport _fee_c       # compiled-only (venue.py: None in the pure twin)
+from exchange.venue.liquidation cimport settle_risk      # the risk pass of _post: a C call
+from exchange.venue._riskmath cimport (_apply_fill_c, _fee_c, _limit_ok_c, _product_c,
+                                       _reserve_order_margin_c)    # compiled-only (venue.py: None in the pure twin)
+
+cdef _notional(price, lots, unit)
 
 cpdef limit_filter_error(SymbolSpec spec, side, price, qty, mark)

@@ -59,17 +59,17 @@ from .events import (
 )
 from .orders import CLIENT_ORDER_ID_RE, Order, default_client_order_id, new_order
 from .positions import Position, apply_fill
-from .records import new_record
+from .records import record5, record6, record8, record15, record18
 from .risk import available_balance, position_notional, slot_order_margin
 
-try:        # compiled-only: the fee split of a fill in 128-bit C (a C call when compiled, venue.pxd)
-    from ._riskmath import _fee_c
-except ImportError:     # not built, or PAPEREX_PURE=1: the Python lines in _fill
-    _fee_c = None
+try:        # compiled-only: the fee split of a fill in 128-bit C, notionals in 64-bit C (C calls, venue.pxd)
+    from ._riskmath import _apply_fill_c, _fee_c, _limit_ok_c, _product_c, _reserve_order_margin_c
+except ImportError:     # not built, or PAPEREX_PURE=1: the Python lines they stand for
+    _apply_fill_c = _fee_c = _limit_ok_c = _product_c = _reserve_order_margin_c = None
 from .spec import SymbolSpec
 from .admin import AdminCommands
 from .conditional import Conditional
-from .liquidation import Liquidation
+from .liquidation import Liquidation, settle_risk
 from .market import MarketData
 from .queries import Queries
 from .snapshot import Snapshots
@@ -112,10 +112,20 @@ def _no_effect(ts: int, c) -> list:
     return []
 
 
+def _notional(price, lots, unit):
+    """``price * lots * unit`` (money); compiled, one checked C multiplication instead of
+    two Python ones (``_riskmath._product_c``, exact in every case)."""
+    if _product_c is not None:
+        return _product_c(price, lots, unit)
+    return price * lots * unit
+
+
 def limit_filter_error(spec: SymbolSpec, side, price, qty, mark):
     """The (code, msg) a LIMIT price/quantity gets from Binance's filters, in Binance's
     order of checks (PRICE_FILTER, LOT_SIZE, then PERCENT_PRICE against the mark), or
     None.  Shared by new orders and modifies."""
+    if _limit_ok_c is not None and _limit_ok_c(spec, side, price, qty, mark):
+        return None         # every filter passed, checked in C (the common case)
     if qty <= 0:
         return C.QTY_NOT_POSITIVE
     if price <= 0:
@@ -211,7 +221,7 @@ class VenueCore:
     def _new_order(self, ts, c) -> list:
         # The hot path: the checks below are the pipeline of the module docstring,
         # written with local names (the codes are module constants) and events made
-        # with records.new_record (same tuples as the NamedTuple constructors).
+        # with records.record5 ... record18 (same tuples as the NamedTuple constructors).
         acct: Account
         agg: OrderAgg
         order: Order
@@ -243,7 +253,7 @@ class VenueCore:
         elif cid and (cid in acct.client_ids):
             err = C.CLIENT_ID_DUPLICATED
         if err is not None:
-            return [new_record(OrderRejected, (aid, sym, cid, err[0], err[1]))]
+            return [record5(OrderRejected, aid, sym, cid, err[0], err[1])]
         spec = st.spec
         unit = spec.notional_unit
         reduce_only = 1 if reduce_only else 0
@@ -282,9 +292,11 @@ class VenueCore:
                 book_price = bound if bound > 0 else 1
             ref = opp if opp is not None else mark
             notional_price = mark if mark else ref
-        if err is None and not reduce_only and notional_price and \
-                notional_price * qty * unit < spec.min_notional:
-            err = (C.MIN_NOTIONAL[0], C.MIN_NOTIONAL[1] % spec.min_notional_str)
+        checked_notional = None     # notional_price * qty * unit, when the MIN_NOTIONAL check made it
+        if err is None and not reduce_only and notional_price:
+            checked_notional = _notional(notional_price, qty, unit)
+            if checked_notional < spec.min_notional:
+                err = (C.MIN_NOTIONAL[0], C.MIN_NOTIONAL[1] % spec.min_notional_str)
         # ---- position mode
         dual = acct.dual
         if err is None:
@@ -296,14 +308,16 @@ class VenueCore:
             elif pside != _BOTH:
                 err = C.POSITION_SIDE_MISMATCH
         order_count: dict = acct.order_count
-        if err is None and order_count.get(sym, 0) >= spec.max_num_orders:
+        open_orders = order_count.get(sym, 0)      # (unchanged until this order is counted below)
+        if err is None and open_orders >= spec.max_num_orders:
             err = C.MAX_OPEN_ORDERS
         if err is not None:
-            return [new_record(OrderRejected, (aid, sym, cid, err[0], err[1]))]
+            return [record5(OrderRejected, aid, sym, cid, err[0], err[1])]
         # ---- reduce-only / margin
         acct_settings: dict = acct.settings
         settings = acct_settings.get(sym)
-        if settings is None:
+        new_settings = settings is None
+        if new_settings:
             settings = [spec.default_leverage, _CROSSED]    # stored only if the order is accepted
         if dual:
             reduce = 1 if (side == 1) == (pside == _LONG) else 0
@@ -336,7 +350,7 @@ class VenueCore:
                         agg.ro_buy -= qty
                     else:
                         agg.ro_sell -= qty
-                    return [new_record(OrderRejected, (aid, sym, cid, err[0], err[1]))]
+                    return [record5(OrderRejected, aid, sym, cid, err[0], err[1])]
         else:
             if mark and ref:
                 if side == 0:
@@ -346,25 +360,32 @@ class VenueCore:
                     loss_per_lot = (mark - ref) * unit
             lev = settings[0]
             if pos_qty:
-                pn = pos_qty * mark * unit if mark else (pos.entry if pos_qty >= 0 else -pos.entry)
+                pn = _notional(pos_qty, mark, unit) if mark else (pos.entry if pos_qty >= 0 else -pos.entry)
             else:
                 pn = 0
-            before = slot_order_margin(agg, pside, pn, lev)[0]
-            notional = ref * qty * unit
+            # a LIMIT order's reference price is its price, the MIN_NOTIONAL check's too
+            notional = checked_notional if checked_notional is not None and notional_price is ref \
+                else _notional(ref, qty, unit)
             loss = loss_per_lot * qty
-            if side == 0:
-                agg.buy_lots += qty
-                agg.buy_notional += notional
-                agg.buy_loss += loss
-            else:
-                agg.sell_lots += qty
-                agg.sell_notional += notional
-                agg.sell_loss += loss
-            after, worst = slot_order_margin(agg, pside, pn, lev)
             table = spec._max_notional
-            if worst > (table[lev] if 0 < lev < len(table) else 0):
+            # 1: beyond the bracket cap, 2: more open-order margin, 0: neither (one C call when compiled)
+            verdict = _reserve_order_margin_c(agg, side, qty, notional, loss, pside, pn, lev, table) \
+                if _reserve_order_margin_c is not None else -1
+            if verdict < 0:
+                before = slot_order_margin(agg, pside, pn, lev)[0]
+                if side == 0:
+                    agg.buy_lots += qty
+                    agg.buy_notional += notional
+                    agg.buy_loss += loss
+                else:
+                    agg.sell_lots += qty
+                    agg.sell_notional += notional
+                    agg.sell_loss += loss
+                after, worst = slot_order_margin(agg, pside, pn, lev)
+                verdict = 1 if worst > (table[lev] if 0 < lev < len(table) else 0) else (2 if after > before else 0)
+            if verdict == 1:
                 err = C.MAX_POSITION
-            elif after > before:
+            elif verdict == 2:
                 # available before this order = available now + this order's cost
                 if available_balance(acct, self.symbols) < 0:
                     err = C.MARGIN_INSUFFICIENT
@@ -379,7 +400,7 @@ class VenueCore:
                     agg.sell_lots -= qty
                     agg.sell_notional -= notional
                     agg.sell_loss -= loss
-                return [new_record(OrderRejected, (aid, sym, cid, err[0], err[1]))]
+                return [record5(OrderRejected, aid, sym, cid, err[0], err[1])]
         # ---- accept
         oid = self.next_order_id
         self.next_order_id = oid + 1
@@ -388,7 +409,7 @@ class VenueCore:
             cid = default_client_order_id(oid)
             while cid in client_ids:
                 cid += "_"
-        if sym not in acct_settings:
+        if new_settings:
             acct_settings[sym] = settings
         if otype != _LIMIT:
             price = 0
@@ -397,9 +418,9 @@ class VenueCore:
         self.orders[oid] = order
         acct.orders[oid] = order
         client_ids[cid] = order
-        order_count[sym] = order_count.get(sym, 0) + 1
-        events = [new_record(OrderAccepted, (oid, aid, sym, cid, side, otype, tif, price, qty, reduce_only, pside, stp,
-                                       0, 0, 0, 0, 0, 0))]
+        order_count[sym] = open_orders + 1
+        events = [record18(OrderAccepted, oid, aid, sym, cid, side, otype, tif, price, qty, reduce_only, pside, stp,
+                           0, 0, 0, 0, 0, 0)]
         reports = book.submit(oid, aid, side, book_price, qty, kind, stp)
         if len(reports) == 2:
             r1 = reports[1]
@@ -438,7 +459,7 @@ class VenueCore:
                         self._fire_triggers(self.symbols[sym], _CONTRACT_PRICE, events, ts)
                     continue
                 if self._dirty:
-                    self._settle_risk(events, ts)
+                    settle_risk(self, self._dirty, self.accounts, self.symbols, events, ts)
                     continue
                 break
         finally:
@@ -531,11 +552,11 @@ class VenueCore:
                 agg.ro_sell -= q
         elif buy:
             agg.buy_lots -= q
-            agg.buy_notional -= order.margin_price * unit * q
+            agg.buy_notional -= _notional(order.margin_price, q, unit)
             agg.buy_loss -= order.loss_per_lot * q
         else:
             agg.sell_lots -= q
-            agg.sell_notional -= order.margin_price * unit * q
+            agg.sell_notional -= _notional(order.margin_price, q, unit)
             agg.sell_loss -= order.loss_per_lot * q
         # position
         positions: dict = acct.positions
@@ -543,7 +564,8 @@ class VenueCore:
         if pos is None:
             pos = positions[key] = Position(key[0], key[1])
         old_qty = pos.qty
-        pnl, closed, opened = apply_fill(pos, buy, q, n, price_unit)
+        r = _apply_fill_c(pos, buy, q, n, price_unit) if _apply_fill_c is not None else NotImplemented
+        pnl, closed, opened = apply_fill(pos, buy, q, n, price_unit) if r is NotImplemented else r
         new_qty = pos.qty
         pos.update_time = ts
         if not new_qty:
@@ -562,7 +584,8 @@ class VenueCore:
         else:
             fee, booked = r
         self.fees_collected += booked
-        self.rounding_residue += fee - booked
+        if fee != booked:       # (most fees are exact: no residue, no big-int additions)
+            self.rounding_residue += fee - booked
         settings = acct.settings[key[0]]
         if settings[1] == _ISOLATED:
             if closed:
@@ -582,23 +605,23 @@ class VenueCore:
             acct.cross_wallet += pnl - fee
         acct.update_time = ts
         sym = order.symbol
-        events.append(new_record(OrderFilled, (order.order_id, aid, sym, trade_id, side, order.position_side, price,
-                                         q, is_maker, fee, pnl, filled, cum_quote, status, counter_id)))
+        events.append(record15(OrderFilled, order.order_id, aid, sym, trade_id, side, order.position_side, price,
+                               q, is_maker, fee, pnl, filled, cum_quote, status, counter_id))
         if pnl:
             tran = self.next_tran_id
             self.next_tran_id = tran + 1
-            events.append(new_record(Income, (aid, _I_REALIZED_PNL, sym, pnl, tran, trade_id)))
+            events.append(record6(Income, aid, _I_REALIZED_PNL, sym, pnl, tran, trade_id))
         if fee:
             tran = self.next_tran_id
             self.next_tran_id = tran + 1
-            events.append(new_record(Income, (aid, _I_COMMISSION, sym, -fee, tran, trade_id)))
+            events.append(record6(Income, aid, _I_COMMISSION, sym, -fee, tran, trade_id))
         keys = touched.get(aid)
         if keys is None:
             touched[aid] = {key: None}
         else:
             keys[key] = None
         if status == _FILLED:
-            self._close(order, _FILLED)
+            self._close_in(order, acct, _FILLED)
 
     def _finish(self, touched: dict, events: list, ts):
         """After a command's fills: knock out reduce orders the new positions no longer
@@ -611,25 +634,30 @@ class VenueCore:
         positions: dict
         settings: dict
         accounts: dict = self.accounts
+        accts: list = []
         for account_id, keys in touched.items():
             acct = accounts[account_id]
+            accts.append(acct)
             aggs = acct.aggs
             for key in keys:
                 agg = aggs.get(key)
                 if agg is not None and (agg.ro_buy or agg.ro_sell):
                     self._trim_reduce(acct, key, agg, events, ts)
+        i = 0
         for account_id, keys in touched.items():
-            acct = accounts[account_id]
+            acct = accts[i]         # looked up by the first pass (touched is unchanged since)
+            i += 1
             positions = acct.positions
             wallet = cross = acct.cross_wallet
             for pos in positions.values():
-                wallet += pos.iso_wallet
-            events.append(new_record(BalanceChanged, (account_id, _R_ORDER, wallet, cross, 0)))
+                if pos.iso_wallet:      # (cross positions have none: no big-int addition of 0)
+                    wallet += pos.iso_wallet
+            events.append(record5(BalanceChanged, account_id, _R_ORDER, wallet, cross, 0))
             settings = acct.settings
             for key in keys:
                 pos = positions[key]
-                events.append(new_record(PositionChanged, (account_id, key[0], key[1], pos.qty, pos.entry, pos.realized,
-                                              pos.iso_wallet, settings[key[0]][1])))
+                events.append(record8(PositionChanged, account_id, key[0], key[1], pos.qty, pos.entry, pos.realized,
+                                      pos.iso_wallet, settings[key[0]][1]))
 
     def _trim_reduce(self, acct: Account, key: tuple, agg: OrderAgg, events: list, ts):
         order: Order
@@ -662,13 +690,14 @@ class VenueCore:
     # ===================================================== order bookkeeping
     def _release(self, order: Order, remaining):
         """Take ``remaining`` lots of ``order`` out of its slot's aggregates."""
-        acct: Account
+        self._release_from(order, self.accounts[order.account_id], None, remaining)
+
+    def _release_from(self, order: Order, acct: Account, st: SymbolState, remaining):
+        """``_release`` with the order's account (and its symbol's state, or None) already looked up."""
         agg: OrderAgg
-        st: SymbolState
         aggs: dict
         if remaining <= 0 or 1 < order.order_type < 7:     # conditional orders reserve nothing
             return
-        acct = self.accounts[order.account_id]
         aggs = acct.aggs
         agg = aggs[order.key]
         if order.reduce:
@@ -677,15 +706,16 @@ class VenueCore:
             else:
                 agg.ro_sell -= remaining
         else:
-            st = self.symbols[order.symbol]
+            if st is None:
+                st = self.symbols[order.symbol]
             unit = st.spec.notional_unit
             if order.side == 0:
                 agg.buy_lots -= remaining
-                agg.buy_notional -= order.margin_price * unit * remaining
+                agg.buy_notional -= _notional(order.margin_price, remaining, unit)
                 agg.buy_loss -= order.loss_per_lot * remaining
             else:
                 agg.sell_lots -= remaining
-                agg.sell_notional -= order.margin_price * unit * remaining
+                agg.sell_notional -= _notional(order.margin_price, remaining, unit)
                 agg.sell_loss -= order.loss_per_lot * remaining
 
     def _reserve(self, order: Order, remaining):
@@ -706,11 +736,11 @@ class VenueCore:
             unit = st.spec.notional_unit
             if order.side == 0:
                 agg.buy_lots += remaining
-                agg.buy_notional += order.margin_price * unit * remaining
+                agg.buy_notional += _notional(order.margin_price, remaining, unit)
                 agg.buy_loss += order.loss_per_lot * remaining
             else:
                 agg.sell_lots += remaining
-                agg.sell_notional += order.margin_price * unit * remaining
+                agg.sell_notional += _notional(order.margin_price, remaining, unit)
                 agg.sell_loss += order.loss_per_lot * remaining
 
     def _unlink(self, order: Order):
@@ -736,9 +766,11 @@ class VenueCore:
 
     def _close(self, order: Order, status):
         """Move an open order to the closed history with its final status."""
-        acct: Account
+        self._close_in(order, self.accounts[order.account_id], status)
+
+    def _close_in(self, order: Order, acct: Account, status):
+        """``_close`` with the order's account already looked up."""
         order.status = status
-        acct = self.accounts[order.account_id]
         self._unlink_from(order, acct)
         # history
         oid = order.order_id
@@ -782,19 +814,23 @@ class VenueCore:
             order = acct.client_ids.get(client_order_id) if client_order_id else None
         if order is None or order.symbol != sym:
             return [CommandRejected(aid, c.KIND, *C.UNKNOWN_ORDER)]
-        return [self._cancel(st, order, _CANCEL_USER, ts)]
+        return [self._cancel_in(st, order, acct, _CANCEL_USER, ts)]
 
     def _cancel(self, st: SymbolState, order: Order, reason, ts):
+        return self._cancel_in(st, order, self.accounts[order.account_id], reason, ts)
+
+    def _cancel_in(self, st: SymbolState, order: Order, acct: Account, reason, ts):
+        """``_cancel`` with the order's account already looked up."""
         otype = order.order_type
         if 1 < otype < 7:
             self._unindex_conditional(st, order)
         else:
             st.book.cancel(order.order_id)
         remaining = order.qty - order.filled
-        self._release(order, remaining)
+        self._release_from(order, acct, st, remaining)
         order.update_time = ts
-        self._close(order, _CANCELED)
-        return new_record(OrderCanceled, (order.order_id, order.account_id, order.symbol, remaining, reason))
+        self._close_in(order, acct, _CANCELED)
+        return record5(OrderCanceled, order.order_id, order.account_id, order.symbol, remaining, reason)
 
     def _cancel_all(self, ts: int, c: CancelAllOrders) -> list:
         acct: Account
@@ -836,7 +872,7 @@ class VenueCore:
             err = limit_filter_error(spec, order.side, price, qty, st.mark)
         mark = st.mark
         unit = spec.notional_unit
-        if err is None and not order.reduce_only and price * qty * unit < spec.min_notional:
+        if err is None and not order.reduce_only and _notional(price, qty, unit) < spec.min_notional:
             err = (C.MIN_NOTIONAL[0], C.MIN_NOTIONAL[1] % spec.min_notional_str)
         if err is not None:
             return [CommandRejected(c.account_id, c.KIND, err[0], err[1])]
@@ -886,7 +922,7 @@ class VenueCore:
             order.qty = qty
         order.update_time = ts
         reports = st.book.modify(order.order_id, price, qty - order.book_offset)
-        events = [new_record(OrderModified, (order.order_id, order.account_id, order.symbol, price, qty, order.filled))]
+        events = [record6(OrderModified, order.order_id, order.account_id, order.symbol, price, qty, order.filled)]
         touched: dict = {}
         self._process(st, reports, events, touched, ts)
         if touched:

@@ -101,3 +101,33 @@ def test_available_balance_matches(wallet, positions, slots, marks, sets):
         assert got == exact
     assert risk.available_balance(acct, symbols) == exact
     assert EXACT.account_margin(acct, symbols)[0] == exact
+
+
+def _reserve_py(agg, side, qty, notional, loss, ps, pn, lev, table):
+    """The Python lines of ``VenueCore._new_order`` that ``_reserve_order_margin_c`` replaces."""
+    before = EXACT.slot_order_margin(agg, ps, pn, lev)[0]
+    if side == 0:
+        agg.buy_lots += qty
+        agg.buy_notional += notional
+        agg.buy_loss += loss
+    else:
+        agg.sell_lots += qty
+        agg.sell_notional += notional
+        agg.sell_loss += loss
+    after, worst = EXACT.slot_order_margin(agg, ps, pn, lev)
+    return 1 if worst > (table[lev] if 0 < lev < len(table) else 0) else (2 if after > before else 0)
+
+
+@settings(max_examples=3000, deadline=None)
+@given(vals=st.tuples(money, money, money, money), lots=st.tuples(small, small), side=st.sampled_from([0, 1]),
+       qty=small, notional=money, loss=small, ps=st.sampled_from([0, 1, 2]), pn=money,
+       lev=st.sampled_from([0, 1, 2, 20, 125, 200]), table=st.lists(money, max_size=130))
+def test_reserve_order_margin_matches(vals, lots, side, qty, notional, loss, ps, pn, lev, table):
+    a, b = _agg(vals), _agg(vals)
+    a.buy_lots, a.sell_lots = b.buy_lots, b.sell_lots = lots
+    got = _riskmath._reserve_order_margin_c(a, side, qty, notional, loss, ps, pn, lev, table)
+    if got < 0:
+        assert a.state() == b.state()        # untouched: the caller runs the Python lines
+        return
+    assert got == _reserve_py(b, side, qty, notional, loss, ps, pn, lev, table)
+    assert a.state() == b.state()
