@@ -74,6 +74,8 @@ class VirtualClock:
 
     def advance_to(self, ts_ms: int) -> int:
         """Move time forward to ``ts_ms`` if it is later than now; returns the time."""
-        now = self.now_ms()
-        self._rebase(max(now, int(ts_ms)))
+        # once per replay group: a stopped clock's time is its base, no call to ask it
+        now = self._base_ms if self.speed is None else self.now_ms()
+        ts = int(ts_ms)
+        self._rebase(ts if ts > now else now)
         return self._base_ms

@@ -63,7 +63,7 @@ class Runtime:
         self.instruments = instruments
         self.sequencer = Sequencer(self.venue, self.journal, self.clock, last_seq=last_seq)
         if self.snapshot_every:
-            self.sequencer.subscribe(self._maybe_snapshot)
+            self.sequencer.on_commit(self._maybe_snapshot)
         if timers:
             # mark refresh, premium sampling and funding are journaled timer commands
             from exchange.venue.timers import venue_timers
@@ -104,9 +104,9 @@ class Runtime:
             self.after_snapshot()
         return path
 
-    def _maybe_snapshot(self, seq: int, ts: int, command: Any, events: list) -> None:
-        # called per published command; the venue already holds the whole group,
-        # so the snapshot is labelled with the group's last seq, not this one
+    def _maybe_snapshot(self) -> None:
+        # called once per commit, not per command: the venue already holds every
+        # committed group, and a snapshot is labelled with the sequencer's last seq
         if self.snapshot_every and self.sequencer.seq - self.snapshot_seq >= self.snapshot_every:
             self.write_snapshot()
 

@@ -89,6 +89,7 @@ class Sequencer:
         self.timers: list[Timer] = []
         self.subscribers: list[Subscriber] = []
         self.inline_subscribers: list[Subscriber] = []
+        self.commit_hooks: list[Callable[[], None]] = []
         self._deferred: list[Executed] = []     # applied and buffered, not yet committed
         # earliest timer due time, or earlier (whoever moves a timer moves it later)
         self._next_timer_due = 0
@@ -109,13 +110,19 @@ class Sequencer:
     def subscribe(self, callback: Subscriber, *, inline: bool = False) -> None:
         """Call ``callback(seq, ts, command, events)`` for every command, in seq order.
 
-        Ordinary subscribers (stream fan-out, projections, snapshots) are told
+        Ordinary subscribers (stream fan-out, projections) are told
         after the command's group is committed to the journal.  ``inline``
         subscribers are told as soon as the command is applied, before the
         commit: only for an in-process flow source whose next commands depend
         on what the last ones did (the replay LP learns its fills) and which
         tells nobody outside - see ``execute(defer=True)``."""
         (self.inline_subscribers if inline else self.subscribers).append(callback)
+
+    def on_commit(self, callback: Callable[[], None]) -> None:
+        """Call ``callback()`` once after each commit that published commands,
+        once the subscribers have been told of all of them: for what looks at the
+        venue as a whole (snapshots) rather than at each command."""
+        self.commit_hooks.append(callback)
 
     # --------------------------------------------------------- synchronous core
     def execute(self, commands: Iterable[Any], *, defer: bool = False) -> list[Executed]:
@@ -187,15 +194,20 @@ class Sequencer:
             return
         self._deferred = []
         self.commands_total += len(done)
+        self.events_total += sum([len(r[3]) for r in done])
         subscribers = self.subscribers
-        for r in done:
-            events = r[3]
-            self.events_total += len(events)
-            for sub in subscribers:
-                try:
-                    sub(r[0], r[1], r[2], events)
-                except Exception:  # a broken subscriber must not block the venue
-                    log.exception("subscriber failed on seq %d", r[0])
+        if subscribers:
+            for r in done:
+                for sub in subscribers:
+                    try:
+                        sub(r[0], r[1], r[2], r[3])
+                    except Exception:  # a broken subscriber must not block the venue
+                        log.exception("subscriber failed on seq %d", r[0])
+        for hook in self.commit_hooks:
+            try:
+                hook()
+            except Exception:  # as for a subscriber
+                log.exception("commit hook failed after seq %d", done[-1][0])
 
     def _fail(self, exc: Exception) -> None:
         self.failed = f"journal write failed: {exc}"

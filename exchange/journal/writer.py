@@ -82,6 +82,11 @@ def _canonical(value: Any) -> Any:
                            strict_map_key=False)
 
 
+# cached for a class without a shape (its records go through ``to_record()``):
+# the cut is not None and the kind is, so neither fast path takes it
+_NO_SHAPE = (None, 0, None)
+
+
 def _record_shape(cls: type) -> "tuple[int, int | None, tuple] | None":
     """``(KIND, n, defaults)`` for a venue command or event class (``n`` None: no
     optional fields, the record is the whole tuple), None for anything else.
@@ -189,7 +194,7 @@ class JournalWriter:
         self._sync_running = False
         self._sync_thread: threading.Thread | None = None
         self._pack = msgpack.Packer(use_bin_type=True).pack
-        self._record_shapes: dict[type, Any] = {}   # record class -> _record_shape(class)
+        self._record_shapes: dict[type, Any] = {}   # record class -> _record_shape(class) or _NO_SHAPE
         self.segments_created = 0
         self.commits = 0
         self.syncs = 0
@@ -257,17 +262,16 @@ class JournalWriter:
         start = len(buf)
         pack = self._pack
         shapes = self._record_shapes
-        n = 0
         try:
             for rec in (command, *events):
-                cls = type(rec)
-                shape = shapes.get(cls, False)
-                if shape is False:
-                    shape = shapes[cls] = _record_shape(cls)
-                if shape is not None and shape[1] is None:
-                    body = pack((seq, ts, shape[0], rec))
-                elif shape is not None and rec[shape[1]:] == shape[2]:
-                    body = pack((seq, ts, shape[0], rec[:shape[1]]))
+                shape = shapes.get(type(rec))
+                if shape is None:
+                    shape = shapes[type(rec)] = _record_shape(type(rec)) or _NO_SHAPE
+                kind, cut, defaults = shape
+                if cut is None:
+                    body = pack((seq, ts, kind, rec))
+                elif kind is not None and rec[cut:] == defaults:
+                    body = pack((seq, ts, kind, rec[:cut]))
                 else:
                     kind, payload = rec.to_record()
                     if type(kind) is not int:
@@ -278,7 +282,6 @@ class JournalWriter:
                     raise ValueError(f"record of {size} bytes exceeds {MAX_RECORD_BYTES}")
                 buf += _pack_record_header(size, _crc32(body))
                 buf += body
-                n += 1
         except BaseException:
             del buf[start:]
             raise
@@ -286,7 +289,7 @@ class JournalWriter:
             self._group_seq = seq
         self._tail_seq = seq
         self._tail_ts = ts
-        self._pending += n
+        self._pending += 1 + len(events)
 
     def discard(self) -> int:
         """Drop the records appended since the last commit; return how many."""
