@@ -446,6 +446,7 @@ class VenueCore:
     def _post(self, events: list, ts):
         """After a command's own work: CONTRACT_PRICE triggers of symbols whose last
         price moved, then the liquidation risk pass, repeated until both are quiet."""
+        st: SymbolState
         if self._busy:
             return
         self._busy = True
@@ -456,7 +457,9 @@ class VenueCore:
                     syms = sorted(moved)
                     moved.clear()
                     for sym in syms:
-                        self._fire_triggers(self.symbols[sym], _CONTRACT_PRICE, events, ts)
+                        st = self.symbols[sym]
+                        if st.waiting:
+                            self._fire_triggers(st, _CONTRACT_PRICE, events, ts)
                     continue
                 if self._dirty:
                     settle_risk(self, self._dirty, self.accounts, self.symbols, events, ts)
