@@ -454,7 +454,10 @@ class VenueCore:
             moved: dict = self._moved
             for _ in range(100_000):
                 if moved:
-                    syms = sorted(moved)
+                    # a comprehension: compiled, it walks the dict with PyDict_Next
+                    # (sorted(moved) goes through the generic iterator and length hint)
+                    syms = [sym for sym in moved]
+                    syms.sort()
                     moved.clear()
                     for sym in syms:
                         st = self.symbols[sym]
