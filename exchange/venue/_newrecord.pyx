@@ -11,7 +11,12 @@ pure-Python twin is ``tuple.__new__`` itself (``records.new_record``).
 from cpython.long cimport PyLong_AsLongLongAndOverflow
 from cpython.object cimport PyObject
 from cpython.type cimport PyType_IsSubtype
-from cpython.unicode cimport PyUnicode_DecodeASCII
+from libc.string cimport memcpy
+
+cdef extern from "Python.h":
+    # the compact ASCII str of PyUnicode_DecodeASCII, without its decoder's checks (the digits are ASCII)
+    object PyUnicode_New(Py_ssize_t size, Py_UCS4 maxchar)
+    void *PyUnicode_DATA(object o)
 
 cdef extern from *:
     """
@@ -135,4 +140,6 @@ cpdef str pex_client_id(oid):
         n -= 1
         buf[i] = tmp[n]
         i += 1
-    return PyUnicode_DecodeASCII(buf, i, NULL)
+    s = PyUnicode_New(i, 127)
+    memcpy(PyUnicode_DATA(s), buf, i)
+    return s

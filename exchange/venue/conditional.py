@@ -55,6 +55,15 @@ def _direction(side: int, otype: int) -> int:
     return DOWN if stop else UP
 
 
+def index_conditional(st: SymbolState, o) -> None:
+    """Let a conditional order wait in its symbol's trigger index (placement and restore)."""
+    if o.order_type == C.TRAILING_STOP_MARKET:
+        st.trailing[o.order_id] = o
+    else:
+        st.triggers[(o.working_type, _direction(o.side, o.order_type))].add((o.stop_price, o.order_id))
+    st.waiting += 1
+
+
 class Conditional:
     # ============================================================== placement
     def _new_conditional(self, ts: int, c: NewOrder, acct: Account, st: SymbolState) -> list:
@@ -170,19 +179,21 @@ class Conditional:
         events = [OrderAccepted(oid, aid, sym, cid, side, otype, tif, o.price, c.qty, o.reduce_only,
                                 c.position_side, c.stp, o.stop_price, wt, o.price_protect, o.close_position,
                                 activation, o.callback_rate)]
-        if trailing:
-            if not activation and work:
-                o.trail_extreme = work
-            st.trailing[oid] = o
-        else:
-            st.triggers[(wt, _direction(side, otype))].add((stop, oid))
+        if trailing and not activation and work:
+            o.trail_extreme = work
+        index_conditional(st, o)
         return events
 
     def _unindex_conditional(self, st: SymbolState, o) -> None:
         if o.order_type == C.TRAILING_STOP_MARKET:
-            st.trailing.pop(o.order_id, None)
+            if st.trailing.pop(o.order_id, None) is not None:
+                st.waiting -= 1
         else:
-            st.triggers[(o.working_type, _direction(o.side, o.order_type))].discard((o.stop_price, o.order_id))
+            waiting = st.triggers[(o.working_type, _direction(o.side, o.order_type))]
+            entry = (o.stop_price, o.order_id)
+            if entry in waiting:
+                waiting.remove(entry)
+                st.waiting -= 1
 
     # ================================================================ firing
     def _fire_triggers(self, st: SymbolState, wt: int, events: list, ts: int) -> None:

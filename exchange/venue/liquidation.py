@@ -365,7 +365,10 @@ def settle_risk(venue, dirty: dict, accounts: dict, symbols: dict, events: list,
         rounds += 1
         if not dirty:
             return
-        ids = sorted(dirty)
+        # a comprehension: compiled, it walks the dict with PyDict_Next
+        # (sorted(dirty) goes through the generic iterator and length hint)
+        ids = [aid for aid in dirty]
+        ids.sort()
         dirty.clear()
         dues = venue._bulk_reindex(ids) if len(ids) >= _BULK else None
         for aid in ids:

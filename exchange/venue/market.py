@@ -142,7 +142,8 @@ class MarketData:
                 dirty[pkey >> 2] = None
         else:
             self._liquidation_hits(st, old, mark)
-        self._fire_triggers(st, C.MARK_PRICE, events, ts)
+        if st.waiting:
+            self._fire_triggers(st, C.MARK_PRICE, events, ts)
         self._post(events, ts)
 
     # ================================================================ premium

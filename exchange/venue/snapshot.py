@@ -71,10 +71,9 @@ class Snapshots:
         st: SymbolState
         from exchange.replay import instruments_from_config
         from .accounts import Account
-        from .conditional import _direction
+        from .conditional import index_conditional
         from .orders import Order
         from .positions import Position
-        from . import codes as C
 
         if not isinstance(value, (list, tuple)) or len(value) != 10 or value[0] != SNAPSHOT_FORMAT \
                 or value[1] != SNAPSHOT_VERSION:
@@ -119,10 +118,7 @@ class Snapshots:
             st = v.symbols[o.symbol]
             if 1 < o.order_type < 7:
                 a.algo_count[o.symbol] = a.algo_count.get(o.symbol, 0) + 1
-                if o.order_type == C.TRAILING_STOP_MARKET:
-                    st.trailing[o.order_id] = o
-                else:
-                    st.triggers[(o.working_type, _direction(o.side, o.order_type))].add((o.stop_price, o.order_id))
+                index_conditional(st, o)
                 continue
             a.order_count[o.symbol] = a.order_count.get(o.symbol, 0) + 1
             v._agg(a, o.key)

@@ -38,6 +38,9 @@ class SymbolState:
                  "liq_falls", "liq_rises",
                  # conditional orders (conditional.py)
                  "triggers", "trailing",
+                 # how many conditional orders wait in triggers + trailing: the price-move path
+                 # skips the (interpreted) trigger pass of a symbol with none
+                 "waiting",
                  # (symbol, position side) for sides 0, 1, 2: the one tuple the order path uses
                  # as the key of new orders' slots (dict lookups then find the stored key by identity)
                  "slot_keys")
@@ -66,4 +69,5 @@ class SymbolState:
         self.liq_rises = LiqIndex()
         self.triggers = new_trigger_index()
         self.trailing: dict = {}
+        self.waiting = 0
         self.slot_keys = ((spec.symbol, 0), (spec.symbol, 1), (spec.symbol, 2))

@@ -446,6 +446,7 @@ class VenueCore:
     def _post(self, events: list, ts):
         """After a command's own work: CONTRACT_PRICE triggers of symbols whose last
         price moved, then the liquidation risk pass, repeated until both are quiet."""
+        st: SymbolState
         if self._busy:
             return
         self._busy = True
@@ -453,10 +454,15 @@ class VenueCore:
             moved: dict = self._moved
             for _ in range(100_000):
                 if moved:
-                    syms = sorted(moved)
+                    # a comprehension: compiled, it walks the dict with PyDict_Next
+                    # (sorted(moved) goes through the generic iterator and length hint)
+                    syms = [sym for sym in moved]
+                    syms.sort()
                     moved.clear()
                     for sym in syms:
-                        self._fire_triggers(self.symbols[sym], _CONTRACT_PRICE, events, ts)
+                        st = self.symbols[sym]
+                        if st.waiting:
+                            self._fire_triggers(st, _CONTRACT_PRICE, events, ts)
                     continue
                 if self._dirty:
                     settle_risk(self, self._dirty, self.accounts, self.symbols, events, ts)
