@@ -28,9 +28,10 @@ from .positions import Position
 from .symbol_state import SymbolState
 
 try:        # compiled-only (128-bit C arithmetic, same answers); the twins are the bodies below
-    from ._riskmath import _available_balance_c, _slot_order_margin_c     # C calls when compiled (risk.pxd)
+    from ._riskmath import (    # C calls when compiled (risk.pxd)
+        _available_balance_c, _reserve_order_margin_c, _slot_order_margin_c)
 except ImportError:     # not built, or PAPEREX_PURE=1
-    _available_balance_c = _slot_order_margin_c = None
+    _available_balance_c = _reserve_order_margin_c = _slot_order_margin_c = None
 
 
 def ceil_div(a: int, b: int) -> int:
@@ -70,6 +71,28 @@ def slot_order_margin(agg: OrderAgg, position_side, pn, lev) -> tuple:
     if position_side == LONG:
         return -((-agg.buy_notional) // lev) + agg.buy_loss, pn + agg.buy_notional
     return -((-agg.sell_notional) // lev) + agg.sell_loss, -pn + agg.sell_notional
+
+
+def reserve_order_margin(agg: OrderAgg, side, qty, notional, loss, position_side, pn, lev, table) -> int:
+    """A new order's lots, notional and loss into its slot ``agg``, and the verdict
+    the order path acts on: 1 when the slot's worst-case position notional passes the
+    bracket cap at ``lev`` (``table[lev]``, 0 outside the table), else 2 when the
+    slot's open-order margin grew (the balance must be checked), else 0."""
+    if _reserve_order_margin_c is not None:
+        v = _reserve_order_margin_c(agg, side, qty, notional, loss, position_side, pn, lev, table)
+        if v >= 0:
+            return v
+    before = slot_order_margin(agg, position_side, pn, lev)[0]
+    if side == 0:
+        agg.buy_lots += qty
+        agg.buy_notional += notional
+        agg.buy_loss += loss
+    else:
+        agg.sell_lots += qty
+        agg.sell_notional += notional
+        agg.sell_loss += loss
+    after, worst = slot_order_margin(agg, position_side, pn, lev)
+    return 1 if worst > (table[lev] if 0 < lev < len(table) else 0) else (2 if after > before else 0)
 
 
 def account_margin(acct: Account, symbols) -> tuple[int, int, int, int, int]:

@@ -60,12 +60,12 @@ from .events import (
 from .orders import CLIENT_ORDER_ID_RE, Order, default_client_order_id, new_order
 from .positions import Position, apply_fill
 from .records import record5, record6, record8, record15, record18
-from .risk import available_balance, position_notional, slot_order_margin
+from .risk import available_balance, position_notional, reserve_order_margin, slot_order_margin
 
 try:        # compiled-only: the fee split of a fill in 128-bit C, notionals in 64-bit C (C calls, venue.pxd)
-    from ._riskmath import _apply_fill_c, _fee_c, _limit_ok_c, _product_c, _reserve_order_margin_c
+    from ._riskmath import _apply_fill_c, _fee_c, _limit_ok_c, _product_c
 except ImportError:     # not built, or PAPEREX_PURE=1: the Python lines they stand for
-    _apply_fill_c = _fee_c = _limit_ok_c = _product_c = _reserve_order_margin_c = None
+    _apply_fill_c = _fee_c = _limit_ok_c = _product_c = None
 from .spec import SymbolSpec
 from .admin import AdminCommands
 from .conditional import Conditional
@@ -368,21 +368,8 @@ class VenueCore:
                 else _notional(ref, qty, unit)
             loss = loss_per_lot * qty
             table = spec._max_notional
-            # 1: beyond the bracket cap, 2: more open-order margin, 0: neither (one C call when compiled)
-            verdict = _reserve_order_margin_c(agg, side, qty, notional, loss, pside, pn, lev, table) \
-                if _reserve_order_margin_c is not None else -1
-            if verdict < 0:
-                before = slot_order_margin(agg, pside, pn, lev)[0]
-                if side == 0:
-                    agg.buy_lots += qty
-                    agg.buy_notional += notional
-                    agg.buy_loss += loss
-                else:
-                    agg.sell_lots += qty
-                    agg.sell_notional += notional
-                    agg.sell_loss += loss
-                after, worst = slot_order_margin(agg, pside, pn, lev)
-                verdict = 1 if worst > (table[lev] if 0 < lev < len(table) else 0) else (2 if after > before else 0)
+            # 1: beyond the bracket cap, 2: more open-order margin, 0: neither
+            verdict = reserve_order_margin(agg, side, qty, notional, loss, pside, pn, lev, table)
             if verdict == 1:
                 err = C.MAX_POSITION
             elif verdict == 2:

@@ -27,6 +27,7 @@ def _exact_twin():
     spec.loader.exec_module(mod)
     mod._slot_order_margin_c = None
     mod._available_balance_c = None
+    mod._reserve_order_margin_c = None
     return mod
 
 
@@ -103,21 +104,6 @@ def test_available_balance_matches(wallet, positions, slots, marks, sets):
     assert EXACT.account_margin(acct, symbols)[0] == exact
 
 
-def _reserve_py(agg, side, qty, notional, loss, ps, pn, lev, table):
-    """The Python lines of ``VenueCore._new_order`` that ``_reserve_order_margin_c`` replaces."""
-    before = EXACT.slot_order_margin(agg, ps, pn, lev)[0]
-    if side == 0:
-        agg.buy_lots += qty
-        agg.buy_notional += notional
-        agg.buy_loss += loss
-    else:
-        agg.sell_lots += qty
-        agg.sell_notional += notional
-        agg.sell_loss += loss
-    after, worst = EXACT.slot_order_margin(agg, ps, pn, lev)
-    return 1 if worst > (table[lev] if 0 < lev < len(table) else 0) else (2 if after > before else 0)
-
-
 @settings(max_examples=3000, deadline=None)
 @given(vals=st.tuples(money, money, money, money), lots=st.tuples(small, small), side=st.sampled_from([0, 1]),
        qty=small, notional=money, loss=small, ps=st.sampled_from([0, 1, 2]), pn=money,
@@ -129,5 +115,5 @@ def test_reserve_order_margin_matches(vals, lots, side, qty, notional, loss, ps,
     if got < 0:
         assert a.state() == b.state()        # untouched: the caller runs the Python lines
         return
-    assert got == _reserve_py(b, side, qty, notional, loss, ps, pn, lev, table)
+    assert got == EXACT.reserve_order_margin(b, side, qty, notional, loss, ps, pn, lev, table)
     assert a.state() == b.state()
