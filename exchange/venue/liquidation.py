@@ -217,14 +217,21 @@ def reindex(symbols: dict, acct: Account, bulk=None) -> list:
                     r = legs_key([(q, entry)], wallet, 0, 0, spec, mark)
                 if r is None:
                     return due
-                item = (r[0], aid, CROSS)
-                if bulk is None:
-                    (st.liq_falls if r[1] < 0 else st.liq_rises).add(item)
-                else:
-                    bulk.append((st.liq_falls if r[1] < 0 else st.liq_rises, item))
-                liq[(sym, CROSS)] = (item, r[1])
+                _index_cross(st, liq, sym, aid, r, bulk)
                 return due
     return reindex_general(symbols, acct, bulk)
+
+
+def _index_cross(st: SymbolState, liq: dict, sym, aid, r: tuple, bulk) -> None:
+    """The account's cross entry in ``sym`` at key ``r[0]``, falling side when
+    ``r[1] < 0``: into the index, or into ``bulk`` (a restore adds all at once)."""
+    item = (r[0], aid, CROSS)
+    index = st.liq_falls if r[1] < 0 else st.liq_rises
+    if bulk is None:
+        index.add(item)
+    else:
+        bulk.append((index, item))
+    liq[(sym, CROSS)] = (item, r[1])
 
 
 def reindex_general(symbols: dict, acct: Account, bulk=None) -> list:
@@ -334,12 +341,7 @@ def reindex_general(symbols: dict, acct: Account, bulk=None) -> list:
         r = legs_key(legs, wallet, tot_m - m + reserve, tot_u - u, st.spec, st.mark)
         if r is None:
             continue
-        item = (r[0], aid, CROSS)
-        if bulk is None:
-            (st.liq_falls if r[1] < 0 else st.liq_rises).add(item)
-        else:
-            bulk.append((st.liq_falls if r[1] < 0 else st.liq_rises, item))
-        liq[(sym, CROSS)] = (item, r[1])
+        _index_cross(st, liq, sym, aid, r, bulk)
     return due
 
 def iso_liquidatable(pos: Position, st: SymbolState) -> bool:
