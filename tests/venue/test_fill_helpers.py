@@ -6,9 +6,6 @@
 (positions.apply_fill)."""
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
 import pytest
 from hypothesis import example, given, settings, strategies as st
 
@@ -17,6 +14,8 @@ from exchange.units import RATE_SCALE
 from exchange.venue import events, records, venue
 from exchange.venue.positions import Position, apply_fill
 from exchange.venue.spec import SymbolSpec
+
+from conftest import python_twin
 
 _riskmath = pytest.importorskip("exchange.venue._riskmath", exc_type=ImportError,
                                 reason="compiled-only helper (not built, or PAPEREX_PURE=1)")
@@ -93,17 +92,7 @@ def test_records_without_temporary_tuple(n):
         getattr(_newrecord, f"record{n}")(dict, *values)
 
 
-def _venue_source():
-    """venue.py run from source with the C filter switched off: the exact ``limit_filter_error``."""
-    src = Path(venue.__file__).with_name("venue.py")
-    spec = importlib.util.spec_from_file_location("exchange.venue._venue_exact_twin", src)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    mod._limit_ok_c = None
-    return mod
-
-
-EXACT_VENUE = _venue_source()
+EXACT_VENUE = python_twin(venue, "_limit_ok_c")    # the exact limit_filter_error
 SPEC = SymbolSpec(DEFAULT_INSTRUMENTS[sorted(DEFAULT_INSTRUMENTS)[0]])
 near = st.integers(-3, 3)
 

@@ -3,9 +3,6 @@ bodies of ``risk.slot_order_margin`` / ``risk.available_balance``, loaded from s
 the C helper switched off)."""
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
 import pytest
 from hypothesis import given, settings, strategies as st
 
@@ -16,22 +13,13 @@ from exchange.venue.positions import Position
 from exchange.venue.symbol_state import SymbolState
 from exchange.venue.spec import SymbolSpec
 
+from conftest import python_twin
+
 _riskmath = pytest.importorskip("exchange.venue._riskmath", exc_type=ImportError,
                                 reason="compiled-only helper (not built, or PAPEREX_PURE=1)")
 
 
-def _exact_twin():
-    src = Path(risk.__file__).with_name("risk.py")
-    spec = importlib.util.spec_from_file_location("exchange.venue._risk_exact_twin", src)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    mod._slot_order_margin_c = None
-    mod._available_balance_c = None
-    mod._reserve_order_margin_c = None
-    return mod
-
-
-EXACT = _exact_twin()
+EXACT = python_twin(risk, "_slot_order_margin_c", "_available_balance_c", "_reserve_order_margin_c")
 SYMS = sorted(DEFAULT_INSTRUMENTS)[:3]
 I64 = 2 ** 63
 big = st.sampled_from([0, 1, -1, I64 - 1, I64, -I64, -I64 - 1, 2 ** 70, -(2 ** 70), 2 ** 126])
