@@ -525,7 +525,7 @@ class VenueCore:
         spec = st.spec
         unit = spec.notional_unit
         price_unit = price * unit
-        n = price_unit * q
+        n = _notional(price, q, unit)       # = price_unit * q, in one C call when compiled
         side = order.side
         buy = side == 0
         # order
