@@ -17,5 +17,7 @@ cpdef bint _limit_ok_c(SymbolSpec spec, side, price, qty, mark)
 # and this one: a new order's lots into its slot and the margin verdict, a C call
 cpdef int _reserve_order_margin_c(OrderAgg agg, side, qty, notional, loss, position_side, pn, lev,
                                   list table) except -2
+# and this one: a filled or cancelled order's lots out of its slot, a C call
+cpdef bint _release_order_margin_c(OrderAgg agg, side, lots, notional_price, loss_per_lot, unit)
 # venue.pxd cimports this one: the position update of a fill (positions.apply_fill), a C call
 cpdef _apply_fill_c(Position pos, buy, q, notional, price_unit)

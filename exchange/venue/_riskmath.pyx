@@ -407,6 +407,39 @@ cpdef int _reserve_order_margin_c(OrderAgg agg, side, qty, notional, loss, posit
     return 2 if after > before else 0
 
 
+cpdef bint _release_order_margin_c(OrderAgg agg, side, lots, notional_price, loss_per_lot, unit):
+    """``lots`` of an open order out of its slot ``agg`` (lots, ``notional_price x lots x unit``
+    and ``loss_per_lot x lots`` off its side).  False with ``agg`` untouched when a value is
+    not a 64-bit int or a result would not fit: the caller runs its Python lines."""
+    cdef long long cs, cq, cp, cl, cu, l0, n0, s0
+    cdef prm_i128 n, lots2, n2, l2
+    if not (_ll(side, &cs) and _ll(lots, &cq) and _ll(notional_price, &cp)
+            and _ll(loss_per_lot, &cl) and _ll(unit, &cu)):
+        return False
+    if cs == 0:
+        if not (_ll(agg.buy_lots, &l0) and _ll(agg.buy_notional, &n0) and _ll(agg.buy_loss, &s0)):
+            return False
+    elif not (_ll(agg.sell_lots, &l0) and _ll(agg.sell_notional, &n0) and _ll(agg.sell_loss, &s0)):
+        return False
+    n = <prm_i128>cp * cq
+    if not prm_fits64(n):
+        return False
+    n2 = <prm_i128>n0 - n * cu
+    lots2 = <prm_i128>l0 - cq
+    l2 = <prm_i128>s0 - <prm_i128>cl * cq
+    if not (prm_fits64(n2) and prm_fits64(lots2) and prm_fits64(l2)):
+        return False
+    if cs == 0:
+        agg.buy_lots = <long long>lots2
+        agg.buy_notional = <long long>n2
+        agg.buy_loss = <long long>l2
+    else:
+        agg.sell_lots = <long long>lots2
+        agg.sell_notional = <long long>n2
+        agg.sell_loss = <long long>l2
+    return True
+
+
 cpdef bint _limit_ok_c(SymbolSpec spec, side, price, qty, mark):
     """True when a LIMIT order passes every check of ``venue.limit_filter_error`` (the same
     comparisons in 64/128-bit C); False when one fails or a value is not a 64-bit int,

@@ -1,4 +1,6 @@
 # Typed names for Cython's pure-Python mode compile of the module beside this file.
+cimport cython
+from exchange.venue._liqindex cimport LiqIndex as CLiqIndex
 from exchange.venue.accounts cimport Account, OrderAgg
 from exchange.venue.orders cimport Order
 from exchange.venue.positions cimport Position
@@ -13,6 +15,7 @@ cpdef trigger_key_exact(q, cost, wallet_adj, SymbolSpec spec, mark)
 
 # the risk pass and the re-index of one account: C calls from the compiled order path (venue.pxd)
 cpdef list reindex(dict symbols, Account acct, bulk=*)
+@cython.locals(index=CLiqIndex)      # the entry's add: a C call, not a method lookup
 cdef _index_cross(SymbolState st, dict liq, sym, aid, tuple r, bulk)
 cpdef bint iso_liquidatable(Position pos, SymbolState st)
 cpdef settle_risk(venue, dict dirty, dict accounts, dict symbols, list events, ts)

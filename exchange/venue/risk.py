@@ -29,9 +29,9 @@ from .symbol_state import SymbolState
 
 try:        # compiled-only (128-bit C arithmetic, same answers); the twins are the bodies below
     from ._riskmath import (    # C calls when compiled (risk.pxd)
-        _available_balance_c, _reserve_order_margin_c, _slot_order_margin_c)
+        _available_balance_c, _release_order_margin_c, _reserve_order_margin_c, _slot_order_margin_c)
 except ImportError:     # not built, or PAPEREX_PURE=1
-    _available_balance_c = _reserve_order_margin_c = _slot_order_margin_c = None
+    _available_balance_c = _release_order_margin_c = _reserve_order_margin_c = _slot_order_margin_c = None
 
 
 def ceil_div(a: int, b: int) -> int:
@@ -93,6 +93,22 @@ def reserve_order_margin(agg: OrderAgg, side, qty, notional, loss, position_side
         agg.sell_loss += loss
     after, worst = slot_order_margin(agg, position_side, pn, lev)
     return 1 if worst > (table[lev] if 0 < lev < len(table) else 0) else (2 if after > before else 0)
+
+
+def release_order_margin(agg: OrderAgg, side, lots, notional_price, loss_per_lot, unit) -> None:
+    """Take ``lots`` of an open order (reserved at ``notional_price`` and ``loss_per_lot``)
+    out of its slot ``agg``: the part of it that filled or was cancelled."""
+    if _release_order_margin_c is not None and _release_order_margin_c(
+            agg, side, lots, notional_price, loss_per_lot, unit):
+        return
+    if side == 0:
+        agg.buy_lots -= lots
+        agg.buy_notional -= notional_price * lots * unit
+        agg.buy_loss -= loss_per_lot * lots
+    else:
+        agg.sell_lots -= lots
+        agg.sell_notional -= notional_price * lots * unit
+        agg.sell_loss -= loss_per_lot * lots
 
 
 def account_margin(acct: Account, symbols) -> tuple[int, int, int, int, int]:

@@ -29,7 +29,7 @@ cdef class VenueCore:
     cpdef _cancel(self, SymbolState st, Order order, reason, ts)
     cdef _cancel_in(self, SymbolState st, Order order, Account acct, reason, ts)
 
-from exchange.venue.risk cimport available_balance, reserve_order_margin, slot_order_margin
+from exchange.venue.risk cimport available_balance, release_order_margin, reserve_order_margin, slot_order_margin
 from exchange.venue.liquidation cimport settle_risk      # the risk pass of _post: a C call
 from exchange.venue._riskmath cimport (_apply_fill_c, _fee_c, _limit_ok_c,
                                        _product_c)    # compiled-only (venue.py: None in the pure twin)

@@ -60,7 +60,8 @@ from .events import (
 from .orders import CLIENT_ORDER_ID_RE, Order, default_client_order_id, new_order
 from .positions import Position, apply_fill
 from .records import record5, record6, record8, record15, record18
-from .risk import available_balance, position_notional, reserve_order_margin, slot_order_margin
+from .risk import (available_balance, position_notional, release_order_margin, reserve_order_margin,
+                   slot_order_margin)
 
 try:        # compiled-only: the fee split of a fill in 128-bit C, notionals in 64-bit C (C calls, venue.pxd)
     from ._riskmath import _apply_fill_c, _fee_c, _limit_ok_c, _product_c
@@ -524,7 +525,7 @@ class VenueCore:
         spec = st.spec
         unit = spec.notional_unit
         price_unit = price * unit
-        n = price_unit * q
+        n = _notional(price, q, unit)       # = price_unit * q, in one C call when compiled
         side = order.side
         buy = side == 0
         # order
@@ -543,14 +544,8 @@ class VenueCore:
                 agg.ro_buy -= q
             else:
                 agg.ro_sell -= q
-        elif buy:
-            agg.buy_lots -= q
-            agg.buy_notional -= _notional(order.margin_price, q, unit)
-            agg.buy_loss -= order.loss_per_lot * q
         else:
-            agg.sell_lots -= q
-            agg.sell_notional -= _notional(order.margin_price, q, unit)
-            agg.sell_loss -= order.loss_per_lot * q
+            release_order_margin(agg, side, q, order.margin_price, order.loss_per_lot, unit)
         # position
         positions: dict = acct.positions
         pos = positions.get(key)
@@ -702,14 +697,7 @@ class VenueCore:
             if st is None:
                 st = self.symbols[order.symbol]
             unit = st.spec.notional_unit
-            if order.side == 0:
-                agg.buy_lots -= remaining
-                agg.buy_notional -= _notional(order.margin_price, remaining, unit)
-                agg.buy_loss -= order.loss_per_lot * remaining
-            else:
-                agg.sell_lots -= remaining
-                agg.sell_notional -= _notional(order.margin_price, remaining, unit)
-                agg.sell_loss -= order.loss_per_lot * remaining
+            release_order_margin(agg, order.side, remaining, order.margin_price, order.loss_per_lot, unit)
 
     def _reserve(self, order: Order, remaining):
         acct: Account

@@ -19,7 +19,8 @@ _riskmath = pytest.importorskip("exchange.venue._riskmath", exc_type=ImportError
                                 reason="compiled-only helper (not built, or PAPEREX_PURE=1)")
 
 
-EXACT = python_twin(risk, "_slot_order_margin_c", "_available_balance_c", "_reserve_order_margin_c")
+EXACT = python_twin(risk, "_slot_order_margin_c", "_available_balance_c", "_reserve_order_margin_c",
+                    "_release_order_margin_c")
 SYMS = sorted(DEFAULT_INSTRUMENTS)[:3]
 I64 = 2 ** 63
 big = st.sampled_from([0, 1, -1, I64 - 1, I64, -I64, -I64 - 1, 2 ** 70, -(2 ** 70), 2 ** 126])
@@ -105,3 +106,20 @@ def test_reserve_order_margin_matches(vals, lots, side, qty, notional, loss, ps,
         return
     assert got == EXACT.reserve_order_margin(b, side, qty, notional, loss, ps, pn, lev, table)
     assert a.state() == b.state()
+
+
+@settings(max_examples=3000, deadline=None)
+@given(vals=st.tuples(money, money, money, money), lots=st.tuples(money, money), side=st.sampled_from([0, 1]),
+       q=money, price=money, loss=money, unit=st.one_of(st.sampled_from([1, 10, 1000]), big))
+def test_release_order_margin_matches(vals, lots, side, q, price, loss, unit):
+    a, b = _agg(vals), _agg(vals)
+    a.buy_lots, a.sell_lots = b.buy_lots, b.sell_lots = lots
+    if not _riskmath._release_order_margin_c(a, side, q, price, loss, unit):
+        assert a.state() == b.state()        # untouched: the caller runs the Python lines
+        EXACT.release_order_margin(a, side, q, price, loss, unit)
+    EXACT.release_order_margin(b, side, q, price, loss, unit)
+    assert a.state() == b.state()
+    c = _agg(vals)
+    c.buy_lots, c.sell_lots = lots
+    risk.release_order_margin(c, side, q, price, loss, unit)
+    assert c.state() == b.state()
