@@ -15,7 +15,8 @@ cpdef trigger_key_exact(q, cost, wallet_adj, SymbolSpec spec, mark)
 
 # the risk pass and the re-index of one account: C calls from the compiled order path (venue.pxd)
 cpdef list reindex(dict symbols, Account acct, bulk=*)
+cpdef unindex(dict symbols, dict liq)
 @cython.locals(index=CLiqIndex)      # the entry's add: a C call, not a method lookup
-cdef _index_cross(SymbolState st, dict liq, sym, aid, tuple r, bulk)
+cdef _index_entry(SymbolState st, dict liq, sym, group, tuple item, dirn, bulk)
 cpdef bint iso_liquidatable(Position pos, SymbolState st)
 cpdef settle_risk(venue, dict dirty, dict accounts, dict symbols, list events, ts)

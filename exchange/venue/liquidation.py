@@ -27,7 +27,7 @@ account provably keeps ``MB > MM``; when one is reached the account is
 re-examined at all current marks (and re-split).  Isolated positions and
 single-symbol cross accounts get their exact liquidation price.
 
-Risk pass (``_settle_risk``, run at the end of every command that moved a
+Risk pass (``settle_risk``, run at the end of every command that moved a
 mark, a wallet or a position): each dirty account, in account-id order, is
 re-indexed; if it is at or below maintenance margin it is liquidated:
 
@@ -174,11 +174,7 @@ def reindex(symbols: dict, acct: Account, bulk=None) -> list:
     aid = acct.account_id
     liq: dict = acct.liq
     if bulk is None and liq:
-        # _unindex, inlined
-        for (sym, _), (item, dirn) in liq.items():
-            st = symbols[sym]
-            (st.liq_falls if dirn < 0 else st.liq_rises).remove(item)
-        liq.clear()
+        unindex(symbols, liq)
     due = []
     positions: dict = acct.positions
     if len(positions) == 1:
@@ -217,21 +213,30 @@ def reindex(symbols: dict, acct: Account, bulk=None) -> list:
                     r = legs_key([(q, entry)], wallet, 0, 0, spec, mark)
                 if r is None:
                     return due
-                _index_cross(st, liq, sym, aid, r, bulk)
+                _index_entry(st, liq, sym, CROSS, (r[0], aid, CROSS), r[1], bulk)
                 return due
     return reindex_general(symbols, acct, bulk)
 
 
-def _index_cross(st: SymbolState, liq: dict, sym, aid, r: tuple, bulk) -> None:
-    """The account's cross entry in ``sym`` at key ``r[0]``, falling side when
-    ``r[1] < 0``: into the index, or into ``bulk`` (a restore adds all at once)."""
-    item = (r[0], aid, CROSS)
-    index = st.liq_falls if r[1] < 0 else st.liq_rises
+def unindex(symbols: dict, liq: dict) -> None:
+    """Take an account's entries (its ``liq``) out of the symbols' indexes."""
+    st: SymbolState
+    for (sym, _), (item, dirn) in liq.items():
+        st = symbols[sym]
+        (st.liq_falls if dirn < 0 else st.liq_rises).remove(item)
+    liq.clear()
+
+
+def _index_entry(st: SymbolState, liq: dict, sym, group, item: tuple, dirn, bulk) -> None:
+    """One entry of an account (``item`` = (key, account id, group)) on the falling side
+    when ``dirn < 0``, else the rising one: into the index, or into ``bulk`` (a restore
+    adds all at once); ``liq`` remembers it for the account's next re-index."""
+    index = st.liq_falls if dirn < 0 else st.liq_rises
     if bulk is None:
         index.add(item)
     else:
         bulk.append((index, item))
-    liq[(sym, CROSS)] = (item, r[1])
+    liq[(sym, group)] = (item, dirn)
 
 
 def reindex_general(symbols: dict, acct: Account, bulk=None) -> list:
@@ -265,12 +270,7 @@ def reindex_general(symbols: dict, acct: Account, bulk=None) -> list:
                 if iso_liquidatable(pos, st):
                     due.append((sym, key[1]))
                     continue
-            item = (k, aid, key[1])
-            if bulk is None:
-                (st.liq_falls if dirn < 0 else st.liq_rises).add(item)
-            else:
-                bulk.append((st.liq_falls if dirn < 0 else st.liq_rises, item))
-            liq[(sym, key[1])] = (item, dirn)
+            _index_entry(st, liq, sym, key[1], (k, aid, key[1]), dirn, bulk)
         else:
             if cross is None:
                 cross = {}
@@ -327,22 +327,15 @@ def reindex_general(symbols: dict, acct: Account, bulk=None) -> list:
             rate = ((net if net > 0 else -net) * _R + gross * mmr_top) * spec.notional_unit
             w = (slack // k) * _R // rate if rate else 0
             mark = st.mark
-            lo = (mark - w, aid, CROSS)
-            hi = (mark + w, aid, CROSS + 1)
-            if bulk is None:
-                st.liq_falls.add(lo)
-                st.liq_rises.add(hi)
-            else:
-                bulk.append((st.liq_falls, lo))
-                bulk.append((st.liq_rises, hi))
-            liq[(sym, CROSS)] = (lo, FALLS)
-            liq[(sym, CROSS + 1)] = (hi, RISES)
+            _index_entry(st, liq, sym, CROSS, (mark - w, aid, CROSS), FALLS, bulk)
+            _index_entry(st, liq, sym, CROSS + 1, (mark + w, aid, CROSS + 1), RISES, bulk)
             continue
         r = legs_key(legs, wallet, tot_m - m + reserve, tot_u - u, st.spec, st.mark)
         if r is None:
             continue
-        _index_cross(st, liq, sym, aid, r, bulk)
+        _index_entry(st, liq, sym, CROSS, (r[0], aid, CROSS), r[1], bulk)
     return due
+
 
 def iso_liquidatable(pos: Position, st: SymbolState) -> bool:
     spec: SymbolSpec
@@ -402,18 +395,9 @@ class Liquidation:
         """Re-index the account (``reindex`` over this venue's symbols)."""
         return reindex(self.symbols, acct, bulk)
 
-    def _reindex_general(self, acct: Account, bulk=None) -> list:
-        return reindex_general(self.symbols, acct, bulk)
-
     def _unindex(self, acct: Account) -> None:
-        st: SymbolState
-        liq: dict = acct.liq
-        if liq:
-            symbols = self.symbols
-            for (sym, _), (item, dirn) in liq.items():
-                st = symbols[sym]
-                (st.liq_falls if dirn < 0 else st.liq_rises).remove(item)
-            liq.clear()
+        if acct.liq:
+            unindex(self.symbols, acct.liq)
 
     # ========================================================== exact checks
     _iso_liquidatable = staticmethod(iso_liquidatable)

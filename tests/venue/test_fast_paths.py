@@ -1,7 +1,7 @@
 """The venue's fast paths give exactly what the general code gives.
 
 * ``Liquidation._reindex`` has a fast path for an account with one cross
-  position; ``_reindex_general`` is the code for every account.  After every
+  position; ``liquidation.reindex_general`` is the code for every account.  After every
   command of random perp sequences, both are run on every account at the same
   state and must return the same due list and the same index entries.
 * ``Venue._new_order`` returns at once when the book reports that the order
@@ -16,6 +16,7 @@ from exchange.venue import Venue
 from exchange.venue import codes as C
 from exchange.venue.commands import CancelOrder, CreateAccount, Deposit, NewOrder, SetIndexPrice, SetMarkPrice, \
     SetMarginType, SetLeverage, SettleFunding
+from exchange.venue.liquidation import reindex_general
 from matching import Book
 from matching.constants import RESTED
 
@@ -34,7 +35,7 @@ def _check_reindex(v):
         due_fast = v._reindex(acct)
         fast = _entries(v, acct)
         v._unindex(acct)
-        due_general = v._reindex_general(acct)
+        due_general = reindex_general(v.symbols, acct)
         assert due_fast == due_general, acct.account_id
         assert fast == _entries(v, acct), acct.account_id
 
