@@ -11,31 +11,16 @@ import typing
 from typing import Any
 
 
-def _record5(cls, a, b, c, d, e):
-    return new_record(cls, (a, b, c, d, e))
-
-
-def _record6(cls, a, b, c, d, e, f):
-    return new_record(cls, (a, b, c, d, e, f))
-
-
-def _record8(cls, a, b, c, d, e, f, g, h):
-    return new_record(cls, (a, b, c, d, e, f, g, h))
-
-
-def _record15(cls, a, b, c, d, e, f, g, h, i, j, k, l, m, n, o):
-    return new_record(cls, (a, b, c, d, e, f, g, h, i, j, k, l, m, n, o))
-
-
-def _record18(cls, a, b, c, d, e, f, g, h, i, j, k, l, m, n, o, p, q, r):
-    return new_record(cls, (a, b, c, d, e, f, g, h, i, j, k, l, m, n, o, p, q, r))
+def _record(cls, *fields):
+    """``new_record(cls, fields)``: the pure twin of ``_newrecord.record5`` ... ``record18``."""
+    return new_record(cls, fields)
 
 
 try:        # the C constructors of records (_newrecord.pyx); their twins are tuple.__new__ and the above
     from ._newrecord import new_record, record5, record6, record8, record15, record18
 except ImportError:     # not built, or PAPEREX_PURE=1
     new_record = tuple.__new__
-    record5, record6, record8, record15, record18 = _record5, _record6, _record8, _record15, _record18
+    record5 = record6 = record8 = record15 = record18 = _record
 
 
 class Registry:

@@ -86,7 +86,7 @@ def test_records_without_temporary_tuple(n):
                if isinstance(c, type) and issubclass(c, tuple) and len(getattr(c, "_fields", ())) == n)
     values = [object() for _ in range(n)]
     got = getattr(_newrecord, f"record{n}")(cls, *values)
-    twin = getattr(records, f"_record{n}")(cls, *values)
+    twin = records._record(cls, *values)
     assert type(got) is cls is type(twin) and got == twin == cls(*values)
     with pytest.raises(TypeError):
         getattr(_newrecord, f"record{n}")(dict, *values)
