@@ -25,7 +25,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519, padding, rsa
 
 __all__ = ["HMAC", "ED25519", "RSA", "KEY_TYPES", "KeyFormatError", "load_public_key", "public_pem",
-           "verify_public", "decode_signature", "MIN_RSA_BITS"]
+           "verify_public", "decode_signature", "MIN_RSA_BITS", "generate_key_pair"]
 
 HMAC = "HMAC"
 ED25519 = "ED25519"
@@ -106,3 +106,17 @@ def verify_public(key_type: str, key: object, payload: bytes, signature: bytes) 
     except (InvalidSignature, ValueError, TypeError):
         return False
     return True
+
+
+def generate_key_pair(key_type: str) -> tuple[str, str]:
+    """(private PEM, public PEM) of a fresh Ed25519 or RSA-2048 key pair (the demo account's
+    key for ``paperex serve --demo-key``; the private half is the client's, written to a file)."""
+    if key_type == ED25519:
+        priv = ed25519.Ed25519PrivateKey.generate()
+    elif key_type == RSA:
+        priv = rsa.generate_private_key(public_exponent=65537, key_size=MIN_RSA_BITS)
+    else:
+        raise ValueError(f"no key pair for key type {key_type!r}")
+    private = priv.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                 serialization.NoEncryption()).decode("ascii")
+    return private, public_pem(priv.public_key())
