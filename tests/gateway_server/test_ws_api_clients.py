@@ -35,9 +35,9 @@ async def test_official_sdk_hmac_rest_and_ws_api(api, server):
     ws = await c.websocket_api.create_connection()
     try:
         placed = await ws.new_order(symbol=SYM, side="BUY", type="LIMIT", time_in_force="GTC", quantity=0.02,
-                                    price=49100, new_client_order_id="sdk-1")
+                                    price=49100, new_client_order_id="sdk:1/x")  # signed URL-encoded
         o = placed.data().result
-        assert o.order_id == 2 and o.client_order_id == "sdk-1" and o.reduce_only is False
+        assert o.order_id == 2 and o.client_order_id == "sdk:1/x" and o.reduce_only is False
         assert {r.rateLimitType for r in placed.rate_limits} == {"REQUEST_WEIGHT", "ORDERS"}
         q = (await ws.query_order(symbol=SYM, order_id=1)).data().result
         assert q.status == "NEW" and q.price == "49000.00"

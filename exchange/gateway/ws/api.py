@@ -44,7 +44,7 @@ from exchange.gateway.ratelimit import _DEFAULT_COST, ENDPOINT_WEIGHTS, Endpoint
 
 log = logging.getLogger("paperex.gateway.wsapi")
 
-__all__ = ["WS_API_PATH", "METHODS", "WsApi", "add_routes", "MAX_REQUEST_BYTES"]
+__all__ = ["WS_API_PATH", "METHODS", "WsApi", "add_routes", "MAX_REQUEST_BYTES", "signature_payloads"]
 
 WS_API_PATH = "/ws-fapi/v1"
 #: a request frame larger than this is answered with an error (no request is that big);
@@ -315,8 +315,7 @@ class WsApi:
             raise errors.api_key_format_invalid()
         rec = known_key(given, self.gw.keys)
         if signed:
-            check_signed(rec, params, security, signature_payloads(values), values.get("signature"), False,
-                         wall, venue_now if venue_now != wall else None)
+            signed_checks(rec, params, security, values, wall, venue_now)
         return rec
 
     # ------------------------------------------------------------- session.*
@@ -338,9 +337,7 @@ class WsApi:
             if rec.key_type != ED25519:
                 # Binance: session.logon takes Ed25519 keys only
                 raise BinanceError(-4056, "Invalid api key type.", 400)
-            venue_now = gw.clock.now_ms()
-            check_signed(rec, params, SecurityType.USER_DATA, signature_payloads(values), values.get("signature"),
-                         False, wall, venue_now if venue_now != wall else None)
+            signed_checks(rec, params, SecurityType.USER_DATA, values, wall, gw.clock.now_ms())
             sess.key = rec
             sess.authorized_since = wall
             return self._status(sess), rec.account_id, False
@@ -384,14 +381,32 @@ class WsApi:
                 pass
 
 
-def signature_payloads(values: dict) -> tuple[bytes, ...]:
+def signature_payloads(values: dict) -> tuple[bytes, bytes]:
     """What a WebSocket API signature signs: every parameter but ``signature``, sorted by
-    name, as ``key=value`` joined by ``&``; both the raw text (Binance's documentation,
-    ccxt) and its URL-encoded form (the official SDK ``urlencode``s) are accepted."""
+    name, as ``key=value`` joined by ``&``: the raw text (Binance's documentation, ccxt)
+    and its URL-encoded form (the official SDK ``urlencode``s the values)."""
+    items = sorted((k, v) for k, v in values.items() if k != "signature")
+    return ("&".join(f"{k}={v}" for k, v in items).encode("utf-8", "surrogateescape"),
+            urlencode(items).encode("ascii"))
+
+
+def signed_checks(rec, params: Params, security: SecurityType, values: dict, wall: int, venue_now: int) -> None:
+    """``auth.check_signed`` for a per-request WebSocket API signature: the raw payload
+    first, the URL-encoded one only when that fails and differs (no ``urlencode`` on the
+    common path: it costs more than the HMAC)."""
     items = sorted((k, v) for k, v in values.items() if k != "signature")
     raw = "&".join(f"{k}={v}" for k, v in items).encode("utf-8", "surrogateescape")
-    enc = urlencode(items).encode("ascii")
-    return (raw,) if enc == raw else (raw, enc)
+    venue = venue_now if venue_now != wall else None
+    sig = values.get("signature")
+    try:
+        check_signed(rec, params, security, (raw,), sig, False, wall, venue)
+    except BinanceError as e:
+        if e.code != -1022:
+            raise
+        enc = urlencode(items).encode("ascii")
+        if enc == raw:
+            raise
+        check_signed(rec, params, security, (enc,), sig, False, wall, venue)
 
 
 def add_routes(app: web.Application, gw) -> None:
