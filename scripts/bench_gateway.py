@@ -19,7 +19,8 @@ client is not the bottleneck):
 ``--json`` prints one JSON object as the last line: floor_rps, orders_per_s (signed
 order requests/s, place and cancel each count), pairs_per_s, ratio (orders_per_s /
 floor_rps), p50_ms, p99_ms, wsapi_orders_per_s, wsapi_pairs_per_s, wsapi_p50_ms,
-wsapi_p99_ms, wsapi_vs_rest (wsapi_orders_per_s / orders_per_s), ws_clients,
+wsapi_p99_ms, wsapi_vs_rest (wsapi_orders_per_s / orders_per_s), server_us_per_req and
+wsapi_server_us_per_req (the server process's CPU per order request, Linux), ws_clients,
 ws_msgs_per_s, ws_max_lag_ms, ...
 ``--smoke`` runs a small version in well under 10 s.
 """
@@ -106,6 +107,29 @@ def _spawn(kind: str, data_dir: str | None = None) -> tuple[subprocess.Popen, di
         err.seek(0)
         raise RuntimeError(f"{kind} server did not start: {err.read()[-2000:]}")
     return p, json.loads(line)
+
+
+def _cpu_s(pid: int) -> "float | None":
+    """The process's CPU time so far (utime + stime, Linux /proc), None elsewhere: the
+    server's CPU per request is steadier than its wall rate on a shared machine."""
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            f = fh.read().rpartition(")")[2].split()
+        return (int(f[11]) + int(f[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+async def _measured(pid: int, phase, *args) -> dict:
+    """Run a load phase; add the server's CPU µs per request it counted."""
+    c0 = _cpu_s(pid)
+    res = await phase(*args)
+    c1 = _cpu_s(pid)
+    key = "wsapi_order_requests" if "wsapi_order_requests" in res else "order_requests"
+    n = res.get(key) or 0
+    prefix = "wsapi_" if key.startswith("wsapi") else ""
+    res[prefix + "server_us_per_req"] = (c1 - c0) / n * 1e6 if c0 is not None and c1 is not None and n else None
+    return res
 
 
 def _stop(p: subprocess.Popen) -> None:
@@ -370,8 +394,8 @@ async def _bench(args) -> dict:
         p, info = _spawn("full", d)
         try:
             await asyncio.sleep(0.2)
-            res.update(await _order_load(info, args.connections, args.duration))
-            res.update(await _wsapi_load(info, args.connections, args.duration))
+            res.update(await _measured(p.pid, _order_load, info, args.connections, args.duration))
+            res.update(await _measured(p.pid, _wsapi_load, info, args.connections, args.duration))
             if args.ws_clients:
                 res.update(await _ws_load(info, args.ws_clients, args.ws_duration, args.trades_per_s))
         finally:
@@ -414,6 +438,9 @@ def main(argv=None) -> int:
           f"({res['wsapi_pairs_per_s']:.0f} pairs/s) on {args.connections} sessions, x{res['wsapi_vs_rest']:.2f} "
           f"REST, p50 {res['wsapi_p50_ms']:.2f} ms, p99 {res['wsapi_p99_ms']:.2f} ms, "
           f"errors {res['wsapi_order_errors']}")
+    if res.get("server_us_per_req") and res.get("wsapi_server_us_per_req"):
+        print(f"server CPU per order req: REST {res['server_us_per_req']:.1f} us, "
+              f"WS API {res['wsapi_server_us_per_req']:.1f} us")
     if args.ws_clients:
         print(f"websockets              : {res['ws_clients']} clients, {res['ws_msgs_per_s']:.0f} msgs/s, "
               f"max lag {res['ws_max_lag_ms']:.1f} ms, p99 lag {res['ws_p99_lag_first_half_ms']:.1f} -> "
