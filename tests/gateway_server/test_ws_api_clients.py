@@ -92,12 +92,10 @@ async def test_official_sdk_ed25519_rest_and_session_logon(api, server):
         await ws.close_connection()
 
 
-async def test_ccxt_pro_order_ws_and_balance_ws(api, server):
-    await api.control("POST", "/index", {"symbol": SYM, "price": "50000"})
-    st, acc = await api.control("POST", "/accounts", {"balance": "100000"})
+def _pro(server, key: str, secret: str):
     base = server.rest_url
-    ex = ccxtpro.binanceusdm({
-        "apiKey": acc["apiKey"], "secret": acc["secretKey"],
+    return ccxtpro.binanceusdm({
+        "apiKey": key, "secret": secret,
         "urls": {"api": {
             "fapiPublic": base + "/fapi/v1", "fapiPrivate": base + "/fapi/v1",
             "fapiPublicV2": base + "/fapi/v2", "fapiPrivateV2": base + "/fapi/v2",
@@ -106,6 +104,12 @@ async def test_ccxt_pro_order_ws_and_balance_ws(api, server):
             "ws": {"linear": server.ws_url + "/ws", "ws-api": {"linear": server.ws_url + "/ws-fapi/v1"}}}},
         "options": {"fetchCurrencies": False, "fetchMargins": False},
     })
+
+
+async def test_ccxt_pro_order_ws_and_balance_ws(api, server):
+    await api.control("POST", "/index", {"symbol": SYM, "price": "50000"})
+    st, acc = await api.control("POST", "/accounts", {"balance": "100000"})
+    ex = _pro(server, acc["apiKey"], acc["secretKey"])
     try:
         await ex.load_markets()
         sym = "BTC/USDT:USDT"
@@ -119,5 +123,27 @@ async def test_ccxt_pro_order_ws_and_balance_ws(api, server):
         assert bal2["USDT"]["total"] == 100000
         with pytest.raises(ccxtpro.OrderNotFound):
             await asyncio.wait_for(ex.cancel_order_ws(o["id"], sym), 10)
+    finally:
+        await ex.close()
+
+
+@pytest.mark.parametrize("kind", ["ED25519", "RSA"])
+async def test_ccxt_with_a_public_key_rest_and_ws_api(api, server, kind):
+    """ccxt signs with the private key when its secret is a PEM (RSA by length): REST
+    (base64 signature, URL-encoded) and per-request WebSocket API signatures."""
+    await api.control("POST", "/index", {"symbol": SYM, "price": "50000"})
+    private, public = generate_key_pair(kind)
+    st, acc = await api.control("POST", "/accounts", {"balance": "100000", "publicKey": public})
+    ex = _pro(server, acc["apiKey"], private)
+    try:
+        await ex.load_markets()
+        sym = "BTC/USDT:USDT"
+        o = await ex.create_order(sym, "limit", "buy", 0.01, 49000, {"clientOrderId": "x:y/z"})
+        assert o["clientOrderId"] == "x:y/z"
+        assert (await ex.fetch_balance())["USDT"]["total"] == 100000
+        w = await asyncio.wait_for(ex.create_order_ws(sym, "limit", "buy", 0.01, 48000), 10)
+        assert w["status"] == "open" and w["price"] == 48000
+        c = await asyncio.wait_for(ex.cancel_order_ws(o["id"], sym), 10)
+        assert c["status"] == "canceled"
     finally:
         await ex.close()
