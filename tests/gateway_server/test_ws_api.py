@@ -114,6 +114,8 @@ async def test_market_account_and_user_stream_methods(api, server, session):
     # returnRateLimits=false leaves them out; so does the connection URL's
     quiet = await c.call("depth", {"symbol": SYM, "returnRateLimits": False})
     assert quiet["status"] == 200 and "rateLimits" not in quiet
+    quiet_err = await c.call("depth", {"symbol": "NOPE", "returnRateLimits": "false"})
+    assert quiet_err["error"]["code"] == -1121 and "rateLimits" not in quiet_err
     c2 = await _connect(session, server, acc, query="?returnRateLimits=false")
     assert "rateLimits" not in await c2.call("ticker.price", {"symbol": SYM})
     assert "rateLimits" in await c2.call("ticker.price", {"symbol": SYM, "returnRateLimits": "true"})

@@ -207,9 +207,12 @@ class WsApi:
                     gw.limiter.check_request(sess.ip, 1, wall)
                     raise _json_error("Invalid 'id' in JSON request; expected a string of at most "
                                       f"{MAX_ID_CHARS} characters, an integer or null.")
-                result, account_id, orders, show = await self._dispatch(sess, req, wall)
-                if show is not None:
-                    show_limits = show
+                params = req.get("params")
+                if type(params) is dict:        # honoured on errors too (validated in _dispatch)
+                    flag = params.get("returnRateLimits")
+                    if flag is not None and str(flag).lower() in ("true", "false"):
+                        show_limits = str(flag).lower() == "true"
+                result, account_id, orders = await self._dispatch(sess, req, wall)
             except BinanceError as e:
                 gw.errors_total += 1
                 out = {"id": rid, "status": e.http_status, "error": {"code": e.code, "msg": e.msg}}
@@ -233,7 +236,7 @@ class WsApi:
                                  "error": {"code": e.code, "msg": e.msg}})
 
     async def _dispatch(self, sess: Session, req: dict, wall: int):
-        """(result, account id, is an order method, returnRateLimits override or None)."""
+        """(result, account id, is an order method)."""
         gw = self.gw
         for k in req:
             if k not in ("id", "method", "params"):
@@ -264,20 +267,16 @@ class WsApi:
                 s = _text(k, v)
                 if s is not None:
                     values[k] = s
-            show = None
             rrl = values.get("returnRateLimits")
-            if rrl is not None:
-                low = rrl.lower()
-                if low not in ("true", "false"):
-                    raise errors.invalid_parameter("returnRateLimits")
-                show = low == "true"
+            if rrl is not None and rrl.lower() not in ("true", "false"):
+                raise errors.invalid_parameter("returnRateLimits")
         except BinanceError:
             gw.limiter.check_request(sess.ip, 1, wall)
             raise
         params = Params._of(values)
         params._read.add("returnRateLimits")
         if spec is None:
-            return await self._session(sess, name, raw, params, wall) + (show,)
+            return await self._session(sess, name, raw, params, wall)
         cost_fn = ENDPOINT_WEIGHTS.get((spec.http, spec.path))
         cost = _DEFAULT_COST if cost_fn is None else cost_fn(params)
         gw.limiter.check_request(sess.ip, cost, wall)
@@ -296,7 +295,7 @@ class WsApi:
             result = await handler(gw, r)
         else:
             result = await gw.faults.around(gw, r, handler)
-        return result, account_id, cost.is_order, show
+        return result, account_id, cost.is_order
 
     def _authenticate(self, sess: Session, security: SecurityType, raw: dict, params: Params,
                       wall: int, venue_now: int):
