@@ -3,6 +3,7 @@ protocol, the same answers as REST, keys of every type, session.logon, the share
 limits, faults with method WSAPI and the journal replaying a WebSocket API session."""
 from __future__ import annotations
 
+import asyncio
 import os
 import stat
 import time
@@ -288,3 +289,47 @@ async def test_faults_apply_and_the_journal_replays_a_session(api, server, sessi
     assert result.divergence is None and result.venue.state_digest() == digest
     kinds = [rec.kind for rec in JournalReader(journal).records()]
     assert kinds.count(NewOrder.KIND) == 2 and InjectFault.KIND in kinds and CancelOrder.KIND in kinds, kinds
+
+
+async def test_cli_demo_key_prints_the_private_key_file(tmp_path, session):
+    """``paperex serve --demo-key ed25519`` as a user runs it: the banner names the private
+    key file (mode 0600 in the data dir) and that key logs a WebSocket API session on."""
+    import re
+    import signal
+    import subprocess
+    import sys
+    proc = subprocess.Popen([sys.executable, "-m", "exchange.cli", "serve", "--port", "0", "--data-dir",
+                             str(tmp_path / "data"), "--fsync", "never", "--flow", "none", "--demo-key", "ed25519"],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        lines, ws_api, key, path = [], None, None, None
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not (ws_api and key and path):
+            line = await asyncio.to_thread(proc.stdout.readline)
+            if not line:
+                break
+            lines.append(line)
+            if m := re.search(r"WS API\s*: (ws://\S+)", line):
+                ws_api = m.group(1)
+            elif m := re.search(r"apiKey : (\S+)", line):
+                key = m.group(1)
+            elif m := re.search(r"ED25519 private key file: (\S+)", line):
+                path = m.group(1)
+        assert ws_api and key and path, "".join(lines)
+        assert "secret :" not in "".join(lines)
+        assert path == str(tmp_path / "data" / "demo-ed25519-private.pem")
+        assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+        ws = await session.ws_connect(ws_api)
+        c = WsApi(ws, key, Signer(private_pem=open(path).read()))
+        logon = await c.call("session.logon", {}, signed=True)
+        assert logon["status"] == 200 and logon["result"]["apiKey"] == key, logon
+        bal = await c.send({"id": 1, "method": "account.balance", "params": {"timestamp": int(time.time() * 1000)}})
+        assert bal["status"] == 200 and bal["result"][0]["balance"] == "100000.00000000", bal
+        await ws.close()
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(5)
