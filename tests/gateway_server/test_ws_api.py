@@ -11,7 +11,7 @@ import time
 import pytest
 from yarl import URL
 
-from exchange.contract.commands import CancelOrder, InjectFault, NewOrder
+from exchange.contract.commands import CancelOrder, InjectFault, NewOrder, command_from_record
 from exchange.engine.replay import replay
 from exchange.journal import JournalReader
 from exchange.gateway.keytypes import generate_key_pair
@@ -279,6 +279,13 @@ async def test_faults_apply_and_the_journal_replays_a_session(api, server, sessi
         {"method": "POST", "path": "/fapi/v1/order", "kind": "-1008", "every": 1}]})
     ok = await c.call("order.place", dict(LIMIT, price="48000"), signed=True)
     assert ok["status"] == 200
+    # a latency rule for WSAPI: the order executes that much later in venue time
+    await api.control("POST", "/faults", {"replace": True, "rules": [
+        {"id": "slow", "method": "WSAPI", "path": "order.*", "kind": "latency", "ms": 300, "every": 1, "times": 1}]})
+    sent = int(time.time() * 1000)
+    late = await c.call("order.place", dict(LIMIT, price="47000"), signed=True)
+    assert late["status"] == 200 and late["result"]["updateTime"] >= sent + 300, (sent, late)
+    await c.call("order.cancel", {"symbol": SYM, "orderId": late["result"]["orderId"]}, signed=True)
     await c.call("order.cancel", {"symbol": SYM, "origClientOrderId": "t1"}, signed=True)
     await c.ws.close()
 
@@ -288,7 +295,10 @@ async def test_faults_apply_and_the_journal_replays_a_session(api, server, sessi
     result = replay(journal, verify=True)
     assert result.divergence is None and result.venue.state_digest() == digest
     kinds = [rec.kind for rec in JournalReader(journal).records()]
-    assert kinds.count(NewOrder.KIND) == 2 and InjectFault.KIND in kinds and CancelOrder.KIND in kinds, kinds
+    assert kinds.count(NewOrder.KIND) == 3 and kinds.count(InjectFault.KIND) == 2 and CancelOrder.KIND in kinds, kinds
+    details = [command_from_record([r.kind, r.payload]).detail for r in JournalReader(journal).records()
+               if r.kind == InjectFault.KIND]
+    assert details[0].startswith("WSAPI order.place newClientOrderId=t1") and "ms=300" in details[1], details
 
 
 async def test_cli_demo_key_prints_the_private_key_file(tmp_path, session):
