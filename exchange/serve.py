@@ -21,7 +21,8 @@ from aiohttp import web
 
 from exchange.engine import heap
 from exchange.engine.clock import VirtualClock, WallClock
-from exchange.contract.instruments import DEFAULT_INSTRUMENTS, load_instruments
+from exchange.contract.instruments import DEFAULT_INSTRUMENTS
+from exchange.contract.symbol_sets import resolve_symbols
 from exchange.engine.runtime import Runtime
 from exchange.units import MONEY_SCALE
 from exchange.contract.commands import CreateAccount, Deposit
@@ -130,7 +131,8 @@ async def ensure_demo(gw: Gateway, balance: int = DEMO_BALANCE, key_type: str = 
 
 async def start(*, host: str = "127.0.0.1", port: int = 8800, data_dir: "str | Path | None" = None,
                 clock: str = "wall", speed: Optional[float] = None, fsync: str = "batch",
-                symbols: "str | Path | None" = None, runtime: Optional[Runtime] = None,
+                symbols: "str | Path | None" = None, brackets: "str | Path | None" = None,
+                runtime: Optional[Runtime] = None,
                 rate_limits: Optional[RateLimitConfig] = None, admin_token: Optional[str] = None,
                 demo: bool = True, demo_key: str = "hmac", start_ms: Optional[int] = None, ws_queue_limit: int = 2000,
                 access_log: bool = False, faults: "dict | str | Path | None" = None,
@@ -149,8 +151,15 @@ async def start(*, host: str = "127.0.0.1", port: int = 8800, data_dir: "str | P
     if faults is not None:
         from exchange.gateway.faults import load_config, validate_config
         faults = validate_config(load_config(faults))   # a bad file fails before anything starts
+    if brackets is not None and symbols is None:
+        raise ValueError("--brackets needs --symbols FILE (a saved exchangeInfo)")
     if runtime is None:
-        instruments = load_instruments(symbols) if symbols else dict(DEFAULT_INSTRUMENTS)
+        if symbols:
+            served = resolve_symbols(symbols, brackets)
+            print(f"paperex: serving {served.summary()}", flush=True)
+            instruments = served.instruments
+        else:
+            instruments = dict(DEFAULT_INSTRUMENTS)
         if clock == "virtual":
             clk = VirtualClock(start_ms if start_ms is not None else time.time_ns() // 1_000_000, speed)
         elif clock == "wall":
@@ -247,7 +256,8 @@ async def serve_forever(args) -> int:
         clock, start_ms = "virtual", ReplayDriver.first_timestamp(args.data)
     srv = await start(host=args.host, port=args.port, data_dir=args.data_dir, clock=clock,
                       speed=None if args.flow in ("synthetic", "replay") else args.speed,
-                      fsync=args.fsync, symbols=args.symbols, start_ms=start_ms,
+                      fsync=args.fsync, symbols=args.symbols, brackets=getattr(args, "brackets", None),
+                      start_ms=start_ms,
                       admin_token=getattr(args, "admin_token", None), faults=fault_config(args),
                       ws_ping_interval_s=getattr(args, "ws_ping_interval", PING_INTERVAL_S),
                       ws_pong_timeout_s=getattr(args, "ws_pong_timeout", PONG_TIMEOUT_S),
@@ -294,7 +304,15 @@ def add_arguments(p) -> None:
     p.add_argument("--demo-key", choices=DEMO_KEY_TYPES, default="hmac",
                    help="the demo account's key type: hmac (apiKey + secret), ed25519 or rsa (the private "
                         "key is written to DATA_DIR/demo-<type>-private.pem, mode 0600)")
-    p.add_argument("--symbols", default=None, help="instrument config JSON (adds to / overrides BTCUSDT, ETHUSDT)")
+    p.add_argument("--symbols", default=None, metavar="SPEC",
+                   help="what to serve (default BTCUSDT, ETHUSDT): a saved Binance exchangeInfo answer (its "
+                        "USDT perpetuals that are TRADING), paperex's compact instrument JSON (adds to / "
+                        "overrides the defaults), 'binance' (the bundled snapshot of Binance's USD-M "
+                        "perpetuals), 'binance:top20' (its 20 first by volume rank) or a list such as "
+                        "BTCUSDT,SOLUSDT,DOGEUSDT (from the snapshot)")
+    p.add_argument("--brackets", default=None, metavar="FILE",
+                   help="a saved GET /fapi/v1/leverageBracket answer for --symbols EXCHANGEINFO (default: "
+                        "the documented table of each symbol's tier, see docs)")
     p.add_argument("--clock", choices=("wall", "virtual"), default="wall")
     p.add_argument("--speed", type=float, default=None, help="virtual clock speed (x real time)")
     p.add_argument("--fsync", choices=("always", "batch", "never"), default="batch")

@@ -17,7 +17,7 @@ from decimal import Decimal
 import pytest
 
 from exchange.flow import open_recording, open_recordings
-from exchange.flow.exchange_info import instruments_from_exchange_info, read_exchange_info
+from exchange.contract.binance_info import instruments_from_exchange_info, read_binance_answer
 from exchange.flow.records import BookTicker, DepthDiff, DepthSnapshot
 from exchange.flow.replay_driver import ReplayDriver
 
@@ -115,7 +115,7 @@ def recorded_instruments():
     for base in (SHARED_DATA, Path("/work/shared/data")):
         p = base / EXCHANGE_INFO
         if p.is_file():
-            return instruments_from_exchange_info(read_exchange_info(p))
+            return instruments_from_exchange_info(read_binance_answer(p)).instruments
     pytest.skip(f"recorded exchangeInfo {EXCHANGE_INFO} not found under {SHARED_DATA}")
 
 
@@ -201,8 +201,8 @@ def test_cryptofeed_session_with_recorded_exchange_info(make_runtime, shared_sam
 
 
 def test_instruments_from_recorded_exchange_info(shared_sample):
-    info = read_exchange_info(shared_sample(EXCHANGE_INFO))
-    insts = instruments_from_exchange_info(info, CF_SYMBOLS + ["BTCUSDT", "XRPUSDT"])
+    info = read_binance_answer(shared_sample(EXCHANGE_INFO))
+    insts = instruments_from_exchange_info(info, CF_SYMBOLS + ["BTCUSDT", "XRPUSDT"]).instruments
     assert insts["BTCUSDT"].tick_size == Decimal("0.01") and insts["BTCUSDT"].step_size == Decimal("0.001")
     assert insts["BTCUSDT"].min_notional == Decimal("5")
     assert insts["XRPUSDT"].tick_size == Decimal("0.0001") and insts["XRPUSDT"].step_size == Decimal("0.1")

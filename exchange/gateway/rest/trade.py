@@ -19,7 +19,8 @@ from exchange.contract.commands import CancelAllOrders, CancelOrder, ModifyOrder
 from exchange.contract.events import CommandRejected, OrderAccepted, OrderRejected
 
 from exchange.gateway import errors
-from exchange.gateway.common import INT_CAP, Req, limit_of, rejection, symbol_of, time_range, to_lots, to_ticks
+from exchange.gateway.common import (INT_CAP, Req, limit_of, listed_order_type, rejection, symbol_of, time_range,
+                                     to_lots, to_ticks)
 from exchange.gateway.errors import BinanceError, Execution, Filters, Orders41, Processing, Request
 from exchange.gateway.rest.algo import (
     CONDITIONAL_CODES, find_order, is_algo, legacy_child, parse_conditional, resolve_legacy,
@@ -71,8 +72,10 @@ def _fast_limit(gw, p: Params, account_id: int):
     for name in _NEW_ORDER_OPTIONAL:
         if name in d:
             return None
-    p._read.update(_NEW_ORDER_READ)
     inst = gw.instruments[sym]
+    if not inst.all_order_kinds:      # a narrowed exchangeInfo: the general path checks the lists
+        return None
+    p._read.update(_NEW_ORDER_READ)
     lots = to_lots(f, qty, max_lots=inst.max_qty_lots)
     ticks = to_ticks(f, price, max_ticks=inst.max_price_ticks)
     return NewOrder(account_id, sym, side, C.LIMIT, tif, lots, ticks, 0, C.BOTH, "", _DEFAULT_STP_CODE), "ACK", f
@@ -86,6 +89,7 @@ def parse_new_order(gw, p: Params, account_id: int):
     sym, f = symbol_of(gw, p)
     side = p.side()
     otype = p.order_type()
+    listed_order_type(gw.instruments[sym], otype, p)
     if otype in CONDITIONAL:
         if not getattr(gw, "legacy_conditional_orders", True):
             raise Orders41.STOP_ORDER_SWITCH_ALGO()
