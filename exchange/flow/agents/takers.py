@@ -125,7 +125,7 @@ class HolderProfile:
     hold_s: float = 6 * 3600.0         # mean holding time
     wait_s: float = 1_800.0            # mean time flat between positions
     chunks: int = 4                    # a position is opened / closed in about this many market orders
-    retry_ms: int = 1_000              # between the orders of one opening / closing
+    retry_ms: int = 5_000              # between the orders of one opening / closing (a trader working an order)
 
 
 DEFAULT_HOLDERS = 150
