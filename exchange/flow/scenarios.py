@@ -54,10 +54,10 @@ DEFAULT_BETA = {"BTCUSDT": 1.0, "ETHUSDT": 1.4}
 LEVERAGE_MIX_DEFAULT = ((1.2, 2.5, 40), (2.5, 4.0, 25), (4.0, 8.0, 20), (8.0, 20.0, 10), (20.0, 60.0, 5))
 #: May 2021: "leverage above historically sustainable levels since December" (A. Kruger), funding
 #: high for months: more of the open interest at 3-8x.
-LEVERAGE_MIX_2021 = ((1.2, 2.5, 20), (2.5, 4.0, 30), (4.0, 8.0, 30), (8.0, 20.0, 14), (20.0, 60.0, 6))
+LEVERAGE_MIX_2021 = ((1.1, 2.0, 35), (2.0, 3.0, 25), (3.0, 5.0, 22), (5.0, 12.0, 13), (12.0, 50.0, 5))
 #: August 2024: a week of falling prices had flushed leverage before the Monday (OI -28 % since
 #: July 31): little is left above 5x.
-LEVERAGE_MIX_2024 = ((1.1, 2.0, 55), (2.0, 3.5, 35), (3.5, 5.5, 8), (5.5, 12.0, 1.5), (12.0, 30.0, 0.5))
+LEVERAGE_MIX_2024 = ((1.1, 2.0, 55), (2.0, 3.5, 37), (3.5, 5.5, 6), (5.5, 12.0, 1.0), (12.0, 30.0, 0.3))
 #: October 2025: funding near 40 % a year before the shock, record open interest, 10-50x common.
 LEVERAGE_MIX_2025 = ((1.2, 2.5, 35), (2.5, 4.0, 25), (4.0, 8.0, 22), (8.0, 20.0, 12), (20.0, 60.0, 6))
 
@@ -98,7 +98,8 @@ class ScenarioParams:
     event_taker_bias: float = 0.25        # extra probability a taker goes with the move
     event_taker_rate: float = 3.0
     basis_after: Any = (0.0005, 0.0015)   # |basis| at the worst, sign = direction
-    basis_decay_s: float = 1800.0         # after the extreme the basis returns to its base this fast
+    basis_decay_s: float = 1800.0         # after the extreme the basis returns to its base this fast ...
+    basis_rest_after: Optional[float] = None   # ... this base (None: ``basis``; a flushed market: lower)
     # funding spike
     spike_basis: Any = (0.0, 0.0)         # target basis (signed draw range)
     spike_start_s: float = 30.0
@@ -153,20 +154,20 @@ _PRESETS: dict[str, dict] = {
         description="2024-08-05 (yen carry unwind): BTC -13..-17 % over about 4 h (-10 % within 2 h; "
                     "ETH -22 %), after a week of deleveraging: liquidations about 1 % of open interest, "
                     "all through the book; resting depth halves; funding slightly negative after",
-        direction=-1, holder_long_share=0.58, leverage_mix=LEVERAGE_MIX_2024, basis=0.0001,
+        direction=-1, holder_long_share=0.58, leverage_mix=LEVERAGE_MIX_2024, basis=0.0001, basis_rest_after=-0.0006,
         start_s=_H, gap=(0.04, 0.06), gap_s=(1800.0, 3000.0), total=(0.14, 0.17), fall_s=4 * _H,
-        pockets=(2, 4), pocket_size=(0.006, 0.015), pocket_s=60.0, rebound=(0.35, 0.55), rebound_s=2.5 * _H,
+        pockets=(2, 4), pocket_size=(0.006, 0.015), pocket_s=60.0, rebound=(0.3, 0.5), rebound_s=2.5 * _H,
         after_s=1800.0, event_vol_mult=2.5, withdrawal=(0.45, 0.6), spread_widen=(2.0, 4.0),
         event_taker_bias=0.15, event_taker_rate=2.5, basis_after=(0.0004, 0.0008), comeback_s=3600.0),
     "adl-2025-10-10": dict(
         description="2025-10-10 (tariff headline at 20:50 UTC): BTC -12..-16 % in under an hour (ETH "
                     "-17..-20 %), makers pull 90 % of their depth, a record liquidation wave the book "
                     "cannot absorb: insurance takeovers and wide auto-deleveraging, then a partial rebound",
-        direction=-1, holder_long_share=0.68, leverage_mix=LEVERAGE_MIX_2025, basis=0.0005,
+        direction=-1, holder_long_share=0.68, leverage_mix=LEVERAGE_MIX_2025, basis=0.0009, basis_rest_after=0.0,
         start_s=_H, gap=(0.03, 0.05), gap_s=(240.0, 480.0), total=(0.12, 0.16), fall_s=2700.0,
-        pockets=(3, 5), pocket_size=(0.012, 0.025), pocket_s=40.0, rebound=(0.3, 0.5), rebound_s=2 * _H,
-        after_s=1800.0, event_vol_mult=4.0, withdrawal=(0.85, 0.92), spread_widen=(6.0, 12.0),
-        event_taker_bias=0.3, event_taker_rate=4.0, basis_after=(0.002, 0.004), basis_decay_s=1800.0,
+        pockets=(3, 5), pocket_size=(0.008, 0.018), pocket_s=40.0, rebound=(0.3, 0.5), rebound_s=2 * _H,
+        after_s=1800.0, event_vol_mult=4.0, withdrawal=(0.6, 0.75), spread_widen=(3.0, 6.0),
+        event_taker_bias=0.3, event_taker_rate=5.0, basis_after=(0.0008, 0.0015), basis_decay_s=1800.0,
         comeback_s=3600.0),
 }
 
@@ -330,7 +331,10 @@ class Scenario:
                     w = math.exp(-(t_s - p.start_s - p.fall_s) / p.basis_decay_s)
                     st.taker_rate_mult = p.taker_rate_mult * (1.0 + (p.event_taker_rate - 1.0) * 0.5 * sev)
                 # the perp goes to a discount (crash) / premium (squeeze) to the index
-                st.basis = p.basis * (1.0 - w) + p.direction * d["basis_after"] * w
+                rest = p.basis if p.basis_rest_after is None or phase in ("shock", "cascade") else p.basis_rest_after
+                st.basis = rest * (1.0 - w) + p.direction * d["basis_after"] * w
+            elif phase == "after" and p.basis_rest_after is not None:
+                st.basis = p.basis_rest_after
         sb = d.get("spike_basis", 0.0)
         if sb:
             u = t_s - p.spike_start_s

@@ -42,17 +42,17 @@ class MakerProfile:
 #: at least $48 M within +-1 % - its 1000-level snapshot ends at 0.24 %).
 DEFAULT_MAKERS: tuple[MakerProfile, ...] = (
     MakerProfile("tight", levels=12, spacing_bps=0.05, half_spread_bps=0.02, size_usdt=100_000,
-                 size_growth=0.2, refresh_ms=1_000, skew_bps=1.0, max_inventory_usdt=5_000_000,
-                 deposit_usdt=30_000_000),
+                 size_growth=0.2, refresh_ms=1_000, skew_bps=1.0, max_inventory_usdt=30_000_000,
+                 deposit_usdt=100_000_000),
     MakerProfile("mid", levels=16, spacing_bps=0.3, half_spread_bps=0.5, size_usdt=200_000,
-                 size_growth=0.15, refresh_ms=2_000, skew_bps=2.0, max_inventory_usdt=40_000_000,
-                 deposit_usdt=100_000_000),
+                 size_growth=0.15, refresh_ms=2_000, skew_bps=2.0, max_inventory_usdt=100_000_000,
+                 deposit_usdt=300_000_000),
     MakerProfile("mid2", levels=16, spacing_bps=0.7, half_spread_bps=1.0, size_usdt=150_000,
-                 size_growth=0.1, refresh_ms=3_000, skew_bps=3.0, max_inventory_usdt=40_000_000,
-                 deposit_usdt=100_000_000),
+                 size_growth=0.1, refresh_ms=3_000, skew_bps=3.0, max_inventory_usdt=100_000_000,
+                 deposit_usdt=300_000_000),
     MakerProfile("deep", levels=20, spacing_bps=2.5, half_spread_bps=3.0, size_usdt=800_000,
-                 size_growth=0.1, refresh_ms=5_000, skew_bps=5.0, max_inventory_usdt=200_000_000,
-                 deposit_usdt=400_000_000),
+                 size_growth=0.1, refresh_ms=5_000, skew_bps=5.0, max_inventory_usdt=400_000_000,
+                 deposit_usdt=1_000_000_000),
 )
 
 
@@ -114,8 +114,10 @@ class MarketMaker(Agent):
             ask0 = bid0 + spacing
         depth = st.depth_mult
         n_levels = max(2, int(p.levels * math.sqrt(depth) + 0.5)) if depth < 1.0 else p.levels
-        bid_f = max(0.0, min(1.0, 1.0 - r))      # long inventory: buy less
-        ask_f = max(0.0, min(1.0, 1.0 + r))
+        # long inventory: buy less, but keep a quarter of the size quoting (a maker at its limit
+        # skews and thins its quotes; it does not leave the book to the liquidation engine)
+        bid_f = max(0.25, min(1.0, 1.0 - r))
+        ask_f = max(0.25, min(1.0, 1.0 + r))
         # best prices of the others: never post through them
         bids, asks = venue.depth(sym, 1)
         targets = ({}, {})

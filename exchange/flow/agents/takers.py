@@ -121,14 +121,14 @@ HOLDER_LEVERAGES = (2, 3, 5, 10, 20, 25, 50, 75, 100, 125)
 @dataclass(frozen=True)
 class HolderProfile:
     min_usdt: float = 250_000.0        # position notional, log-uniform (times the symbol's size_scale)
-    max_usdt: float = 250_000_000.0
+    max_usdt: float = 100_000_000.0
     hold_s: float = 6 * 3600.0         # mean holding time
     wait_s: float = 1_800.0            # mean time flat between positions
     chunks: int = 4                    # a position is opened / closed in about this many market orders
     retry_ms: int = 5_000              # between the orders of one opening / closing (a trader working an order)
 
 
-DEFAULT_HOLDERS = 150
+DEFAULT_HOLDERS = 200
 
 
 def draw_effective_leverage(rng, mix) -> float:
@@ -181,6 +181,9 @@ class PositionHolder(Agent):
         eff = draw_effective_leverage(rng, mix or LEVERAGE_MIX_DEFAULT)
         lo, hi = math.log(profile.min_usdt * scale), math.log(profile.max_usdt * scale)
         notional = math.exp(lo + (hi - lo) * rng.random())
+        # large traders run less leverage (and the brackets push them there): at $5 M at most
+        # 8x, $20 M 4x, $100 M 1.8x, while a $250 k position may run 35x
+        eff = min(eff, max(1.5, 8.0 * math.sqrt(5_000_000.0 * scale / notional)))
         want = eff * 1.25
         lev = next((lv for lv in HOLDER_LEVERAGES if lv >= want), HOLDER_LEVERAGES[-1])
         notional = min(notional, 0.9 * market.max_notional_usdt(lev))

@@ -45,9 +45,16 @@ def run_one(scenario: str, seed: int, overrides: Optional[dict] = None, *,
                 done += chunk
                 if progress is not None:
                     wall = time.perf_counter() - t0
+                    via: dict = {}
+                    for st in tape.symbols.values():
+                        for _, how, n in st.liquidated:
+                            via[how] = via.get(how, 0.0) + n
+                    book = tape.symbols[flow.symbols[0]].book
+                    liq = ", ".join(f"{k} ${v / 1e6:.0f}M" for k, v in sorted(via.items())) or "none"
                     progress(f"{scenario} seed {seed}: {done / 3600:.2f} of {total / 3600:.2f} h simulated "
                              f"({wall:.0f} s, {done / max(wall, 1e-9):.0f}x real time, "
-                             f"phase {flow.markets[flow.symbols[0]].state.phase})")
+                             f"phase {flow.markets[flow.symbols[0]].state.phase}; liquidated: {liq}; "
+                             f"depth +-1 % ${(book[-1][4] if book else 0) / 1e6:.0f}M)")
             p = flow.scenario.p
             start = flow.scenario.event_start_ms() if p.direction else None
             figures = compute(tape.finish(), start, direction=p.direction or -1)
