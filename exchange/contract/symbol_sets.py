@@ -13,7 +13,7 @@ SPEC is one of:
 * ``BTCUSDT,SOLUSDT,DOGEUSDT``: those symbols of the snapshot.
 
 The snapshot also carries, per symbol, a reference price, a rank and a tier
-(:class:`MarketProfile`) for the synthetic market.
+(:class:`SymbolProfile`) for the synthetic market.
 """
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ from exchange.contract.binance_info import (default_brackets, is_exchange_info, 
                                             read_binance_answer)
 from exchange.contract.instruments import Instrument, instrument_from_config, load_instruments
 
-__all__ = ["SNAPSHOT_PATH", "MarketProfile", "SymbolSet", "snapshot", "resolve_symbols"]
+__all__ = ["SNAPSHOT_PATH", "SymbolProfile", "SymbolSet", "snapshot", "resolve_symbols"]
 
 SNAPSHOT_PATH = Path(__file__).resolve().parent / "data" / "binance_usdm.json"
 _SNAPSHOT_EXTRA = ("rank", "tier", "referencePrice", "priceSource")
@@ -38,7 +38,7 @@ _LIST = re.compile(r"[A-Z0-9]+(,[A-Z0-9]+)*")
 
 
 @dataclass(frozen=True)
-class MarketProfile:
+class SymbolProfile:
     """What the snapshot knows of a symbol's market beyond its exchangeInfo."""
     symbol: str
     rank: int                 # 1 = most liquid (see scripts/make_binance_snapshot.py)
@@ -53,7 +53,7 @@ class SymbolSet:
     instruments: dict[str, Instrument]
     source: str
     skipped: dict[str, list[str]] = field(default_factory=dict)
-    profiles: dict[str, MarketProfile] = field(default_factory=dict)
+    profiles: dict[str, SymbolProfile] = field(default_factory=dict)
 
     def summary(self) -> str:
         line = f"{len(self.instruments)} symbol(s) from {self.source}"
@@ -64,11 +64,11 @@ class SymbolSet:
 
 
 @lru_cache(maxsize=1)
-def snapshot() -> tuple[tuple[str, ...], dict[str, Instrument], dict[str, MarketProfile]]:
+def snapshot() -> tuple[tuple[str, ...], dict[str, Instrument], dict[str, SymbolProfile]]:
     """(names by rank, instruments, profiles) of the bundled snapshot; read once."""
     data = json.loads(SNAPSHOT_PATH.read_text(encoding="utf-8"), parse_float=Decimal)
     insts: dict[str, Instrument] = {}
-    profiles: dict[str, MarketProfile] = {}
+    profiles: dict[str, SymbolProfile] = {}
     for entry in data["symbols"]:
         cfg = {k: v for k, v in entry.items() if k not in _SNAPSHOT_EXTRA}
         name, tier = cfg["symbol"], entry["tier"]
@@ -78,7 +78,7 @@ def snapshot() -> tuple[tuple[str, ...], dict[str, Instrument], dict[str, Market
             insts[name] = instrument_from_config(cfg)
         except ValueError as e:     # a bad regeneration of the data file
             raise ValueError(f"{SNAPSHOT_PATH}: {e}") from None
-        profiles[name] = MarketProfile(name, entry["rank"], tier, Decimal(entry["referencePrice"]),
+        profiles[name] = SymbolProfile(name, entry["rank"], tier, Decimal(entry["referencePrice"]),
                                        entry["priceSource"])
     names = tuple(sorted(insts, key=lambda n: profiles[n].rank))
     return names, insts, profiles

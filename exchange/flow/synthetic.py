@@ -24,17 +24,20 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import random
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Optional
 
-from exchange.contract.commands import SetIndexPrice
+from exchange.units import MONEY_SCALE
+from exchange.contract.commands import FundInsurance, SetIndexPrice
 
 from exchange.flow.agents import (DEFAULT_HOLDERS, DEFAULT_MAKERS, DEFAULT_MOMENTUM, DEFAULT_TAKERS, HolderProfile,
                      MarketMaker, MarketView, MomentumProfile, MomentumTrader, NoiseTaker,
                      PositionHolder, StepContext, TakerProfile)
-from exchange.flow.index_process import IndexProcess, default_params
+from exchange.flow.index_process import IndexProcess
+from exchange.flow.markets import FACTOR_SYMBOL, MarketProfile, market_profile
 from exchange.flow.scenarios import Scenario, make_scenario
 
 log = logging.getLogger("paperex.flow.synthetic")
@@ -60,6 +63,13 @@ class SyntheticConfig:
     momentum: MomentumProfile = MomentumProfile()
     n_holders: int = DEFAULT_HOLDERS
     holders: HolderProfile = HolderProfile()
+    #: the insurance fund paid in at start, as a share of the holders' open interest (Binance's
+    #: fund, about $1 B in 2024-2025, against tens of $ billions of open interest: 1-3 %)
+    insurance_fund_ratio: float = 0.02
+    #: holders' long notional / short notional going in (Binance's top-trader position ratio
+    #: stays near 1 while the account ratio shows 1.5-2.5 longs per short)
+    position_ratio: float = 1.05
+    markets: dict = field(default_factory=dict)          # symbol -> MarketProfile (or dict of overrides)
     account_base: int = SYNTHETIC_ACCOUNT_BASE
 
 
@@ -101,17 +111,31 @@ class SyntheticFlow:
         self.symbols = tuple(symbols)
         self.markets: dict[str, MarketView] = {}
         self.processes: dict[str, IndexProcess] = {}
+        self.profiles: dict[str, MarketProfile] = {}
         for sym in self.symbols:
             inst = runtime.instruments[sym]
-            params = config.index_params.get(sym, default_params(sym))
+            prof = config.markets.get(sym, market_profile(sym))
+            if isinstance(prof, dict):
+                prof = market_profile(sym).with_overrides(**prof)
+            self.profiles[sym] = prof
+            params = config.index_params.get(sym, prof.index)
             if isinstance(params, dict):
-                params = default_params(sym).with_overrides(**params)
+                params = prof.index.with_overrides(**params)
             if sym in config.start_prices:
                 params = params.with_overrides(start_price=str(config.start_prices[sym]))
             self.processes[sym] = IndexProcess(params, inst.tick_size, random.Random(f"paperex-flow/{seed}/index/{sym}"))
             mv = MarketView(inst)
+            mv.scale = prof.size_scale
             mv.index_ticks = self.processes[sym].ticks
             self.markets[sym] = mv
+        # the market factor: BTCUSDT's own index moves, which every follower adds beta times;
+        # without BTCUSDT served, the same path is drawn (same seed) but not published
+        self.factor: Optional[IndexProcess] = None
+        if any(p.follows_market for p in self.profiles.values()):
+            self.factor = self.processes.get(FACTOR_SYMBOL)
+            if self.factor is None:
+                fp = market_profile(FACTOR_SYMBOL)
+                self.factor = IndexProcess(fp.index, "0.01", random.Random(f"paperex-flow/{seed}/index/{FACTOR_SYMBOL}"))
         self.agents: list = []
         self.stats = FlowStats()
         self.started = False
@@ -121,27 +145,73 @@ class SyntheticFlow:
         self._next_publish = 0
         self.index_path: dict[str, list] = {s: [] for s in self.symbols}   # (ts, ticks) per publish
 
+    @property
+    def _factor_first(self) -> tuple:
+        """The symbols with the market factor's first (its move feeds the others)."""
+        order = getattr(self, "_order", None)
+        if order is None:
+            order = self._order = tuple(sorted(self.symbols, key=lambda s: s != FACTOR_SYMBOL))
+        return order
+
     # ------------------------------------------------------------------ setup
     def _build_agents(self) -> None:
         cfg = self.config
+        p = self.scenario.p
         setup_rng = random.Random(f"paperex-flow/{cfg.seed}/setup")
         aid = cfg.account_base
+        self.holder_notional = 0.0
         for sym in self.symbols:
             m = self.markets[sym]
-            for prof in cfg.makers:
+            scale = m.scale
+            mp = self.profiles[sym]
+            makers = cfg.makers
+            if mp.makers is not None and cfg.makers is DEFAULT_MAKERS:
+                by_name = {mk.name: mk for mk in cfg.makers}
+                makers = tuple(replace(by_name[n], levels=lv, refresh_ms=ms) for n, lv, ms in mp.makers)
+            n_noise, n_momentum, n_holders = cfg.n_noise, cfg.n_momentum, cfg.n_holders
+            if mp.max_takers is not None:
+                n_noise, n_momentum = min(n_noise, mp.max_takers), min(n_momentum, mp.max_takers)
+            if mp.max_holders is not None:
+                n_holders = min(n_holders, mp.max_holders)
+            for prof in makers:
                 aid += 1
                 mm = MarketMaker(aid, sym, prof)
+                mm.deposit_usdt = prof.deposit_usdt * scale
                 mm.draw_jitter(setup_rng)
                 self.agents.append(mm)
-            for _ in range(cfg.n_noise):
+            for _ in range(n_noise):
                 aid += 1
-                self.agents.append(NoiseTaker(aid, sym, cfg.noise))
-            for _ in range(cfg.n_momentum):
+                a = NoiseTaker(aid, sym, cfg.noise)
+                a.deposit_usdt = cfg.noise.deposit_usdt * scale
+                self.agents.append(a)
+            for _ in range(n_momentum):
                 aid += 1
-                self.agents.append(MomentumTrader(aid, sym, cfg.momentum))
-            for _ in range(cfg.n_holders):
+                a = MomentumTrader(aid, sym, cfg.momentum)
+                a.deposit_usdt = cfg.momentum.deposit_usdt * scale
+                self.agents.append(a)
+            holders = []
+            for _ in range(n_holders):
                 aid += 1
-                self.agents.append(PositionHolder.draw(aid, sym, m, setup_rng, cfg.holders))
+                holders.append(PositionHolder.draw(aid, sym, m, setup_rng, cfg.holders, mix=p.leverage_mix,
+                                                   scale=scale))
+            # sides: the scenario's share of holders is long; shorts are fewer but larger, so the long
+            # and short notional stand at ``position_ratio`` (open interest is two-sided)
+            longs = []
+            for h in holders:
+                h.long = setup_rng.random() < p.holder_long_share
+                longs.append(h.long)
+            n_long = sum(1 for h in holders if h.long)
+            if 0 < n_long < len(holders):
+                ln = sum(h.notional_usdt for h in holders if h.long)
+                sn = sum(h.notional_usdt for h in holders if not h.long)
+                k = ln / (sn * cfg.position_ratio)
+                for h in holders:
+                    if not h.long:
+                        cap = 0.9 * m.max_notional_usdt(h.leverage)
+                        h.notional_usdt = min(cap, h.notional_usdt * k)
+                        h.deposit_usdt = math.ceil(max(100.0, h.notional_usdt / h.effective))
+            self.holder_notional += sum(h.notional_usdt for h in holders)
+            self.agents.extend(holders)
 
     def start(self) -> list:
         """Create the agents' accounts and publish the first index (one group)."""
@@ -151,10 +221,18 @@ class SyntheticFlow:
         now = self.clock.now_ms()
         self.t0_ms = self._last_ms = now
         self.scenario.start(random.Random(f"paperex-flow/{self.config.seed}/scenario"), now)
+        p = self.scenario.p
         for sym in self.symbols:
-            self.markets[sym].long_share = self.scenario.p.holder_long_share
+            m = self.markets[sym]
+            m.long_share = p.holder_long_share
+            m.entry_window_s = max(1.0, p.entry_window * p.start_s)
+            m.comeback_s = p.comeback_s
+            m.comeback_share = p.comeback_share
         self._build_agents()
         cmds: list = []
+        fund = int(self.config.insurance_fund_ratio * self.holder_notional / 2)
+        if fund > 0:
+            cmds.append(FundInsurance(fund * MONEY_SCALE))
         for sym in self.symbols:
             cmds.append(SetIndexPrice(sym, self.processes[sym].ticks))
             self.index_path[sym].append((now, self.processes[sym].ticks))
@@ -183,10 +261,23 @@ class SyntheticFlow:
         if publish:
             self._next_publish = now + self.config.index_publish_ms
         scen = self.scenario
-        for sym in self.symbols:
+        factor = self.factor
+        common = 0.0
+        if factor is not None:
+            if FACTOR_SYMBOL not in self.processes:      # served: it steps below, first
+                fst = scen.at(now, FACTOR_SYMBOL)
+                factor.step(dt, 0.0, fst.vol_mult, fst.drift, fst.jump_mult)
+                common = factor.last_dx
+        for sym in self.symbols if factor is None else self._factor_first:
             st = scen.at(now, sym)
             proc = self.processes[sym]
-            ticks = proc.step(dt, st.offset, st.vol_mult, st.drift, st.jump_mult)
+            prof = self.profiles[sym]
+            if prof.follows_market:
+                ticks = proc.step(dt, st.offset, st.vol_mult, st.drift, st.jump_mult, prof.beta * common)
+            else:
+                ticks = proc.step(dt, st.offset, st.vol_mult, st.drift, st.jump_mult)
+                if proc is factor:
+                    common = proc.last_dx
             m = self.markets[sym]
             m.state = st
             m.index_ticks = ticks

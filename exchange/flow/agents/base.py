@@ -39,6 +39,10 @@ class MarketView:
         self.vol_ratio = 1.0                  # realized vol / normal vol
         self.state = ScenarioState()
         self.long_share = 0.5                 # share of leveraged holders opening long
+        self.scale = 1.0                      # the symbol's size_scale (exchange.flow.markets)
+        self.entry_window_s = 60.0            # holders' first entries spread over this
+        self.comeback_s = 3600.0              # mean time before a liquidated holder comes back
+        self.comeback_share = 0.6             # share of liquidated holders that come back
         self.brackets = tuple(instrument.brackets)
 
     # ------------------------------------------------------------ sizes
