@@ -156,7 +156,8 @@ async def start(*, host: str = "127.0.0.1", port: int = 8800, data_dir: "str | P
     if runtime is None:
         if symbols:
             served = resolve_symbols(symbols, brackets)
-            print(f"paperex: serving {served.summary()}", flush=True)
+            # stderr: stdout carries the banner (and, for scripts driving a server, its first line)
+            print(f"paperex: serving {served.summary()}", file=sys.stderr, flush=True)
             instruments = served.instruments
         else:
             instruments = dict(DEFAULT_INSTRUMENTS)
