@@ -21,7 +21,7 @@ from exchange.instruments import DEFAULT_INSTRUMENTS, Instrument
 from exchange.journal import JournalError, JournalReader, JournalWriter
 from exchange.replay import instruments_from_config, new_venue, replay, venue_config
 from exchange.sequencer import Sequencer
-from exchange.snapshots import load_latest, write_snapshot
+from exchange.snapshots import durable_mark, load_latest, write_snapshot
 
 log = logging.getLogger("paperex.runtime")
 
@@ -46,7 +46,10 @@ class Runtime:
                 # the journal's own configuration wins: a run continues as it started
                 stored = JournalReader(journal_dir).config
                 instruments = instruments_from_config(stored)
-                self.journal = JournalWriter(journal_dir, stored, fsync=fsync)
+                # a snapshot proves how far the journal got: recovery refuses to
+                # cut a "torn" tail back before it (that would be damage, not a crash)
+                self.journal = JournalWriter(journal_dir, stored, fsync=fsync,
+                                             must_reach=durable_mark(self.data_dir / "snapshots"))
                 for torn in self.journal.torn_tails:
                     log.warning("journal recovery: %s", torn)
                 result = self._restore(journal_dir)
@@ -98,7 +101,8 @@ class Runtime:
             # never let a snapshot get ahead of what is durable in the journal
             self.journal.sync()
         path = write_snapshot(self.data_dir / "snapshots", self.venue, self.sequencer.seq,
-                              self.sequencer.last_ts)
+                              self.sequencer.last_ts,
+                              journal_end=self.journal.end_mark if self.journal is not None else None)
         self.snapshot_seq = self.sequencer.seq
         if self.after_snapshot is not None:
             self.after_snapshot()
