@@ -27,6 +27,7 @@ from aiohttp import web
 from exchange.sequencer import SequencerFailed
 
 from . import errors
+from .body import read_body
 from .auth import SecurityType, authenticate, authenticate_parts, security_type  # noqa: F401
 from .common import Req, parse_params, wall_ms
 from .errors import BinanceError
@@ -139,7 +140,7 @@ class Gateway:
                 raw_query = raw_query.encode("utf-8", "surrogateescape")
             except UnicodeEncodeError:
                 raw_query = _to_bytes(raw_query)
-            raw_body = await request.read() if method in BODY_METHODS and request.can_read_body else b""
+            raw_body = await read_body(request) if method in BODY_METHODS and request.can_read_body else b""
             params = parse_params(raw_query, raw_body)
             cost_fn = ENDPOINT_WEIGHTS.get(key)
             cost = _DEFAULT_COST if cost_fn is None else cost_fn(params)
