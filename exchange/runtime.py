@@ -38,6 +38,9 @@ class Runtime:
         self.snapshot_seq = 0
         # process-level hook after each snapshot (paperex serve: exchange.heap.settle)
         self.after_snapshot: Optional[Callable[[], None]] = None
+        #: called as ``f(snapshot_dir, seq)`` after each venue snapshot: what the layers
+        #: above keep beside it (the gateway's projection checkpoint)
+        self.snapshot_companions: list[Callable[[Path, int], Any]] = []
         self.snapshot_every = snapshot_every if data_dir is not None else 0
         last_seq = 0
         if self.data_dir is not None:
@@ -104,6 +107,11 @@ class Runtime:
                               self.sequencer.last_ts,
                               journal_end=self.journal.end_mark if self.journal is not None else None)
         self.snapshot_seq = self.sequencer.seq
+        for companion in self.snapshot_companions:
+            try:
+                companion(self.data_dir / "snapshots", self.sequencer.seq)
+            except Exception:   # a companion only saves start-up time; the snapshot stands
+                log.exception("snapshot companion failed at seq %d", self.sequencer.seq)
         if self.after_snapshot is not None:
             self.after_snapshot()
         return path

@@ -68,9 +68,14 @@ class Gateway:
         self.projection = Projection(self.venue)
         if runtime.data_dir is not None and (runtime.data_dir / "journal").exists():
             try:
-                self.projection.rebuild(runtime.data_dir / "journal")
+                self.projection.restore(runtime.data_dir, runtime.sequencer.seq)
             except Exception:  # a projection must never keep the exchange from starting
                 log.exception("projection rebuild failed; history starts empty")
+        if runtime.data_dir is not None:
+            # a checkpoint beside every venue snapshot: the next start reads only the tail
+            from .projection_checkpoint import write_checkpoint
+            runtime.snapshot_companions.append(
+                lambda directory, seq: write_checkpoint(directory, self.projection, seq))
         self.sequencer.subscribe(self.projection.on_executed)
         self.faults = None          # the FaultInjector while faults / latency are on (faults.py)
         self.fault_injector = None
