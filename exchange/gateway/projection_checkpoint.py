@@ -2,9 +2,15 @@
 only the journal after it (start-up O(snapshot + tail), not O(journal)).
 
 ``DATA_DIR/snapshots/<seq:020d>.projection`` is written beside each venue
-snapshot (``Runtime.snapshot_companions``), atomically like it:
-msgpack ``{"format": "paperex-projection/1", "seq", "crc", "state": <bytes>}``
-where ``state`` is the msgpack of :func:`projection_state` and ``crc`` its CRC32.
+snapshot (``Runtime.snapshot_companions``), atomically like it (temporary
+name, fsync, rename).  Layout (little-endian)::
+
+    magic b"PXPROJ01" | head length u32 | head CRC32 u32 | blobs length u64 | blobs CRC32 u32
+    head:  msgpack {"format": "paperex-projection/1", "seq", "state"}
+    blobs: every account's packed history, back to back
+
+``state`` is :func:`projection_state` with each packed history replaced by its
+``[offset, length]`` in the blob region.
 On start the gateway restores the newest usable checkpoint at or below the
 journal's last seq and feeds the projection the journal records after it; a
 missing, damaged or foreign checkpoint only costs a full rebuild.
@@ -23,6 +29,7 @@ from __future__ import annotations
 
 import logging
 import os
+import struct
 import zlib
 from collections import deque
 from pathlib import Path
@@ -55,7 +62,7 @@ class LazyHistory(dict):
         super().__init__(items)
         self.maxlen = maxlen
 
-    def _open(self, key, packed: bytes) -> deque:
+    def _open(self, key, packed) -> deque:
         rows = deque(msgpack.unpackb(packed, use_list=False, raw=False, strict_map_key=False),
                      maxlen=self.maxlen)
         dict.__setitem__(self, key, rows)
@@ -65,16 +72,16 @@ class LazyHistory(dict):
         v = dict.get(self, key, _MISSING)
         if v is _MISSING:
             return default
-        return self._open(key, v) if v.__class__ is bytes else v
+        return v if v.__class__ is deque else self._open(key, v)
 
     def __getitem__(self, key):
         v = dict.__getitem__(self, key)
-        return self._open(key, v) if v.__class__ is bytes else v
+        return v if v.__class__ is deque else self._open(key, v)
 
     def packed_items(self):
         """``(key, msgpack bytes)`` of every entry, in order (packed ones as they are)."""
         for k, v in dict.items(self):
-            yield k, v if v.__class__ is bytes else msgpack.packb(list(v), use_bin_type=True)
+            yield k, msgpack.packb(list(v), use_bin_type=True) if v.__class__ is deque else bytes(v)
 
 
 def _packed(d: dict):
@@ -153,6 +160,34 @@ def list_checkpoints(directory: "str | Path") -> list[tuple[int, Path]]:
     return sorted(out)
 
 
+_HEADER = struct.Struct("<8sIIQI")
+_MAGIC = b"PXPROJ01"
+#: state keys holding ``[key..., packed history]`` rows
+_HISTORIES = ("fills", "income", "order_ids", "margin_history")
+
+
+def _split_blobs(state: dict) -> list:
+    """Move every packed history out of ``state`` (in place: ``[offset, length]``
+    instead); return the blobs in region order."""
+    blobs, off = [], 0
+    for name in _HISTORIES:
+        for row in state[name]:
+            blob = row[-1]
+            row[-1] = [off, len(blob)]
+            blobs.append(blob)
+            off += len(blob)
+    return blobs
+
+
+def _join_blobs(state: dict, region: memoryview) -> None:
+    for name in _HISTORIES:
+        for row in state[name]:
+            off, n = row[-1]
+            if off < 0 or n < 0 or off + n > len(region):
+                raise ValueError("history outside the blob region")
+            row[-1] = region[off:off + n]
+
+
 def write_checkpoint(directory: "str | Path", p: "P.Projection", seq: int) -> Optional[Path]:
     """Write the projection's checkpoint at ``seq`` (it must have seen exactly
     the commands up to ``seq``; otherwise nothing is written)."""
@@ -162,19 +197,45 @@ def write_checkpoint(directory: "str | Path", p: "P.Projection", seq: int) -> Op
         return None
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
-    state = msgpack.packb(projection_state(p), use_bin_type=True)
-    body = msgpack.packb({"format": FORMAT, "seq": seq, "crc": zlib.crc32(state), "state": state},
-                         use_bin_type=True)
+    state = projection_state(p)
+    blobs = b"".join(_split_blobs(state))
+    head = msgpack.packb({"format": FORMAT, "seq": seq, "state": state}, use_bin_type=True)
     path = directory / _name(seq)
     tmp = path.with_suffix(".projection-tmp")
     with open(tmp, "wb") as f:
-        f.write(body)
+        f.write(_HEADER.pack(_MAGIC, len(head), zlib.crc32(head), len(blobs), zlib.crc32(blobs)))
+        f.write(head)
+        f.write(blobs)
         f.flush()
         os.fsync(f.fileno())
     os.replace(tmp, path)
     for _, old in list_checkpoints(directory)[:-KEEP]:
         old.unlink(missing_ok=True)
     return path
+
+
+def read_checkpoint(path: Path, seq: int) -> dict:
+    """The state stored in checkpoint ``path`` (named for ``seq``), every CRC
+    checked; histories are memoryviews into the file's bytes.  ValueError if bad."""
+    data = path.read_bytes()
+    if len(data) < _HEADER.size:
+        raise ValueError("too short")
+    magic, hlen, hcrc, blen, bcrc = _HEADER.unpack_from(data, 0)
+    if magic != _MAGIC:
+        raise ValueError("not a paperex projection checkpoint")
+    view = memoryview(data)
+    head = view[_HEADER.size:_HEADER.size + hlen]
+    region = view[_HEADER.size + hlen:]
+    if len(head) != hlen or len(region) != blen:
+        raise ValueError("truncated")
+    if zlib.crc32(head) != hcrc or zlib.crc32(region) != bcrc:
+        raise ValueError("CRC mismatch")
+    doc = msgpack.unpackb(head, raw=False, strict_map_key=False)
+    if not isinstance(doc, dict) or doc.get("format") != FORMAT or doc.get("seq") != seq:
+        raise ValueError("not a paperex projection checkpoint of this seq")
+    state = doc["state"]
+    _join_blobs(state, region)
+    return state
 
 
 def load_checkpoint(directory: "str | Path", p: "P.Projection", max_seq: int) -> Optional[int]:
@@ -190,18 +251,12 @@ def load_checkpoint(directory: "str | Path", p: "P.Projection", max_seq: int) ->
                         path, max_seq, aside.name)
             continue
         try:
-            doc = msgpack.unpackb(path.read_bytes(), raw=False, strict_map_key=False)
-            if not isinstance(doc, dict) or doc.get("format") != FORMAT or doc.get("seq") != seq:
-                raise ValueError("not a paperex projection checkpoint")
-            if zlib.crc32(doc["state"]) != doc["crc"]:
-                raise ValueError("CRC mismatch")
-            state = msgpack.unpackb(doc["state"], raw=False, strict_map_key=False)
-            fresh = P.Projection(p.venue)
-            restore_state(fresh, state)
+            state = read_checkpoint(path, seq)
+            restore_state(P.Projection(p.venue), state)     # all or nothing for ``p``
         except Exception as exc:  # a bad checkpoint only costs rebuild time
             log.warning("projection checkpoint %s unusable (%s): trying an older one", path, exc)
             continue
-        restore_state(p, state)     # the same (cheap) again into the gateway's projection
+        restore_state(p, state)     # the same (cheap: histories stay packed) into the gateway's
         return seq
     return None
 
