@@ -3,7 +3,7 @@
 aiohttp's HTTP parser decompresses a body as it arrives; a body that does not
 decompress then fails inside the parser or on the next read, aiohttp answers a
 plain-text 400 (or the handler sees an exception) and logs a traceback.  The
-server built by ``serve.start`` turns that off (``auto_decompress=False``, and
+server built by ``exchange.serve.start`` turns that off (``auto_decompress=False``, and
 marks the application with :data:`RAW_BODIES`) so that :func:`read_body` decodes
 ``gzip`` / ``deflate`` / ``br`` itself and answers a body it cannot decode with a
 Binance-style 400 that says why.  An application run by another runner (tests,
@@ -16,7 +16,7 @@ import zlib
 
 from aiohttp import web
 
-from .errors import BinanceError
+from exchange.gateway.errors import BinanceError
 
 #: set on an application whose runner leaves Content-Encoding to :func:`read_body`
 RAW_BODIES = web.AppKey("paperex_raw_bodies", bool)

@@ -5,8 +5,8 @@ books).  Everything historical a Binance client asks for - public trades,
 aggregate trades, klines, 24 h tickers, a user's trades and income, the ids of
 a user's past orders - is derived here from the events, in bounded memory.
 On start the projections are restored from the newest projection checkpoint
-(``projection_checkpoint``, written beside each venue snapshot) and fed the
-journal after it (``rebuild(after_seq=...)``) - the whole journal only when
+(``projection_checkpoint.restore``; one is written beside each venue snapshot)
+and fed the journal after it (``rebuild(after_seq=...)``) - the whole journal only when
 there is no checkpoint - so a restarted server still answers
 ``userTrades``/``income``/``allOrders`` without reading its whole past.
 
@@ -21,12 +21,11 @@ sees a book change whose update id it does not know.
 from __future__ import annotations
 
 from collections import deque
-from pathlib import Path
 from typing import Any, Callable, Optional
 
-from exchange.venue import codes as C
-from exchange.venue.commands import SamplePremium
-from exchange.venue.events import (
+from exchange.contract import codes as C
+from exchange.contract.commands import SamplePremium
+from exchange.contract.events import (
     BalanceChanged, ForceOrder, FundingSettled, Income, LeverageChanged, MarginTypeChanged, OrderAccepted,
     OrderCanceled, OrderExpired, OrderFilled, OrderModified, OrderTriggered, PositionChanged,
     PositionClosedOut, PositionMarginChanged, MarkPriceChanged, IndexPriceChanged, PositionModeChanged,
@@ -334,22 +333,13 @@ class Projection:
             k[8] += quote
         k[10] = trade_id
 
-    def restore(self, data_dir, last_seq: int) -> int:
-        """Before serving: the newest projection checkpoint at or below the journal's
-        ``last_seq``, then the journal after it.  Returns the commands read."""
-        from .projection_checkpoint import load_checkpoint
-        seq = load_checkpoint(Path(data_dir) / "snapshots", self, last_seq)
-        if seq is not None and seq >= last_seq:
-            return 0
-        return self.rebuild(Path(data_dir) / "journal", after_seq=seq)
-
     def rebuild(self, journal_dir, after_seq: Optional[int] = None) -> int:
         """Feed the journal's events (those after ``after_seq``) through the
         projection (before serving).  The books already hold the final state;
         their change logs are cleared after."""
         from exchange.journal import JournalReader, is_command
-        from exchange.venue.commands import command_from_record
-        from exchange.venue.events import event_from_record
+        from exchange.contract.commands import command_from_record
+        from exchange.contract.events import event_from_record
         reader = JournalReader(journal_dir)
         cur_seq, cur_ts, cur_cmd, evs = None, 0, None, []
         listeners, self.listeners = self.listeners, []

@@ -37,7 +37,7 @@ from typing import Any, Optional
 
 import msgpack
 
-from . import projection as P
+from exchange.gateway import projection as P
 
 log = logging.getLogger("paperex.projection")
 
@@ -261,5 +261,15 @@ def load_checkpoint(directory: "str | Path", p: "P.Projection", max_seq: int) ->
     return None
 
 
-__all__ = ["projection_state", "restore_state", "write_checkpoint", "load_checkpoint",
+def restore(p: "P.Projection", data_dir: "str | Path", last_seq: int) -> int:
+    """Before serving: the newest checkpoint at or below the journal's ``last_seq``
+    (in ``DATA_DIR/snapshots``), then the journal after it (all of it without a
+    checkpoint).  Returns the commands read from the journal."""
+    seq = load_checkpoint(Path(data_dir) / "snapshots", p, last_seq)
+    if seq is not None and seq >= last_seq:
+        return 0
+    return p.rebuild(Path(data_dir) / "journal", after_seq=seq)
+
+
+__all__ = ["restore", "projection_state", "restore_state", "write_checkpoint", "load_checkpoint",
            "list_checkpoints"]

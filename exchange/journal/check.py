@@ -18,9 +18,9 @@ import os
 from pathlib import Path
 from typing import Callable, NamedTuple, Optional
 
-from .format import JournalError, TornTail
-from .recovery import _fsync_dir, keep_side_file, recover
-from .segment import SegmentScan, TornHeader, list_segments, parse_header
+from exchange.journal.format import JournalError, TornTail
+from exchange.journal.recovery import _fsync_dir, keep_side_file, recover
+from exchange.journal.segment import SegmentScan, TornHeader, list_segments, parse_header
 
 #: called with (bytes checked so far, total bytes)
 Progress = Callable[[int, int], None]

@@ -8,10 +8,10 @@ import msgpack
 
 from exchange.gateway.app import Gateway
 from exchange.gateway.projection import Projection
-from exchange.gateway.projection_checkpoint import list_checkpoints, projection_state
-from exchange.runtime import Runtime
-from exchange.venue import codes as C
-from exchange.venue.commands import (
+from exchange.gateway.projection_checkpoint import list_checkpoints, projection_state, restore
+from exchange.engine.runtime import Runtime
+from exchange.contract import codes as C
+from exchange.contract.commands import (
     CancelOrder, CreateAccount, Deposit, NewOrder, SetIndexPrice, SetMarkPrice,
 )
 
@@ -61,7 +61,7 @@ def test_checkpoint_plus_tail_equals_a_full_rebuild(tmp_path):
 
     again = Runtime.virtual(T0, data_dir=tmp_path, timers=False)
     restored = Projection(again.venue)
-    tail_commands = restored.restore(tmp_path, again.sequencer.seq)
+    tail_commands = restore(restored, tmp_path, again.sequencer.seq)
     assert 0 < tail_commands == last - cp_seq               # only the tail was read
     full = Projection(again.venue)
     assert full.rebuild(tmp_path / "journal") == last       # the whole journal
@@ -78,7 +78,7 @@ def test_checkpoint_plus_tail_equals_a_full_rebuild(tmp_path):
     assert list_checkpoints(tmp_path / "snapshots")[-1][0] == again.sequencer.seq
     third = Runtime.virtual(T0, data_dir=tmp_path, timers=False)
     p3 = Projection(third.venue)
-    assert p3.restore(tmp_path, third.sequencer.seq) == 0   # nothing to read at all
+    assert restore(p3, tmp_path, third.sequencer.seq) == 0   # nothing to read at all
     assert state_bytes(p3) == state_bytes(full_after)
     third.close(snapshot=False)
 
@@ -94,12 +94,12 @@ def test_damaged_or_ahead_checkpoint_costs_only_a_rebuild(tmp_path, caplog):
     path.write_bytes(bytes(data))
     again = Runtime.virtual(T0, data_dir=tmp_path, timers=False)
     p = Projection(again.venue)
-    assert p.restore(tmp_path, again.sequencer.seq) == seq  # a full rebuild
+    assert restore(p, tmp_path, again.sequencer.seq) == seq  # a full rebuild
     assert "unusable" in caplog.text
     # a checkpoint ahead of the journal is set aside, never used later
     ahead = path.with_name(f"{seq + 5:020d}.projection")
     path.rename(ahead)
     p = Projection(again.venue)
-    p.restore(tmp_path, again.sequencer.seq)
+    restore(p, tmp_path, again.sequencer.seq)
     assert not ahead.exists() and ahead.with_name(ahead.name + ".ahead-of-journal").exists()
     again.close(snapshot=False)

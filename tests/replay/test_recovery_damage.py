@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 from exchange.journal import JournalError
-from exchange.journal_commands import journal_main, replay_main
-from exchange.runtime import Runtime
-from exchange.venue.commands import CreateAccount, Deposit
+from exchange.engine.offline import journal_main, replay_main
+from exchange.engine.runtime import Runtime
+from exchange.contract.commands import CreateAccount, Deposit
 
 USDT = 100_000_000
 T0 = 1_700_000_000_000

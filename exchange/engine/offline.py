@@ -72,7 +72,7 @@ def _print_state(state: dict) -> None:
 
 
 def replay_main(argv: list[str]) -> int:
-    from exchange.replay import replay
+    from exchange.engine.replay import replay
 
     ap = argparse.ArgumentParser(prog="paperex replay",
                                  description="Re-execute a journal on a fresh venue.")
@@ -139,7 +139,7 @@ def replay_main(argv: list[str]) -> int:
 
 
 def export_main(argv: list[str]) -> int:
-    from exchange.export import export
+    from exchange.engine.export import export
 
     ap = argparse.ArgumentParser(prog="paperex export",
                                  description="Export a journal to SQLite (again: appends only what is new).")
@@ -198,7 +198,7 @@ def _snapshot_dir(journal: Path) -> Path:
 
 def _check(journal: Path, as_json: bool) -> int:
     from exchange.journal.check import check_journal
-    from exchange.snapshots import list_snapshots, snapshots_ahead
+    from exchange.engine.snapshots import list_snapshots, snapshots_ahead
 
     report = check_journal(journal, ProgressBar("checking journal"))
     segs = sorted(journal.glob("*.journal"))
@@ -245,7 +245,7 @@ def _check(journal: Path, as_json: bool) -> int:
 
 def _repair(journal: Path, as_json: bool) -> int:
     from exchange.journal.check import repair_journal
-    from exchange.snapshots import set_aside, snapshots_ahead
+    from exchange.engine.snapshots import set_aside, snapshots_ahead
 
     report = repair_journal(journal, ProgressBar("checking journal"))
     aside = set_aside(snapshots_ahead(_snapshot_dir(journal), report.last_seq, report.end),

@@ -16,8 +16,8 @@ from typing import Any, Iterable, Optional
 import orjson
 from aiohttp import web
 
-from .body import read_body
-from .errors import DECIMAL_LEGAL_RANGE, INT_LEGAL_RANGE, BinanceError
+from exchange.gateway.body import read_body
+from exchange.gateway.errors import DECIMAL_LEGAL_RANGE, INT_LEGAL_RANGE, BinanceError
 
 _DECIMAL = re.compile(r"[0-9]{1,20}(?:\.[0-9]{1,20})?")   # fullmatch only: ASCII, no sign, no space
 _ID = re.compile(r"[0-9]{1,18}")
