@@ -10,6 +10,13 @@ another format, CRC mismatch) is skipped in favour of an older one, and with
 none left the journal is replayed from the start - a snapshot only ever saves
 time, it never decides the state.  ``verify=True`` also recomputes the digest
 of the restored venue (tests do; start-up relies on the CRC).
+
+A snapshot also records ``"journal_end": [segment file name, byte size]``, where
+the journal ended (already synced) at its seq: recovery refuses to cut a "torn"
+tail back before that mark (:class:`exchange.journal.DurableMark`), since the
+bytes before it were acknowledged.  A snapshot the journal cannot reproduce (a
+later seq than the journal's last good one) is never used: it is renamed
+``*.ahead-of-journal`` (:func:`set_aside`) and logged, never deleted.
 """
 from __future__ import annotations
 

@@ -202,3 +202,21 @@ def test_journal_check_cli_reads_every_segment_with_a_progress_bar(tmp_path):
     assert rep.returncode == 0, rep.stderr
     assert sorted(d.glob("*.repair-removed")) and sorted(d.glob("*.repair-*"))
     assert subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=60).returncode == 0
+
+
+def test_paperex_serve_refuses_a_damaged_journal_with_an_answer(tmp_path):
+    """The user-facing form of the refusal: `paperex serve` stops with the file,
+    offset, seq and the check/repair hint, exit code 2, no traceback, nothing cut."""
+    run_session(tmp_path)
+    seg = segment(tmp_path)
+    data = bytearray(seg.read_bytes())
+    start = record_offsets(bytes(data))[5]
+    data[start + 2] ^= 0x10                       # the length field of a middle record
+    seg.write_bytes(bytes(data))
+    env = {"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"}
+    proc = subprocess.run([sys.executable, "-m", "exchange.cli", "serve", "--port", "0", "--flow", "none",
+                           "--data-dir", str(tmp_path)], capture_output=True, text=True, env=env, timeout=120)
+    assert proc.returncode == 2, (proc.stdout, proc.stderr)
+    assert f"byte offset {start}" in proc.stderr and str(seg) in proc.stderr
+    assert "paperex journal check" in proc.stderr and "Traceback" not in proc.stderr
+    assert seg.read_bytes() == bytes(data)
