@@ -830,6 +830,12 @@ def verify_journal(data_dir: str, acked: list) -> dict:
            "replay_s": round(time.perf_counter() - t0, 2), "replay_torn_tail": r.torn_tail}
     if r.divergence is not None:
         out["replay_divergence"] = str(r.divergence)[:2000]
+    # the full check `paperex journal check` runs: every CRC of every segment
+    from exchange.journal.check import check_journal
+    check = check_journal(jdir)
+    out["journal_check_ok"] = check.error is None
+    if check.error is not None:
+        out["journal_check_error"] = str(check.error)
     venue = r.venue
     missing = []
     in_state = 0
@@ -1086,7 +1092,8 @@ def main(argv: Optional[list[str]] = None) -> int:
     _print_summary(res)
     if args.json:
         print(json.dumps(res, default=str))
-    bad = res.get("replay_verified") is False or (res.get("acked_missing") or 0) > 0
+    bad = res.get("replay_verified") is False or res.get("journal_check_ok") is False \
+        or (res.get("acked_missing") or 0) > 0
     return 1 if bad else 0
 
 
