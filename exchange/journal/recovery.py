@@ -167,7 +167,7 @@ def recover(path: "str | os.PathLike[str]", *, dry_run: bool = False,
             raise _with_last_seq(err, segs[:-1]) from None
         scan = SegmentScan(data, file, start, None, True)
         try:
-            scan.check()
+            scan.check()   # every CRC of the segment being appended to (~50 ms for 8 MiB)
         except JournalError as err:
             raise _with_last_seq(err, segs[:-1]) from None
         if scan.count == 0:

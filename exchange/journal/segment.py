@@ -197,12 +197,11 @@ class SegmentScan:
                 self.last_seq = prev
                 self.last_ts = ts
 
-    def check(self, crc_tail: int | None = None) -> None:
+    def check(self, crc_from: int = 0) -> None:
         """Walk the records checking lengths and CRCs only; decode just the last two.
 
-        ``crc_tail``: check CRCs only of records starting in the last ``crc_tail``
-        bytes (None: all).  A crash can only tear the end of a segment; corruption
-        further back is still refused by the reader when it reads those records.
+        ``crc_from``: check CRCs only of records starting at or after this byte
+        offset (lengths are walked everywhere); recovery checks them all.
 
         The fast path of recovery: it finds a torn tail or corruption exactly as
         :meth:`records` does (same rules, same errors) and sets ``end``,
@@ -218,7 +217,6 @@ class SegmentScan:
         unpack_hdr = _unpack_hdr
         crc32 = _crc32
         prev = self.last_seq if self.last_seq is not None else -1
-        crc_from = 0 if crc_tail is None else size - crc_tail
         while off < size:
             bad = None
             body_end = None
