@@ -155,7 +155,7 @@ def bench_replay(base: Path, n: int, seed: int = 11) -> dict:
             "replay_events_per_s": result.events / verify_s}
 
 
-def bench_recovery_gb(base: Path, gb: float) -> dict:
+def bench_recovery_gb(base: Path, gb: float, keep: bool = False) -> dict:
     from exchange.engine.clock import VirtualClock
     from exchange.engine.runtime import Runtime
     from exchange.contract import codes as C
@@ -190,13 +190,15 @@ def bench_recovery_gb(base: Path, gb: float) -> dict:
     ok = again.restored_commands == 0 and again.snapshot_seq == again.sequencer.seq
     again.close(snapshot=False)
     serve = bench_serve_restart(data)
-    shutil.rmtree(data, ignore_errors=True)
+    if not keep:
+        shutil.rmtree(data, ignore_errors=True)
     return {"recovery_ms_1gb": open_ms, "recovery_journal_bytes": journal_bytes,
             "recovery_build_s": build_s, "recovery_from_snapshot": ok, **serve}
 
 
-def bench_serve_restart(data: Path) -> dict:
-    """``paperex serve`` on ``data`` until it answers health; then a clean stop."""
+def bench_serve_restart(data: Path, root: "Path | None" = None) -> dict:
+    """``paperex serve`` (the code of checkout ``root``, default this one) on
+    ``data`` until it answers health; then a clean stop."""
     import signal
     import socket
     import subprocess
@@ -206,7 +208,7 @@ def bench_serve_restart(data: Path) -> dict:
     with socket.socket() as sk:
         sk.bind(("127.0.0.1", 0))
         port = sk.getsockname()[1]
-    root = Path(__file__).resolve().parent.parent
+    root = Path(root) if root is not None else Path(__file__).resolve().parent.parent
     env = dict(os.environ, PYTHONPATH=str(root) + os.pathsep + os.environ.get("PYTHONPATH", ""))
     cmd = [sys.executable, "-m", "exchange.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
            "--data-dir", str(data), "--flow", "none", "--clock", "virtual", "--fsync", "never"]
@@ -214,7 +216,8 @@ def bench_serve_restart(data: Path) -> dict:
     import resource
     cpu0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+    # cwd: ``python -m`` puts the working directory first on sys.path
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, cwd=root)
     healthy = False
     try:
         while proc.poll() is None and time.perf_counter() - t0 < 600:
@@ -242,6 +245,28 @@ def bench_serve_restart(data: Path) -> dict:
             "serve_projection_checkpoint_bytes": checkpoints[-1].stat().st_size if checkpoints else 0}
 
 
+def serve_data_main(src: Path, roots: list, rounds: int, as_json: bool) -> int:
+    """Interleave ``paperex serve`` restarts of each checkout on fresh copies of ``src``."""
+    out: dict = {str(r or "this checkout"): [] for r in roots}
+    work = Path(tempfile.mkdtemp(prefix="bench_serve_"))
+    try:
+        for i in range(rounds):
+            for r in roots:
+                data = work / "data"
+                shutil.copytree(src, data)
+                res = bench_serve_restart(data, Path(r) if r else None)
+                shutil.rmtree(data)
+                out[str(r or "this checkout")].append(
+                    [round(res["serve_restart_ms_1gb"]), round(res["serve_process_cpu_ms"])])
+                print(f"  {r or 'this checkout'} round {i + 1}: {res['serve_restart_ms_1gb']:,.0f} ms wall, "
+                      f"{res['serve_process_cpu_ms']:,.0f} ms process CPU", flush=True)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    if as_json:
+        print(json.dumps({"serve_restart_ms_and_cpu_ms": out}))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--records", type=int, default=1_000_000, help="records to write (default 1,000,000)")
@@ -249,13 +274,23 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--fsync", choices=["always", "batch", "never"], default="batch")
     ap.add_argument("--segment-mb", type=float, default=8.0, help="segment size limit in MiB")
     ap.add_argument("--dir", help="directory for the journal (default: a temp dir, removed after)")
-    ap.add_argument("--keep", action="store_true", help="keep the journal directory")
+    ap.add_argument("--keep", action="store_true",
+                    help="keep the journal directory and the start-up data dir (DIR/recovery-data)")
     ap.add_argument("--replay-commands", type=int, default=200_000,
                     help="orders in the venue journal replayed with --verify (default 200,000)")
     ap.add_argument("--recovery-gb", type=float, default=1.0,
                     help="journal size for the start-up-with-snapshot figure (0 skips it)")
+    ap.add_argument("--serve-data", metavar="DIR",
+                    help="only measure paperex serve's restart on a copy of this data dir "
+                         "(built e.g. by an earlier run with --keep), --rounds times")
+    ap.add_argument("--root", metavar="CHECKOUT", action="append",
+                    help="with --serve-data: the checkout whose exchange.cli serves (repeat to "
+                         "interleave several; default this one)")
+    ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--json", action="store_true", help="print one JSON object as the last line")
     args = ap.parse_args(argv)
+    if args.serve_data:
+        return serve_data_main(Path(args.serve_data), args.root or [None], args.rounds, args.json)
     if args.records < 1 or args.group < 1:
         ap.error("--records and --group must be >= 1")
 
@@ -273,7 +308,7 @@ def main(argv: list[str] | None = None) -> int:
         res["cpus"] = os.cpu_count()
         res.update(bench_replay(base, args.replay_commands))
         if args.recovery_gb > 0:
-            res.update(bench_recovery_gb(base, args.recovery_gb))
+            res.update(bench_recovery_gb(base, args.recovery_gb, keep=args.keep))
     finally:
         if not args.keep:
             shutil.rmtree(path, ignore_errors=True)
