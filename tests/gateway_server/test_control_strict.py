@@ -108,7 +108,7 @@ def test_account_balance_must_be_ascii_decimal(serve, balance):
 def test_unknown_account_fields_are_refused_by_name(serve):
     refused(serve.base, "POST", "/paperex/v1/accounts", {"balance": "10", "label": []}, says="label")
     err = refused(serve.base, "POST", "/paperex/v1/accounts", {"balance": "10", "colour": "red", "x": 1},
-                  code=-1106)
+                  code=-1103)
     assert "'colour'" in err["msg"] and "'x'" in err["msg"]
     # the documented fields still work
     got, body = call(serve.base, "POST", "/paperex/v1/accounts", {"balance": "10.5", "label": "ok"})

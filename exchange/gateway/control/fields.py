@@ -3,7 +3,7 @@
 The control API changes money and time, so it accepts exactly what it documents
 and refuses everything else with a Binance-style 4xx: decimals are ASCII digit
 strings (or JSON integers), ids ASCII integers, seeds integers, ``seconds``
-finite and bounded, and a field the endpoint does not know is named in a -1106
+finite and bounded, and a field the endpoint does not know is named in a -1103
 answer rather than ignored.  ``str.isdigit`` / ``Decimal(str)`` are not used on
 input: they accept full-width and superscript digits, spaces, ``Infinity``.
 """
@@ -38,10 +38,10 @@ def illegal(name: str, legal: str) -> BinanceError:
     return BinanceError(-1100, f"Illegal characters found in parameter '{name}'; legal range is '{legal}'.")
 
 
-def not_required(names: Iterable[str]) -> BinanceError:
-    names = sorted(names)
-    quoted = ", ".join(f"'{n}'" for n in names)
-    return BinanceError(-1106, f"Parameter{'s' if len(names) > 1 else ''} {quoted} sent when not required.")
+def unknown_fields(names: Iterable[str], known: Iterable[str]) -> BinanceError:
+    """-1103 naming every field the endpoint does not know (and the ones it does)."""
+    quoted = ", ".join(f"'{str(n)[:64]}'" for n in sorted(names, key=str))
+    return BinanceError(-1103, f"An unknown parameter was sent: {quoted} (known: {', '.join(known) or 'none'}).")
 
 
 async def read_json(request: web.Request, allowed: Optional[Iterable[str]]) -> dict:
@@ -59,7 +59,7 @@ async def read_json(request: web.Request, allowed: Optional[Iterable[str]]) -> d
         raise BinanceError(-1130, "Request body must be a JSON object.")
     unknown = set(data) - set(allowed) if allowed is not None else ()
     if unknown:
-        raise not_required(unknown)
+        raise unknown_fields(unknown, allowed)
     return data
 
 
@@ -128,5 +128,5 @@ def text(data: dict, name: str, *, max_len: int, default: str = "") -> str:
     return v
 
 
-__all__ = ["read_json", "decimal", "account_id", "seconds_to_ms", "text", "not_required",
+__all__ = ["read_json", "decimal", "account_id", "seconds_to_ms", "text", "unknown_fields",
            "mandatory", "invalid", "illegal", "INT_LEGAL_RANGE"]
