@@ -75,7 +75,7 @@ class Gateway:
                 log.exception("projection rebuild failed; history starts empty")
         if runtime.data_dir is not None:
             # a checkpoint beside every venue snapshot: the next start reads only the tail
-            from .projection_checkpoint import write_checkpoint
+            from exchange.gateway.projection_checkpoint import write_checkpoint
             runtime.snapshot_companions.append(
                 lambda directory, seq: write_checkpoint(directory, self.projection, seq))
         self.sequencer.subscribe(self.projection.on_executed)
