@@ -46,6 +46,7 @@ except ImportError:   # a clone run as `locust -f clients/load/locustfile.py` wi
 import gevent
 from gevent.lock import Semaphore
 from locust import FastHttpUser, User, constant, constant_throughput, events, task
+from locust.stats import StatsEntry
 from locust.runners import STATE_MISSING, STATE_RUNNING, STATE_SPAWNING, MasterRunner, WorkerRunner
 
 from clients.load import sockets
@@ -322,7 +323,7 @@ class UserStreamListener(_Trader):
 
     def on_stop(self) -> None:
         if self.reader is not None:
-            self.reader.kill(block=False)
+            self.reader.kill(block=True)
         if self.ws is not None:
             self.ws.close()
 
@@ -330,6 +331,8 @@ class UserStreamListener(_Trader):
         while True:
             raw = self.ws.recv()
             now = time.time()
+            if not raw:         # closed
+                return
             ev = json.loads(raw)
             if not isinstance(ev, dict) or ev.get("e") != "ORDER_TRADE_UPDATE":
                 continue
@@ -359,6 +362,10 @@ class UserStreamListener(_Trader):
     @task
     def cycle(self) -> None:
         now = time.time()
+        if self.reader is not None and self.reader.dead:
+            sockets.fire(self.environment, "user stream closed by the server", 0,
+                         exc=self.reader.exception or RuntimeError("the server closed the user stream"))
+            self.reader = None
         for key, t in list(self.pending.items()):
             if now - t > self.opts.us_update_timeout:
                 del self.pending[key]
@@ -426,6 +433,8 @@ class MarketDataSubscriber(User):
         while True:
             raw = ws.recv()
             now_ms = time.time() * 1000
+            if not raw:         # closed
+                return
             msg = json.loads(raw)
             d = msg.get("data") if isinstance(msg, dict) else None
             if not isinstance(d, dict) or not d.get("E"):
@@ -437,13 +446,15 @@ class MarketDataSubscriber(User):
     def watch(self) -> None:
         """A reader that died (the server closed the socket) is a failure."""
         for i, g in enumerate(self.readers):
-            if g.dead and g.exception is not None:
-                sockets.fire(self.environment, "stream closed", 0, exc=g.exception)
-                self.readers[i] = gevent.spawn(lambda: None)
+            if g is not None and g.dead:
+                sockets.fire(self.environment, "stream closed by the server", 0,
+                             exc=g.exception or RuntimeError("the server closed a market stream"))
+                self.readers[i] = None
 
     def on_stop(self) -> None:
         for g in getattr(self, "readers", ()):
-            g.kill(block=False)
+            if g is not None:
+                g.kill(block=True)
         for ws in getattr(self, "sockets", ()):
             ws.close()
 
@@ -580,11 +591,31 @@ def _quit(exit_code: int, **_kw: Any) -> None:
     stats = runner.stats.total
     line = {"acknowledged": PROC.result.get("acknowledged", 0), "acked_missing": PROC.result.get("acked_missing"),
             **{k: v for k, v in PROC.result.items() if k not in ("acknowledged", "acked_missing")},
-            "requests": stats.num_requests, "failures": stats.num_failures, "exit_code": exit_code}
+            "requests": stats.num_requests, "failures": stats.num_failures, **figures(runner.stats),
+            "exit_code": exit_code}
     if "replay_verified" not in line:
         line["replay_verified"] = None        # the run did not start the server: its journal is not ours
     sys.stdout.flush()
     print(json.dumps(line, default=str), flush=True)
+
+
+def figures(stats: Any) -> dict:
+    """Signed order requests (every ``/fapi/v1/order`` entry merged: POST, PUT, DELETE) and
+    websocket lag per stream, from Locust's own statistics."""
+    orders = StatsEntry(stats, "/fapi/v1/order (all)", "", use_response_times_cache=False)
+    lag = {}
+    for (name, method), e in sorted(stats.entries.items()):
+        if name.startswith("/fapi/v1/order"):
+            orders.extend(e)
+        elif method == "WS" and e.num_requests and (name.endswith(" lag") or name == UserStreamListener.LAG):
+            lag[name] = {"n": e.num_requests, "p50_ms": e.get_response_time_percentile(0.5),
+                         "p99_ms": e.get_response_time_percentile(0.99), "max_ms": round(e.max_response_time, 1)}
+    span = (orders.last_request_timestamp or 0) - orders.start_time
+    return {"order_requests": orders.num_requests, "order_failures": orders.num_failures,
+            "order_requests_per_s": round(orders.num_requests / span, 1) if span > 0 else 0.0,
+            "order_p50_ms": orders.get_response_time_percentile(0.5) if orders.num_requests else None,
+            "order_p99_ms": orders.get_response_time_percentile(0.99) if orders.num_requests else None,
+            "ws_lag": lag}
 
 
 _ENV: list = []

@@ -89,9 +89,14 @@ class MidFeed:
         (url,) = market_urls(self.host, [f"{s.lower()}@bookTicker" for s in self.symbols])
         while True:
             try:
+                if self._ws is not None:
+                    self._ws.close()
                 self._ws = connect(url)
                 while True:
-                    msg = json.loads(self._ws.recv())
+                    raw = self._ws.recv()
+                    if not raw:
+                        raise websocket.WebSocketConnectionClosedException("closed")
+                    msg = json.loads(raw)
                     d = msg.get("data") or {}
                     bid, ask = float(d.get("b") or 0), float(d.get("a") or 0)
                     if bid > 0 and ask > 0:
