@@ -101,5 +101,6 @@ class MidFeed:
                     bid, ask = float(d.get("b") or 0), float(d.get("a") or 0)
                     if bid > 0 and ask > 0:
                         self.mids[d.get("s")] = (bid + ask) / 2
+                    gevent.sleep(0)     # a socket that always has data never blocks: let others run
             except (websocket.WebSocketException, OSError, ValueError):
                 gevent.sleep(0.5)
