@@ -135,11 +135,11 @@ def check_acks(base_url: str, accounts: dict[int, tuple[str, str]], acks: Iterab
                 errors.append(f"allOrders {aid}/{sym}: {exc}")
                 break
             weights.observe(r.headers)
+            if r.status_code == 429:          # the IP's weight ran out under us: wait as told, then again
+                gevent.sleep(float(r.headers.get("Retry-After", "5")))
+                continue
             if r.status_code != 200:
                 errors.append(f"allOrders {aid}/{sym}: HTTP {r.status_code} {r.text[:200]}")
-                if r.status_code == 429:
-                    gevent.sleep(float(r.headers.get("Retry-After", "5")))
-                    continue
                 break
             rows = r.json()
             for row in rows:

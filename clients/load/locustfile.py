@@ -536,16 +536,20 @@ def _test_stop(environment: Any, **_kw: Any) -> None:
     if isinstance(runner, MasterRunner):
         _collect_finals(runner)
     o = environment.parsed_options
-    host = environment.host or o.host
-    res = check_acks(host, PROC.ledger.accounts, PROC.ledger.acks, weights=PROC.weights,
-                     data_dir=(PROC.server.data_dir if PROC.server else o.paperex_data_dir) or None)
+    host = (environment.host or o.host or "").rstrip("/")
+    try:
+        res = check_acks(host, PROC.ledger.accounts, PROC.ledger.acks, weights=PROC.weights,
+                         data_dir=(PROC.server.data_dir if PROC.server else o.paperex_data_dir) or None)
+    except Exception as exc:  # noqa: BLE001 - an unchecked run is a failed run, said in the JSON line
+        log.exception("the check of acknowledged orders failed")
+        res = {"acknowledged": len(PROC.ledger.acks), "acked_missing": None, "check_errors": [repr(exc)]}
     if isinstance(runner, MasterRunner):
         res["workers_reported"] = len(PROC.ledger.finals)
         unreported = sum(max(0, t - PROC.ledger.received.get(n, 0)) for n, t in PROC.ledger.finals.items())
         res["acks_unreported"] = unreported
         if res["acks_unreported"]:
             PROC.bad = True
-    if res["acked_missing"] or res["check_errors"]:
+    if res["acked_missing"] is None or res["acked_missing"] or res["check_errors"]:
         PROC.bad = True
     PROC.result.update(res)
     log.info("acknowledged orders checked: %s", json.dumps(res))
