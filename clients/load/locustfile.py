@@ -205,7 +205,7 @@ class _Trader(FastHttpUser):
         return PROC.weights.spend(cost, self.opts.ip_weight_share)
 
     def _order(self, params: dict, name: str) -> Optional[dict]:
-        """/fapi/v1/order within the account's order budget; an ack goes to the ledger."""
+        """``POST /fapi/v1/order`` within the account's order budget; an ack goes to the ledger."""
         self.rest.orders.acquire()
         r = self.rest.call("POST", "/fapi/v1/order", {"symbol": self.symbol, **params}, signed=True, name=name)
         if not r.ok:
