@@ -24,7 +24,8 @@ from exchange.engine.clock import VirtualClock, WallClock
 from exchange.contract.instruments import DEFAULT_INSTRUMENTS, load_instruments
 from exchange.engine.runtime import Runtime
 from exchange.units import MONEY_SCALE
-from exchange.contract.commands import CreateAccount, Deposit
+from exchange.contract.commands import CreateAccount, Deposit, SeedHistory
+from exchange.engine.history import format_anchors, parse_span
 
 from exchange.gateway.app import Gateway, make_app
 from exchange.gateway.ratelimit import RateLimitConfig
@@ -33,6 +34,9 @@ from exchange.gateway.ws.market_streams import MAX_LIFETIME_S, PING_INTERVAL_S, 
 log = logging.getLogger("paperex.serve")
 
 DEMO_BALANCE = 100_000
+#: ``paperex serve --history`` default: enough 1m candles for a strategy that needs 500 and more,
+#: a few funding times, 3 days of hourly candles (start-up cost: see BENCHMARKS.md)
+DEFAULT_HISTORY = "3d"
 
 
 @dataclass
@@ -92,11 +96,16 @@ async def start(*, host: str = "127.0.0.1", port: int = 8800, data_dir: "str | P
                 demo: bool = True, start_ms: Optional[int] = None, ws_queue_limit: int = 2000,
                 access_log: bool = False, faults: "dict | str | Path | None" = None,
                 ws_ping_interval_s: float = PING_INTERVAL_S, ws_pong_timeout_s: float = PONG_TIMEOUT_S,
-                ws_max_lifetime_s: float = MAX_LIFETIME_S) -> Server:
+                ws_max_lifetime_s: float = MAX_LIFETIME_S, history: "str | int" = 0,
+                history_seed: int = 1, history_anchors: Optional[dict] = None) -> Server:
     """``faults``: a fault / latency configuration (dict or JSON file, see ``faults.py``);
     None leaves the injector off (it can be configured later through the control API).
     ``ws_*``: websocket ping interval, pong timeout and maximum connection age in seconds
-    (Binance: 3 min, 10 min, 24 h)."""
+    (Binance: 3 min, 10 min, 24 h).  ``history``: the span of the seeded past (``"3d"``, ms, 0 for
+    none) from ``history_seed``, ending at the price each symbol starts from (``history_anchors``:
+    symbol -> ticks; default: the synthetic market's start prices); journaled as one SeedHistory
+    command on a fresh journal only."""
+    history_ms = parse_span(history)        # a bad span fails before anything starts
     for name, v in (("ws_ping_interval_s", ws_ping_interval_s), ("ws_pong_timeout_s", ws_pong_timeout_s),
                     ("ws_max_lifetime_s", ws_max_lifetime_s)):
         if not v > 0:
@@ -138,9 +147,23 @@ async def start(*, host: str = "127.0.0.1", port: int = 8800, data_dir: "str | P
         bound = server.sockets[0].getsockname()[1]
     runtime.sequencer.start()
     srv = Server(runtime, gw, runner, host, bound)
+    if history_ms and runtime.sequencer.seq == 0:
+        anchors = history_anchors if history_anchors is not None else default_anchors(runtime.instruments)
+        await gw.submit(SeedHistory(int(history_seed), history_ms, format_anchors(anchors)))
     if demo:
         srv.demo = await ensure_demo(gw)
     return srv
+
+
+def default_anchors(instruments: dict) -> dict:
+    """symbol -> ticks the synthetic market's index starts at (``flow.index_process``)."""
+    from decimal import Decimal
+    from exchange.flow.index_process import default_params
+    out = {}
+    for sym, inst in instruments.items():
+        ticks = int(Decimal(default_params(sym).start_price) / Decimal(inst.tick_size))
+        out[sym] = max(1, ticks)
+    return out
 
 
 def banner(srv: Server) -> str:
@@ -153,6 +176,9 @@ def banner(srv: Server) -> str:
         f"  clock     : {'virtual' if srv.runtime.clock.virtual else 'wall'}   "
         f"journal: {srv.runtime.data_dir / 'journal' if srv.runtime.data_dir else '(none)'}",
     ]
+    h = srv.gateway.projection.history
+    if h is not None:
+        lines.append(f"  history   : {h.span_ms // 60_000} minutes of seeded past (seed {h.seed})")
     if srv.demo:
         lines += [f"  demo account {srv.demo['accountId']}:",
                   f"    apiKey : {srv.demo['apiKey']}",
@@ -198,13 +224,23 @@ async def serve_forever(args) -> int:
         from exchange.flow.replay_driver import ReplayDriver
         # recorded time drives the venue: a virtual clock standing at the recording's start
         clock, start_ms = "virtual", ReplayDriver.first_timestamp(args.data)
+    history = getattr(args, "history", DEFAULT_HISTORY)
+    hseed = getattr(args, "history_seed", None)
+    hseed = args.seed if hseed is None else hseed
+    if args.flow == "replay" and parse_span(history):
+        # the recording's own past (what came before its start point) is not read yet:
+        # a seeded past would not match the recorded prices
+        print("  history   : off with --flow replay (the recording's own past is not supported yet)",
+              flush=True)
+        history = 0
     srv = await start(host=args.host, port=args.port, data_dir=args.data_dir, clock=clock,
                       speed=None if args.flow in ("synthetic", "replay") else args.speed,
                       fsync=args.fsync, symbols=args.symbols, start_ms=start_ms,
                       admin_token=getattr(args, "admin_token", None), faults=fault_config(args),
                       ws_ping_interval_s=getattr(args, "ws_ping_interval", PING_INTERVAL_S),
                       ws_pong_timeout_s=getattr(args, "ws_pong_timeout", PONG_TIMEOUT_S),
-                      ws_max_lifetime_s=getattr(args, "ws_max_lifetime", MAX_LIFETIME_S))
+                      ws_max_lifetime_s=getattr(args, "ws_max_lifetime", MAX_LIFETIME_S),
+                      history=history, history_seed=hseed)
     # a long-lived venue heap: freeze it after start-up and after every snapshot
     heap.configure()
     heap.settle()
@@ -271,6 +307,11 @@ def add_arguments(p) -> None:
                    help="close a websocket that sent no pong for this many seconds (Binance: 600)")
     p.add_argument("--ws-max-lifetime", type=float, default=MAX_LIFETIME_S, metavar="S",
                    help="close every websocket at this age in seconds (Binance: 86400 = 24 h)")
+    p.add_argument("--history", default=DEFAULT_HISTORY, metavar="SPAN",
+                   help="seeded market history before the start: 7d, 12h, 90m (at most 30d) or 0 for none "
+                        f"(default {DEFAULT_HISTORY}; journaled as one command)")
+    p.add_argument("--history-seed", type=int, default=None,
+                   help="seed of the market history (default: --seed)")
     p.add_argument("--log-level", default="WARNING")
 
 
