@@ -102,11 +102,17 @@ def parse_span(text: "str | int") -> int:
 
 
 def _normalish(rng: random.Random, scale: int) -> int:
-    """An integer draw with mean 0 and standard deviation ~``scale`` (Irwin-Hall of 4 uniforms)."""
-    s = scale * 866 // 1000          # sqrt(3/4): four uniforms on [-s, s] have std s * 2 / sqrt(3)
-    if s <= 0:
-        return 0
-    return sum(rng.randrange(-s, s + 1) for _ in range(4))
+    """An integer draw with mean 0 and standard deviation ~``scale``: the Irwin-Hall sum of four
+    16-bit uniforms taken from one 64-bit draw (one call into the generator, not four)."""
+    b = rng.getrandbits(64)
+    total = (b & 0xFFFF) + (b >> 16 & 0xFFFF) + (b >> 32 & 0xFFFF) + (b >> 48) - 131_070
+    return total * scale // 37_837      # 37_837 ~ the sum's standard deviation (65_536 / sqrt(3))
+
+
+def _below(rng: random.Random, n: int) -> int:
+    """0 <= x < n from one 32-bit draw (a modulo bias below 1e-5 for the small n used here;
+    ``randrange`` would cost three calls)."""
+    return rng.getrandbits(32) % n
 
 
 def generate(seed: int, span_ms: int, end_ms: int, anchors: Mapping[str, int],
@@ -138,19 +144,19 @@ def _symbol(seed: int, sym: str, start: int, n: int, end_ms: int, anchor: int, s
     regime = 1
     for i in range(n - 1, -1, -1):
         closes[i] = c
-        if rng.randrange(REGIME_STAY_MIN) == 0:
-            regime = (regime + 1 + rng.randrange(len(REGIMES) - 1)) % len(REGIMES)
+        if _below(rng, REGIME_STAY_MIN) == 0:
+            regime = (regime + 1 + _below(rng, len(REGIMES) - 1)) % len(REGIMES)
         num, den = REGIMES[regime]
         r = _normalish(rng, SIGMA_PER_MINUTE * num // den)
         c = max(1, c * RATE_SCALE // (RATE_SCALE + r))
     first_open = c
     # ---- premium index per minute (a mean-reverting walk), forwards
     prem = [0] * n
-    p = rng.randrange(-3_000, 3_001)
+    p = _below(rng, 6_001) - 3_000
     for i in range(n):
         p = p * 9 // 10 + 300 + _normalish(rng, PREMIUM_SIGMA)   # drifts to ~+0.003 %
         prem[i] = p
-    counts = [rng.randrange(8, 49) for _ in range(n)]
+    counts = [8 + _below(rng, 41) for _ in range(n)]
     total_trades = sum(counts)
     next_id = 1 - total_trades
     trade_from = n - min(n, TRADES_MINUTES)
@@ -161,13 +167,13 @@ def _symbol(seed: int, sym: str, start: int, n: int, end_ms: int, anchor: int, s
         io = closes[i - 1] if i else first_open
         ic = closes[i]
         wig = max(io, ic) * SIGMA_PER_MINUTE // (2 * RATE_SCALE)
-        ih = max(io, ic) + rng.randrange(wig + 1)
-        il = max(1, min(io, ic) - rng.randrange(wig + 1))
+        ih = max(io, ic) + _below(rng, wig + 1)
+        il = max(1, min(io, ic) - _below(rng, wig + 1))
         h.index.append((t, io, ih, il, ic, 60))
         pi = prem[i]
         po = prev_prem
         prev_prem = pi
-        pw = rng.randrange(PREMIUM_SIGMA + 1)
+        pw = _below(rng, PREMIUM_SIGMA + 1)
         h.premium.append((t, po, max(po, pi) + pw, min(po, pi) - pw, pi, 12))
         lp = [v * (RATE_SCALE + pi) // RATE_SCALE for v in (io, ih, il, ic)]
         lo, lh, ll, lc = lp[0], max(lp), min(lp), lp[3]
@@ -178,7 +184,7 @@ def _symbol(seed: int, sym: str, start: int, n: int, end_ms: int, anchor: int, s
         ml = min(mo, mc) - (min(lo, lc) - ll) // 2
         h.mark.append((t, mo, mh, ml, mc, 60))
         cnt = counts[i]
-        notional = MINUTE_NOTIONAL * MONEY_SCALE * rng.randrange(30, 251) // 100
+        notional = MINUTE_NOTIONAL * MONEY_SCALE * (30 + _below(rng, 221)) // 100
         vol = max(cnt * min_lots, notional // (lc * unit))
         first_id = next_id
         next_id += cnt
@@ -195,7 +201,7 @@ def _symbol(seed: int, sym: str, start: int, n: int, end_ms: int, anchor: int, s
                 agg_id += 1
         else:
             quote = vol * ((lo + lh + ll + lc) // 4) * unit
-            share = rng.randrange(35, 66)
+            share = 35 + _below(rng, 31)
             tb = vol * share // 100
             tbq = quote * share // 100
         h.klines.append((t, lo, lh, ll, lc, vol, quote, cnt, tb, tbq, first_id, next_id - 1))
