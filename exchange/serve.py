@@ -166,6 +166,36 @@ def default_anchors(instruments: dict) -> dict:
     return out
 
 
+def recording_anchors(path, instruments: dict, within_ms: int = 10_000) -> dict:
+    """symbol -> ticks of each listed symbol's first price in a recording (a trade, else the
+    mid of its first quote or book snapshot, else its first mark / index price), read from
+    its first ``within_ms`` of exchange time only (start-up stays quick)."""
+    from decimal import Decimal
+    from exchange.flow.readers import open_recording
+    from exchange.flow.records import BookTicker, DepthSnapshot, IndexPrice, MarkPrice, Trade
+    found: dict = {}
+    first = None
+    for rec in open_recording(path, on_error="skip"):
+        sym = getattr(rec, "symbol", None)
+        first = rec.ts_ms if first is None else first
+        if rec.ts_ms > first + within_ms or len(found) == len(instruments):
+            break
+        if sym not in instruments or sym in found:
+            continue
+        price = None
+        if isinstance(rec, Trade):
+            price = Decimal(rec.price)
+        elif isinstance(rec, BookTicker) and rec.bid_px and rec.ask_px:
+            price = (Decimal(rec.bid_px) + Decimal(rec.ask_px)) / 2
+        elif isinstance(rec, DepthSnapshot) and rec.bids and rec.asks:
+            price = (Decimal(rec.bids[0][0]) + Decimal(rec.asks[0][0])) / 2
+        elif isinstance(rec, (MarkPrice, IndexPrice)):
+            price = Decimal(rec.value)
+        if price is not None and price > 0:
+            found[sym] = max(1, int(price / Decimal(instruments[sym].tick_size)))
+    return found
+
+
 def banner(srv: Server) -> str:
     u, w = srv.rest_url, srv.ws_url
     lines = [
@@ -227,12 +257,15 @@ async def serve_forever(args) -> int:
     history = getattr(args, "history", DEFAULT_HISTORY)
     hseed = getattr(args, "history_seed", None)
     hseed = args.seed if hseed is None else hseed
+    anchors = None
     if args.flow == "replay" and parse_span(history):
-        # the recording's own past (what came before its start point) is not read yet:
-        # a seeded past would not match the recorded prices
-        print("  history   : off with --flow replay (the recording's own past is not supported yet)",
-              flush=True)
-        history = 0
+        # the recording's own past (before its first record) is not in the recording: the seeded
+        # past ends at the recording's first prices, so the live replay continues it
+        anchors = recording_anchors(args.data, load_instruments(args.symbols) if args.symbols
+                                    else dict(DEFAULT_INSTRUMENTS))
+        if not anchors:
+            print("  history   : off (no price in the recording's first records)", flush=True)
+            history = 0
     srv = await start(host=args.host, port=args.port, data_dir=args.data_dir, clock=clock,
                       speed=None if args.flow in ("synthetic", "replay") else args.speed,
                       fsync=args.fsync, symbols=args.symbols, start_ms=start_ms,
@@ -240,7 +273,7 @@ async def serve_forever(args) -> int:
                       ws_ping_interval_s=getattr(args, "ws_ping_interval", PING_INTERVAL_S),
                       ws_pong_timeout_s=getattr(args, "ws_pong_timeout", PONG_TIMEOUT_S),
                       ws_max_lifetime_s=getattr(args, "ws_max_lifetime", MAX_LIFETIME_S),
-                      history=history, history_seed=hseed)
+                      history=history, history_seed=hseed, history_anchors=anchors)
     # a long-lived venue heap: freeze it after start-up and after every snapshot
     heap.configure()
     heap.settle()

@@ -12,9 +12,10 @@ Per symbol, minute by minute over ``[end - span, end)`` (whole minutes):
 * the **index** is a random walk run backwards from the anchor, so the last
   minute closes exactly at the price the live market starts from; per-minute
   volatility has three regimes (calm / normal / busy) that switch now and then;
-* the **premium** index is a mean-reverting walk of a few basis points; the
-  **last price** is index x (1 + premium) and the **mark** sits between the two
-  ranges (a mark is smoother than trades);
+* the **premium** index is a mean-reverting walk of a few basis points (0 in the
+  last minute); the **last price** is index x (1 + premium) and the **mark** sits
+  between the two ranges (a mark is smoother than trades), so the last minute's
+  last price, mark and index all close at the anchor;
 * **volume**, trade count and taker-buy share are drawn per minute;
 * the **funding rate** at every funding time inside the span is the live
   formula (``perp.funding``: the time-weighted premium average of the interval,
@@ -156,6 +157,7 @@ def _symbol(seed: int, sym: str, start: int, n: int, end_ms: int, anchor: int, s
     for i in range(n):
         p = p * 9 // 10 + 300 + _normalish(rng, PREMIUM_SIGMA)   # drifts to ~+0.003 %
         prem[i] = p
+    prem[n - 1] = 0         # the last minute closes with last = mark = index = the anchor
     counts = [8 + _below(rng, 41) for _ in range(n)]
     total_trades = sum(counts)
     next_id = 1 - total_trades

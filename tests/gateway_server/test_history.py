@@ -131,6 +131,9 @@ async def test_history_is_the_seeds_own(tmp_path):
     last_minute = [t for t in trades if t["time"] >= START - 60_000]
     k = a["BTCUSDT klines 1m"][-1]
     assert k[0] == START - 60_000 and k[8] == len(last_minute)
+    # ... and it closes at the synthetic market's start price (flow.index_process: 60000, 3000)
+    assert k[4] == "60000.00" and a["ETHUSDT klines 1m"][-1][4] == "3000.00"
+    assert a["BTCUSDT markPriceKlines"][-1][4] == a["BTCUSDT indexPriceKlines"][-1][4] == "60000.00000000"
     assert float(k[4]) == float(last_minute[-1]["price"])
     assert abs(float(k[5]) - sum(float(t["qty"]) for t in last_minute)) < 1e-9
     aggs = a["BTCUSDT aggTrades"]
@@ -251,3 +254,48 @@ def test_fixture_history_under_a_running_flow_replays(paperex_server):
         rows = json.loads(r.read())
     assert len(rows) >= 120 and rows[0][0] == START - 120 * 60_000
     paperex_server.verify_replay()
+
+
+def test_replay_flow_gets_a_past_ending_at_the_recordings_first_price(tmp_path):
+    """`--flow replay`: the recording holds nothing before its first record, so the seeded past
+    ends at the recording's first price (BTCUSDT's first trade / quote) and the replay continues
+    it; a symbol the recording does not trade gets no past."""
+    sample = next((p for p in (ROOT.parent / "shared" / "data" / "binance-usdm" / "btcusdt_20240808.gz",
+                               Path("/work/shared/data/binance-usdm/btcusdt_20240808.gz")) if p.is_file()), None)
+    if sample is None:
+        pytest.skip("recorded sample binance-usdm/btcusdt_20240808.gz not found")
+    from exchange.serve import recording_anchors
+    from exchange.contract.instruments import DEFAULT_INSTRUMENTS
+    anchors = recording_anchors(sample, dict(DEFAULT_INSTRUMENTS))
+    assert set(anchors) == {"BTCUSDT"}
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    proc = subprocess.Popen([sys.executable, "-m", "exchange.cli", "serve", "--port", "0", "--data-dir",
+                             str(tmp_path / "data"), "--fsync", "never", "--flow", "replay", "--data", str(sample),
+                             "--history", "1d", "--speed", "1"],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+    try:
+        url = None
+        for line in proc.stdout:
+            m = re.search(r"REST base : (http://127\.0\.0\.1:\d+)", line)
+            if m:
+                url = m.group(1)
+                break
+        assert url is not None
+
+        async def check():
+            async with aiohttp.ClientSession() as s:
+                status, rows = await _get(s, url + "/fapi/v1/klines", symbol="BTCUSDT", interval="1m", limit=1500)
+                assert status == 200 and len(rows) >= 1440
+                first_ts = rows[1439][0] + 60_000          # the minute the recording starts in
+                assert rows[1439][4] == f"{anchors['BTCUSDT'] / 10:.2f}"      # ends at the recorded price
+                status, mark = await _get(s, url + "/fapi/v1/markPriceKlines", symbol="BTCUSDT", interval="1m",
+                                          limit=1500)
+                assert float(mark[1439][4]) == anchors["BTCUSDT"] / 10
+                assert rows[0][0] == first_ts - 86_400_000
+                status, eth = await _get(s, url + "/fapi/v1/klines", symbol="ETHUSDT", interval="1m")
+                assert status == 200 and eth == []
+        asyncio.run(check())
+    finally:
+        proc.send_signal(signal.SIGINT)
+        out, _ = proc.communicate(timeout=30)
+    assert proc.returncode == 0, out
