@@ -37,6 +37,7 @@ from exchange.perp.funding import average_premium, funding_rate
 from exchange.units import MONEY_SCALE, RATE_SCALE
 
 MINUTE = 60_000
+FINE = 1_000_000                 # the index walk's resolution: millionths of a tick
 OI_PERIOD = 300_000
 TRADES_MINUTES = 60              # the last hour of candles comes with its trades
 MAX_SPAN_MS = 30 * 86_400_000    # Binance keeps 30 days of open-interest history; more costs start-up time
@@ -140,17 +141,19 @@ def _symbol(seed: int, sym: str, start: int, n: int, end_ms: int, anchor: int, s
     unit = spec.notional_unit
     min_lots = max(1, spec.min_qty)
     # ---- index closes, backwards from the anchor; per-minute returns in RATE_SCALE units
+    # the walk runs on millionths of a tick (rounded to ticks per close): a coarse instrument
+    # (a price of 100 ticks) would otherwise drift one tick per minute on floor rounding alone
     closes = [0] * n
-    c = anchor
+    fine = anchor * FINE
     regime = 1
     for i in range(n - 1, -1, -1):
-        closes[i] = c
+        closes[i] = max(1, (fine + FINE // 2) // FINE)
         if _below(rng, REGIME_STAY_MIN) == 0:
             regime = (regime + 1 + _below(rng, len(REGIMES) - 1)) % len(REGIMES)
         num, den = REGIMES[regime]
         r = _normalish(rng, SIGMA_PER_MINUTE * num // den)
-        c = max(1, c * RATE_SCALE // (RATE_SCALE + r))
-    first_open = c
+        fine = max(FINE, fine * RATE_SCALE // (RATE_SCALE + r))
+    first_open = max(1, (fine + FINE // 2) // FINE)
     # ---- premium index per minute (a mean-reverting walk), forwards
     prem = [0] * n
     p = _below(rng, 6_001) - 3_000
@@ -164,6 +167,7 @@ def _symbol(seed: int, sym: str, start: int, n: int, end_ms: int, anchor: int, s
     trade_from = n - min(n, TRADES_MINUTES)
     agg_id = 1
     prev_prem = prem[0]
+    prev_lc = prev_mc = 0
     for i in range(n):
         t = start + i * MINUTE
         io = closes[i - 1] if i else first_open
@@ -177,13 +181,16 @@ def _symbol(seed: int, sym: str, start: int, n: int, end_ms: int, anchor: int, s
         prev_prem = pi
         pw = _below(rng, PREMIUM_SIGMA + 1)
         h.premium.append((t, po, max(po, pi) + pw, min(po, pi) - pw, pi, 12))
-        lp = [v * (RATE_SCALE + pi) // RATE_SCALE for v in (io, ih, il, ic)]
-        lo, lh, ll, lc = lp[0], max(lp), min(lp), lp[3]
+        lp = [max(1, v * (RATE_SCALE + pi) // RATE_SCALE) for v in (io, ih, il, ic)]
+        if i:               # a candle opens where the one before closed (its first trade)
+            lp[0] = prev_lc
+        lo, lh, ll, lc = lp[0], max(lp), max(1, min(lp)), lp[3]
         # the mark: between the index and the last price, its range half the trades'
-        mo = (io + lo) // 2
+        mo = prev_mc if i else (io + lo) // 2
         mc = (ic + lc) // 2
+        prev_lc, prev_mc = lc, mc
         mh = max(mo, mc) + (lh - max(lo, lc)) // 2
-        ml = min(mo, mc) - (min(lo, lc) - ll) // 2
+        ml = max(1, min(mo, mc) - (min(lo, lc) - ll) // 2)
         h.mark.append((t, mo, mh, ml, mc, 60))
         cnt = counts[i]
         notional = MINUTE_NOTIONAL * MONEY_SCALE * (30 + _below(rng, 221)) // 100
