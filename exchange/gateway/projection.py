@@ -17,6 +17,7 @@ sees a book change whose update id it does not know.
 """
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from collections import deque
 from typing import Any, Callable, Optional
 
@@ -438,10 +439,10 @@ class Projection:
         aggregated from the 1m candles."""
         m = self.markets[symbol]
         buckets: dict[int, list] = {}
-        for t0, k in m.klines.items():
+        src = m.klines
+        for t0 in _window(src, interval_ms, month, start, end, limit):
+            k = src[t0]
             b = _bucket_start(t0, interval_ms, month)
-            if end is not None and b > end:
-                continue
             cur = buckets.get(b)
             if cur is None:
                 buckets[b] = [b, k[0], k[1], k[2], k[3], k[4], 0, k[5], k[6], k[7], k[8]]
@@ -466,10 +467,9 @@ class Projection:
         m = self.markets[symbol]
         src = m.mark_klines if which == "mark" else m.premium_klines if which == "premium" else m.index_klines
         buckets: dict[int, list] = {}
-        for t0, k in src.items():
+        for t0 in _window(src, interval_ms, month, start, end, limit):
+            k = src[t0]
             b = _bucket_start(t0, interval_ms, month)
-            if end is not None and b > end:
-                continue
             cur = buckets.get(b)
             if cur is None:
                 buckets[b] = [b, k[0], k[1], k[2], k[3], 0, k[4]]
@@ -489,9 +489,10 @@ class Projection:
         o = h = lo = None
         vol = quote = count = 0
         first = last = -1
-        for t0, k in m.klines.items():
-            if t0 + MINUTE <= since:
-                continue
+        src = m.klines
+        keys = list(src)
+        for t0 in keys[bisect_right(keys, since - MINUTE):]:      # keys ascend: minutes in time order
+            k = src[t0]
             if o is None:
                 o, h, lo = k[0], k[1], k[2]
                 first = k[9]
@@ -507,6 +508,55 @@ class Projection:
         return {"open": o or 0, "high": h or 0, "low": lo or 0, "last": m.last_price,
                 "last_qty": m.last_qty, "volume": vol, "quote": quote, "count": count,
                 "first_id": first, "last_id": last, "open_time": since, "close_time": now}
+
+
+def _window(src: dict, interval_ms: int, month: bool, start: Optional[int], end: Optional[int],
+            limit: int) -> list:
+    """The open times of the 1m candles an answer of ``limit`` candles folds, oldest first:
+    from the candle holding ``start`` forwards, else back from ``end`` (or the latest); a
+    month of history is ~44k minutes and a stream asks for the latest candle 4 times a second.
+    The keys ascend: a market's minutes are inserted in time order (the past first)."""
+    keys = list(src)
+    if not keys:
+        return keys
+    if start is not None:
+        i = bisect_left(keys, _bucket_start(start, interval_ms, month))
+        hi = len(keys) if end is None else bisect_left(keys, _bucket_end(_bucket_start(end, interval_ms, month),
+                                                                           interval_ms, month))
+        out = []
+        seen = 0
+        last_b = None
+        while i < hi:
+            b = _bucket_start(keys[i], interval_ms, month)
+            if b != last_b:
+                seen += 1
+                if seen > limit:
+                    break
+                last_b = b
+            out.append(keys[i])
+            i += 1
+        return out
+    hi = len(keys) if end is None else bisect_left(keys, _bucket_end(_bucket_start(end, interval_ms, month),
+                                                                      interval_ms, month))
+    i = hi
+    seen = 0
+    last_b = None
+    while i > 0:
+        b = _bucket_start(keys[i - 1], interval_ms, month)
+        if b != last_b:
+            seen += 1
+            if seen > limit:
+                break
+            last_b = b
+        i -= 1
+    return keys[i:hi]
+
+
+def _bucket_end(b: int, interval_ms: int, month: bool) -> int:
+    """Open time of the candle after the one opening at ``b``."""
+    if month:
+        return _next_month(b)
+    return b + (interval_ms if interval_ms < 86_400_000 * 7 else 86_400_000 * 7)
 
 
 def _price_kline(klines: dict, ts: int, price: int) -> None:
