@@ -11,11 +11,16 @@ timed from the process spawn to
 * ``klines_s``   - the first answer of ``GET /fapi/v1/klines?interval=1m&limit=500`` holding 500
   candles (what freqtrade asks first); with ``--history 0`` the first answer at all.
 
-Also ``generate_s``: ``exchange.engine.history.generate`` alone for the span (in this process).
-Medians are reported; the process start of Python and the imports are part of every figure.
+Also ``generate_s``: ``exchange.engine.history.generate`` alone for the span (in this process),
+and ``query_ms``: what answering over that past costs in the gateway's projection (mean of 200
+calls each): the latest 1m candle (a ``kline_1m`` stream asks 4 times a second), 500 1m candles,
+500 1m candles from a startTime a day back, 500 1h candles, the latest mark-price candle, the
+24 h ticker.  Medians are reported; the process start of Python and the imports are part of
+every start-up figure.  ``--queries-only`` skips the server starts.
 
     python scripts/bench_startup.py --json
     python scripts/bench_startup.py --spans 3d --repeat 1 --json      # quick
+    python scripts/bench_startup.py --spans 3d,30d --queries-only --json
 """
 from __future__ import annotations
 
@@ -84,10 +89,35 @@ def generate_time(span: str) -> float:
     return time.perf_counter() - t0
 
 
+def query_times(span: str, n: int = 200) -> dict:
+    from exchange.contract.commands import SeedHistory
+    from exchange.gateway.projection import Projection
+    from exchange.venue import Venue
+    end = 1_767_225_600_000
+    p = Projection(Venue(dict(DEFAULT_INSTRUMENTS)))
+    p.seed_history(SeedHistory(1, parse_span(span), "BTCUSDT:600000,ETHUSDT:300000"), end)
+    calls = {
+        "klines_1m_latest": lambda: p.klines("BTCUSDT", 60_000, None, None, 1),
+        "klines_1m_500": lambda: p.klines("BTCUSDT", 60_000, None, None, 500),
+        "klines_1m_500_from_1d_ago": lambda: p.klines("BTCUSDT", 60_000, end - 86_400_000, None, 500),
+        "klines_1h_500": lambda: p.klines("BTCUSDT", 3_600_000, None, None, 500),
+        "mark_1m_latest": lambda: p.price_klines("BTCUSDT", "mark", 60_000, None, None, 1),
+        "ticker24": lambda: p.ticker24("BTCUSDT", end),
+    }
+    out = {}
+    for name, f in calls.items():
+        t0 = time.perf_counter()
+        for _ in range(n):
+            f()
+        out[name] = round((time.perf_counter() - t0) / n * 1e3, 3)
+    return out
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--spans", default="0,3d,7d", help="comma-separated --history spans")
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--queries-only", action="store_true", help="only generate_s and query_ms")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
     spans = [s.strip() for s in args.spans.split(",") if s.strip()]
@@ -96,7 +126,7 @@ def main() -> int:
     runs: dict[str, list] = {s: [] for s in spans}
     tmp = Path(tempfile.mkdtemp(prefix="paperex-bench-startup-"))
     try:
-        for _ in range(args.repeat):
+        for _ in range(0 if args.queries_only else args.repeat):
             for s in spans:
                 runs[s].append(one_start(s, tmp))
     finally:
@@ -104,16 +134,16 @@ def main() -> int:
     out = {"repeat": args.repeat, "spans": {}}
     for s in spans:
         r = runs[s]
-        out["spans"][s] = {
-            "banner_s": round(statistics.median(x["banner_s"] for x in r), 3),
-            "klines_s": round(statistics.median(x["klines_s"] for x in r), 3),
-            "candles": r[-1]["candles"],
-            "generate_s": round(generate_time(s), 3),
-        }
+        f = out["spans"][s] = {"generate_s": round(generate_time(s), 3),
+                               "query_ms": query_times(s) if parse_span(s) else {}}
+        if r:
+            f.update(banner_s=round(statistics.median(x["banner_s"] for x in r), 3),
+                     klines_s=round(statistics.median(x["klines_s"] for x in r), 3), candles=r[-1]["candles"])
         if not args.json:
-            f = out["spans"][s]
-            print(f"--history {s:>4}: banner {f['banner_s']:.3f} s, 500 candles {f['klines_s']:.3f} s, "
-                  f"generate {f['generate_s']:.3f} s ({f['candles']} candles)")
+            if r:
+                print(f"--history {s:>4}: banner {f['banner_s']:.3f} s, 500 candles {f['klines_s']:.3f} s "
+                      f"({f['candles']} candles)")
+            print(f"--history {s:>4}: generate {f['generate_s']:.3f} s, queries (ms) {f['query_ms']}")
     print(json.dumps(out))
     return 0
 
