@@ -11,7 +11,8 @@
 * ``commands``: every command with its seq, time, type and fields (JSON);
 * ``orders``: one row per order with its latest status, so every status change
   in ``order_*`` tables joins to it by ``order_id`` (a foreign key);
-* ``history_kline``, ``history_mark_kline``, ``history_index_kline``,
+* ``history`` (the SeedHistory: seed, span, anchors, digest of the expanded past),
+  ``history_kline``, ``history_mark_kline``, ``history_index_kline``,
   ``history_premium_kline``, ``history_funding``, ``history_trade``,
   ``history_open_interest``: the seeded past a ``SeedHistory`` command stands
   for, expanded by ``exchange.engine.history`` exactly as the gateway serves it;
@@ -147,7 +148,7 @@ def export(journal_dir: "str | Path", db_path: "str | Path", *,
 
 def _history_rows(pending: dict, cmd: Any, ts: int, instruments: dict) -> None:
     """The rows of a SeedHistory's past (prices, quantities, money as decimals, times as ms)."""
-    from exchange.engine.history import generate, parse_anchors
+    from exchange.engine.history import digest, expand, parse_anchors
     from exchange.units import RATE_SCALE
     from exchange.venue.spec import SymbolSpec
     try:
@@ -155,7 +156,11 @@ def _history_rows(pending: dict, cmd: Any, ts: int, instruments: dict) -> None:
     except ValueError:
         return
     specs = {s: SymbolSpec(instruments[s]) for s in anchors if s in instruments}
-    for sym, h in generate(cmd.seed, cmd.span_ms, ts, anchors, specs).items():
+    past = expand(cmd, ts, specs)
+    pending.setdefault("history", []).append(
+        {"ts": ts, "time": _iso(ts), "seed": cmd.seed, "span_ms": cmd.span_ms, "anchors": cmd.anchors,
+         "digest": digest(past)})
+    for sym, h in past.items():
         tick, step = instruments[sym].tick_size, instruments[sym].step_size
 
         def px(v: int) -> float:

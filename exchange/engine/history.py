@@ -111,6 +111,23 @@ def _normalish(rng: random.Random, scale: int) -> int:
     return total * scale // 37_837      # 37_837 ~ the sum's standard deviation (65_536 / sqrt(3))
 
 
+def expand(command, ts: int, specs: Mapping[str, object]) -> dict[str, SymbolHistory]:
+    """The past a journaled ``SeedHistory`` (executed at ``ts``) stands for."""
+    return generate(command.seed, command.span_ms, ts, parse_anchors(command.anchors), specs)
+
+
+def digest(histories: Mapping[str, SymbolHistory]) -> str:
+    """sha256 of an expanded past (every integer of it, symbols in order): what the replay,
+    the export and the gateway each report, so anyone can see they expanded the same past."""
+    import hashlib
+    h = hashlib.sha256()
+    for sym in sorted(histories):
+        x = histories[sym]
+        for part in (x.klines, x.mark, x.index, x.premium, x.funding, x.trades, x.open_interest):
+            h.update(repr((sym, part)).encode())
+    return h.hexdigest()
+
+
 def _below(rng: random.Random, n: int) -> int:
     """0 <= x < n from one 32-bit draw (a modulo bias below 1e-5 for the small n used here;
     ``randrange`` would cost three calls)."""
@@ -265,5 +282,5 @@ def _open_interest(rng: random.Random, h: SymbolHistory, start: int, n: int, uni
         t += OI_PERIOD
 
 
-__all__ = ["SymbolHistory", "generate", "parse_anchors", "format_anchors", "parse_span", "MAX_SPAN_MS",
+__all__ = ["SymbolHistory", "generate", "expand", "digest", "parse_anchors", "format_anchors", "parse_span", "MAX_SPAN_MS",
            "TRADES_MINUTES"]

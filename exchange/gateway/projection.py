@@ -115,6 +115,7 @@ class Projection:
         self._rebuilding = False
         #: the SeedHistory this projection expanded (None: no seeded past)
         self.history: Optional[SeedHistory] = None
+        self._history_ts = 0
         for m in self.markets.values():     # a restored book: start with a clean change log
             m.book.changed_levels()
 
@@ -265,7 +266,7 @@ class Projection:
         """Expand a SeedHistory (journaled at ``ts``) into the candles, trades, funding and
         open interest it stands for (``exchange.engine.history``).  Only a fresh market takes
         one: what it writes precedes everything the venue did after it."""
-        from exchange.engine.history import generate, parse_anchors
+        from exchange.engine.history import expand, parse_anchors
         if self.history is not None:
             return
         try:
@@ -274,7 +275,8 @@ class Projection:
             return
         specs = {s: self.venue.symbols[s].spec for s in anchors if s in self.venue.symbols}
         self.history = command
-        for sym, h in generate(command.seed, command.span_ms, ts, anchors, specs).items():
+        self._history_ts = ts
+        for sym, h in expand(command, ts, specs).items():
             m = self.markets[sym]
             for k in h.klines:
                 m.klines[k[0]] = list(k[1:])
@@ -290,6 +292,15 @@ class Projection:
             m.open_interest.extend(h.open_interest)
             if h.open_interest:
                 m.oi_bucket = h.open_interest[-1][0] // OI_PERIOD
+
+    def history_digest(self) -> str:
+        """``exchange.engine.history.digest`` of the past this projection expanded ("" for none),
+        the figure ``paperex replay`` and the export report (expanded again: not kept in memory)."""
+        from exchange.engine.history import digest, expand
+        if self.history is None:
+            return ""
+        specs = {s: st.spec for s, st in self.venue.symbols.items()}
+        return digest(expand(self.history, self._history_ts, specs))
 
     def _sample_open_interest(self, ts: int) -> None:
         """One open-interest sample per symbol per 5-minute period (openInterestHist), at the

@@ -6,6 +6,7 @@ HTTP clients, real journals replayed (`paperex replay --verify`) and exported (`
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import re
 import signal
@@ -186,7 +187,7 @@ async def test_open_interest_history_answers_as_binance(tmp_path):
         await srv.stop()
 
 
-async def test_history_is_journaled_as_one_command_and_replayed_and_exported(tmp_path):
+async def test_history_is_journaled_as_one_command_and_replayed_and_exported(tmp_path, capsys):
     """One SeedHistory command with integer fields; replay --verify re-executes it; a restart on
     the same journal and the SQLite export show the very same past."""
     srv = await _serve(tmp_path, "j", history="1d", history_seed=3)
@@ -195,8 +196,10 @@ async def test_history_is_journaled_as_one_command_and_replayed_and_exported(tmp
             async with s.post(srv.rest_url + "/paperex/v1/index", json={"symbol": "BTCUSDT", "price": "60010"}) as r:
                 assert r.status == 200, await r.text()
         before = await _history_answers(srv)
+        served_digest = srv.gateway.projection.history_digest()
     finally:
         await srv.stop()
+    assert len(served_digest) == 64
     journal = tmp_path / "j" / "journal"
     seeds = []
     for rec in JournalReader(journal).records(commands=True, events=False):
@@ -210,13 +213,19 @@ async def test_history_is_journaled_as_one_command_and_replayed_and_exported(tmp
 
     result = replay(journal, verify=True)
     assert result.divergence is None
-    assert paperex(["replay", str(journal), "--verify"]) == 0
+    capsys.readouterr()
+    assert paperex(["replay", str(journal), "--verify", "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert summary["verified"] is True
+    assert summary["history"]["digest"] == served_digest          # replay expands the same past
+    assert summary["history"]["seed"] == 3 and summary["history"]["span_ms"] == 86_400_000
 
     # a restart rebuilds the projection from the journal: the same past, no second SeedHistory
     srv = await _serve(tmp_path, "j", history="1d", history_seed=99)
     try:
         after = await _history_answers(srv)
         assert srv.gateway.projection.history == cmd
+        assert srv.gateway.projection.history_digest() == served_digest
     finally:
         await srv.stop()
     for key in before:
@@ -228,6 +237,7 @@ async def test_history_is_journaled_as_one_command_and_replayed_and_exported(tmp
     db = tmp_path / "export.db"
     assert paperex(["export", str(journal), str(db)]) == 0
     con = sqlite3.connect(db)
+    assert con.execute("select seed, span_ms, digest from history").fetchall() == [(3, 86_400_000, served_digest)]
     rows = con.execute("select open_time, open, high, low, close, trades from history_kline "
                        "where symbol='BTCUSDT' order by open_time").fetchall()
     rest = before["BTCUSDT klines 1m"]
