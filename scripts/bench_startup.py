@@ -21,6 +21,7 @@ every start-up figure.  ``--queries-only`` skips the server starts.
     python scripts/bench_startup.py --json
     python scripts/bench_startup.py --spans 3d --repeat 1 --json      # quick
     python scripts/bench_startup.py --spans 3d,30d --queries-only --json
+    python scripts/bench_startup.py --smoke --json                     # CI
 """
 from __future__ import annotations
 
@@ -118,8 +119,11 @@ def main() -> int:
     ap.add_argument("--spans", default="0,3d,7d", help="comma-separated --history spans")
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--queries-only", action="store_true", help="only generate_s and query_ms")
+    ap.add_argument("--smoke", action="store_true", help="CI: spans 0 and 1h, one start each")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
+    if args.smoke:
+        args.spans, args.repeat = "0,1h", 1
     spans = [s.strip() for s in args.spans.split(",") if s.strip()]
     for s in spans:
         parse_span(s)
