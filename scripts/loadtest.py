@@ -192,7 +192,8 @@ class ServerProc:
 
     def start(self, timeout: float = 30.0) -> str:
         serve_args = ["--host", "127.0.0.1", "--port", str(self.port), "--data-dir", self.data_dir,
-                      "--flow", self.flow, "--seed", str(self.seed), "--fsync", self.fsync]
+                      "--flow", self.flow, "--seed", str(self.seed), "--fsync", self.fsync,
+                      "--history", "0"]      # the load is trading: a seeded past would only cost start-up
         if self.rate_limits:
             cmd = [sys.executable, "-m", "exchange.cli", "serve"] + serve_args
         else:

@@ -122,7 +122,7 @@ def test_readme_fixture_example_runs_with_only_the_installed_plugin(tmp_path, in
 SQL_START_MS = int(datetime(2026, 11, 23, 3, 10, tzinfo=timezone.utc).timestamp() * 1000)
 
 
-@pytest.mark.paperex(start_ms=SQL_START_MS)
+@pytest.mark.paperex(start_ms=SQL_START_MS, history="1d")     # the history_* queries need a past (with funding)
 def test_readme_sql_snippets_run_on_an_export(paperex_server, tmp_path):
     """Account 1 trades at 100x, the index falls, it is liquidated; then every README query runs
     on ``paperex export`` of that journal, and the liquidation questions find their rows."""
