@@ -84,6 +84,19 @@ assert (_c.OP_SUBMIT, _c.OP_CANCEL, _c.OP_MODIFY, _c.OP_WIDTH, _c.REPORT_WIDTH) 
 cdef extern from *:
     void __builtin_prefetch(const void* addr) nogil
 
+cdef extern from "Python.h":
+    long long PyLong_AsLongLongAndOverflow(object v, int* overflow) except? -1
+
+
+cdef inline int64_t _i64(object v, int* wide) except? -1:
+    """``v`` as int64; a value beyond 64 bits sets ``wide`` (no exception: the caller
+    answers it as the reference book does)."""
+    cdef int overflow = 0
+    cdef long long r = PyLong_AsLongLongAndOverflow(v, &overflow)
+    if overflow:
+        wide[0] = 1
+    return r
+
 # How many operations ahead the batch loop touches the id table, and then the
 # order itself: a random cancel is two dependent cache misses, so start both early.
 cdef enum:
@@ -605,13 +618,13 @@ cdef class Book:
             return self.box_o2
         return v
 
-    cdef inline void _remember(self, object o0, object o1, object o2):
+    cdef inline void _remember(self, object o0, int64_t v0, object o1, int64_t v1, object o2, int64_t v2) noexcept:
         self.box_o0 = o0
-        self.box_v0 = <int64_t>o0
+        self.box_v0 = v0
         self.box_o1 = o1
-        self.box_v1 = <int64_t>o1
+        self.box_v1 = v1
         self.box_o2 = o2
-        self.box_v2 = <int64_t>o2
+        self.box_v2 = v2
 
     cdef list _take_reports(self):
         cdef Py_ssize_t i, n = self.reps.size()
@@ -643,38 +656,48 @@ cdef class Book:
     # ------------------------------------------------------------ Python API
     def submit(self, order_id, owner, side, price, qty, kind=GTC, stp=STP_NONE):
         """Submit an order; returns the list of report tuples (see matching.constants)."""
+        cdef int wide = 0
+        cdef int64_t oid = _i64(order_id, &wide)
+        cdef int64_t own = _i64(owner, &wide)
+        cdef int64_t sd = _i64(side, &wide)
+        cdef int64_t px = _i64(price, &wide)
+        cdef int64_t q = _i64(qty, &wide)
+        cdef int64_t k = _i64(kind, &wide)
+        cdef int64_t sp = _i64(stp, &wide)
         self.reps.clear()
-        try:
-            self._remember(order_id, owner, price)
-            self._submit(order_id, owner, side, price, qty, kind, stp)
-        except OverflowError:       # an argument beyond 64 bits: refused as the reference refuses it
-            self.reps.clear()
+        if wide:        # an argument beyond 64 bits: refused as the reference refuses it
             reason = submit_refusal(order_id, owner, side, price, qty, kind, stp)
             if reason:
                 return [(R_REJECTED, order_id, reason)]
             return self.submit(order_id, owner, side, 0, qty, kind, stp)    # a MARKET order's unused price
+        self._remember(order_id, oid, owner, own, price, px)
+        self._submit(oid, own, sd, px, q, k, sp)
         return self._take_reports()
 
     def cancel(self, order_id):
+        cdef int wide = 0
+        cdef int64_t oid = _i64(order_id, &wide)
         self.reps.clear()
-        if not _PY_INT64_MIN <= order_id <= _PY_INT64_MAX:
+        if wide:
             return [(R_REJECTED, order_id, REASON_UNKNOWN_ORDER)]
-        self._remember(order_id, order_id, order_id)
-        self._cancel(order_id)
+        self._remember(order_id, oid, order_id, oid, order_id, oid)
+        self._cancel(oid)
         return self._take_reports()
 
     def modify(self, order_id, price, qty):
+        cdef int wide = 0
+        cdef int64_t oid = _i64(order_id, &wide)
+        cdef int64_t px = _i64(price, &wide)
+        cdef int64_t q = _i64(qty, &wide)
         self.reps.clear()
-        try:
-            self._remember(order_id, price, price)
-            self._modify(order_id, price, qty)
-        except OverflowError:       # an argument beyond 64 bits: refused as the reference refuses it
-            self.reps.clear()
-            if not _PY_INT64_MIN <= order_id <= _PY_INT64_MAX or self._hash_find(order_id) < 0:
+        if wide:        # an argument beyond 64 bits: refused as the reference refuses it
+            if not _PY_INT64_MIN <= order_id <= _PY_INT64_MAX or self._hash_find(oid) < 0:
                 return [(R_REJECTED, order_id, REASON_UNKNOWN_ORDER)]
             if not 0 < qty <= _PY_INT64_MAX:
                 return [(R_REJECTED, order_id, REASON_BAD_QUANTITY)]
             return [(R_REJECTED, order_id, REASON_BAD_PRICE)]
+        self._remember(order_id, oid, price, px, price, px)
+        self._modify(oid, px, q)
         return self._take_reports()
 
     def execute_batch(self, const int64_t[::1] ops not None):
