@@ -18,7 +18,7 @@ _VENUE = ["accounts", "orders", "positions", "spec", "symbol_state", "risk", "ve
           "market", "conditional", "admin", "queries", "snapshot"]
 venue_extensions = [
     Extension(f"exchange.venue.{m}", [f"exchange/venue/{m}.pyx"], extra_compile_args=["-O2"])
-    for m in ("_newrecord", "_liqmath", "_riskmath")     # compiled-only helpers with Python fallbacks
+    for m in ("_liqmath", "_riskmath")     # compiled-only helpers with Python fallbacks
 ]
 venue_extensions += [
     # compiled-only, C++ (std::multiset); twin: liqindex.PyLiqIndex

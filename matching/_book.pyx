@@ -28,8 +28,8 @@ from libcpp.map cimport map as cmap
 from libcpp.pair cimport pair
 from libcpp.vector cimport vector
 
-from . import constants as _c
-from .limits import INT64_MAX as _PY_INT64_MAX, INT64_MIN as _PY_INT64_MIN, submit_refusal
+from matching import constants as _c
+from matching.limits import INT64_MAX as _PY_INT64_MAX, INT64_MIN as _PY_INT64_MIN, submit_refusal
 
 cdef enum:
     BUY = 0

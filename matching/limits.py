@@ -10,7 +10,7 @@ agree at the edges instead of one overflowing.
 """
 from __future__ import annotations
 
-from .constants import (
+from matching.constants import (
     BUY, GTC, MARKET, REASON_BAD_PARAM, REASON_BAD_PRICE, REASON_BAD_QUANTITY, SELL, STP_EXPIRE_BOTH,
     STP_NONE,
 )

@@ -44,7 +44,7 @@ from typing import Optional
 
 from sortedcontainers import SortedList
 
-from .constants import (
+from matching.constants import (
     ACCEPTED, BUY, CANCELED, EXPIRED, FILL, FOK, GTC, GTX, IOC, MARKET,
     MODIFIED, OP_CANCEL, OP_MODIFY, OP_SUBMIT, OP_WIDTH, REASON_BAD_PARAM,
     REASON_BAD_PRICE, REASON_BAD_QUANTITY, REASON_DUPLICATE_ID, REASON_FOK,
@@ -54,7 +54,7 @@ from .constants import (
     STP_EXPIRE_TAKER, STP_NONE,
 )
 
-from .limits import INT64_MAX, level_overflows, submit_refusal
+from matching.limits import INT64_MAX, level_overflows, submit_refusal
 
 # order record fields (a list, so fills update it in place)
 _ID, _OWNER, _SIDE, _PRICE, _QTY, _FILLED, _KIND, _STP = range(8)

@@ -29,13 +29,13 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
-from exchange.venue.commands import SetIndexPrice
+from exchange.contract.commands import SetIndexPrice
 
-from .agents import (DEFAULT_HOLDERS, DEFAULT_MAKERS, DEFAULT_MOMENTUM, DEFAULT_TAKERS, HolderProfile,
+from exchange.flow.agents import (DEFAULT_HOLDERS, DEFAULT_MAKERS, DEFAULT_MOMENTUM, DEFAULT_TAKERS, HolderProfile,
                      MarketMaker, MarketView, MomentumProfile, MomentumTrader, NoiseTaker,
                      PositionHolder, StepContext, TakerProfile)
-from .index_process import IndexProcess, default_params
-from .scenarios import Scenario, make_scenario
+from exchange.flow.index_process import IndexProcess, default_params
+from exchange.flow.scenarios import Scenario, make_scenario
 
 log = logging.getLogger("paperex.flow.synthetic")
 

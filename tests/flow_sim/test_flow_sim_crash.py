@@ -1,8 +1,7 @@
 """The crash scenario: the index falls 10-30 % over minutes, makers widen and pull."""
 import pytest
 
-from exchange.venue import events as venue_events
-
+from exchange.contract import events as venue_events
 from exchange.flow.synthetic import SyntheticConfig, SyntheticFlow
 
 START_S, FALL_S = 5, 120
@@ -17,7 +16,7 @@ def book_stats(venue, sym):
 
 @pytest.fixture(scope="module")
 def crash_run(tmp_path_factory):
-    from exchange.runtime import Runtime
+    from exchange.engine.runtime import Runtime
     rt = Runtime.virtual(1_717_200_000_000, data_dir=tmp_path_factory.mktemp("crash"), fsync="never")
     flow = SyntheticFlow(rt, SyntheticConfig(seed=11, scenario="crash",
                                              scenario_overrides={"start_s": START_S, "fall_s": FALL_S,
@@ -97,7 +96,7 @@ def test_holders_go_into_the_crash_mostly_long(crash_run):
                    "scenario is being re-tuned in issue #19 - remove this mark when it passes")
 def test_takers_sell_into_the_cascade(crash_run):
     rt, flow, samples, *_ = crash_run
-    from exchange.venue import codes as C
+    from exchange.contract import codes as C
     # in the cascade the takers sold more than they bought: counted fills
     taker = samples["taker_qty"]
     assert taker.get(("cascade", C.SELL), 0) > taker.get(("cascade", C.BUY), 0), taker
@@ -105,7 +104,7 @@ def test_takers_sell_into_the_cascade(crash_run):
 
 def test_leveraged_longs_are_liquidated_and_the_insurance_fund_moves(crash_run):
     rt, flow, samples, names, liquidations = crash_run
-    from exchange.venue import codes as C
+    from exchange.contract import codes as C
     holders = {a.account_id for a in flow.agents if a.kind == "holder"}
     forced = [e for e in liquidations if isinstance(e, venue_events.ForceOrder)]
     # a cascade: many leveraged holders, liquidated by selling (they were long)

@@ -13,12 +13,12 @@ from collections import Counter
 
 from hypothesis import strategies as st
 
-from exchange.venue import codes as C
-from exchange.venue.commands import (
+from exchange.contract import codes as C
+from exchange.contract.commands import (
     AdjustIsolatedMargin, CancelOrder, CreateAccount, Deposit, FundInsurance, NewOrder, RefreshMarkPrice,
     SamplePremium, SetIndexPrice, SetLeverage, SetMarginType, SetMarkPrice, SetPositionMode, SettleFunding,
 )
-from exchange.venue.events import FundingSettled, ForceOrder, OrderFilled, PositionClosedOut
+from exchange.contract.events import FundingSettled, ForceOrder, OrderFilled, PositionClosedOut
 
 USDT = 100_000_000
 SYMS = ["BTCUSDT", "ETHUSDT"]

@@ -20,10 +20,12 @@ import msgpack
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 import matching
-from exchange.instruments import DEFAULT_INSTRUMENTS
-from exchange.venue import Venue, command_from_record, event_from_record
-from exchange.venue import codes as C
-from exchange.venue.events import FundingSettled, Income, OrderFilled
+from exchange.contract.instruments import DEFAULT_INSTRUMENTS
+from exchange.venue import Venue
+from exchange.contract.commands import command_from_record
+from exchange.contract.events import event_from_record
+from exchange.contract import codes as C
+from exchange.contract.events import FundingSettled, Income, OrderFilled
 from matching.reference import ReferenceBook
 from hypothesis_profiles import examples
 from perp_commands import EPILOGUE, SETUP, STEP_MS, assert_floors, cases, draw_sequence_command, next_ts

@@ -23,7 +23,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from exchange._accelerated import compiled
-from exchange.instruments import DEFAULT_INSTRUMENTS
+from exchange.contract.instruments import DEFAULT_INSTRUMENTS
 from exchange.venue import Venue
 import test_properties as order_commands
 from hypothesis_profiles import examples

@@ -15,8 +15,9 @@ import sys
 import msgpack
 
 from exchange._accelerated import compiled
-from exchange.instruments import DEFAULT_INSTRUMENTS
-from exchange.venue import Venue, command_from_record
+from exchange.contract.instruments import DEFAULT_INSTRUMENTS
+from exchange.contract.commands import command_from_record
+from exchange.venue import Venue
 
 
 def main() -> None:

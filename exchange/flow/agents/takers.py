@@ -5,9 +5,8 @@ import math
 from dataclasses import dataclass
 
 from exchange.units import MONEY_SCALE
-from exchange.venue import codes as C
-
-from .base import Agent, MarketView, StepContext, poisson, position_qty
+from exchange.contract import codes as C
+from exchange.flow.agents.base import Agent, MarketView, StepContext, poisson, position_qty
 
 
 # ----------------------------------------------------------------------------- noise
