@@ -43,7 +43,8 @@ class LocalServer:
 
     def start(self, timeout: float = 60.0) -> str:
         cmd = [sys.executable, "-m", "exchange.cli", "serve", "--host", "127.0.0.1", "--port", str(self.port),
-               "--data-dir", self.data_dir, "--flow", self.flow, "--seed", str(self.seed)]
+               "--data-dir", self.data_dir, "--flow", self.flow, "--seed", str(self.seed),
+               "--history", "0"]        # the load is trading now: a seeded past would only slow the start
         self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1)
         end = time.time() + timeout
         while time.time() < end:
