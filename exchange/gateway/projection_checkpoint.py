@@ -37,16 +37,19 @@ from typing import Any, Optional
 
 import msgpack
 
+from exchange.contract.commands import command_from_record
 from exchange.gateway import projection as P
 
 log = logging.getLogger("paperex.projection")
 
-FORMAT = "paperex-projection/1"
+FORMAT = "paperex-projection/2"    # 2: open interest, funding and the seeded past
 SUFFIX = ".projection"
 KEEP = 3
 
-_MARKET_SCALARS = ("next_agg_id", "last_price", "last_qty", "update_id", "long_oi", "premium_seen")
-_SCALARS = ("last_seq", "last_ts", "fills_total", "orders_total", "liquidations_total", "adl_total")
+_MARKET_SCALARS = ("next_agg_id", "last_price", "last_qty", "update_id", "long_oi", "premium_seen",
+                   "oi_bucket")
+_SCALARS = ("last_seq", "last_ts", "fills_total", "orders_total", "liquidations_total", "adl_total",
+            "_next_oi", "_history_ts")
 
 
 _MISSING = object()
@@ -104,6 +107,7 @@ def projection_state(p: "P.Projection") -> dict:
             "positions": [[a, s, q] for (a, s), q in m.positions.items()],
             "mark_klines": _pairs(m.mark_klines), "index_klines": _pairs(m.index_klines),
             "premium_klines": _pairs(m.premium_klines),
+            "funding": list(m.funding), "open_interest": list(m.open_interest),
         }
     return {
         **{k: getattr(p, k) for k in _SCALARS},
@@ -115,6 +119,8 @@ def projection_state(p: "P.Projection") -> dict:
         "parent_of": _pairs(p.parent_of),
         "force_orders": [[a, _pairs(recs)] for a, recs in p.force_orders.items()],
         "margin_history": [[a, b] for a, b in _packed(p.margin_history)],
+        # the SeedHistory the projection expanded (its record), None without a seeded past
+        "history": None if p.history is None else list(p.history.to_record()),
     }
 
 
@@ -133,6 +139,8 @@ def restore_state(p: "P.Projection", state: dict) -> None:
         m.mark_klines = {t: k for t, k in s["mark_klines"]}
         m.index_klines = {t: k for t, k in s["index_klines"]}
         m.premium_klines = {t: k for t, k in s["premium_klines"]}
+        m.funding = [tuple(r) for r in s["funding"]]
+        m.open_interest = deque((tuple(r) for r in s["open_interest"]), maxlen=P.OI_KEEP)
     for k in _SCALARS:
         setattr(p, k, state[k])
     p.fills = LazyHistory(P.FILLS_KEEP, state["fills"])
@@ -142,6 +150,7 @@ def restore_state(p: "P.Projection", state: dict) -> None:
     p.parent_of = {c: o for c, o in state["parent_of"]}
     p.force_orders = {a: {oid: rec for oid, rec in recs} for a, recs in state["force_orders"]}
     p.margin_history = LazyHistory(P.MARGIN_KEEP, state["margin_history"])
+    p.history = None if state["history"] is None else command_from_record(state["history"])
 
 
 def _name(seq: int) -> str:
