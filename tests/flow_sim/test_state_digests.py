@@ -19,7 +19,10 @@ ROOT = Path(__file__).resolve().parents[2]
 T0 = 1_717_200_000_000
 BTC_TAPE = "binance-usdm/btcusdt_20240808.gz"
 
-CRASH_SEED1_600S = "6e3a84d71c6f67962090a517bfacd278871e659d023338a4a89bc3a8e3bf8311"
+# the synthetic market changed (not the venue: the other two digests hold): the crash scenario
+# and agents of #19 (branch crash as of 22c84cf) and #21's market factor (ETHUSDT now moves
+# beta 1.4 x BTCUSDT's own moves plus 20 % of its own instead of independently)
+CRASH_SEED1_600S = "ea1ac37c4fd70fa72ff88f65589f4ce83c3cb024327c32473514ce0077b73ef9"
 BTC_TAPE_120S = "1ab63cbd1c6e77fbe5b6854988bb5c990348c88b97f665af98a2c03e965ee04e"
 BENCH_VENUE_MIX_20000 = "5d7f0fa842ecdb38c91f7529534bb9ae6741adc172d0f44f7c6fda6a34912e32"
 
