@@ -4,6 +4,7 @@ wall interval, as a share of one core.
 
     python3 scripts/bench_serve_cpu.py --symbols binance --json
     python3 scripts/bench_serve_cpu.py --symbols binance --warmup 30 --interval 60 --json
+    python3 scripts/bench_serve_cpu.py --smoke --json        # CI: a few seconds
 
 Starts ``paperex serve --symbols SPEC --flow synthetic --scenario SCENARIO`` (wall
 clock, real time, journal in a temporary directory, nobody trading) in a subprocess,
@@ -59,7 +60,10 @@ def main(argv=None) -> int:
     ap.add_argument("--warmup", type=float, default=30.0, help="seconds before measuring")
     ap.add_argument("--interval", type=float, default=60.0, help="wall seconds measured")
     ap.add_argument("--json", action="store_true", help="print one JSON object as the last line")
+    ap.add_argument("--smoke", action="store_true", help="CI: 3 s warm-up, 3 s measured, binance:top5")
     a = ap.parse_args(argv)
+    if a.smoke:
+        a.warmup, a.interval, a.symbols = 3.0, 3.0, "binance:top5"
     tmp = Path(tempfile.mkdtemp(prefix="bench_serve_cpu_"))
     env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
     cmd = [sys.executable, "-m", "exchange.cli", "serve", "--port", "0", "--data-dir", str(tmp / "data"),
