@@ -99,9 +99,6 @@ def test_holders_go_into_the_crash_mostly_long(crash_run):
     assert held and sum(1 for q in held if q > 0) > sum(1 for q in held if q < 0), held
 
 
-@pytest.mark.xfail(strict=True, reason="counted BTC taker fills in the cascade (seed 11): buys 36,173 lots > "
-                   "sells 32,091 (the test asserted the scenario's buy_prob setting instead); the crash "
-                   "scenario is being re-tuned in issue #19 - remove this mark when it passes")
 def test_takers_sell_into_the_cascade(crash_run):
     rt, flow, samples, *_ = crash_run
     from exchange.contract import codes as C
