@@ -24,11 +24,11 @@ from typing import TYPE_CHECKING, Callable, Optional
 import aiohttp
 from sortedcontainers import SortedDict
 
-from .errors import RateLimitError, ServerError
-from .models import DepthUpdate, Level
+from clients.errors import RateLimitError, ServerError
+from clients.models import DepthUpdate, Level
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .usdm import UsdmClient
+    from clients.usdm import UsdmClient
 
 __all__ = ["LocalOrderBook"]
 

@@ -131,7 +131,7 @@ class PaperexServer:
     Attributes: ``base_url`` (``http://127.0.0.1:PORT``), ``ws_url`` (``ws://127.0.0.1:PORT``),
     ``port``, ``data_dir``, ``journal_dir``, ``clock`` (``"virtual"``/``"wall"``), ``demo``
     (``{"accountId", "apiKey", "secretKey"}`` or None), ``server`` (the in-process
-    :class:`exchange.gateway.serve.Server`; touch its state only through :meth:`call`).
+    :class:`exchange.serve.Server`; touch its state only through :meth:`call`).
     """
 
     def __init__(self, data_dir: Path, *, clock: str = "virtual", start_ms: Optional[int] = None,
@@ -173,7 +173,7 @@ class PaperexServer:
         return self
 
     async def _astart(self) -> None:
-        from exchange.gateway.serve import start
+        from exchange.serve import start
         o = self._opts
         self.server = await start(host="127.0.0.1", port=0, data_dir=self.data_dir, clock=o["clock"],
                                   speed=o["speed"], fsync=o["fsync"], symbols=o["symbols"], demo=o["demo"],
@@ -337,7 +337,7 @@ class PaperexServer:
         """Stop the exchange, then re-execute its journal on a fresh venue (``paperex replay
         --verify``).  Raises AssertionError at the first divergence or if the replayed state
         digest is not the live one; returns the ``ReplayResult`` (``.venue``: the replayed venue)."""
-        from exchange.replay import replay
+        from exchange.engine.replay import replay
         if self._closed:
             raise RuntimeError("verify_replay() stops the server itself: call it while it runs")
         digest = self.call(self._adigest())

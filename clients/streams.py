@@ -15,11 +15,11 @@ from urllib.parse import quote
 
 import aiohttp
 
-from .errors import BinanceAPIError, StreamError
-from .models import StreamMessage, parse_user_event
+from clients.errors import BinanceAPIError, StreamError
+from clients.models import StreamMessage, parse_user_event
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .usdm import UsdmClient
+    from clients.usdm import UsdmClient
 
 __all__ = ["MarketStream", "UserStream", "stream_route"]
 

@@ -25,11 +25,11 @@ from urllib.parse import urlsplit
 import aiohttp
 from yarl import URL
 
-from .errors import BinanceAPIError, error_from_response
-from .models import (Account, AggTrade, AlgoOrder, Balance, BookTicker, CommissionRate, Depth, ExchangeInfo,
+from clients.errors import BinanceAPIError, error_from_response
+from clients.models import (Account, AggTrade, AlgoOrder, Balance, BookTicker, CommissionRate, Depth, ExchangeInfo,
                      FundingRate, Income, Kline, MarkPrice, OpenInterest, Order, Position, Ticker24h, TickerPrice,
                      Trade, UserTrade, one_or_many)
-from .signing import encode_params, format_value, signed_query
+from clients.signing import encode_params, format_value, signed_query
 
 __all__ = ["UsdmClient", "derive_ws_url"]
 
@@ -494,17 +494,17 @@ class UsdmClient:
     def market_stream(self, *streams: str, **kw):
         """Combined market stream with reconnect: ``async with c.market_stream("btcusdt@aggTrade") as s:
         async for msg in s: msg.stream, msg.data``.  See :class:`clients.streams.MarketStream`."""
-        from .streams import MarketStream
+        from clients.streams import MarketStream
         return MarketStream(self, streams, **kw)
 
     def user_stream(self, **kw):
         """User data stream (listenKey create/keep-alive/reconnect).  See :class:`clients.streams.UserStream`."""
-        from .streams import UserStream
+        from clients.streams import UserStream
         return UserStream(self, **kw)
 
     def order_book(self, symbol: str, **kw):
         """A :class:`clients.orderbook.LocalOrderBook` for ``symbol``."""
-        from .orderbook import LocalOrderBook
+        from clients.orderbook import LocalOrderBook
         return LocalOrderBook(self, symbol, **kw)
 
 

@@ -1,5 +1,5 @@
 """paperex: the venue, its journal, gateway and order flow around the matching books."""
-from ._accelerated import install as _install_pure_switch
+from exchange._accelerated import install as _install_pure_switch
 
 __version__ = "0.1.0"
 _install_pure_switch()

@@ -6,7 +6,7 @@ import os
 import runpy
 import sys
 
-from . import __version__
+from exchange import __version__
 
 SCRIPTS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "scripts")
 
@@ -25,21 +25,21 @@ def _bench_matching(rest: list[str]) -> int:
 
 
 def _replay(rest: list[str]) -> int:
-    from .journal_commands import replay_main
+    from exchange.engine.offline import replay_main
     return replay_main(rest)
 
 
 def _export(rest: list[str]) -> int:
-    from .journal_commands import export_main
+    from exchange.engine.offline import export_main
     return export_main(rest)
 
 
 def _serve(rest: list[str]) -> int:
-    from .gateway.serve import add_arguments, main as serve_main
+    from exchange.serve import add_arguments, main as serve_main
     parser = argparse.ArgumentParser(prog="paperex serve",
                                      description="Run the exchange: Binance USD-M REST + websockets + control API.")
     add_arguments(parser)
-    from .journal import JournalError
+    from exchange.journal import JournalError
     try:
         return serve_main(parser.parse_args(rest))
     except JournalError as exc:  # a damaged data dir is an answer, not a traceback
@@ -48,7 +48,7 @@ def _serve(rest: list[str]) -> int:
 
 
 def _calibrate(rest: list[str]) -> int:
-    from .flow.calibration.run import main as calibrate_main
+    from exchange.flow.calibration.run import main as calibrate_main
     return calibrate_main(rest)
 
 

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import os
 
-from .constants import *  # noqa: F401,F403 - the codes are part of the package API
-from .reference import ReferenceBook
+from matching.constants import *  # noqa: F401,F403 - the codes are part of the package API
+from matching.reference import ReferenceBook
 
 CompiledBook = None
 if os.environ.get("PAPEREX_PURE") != "1":
     try:
-        from ._book import Book as CompiledBook
+        from matching._book import Book as CompiledBook
     except ImportError:  # not built: the reference twin keeps everything working
         CompiledBook = None
 

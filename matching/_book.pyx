@@ -28,7 +28,7 @@ from libcpp.map cimport map as cmap
 from libcpp.pair cimport pair
 from libcpp.vector cimport vector
 
-from . import constants as _c
+from matching import constants as _c
 
 cdef enum:
     BUY = 0

@@ -43,7 +43,7 @@ from typing import Optional
 
 from sortedcontainers import SortedList
 
-from .constants import (
+from matching.constants import (
     ACCEPTED, BUY, CANCELED, EXPIRED, FILL, FOK, GTC, GTX, IOC, MARKET,
     MODIFIED, OP_CANCEL, OP_MODIFY, OP_SUBMIT, OP_WIDTH, REASON_BAD_PARAM,
     REASON_BAD_PRICE, REASON_BAD_QUANTITY, REASON_DUPLICATE_ID, REASON_FOK,

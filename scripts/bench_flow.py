@@ -17,7 +17,7 @@ Figures:
 Both runs journal to a temporary directory (``--fsync``, default ``batch``)
 that is removed afterwards.  ``--smoke`` runs a few simulated seconds of each
 (CI: finishes in well under 10 s).  The runs use the garbage-collector policy of
-``paperex serve`` (``exchange/heap.py``: young collections less often, the heap
+``paperex serve`` (``exchange/engine/heap.py``: young collections less often, the heap
 frozen after start-up), the process a replay or a synthetic market runs in;
 ``venue`` says whether the compiled venue ran (``PAPEREX_PURE=1``: its
 pure-Python twin).
@@ -41,13 +41,13 @@ try:
 except ImportError:  # run from a checkout without installing
     sys.path.insert(0, str(ROOT))
 
-from exchange import heap  # noqa: E402
+from exchange.engine import heap  # noqa: E402
 from exchange._accelerated import compiled  # noqa: E402
 from exchange.flow.records import BookTicker, DepthDiff, DepthSnapshot, Trade  # noqa: E402
 from exchange.flow.replay_driver import ReplayDriver  # noqa: E402
 from exchange.flow.synthetic import SyntheticConfig, SyntheticFlow  # noqa: E402
-from exchange.instruments import DEFAULT_INSTRUMENTS  # noqa: E402
-from exchange.runtime import Runtime  # noqa: E402
+from exchange.contract.instruments import DEFAULT_INSTRUMENTS  # noqa: E402
+from exchange.engine.runtime import Runtime  # noqa: E402
 
 DATA_DIRS = [ROOT.parent / "shared" / "data", Path("/work/shared/data")]
 T0 = 1_717_200_000_000

@@ -72,7 +72,7 @@ async def _serve_floor() -> None:
 
 async def _serve_full(data_dir: str) -> None:
     from exchange.gateway.ratelimit import RateLimitConfig
-    from exchange.gateway.serve import start
+    from exchange.serve import start
     srv = await start(host="127.0.0.1", port=0, data_dir=data_dir, fsync="batch",
                       rate_limits=RateLimitConfig(enabled=False), demo=True, ws_queue_limit=5000)
     print(json.dumps({"port": srv.port, "apiKey": srv.demo["apiKey"], "secret": srv.demo["secretKey"]}),

@@ -106,11 +106,11 @@ def bench_recovery(path: Path) -> dict:
 def bench_replay(base: Path, n: int, seed: int = 11) -> dict:
     import random
 
-    from exchange.clock import VirtualClock
-    from exchange.replay import replay
-    from exchange.runtime import Runtime
-    from exchange.venue import codes as C
-    from exchange.venue.commands import CancelOrder, CreateAccount, Deposit, NewOrder, SetIndexPrice
+    from exchange.engine.clock import VirtualClock
+    from exchange.engine.replay import replay
+    from exchange.engine.runtime import Runtime
+    from exchange.contract import codes as C
+    from exchange.contract.commands import CancelOrder, CreateAccount, Deposit, NewOrder, SetIndexPrice
 
     rng = random.Random(seed)
     rt = Runtime(data_dir=base / "replay-data", clock=VirtualClock(1_700_000_000_000), fsync="never")
@@ -151,10 +151,10 @@ def bench_replay(base: Path, n: int, seed: int = 11) -> dict:
 
 
 def bench_recovery_gb(base: Path, gb: float) -> dict:
-    from exchange.clock import VirtualClock
-    from exchange.runtime import Runtime
-    from exchange.venue import codes as C
-    from exchange.venue.commands import CreateAccount, Deposit, NewOrder, SetIndexPrice
+    from exchange.engine.clock import VirtualClock
+    from exchange.engine.runtime import Runtime
+    from exchange.contract import codes as C
+    from exchange.contract.commands import CreateAccount, Deposit, NewOrder, SetIndexPrice
 
     data = base / "recovery-data"
     target = int(gb * 1024 ** 3)

@@ -13,7 +13,7 @@
   liquidates nobody with N open positions (N/2 accounts long, N/2 short, 2x
   leverage, so no liquidation price is near), alternating +/- a few ticks.
 * ``funding_settle_ms_{N}_positions``: one SettleFunding over N positions, under
-  the garbage-collector policy of ``paperex serve`` (``exchange/heap.py``: the
+  the garbage-collector policy of ``paperex serve`` (``exchange/engine/heap.py``: the
   heap is frozen after start-up and snapshots); ``..._default_gc`` the same with
   CPython's default collector settings, for comparison.
 
@@ -37,13 +37,13 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import matching  # noqa: E402
-from exchange import heap  # noqa: E402
+from exchange.engine import heap  # noqa: E402
 from exchange._accelerated import compiled  # noqa: E402
-from exchange.instruments import DEFAULT_INSTRUMENTS  # noqa: E402
+from exchange.contract.instruments import DEFAULT_INSTRUMENTS  # noqa: E402
 from exchange.venue import Venue  # noqa: E402
-from exchange.venue import codes as C  # noqa: E402
-from exchange.venue.events import OrderAccepted  # noqa: E402
-from exchange.venue.commands import (  # noqa: E402
+from exchange.contract import codes as C  # noqa: E402
+from exchange.contract.events import OrderAccepted  # noqa: E402
+from exchange.contract.commands import (  # noqa: E402
     CancelOrder, CreateAccount, Deposit, NewOrder, SetIndexPrice, SetLeverage, SetMarkPrice, SettleFunding,
 )
 
@@ -149,7 +149,7 @@ def bench_marks(v: Venue, n_updates: int) -> float:
 
 def bench_funding(v: Venue, at_ms: int, server_gc: bool = True) -> float:
     """One SettleFunding, in CPU time.  ``server_gc``: under the garbage-collector
-    policy ``paperex serve`` runs with (exchange.heap: survivors of start-up and
+    policy ``paperex serve`` runs with (exchange.engine.heap: survivors of start-up and
     snapshots frozen), else CPython's defaults after a full collection."""
     if server_gc:
         heap.configure()

@@ -17,7 +17,7 @@ What runs (all over the public wire API, through ``clients.UsdmClient``):
 
 Without ``--url`` the script starts its own server on a free loopback port with a fresh
 journal in a temporary directory: ``paperex serve --flow synthetic|none`` (the same CLI
-code path, ``exchange.gateway.serve.main``; Binance's request-weight and order-count limits
+code path, ``exchange.serve.main``; Binance's request-weight and order-count limits
 are switched off, because 2,400 weight/min per IP would cap a loopback load test at 40
 requests/s - ``--rate-limits`` keeps them and runs ``python -m exchange.cli serve`` itself).
 Readiness is the banner line ``paperex serving ... on http://HOST:PORT``. After the run the
@@ -250,7 +250,7 @@ def serve_child(argv: list[str]) -> int:
     """``paperex serve`` (same parser, banner, flow, signals and clean shutdown) with the
     Binance rate limits off; used when the script starts its own server."""
     import functools
-    from exchange.gateway import serve
+    from exchange import serve
     from exchange.gateway.ratelimit import RateLimitConfig
     p = argparse.ArgumentParser(prog="loadtest --serve-child")
     serve.add_arguments(p)
@@ -821,8 +821,8 @@ def analyze(m: dict, rate: float) -> dict:
 
 def verify_journal(data_dir: str, acked: list) -> dict:
     """Replay the journal with verify; look every acknowledged order up in the replayed state."""
-    from exchange.journal_commands import _journal_dir
-    from exchange.replay import replay
+    from exchange.engine.offline import _journal_dir
+    from exchange.engine.replay import replay
     jdir = _journal_dir(data_dir)
     t0 = time.perf_counter()
     r = replay(jdir, verify=True)
@@ -846,7 +846,7 @@ def verify_journal(data_dir: str, acked: list) -> dict:
     in_history = 0
     if missing:   # the venue keeps a bounded closed-order history: look in the journal's events
         from exchange.journal import JournalReader
-        from exchange.venue.events import OrderAccepted
+        from exchange.contract.events import OrderAccepted
         want = {(aid, oid) for aid, _, oid in missing}
         seen = set()
         for rec in JournalReader(jdir).records():

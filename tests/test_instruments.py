@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from exchange.instruments import (
+from exchange.contract.instruments import (
     DEFAULT_INSTRUMENTS, Bracket, Instrument, OffGridError, build_brackets, instrument_from_config,
     load_instruments, validate_brackets,
 )
@@ -220,7 +220,7 @@ def test_instrument_rejects_uneven_notional_unit():
 
 
 def test_config_round_trip_gives_an_equal_instrument():
-    from exchange.instruments import DEFAULT_INSTRUMENTS, instrument_from_config, instrument_to_config
+    from exchange.contract.instruments import DEFAULT_INSTRUMENTS, instrument_from_config, instrument_to_config
     for inst in DEFAULT_INSTRUMENTS.values():
         cfg = instrument_to_config(inst)
         assert all(not isinstance(v, float) for v in cfg.values())

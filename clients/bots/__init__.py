@@ -6,6 +6,6 @@
 
 Without ``--key``/``--secret`` a bot asks paperex's control API for a fresh funded account.
 """
-from .base import Bot
+from clients.bots.base import Bot
 
 __all__ = ["Bot"]

@@ -19,8 +19,8 @@ from typing import Optional
 
 from clients import UsdmClient
 
-from .base import Bot
-from .runner import main as run_main
+from clients.bots.base import Bot
+from clients.bots.runner import main as run_main
 
 __all__ = ["MarketMaker", "main"]
 

@@ -18,7 +18,7 @@ from typing import Callable, Optional
 
 from clients import UsdmClient
 
-from .base import create_account
+from clients.bots.base import create_account
 
 
 def parser(description: str) -> argparse.ArgumentParser:

@@ -32,8 +32,8 @@ from typing import Any, Optional
 from clients import BinanceAPIError, UsdmClient
 from clients.models import AlgoOrder, UserEvent
 
-from .base import Bot
-from .runner import main as run_main
+from clients.bots.base import Bot
+from clients.bots.runner import main as run_main
 
 __all__ = ["TrendFollower", "main"]
 

@@ -26,7 +26,7 @@ try:
 except ImportError:  # pragma: no cover
     from json import loads as _loads
 
-from exchange.instruments import (BTCUSDT_BRACKETS_2026, ETHUSDT_BRACKETS_2026, Instrument,
+from exchange.contract.instruments import (BTCUSDT_BRACKETS_2026, ETHUSDT_BRACKETS_2026, Instrument,
                                   instrument_from_config)
 
 __all__ = ["read_exchange_info", "instrument_config_from_exchange_info", "instruments_from_exchange_info",

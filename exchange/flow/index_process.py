@@ -43,10 +43,7 @@ class IndexParams:
         return replace(self, **kw)
 
 
-def default_params(symbol: str) -> IndexParams:
-    """The symbol's index parameters (``exchange.flow.markets``: every per-symbol default is there)."""
-    from .markets import market_profile
-    return market_profile(symbol).index
+#: per-symbol defaults (start price, volatility, jumps) live in ``exchange.flow.markets``
 
 
 class IndexProcess:

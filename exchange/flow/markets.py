@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
-from .index_process import IndexParams
+from exchange.flow.index_process import IndexParams
 
 
 @dataclass(frozen=True)
@@ -50,3 +50,8 @@ def market_profile(symbol: str) -> MarketProfile:
     if prof is not None:
         return prof
     return MarketProfile(symbol, IndexParams("100", sigma=0.8), beta=1.6, size_scale=0.05)
+
+
+def default_params(symbol: str) -> IndexParams:
+    """The symbol's index parameters."""
+    return market_profile(symbol).index

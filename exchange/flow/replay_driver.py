@@ -63,11 +63,11 @@ from typing import Any, Callable, Iterable, Optional
 from bisect import bisect_left, bisect_right, insort
 
 from exchange.units import MONEY_SCALE, RATE_SCALE
-from exchange.venue import codes as C
-from exchange.venue.commands import (CancelOrder, CreateAccount, Deposit, ModifyOrder, NewOrder,
+from exchange.contract import codes as C
+from exchange.contract.commands import (CancelOrder, CreateAccount, Deposit, ModifyOrder, NewOrder,
                                      SetIndexPrice, SetLeverage, SetMarkPrice, SettleFunding)
 
-from .records import BookTicker, DepthDiff, DepthSnapshot, FundingRate, IndexPrice, MarkPrice, Trade
+from exchange.flow.records import BookTicker, DepthDiff, DepthSnapshot, FundingRate, IndexPrice, MarkPrice, Trade
 
 log = logging.getLogger("paperex.flow.replay")
 
@@ -419,7 +419,7 @@ class ReplayDriver:
         self.venue = runtime.venue
         self.clock = runtime.clock
         if isinstance(source, (str, Path)):
-            from .readers import open_recording
+            from exchange.flow.readers import open_recording
             source = open_recording(source, on_error=on_error)
         self.reader = source
         self.stats = ReplayStats()
@@ -464,7 +464,7 @@ class ReplayDriver:
     @staticmethod
     def first_timestamp(path: Any, **kw) -> Optional[int]:
         """Exchange time of the first record of a recording (None if empty)."""
-        from .readers import open_recording
+        from exchange.flow.readers import open_recording
         for rec in open_recording(path, **kw):
             return rec.ts_ms
         return None
@@ -472,7 +472,7 @@ class ReplayDriver:
     @classmethod
     def runtime_for(cls, path: Any, **runtime_kw) -> Any:
         """A Runtime with a virtual clock standing at the recording's first record."""
-        from exchange.runtime import Runtime
+        from exchange.engine.runtime import Runtime
         t0 = cls.first_timestamp(path) or 0
         return Runtime.virtual(t0, **runtime_kw)
 

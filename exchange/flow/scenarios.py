@@ -299,7 +299,7 @@ class Scenario:
     def beta(self, symbol: str) -> float:
         b = self.p.beta.get(symbol)
         if b is None:
-            from .markets import market_profile
+            from exchange.flow.markets import market_profile
             b = market_profile(symbol).beta
         return b
 

@@ -30,15 +30,15 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
+from exchange.contract.commands import FundInsurance, SetIndexPrice
 from exchange.units import MONEY_SCALE
-from exchange.venue.commands import FundInsurance, SetIndexPrice
 
-from .agents import (DEFAULT_HOLDERS, DEFAULT_MAKERS, DEFAULT_MOMENTUM, DEFAULT_TAKERS, HolderProfile,
+from exchange.flow.agents import (DEFAULT_HOLDERS, DEFAULT_MAKERS, DEFAULT_MOMENTUM, DEFAULT_TAKERS, HolderProfile,
                      MarketMaker, MarketView, MomentumProfile, MomentumTrader, NoiseTaker,
                      PositionHolder, StepContext, TakerProfile)
-from .index_process import IndexProcess
-from .markets import MarketProfile, market_profile
-from .scenarios import Scenario, make_scenario
+from exchange.flow.index_process import IndexProcess
+from exchange.flow.markets import MarketProfile, market_profile
+from exchange.flow.scenarios import Scenario, make_scenario
 
 log = logging.getLogger("paperex.flow.synthetic")
 
@@ -199,7 +199,8 @@ class SyntheticFlow:
         for sym in self.symbols:
             m = self.markets[sym]
             m.long_share = p.holder_long_share
-            m.entry_window_s = max(1.0, p.entry_window * p.start_s)
+            # entries spread over the warm-up before an event; without one, over the first hour
+            m.entry_window_s = max(1.0, p.entry_window * (p.start_s if p.direction else max(p.start_s, 3600.0)))
             m.comeback_s = p.comeback_s
             m.comeback_share = p.comeback_share
         self._build_agents()

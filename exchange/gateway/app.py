@@ -24,17 +24,18 @@ from typing import Any, Awaitable, Callable, Optional
 import orjson
 from aiohttp import web
 
-from exchange.sequencer import SequencerFailed
+from exchange.engine.sequencer import SequencerFailed
 
-from . import errors
-from .auth import SecurityType, authenticate, authenticate_parts, security_type  # noqa: F401
-from .common import Req, parse_params, wall_ms
-from .errors import BinanceError
-from .format import SymbolFormat
-from .keys import PersistentKeyStore
-from .params import RawRequest, BODY_METHODS, _to_bytes  # noqa: F401
-from .projection import Projection
-from .ratelimit import (  # noqa: F401
+from exchange.gateway import errors
+from exchange.gateway.auth import SecurityType, authenticate, authenticate_parts, security_type  # noqa: F401
+from exchange.gateway.common import Req, parse_params, wall_ms
+from exchange.gateway.errors import BinanceError
+from exchange.gateway.format import SymbolFormat
+from exchange.gateway.keys import PersistentKeyStore
+from exchange.gateway.params import RawRequest, BODY_METHODS, _to_bytes  # noqa: F401
+from exchange.gateway.projection import Projection
+from exchange.gateway.answers import JSON, error_middleware, guarded, http_error  # noqa: F401 - the app's error answers
+from exchange.gateway.ratelimit import (  # noqa: F401
     _DEFAULT_COST, ENDPOINT_WEIGHTS, RateLimitConfig, RateLimiter, endpoint_cost, with_rate_headers,
 )
 
@@ -42,7 +43,6 @@ log = logging.getLogger("paperex.gateway")
 
 Handler = Callable[["Gateway", Req], Awaitable[Any]]
 GW_KEY = web.AppKey("gateway", object)
-JSON = "application/json"
 
 
 class Gateway:
@@ -79,13 +79,16 @@ class Gateway:
         self.errors_total = 0
         self.orders_placed = 0
         self.started_ms = wall_ms()
-        from .streams import StreamHub
-        from .userstream import UserStreams
+        from exchange.gateway.ws.market_streams import StreamHub
+        from exchange.gateway.ws.user_data import UserStreams
         self.hub = StreamHub(self, queue_limit=ws_queue_limit, max_lifetime_s=ws_max_lifetime_s)
         self.users = UserStreams(self)
         self.projection.listeners.append(self.hub.on_executed)
         self.projection.listeners.append(self.users.on_executed)
-        from . import conditional, rest_account, rest_market, rest_trade
+        from exchange.gateway.rest import algo as conditional
+        from exchange.gateway.rest import account as rest_account
+        from exchange.gateway.rest import market_data as rest_market
+        from exchange.gateway.rest import trade as rest_trade
         rest_market.register(self)
         rest_trade.register(self)
         rest_account.register(self)
@@ -176,60 +179,6 @@ class Gateway:
         return web.Response(body=orjson.dumps(body), content_type=JSON, headers=headers)
 
 
-def http_error(e: web.HTTPException, headers: dict | None = None) -> web.Response:
-    status = e.status if 400 <= e.status < 500 else 400
-    if status == 404:
-        body = {"code": -5000, "msg": "Not found."}
-    elif status == 413:
-        body = {"code": -1000, "msg": "Request entity too large."}
-    else:
-        body = errors.unknown_error().to_body()
-    return web.Response(body=orjson.dumps(body), status=status, content_type=JSON, headers=headers)
-
-
-def _answer_error(request: web.Request, exc: BaseException) -> web.StreamResponse:
-    """The Binance answer to an exception escaping a non-REST handler (control API,
-    websockets); an HTTPException below 400 is re-raised for aiohttp to answer."""
-    if isinstance(exc, BinanceError):
-        return web.Response(body=orjson.dumps(exc.to_body()), status=exc.http_status, content_type=JSON,
-                            headers=exc.headers)
-    if isinstance(exc, web.HTTPException):
-        if exc.status < 400:
-            raise exc
-        if exc.status in (404, 405):
-            err = errors.unknown_path(request.path, request.method)
-            return web.Response(body=orjson.dumps(err.to_body()), status=404, content_type=JSON)
-        return http_error(exc)
-    log.error("unexpected error on %s %s", request.method, request.path, exc_info=exc)
-    return web.Response(body=orjson.dumps(errors.unknown_error().to_body()), status=400,
-                        content_type=JSON)
-
-
-def guarded(handler):
-    """``handler`` answering every error as Binance JSON (``{"code", "msg"}``, never a
-    500 or a traceback).  The control API and websocket routes are registered through
-    it; the REST routes go to ``Gateway.handle``, which does the same itself.  (This
-    was an application middleware: per route, the REST requests skip two coroutine
-    layers of aiohttp's middleware chain.)"""
-    async def wrapped(request: web.Request):
-        try:
-            return await handler(request)
-        except Exception as e:
-            return _answer_error(request, e)
-    wrapped.__name__ = getattr(handler, "__name__", "handler")
-    wrapped.__qualname__ = getattr(handler, "__qualname__", "handler")
-    return wrapped
-
-
-@web.middleware
-async def error_middleware(request: web.Request, handler):
-    """``guarded`` as an aiohttp middleware (for applications that want it app-wide)."""
-    try:
-        return await handler(request)
-    except Exception as e:
-        return _answer_error(request, e)
-
-
 class _AnyPath(web.DynamicResource):
     """The last route: every request target the catch-all's pattern does not match
     (``OPTIONS *``), so aiohttp never answers a routing error of its own."""
@@ -248,7 +197,8 @@ def make_app(gw: Gateway, *, client_max_size: int = 1 << 20) -> web.Application:
     # Gateway.handle; control API and websockets: ``guarded``), and every target is routed
     app = web.Application(client_max_size=client_max_size)
     app[GW_KEY] = gw
-    from . import control, streams
+    from exchange.gateway.control import api as control
+    from exchange.gateway.ws import market_streams as streams
     streams.add_routes(app, gw)
     control.add_routes(app, gw)
 

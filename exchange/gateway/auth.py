@@ -32,8 +32,8 @@ from dataclasses import dataclass
 from typing import Mapping, Protocol
 from urllib.parse import unquote_plus
 
-from . import errors
-from .params import _INT_RE, LONG_MAX, Params, RawRequest, _header
+from exchange.gateway import errors
+from exchange.gateway.params import _INT_RE, LONG_MAX, Params, RawRequest, _header
 
 _INT_FULL = _INT_RE.fullmatch
 

@@ -7,12 +7,12 @@ from typing import TYPE_CHECKING, Any, Optional
 
 import orjson
 
-from . import errors
-from .errors import BinanceError, Filters, Request
-from .params import MAX_PARAMS, Params, parse_form
+from exchange.gateway import errors
+from exchange.gateway.errors import BinanceError, Filters, Request
+from exchange.gateway.params import MAX_PARAMS, Params, parse_form
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .app import Gateway
+    from exchange.gateway.app import Gateway
 
 #: venue ints must fit the journal's msgpack int64; anything beyond is refused at the edge
 INT_CAP = 1 << 62

@@ -11,8 +11,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from exchange.units import MONEY_SCALE, RATE_SCALE
-from exchange.venue import codes as C
-
+from exchange.contract import codes as C
 __all__ = ["fixed", "money", "rate", "SymbolFormat", "order_json", "ZERO8"]
 
 ZERO8 = "0.00000000"

@@ -18,7 +18,7 @@ import secrets
 from pathlib import Path
 from typing import Optional
 
-from .auth import ApiKey
+from exchange.gateway.auth import ApiKey
 
 FORMAT = "paperex-keys/1"
 

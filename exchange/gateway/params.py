@@ -39,8 +39,8 @@ from decimal import Decimal
 from typing import Iterable, Iterator, Mapping
 from urllib.parse import parse_qsl
 
-from . import errors
-from .errors import ErrorSpec, Filters, Execution, Request
+from exchange.gateway import errors
+from exchange.gateway.errors import ErrorSpec, Filters, Execution, Request
 
 __all__ = [
     "RawRequest", "Params", "parse_form", "MAX_PARAMS", "LONG_MAX",

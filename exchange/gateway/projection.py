@@ -20,9 +20,9 @@ from __future__ import annotations
 from collections import deque
 from typing import Any, Callable, Optional
 
-from exchange.venue import codes as C
-from exchange.venue.commands import SamplePremium
-from exchange.venue.events import (
+from exchange.contract import codes as C
+from exchange.contract.commands import SamplePremium
+from exchange.contract.events import (
     BalanceChanged, ForceOrder, FundingSettled, Income, LeverageChanged, MarginTypeChanged, OrderAccepted,
     OrderCanceled, OrderExpired, OrderFilled, OrderModified, OrderTriggered, PositionChanged,
     PositionClosedOut, PositionMarginChanged, MarkPriceChanged, IndexPriceChanged, PositionModeChanged,
@@ -334,8 +334,8 @@ class Projection:
         """Feed the journal's events through the projection (before serving).  The
         books already hold the final state; their change logs are cleared after."""
         from exchange.journal import JournalReader, is_command
-        from exchange.venue.commands import command_from_record
-        from exchange.venue.events import event_from_record
+        from exchange.contract.commands import command_from_record
+        from exchange.contract.events import event_from_record
         reader = JournalReader(journal_dir)
         cur_seq, cur_ts, cur_cmd, evs = None, 0, None, []
         listeners, self.listeners = self.listeners, []

@@ -40,8 +40,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Mapping
 
-from . import errors
-from .errors import BinanceError
+from exchange.gateway import errors
+from exchange.gateway.errors import BinanceError
 
 __all__ = [
     "RateLimitConfig", "EndpointCost", "RateLimiter", "endpoint_cost", "ENDPOINT_WEIGHTS",

@@ -17,8 +17,8 @@ import os
 from pathlib import Path
 from typing import Any, Iterator
 
-from .format import JournalError, Record, TornTail
-from .segment import SegmentScan, TornHeader, list_segments, parse_header
+from exchange.journal.format import JournalError, Record, TornTail
+from exchange.journal.segment import SegmentScan, TornHeader, list_segments, parse_header
 
 log = logging.getLogger("exchange.journal")
 

@@ -11,10 +11,10 @@ import os
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from .format import (
+from exchange.journal.format import (
     MAX_HEADER_BYTES, SEGMENT_HEADER, SEGMENT_HEADER_SIZE, JournalError, TornTail,
 )
-from .segment import SegmentScan, TornHeader, list_segments, parse_header
+from exchange.journal.segment import SegmentScan, TornHeader, list_segments, parse_header
 
 log = logging.getLogger("exchange.journal")
 

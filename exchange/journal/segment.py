@@ -14,7 +14,7 @@ from typing import Iterator
 
 import msgpack
 
-from .format import (
+from exchange.journal.format import (
     MAGIC, MAX_HEADER_BYTES, MAX_RECORD_BYTES, RECORD_HEADER, RECORD_HEADER_SIZE,
     EVENT_KIND_BASE, SEGMENT_HEADER, SEGMENT_HEADER_SIZE, SEGMENT_NAME_RE,
     SUPPORTED_VERSIONS, UNPACK_OPTS, JournalError, Record,

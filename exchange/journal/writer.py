@@ -54,12 +54,12 @@ from typing import Any, Callable
 
 import msgpack
 
-from .format import (
+from exchange.journal.format import (
     DEFAULT_SEGMENT_BYTES, FSYNC_POLICIES, MAGIC, MAX_RECORD_BYTES, RECORD_HEADER,
     RECORD_HEADER_SIZE, SEGMENT_HEADER, SEGMENT_HEADER_SIZE, UNPACK_OPTS, VERSION, JournalError,
     TornTail, segment_name,
 )
-from .recovery import RecoveryResult, recover
+from exchange.journal.recovery import RecoveryResult, recover
 
 log = logging.getLogger("exchange.journal")
 _fdatasync = getattr(os, "fdatasync", os.fsync)
@@ -101,7 +101,7 @@ def _record_shape(cls: type) -> "tuple[int, int | None, tuple] | None":
     sequencer's hot path.  Records with optional fields set go through
     ``to_record()``."""
     try:
-        from exchange.venue.records import _to_record, _to_record_ext
+        from exchange.contract.records import _to_record, _to_record_ext
     except ImportError:     # the journal used on its own
         return None
     kind = getattr(cls, "KIND", None)

@@ -1,4 +1,4 @@
-"""Perpetual-futures risk math: pure integer functions, no state, no I/O.
+"""Layer 2 — perpetual-futures risk math, every formula once: pure integer functions, no state, no I/O.
 
 Units (see ``exchange.units``): prices in ticks, quantities in lots (signed
 where a side matters: + long / buy, - short / sell), money in 1e-8 USDT,

@@ -26,7 +26,7 @@ from __future__ import annotations
 from fractions import Fraction
 from typing import Sequence
 
-from exchange.instruments import Bracket
+from exchange.contract.instruments import Bracket
 from exchange.perp.margin import bracket_for_notional, maint_margin
 from exchange.perp.position import unrealized_pnl
 from exchange.units import RATE_SCALE

@@ -9,7 +9,7 @@ from __future__ import annotations
 from fractions import Fraction
 from typing import Sequence
 
-from exchange.instruments import Bracket
+from exchange.contract.instruments import Bracket
 from exchange.units import RATE_SCALE, div_ceil
 
 

@@ -1,17 +1,16 @@
-"""The venue: a pure deterministic state machine over accounts, positions, orders and books.
+"""Layer 3 — the venue: the pure deterministic state machine over accounts, orders, positions
+and books, and the liquidation engine with its index.  The arithmetic lives in
+``exchange.perp``; the vocabulary (commands, events, codes) in ``exchange.contract``.
 
-    from exchange.venue import Venue, commands as cmd
+    from exchange.contract import commands as cmd
+    from exchange.venue import Venue
     venue = Venue(instruments)
     events = venue.apply(ts_ms, cmd.NewOrder(...))
 
-See ``venue.py`` for the rules, ``commands.py`` / ``events.py`` for the
-vocabulary, ``digest.py`` for the canonical state hash.
+See ``venue.py`` for the rules and ``digest.py`` for the canonical state hash.
 """
 from __future__ import annotations
 
-from . import codes, commands, events
-from .commands import command_from_record
-from .events import event_from_record
-from .venue import Venue
+from exchange.venue.venue import Venue
 
-__all__ = ["Venue", "codes", "commands", "events", "command_from_record", "event_from_record"]
+__all__ = ["Venue"]

@@ -1,7 +1,7 @@
 """Accounts: cross wallet, per-symbol settings, positions, open orders, order-margin aggregates."""
 from __future__ import annotations
 
-from .codes import CROSSED
+from exchange.contract.codes import CROSSED
 
 
 class OrderAgg:

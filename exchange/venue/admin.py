@@ -5,20 +5,20 @@ returns the command's events; a refusal is one CommandRejected and no change.
 """
 from __future__ import annotations
 
-from . import codes as C
-from .accounts import Account
-from .commands import (
+from exchange.contract import codes as C
+from exchange.venue.accounts import Account
+from exchange.contract.commands import (
     AdjustIsolatedMargin, CreateAccount, Deposit, SetLeverage, SetMarginType, SetPositionMode, Withdraw,
 )
-from .events import (
+from exchange.contract.events import (
     AccountCreated, BalanceChanged, CommandRejected, Income, LeverageChanged,
     MarginTypeChanged, PositionChanged, PositionMarginChanged, PositionModeChanged,
 )
-from .risk import account_margin, position_notional, slot_order_margin
-from .accounts import OrderAgg
-from .positions import Position
-from .spec import SymbolSpec
-from .symbol_state import SymbolState
+from exchange.venue.risk import account_margin, position_notional, slot_order_margin
+from exchange.venue.accounts import OrderAgg
+from exchange.venue.positions import Position
+from exchange.venue.spec import SymbolSpec
+from exchange.venue.symbol_state import SymbolState
 
 _MAX_ID = (1 << 63) - 1
 

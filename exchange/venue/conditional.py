@@ -32,15 +32,15 @@ from __future__ import annotations
 
 from exchange.units import RATE_SCALE
 
-from . import codes as C
-from .commands import NewOrder
-from .events import OrderAccepted, OrderExpired, OrderRejected, OrderTriggered
-from .orders import CLIENT_ORDER_ID_RE, Order
-from .symbol_state import DOWN, UP
-from .accounts import Account
-from .positions import Position
-from .spec import SymbolSpec
-from .symbol_state import SymbolState
+from exchange.contract import codes as C
+from exchange.contract.commands import NewOrder
+from exchange.contract.events import OrderAccepted, OrderExpired, OrderRejected, OrderTriggered
+from exchange.venue.orders import CLIENT_ORDER_ID_RE, Order
+from exchange.venue.symbol_state import DOWN, UP
+from exchange.venue.accounts import Account
+from exchange.venue.positions import Position
+from exchange.venue.spec import SymbolSpec
+from exchange.venue.symbol_state import SymbolState
 
 _MARK_PRICE = C.MARK_PRICE      # hot-path constant (module global, not a ``C.`` lookup)
 _MIN_CALLBACK = 100_000         # 0.1 %

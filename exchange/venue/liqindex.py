@@ -43,6 +43,6 @@ class PyLiqIndex(SortedList):
 
 
 try:        # compiled-only; unavailable when not built or under PAPEREX_PURE=1
-    from ._liqindex import LiqIndex
+    from exchange.venue._liqindex import LiqIndex
 except ImportError:
     LiqIndex = PyLiqIndex

@@ -64,21 +64,21 @@ from exchange.perp.liquidation import bankruptcy_price, liquidation_price, liqui
 from exchange.units import RATE_SCALE
 
 try:        # compiled-only; its twins are trigger_key_exact and the Python code of _reindex below
-    from ._liqmath import cross_key as _cross_key_c, trigger_key as _trigger_key_c
+    from exchange.venue._liqmath import cross_key as _cross_key_c, trigger_key as _trigger_key_c
 except ImportError:     # not built, or PAPEREX_PURE=1
     _cross_key_c = _trigger_key_c = None
 
-from . import codes as C
-from .events import (
+from exchange.contract import codes as C
+from exchange.contract.events import (
     BalanceChanged, ForceOrder, Income, InsuranceFundChanged, MarginCall, OrderAccepted,
     PositionChanged, PositionClosedOut,
 )
-from .orders import Order
-from .accounts import Account, OrderAgg
-from .positions import Position
-from .spec import SymbolSpec
-from .symbol_state import SymbolState
-from .liqindex import LiqIndex, PyLiqIndex
+from exchange.venue.orders import Order
+from exchange.venue.accounts import Account, OrderAgg
+from exchange.venue.positions import Position
+from exchange.venue.spec import SymbolSpec
+from exchange.venue.symbol_state import SymbolState
+from exchange.venue.liqindex import LiqIndex, PyLiqIndex
 
 # the pure twin's index is a SortedList: re-indexing many accounts rebuilds it in one sort
 _SORTEDLIST_INDEX = LiqIndex is PyLiqIndex
@@ -749,7 +749,7 @@ class Liquidation:
                   counter: int, events: list) -> int:
         """Close ``q`` lots of a position at ``price`` outside the book, no fee."""
         pos: Position
-        from .positions import apply_fill
+        from exchange.venue.positions import apply_fill
         pos = acct.positions[key]
         old = pos.qty
         pu = price * st.spec.notional_unit

@@ -46,17 +46,17 @@ from exchange.perp.funding import (
 from exchange.perp.mark import basis_half_ticks, mark_price
 from exchange.units import RATE_SCALE
 
-from . import codes as C
-from .commands import FundInsurance, RefreshMarkPrice, SamplePremium, SetIndexPrice, SetMarkPrice, SettleFunding
-from .events import (
+from exchange.contract import codes as C
+from exchange.contract.commands import FundInsurance, RefreshMarkPrice, SamplePremium, SetIndexPrice, SetMarkPrice, SettleFunding
+from exchange.contract.events import (
     BalanceChanged, CommandRejected, FundingSettled, Income, IndexPriceChanged, InsuranceFundChanged,
     MarkPriceChanged, PositionChanged,
 )
-from .records import new_record
-from .accounts import Account
-from .positions import Position
-from .spec import SymbolSpec
-from .symbol_state import SymbolState
+from exchange.contract.records import new_record
+from exchange.venue.accounts import Account
+from exchange.venue.positions import Position
+from exchange.venue.spec import SymbolSpec
+from exchange.venue.symbol_state import SymbolState
 
 _DEPTH_LEVELS = 500           # book levels read for the impact prices
 

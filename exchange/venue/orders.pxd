@@ -1,6 +1,6 @@
 # Compiled layout of orders.Order (Cython pure-Python mode: orders.py is the source
 # of both the compiled module and its pure-Python twin).
-from exchange.venue._newrecord cimport pex_client_id
+from exchange.contract._newrecord cimport pex_client_id
 
 cdef class Order:
     cdef public object order_id, account_id, symbol, client_order_id, side, order_type

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import re
 
-from .codes import LIMIT, STOP, TAKE_PROFIT
+from exchange.contract.codes import LIMIT, STOP, TAKE_PROFIT
 
 try:        # compiled-only (orders.pxd cimports it: a C call); None under PAPEREX_PURE=1
-    from ._newrecord import pex_client_id
+    from exchange.contract._newrecord import pex_client_id
 except ImportError:
     pex_client_id = None
 

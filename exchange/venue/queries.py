@@ -5,11 +5,11 @@ codes) and strings; the gateway formats decimals.  Queries never change state.
 """
 from __future__ import annotations
 
-from .orders import order_view
-from .positions import Position
-from .risk import account_margin, position_notional, slot_order_margin
-from .accounts import Account, OrderAgg
-from .symbol_state import SymbolState
+from exchange.venue.orders import order_view
+from exchange.venue.positions import Position
+from exchange.venue.risk import account_margin, position_notional, slot_order_margin
+from exchange.venue.accounts import Account, OrderAgg
+from exchange.venue.symbol_state import SymbolState
 
 
 class Queries:
@@ -42,7 +42,7 @@ class Queries:
                 "balanced": lhs == self.deposits - self.withdrawals}
 
     def state_digest(self) -> str:
-        from .digest import state_digest
+        from exchange.venue.digest import state_digest
         return state_digest(self)
 
     def account(self, account_id: int):

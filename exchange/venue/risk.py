@@ -22,13 +22,13 @@ Definitions (money units; ``lev`` the symbol leverage, ``unit`` notional_unit):
 """
 from __future__ import annotations
 
-from .codes import BOTH, ISOLATED, LONG
-from .accounts import Account, OrderAgg
-from .positions import Position
-from .symbol_state import SymbolState
+from exchange.contract.codes import BOTH, ISOLATED, LONG
+from exchange.venue.accounts import Account, OrderAgg
+from exchange.venue.positions import Position
+from exchange.venue.symbol_state import SymbolState
 
 try:        # compiled-only (128-bit C arithmetic, same answers); the twins are the bodies below
-    from ._riskmath import (    # C calls when compiled (risk.pxd)
+    from exchange.venue._riskmath import (    # C calls when compiled (risk.pxd)
         _available_balance_c, _release_order_margin_c, _reserve_order_margin_c, _slot_order_margin_c)
 except ImportError:     # not built, or PAPEREX_PURE=1
     _available_balance_c = _release_order_margin_c = _reserve_order_margin_c = _slot_order_margin_c = None

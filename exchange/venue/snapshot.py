@@ -27,7 +27,7 @@ for modifies).
 """
 from __future__ import annotations
 
-from .symbol_state import SymbolState
+from exchange.venue.symbol_state import SymbolState
 
 SNAPSHOT_FORMAT = "paperex-venue-snapshot"
 SNAPSHOT_VERSION = 1
@@ -36,7 +36,7 @@ _ALL = 1 << 62
 
 class Snapshots:
     def snapshot(self) -> list:
-        from exchange.replay import venue_config
+        from exchange.contract.venue_config import venue_config
         instruments = {s: st.spec.instrument for s, st in self.symbols.items()}
         symbols = []
         for sym in sorted(self.symbols):
@@ -69,11 +69,11 @@ class Snapshots:
     @classmethod
     def restore(cls, value, book_factory=None):
         st: SymbolState
-        from exchange.replay import instruments_from_config
-        from .accounts import Account
-        from .conditional import index_conditional
-        from .orders import Order
-        from .positions import Position
+        from exchange.contract.venue_config import instruments_from_config
+        from exchange.venue.accounts import Account
+        from exchange.venue.conditional import index_conditional
+        from exchange.venue.orders import Order
+        from exchange.venue.positions import Position
 
         if not isinstance(value, (list, tuple)) or len(value) != 10 or value[0] != SNAPSHOT_FORMAT \
                 or value[1] != SNAPSHOT_VERSION:

@@ -1,6 +1,6 @@
 """The integer facts the venue needs about one symbol, derived once from an ``Instrument``.
 
-``exchange.instruments.Instrument`` keeps the configured decimal strings; this
+``exchange.contract.instruments.Instrument`` keeps the configured decimal strings; this
 module turns them into the integers of the core (see ``exchange.units``):
 
 * prices in ticks of ``tick_size``, quantities in lots of ``step_size``;
@@ -18,15 +18,14 @@ from decimal import Decimal, ROUND_CEILING, ROUND_FLOOR
 from exchange.units import MONEY_SCALE, RATE_SCALE
 
 try:        # compiled-only; its twin is the Python code of SymbolSpec.maint_margin
-    from ._liqmath import maint_margin as _maint_margin_c
+    from exchange.venue._liqmath import maint_margin as _maint_margin_c
 except ImportError:     # not built, or PAPEREX_PURE=1
     _maint_margin_c = None
 
 #: mark price rule: basis moving average over the last 30 samples taken every 5 s
 #: (2.5 minutes, perp-mechanics 1.2 default); premium samples share the 5 s step
 BASIS_WINDOW = 30
-SAMPLE_INTERVAL_MS = 5_000
-MARK_INTERVAL_MS = 1_000
+from exchange.contract.timers import MARK_INTERVAL_MS, SAMPLE_INTERVAL_MS  # noqa: E402,F401 - one home
 
 # fallback when an instrument lists no brackets: one tier, 125x, 0.4 % MMR
 _FALLBACK_BRACKETS = ((1, 125, 0, 10**30, 400_000, 0),)

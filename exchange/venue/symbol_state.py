@@ -9,9 +9,9 @@ from sortedcontainers import SortedList
 
 from matching import Book
 
-from .codes import CONTRACT_PRICE, MARK_PRICE
-from .liqindex import LiqIndex
-from .spec import SymbolSpec
+from exchange.contract.codes import CONTRACT_PRICE, MARK_PRICE
+from exchange.venue.liqindex import LiqIndex
+from exchange.venue.spec import SymbolSpec
 
 FUNDING_HISTORY = 1000        # settled rows kept per symbol for GET /fapi/v1/fundingRate
 # trigger directions of conditional orders

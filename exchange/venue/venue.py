@@ -46,35 +46,35 @@ from matching.constants import (
 )
 from exchange.units import RATE_SCALE
 
-from . import codes as C
-from .accounts import Account, OrderAgg
-from .commands import (
+from exchange.contract import codes as C
+from exchange.venue.accounts import Account, OrderAgg
+from exchange.contract.commands import (
     AdjustIsolatedMargin, CancelAllOrders, CancelOrder, CreateAccount, Deposit, FundInsurance, InjectFault,
     ModifyOrder, NewOrder, RefreshMarkPrice, SamplePremium, SetIndexPrice, SetLeverage, SetMarginType, SetMarkPrice,
     SetPositionMode, SettleFunding, Withdraw,
 )
-from .events import (
+from exchange.contract.events import (
     BalanceChanged, CommandRejected, Income, OrderAccepted, OrderCanceled, OrderExpired,
     OrderFilled, OrderModified, OrderRejected, PositionChanged,
 )
-from .orders import CLIENT_ORDER_ID_RE, Order, default_client_order_id, new_order
-from .positions import Position, apply_fill
-from .records import record5, record6, record8, record15, record18
-from .risk import (available_balance, position_notional, release_order_margin, reserve_order_margin,
+from exchange.venue.orders import CLIENT_ORDER_ID_RE, Order, default_client_order_id, new_order
+from exchange.venue.positions import Position, apply_fill
+from exchange.contract.records import record5, record6, record8, record15, record18
+from exchange.venue.risk import (available_balance, position_notional, release_order_margin, reserve_order_margin,
                    slot_order_margin)
 
 try:        # compiled-only: the fee split of a fill in 128-bit C, notionals in 64-bit C (C calls, venue.pxd)
-    from ._riskmath import _apply_fill_c, _fee_c, _limit_ok_c, _product_c
+    from exchange.venue._riskmath import _apply_fill_c, _fee_c, _limit_ok_c, _product_c
 except ImportError:     # not built, or PAPEREX_PURE=1: the Python lines they stand for
     _apply_fill_c = _fee_c = _limit_ok_c = _product_c = None
-from .spec import SymbolSpec
-from .admin import AdminCommands
-from .conditional import Conditional
-from .liquidation import Liquidation, settle_risk
-from .market import MarketData
-from .queries import Queries
-from .snapshot import Snapshots
-from .symbol_state import SymbolState
+from exchange.venue.spec import SymbolSpec
+from exchange.venue.admin import AdminCommands
+from exchange.venue.conditional import Conditional
+from exchange.venue.liquidation import Liquidation, settle_risk
+from exchange.venue.market import MarketData
+from exchange.venue.queries import Queries
+from exchange.venue.snapshot import Snapshots
+from exchange.venue.symbol_state import SymbolState
 
 # hot-path constants (module globals are cheaper than ``C.NAME`` lookups)
 _CID_MATCH = CLIENT_ORDER_ID_RE.match

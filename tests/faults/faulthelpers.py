@@ -7,8 +7,8 @@ from typing import Any
 import aiohttp
 
 from exchange.journal import JournalReader
-from exchange.replay import replay
-from exchange.venue.commands import InjectFault, command_from_record
+from exchange.engine.replay import replay
+from exchange.contract.commands import InjectFault, command_from_record
 
 SYMBOL = "BTCUSDT"
 

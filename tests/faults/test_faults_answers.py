@@ -157,7 +157,7 @@ async def _sequence(srv, session, seed) -> list[tuple]:
 
 
 async def test_same_seed_same_faults(tmp_path, fsession):
-    from exchange.gateway.serve import start
+    from exchange.serve import start
     runs = []
     for i, seed in enumerate((5, 5, 6)):
         srv = await start(host="127.0.0.1", port=0, data_dir=tmp_path / f"d{i}", fsync="never", demo=False)

@@ -10,7 +10,7 @@ import pytest
 from clients import UsdmClient
 from clients.errors import BinanceAPIError
 from clients.pytest_plugin import DEFAULT_START_MS, PaperexControlError, PaperexServer
-from exchange.venue.commands import InjectFault
+from exchange.contract.commands import InjectFault
 from faultbot import SYMBOL, FaultTolerantBot
 
 # what the bot sees of each kind: "HTTP status/Binance code"

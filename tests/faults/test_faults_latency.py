@@ -15,10 +15,10 @@ from clients import UsdmClient
 from clients.errors import BinanceAPIError
 from clients.pytest_plugin import DEFAULT_START_MS
 from exchange.gateway.faults import FaultConfigError, LatencyModel
-from exchange.gateway.serve import add_arguments, fault_config, start
+from exchange.serve import add_arguments, fault_config, start
 from exchange.journal import JournalReader
-from exchange.venue.commands import RefreshMarkPrice
-from exchange.venue.events import OrderAccepted
+from exchange.contract.commands import RefreshMarkPrice
+from exchange.contract.events import OrderAccepted
 from faulthelpers import SYMBOL, configure, fault_records, market, new_account, stop_and_verify
 
 
@@ -271,14 +271,12 @@ async def test_venue_time_runs_waiting_requests_earliest_due_first():
     it (they end after the same real time); waits that timed out do not pile up."""
     from types import SimpleNamespace
 
-    from exchange.clock import VirtualClock
-    from exchange.gateway.faults import VenueTime
-    from exchange.sequencer import Sequencer
+    from exchange.engine.clock import VirtualClock
+    from exchange.engine.venue_time import VenueTime
+    from exchange.engine.sequencer import Sequencer
 
     clock = VirtualClock(1_000)
-    gw = SimpleNamespace(clock=clock, sequencer=Sequencer(SimpleNamespace(apply=lambda ts, c: []), None, clock),
-                         flow=None)
-    vt = VenueTime(gw)
+    vt = VenueTime(clock, Sequencer(SimpleNamespace(apply=lambda ts, c: []), None, clock))
     ran = []
 
     async def request(ms):

@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from exchange.runtime import Runtime
+from exchange.engine.runtime import Runtime
 
 T0 = 1_717_200_000_000          # 2024-06-01 00:00:00 UTC
 

@@ -5,10 +5,10 @@ import pytest
 
 from exchange.flow.calibration import CascadeTape, bands_for, compute, within
 from exchange.flow.calibration.tape import SAMPLE_MS
-from exchange.instruments import DEFAULT_INSTRUMENTS
+from exchange.contract.instruments import DEFAULT_INSTRUMENTS
 from exchange.units import MONEY_SCALE, RATE_SCALE
-from exchange.venue import codes as C
-from exchange.venue.events import (ForceOrder, IndexPriceChanged, InsuranceFundChanged, MarkPriceChanged,
+from exchange.contract import codes as C
+from exchange.contract.events import (ForceOrder, IndexPriceChanged, InsuranceFundChanged, MarkPriceChanged,
                                    OrderAccepted, OrderCanceled, OrderFilled, OrderModified, PositionChanged,
                                    PositionClosedOut)
 

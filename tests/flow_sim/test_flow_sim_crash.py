@@ -3,8 +3,7 @@ overridden here so a test watches a whole cascade): the index falls 10-30 %, mak
 leveraged longs are liquidated."""
 import pytest
 
-from exchange.venue import events as venue_events
-
+from exchange.contract import events as venue_events
 from exchange.flow.synthetic import SyntheticConfig, SyntheticFlow
 
 START_S, FALL_S = 600, 120
@@ -21,7 +20,7 @@ def book_stats(venue, sym):
 
 @pytest.fixture(scope="module")
 def crash_run(tmp_path_factory):
-    from exchange.runtime import Runtime
+    from exchange.engine.runtime import Runtime
     rt = Runtime.virtual(1_717_200_000_000, data_dir=tmp_path_factory.mktemp("crash"), fsync="never")
     flow = SyntheticFlow(rt, SyntheticConfig(seed=11, scenario="crash",
                                              scenario_overrides={"start_s": START_S, "fall_s": FALL_S,
@@ -89,7 +88,7 @@ def test_takers_sell_into_the_cascade(crash_run):
 
 def test_leveraged_longs_are_liquidated_and_the_insurance_fund_moves(crash_run):
     rt, flow, samples, names, liquidations = crash_run
-    from exchange.venue import codes as C
+    from exchange.contract import codes as C
     holders = {a.account_id for a in flow.agents if a.kind == "holder"}
     forced = [e for e in liquidations if isinstance(e, venue_events.ForceOrder)]
     # a cascade: many leveraged holders, liquidated by selling (they were long)

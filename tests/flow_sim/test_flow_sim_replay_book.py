@@ -8,7 +8,7 @@ import pytest
 
 from exchange.flow.records import DepthDiff, DepthSnapshot
 from exchange.flow.replay_driver import ReplayDriver, ReplayStats, _Book
-from exchange.instruments import DEFAULT_INSTRUMENTS
+from exchange.contract.instruments import DEFAULT_INSTRUMENTS
 
 
 def book(depth_levels=10):

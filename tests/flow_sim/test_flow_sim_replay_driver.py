@@ -4,8 +4,8 @@ import asyncio
 from exchange.flow import open_recording
 from exchange.flow.records import BookTicker
 from exchange.flow.replay_driver import ReplayDriver
-from exchange.replay import replay
-from exchange.venue.events import OrderFilled
+from exchange.engine.replay import replay
+from exchange.contract.events import OrderFilled
 
 BTC_TAPE = "binance-usdm/btcusdt_20240808.gz"
 ETH_TAPE = "binance-usdm/ethusdt_20240808.gz"
@@ -101,8 +101,8 @@ def test_user_orders_fill_when_recorded_prints_cross_them(make_runtime, shared_s
     """A bot's bid joining the best bid and its ask 2 USDT above the best ask are
     filled by the recorded prints that later reach those prices (as makers, at
     their own prices)."""
-    from exchange.venue import codes as C
-    from exchange.venue.commands import CreateAccount, Deposit, NewOrder
+    from exchange.contract import codes as C
+    from exchange.contract.commands import CreateAccount, Deposit, NewOrder
     path = shared_sample(BTC_TAPE)
     t0 = ReplayDriver.first_timestamp(path)
     rt = make_runtime("user", start_ms=t0)

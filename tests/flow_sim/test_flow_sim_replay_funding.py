@@ -10,9 +10,9 @@ from exchange.flow import open_recording
 from exchange.flow.exchange_info import instruments_from_exchange_info, read_exchange_info
 from exchange.flow.records import BookTicker, FundingRate
 from exchange.flow.replay_driver import ReplayDriver
-from exchange.replay import replay
-from exchange.venue import codes as C
-from exchange.venue.events import FundingSettled, Income
+from exchange.engine.replay import replay
+from exchange.contract import codes as C
+from exchange.contract.events import FundingSettled, Income
 
 H8 = 8 * 3_600_000
 MIDNIGHT = 1_723_161_600_000            # 2024-08-09 00:00 UTC: a funding time inside the BTC tape

@@ -2,8 +2,8 @@
 import asyncio
 
 from exchange.journal import JournalReader
-from exchange.replay import replay
-from exchange.venue.events import OrderFilled
+from exchange.engine.replay import replay
+from exchange.contract.events import OrderFilled
 
 from exchange.flow.synthetic import SyntheticConfig, SyntheticFlow
 

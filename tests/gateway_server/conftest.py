@@ -4,7 +4,7 @@ from __future__ import annotations
 import aiohttp
 import pytest
 
-from exchange.gateway.serve import start
+from exchange.serve import start
 from gwhelpers import Api, sign  # noqa: F401 - re-exported for the tests
 
 

@@ -21,7 +21,7 @@ def test_fast_pairs_examples():
 # ---------------------------------------------------------------- new order
 def _gateway():
     from exchange.gateway.app import Gateway
-    from exchange.runtime import Runtime
+    from exchange.engine.runtime import Runtime
     return Gateway(Runtime(timers=False))
 
 
@@ -58,7 +58,7 @@ def test_fast_limit_parse_equals_the_general_path(monkeypatch):
     """parse_new_order's fast path (plain LIMIT orders) answers exactly what the general
     path answers: same command, same response type, same error, same parameters read."""
     import random
-    from exchange.gateway import rest_trade
+    from exchange.gateway.rest import trade as rest_trade
     from exchange.gateway.params import Params
     gw = _gateway()
     rnd = random.Random(5)
@@ -90,10 +90,10 @@ def test_fast_limit_parse_equals_the_general_path(monkeypatch):
 def test_ack_json_fast_equals_ack_json():
     """The written-out acknowledgement is the order_json of the view, key for key, in order."""
     import itertools
-    from exchange.gateway import rest_trade
-    from exchange.gateway.conditional import CONDITIONAL_CODES
-    from exchange.venue import codes as C
-    from exchange.venue.events import OrderAccepted
+    from exchange.gateway.rest import trade as rest_trade
+    from exchange.gateway.rest.algo import CONDITIONAL_CODES
+    from exchange.contract import codes as C
+    from exchange.contract.events import OrderAccepted
     gw = _gateway()
     f = gw.formats["BTCUSDT"]
     types = [t for t in (C.LIMIT, C.MARKET, C.LIQUIDATION, C.ADL, 99) if t not in CONDITIONAL_CODES]

@@ -21,7 +21,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from exchange.gateway.ratelimit import RateLimitConfig
-from exchange.gateway.serve import start
+from exchange.serve import start
 
 
 class _Thread:

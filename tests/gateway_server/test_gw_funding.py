@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from exchange.gateway.serve import start
+from exchange.serve import start
 from gwhelpers import Api, ccxt_usdm, recv_until
 
 SYM = "BTCUSDT"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from exchange.gateway.serve import start
+from exchange.serve import start
 from gwhelpers import Api, ccxt_usdm
 
 SYM = "BTCUSDT"

@@ -9,7 +9,7 @@ import json
 import aiohttp
 import pytest
 
-from exchange.gateway.serve import start
+from exchange.serve import start
 
 SYM = "BTCUSDT"
 T0 = 1_700_000_040_000

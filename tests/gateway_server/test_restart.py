@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import aiohttp
 
-from exchange.gateway.serve import start
+from exchange.serve import start
 
 from gwhelpers import Api
 

@@ -3,7 +3,7 @@ import asyncio
 
 import aiohttp
 
-from exchange.gateway.serve import start, start_flow
+from exchange.serve import start, start_flow
 
 
 async def test_default_flow_fills_the_book_served_over_rest(tmp_path):

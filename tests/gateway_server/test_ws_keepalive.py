@@ -8,8 +8,8 @@ import asyncio
 import aiohttp
 import pytest
 
-from exchange.gateway.serve import start
-from exchange.gateway.streams import MAX_LIFETIME_S, PING_INTERVAL_S, PONG_TIMEOUT_S
+from exchange.serve import start
+from exchange.gateway.ws.market_streams import MAX_LIFETIME_S, PING_INTERVAL_S, PONG_TIMEOUT_S
 
 WS = aiohttp.WSMsgType
 PING_S = 0.1

@@ -5,8 +5,8 @@ import asyncio
 
 import aiohttp
 
-from exchange.gateway.serve import start
-from exchange.gateway.streams import Conn
+from exchange.serve import start
+from exchange.gateway.ws.market_streams import Conn
 
 
 class _StuckWS:

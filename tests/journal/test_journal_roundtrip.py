@@ -302,8 +302,8 @@ def test_append_command_writes_the_same_bytes_as_one_append_per_record(tmp_path)
 
 def test_append_command_writes_venue_records_as_their_to_record(tmp_path):
     # venue records are packed as (slices of) the tuples they are; with an optional field set, as to_record()
-    from exchange.venue.commands import CancelOrder, NewOrder
-    from exchange.venue.events import OrderCanceled
+    from exchange.contract.commands import CancelOrder, NewOrder
+    from exchange.contract.events import OrderCanceled
     plain_new = NewOrder(7, "BTCUSDT", 0, 0, 3, 10, 6_500_000, 0, 0, "c1")
     cmds = [plain_new, plain_new._replace(**{NewOrder._fields[-2]: 1}), CancelOrder(7, "BTCUSDT", 0, "c1")]
     events = [OrderCanceled(9, 7, "BTCUSDT", 10, 0)]

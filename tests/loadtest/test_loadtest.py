@@ -62,8 +62,8 @@ def test_plot_draws_latency_and_throughput_into_a_png(smoke):
 def test_acked_orders_are_found_in_the_journal_history_when_the_state_lost_them(smoke):
     _, data_dir = smoke
     from exchange.journal import JournalReader
-    from exchange.journal_commands import _journal_dir
-    from exchange.venue.events import OrderAccepted
+    from exchange.engine.offline import _journal_dir
+    from exchange.contract.events import OrderAccepted
     rec = next(r for r in JournalReader(_journal_dir(str(data_dir))).records() if r.kind == OrderAccepted.KIND)
     oid, aid = rec.payload[0], rec.payload[1]
     sym = rec.payload[2]

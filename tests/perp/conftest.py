@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from exchange.instruments import DEFAULT_INSTRUMENTS, build_brackets
+from exchange.contract.instruments import DEFAULT_INSTRUMENTS, build_brackets
 
 M = 100_000_000   # one USDT in money units
 

@@ -6,7 +6,7 @@ from fractions import Fraction
 import pytest
 from hypothesis import assume, given, settings, strategies as st
 
-from exchange.instruments import DEFAULT_INSTRUMENTS
+from exchange.contract.instruments import DEFAULT_INSTRUMENTS
 from exchange.perp import (
     FALLS, RISES, adl_quantile, adl_quantiles, adl_score, bankruptcy_price, bracket_for_notional,
     initial_margin, is_liquidatable_at, liquidation_price, liquidation_price_exact,

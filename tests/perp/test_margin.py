@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from exchange.instruments import DEFAULT_INSTRUMENTS
+from exchange.contract.instruments import DEFAULT_INSTRUMENTS
 from exchange.perp import (
     bracket_for_notional, initial_margin, is_liquidatable, maint_margin, margin_ratio,
     max_leverage, max_notional_for_leverage, one_way_order_margin, order_cost, order_open_loss,

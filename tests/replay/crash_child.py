@@ -3,8 +3,8 @@ acknowledgement line for each group only after its commit returned."""
 import random
 import sys
 
-from exchange.runtime import Runtime
-from exchange.venue.commands import CreateAccount, Deposit
+from exchange.engine.runtime import Runtime
+from exchange.contract.commands import CreateAccount, Deposit
 
 data_dir, fsync, seed = sys.argv[1], sys.argv[2], int(sys.argv[3])
 rng = random.Random(seed)

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from exchange.replay import replay
-from exchange.runtime import Runtime
+from exchange.engine.replay import replay
+from exchange.engine.runtime import Runtime
 
 CHILD = Path(__file__).with_name("crash_child.py")
 ROOT = Path(__file__).resolve().parents[2]
@@ -57,7 +57,7 @@ def test_every_acknowledged_command_survives_sigkill(tmp_path, fsync):
 
 
 def test_a_group_cut_short_by_a_crash_is_dropped_on_open(tmp_path):
-    from exchange.venue.commands import CreateAccount, Deposit
+    from exchange.contract.commands import CreateAccount, Deposit
     rt = Runtime(data_dir=tmp_path)
     rt.sequencer.execute([CreateAccount(1), Deposit(1, 10 * 100_000_000)])
     segment = sorted((tmp_path / "journal").glob("*.journal"))[-1]

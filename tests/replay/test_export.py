@@ -1,9 +1,9 @@
 """SQLite export: the tables a user queries to explain a run, and incremental re-export."""
 import sqlite_utils
 
-from exchange.export import export
-from exchange.runtime import Runtime
-from exchange.venue.commands import Deposit
+from exchange.engine.export import export
+from exchange.engine.runtime import Runtime
+from exchange.contract.commands import Deposit
 
 from test_replay import T0, USDT, trading_session
 
@@ -56,8 +56,8 @@ def test_readme_queries_explain_a_liquidation(tmp_path):
     import re
     from pathlib import Path
 
-    from exchange.venue import codes as C
-    from exchange.venue.commands import (
+    from exchange.contract import codes as C
+    from exchange.contract.commands import (
         CreateAccount, NewOrder, SetIndexPrice, SetLeverage, SetMarkPrice,
     )
     rt = Runtime.virtual(T0, data_dir=tmp_path / "data", timers=False)

@@ -1,9 +1,9 @@
 """The serve process's collector policy: freeze after start-up and after snapshots."""
 import gc
 
-from exchange import heap
-from exchange.runtime import Runtime
-from exchange.venue.commands import CreateAccount
+from exchange.engine import heap
+from exchange.engine.runtime import Runtime
+from exchange.contract.commands import CreateAccount
 
 
 def test_snapshot_calls_the_after_snapshot_hook_and_settle_freezes(tmp_path):

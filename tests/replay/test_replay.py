@@ -4,11 +4,12 @@ import random
 import pytest
 
 from exchange.journal import JournalReader, JournalWriter
-from exchange.replay import replay, venue_config
-from exchange.instruments import DEFAULT_INSTRUMENTS
-from exchange.runtime import Runtime
-from exchange.venue import codes as C
-from exchange.venue.commands import CreateAccount, Deposit, NewOrder, SetIndexPrice, CancelOrder
+from exchange.engine.replay import replay
+from exchange.contract.venue_config import venue_config
+from exchange.contract.instruments import DEFAULT_INSTRUMENTS
+from exchange.engine.runtime import Runtime
+from exchange.contract import codes as C
+from exchange.contract.commands import CreateAccount, Deposit, NewOrder, SetIndexPrice, CancelOrder
 
 USDT = 100_000_000
 T0 = 1_700_000_000_000
@@ -120,7 +121,7 @@ def test_snapshot_plus_tail_equals_full_replay(tmp_path):
     again = Runtime.virtual(T0, data_dir=tmp_path)
     assert again.snapshot_seq > 0 and again.restored_commands == last_seq - again.snapshot_seq
     assert again.venue.state_digest() == digest
-    from exchange.snapshots import load_latest
+    from exchange.engine.snapshots import load_latest
     snap_venue, snap_seq, _ = load_latest(tmp_path / "snapshots", last_seq, verify=True)
     assert snap_seq == again.snapshot_seq
     assert snap_venue.state_digest() == replay(tmp_path / "journal", until_seq=snap_seq).venue.state_digest()
@@ -134,7 +135,7 @@ def test_a_broken_snapshot_falls_back_to_an_older_one_or_the_journal(tmp_path):
     trading_session(rt, n_orders=250, seed=22)
     digest = rt.venue.state_digest()
     rt.close()
-    from exchange.snapshots import list_snapshots
+    from exchange.engine.snapshots import list_snapshots
     snaps = list_snapshots(tmp_path / "snapshots")
     assert len(snaps) >= 2
     snaps[-1][1].write_bytes(b"garbage")            # the newest one is unreadable

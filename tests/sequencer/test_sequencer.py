@@ -4,9 +4,10 @@ from typing import NamedTuple
 
 import pytest
 
-from exchange.clock import VirtualClock, WallClock
+from exchange.engine.clock import VirtualClock, WallClock
 from exchange.journal import JournalReader, JournalWriter
-from exchange.sequencer import Sequencer, SequencerFailed, Timer
+from exchange.contract.timers import Timer
+from exchange.engine.sequencer import Sequencer, SequencerFailed
 
 
 class Add(NamedTuple):

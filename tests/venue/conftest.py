@@ -3,10 +3,10 @@ from pathlib import Path
 
 import pytest
 
-from exchange.instruments import DEFAULT_INSTRUMENTS
+from exchange.contract.instruments import DEFAULT_INSTRUMENTS
 from exchange.venue import Venue
-from exchange.venue import codes as C
-from exchange.venue.commands import CreateAccount, Deposit, NewOrder, SetIndexPrice
+from exchange.contract import codes as C
+from exchange.contract.commands import CreateAccount, Deposit, NewOrder, SetIndexPrice
 
 USDT = 100_000_000          # money units per USDT
 BTC = "BTCUSDT"             # tick 0.10, step 0.001 -> notional_unit 10_000

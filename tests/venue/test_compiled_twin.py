@@ -18,9 +18,8 @@ import pytest
 
 from exchange._accelerated import compiled
 from exchange.flow.synthetic import SyntheticConfig, SyntheticFlow
-from exchange.runtime import Runtime
-from exchange.venue import events as ev
-
+from exchange.engine.runtime import Runtime
+from exchange.contract import events as ev
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -28,7 +27,7 @@ def _replay_in_child(journal: Path, pure: bool) -> dict:
     env = dict(os.environ, PAPEREX_PURE="1" if pure else "0", PYTHONPATH=str(ROOT))
     probe = ("import json, sys\n"
              "from exchange._accelerated import compiled\n"
-             "from exchange.replay import replay\n"
+             "from exchange.engine.replay import replay\n"
              "r = replay(sys.argv[1], verify=True)\n"
              "print(json.dumps({'compiled': compiled(), 'ok': r.divergence is None, 'commands': r.commands,"
              " 'digest': r.venue.state_digest()}))\n")

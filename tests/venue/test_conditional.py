@@ -1,9 +1,9 @@
 """Conditional orders and isolated margin transfers."""
-from exchange.venue import codes as C
-from exchange.venue.commands import (
+from exchange.contract import codes as C
+from exchange.contract.commands import (
     AdjustIsolatedMargin, CancelOrder, NewOrder, SetMarginType, SetMarkPrice,
 )
-from exchange.venue.events import (
+from exchange.contract.events import (
     CommandRejected, OrderAccepted, OrderExpired, OrderFilled, OrderRejected, OrderTriggered,
     PositionMarginChanged,
 )

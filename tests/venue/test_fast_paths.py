@@ -11,10 +11,10 @@
 """
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from exchange.instruments import DEFAULT_INSTRUMENTS
+from exchange.contract.instruments import DEFAULT_INSTRUMENTS
 from exchange.venue import Venue
-from exchange.venue import codes as C
-from exchange.venue.commands import CancelOrder, CreateAccount, Deposit, NewOrder, SetIndexPrice, SetMarkPrice, \
+from exchange.contract import codes as C
+from exchange.contract.commands import CancelOrder, CreateAccount, Deposit, NewOrder, SetIndexPrice, SetMarkPrice, \
     SetMarginType, SetLeverage, SettleFunding
 from exchange.venue.liquidation import reindex_general
 from matching import Book

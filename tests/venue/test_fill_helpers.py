@@ -9,9 +9,11 @@ from __future__ import annotations
 import pytest
 from hypothesis import example, given, settings, strategies as st
 
-from exchange.instruments import DEFAULT_INSTRUMENTS
+from exchange.contract.instruments import DEFAULT_INSTRUMENTS
 from exchange.units import RATE_SCALE
-from exchange.venue import events, records, venue
+from exchange.venue import venue
+from exchange.contract import events
+from exchange.contract import records
 from exchange.venue.positions import Position, apply_fill
 from exchange.venue.spec import SymbolSpec
 
@@ -19,7 +21,7 @@ from conftest import python_twin
 
 _riskmath = pytest.importorskip("exchange.venue._riskmath", exc_type=ImportError,
                                 reason="compiled-only helper (not built, or PAPEREX_PURE=1)")
-_newrecord = pytest.importorskip("exchange.venue._newrecord", exc_type=ImportError,
+_newrecord = pytest.importorskip("exchange.contract._newrecord", exc_type=ImportError,
                                  reason="compiled-only helper (not built, or PAPEREX_PURE=1)")
 
 I64 = 2 ** 63

@@ -3,8 +3,8 @@
 BTCUSDT: tick 0.10 USDT, lot 0.001 BTC -> one tick x one lot = 0.0001 USDT = 10_000 money units.
 Fees: maker 0.02 %, taker 0.05 %.
 """
-from exchange.venue import codes as C
-from exchange.venue.events import (
+from exchange.contract import codes as C
+from exchange.contract.events import (
     BalanceChanged, Income, OrderExpired, OrderFilled, PositionChanged,
 )
 
@@ -96,9 +96,9 @@ def test_fee_rounding_goes_to_residue():
     """ETHUSDT: tick 0.01, lot 0.001 -> unit 1,000 money units.  7 lots @ 3000.01:
     notional 21.00007 USDT = 2,100,007,000; maker fee exact 420,001.4 -> charged 420,002;
     taker exact 1,050,003.5 -> charged 1,050,004; the two fractions go to the residue."""
-    from exchange.instruments import DEFAULT_INSTRUMENTS
+    from exchange.contract.instruments import DEFAULT_INSTRUMENTS
     from exchange.venue import Venue
-    from exchange.venue.commands import CreateAccount, Deposit
+    from exchange.contract.commands import CreateAccount, Deposit
     v = Venue(DEFAULT_INSTRUMENTS)
     for a in (1, 2):
         v.apply(0, CreateAccount(a))
@@ -114,9 +114,9 @@ def test_fee_rounding_goes_to_residue():
 
 def test_partial_close_rounds_realized_pnl_down():
     """Long 7 (4 @ 3000.01 + 3 @ 3000.02 ETH lots x1000); close 2/7: basis ceil(E*2/7)."""
-    from exchange.instruments import DEFAULT_INSTRUMENTS
+    from exchange.contract.instruments import DEFAULT_INSTRUMENTS
     from exchange.venue import Venue
-    from exchange.venue.commands import CreateAccount, Deposit
+    from exchange.contract.commands import CreateAccount, Deposit
     v = Venue(DEFAULT_INSTRUMENTS)
     for a in (1, 2):
         v.apply(0, CreateAccount(a))

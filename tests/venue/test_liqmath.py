@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from exchange.instruments import DEFAULT_INSTRUMENTS
+from exchange.contract.instruments import DEFAULT_INSTRUMENTS
 from exchange.venue.liquidation import trigger_key, trigger_key_exact
 from exchange.venue.spec import SymbolSpec
 

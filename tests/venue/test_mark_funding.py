@@ -1,13 +1,13 @@
 """Mark price rule, premium sampling, funding settlement, pinning, timers (perp-mechanics 1.2, 2)."""
-from exchange.runtime import Runtime
-from exchange.venue import codes as C
-from exchange.venue.commands import (
+from exchange.engine.runtime import Runtime
+from exchange.contract import codes as C
+from exchange.contract.commands import (
     RefreshMarkPrice, SamplePremium, SetIndexPrice, SetMarkPrice, SettleFunding,
 )
-from exchange.venue.events import (
+from exchange.contract.events import (
     BalanceChanged, CommandRejected, FundingSettled, Income, MarkPriceChanged, PositionChanged,
 )
-from exchange.venue.commands import SetMarginType
+from exchange.contract.commands import SetMarginType
 
 from conftest import BTC, USDT, funded_venue, limit, lots, market, only, px
 

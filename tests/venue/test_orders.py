@@ -4,14 +4,14 @@ from decimal import Decimal
 
 import pytest
 
-from exchange.instruments import DEFAULT_INSTRUMENTS
+from exchange.contract.instruments import DEFAULT_INSTRUMENTS
 from exchange.venue import Venue
-from exchange.venue import codes as C
-from exchange.venue.commands import (
+from exchange.contract import codes as C
+from exchange.contract.commands import (
     CancelAllOrders, CancelOrder, CreateAccount, Deposit, ModifyOrder, NewOrder, SetIndexPrice,
     SetLeverage, SetPositionMode,
 )
-from exchange.venue.events import (
+from exchange.contract.events import (
     CommandRejected, OrderAccepted, OrderCanceled, OrderExpired, OrderFilled, OrderModified,
     OrderRejected,
 )

@@ -1,10 +1,10 @@
 """The venue's in-place position/margin arithmetic agrees with the pure functions in exchange.perp."""
 from hypothesis import given, settings, strategies as st
 
-from exchange.instruments import DEFAULT_INSTRUMENTS
+from exchange.contract.instruments import DEFAULT_INSTRUMENTS
 from exchange.perp import margin as pm
 from exchange.perp import position as pp
-from exchange.venue.codes import BOTH
+from exchange.contract.codes import BOTH
 from exchange.venue.accounts import OrderAgg
 from exchange.venue.positions import Position, apply_fill
 from exchange.venue.risk import slot_order_margin

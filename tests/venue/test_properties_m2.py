@@ -12,14 +12,16 @@ import msgpack
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 import matching
-from exchange.instruments import DEFAULT_INSTRUMENTS
-from exchange.venue import Venue, command_from_record, event_from_record
-from exchange.venue import codes as C
-from exchange.venue.commands import (
+from exchange.contract.instruments import DEFAULT_INSTRUMENTS
+from exchange.venue import Venue
+from exchange.contract.commands import command_from_record
+from exchange.contract.events import event_from_record
+from exchange.contract import codes as C
+from exchange.contract.commands import (
     AdjustIsolatedMargin, CancelOrder, CreateAccount, Deposit, FundInsurance, NewOrder, RefreshMarkPrice,
     SamplePremium, SetIndexPrice, SetLeverage, SetMarginType, SetMarkPrice, SetPositionMode, SettleFunding,
 )
-from exchange.venue.events import FundingSettled, Income
+from exchange.contract.events import FundingSettled, Income
 from matching.reference import ReferenceBook
 
 USDT = 100_000_000

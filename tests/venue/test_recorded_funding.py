@@ -2,12 +2,12 @@
 charged as given, and the command's record keeps its old form when unset."""
 import msgpack
 
-from exchange.replay import replay
-from exchange.runtime import Runtime
-from exchange.venue import command_from_record
-from exchange.venue import codes as C
-from exchange.venue.commands import CreateAccount, Deposit, SetIndexPrice, SettleFunding
-from exchange.venue.events import CommandRejected, FundingSettled, Income
+from exchange.engine.replay import replay
+from exchange.engine.runtime import Runtime
+from exchange.contract.commands import command_from_record
+from exchange.contract import codes as C
+from exchange.contract.commands import CreateAccount, Deposit, SetIndexPrice, SettleFunding
+from exchange.contract.events import CommandRejected, FundingSettled, Income
 
 from conftest import BTC, USDT, funded_venue, limit, lots, market, only, px
 

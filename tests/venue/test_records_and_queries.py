@@ -4,12 +4,14 @@ import hashlib
 import msgpack
 import pytest
 
-from exchange.instruments import DEFAULT_INSTRUMENTS
-from exchange.venue import Venue, command_from_record, event_from_record
-from exchange.venue import codes as C
-from exchange.venue.commands import COMMANDS, CancelOrder, CreateAccount, Deposit, NewOrder
+from exchange.contract.instruments import DEFAULT_INSTRUMENTS
+from exchange.venue import Venue
+from exchange.contract.commands import command_from_record
+from exchange.contract.events import event_from_record
+from exchange.contract import codes as C
+from exchange.contract.commands import COMMANDS, CancelOrder, CreateAccount, Deposit, NewOrder
 from exchange.venue.digest import state_list
-from exchange.venue.events import EVENTS, CommandRejected, OrderAccepted
+from exchange.contract.events import EVENTS, CommandRejected, OrderAccepted
 
 from conftest import BTC, USDT, limit, lots, px
 

@@ -6,8 +6,9 @@ from __future__ import annotations
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from exchange.instruments import DEFAULT_INSTRUMENTS
-from exchange.venue import codes as C, risk
+from exchange.contract.instruments import DEFAULT_INSTRUMENTS
+from exchange.venue import risk
+from exchange.contract import codes as C
 from exchange.venue.accounts import Account, OrderAgg
 from exchange.venue.positions import Position
 from exchange.venue.symbol_state import SymbolState

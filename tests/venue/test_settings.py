@@ -1,10 +1,10 @@
 """Account commands: create, deposit, withdraw, leverage, margin type, position mode; isolated margin."""
-from exchange.venue import codes as C
-from exchange.venue.commands import (
+from exchange.contract import codes as C
+from exchange.contract.commands import (
     CancelOrder, CreateAccount, Deposit, SetIndexPrice, SetLeverage, SetMarginType, SetPositionMode,
     Withdraw,
 )
-from exchange.venue.events import (
+from exchange.contract.events import (
     AccountCreated, BalanceChanged, CommandRejected, Income, LeverageChanged, MarginTypeChanged,
     OrderFilled, PositionModeChanged,
 )

@@ -1,12 +1,12 @@
 """Liquidation through the venue, with hand-computed numbers (perp-mechanics 4)."""
-from exchange.instruments import DEFAULT_INSTRUMENTS
+from exchange.contract.instruments import DEFAULT_INSTRUMENTS
 from exchange.venue import Venue
-from exchange.venue import codes as C
-from exchange.venue.commands import (
+from exchange.contract import codes as C
+from exchange.contract.commands import (
     CreateAccount, Deposit, FundInsurance, SetIndexPrice, SetLeverage, SetMarginType, SetMarkPrice,
     SetPositionMode,
 )
-from exchange.venue.events import (
+from exchange.contract.events import (
     ForceOrder, Income, InsuranceFundChanged, MarginCall, OrderCanceled, OrderFilled, PositionClosedOut,
 )
 

@@ -18,10 +18,10 @@ from decimal import Decimal
 from typing import Any
 
 from exchange.units import MONEY_SCALE
-from exchange.venue import codes as C
-from exchange.venue.commands import CreateAccount, Deposit, NewOrder, SetLeverage
+from exchange.contract import codes as C
+from exchange.contract.commands import CreateAccount, Deposit, NewOrder, SetLeverage
 
-from ..scenarios import ScenarioState
+from exchange.flow.scenarios import ScenarioState
 
 
 class MarketView:

@@ -12,10 +12,10 @@ import math
 from dataclasses import dataclass
 
 from exchange.units import MONEY_SCALE
-from exchange.venue import codes as C
-from exchange.venue.commands import CancelOrder, ModifyOrder, NewOrder
+from exchange.contract import codes as C
+from exchange.contract.commands import CancelOrder, ModifyOrder, NewOrder
 
-from .base import Agent, MarketView, StepContext, position_qty
+from exchange.flow.agents.base import Agent, MarketView, StepContext, position_qty
 
 
 @dataclass(frozen=True)

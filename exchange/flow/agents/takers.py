@@ -5,17 +5,16 @@ import math
 from dataclasses import dataclass
 
 from exchange.units import MONEY_SCALE
-from exchange.venue import codes as C
-from exchange.venue.commands import Deposit
-
-from .base import Agent, MarketView, StepContext, poisson, position_qty
+from exchange.contract import codes as C
+from exchange.contract.commands import Deposit
+from exchange.flow.agents.base import Agent, MarketView, StepContext, poisson, position_qty
 
 
 # ----------------------------------------------------------------------------- noise
 @dataclass(frozen=True)
 class TakerProfile:
-    rate_per_s: float = 0.8            # Poisson arrivals per second
-    size_usdt_min: float = 30_000.0    # Pareto scale (times the symbol's size_scale)
+    rate_per_s: float = 2.0            # Poisson arrivals per second (the tape: 40-60 trades a second)
+    size_usdt_min: float = 15_000.0    # Pareto scale (times the symbol's size_scale)
     pareto_alpha: float = 1.5          # heavy tail: P(size > x) ~ x^-alpha
     size_usdt_cap: float = 2_000_000.0
     max_inventory_usdt: float = 30_000_000.0
@@ -177,7 +176,7 @@ class PositionHolder(Agent):
     @classmethod
     def draw(cls, account_id: int, symbol: str, market: MarketView, rng, profile: HolderProfile = HolderProfile(),
              mix=None, scale: float = 1.0):
-        from ..scenarios import LEVERAGE_MIX_DEFAULT
+        from exchange.flow.scenarios import LEVERAGE_MIX_DEFAULT
         eff = draw_effective_leverage(rng, mix or LEVERAGE_MIX_DEFAULT)
         lo, hi = math.log(profile.min_usdt * scale), math.log(profile.max_usdt * scale)
         notional = math.exp(lo + (hi - lo) * rng.random())

@@ -7,8 +7,8 @@
 * :mod:`.run` - ``paperex calibrate``: run a scenario per seed on the virtual
   clock and judge each figure against its band.
 """
-from .bands import bands_for, within
-from .metrics import METRICS, compute
-from .tape import CascadeTape
+from exchange.flow.calibration.bands import bands_for, within
+from exchange.flow.calibration.metrics import METRICS, compute
+from exchange.flow.calibration.tape import CascadeTape
 
 __all__ = ["CascadeTape", "METRICS", "bands_for", "compute", "within"]

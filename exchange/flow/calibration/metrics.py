@@ -10,7 +10,7 @@ from __future__ import annotations
 import statistics
 from typing import Optional
 
-from .tape import SAMPLE_MS, CascadeTape, SymbolTape
+from exchange.flow.calibration.tape import SAMPLE_MS, CascadeTape, SymbolTape
 
 H = 3_600_000
 BEFORE_MS = 20 * 60_000          # "before": the last 20 minutes before the event (holders have entered)

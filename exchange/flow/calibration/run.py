@@ -15,9 +15,9 @@ import time
 from pathlib import Path
 from typing import Any, Callable, Optional
 
-from .bands import bands_for, within
-from .metrics import METRICS, compute
-from .tape import CascadeTape
+from exchange.flow.calibration.bands import bands_for, within
+from exchange.flow.calibration.metrics import METRICS, compute
+from exchange.flow.calibration.tape import CascadeTape
 
 T0 = 1_717_200_000_000          # 2024-06-01 00:00 UTC, the venue's clock at the start of a run
 
@@ -27,7 +27,7 @@ def run_one(scenario: str, seed: int, overrides: Optional[dict] = None, *,
             config: Optional[dict] = None) -> dict:
     """Run ``scenario`` with ``seed`` for its whole duration (or ``seconds``); its figures."""
     from exchange.flow.synthetic import SyntheticConfig, SyntheticFlow
-    from exchange.runtime import Runtime
+    from exchange.engine.runtime import Runtime
     tmp = Path(tempfile.mkdtemp(prefix="paperex-calibrate-"))
     try:
         rt = Runtime.virtual(T0, data_dir=tmp, fsync="never")

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable, Optional
 
 from exchange.units import MONEY_SCALE, RATE_SCALE
-from exchange.venue import codes as C
+from exchange.contract import codes as C
 
 # event kinds (exchange.venue.events)
 _ACCEPTED, _FILLED, _CANCELED, _EXPIRED, _MODIFIED = 1010, 1012, 1013, 1014, 1015
@@ -183,10 +183,10 @@ class CascadeTape:
     def from_journal(cls, journal_dir: Any, instruments: Optional[dict] = None) -> "CascadeTape":
         """Rebuild a tape from a journal directory (events only)."""
         from exchange.journal import JournalReader
-        from exchange.venue.events import event_from_record
+        from exchange.contract.events import event_from_record
         reader = JournalReader(journal_dir)
         if instruments is None:
-            from exchange.replay import instruments_from_config
+            from exchange.contract.venue_config import instruments_from_config
             instruments = instruments_from_config(reader.config)
         tape = cls(instruments)
         cur_seq, cur_ts, evs = None, 0, []

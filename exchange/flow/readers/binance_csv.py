@@ -35,10 +35,10 @@ import csv
 import re
 from typing import Optional
 
-from ..records import (BookDepthBand, BookTicker, DepthDiff, DepthSnapshot, FundingRate, Kline,
+from exchange.flow.records import (BookDepthBand, BookTicker, DepthDiff, DepthSnapshot, FundingRate, Kline,
                        Trade, dec, dec_qty)
-from ._base import Reader
-from ._text import epoch_ms, interval_in_name, interval_ms, parse_bool, text_ms
+from exchange.flow.readers._base import Reader
+from exchange.flow.readers._text import epoch_ms, interval_in_name, interval_ms, parse_bool, text_ms
 
 try:
     from orjson import loads as _loads, JSONDecodeError as _JSONError

@@ -25,10 +25,10 @@ from operator import itemgetter
 from typing import Optional
 from urllib.parse import parse_qs, urlsplit
 
-from ..records import (BookTicker, DepthDiff, DepthSnapshot, FundingRate, IndexPrice, Kline,
+from exchange.flow.records import (BookTicker, DepthDiff, DepthSnapshot, FundingRate, IndexPrice, Kline,
                        MarkPrice, Trade, all_plain, plain_seen, build_book_ticker, build_depth_diff, build_trade, dec,
                        levels)
-from ._base import Deferred, Reader
+from exchange.flow.readers._base import Deferred, Reader
 
 try:  # orjson is ~3x faster than json on these payloads
     from orjson import loads as _loads, JSONDecodeError as _JSONError

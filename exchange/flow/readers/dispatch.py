@@ -5,10 +5,10 @@ import re
 from pathlib import Path
 from typing import Iterable, Optional
 
-from ._base import DEFAULT_REORDER_WINDOW_MS, MergedReader, Reader, UnknownFormatError, read_head
-from .binance_csv import BinanceCsvReader, FreqtradeJsonReader, detect_binance_csv
-from .binance_tape import BinanceTapeReader, CryptofeedReader
-from .tardis import TardisCsvReader, detect_tardis_csv
+from exchange.flow.readers._base import DEFAULT_REORDER_WINDOW_MS, MergedReader, Reader, UnknownFormatError, read_head
+from exchange.flow.readers.binance_csv import BinanceCsvReader, FreqtradeJsonReader, detect_binance_csv
+from exchange.flow.readers.binance_tape import BinanceTapeReader, CryptofeedReader
+from exchange.flow.readers.tardis import TardisCsvReader, detect_tardis_csv
 
 __all__ = ["open_recording", "open_recordings", "sniff_format", "READERS"]
 

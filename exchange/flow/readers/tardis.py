@@ -28,9 +28,9 @@ from __future__ import annotations
 import csv
 from typing import Optional
 
-from ..records import (BookTicker, DepthDiff, DepthSnapshot, FundingRate, IndexPrice, MarkPrice,
+from exchange.flow.records import (BookTicker, DepthDiff, DepthSnapshot, FundingRate, IndexPrice, MarkPrice,
                        Trade, dec, dec_qty)
-from ._base import Reader
+from exchange.flow.readers._base import Reader
 
 __all__ = ["TardisCsvReader", "detect_tardis_csv", "TARDIS_PREFIX"]
 

@@ -16,12 +16,13 @@ import logging
 from pathlib import Path
 from typing import Any, Callable, Optional
 
-from exchange.clock import VirtualClock, WallClock
-from exchange.instruments import DEFAULT_INSTRUMENTS, Instrument
+from exchange.engine.clock import VirtualClock, WallClock
+from exchange.contract.instruments import DEFAULT_INSTRUMENTS, Instrument
 from exchange.journal import JournalError, JournalReader, JournalWriter
-from exchange.replay import instruments_from_config, new_venue, replay, venue_config
-from exchange.sequencer import Sequencer
-from exchange.snapshots import load_latest, write_snapshot
+from exchange.engine.replay import new_venue, replay
+from exchange.contract.venue_config import instruments_from_config, venue_config
+from exchange.engine.sequencer import Sequencer
+from exchange.engine.snapshots import load_latest, write_snapshot
 
 log = logging.getLogger("paperex.runtime")
 
@@ -36,7 +37,7 @@ class Runtime:
         self.journal: Optional[JournalWriter] = None
         self.restored_commands = 0
         self.snapshot_seq = 0
-        # process-level hook after each snapshot (paperex serve: exchange.heap.settle)
+        # process-level hook after each snapshot (paperex serve: exchange.engine.heap.settle)
         self.after_snapshot: Optional[Callable[[], None]] = None
         self.snapshot_every = snapshot_every if data_dir is not None else 0
         last_seq = 0
@@ -66,7 +67,7 @@ class Runtime:
             self.sequencer.on_commit(self._maybe_snapshot)
         if timers:
             # mark refresh, premium sampling and funding are journaled timer commands
-            from exchange.venue.timers import venue_timers
+            from exchange.contract.timers import venue_timers
             for timer in venue_timers(instruments):
                 self.sequencer.add_timer(timer)
 
@@ -80,7 +81,7 @@ class Runtime:
             self.snapshot_seq = seq
             if seq == self.journal.last_seq:
                 # a clean shutdown: nothing after the snapshot to read
-                from exchange.replay import ReplayResult
+                from exchange.engine.replay import ReplayResult
                 result = ReplayResult(venue, last_seq=seq, first_ts=ts, last_ts=ts)
             else:
                 result = replay(journal_dir, verify=True, venue=venue, after_seq=seq)

@@ -5,15 +5,15 @@ from __future__ import annotations
 from decimal import Decimal
 
 from exchange.units import MONEY_SCALE, RATE_SCALE
-from exchange.venue import codes as C
-from exchange.venue.commands import AdjustIsolatedMargin, SetLeverage, SetMarginType, SetPositionMode
-from exchange.venue.events import CommandRejected, LeverageChanged
+from exchange.contract import codes as C
+from exchange.contract.commands import AdjustIsolatedMargin, SetLeverage, SetMarginType, SetPositionMode
+from exchange.contract.events import CommandRejected, LeverageChanged
 
-from . import errors
-from .common import INT_CAP, SUCCESS, Req, limit_of, rejection, symbol_of, time_range
-from .errors import Orders41
-from .format import fixed, money, plain
-from .rest_market import price8
+from exchange.gateway import errors
+from exchange.gateway.common import INT_CAP, SUCCESS, Req, limit_of, rejection, symbol_of, time_range
+from exchange.gateway.errors import Orders41
+from exchange.gateway.format import fixed, money, plain
+from exchange.gateway.market_views import price8
 
 ACCOUNT_ALIAS = "SgsR"
 INCOME_TYPES = ("TRANSFER", "WELCOME_BONUS", "REALIZED_PNL", "FUNDING_FEE", "COMMISSION",

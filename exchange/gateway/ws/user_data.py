@@ -31,18 +31,18 @@ from typing import Optional
 
 import orjson
 
-from exchange.venue import codes as C
-from exchange.venue.events import (
+from exchange.contract import codes as C
+from exchange.contract.events import (
     BalanceChanged, LeverageChanged, MarginCall, MarginTypeChanged, OrderAccepted, OrderCanceled,
     OrderExpired, OrderFilled, OrderModified, OrderRejected, OrderTriggered, PositionChanged,
     PositionClosedOut,
 )
 
-from .background import BackgroundTask
-from .common import Req
-from .errors import Request
-from .format import callback_str, money
-from .rest_market import price8
+from exchange.gateway.ws.background import BackgroundTask
+from exchange.gateway.common import Req
+from exchange.gateway.errors import Request
+from exchange.gateway.format import callback_str, money
+from exchange.gateway.market_views import price8
 
 # ACCOUNT_UPDATE ``m``: Binance's reason names; the venue's ADL close-out has none of its own
 _REASONS = {**C.BALANCE_REASON_NAMES, C.R_ADL: "ORDER"}

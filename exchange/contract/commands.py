@@ -4,7 +4,7 @@ Each command is an immutable NamedTuple of ints and short strings with a stable
 integer ``KIND`` (< 1000).  ``cmd.to_record()`` gives ``[kind, [fields...]]``
 for the journal; ``command_from_record(rec)`` decodes and type-checks one.
 
-Enumerated fields use the codes in ``exchange.venue.codes`` (sides, order
+Enumerated fields use the codes in ``exchange.contract.codes`` (sides, order
 types, time in force, position sides, margin types, STP modes).  Prices are
 integer ticks, quantities integer lots, money integer 1e-8 USDT units.
 """
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from .records import Registry
+from exchange.contract.records import Registry
 
 COMMANDS = Registry("command", 1, 1000)
 register = COMMANDS.register

@@ -72,7 +72,7 @@ def _print_state(state: dict) -> None:
 
 
 def replay_main(argv: list[str]) -> int:
-    from exchange.replay import replay
+    from exchange.engine.replay import replay
 
     ap = argparse.ArgumentParser(prog="paperex replay",
                                  description="Re-execute a journal on a fresh venue.")
@@ -139,7 +139,7 @@ def replay_main(argv: list[str]) -> int:
 
 
 def export_main(argv: list[str]) -> int:
-    from exchange.export import export
+    from exchange.engine.export import export
 
     ap = argparse.ArgumentParser(prog="paperex export",
                                  description="Export a journal to SQLite (again: appends only what is new).")

@@ -13,23 +13,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Optional
 
-from exchange.instruments import Instrument, instrument_from_config, instrument_to_config
+from exchange.contract.instruments import Instrument
+from exchange.contract.venue_config import instruments_from_config
 from exchange.journal import JournalReader, is_command
-
-VENUE_CONFIG_FORMAT = "paperex-venue/1"
-
-
-def venue_config(instruments: dict[str, Instrument]) -> dict:
-    """The journal header's venue configuration (canonical: symbols sorted)."""
-    return {"format": VENUE_CONFIG_FORMAT,
-            "symbols": [instrument_to_config(instruments[s]) for s in sorted(instruments)]}
-
-
-def instruments_from_config(config: Any) -> dict[str, Instrument]:
-    if not isinstance(config, dict) or config.get("format") != VENUE_CONFIG_FORMAT:
-        raise ValueError(f"journal header is not a paperex venue configuration ({VENUE_CONFIG_FORMAT})")
-    return {c["symbol"]: instrument_from_config(c) for c in config["symbols"]}
-
 
 def new_venue(instruments: dict[str, Instrument]):
     from exchange.venue import Venue
@@ -80,7 +66,7 @@ def replay(journal_dir: "str | Path", *, verify: bool = False, until_seq: Option
            progress: Optional[Callable[[int], None]] = None) -> ReplayResult:
     """Rebuild the venue from ``journal_dir``.  ``venue`` + ``after_seq`` let a caller
     start from a restored snapshot: only records after that seq are applied."""
-    from exchange.venue.commands import command_from_record
+    from exchange.contract.commands import command_from_record
 
     reader = JournalReader(journal_dir)
     instruments = instruments_from_config(reader.config)

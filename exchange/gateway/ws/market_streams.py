@@ -49,12 +49,12 @@ from typing import Optional
 import orjson
 from aiohttp import WSMsgType, web
 
-from exchange.venue import codes as C
-from exchange.venue.events import OrderFilled
+from exchange.contract import codes as C
+from exchange.contract.events import OrderFilled
 
-from .background import BackgroundTask
-from .format import money
-from .projection import INTERVAL_MS, MINUTE
+from exchange.gateway.ws.background import BackgroundTask
+from exchange.gateway.format import money
+from exchange.gateway.projection import INTERVAL_MS, MINUTE
 
 log = logging.getLogger("paperex.ws")
 
@@ -431,7 +431,7 @@ class StreamHub:
             self.partial_sent[(sym, speed)] = m.update_id
 
     def _marks(self, suffix: str, now: int) -> None:
-        from .rest_market import premium_index
+        from exchange.gateway.market_views import premium_index
         arr_name = "!markPrice@arr" + suffix
         want_arr = arr_name in self.subs
         arr = []
@@ -466,7 +466,7 @@ class StreamHub:
                     "x": False, "q": money(k[7]), "V": f.qty(k[9]), "Q": money(k[10]), "B": "0"}})
 
     def _tickers(self, now: int) -> None:
-        from .rest_market import ticker24
+        from exchange.gateway.market_views import ticker24
         full_arr = "!ticker@arr" in self.subs
         mini_arr = "!miniTicker@arr" in self.subs
         fulls, minis = [], []
@@ -649,7 +649,7 @@ async def _safe_close(ws: web.WebSocketResponse, code: int, msg: bytes) -> None:
 
 
 def add_routes(app: web.Application, gw) -> None:
-    from .app import guarded        # errors answered as Binance JSON
+    from exchange.gateway.answers import guarded        # errors answered as Binance JSON
     hub: StreamHub = gw.hub
 
     async def raw_ws(request: web.Request):

@@ -17,7 +17,7 @@ def _record(cls, *fields):
 
 
 try:        # the C constructors of records (_newrecord.pyx); their twins are tuple.__new__ and the above
-    from ._newrecord import new_record, record5, record6, record8, record15, record18
+    from exchange.contract._newrecord import new_record, record5, record6, record8, record15, record18
 except ImportError:     # not built, or PAPEREX_PURE=1
     new_record = tuple.__new__
     record5 = record6 = record8 = record15 = record18 = _record

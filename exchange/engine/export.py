@@ -26,7 +26,7 @@ from typing import Any, Callable, Optional
 import sqlite_utils
 
 from exchange.journal import JournalReader, is_command
-from exchange.replay import instruments_from_config
+from exchange.contract.venue_config import instruments_from_config
 from exchange.units import MONEY_SCALE
 
 # field name -> how to turn the integer into a decimal value
@@ -49,7 +49,7 @@ def _iso(ts: int) -> str:
 class _Converter:
     def __init__(self, instruments: dict) -> None:
         self.instruments = instruments
-        from exchange.venue import codes as C
+        from exchange.contract import codes as C
         self.enums: dict[str, dict[int, str]] = {
             "side": C.SIDE_NAMES, "position_side": C.POSITION_SIDE_NAMES,
             "margin_type": C.MARGIN_TYPE_NAMES, "order_type": C.ORDER_TYPE_NAMES,
@@ -82,8 +82,8 @@ class _Converter:
 def export(journal_dir: "str | Path", db_path: "str | Path", *,
            progress: Optional[Callable[[int], None]] = None, batch: int = 5000) -> dict:
     """Export (or continue exporting) ``journal_dir`` into ``db_path``; returns counts."""
-    from exchange.venue.commands import command_from_record
-    from exchange.venue.events import event_from_record
+    from exchange.contract.commands import command_from_record
+    from exchange.contract.events import event_from_record
 
     reader = JournalReader(journal_dir)
     instruments = instruments_from_config(reader.config)

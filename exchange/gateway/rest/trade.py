@@ -14,18 +14,18 @@ from typing import Optional
 
 import orjson
 
-from exchange.venue import codes as C
-from exchange.venue.commands import CancelAllOrders, CancelOrder, ModifyOrder, NewOrder
-from exchange.venue.events import CommandRejected, OrderAccepted, OrderRejected
+from exchange.contract import codes as C
+from exchange.contract.commands import CancelAllOrders, CancelOrder, ModifyOrder, NewOrder
+from exchange.contract.events import CommandRejected, OrderAccepted, OrderRejected
 
-from . import errors
-from .common import INT_CAP, Req, limit_of, rejection, symbol_of, time_range, to_lots, to_ticks
-from .errors import BinanceError, Execution, Filters, Orders41, Processing, Request
-from .conditional import (
+from exchange.gateway import errors
+from exchange.gateway.common import INT_CAP, Req, limit_of, rejection, symbol_of, time_range, to_lots, to_ticks
+from exchange.gateway.errors import BinanceError, Execution, Filters, Orders41, Processing, Request
+from exchange.gateway.rest.algo import (
     CONDITIONAL_CODES, find_order, is_algo, legacy_child, parse_conditional, resolve_legacy,
 )
-from .format import money, order_json
-from .params import _DECIMAL_RE, _INT_RE, LONG_MAX, Params
+from exchange.gateway.format import money, order_json
+from exchange.gateway.params import _DECIMAL_RE, _INT_RE, LONG_MAX, Params
 
 _INT_FULL = _INT_RE.fullmatch
 
@@ -384,7 +384,7 @@ async def all_orders(gw, r: Req):
     for v in out:
         rec = force.get(v["order_id"]) if v["order_type"] == C.LIQUIDATION else None
         if rec is not None:        # the liquidation order as forceOrders shows it (book + takeover + ADL)
-            from .rest_account import force_order_json
+            from exchange.gateway.rest.account import force_order_json
             o = force_order_json(gw, rec)
             o.update({"cumQty": o["executedQty"], "priceMatch": "NONE", "selfTradePreventionMode": "NONE",
                       "goodTillDate": 0, "priceProtect": False})

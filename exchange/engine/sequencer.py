@@ -33,8 +33,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, NamedTuple, Optional
+
+from exchange.contract.timers import Timer
 
 log = logging.getLogger("paperex.sequencer")
 
@@ -43,26 +44,6 @@ Subscriber = Callable[[int, int, Any, list], None]
 
 class SequencerFailed(RuntimeError):
     """The journal could not be written: the sequencer accepts nothing more."""
-
-
-@dataclass
-class Timer:
-    """Fires at every multiple of ``interval_ms`` (plus ``phase_ms``) of the clock.
-
-    ``make(ts)`` returns the commands to run at that time.  ``catch_up=False``
-    fires only the latest missed tick after a gap of real time (a mark refresh
-    does not need replaying second by second after a restart; funding does).
-    """
-    name: str
-    interval_ms: int
-    make: Callable[[int], list]
-    phase_ms: int = 0
-    catch_up: bool = True
-    next_due: int = field(default=0, init=False)
-
-    def first_due_after(self, ts: int) -> int:
-        k = (ts - self.phase_ms) // self.interval_ms + 1
-        return k * self.interval_ms + self.phase_ms
 
 
 class Executed(NamedTuple):

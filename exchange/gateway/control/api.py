@@ -31,12 +31,12 @@ import orjson
 from aiohttp import web
 
 from exchange.units import MONEY_SCALE
-from exchange.venue.commands import CreateAccount, Deposit, SetIndexPrice, SetMarkPrice, Withdraw
-from exchange.venue.events import CommandRejected
+from exchange.contract.commands import CreateAccount, Deposit, SetIndexPrice, SetMarkPrice, Withdraw
+from exchange.contract.events import CommandRejected
 
-from .common import INT_CAP, to_ticks
-from .errors import BinanceError
-from .format import money
+from exchange.gateway.common import INT_CAP, to_ticks
+from exchange.gateway.errors import BinanceError
+from exchange.gateway.format import money
 
 JSON = "application/json"
 
@@ -95,7 +95,7 @@ def _rejected(res) -> None:
 
 
 def add_routes(app: web.Application, gw) -> None:
-    from .app import guarded        # errors answered as Binance JSON
+    from exchange.gateway.answers import guarded        # errors answered as Binance JSON
 
     def guard(handler):
         async def wrapped(request: web.Request):
@@ -199,7 +199,7 @@ def add_routes(app: web.Application, gw) -> None:
         if not gw.clock.virtual:
             raise _err(-1020, "The clock is the wall clock and cannot be advanced; "
                               "start the server with --clock virtual.")
-        from .faults import advance_clock
+        from exchange.gateway.faults import advance_clock
         results = await advance_clock(gw, ms)   # delayed requests run at their venue time on the way
         return _resp({"time": gw.now(), "commands": len(results), "lastSeq": gw.sequencer.seq})
 
@@ -244,11 +244,11 @@ def add_routes(app: web.Application, gw) -> None:
         return web.Response(text="\n".join(lines) + "\n", content_type="text/plain")
 
     async def faults_get(request: web.Request):
-        from .faults import injector
+        from exchange.gateway.faults import injector
         return _resp(injector(gw).to_json())
 
     async def faults_post(request: web.Request):
-        from .faults import FaultConfigError, injector
+        from exchange.gateway.faults import FaultConfigError, injector
         data = await _json(request)
         inj = injector(gw)
         try:
@@ -258,7 +258,7 @@ def add_routes(app: web.Application, gw) -> None:
         return _resp({**inj.to_json(), "added": [r.id for r in added]})
 
     async def faults_delete(request: web.Request):
-        from .faults import injector
+        from exchange.gateway.faults import injector
         inj = injector(gw)
         rid = request.match_info.get("rid")
         if rid is None:

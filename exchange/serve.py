@@ -1,4 +1,4 @@
-"""``paperex serve``: a Runtime plus the gateway on one aiohttp server.
+"""Layer 6 — ``paperex serve``: a Runtime, the gateway and a flow wired on one aiohttp server.
 
 ``start(...)`` is the programmatic form (tests, benchmarks): it returns a
 ``Server`` with the bound port; ``await server.stop()`` shuts down cleanly
@@ -19,16 +19,16 @@ from typing import Optional
 
 from aiohttp import web
 
-from exchange import heap
-from exchange.clock import VirtualClock, WallClock
-from exchange.instruments import DEFAULT_INSTRUMENTS, load_instruments
-from exchange.runtime import Runtime
+from exchange.engine import heap
+from exchange.engine.clock import VirtualClock, WallClock
+from exchange.contract.instruments import DEFAULT_INSTRUMENTS, load_instruments
+from exchange.engine.runtime import Runtime
 from exchange.units import MONEY_SCALE
-from exchange.venue.commands import CreateAccount, Deposit
+from exchange.contract.commands import CreateAccount, Deposit
 
-from .app import Gateway, make_app
-from .ratelimit import RateLimitConfig
-from .streams import MAX_LIFETIME_S, PING_INTERVAL_S, PONG_TIMEOUT_S
+from exchange.gateway.app import Gateway, make_app
+from exchange.gateway.ratelimit import RateLimitConfig
+from exchange.gateway.ws.market_streams import MAX_LIFETIME_S, PING_INTERVAL_S, PONG_TIMEOUT_S
 
 log = logging.getLogger("paperex.serve")
 
@@ -104,7 +104,7 @@ async def start(*, host: str = "127.0.0.1", port: int = 8800, data_dir: "str | P
     if ws_pong_timeout_s <= ws_ping_interval_s:     # else a client answering every ping is dropped
         raise ValueError("ws_pong_timeout_s must be longer than ws_ping_interval_s")
     if faults is not None:
-        from .faults import load_config, validate_config
+        from exchange.gateway.faults import load_config, validate_config
         faults = validate_config(load_config(faults))   # a bad file fails before anything starts
     if runtime is None:
         instruments = load_instruments(symbols) if symbols else dict(DEFAULT_INSTRUMENTS)
@@ -124,7 +124,7 @@ async def start(*, host: str = "127.0.0.1", port: int = 8800, data_dir: "str | P
     gw.hub.ping_interval_s = ws_ping_interval_s
     gw.hub.pong_timeout_s = ws_pong_timeout_s
     if faults is not None:
-        from .faults import install
+        from exchange.gateway.faults import install
         install(gw, faults)
     app = make_app(gw)
     runner = web.AppRunner(app, access_log=logging.getLogger("aiohttp.access") if access_log else None,
@@ -299,7 +299,7 @@ def add_arguments(p) -> None:
 
 def fault_config(args) -> "dict | None":
     """The fault / latency configuration of ``paperex serve``'s options (None: all off)."""
-    from .faults import LatencyModel, load_config
+    from exchange.gateway.faults import LatencyModel, load_config
     path = getattr(args, "faults", None)
     seed = getattr(args, "fault_seed", None)
     lat, ws_lat = getattr(args, "latency", None), getattr(args, "ws_latency", None)

@@ -6,7 +6,7 @@ and ``event_from_record`` decodes one.  Events carry no timestamp: they belong
 to the command that produced them, whose journal record carries seq and time.
 
 Money fields are 1e-8 USDT units, prices ticks, quantities lots; enumerations
-use ``exchange.venue.codes``.  The gateway renders them as Binance payloads:
+use ``exchange.contract.codes``.  The gateway renders them as Binance payloads:
 
 * OrderAccepted / OrderFilled / OrderCanceled / OrderExpired / OrderModified
   -> ORDER_TRADE_UPDATE (x = NEW / TRADE / CANCELED / EXPIRED / AMENDMENT);
@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from .records import Registry
+from exchange.contract.records import Registry
 
 EVENTS = Registry("event", 1000, 1_000_000)
 register = EVENTS.register

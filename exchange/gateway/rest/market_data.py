@@ -5,12 +5,13 @@ from decimal import Decimal
 
 from exchange.units import MONEY_SCALE, RATE_SCALE
 
-from . import errors
-from .common import Req, limit_of, symbol_of, time_range
-from .format import fixed, money
-from .params import Params
-from .projection import INTERVAL_MS
-from .ratelimit import rate_limits_json
+from exchange.gateway import errors
+from exchange.gateway.common import Req, limit_of, symbol_of, time_range
+from exchange.gateway.format import fixed, money
+from exchange.gateway.params import Params
+from exchange.gateway.projection import INTERVAL_MS
+from exchange.gateway.ratelimit import rate_limits_json
+from exchange.gateway.market_views import premium_index, price8, ticker24  # noqa: F401 - REST answers
 
 DEPTH_LIMITS = (5, 10, 20, 50, 100, 500, 1000)
 ORDER_TYPES = ["LIMIT", "MARKET", "STOP", "STOP_MARKET", "TAKE_PROFIT", "TAKE_PROFIT_MARKET",
@@ -68,32 +69,9 @@ def exchange_info_static(gw) -> dict:
     }
 
 
-def price8(f, ticks: int) -> str:
-    """A price in ticks with 8 decimals (mark/index prices)."""
-    return fixed(ticks * f.tick_units * 10 ** (8 - f.pp), 8) if f.pp <= 8 else f.price(ticks)
-
-
 def next_funding_time(inst, now: int) -> int:
     iv = inst.funding_interval_hours * 3_600_000
     return now - now % iv + iv
-
-
-def premium_index(gw, sym: str, now: int) -> dict:
-    """GET /fapi/v1/premiumIndex (also the markPrice streams' ``p``/``i``/``P``/``r``/``T``):
-    the venue's mark, index, current funding-rate estimate and interest rate.  While the
-    mark is pinned by the control API the object also carries ``"markPricePinned": true``
-    (a key Binance never sends, so an unpinned venue looks exactly like Binance)."""
-    f = gw.formats[sym]
-    pi = gw.venue.premium_index(sym)
-    iv = pi["funding_interval_ms"]
-    out = {"symbol": sym, "markPrice": price8(f, pi["mark_price"]), "indexPrice": price8(f, pi["index_price"]),
-           "estimatedSettlePrice": price8(f, pi["estimated_settle_price"]),
-           "lastFundingRate": fixed(pi["last_funding_rate"], 8),
-           "interestRate": fixed(pi["interest_rate"], 8),
-           "nextFundingTime": now - now % iv + iv, "time": now}
-    if pi["mark_pinned"]:
-        out["markPricePinned"] = True
-    return out
 
 
 def book_ticker(gw, sym: str, now: int) -> dict:
@@ -105,24 +83,6 @@ def book_ticker(gw, sym: str, now: int) -> dict:
     ap, aq = a[0] if a else (0, 0)
     return {"symbol": sym, "bidPrice": f.price(bp), "bidQty": f.qty(bq), "askPrice": f.price(ap),
             "askQty": f.qty(aq), "time": now, "lastUpdateId": gw.projection.markets[sym].update_id}
-
-
-def ticker24(gw, sym: str, now: int) -> dict:
-    f = gw.formats[sym]
-    t = gw.projection.ticker24(sym, now)
-    o, last = t["open"], t["last"]
-    change = last - o if t["count"] else 0
-    pct = "0.000"
-    if t["count"] and o:
-        pct = fixed((change * 100_000) // o if change >= 0 else -((-change * 100_000) // o), 3)
-    wavg = f.avg(t["quote"], t["volume"], f.pp) if t["volume"] else f.price(0)
-    return {"symbol": sym, "priceChange": f.price(change), "priceChangePercent": pct,
-            "weightedAvgPrice": wavg, "lastPrice": f.price(last), "lastQty": f.qty(t["last_qty"]),
-            "openPrice": f.price(o), "highPrice": f.price(t["high"]), "lowPrice": f.price(t["low"]),
-            "volume": f.qty(t["volume"]), "quoteVolume": fixed(t["quote"] // 10**6, 2),
-            "openTime": t["open_time"], "closeTime": t["close_time"],
-            "firstId": t["first_id"] if t["count"] else -1, "lastId": t["last_id"] if t["count"] else -1,
-            "count": t["count"]}
 
 
 def depth_json(gw, sym: str, limit: int, now: int) -> dict:

@@ -34,14 +34,14 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Optional
 
-from exchange.venue import codes as C
-from exchange.venue.commands import CancelOrder, NewOrder
+from exchange.contract import codes as C
+from exchange.contract.commands import CancelOrder, NewOrder
 
-from . import errors
-from .common import INT_CAP, Req, limit_of, rejection, symbol_of, time_range, to_lots, to_ticks
-from .errors import Processing, Request
-from .format import callback_str, order_json
-from .params import Params
+from exchange.gateway import errors
+from exchange.gateway.common import INT_CAP, Req, limit_of, rejection, symbol_of, time_range, to_lots, to_ticks
+from exchange.gateway.errors import Processing, Request
+from exchange.gateway.format import callback_str, order_json
+from exchange.gateway.params import Params
 
 _SIDE = {"BUY": C.BUY, "SELL": C.SELL}
 _TIF = {"GTC": C.GTC, "IOC": C.IOC, "FOK": C.FOK, "GTX": C.GTX}
@@ -202,7 +202,7 @@ def algo_json(gw, account_id: int, view: dict, *, query: bool = False) -> dict:
 
 # --------------------------------------------------------------- handlers
 def _first_rejection(events):
-    from exchange.venue.events import CommandRejected, OrderRejected
+    from exchange.contract.events import CommandRejected, OrderRejected
     for ev in events:
         if type(ev) is OrderRejected or type(ev) is CommandRejected:
             return ev

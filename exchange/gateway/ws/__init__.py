@@ -1,0 +1,1 @@
+"""The websocket faces: market streams and user data streams, fed from committed results."""
