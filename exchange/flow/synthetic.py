@@ -136,6 +136,10 @@ class SyntheticFlow:
         self._last_ms = 0
         self._next_publish = 0
         self.index_path: dict[str, list] = {s: [] for s in self.symbols}   # (ts, ticks) per publish
+        # the agents' one-way positions, learned from committed events (whoever's command or timer
+        # caused them: fills, liquidations, ADL), as soon as each command is applied
+        self.positions: dict = {}
+        self.sequencer.subscribe(self._on_applied, inline=True)
 
     # ------------------------------------------------------------------ setup
     def _build_agents(self) -> None:
@@ -247,7 +251,7 @@ class SyntheticFlow:
             if publish:
                 cmds.append(SetIndexPrice(sym, ticks))
                 self.index_path[sym].append((now, ticks))
-        ctx = StepContext(now, dt, self.venue, self.rng, self.markets)
+        ctx = StepContext(now, dt, self.venue, self.rng, self.markets, self.positions)
         for a in self.agents:
             if a.every_step or a.next_ms <= now:
                 out = a.on_step(ctx)
@@ -255,6 +259,15 @@ class SyntheticFlow:
                     cmds.extend(out)
         self.stats.steps += 1
         return self._execute(cmds, now)
+
+    def _on_applied(self, seq: int, ts: int, command: Any, events: list) -> None:
+        pos = self.positions
+        for ev in events:
+            if ev.KIND == 1020 and ev.position_side == 0:       # PositionChanged, one-way (BOTH)
+                if ev.qty:
+                    pos[(ev.account_id, ev.symbol)] = ev.qty
+                else:
+                    pos.pop((ev.account_id, ev.symbol), None)
 
     def _execute(self, cmds: list, now: int) -> list:
         results = self.sequencer.execute(cmds)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from exchange.units import MONEY_SCALE
 from exchange.contract import codes as C
 from exchange.contract.commands import Deposit
-from exchange.flow.agents.base import Agent, MarketView, StepContext, poisson, position_qty
+from exchange.flow.agents.base import Agent, MarketView, StepContext, poisson
 
 
 # ----------------------------------------------------------------------------- noise
@@ -41,7 +41,7 @@ class NoiseTaker(Agent):
         if not n:
             return []
         p = self.p
-        qty = position_qty(ctx.venue, self.account_id, self.symbol)
+        qty = ctx.position(self.account_id, self.symbol)
         inv = qty * m.index_ticks * m.unit / MONEY_SCALE / (p.max_inventory_usdt * m.scale)
         out = []
         for _ in range(n):
@@ -99,7 +99,7 @@ class MomentumTrader(Agent):
             target = 0
         else:
             return []
-        qty = position_qty(ctx.venue, self.account_id, self.symbol)
+        qty = ctx.position(self.account_id, self.symbol)
         delta = target - qty
         if delta == 0:
             return []
@@ -226,7 +226,7 @@ class PositionHolder(Agent):
             self.comebacks += 1
             self.state = "flat"
             out.append(Deposit(self.account_id, int(math.ceil(self.notional_usdt / self.effective)) * MONEY_SCALE))
-        qty = position_qty(ctx.venue, self.account_id, self.symbol)
+        qty = ctx.position(self.account_id, self.symbol)
         lots = m.lots_for(self.notional_usdt, m.index_ticks)
         chunk = max(m.lots_for(self.notional_usdt / p.chunks, m.index_ticks), 1)
         if m.market_max_qty:
