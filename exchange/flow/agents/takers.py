@@ -123,7 +123,8 @@ class HolderProfile:
     max_usdt: float = 100_000_000.0
     hold_s: float = 6 * 3600.0         # mean holding time
     wait_s: float = 1_800.0            # mean time flat between positions
-    chunks: int = 4                    # a position is opened / closed in about this many market orders
+    chunks: int = 4                    # a position is opened / closed in about this many market orders ...
+    chunk_usdt_max: float = 1_000_000.0  # ... of at most this much (times size_scale): traders work big orders
     retry_ms: int = 5_000              # between the orders of one opening / closing (a trader working an order)
 
 
@@ -228,7 +229,7 @@ class PositionHolder(Agent):
             out.append(Deposit(self.account_id, int(math.ceil(self.notional_usdt / self.effective)) * MONEY_SCALE))
         qty = ctx.position(self.account_id, self.symbol)
         lots = m.lots_for(self.notional_usdt, m.index_ticks)
-        chunk = max(m.lots_for(self.notional_usdt / p.chunks, m.index_ticks), 1)
+        chunk = max(m.lots_for(min(self.notional_usdt / p.chunks, p.chunk_usdt_max * m.scale), m.index_ticks), 1)
         if m.market_max_qty:
             chunk = min(chunk, m.market_max_qty)
         if self.state == "flat":
