@@ -63,8 +63,8 @@ COMMANDS = {
     "bench-matching": ("benchmark the matching engine", _bench_matching),
     "replay": ("re-execute a journal (--verify, --until-seq, --until-time, --json)", _replay),
     "export": ("export a journal to SQLite", _export),
-    "calibrate": ("run a synthetic scenario per seed and compare it with recorded cascades", _calibrate),
     "journal": ("check a journal fully, or repair it (truncate to the last good seq)", _journal),
+    "calibrate": ("run a synthetic scenario per seed and compare it with recorded cascades", _calibrate),
     "serve": ("run the exchange (Binance USD-M REST + websockets + control API)", _serve),
 }
 

@@ -43,6 +43,9 @@ class IndexParams:
         return replace(self, **kw)
 
 
+#: per-symbol defaults (start price, volatility, jumps) live in ``exchange.flow.markets``
+
+
 class IndexProcess:
     """One symbol's index path.  ``step(dt_ms, t_ms)`` moves it and returns ticks."""
 

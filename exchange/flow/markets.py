@@ -92,3 +92,8 @@ def market_profile(symbol: str) -> MarketProfile:
     return MarketProfile(symbol, IndexParams(price, sigma=idio, jump_rate_per_hour=0.6, jump_sigma=0.003),
                          beta=beta, size_scale=scale, follows_market=True, tier=tier, makers=makers,
                          max_holders=holders, max_takers=takers)
+
+
+def default_params(symbol: str) -> IndexParams:
+    """The symbol's index parameters."""
+    return market_profile(symbol).index

@@ -30,8 +30,8 @@ import time
 from dataclasses import dataclass, field, replace
 from typing import Any, Optional
 
-from exchange.units import MONEY_SCALE
 from exchange.contract.commands import FundInsurance, SetIndexPrice
+from exchange.units import MONEY_SCALE
 
 from exchange.flow.agents import (DEFAULT_HOLDERS, DEFAULT_MAKERS, DEFAULT_MOMENTUM, DEFAULT_TAKERS, HolderProfile,
                      MarketMaker, MarketView, MomentumProfile, MomentumTrader, NoiseTaker,
@@ -144,6 +144,10 @@ class SyntheticFlow:
         self._last_ms = 0
         self._next_publish = 0
         self.index_path: dict[str, list] = {s: [] for s in self.symbols}   # (ts, ticks) per publish
+        # the agents' one-way positions, learned from committed events (whoever's command or timer
+        # caused them: fills, liquidations, ADL), as soon as each command is applied
+        self.positions: dict = {}
+        self.sequencer.subscribe(self._on_applied, inline=True)
 
     @property
     def _factor_first(self) -> tuple:
@@ -225,7 +229,8 @@ class SyntheticFlow:
         for sym in self.symbols:
             m = self.markets[sym]
             m.long_share = p.holder_long_share
-            m.entry_window_s = max(1.0, p.entry_window * p.start_s)
+            # entries spread over the warm-up before an event; without one, over the first hour
+            m.entry_window_s = max(1.0, p.entry_window * (p.start_s if p.direction else max(p.start_s, 3600.0)))
             m.comeback_s = p.comeback_s
             m.comeback_share = p.comeback_share
         self._build_agents()
@@ -285,7 +290,7 @@ class SyntheticFlow:
             if publish:
                 cmds.append(SetIndexPrice(sym, ticks))
                 self.index_path[sym].append((now, ticks))
-        ctx = StepContext(now, dt, self.venue, self.rng, self.markets)
+        ctx = StepContext(now, dt, self.venue, self.rng, self.markets, self.positions)
         for a in self.agents:
             if a.every_step or a.next_ms <= now:
                 out = a.on_step(ctx)
@@ -293,6 +298,15 @@ class SyntheticFlow:
                     cmds.extend(out)
         self.stats.steps += 1
         return self._execute(cmds, now)
+
+    def _on_applied(self, seq: int, ts: int, command: Any, events: list) -> None:
+        pos = self.positions
+        for ev in events:
+            if ev.KIND == 1020 and ev.position_side == 0:       # PositionChanged, one-way (BOTH)
+                if ev.qty:
+                    pos[(ev.account_id, ev.symbol)] = ev.qty
+                else:
+                    pos.pop((ev.account_id, ev.symbol), None)
 
     def _execute(self, cmds: list, now: int) -> list:
         results = self.sequencer.execute(cmds)

@@ -75,6 +75,14 @@ class StepContext:
     venue: Any                      # read-only use: public query methods
     rng: random.Random
     markets: dict                   # symbol -> MarketView
+    positions: Any = None           # (account, symbol) -> signed lots, kept from committed events
+
+    def position(self, account_id: int, symbol: str) -> int:
+        """Signed lots of the agent's one-way position, as the committed PositionChanged
+        events left it (no venue query: ``position_risk`` computes far more than a qty)."""
+        if self.positions is None:
+            return position_qty(self.venue, account_id, symbol)
+        return self.positions.get((account_id, symbol), 0)
 
 
 def poisson(rng: random.Random, lam: float) -> int:

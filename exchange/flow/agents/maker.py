@@ -15,7 +15,7 @@ from exchange.units import MONEY_SCALE
 from exchange.contract import codes as C
 from exchange.contract.commands import CancelOrder, ModifyOrder, NewOrder
 
-from exchange.flow.agents.base import Agent, MarketView, StepContext, position_qty
+from exchange.flow.agents.base import Agent, MarketView, StepContext
 
 
 @dataclass(frozen=True)
@@ -100,7 +100,7 @@ class MarketMaker(Agent):
         aid = self.account_id
         self.requotes += 1
         # inventory (a query, at re-quote time only)
-        qty = position_qty(venue, aid, sym)
+        qty = ctx.position(aid, sym)
         inv_usdt = qty * m.index_ticks * m.unit / MONEY_SCALE
         r = inv_usdt / (p.max_inventory_usdt * m.scale) if p.max_inventory_usdt else 0.0
         self.inv_ratio = r = -1.0 if r < -1.0 else (1.0 if r > 1.0 else r)

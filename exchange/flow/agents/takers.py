@@ -7,14 +7,14 @@ from dataclasses import dataclass
 from exchange.units import MONEY_SCALE
 from exchange.contract import codes as C
 from exchange.contract.commands import Deposit
-from exchange.flow.agents.base import Agent, MarketView, StepContext, poisson, position_qty
+from exchange.flow.agents.base import Agent, MarketView, StepContext, poisson
 
 
 # ----------------------------------------------------------------------------- noise
 @dataclass(frozen=True)
 class TakerProfile:
-    rate_per_s: float = 0.8            # Poisson arrivals per second
-    size_usdt_min: float = 30_000.0    # Pareto scale (times the symbol's size_scale)
+    rate_per_s: float = 2.0            # Poisson arrivals per second (the tape: 40-60 trades a second)
+    size_usdt_min: float = 15_000.0    # Pareto scale (times the symbol's size_scale)
     pareto_alpha: float = 1.5          # heavy tail: P(size > x) ~ x^-alpha
     size_usdt_cap: float = 2_000_000.0
     max_inventory_usdt: float = 30_000_000.0
@@ -41,7 +41,7 @@ class NoiseTaker(Agent):
         if not n:
             return []
         p = self.p
-        qty = position_qty(ctx.venue, self.account_id, self.symbol)
+        qty = ctx.position(self.account_id, self.symbol)
         inv = qty * m.index_ticks * m.unit / MONEY_SCALE / (p.max_inventory_usdt * m.scale)
         out = []
         for _ in range(n):
@@ -99,7 +99,7 @@ class MomentumTrader(Agent):
             target = 0
         else:
             return []
-        qty = position_qty(ctx.venue, self.account_id, self.symbol)
+        qty = ctx.position(self.account_id, self.symbol)
         delta = target - qty
         if delta == 0:
             return []
@@ -123,7 +123,8 @@ class HolderProfile:
     max_usdt: float = 100_000_000.0
     hold_s: float = 6 * 3600.0         # mean holding time
     wait_s: float = 1_800.0            # mean time flat between positions
-    chunks: int = 4                    # a position is opened / closed in about this many market orders
+    chunks: int = 4                    # a position is opened / closed in about this many market orders ...
+    chunk_usdt_max: float = 1_000_000.0  # ... of at most this much (times size_scale): traders work big orders
     retry_ms: int = 5_000              # between the orders of one opening / closing (a trader working an order)
 
 
@@ -226,9 +227,9 @@ class PositionHolder(Agent):
             self.comebacks += 1
             self.state = "flat"
             out.append(Deposit(self.account_id, int(math.ceil(self.notional_usdt / self.effective)) * MONEY_SCALE))
-        qty = position_qty(ctx.venue, self.account_id, self.symbol)
+        qty = ctx.position(self.account_id, self.symbol)
         lots = m.lots_for(self.notional_usdt, m.index_ticks)
-        chunk = max(m.lots_for(self.notional_usdt / p.chunks, m.index_ticks), 1)
+        chunk = max(m.lots_for(min(self.notional_usdt / p.chunks, p.chunk_usdt_max * m.scale), m.index_ticks), 1)
         if m.market_max_qty:
             chunk = min(chunk, m.market_max_qty)
         if self.state == "flat":
