@@ -47,13 +47,19 @@ def _serve(rest: list[str]) -> int:
         return 2
 
 
+def _view(rest: list[str]) -> int:
+    from exchange.view import main as view_main
+    return view_main(rest)
+
+
 # subcommand -> (help, handler taking the remaining arguments); each handler
 # parses its own options so `paperex COMMAND --help` shows them
 COMMANDS = {
     "bench-matching": ("benchmark the matching engine", _bench_matching),
     "replay": ("re-execute a journal (--verify, --until-seq, --until-time, --json)", _replay),
     "export": ("export a journal to SQLite", _export),
-    "serve": ("run the exchange (Binance USD-M REST + websockets + control API)", _serve),
+    "serve": ("run the exchange (Binance USD-M REST + websockets + control API + dashboard)", _serve),
+    "view": ("open a finished run's journal in the dashboard, read-only, with a time slider", _view),
 }
 
 

@@ -81,6 +81,8 @@ class Gateway:
                 log.exception("leaderboard rebuild failed; ranking starts empty")
         self.sequencer.subscribe(self.leaderboard.on_executed)
         self.competition = None     # the CompetitionGuard of --competition (competition.py)
+        from exchange.gateway import dashboard
+        self.dashboard = dashboard.install(self)     # the page's projection (dashboard/feed.py)
         self.faults = None          # the FaultInjector while faults / latency are on (faults.py)
         self.fault_injector = None
         self.routes: dict[tuple[str, str], tuple[Handler, SecurityType]] = {}
@@ -215,6 +217,8 @@ def make_app(gw: Gateway, *, client_max_size: int = 1 << 20) -> web.Application:
     control.add_routes(app, gw)
     from exchange.gateway import competition
     competition.add_routes(app, gw)
+    from exchange.gateway import dashboard
+    dashboard.add_routes(app, gw)
 
     binance = gw.handle     # the bound method itself: one coroutine frame less per request
 
