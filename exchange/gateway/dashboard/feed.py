@@ -22,13 +22,24 @@ from typing import Optional
 
 from exchange.contract import codes as C
 from exchange.contract.commands import InjectFault
-from exchange.contract.events import InsuranceFundChanged, MarkPriceChanged
+from exchange.contract.events import IndexPriceChanged, InsuranceFundChanged, MarkPriceChanged, OrderFilled
 
 log = logging.getLogger("paperex.dashboard")
 
 LIQUIDATIONS_KEEP = 100
 INSURANCE_KEEP = 600
 FAULTS_KEEP = 50
+CANDLE_MS = 5_000           # the chart's candles: 5 s (the REST klines keep 1 m and up)
+CANDLES_KEEP = 240          # 20 minutes
+
+
+def _line_point(line: deque, ts: int, price: int) -> None:
+    """The last price of each candle interval: one point per bucket."""
+    b = ts - ts % CANDLE_MS
+    if line and line[-1][0] == b:
+        line[-1][1] = price
+    else:
+        line.append([b, price])
 
 
 class DashboardFeed:
@@ -43,6 +54,11 @@ class DashboardFeed:
             self.bids[sym] = dict(bids)
             self.asks[sym] = dict(asks)
         self.marks: dict[str, MarkPriceChanged] = {}
+        # per symbol: [bucket start, open, high, low, close, taker volume] of the public trades,
+        # and [bucket start, last price] of the mark and the index
+        self.candles: dict[str, deque] = {s: deque(maxlen=CANDLES_KEEP) for s in symbols}
+        self.mark_line: dict[str, deque] = {s: deque(maxlen=CANDLES_KEEP) for s in symbols}
+        self.index_line: dict[str, deque] = {s: deque(maxlen=CANDLES_KEEP) for s in symbols}
         self.liquidations: deque = deque(maxlen=LIQUIDATIONS_KEEP)
         self.insurance: deque = deque(maxlen=INSURANCE_KEEP)     # (ts, balance)
         self.faults: dict[int, deque] = {}
@@ -53,8 +69,30 @@ class DashboardFeed:
         self.dirty = True
         for ev in events:
             t = type(ev)
-            if t is MarkPriceChanged:
+            if t is OrderFilled:
+                if not ev.is_maker:
+                    c = self.candles.get(ev.symbol)
+                    if c is not None:
+                        b = ts - ts % CANDLE_MS
+                        if c and c[-1][0] == b:
+                            k = c[-1]
+                            if ev.price > k[2]:
+                                k[2] = ev.price
+                            elif ev.price < k[3]:
+                                k[3] = ev.price
+                            k[4] = ev.price
+                            k[5] += ev.qty
+                        else:
+                            c.append([b, ev.price, ev.price, ev.price, ev.price, ev.qty])
+            elif t is MarkPriceChanged:
                 self.marks[ev.symbol] = ev
+                if ev.symbol in self.mark_line:
+                    _line_point(self.mark_line[ev.symbol], ts, ev.price)
+                    if ev.index_price:
+                        _line_point(self.index_line[ev.symbol], ts, ev.index_price)
+            elif t is IndexPriceChanged:
+                if ev.symbol in self.index_line:
+                    _line_point(self.index_line[ev.symbol], ts, ev.price)
             elif t is InsuranceFundChanged:
                 self.insurance.append((ts, ev.balance))
         if changes:

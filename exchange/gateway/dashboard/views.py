@@ -12,21 +12,17 @@ from itertools import islice
 from typing import Any, Optional
 
 from exchange.contract import codes as C
+from exchange.gateway.dashboard.feed import CANDLE_MS
 from exchange.gateway.format import money
 from exchange.perp.liquidation import bankruptcy_price
 from exchange.perp.margin import margin_ratio
 from exchange.units import RATE_SCALE
 
-CANDLES = 90          # 1-minute candles on the chart
+CANDLES = 180         # 5-second candles on the chart (feed.CANDLE_MS): 15 minutes
 TRADES = 30           # rows of the trade tape
 LEVELS = 12           # levels per side of the ladder
 FILLS = 25
 INCOME = 25
-
-
-def _last(d: dict, n: int) -> list:
-    """The last ``n`` items of an insertion-ordered dict, oldest first."""
-    return list(islice(reversed(d.items()), n))[::-1]
 
 
 def rate(r: int) -> str:
@@ -41,15 +37,16 @@ def market_view(proj, feed, formats: dict, sym: str) -> dict:
     m = proj.markets[sym]
     f = formats[sym]
     price, qty = f.price, f.qty
-    candles = [[t, price(k[0]), price(k[1]), price(k[2]), price(k[3]), qty(k[4])]
-               for t, k in _last(m.klines, CANDLES)]
-    marks = [[t, price(k[3])] for t, k in _last(m.mark_klines, CANDLES)]
-    index = [[t, price(k[3])] for t, k in _last(m.index_klines, CANDLES)]
+    candles = [[k[0], price(k[1]), price(k[2]), price(k[3]), price(k[4]), qty(k[5])]
+               for k in islice(feed.candles[sym], max(0, len(feed.candles[sym]) - CANDLES), None)]
+    marks = [[t, price(p)] for t, p in islice(feed.mark_line[sym], max(0, len(feed.mark_line[sym]) - CANDLES), None)]
+    index = [[t, price(p)] for t, p in islice(feed.index_line[sym], max(0, len(feed.index_line[sym]) - CANDLES),
+                                               None)]
     trades = [[t[4], price(t[1]), qty(t[2]), bool(t[5])] for t in islice(reversed(m.trades), TRADES)]
     bids, asks = feed.ladder(sym, LEVELS)
     mk = feed.marks.get(sym)
     return {
-        "symbol": sym, "candles": candles, "mark": marks, "index": index, "trades": trades,
+        "symbol": sym, "candleMs": CANDLE_MS, "candles": candles, "mark": marks, "index": index, "trades": trades,
         "bids": [[price(p), qty(q)] for p, q in bids], "asks": [[price(p), qty(q)] for p, q in asks],
         "markPrice": price(mk.price) if mk else None,
         "indexPrice": price(mk.index_price) if mk and mk.index_price else None,

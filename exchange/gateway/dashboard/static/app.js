@@ -90,21 +90,23 @@
     }
     if (hi === lo) { hi += 1; lo -= 1; }
     const span = hi - lo; hi += span * 0.05; lo -= span * 0.05;
-    const t0 = Math.min(...times), t1 = Math.max(...times) + 60000;
+    const step = m.candleMs || 60000;
+    const t1 = Math.max(...times) + step;
+    const t0 = Math.min(Math.min(...times), t1 - 60 * step);     // at least 60 candles wide
     const x = (t) => ((t - t0) / (t1 - t0)) * (W - padR);
     const y = (p) => H - ((p - lo) / (hi - lo)) * H;
-    const cw = Math.max(2, ((W - padR) / Math.max(1, (t1 - t0) / 60000)) * 0.6);
+    const cw = Math.max(2, ((W - padR) / Math.max(1, (t1 - t0) / step)) * 0.6);
     ctx.font = "11px sans-serif";
     for (const [t, o, h, l, c] of candles) {
       ctx.strokeStyle = ctx.fillStyle = c >= o ? "#2fbf71" : "#e5534b";
-      const cx = x(t) + cw;
+      const cx = x(t) + cw / 2;
       ctx.beginPath(); ctx.moveTo(cx, y(h)); ctx.lineTo(cx, y(l)); ctx.stroke();
       ctx.fillRect(cx - cw / 2, Math.min(y(o), y(c)), cw, Math.max(1, Math.abs(y(o) - y(c))));
     }
     const line = (pts, color) => {
       if (!pts.length) return;
       ctx.strokeStyle = color; ctx.beginPath();
-      pts.forEach(([t, p], i) => (i ? ctx.lineTo(x(t) + cw, y(p)) : ctx.moveTo(x(t) + cw, y(p))));
+      pts.forEach(([t, p], i) => (i ? ctx.lineTo(x(t) + cw / 2, y(p)) : ctx.moveTo(x(t) + cw / 2, y(p))));
       ctx.stroke();
     };
     line(index, "#58a6ff");
