@@ -243,3 +243,15 @@ async def test_without_competition_every_account_is_ranked(tmp_path):
             assert rows[0]["accountId"] == b.account_id and rows[1]["rank"] == 2
     finally:
         await srv.stop()
+
+
+def test_the_readme_example_file_parses(tmp_path):
+    import re
+    from pathlib import Path
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    toml = re.findall(r"```toml\n(.*?)```", readme, re.S)
+    assert len(toml) == 1
+    p = tmp_path / "cup.toml"
+    p.write_text(toml[0])
+    c = load(p, now_venue_ms=0, now_wall_ms=0, symbols=SYMS, max_leverage=125)
+    assert [t.name for t in c.teams] == ["alpha", "beta"] and c.scenario == "crash" and c.end_ms - c.start_ms == 2 * 3_600_000

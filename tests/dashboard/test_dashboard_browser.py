@@ -149,6 +149,12 @@ def test_forced_liquidation_appears_in_the_liquidation_feed(browser, live):
     st, body = signed(base, acct["apiKey"], acct["secretKey"], "POST", "/fapi/v1/order",
                       {"symbol": "BTCUSDT", "side": "BUY", "type": "MARKET", "quantity": "0.200"})
     assert st == 200, body
+    # the position with its liquidation and bankruptcy prices, drawn on the chart too
+    pos = wait_for("the position with its liquidation price", lambda: browser.execute_script(
+        "const r = document.querySelector('#positions tbody tr');"
+        "return r && r.cells[8].textContent !== '-' ? [...r.cells].map(c => c.textContent) : null;"))
+    assert pos[2] == "0.200" and float(pos[9]) < float(pos[8]) < float(pos[3]), pos   # bankruptcy < liq < entry
+    screenshot(browser, "position")
     st, prem = call(base, "GET", "/fapi/v1/premiumIndex?symbol=BTCUSDT")
     crash = f"{float(prem['markPrice']) * 0.9:.1f}"
     st, body = call(base, "POST", "/paperex/v1/mark", {"symbol": "BTCUSDT", "price": crash})
@@ -158,6 +164,8 @@ def test_forced_liquidation_appears_in_the_liquidation_feed(browser, live):
             "const r = document.querySelector('#liquidations tbody tr[data-account=\"' + arguments[0] + '\"]');"
             "return r ? [...r.cells].map(c => c.textContent) : null;", aid), timeout=8)
         assert row[1] == "BTCUSDT" and row[3] == "SELL" and row[4] == "0.200", row
+        wait_for("the account without its position", lambda: browser.execute_script(
+            "return document.querySelectorAll('#positions tbody tr').length === 0"))
         screenshot(browser, "liquidation")
     finally:
         call(base, "POST", "/paperex/v1/mark", {"symbol": "BTCUSDT", "price": None})
