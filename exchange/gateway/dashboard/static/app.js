@@ -194,6 +194,7 @@
          (tr, f) => { tr.dataset.tradeId = f.tradeId; });
     rows("income", A.income, (i) => [hms(i.time), i.symbol, i.type, i.amount]);
     rows("faults", A.faults, (f) => [hms(f.time), f.seq, f.kind, f.rule, f.detail]);
+    if (lastUpdate) drawChart(lastUpdate.market, a);      // the position's lines follow the account
   }
 
   function render(msg) {
@@ -216,8 +217,12 @@
     ws = new WebSocket(proto + "//" + location.host + "/paperex/v1/dashboard/ws");
     ws.onopen = () => { text("conn", "live"); ws.send(JSON.stringify(focus)); };
     ws.onmessage = (ev) => render(JSON.parse(ev.data));
-    ws.onclose = () => { text("conn", "disconnected"); setTimeout(connect, 1000); };
+    ws.onclose = () => { text("conn", "disconnected"); if (!leaving) setTimeout(connect, 1000); };
   }
+  // a page kept in the back-forward cache must not hold its websocket open on the server
+  let leaving = false;
+  window.addEventListener("pagehide", () => { leaving = true; if (ws) ws.close(); });
+  window.addEventListener("pageshow", (e) => { if (e.persisted && MODE === "live") { leaving = false; connect(); } });
 
   async function pollAccount() {
     if (focus.account === null || (info.tokenRequired && !info.tokenValid)) { renderAccount(null); return; }
