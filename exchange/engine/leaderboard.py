@@ -103,9 +103,9 @@ class Leaderboard:
                 a = self._acct(ev.account_id)
                 a.wallet = ev.wallet_balance
                 if ev.reason in _TRANSFERS:
+                    # money moved in or out is neither gain nor loss: base and peak move with it
                     a.base += ev.balance_change
-                    if a.peak < a.base:         # a deposit is not a gain: the peak moves with it
-                        a.peak = a.base
+                    a.peak += ev.balance_change
                 if dirty is None:
                     dirty = set()
                 dirty.add(ev.account_id)

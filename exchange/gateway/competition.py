@@ -9,8 +9,8 @@
   sequencer: a team's order (new or modified) outside the window answers -4108,
   on a symbol outside the competition -1121, a leverage above the maximum -4028.
   Cancels stay allowed (a team may always take its orders down).
-* ``CompetitionGuard.run_window_end`` waits for the window's end, then closes the
-  teams' positions by reduce-only market orders if the rules say ``close``
+* ``CompetitionGuard.run_window_end`` waits for the window's end, cancels the teams'
+  open orders (conditional ones too: nothing of theirs trades after it), closes their positions by reduce-only market orders if the rules say ``close``
   (``mark``: they are valued at the mark price), and journals the final standings
   (RecordStandings) from the leaderboard projection.
 * ``GET /paperex/v1/leaderboard``: the live (or final) standings; without a
@@ -98,10 +98,11 @@ class CompetitionGuard:
             return
         self.finished = True
         seq = self.gw.sequencer
+        for aid in sorted(self.teams):      # nothing of a team's may trade after the window
+            for sym in self.competition.symbols:
+                await seq.submit(CancelAllOrders(aid, sym))
         if self.competition.at_end == "close":
             for aid in sorted(self.teams):
-                for sym in self.competition.symbols:
-                    await seq.submit(CancelAllOrders(aid, sym))
                 for p in self.gw.venue.position_risk(aid):
                     if p["qty"]:
                         side = C.SELL if p["qty"] > 0 else C.BUY

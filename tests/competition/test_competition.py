@@ -132,6 +132,9 @@ async def _trade_in_window(root: Api, t: dict) -> None:
     assert (st, body["code"]) == (400, -4028), body
     st, body = await t["gamma"].signed("POST", "/fapi/v1/leverage", {"symbol": "BTCUSDT", "leverage": 5})
     assert st == 200, body
+    # a resting order inside the window (cancelled when the window ends)
+    st, body = await _order(t["gamma"], "BUY", "0.010", "40000")
+    assert st == 200 and body["status"] == "NEW", body
     # the mark moves: beta (long) gains, alpha (short) loses
     st, body = await root.control("POST", "/mark", {"symbol": "BTCUSDT", "price": "51000"})
     assert st == 200, body
@@ -167,6 +170,8 @@ async def test_competition_window_ranking_final_standings_and_replay(tmp_path):
             assert final["standings"][0]["openPositions"] == 1          # "mark": positions stay open
             st, body = await _order(t["beta"], "SELL", "0.100")
             assert (st, body["code"]) == (400, -4108), body
+            st, body = await t["gamma"].signed("GET", "/fapi/v1/openOrders", {"symbol": "BTCUSDT"})
+            assert st == 200 and body == [], body
     finally:
         await srv.stop()
     # replay re-executes the journal; the board fed by it ranks exactly the same
@@ -241,6 +246,29 @@ async def test_without_competition_every_account_is_ranked(tmp_path):
             # both paid fees and nothing else moved: the smaller loss in return ranks first
             assert all(float(r["return"]) < 0 for r in rows)
             assert rows[0]["accountId"] == b.account_id and rows[1]["rank"] == 2
+            dd_b = rows[0]["maxDrawdown"]
+            # a withdrawal is not a loss; a liquidation is counted
+            st, body = await root.control("POST", f"/accounts/{b.account_id}/withdraw", {"amount": "500"})
+            assert st == 200, body
+            st, board = await root.public("/paperex/v1/leaderboard")
+            row_b = next(r for r in board["standings"] if r["accountId"] == b.account_id)
+            # the fee 0.25 was 0.0083 % of 3000; of the 2500 left it is 0.0100 % (the 500 withdrawn are
+            # no drawdown: that would be 16.67 %)
+            assert dd_b == "0.0083"
+            assert (row_b["maxDrawdown"], row_b["startingBalance"]) == ("0.0100", "2500.00000000")
+            c = await root.new_account("300")
+            assert (await c.signed("POST", "/fapi/v1/leverage", {"symbol": "BTCUSDT", "leverage": 50}))[0] == 200
+            assert (await a.signed("POST", "/fapi/v1/order", {"symbol": "BTCUSDT", "side": "SELL", "type": "LIMIT",
+                                                              "price": "50000", "timeInForce": "GTC",
+                                                              "quantity": "0.1"}))[0] == 200
+            assert (await c.signed("POST", "/fapi/v1/order", {"symbol": "BTCUSDT", "side": "BUY",
+                                                              "type": "MARKET", "quantity": "0.1"}))[0] == 200
+            st, body = await root.control("POST", "/mark", {"symbol": "BTCUSDT", "price": "45000"})
+            assert st == 200, body
+            st, board = await root.public("/paperex/v1/leaderboard")
+            by_id = {r["accountId"]: r for r in board["standings"]}
+            assert by_id[c.account_id]["liquidations"] == 1 and by_id[a.account_id]["liquidations"] == 0
+            assert board["standings"][-1]["accountId"] == c.account_id      # lost (nearly) everything
     finally:
         await srv.stop()
 
