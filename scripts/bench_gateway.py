@@ -296,6 +296,16 @@ async def _ws_load(info: dict, clients: int, duration: float, trades_per_s: floa
             "ws_p99_lag_first_half_ms": _pct(first, 0.99), "ws_p99_lag_second_half_ms": _pct(second, 0.99)}
 
 
+def _cpu_s(pid: int) -> float:
+    """utime + stime of a process, seconds (Linux /proc; 0 elsewhere)."""
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            fields = fh.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):  # pragma: no cover - not Linux
+        return 0.0
+
+
 def _open_dashboards(port: int, n: int) -> list:
     """N headless Chromium browsers showing the dashboard, each with its first update."""
     import shutil as _sh
@@ -345,7 +355,12 @@ async def _bench(args) -> dict:
                 pages = await asyncio.to_thread(_open_dashboards, info["port"], args.dashboard_pages)
                 res["dashboard_pages"] = len(pages)
             await asyncio.sleep(0.2)
+            cpu0 = _cpu_s(p.pid)
             res.update(await _order_load(info, args.connections, args.duration))
+            # the server's own CPU per order request: what the exchange costs, whatever else
+            # (browsers, other jobs) takes the machine's cores meanwhile
+            if res.get("order_requests"):
+                res["server_cpu_us_per_order"] = (_cpu_s(p.pid) - cpu0) / res["order_requests"] * 1e6
             if args.ws_clients:
                 res.update(await _ws_load(info, args.ws_clients, args.ws_duration, args.trades_per_s))
             if pages:       # the pages were live all along: each kept receiving updates

@@ -232,3 +232,26 @@ def test_view_time_slider_shows_the_state_digest_of_replay_until_time(browser, t
         assert console_errors(browser) == []
     finally:
         v.stop()
+
+
+def test_control_buttons_need_the_token_and_call_the_control_api(browser, tmp_path):
+    proc = serve(tmp_path, "--flow", "synthetic", "--clock", "virtual", "--admin-token", "sesame")
+    try:
+        enabled = "return [...document.querySelectorAll('[data-control]')].map(b => !b.disabled);"
+        open_page(browser, proc.url + "/")
+        wait_for("the page", lambda: text_of(browser, "#run-seq") not in (None, "-"))
+        assert set(browser.execute_script(enabled)) == {False}
+        assert "token" in text_of(browser, "#control-note")
+        open_page(browser, proc.url + "/?token=sesame")
+        wait_for("enabled buttons", lambda: set(browser.execute_script(enabled)) == {True})
+        browser.find_element("id", "btn-pause").click()
+        wait_for("the flow paused", lambda: "(paused)" in (text_of(browser, "#run-flow") or ""), timeout=5)
+        browser.find_element("id", "in-mark").send_keys("55000")
+        browser.find_element("id", "btn-mark").click()
+        wait_for("the pinned mark", lambda: text_of(browser, "#mark-price") == "55000.00 (pinned)", timeout=5)
+        assert text_of(browser, "#index-price") not in (None, "-")      # the pin keeps the index shown
+        browser.find_element("id", "btn-resume").click()
+        wait_for("the flow running", lambda: "(paused)" not in text_of(browser, "#run-flow"), timeout=5)
+        assert console_errors(browser) == []
+    finally:
+        proc.stop()

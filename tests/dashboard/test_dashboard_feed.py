@@ -118,3 +118,25 @@ async def test_view_answers_errors_as_binance_json(tmp_path):
                 assert r.status == 200 and 'data-mode="view"' in await r.text()
     finally:
         await runner.cleanup()
+
+
+async def test_faults_injected_for_an_account_are_in_its_view(tmp_path):
+    import os
+    import sys
+    sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "gateway_server"))
+    from gwhelpers import Api
+    faults = {"seed": 1, "rules": [{"id": "flaky", "path": "/fapi/*", "account": 1, "kind": "-1001", "every": 1,
+                                    "times": 1}]}
+    srv = await start(host="127.0.0.1", port=0, data_dir=tmp_path / "data", fsync="never", faults=faults)
+    try:
+        assert srv.demo["accountId"] == 1
+        async with aiohttp.ClientSession() as s:
+            api = Api(s, srv.rest_url, srv.demo["apiKey"], srv.demo["secretKey"])
+            st, body = await api.signed("GET", "/fapi/v2/balance")
+            assert (st, body["code"]) == (503, -1001), body
+            async with s.get(srv.rest_url + "/paperex/v1/dashboard/account", params={"accountId": "1"}) as r:
+                view = await r.json()
+            assert [(f["kind"], f["rule"]) for f in view["faults"]] == [("-1001", "flaky")]
+            assert "/fapi/v2/balance" in view["faults"][0]["detail"]
+    finally:
+        await srv.stop()

@@ -21,7 +21,7 @@ from collections import deque
 from typing import Optional
 
 from exchange.contract import codes as C
-from exchange.contract.commands import InjectFault
+from exchange.contract.commands import InjectFault, SetMarkPrice
 from exchange.contract.events import IndexPriceChanged, InsuranceFundChanged, MarkPriceChanged, OrderFilled
 
 log = logging.getLogger("paperex.dashboard")
@@ -85,6 +85,15 @@ class DashboardFeed:
                         else:
                             c.append([b, ev.price, ev.price, ev.price, ev.price, ev.qty])
             elif t is MarkPriceChanged:
+                if not ev.index_price:
+                    # a set price (SetMarkPrice's pin, a mark following SetIndexPrice) carries the
+                    # price only: keep index, funding and pin state of the last full event
+                    pinned = 1 if type(command) is SetMarkPrice else None
+                    prev = self.marks.get(ev.symbol)
+                    if prev is not None:
+                        ev = prev._replace(price=ev.price, pinned=prev.pinned if pinned is None else pinned)
+                    elif pinned:
+                        ev = ev._replace(pinned=1)
                 self.marks[ev.symbol] = ev
                 if ev.symbol in self.mark_line:
                     _line_point(self.mark_line[ev.symbol], ts, ev.price)
