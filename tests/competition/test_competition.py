@@ -283,3 +283,21 @@ def test_the_readme_example_file_parses(tmp_path):
     p.write_text(toml[0])
     c = load(p, now_venue_ms=0, now_wall_ms=0, symbols=SYMS, max_leverage=125)
     assert [t.name for t in c.teams] == ["alpha", "beta"] and c.scenario == "crash" and c.end_ms - c.start_ms == 2 * 3_600_000
+
+
+def test_ties_are_broken_the_same_way_every_time():
+    """Equal return, equity, drawdown and fees: the team name decides, whatever the order of
+    the accounts or of the events."""
+    from exchange.contract.commands import OpenCompetition
+    from exchange.contract.competition import Competition, Team
+    from exchange.contract.events import BalanceChanged
+    teams = (Team("zulu", 1), Team("alpha", 2), Team("mike", 3))
+    comp = Competition("Tie Cup", 1000, 0, 10, "venue", ("BTCUSDT",), 20, "mark", teams)
+    orders = []
+    for order in ([1, 2, 3], [3, 2, 1], [2, 3, 1]):
+        board = Leaderboard({"BTCUSDT": 1})
+        board.on_executed(1, 0, OpenCompetition(comp.definition()), [])
+        for seq, aid in enumerate(order, 2):
+            board.on_executed(seq, 0, None, [BalanceChanged(aid, 0, 1000, 1000, 1000)])
+        orders.append([r["team"] for r in board.standings()["standings"]])
+    assert orders == [["alpha", "mike", "zulu"]] * 3

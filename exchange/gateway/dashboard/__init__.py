@@ -43,7 +43,9 @@ def install(gw) -> DashboardFeed:
         book = venue.book(sym)
         return book.depth(0, 1 << 30), book.depth(1, 1 << 30)
 
-    return DashboardFeed(gw.projection, sorted(gw.instruments), snapshot)
+    feed = DashboardFeed(gw.projection, sorted(gw.instruments), snapshot)
+    feed.insurance.append((gw.now(), venue.insurance_balance()))     # where the fund stands at start
+    return feed
 
 
 def page_response(mode: str) -> web.Response:
