@@ -296,6 +296,23 @@ async def _ws_load(info: dict, clients: int, duration: float, trades_per_s: floa
             "ws_p99_lag_first_half_ms": _pct(first, 0.99), "ws_p99_lag_second_half_ms": _pct(second, 0.99)}
 
 
+async def _metrics(port: int) -> dict:
+    conn = await Conn.open(port)
+    try:
+        status, body = await conn.request("GET", "/metrics")
+    finally:
+        conn.close()
+    out = {}
+    for line in body.decode().splitlines():
+        if line and not line.startswith("#"):
+            name, _, value = line.partition(" ")
+            try:
+                out[name] = float(value)
+            except ValueError:
+                pass
+    return out
+
+
 def _cpu_s(pid: int) -> float:
     """utime + stime of a process, seconds (Linux /proc; 0 elsewhere)."""
     try:
@@ -366,6 +383,12 @@ async def _bench(args) -> dict:
             if pages:       # the pages were live all along: each kept receiving updates
                 res["dashboard_updates"] = [drv.execute_script("return Number(document.body.dataset.updates)")
                                             for drv in pages]
+            # the server's CPU spent on the pages (building and sending their updates), as a share
+            # of all its CPU since it started
+            metrics = await _metrics(info["port"])
+            if "paperex_dashboard_cpu_seconds_total" in metrics and _cpu_s(p.pid):
+                res["dashboard_cpu_s"] = metrics["paperex_dashboard_cpu_seconds_total"]
+                res["dashboard_cpu_share"] = res["dashboard_cpu_s"] / _cpu_s(p.pid)
         finally:
             await asyncio.to_thread(_close_dashboards, pages)
             _stop(p)

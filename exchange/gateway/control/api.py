@@ -240,6 +240,12 @@ def add_routes(app: web.Application, gw) -> None:
             "# TYPE paperex_ws_slow_disconnects_total counter",
             f"paperex_ws_slow_disconnects_total {gw.hub.slow_disconnects}",
             "# TYPE paperex_listen_keys gauge", f"paperex_listen_keys {len(gw.users.by_key)}",
+            "# TYPE paperex_dashboard_clients gauge",
+            f"paperex_dashboard_clients {len(gw.dashboard_live.publisher.clients)}",
+            "# TYPE paperex_dashboard_messages_total counter",
+            f"paperex_dashboard_messages_total {gw.dashboard_live.publisher.messages_sent}",
+            "# TYPE paperex_dashboard_cpu_seconds_total counter",
+            f"paperex_dashboard_cpu_seconds_total {gw.dashboard_live.publisher.cpu_s:.6f}",
             "# TYPE paperex_faults_injected_total counter",
             f"paperex_faults_injected_total {gw.fault_injector.injected if gw.fault_injector else 0}",
         ]

@@ -140,6 +140,7 @@ class Publisher:
         self.clients: dict = {}            # websocket -> focus dict (symbol, account)
         self.task: Optional[asyncio.Task] = None
         self.messages_sent = 0
+        self.cpu_s = 0.0
         self._last_send = 0.0
 
     def start(self) -> None:
@@ -168,10 +169,13 @@ class Publisher:
                 continue
             self.feed.dirty = False
             self._last_send = now
+            t0 = time.process_time()
             try:
                 await self.push()
             except Exception:       # a page must never take the exchange down
                 log.exception("dashboard push failed")
+            # the CPU the pages cost the exchange (/metrics: paperex_dashboard_cpu_seconds_total)
+            self.cpu_s += time.process_time() - t0
 
     async def push(self) -> None:
         cache: dict = {}
