@@ -34,11 +34,13 @@ from exchange.perp.position import unrealized_pnl
 from exchange.units import MONEY_SCALE
 
 _TRANSFERS = (C.R_DEPOSIT, C.R_WITHDRAW)
+_RELEVANT = frozenset((OrderFilled, BalanceChanged, PositionChanged, MarkPriceChanged, OrderAccepted,
+                       PositionClosedOut))
 
 
 class AccountStats:
-    __slots__ = ("account_id", "wallet", "positions", "base", "peak", "max_dd", "liquidations", "trades",
-                 "volume", "fees", "last_liq_seq")
+    __slots__ = ("account_id", "wallet", "positions", "base", "peak", "dd_num", "dd_den", "liquidations",
+                 "trades", "volume", "fees", "last_liq_seq")
 
     def __init__(self, account_id: int) -> None:
         self.account_id = account_id
@@ -46,7 +48,10 @@ class AccountStats:
         self.positions: dict[tuple[str, int], tuple[int, int]] = {}   # (symbol, side) -> (qty, entry)
         self.base = 0                  # net deposits (money units)
         self.peak = 0
-        self.max_dd = Fraction(0)
+        # max drawdown = dd_num / dd_den (a fall from the peak over that peak), kept as two ints:
+        # compared by cross-multiplication on the hot path, a Fraction only when shown
+        self.dd_num = 0
+        self.dd_den = 1
         self.liquidations = 0
         self.trades = 0
         self.volume = 0
@@ -61,7 +66,7 @@ class Leaderboard:
         self.units = dict(notional_units)
         self.marks: dict[str, int] = {}
         self.accounts: dict[int, AccountStats] = {}
-        self.holders: dict[str, set[int]] = {}     # symbol -> accounts with a position in it
+        self.holders: dict[str, set] = {}          # symbol -> AccountStats with a position in it
         self.competition: Optional[Competition] = None
         self.final: Optional[list] = None          # standings journaled by RecordStandings
         self.final_seq = 0
@@ -84,55 +89,65 @@ class Leaderboard:
             self.final = json.loads(command.standings)["standings"]
             self.final_seq = seq
             return
+        accounts = self.accounts
         dirty: Optional[set] = None
         for ev in events:
             t = type(ev)
-            if t is MarkPriceChanged:
-                self.marks[ev.symbol] = ev.price
-                held = self.holders.get(ev.symbol)
-                if held:
-                    if dirty is None:
-                        dirty = set()
-                    dirty.update(held)
-            elif t is OrderFilled:
-                a = self._acct(ev.account_id)
+            if t not in _RELEVANT:      # most events (order amends, income rows) change no ranking
+                continue
+            if t is OrderFilled:
+                a = accounts.get(ev.account_id) or self._acct(ev.account_id)
                 a.trades += 1
                 a.volume += ev.price * ev.qty * self.units[ev.symbol]
                 a.fees += ev.fee
             elif t is BalanceChanged:
-                a = self._acct(ev.account_id)
+                a = accounts.get(ev.account_id) or self._acct(ev.account_id)
                 a.wallet = ev.wallet_balance
                 if ev.reason in _TRANSFERS:
                     # money moved in or out is neither gain nor loss: base and peak move with it
                     a.base += ev.balance_change
                     a.peak += ev.balance_change
                 if dirty is None:
-                    dirty = set()
-                dirty.add(ev.account_id)
+                    dirty = {a}
+                else:
+                    dirty.add(a)
             elif t is PositionChanged:
-                a = self._acct(ev.account_id)
+                a = accounts.get(ev.account_id) or self._acct(ev.account_id)
                 key = (ev.symbol, ev.position_side)
                 if ev.qty:
                     a.positions[key] = (ev.qty, ev.entry_notional)
-                    self.holders.setdefault(ev.symbol, set()).add(ev.account_id)
+                    h = self.holders.get(ev.symbol)
+                    if h is None:
+                        h = self.holders[ev.symbol] = set()
+                    h.add(a)
                 else:
                     a.positions.pop(key, None)
                     if not any(k[0] == ev.symbol for k in a.positions):
                         h = self.holders.get(ev.symbol)
                         if h is not None:
-                            h.discard(ev.account_id)
+                            h.discard(a)
                 if dirty is None:
-                    dirty = set()
-                dirty.add(ev.account_id)
+                    dirty = {a}
+                else:
+                    dirty.add(a)
+            elif t is MarkPriceChanged:
+                self.marks[ev.symbol] = ev.price
+                held = self.holders.get(ev.symbol)
+                if held:
+                    if dirty is None:
+                        dirty = set(held)
+                    else:
+                        dirty.update(held)
             elif (t is OrderAccepted and ev.order_type == C.LIQUIDATION) or \
                     (t is PositionClosedOut and ev.kind == C.CLOSE_TAKEOVER):
-                a = self._acct(ev.account_id)
+                a = accounts.get(ev.account_id) or self._acct(ev.account_id)
                 if a.last_liq_seq != seq:       # one liquidation per account per command
                     a.last_liq_seq = seq
                     a.liquidations += 1
         if dirty:
-            for aid in dirty:
-                self._sample(self.accounts[aid])
+            sample = self._sample
+            for a in dirty:
+                sample(a)
 
     def _acct(self, aid: int) -> AccountStats:
         a = self.accounts.get(aid)
@@ -149,13 +164,13 @@ class Leaderboard:
         return eq
 
     def _sample(self, a: AccountStats) -> None:
-        eq = self.equity(a)
-        if eq > a.peak:
+        eq = self.equity(a) if a.positions else a.wallet
+        peak = a.peak
+        if eq > peak:
             a.peak = eq
-        elif a.peak > 0:
-            dd = Fraction(a.peak - eq, a.peak)
-            if dd > a.max_dd:
-                a.max_dd = dd
+        elif peak > 0 and (peak - eq) * a.dd_den > a.dd_num * peak:
+            a.dd_num = peak - eq
+            a.dd_den = peak
 
     def rebuild(self, journal_dir) -> int:
         """Feed the journal's committed results through the board (before serving)."""
@@ -179,7 +194,7 @@ class Leaderboard:
             eq = self.equity(a)
             base = comp.starting_balance if comp is not None else a.base
             ret = Fraction(eq - base, base) if base > 0 else Fraction(0)
-            rows.append((-ret, -eq, a.max_dd, a.fees, name, a.account_id, eq, ret, base, a))
+            rows.append((-ret, -eq, Fraction(a.dd_num, a.dd_den), a.fees, name, a.account_id, eq, ret, base, a))
         rows.sort(key=lambda r: r[:6])
         out = []
         for rank, (_, _, dd, fees, name, aid, eq, ret, base, a) in enumerate(rows, 1):

@@ -36,7 +36,7 @@ SCENARIOS = ("calm", "trend", "crash", "squeeze", "funding-spike")
 
 
 def install(gw) -> DashboardFeed:
-    """The feed of a live gateway: ladders start from the (restored) books."""
+    """The feed of a live gateway (its ladders start from the books when a page opens)."""
     venue = gw.venue
 
     def snapshot(sym: str):
@@ -154,6 +154,7 @@ def add_routes(app: web.Application, gw) -> None:
     async def ws(request: web.Request) -> web.StreamResponse:
         sock = web.WebSocketResponse(heartbeat=30.0)
         await sock.prepare(request)
+        live.feed.open_ladders()
         live.publisher.clients[sock] = {}
         live.publisher.start()
         live.feed.dirty = True
@@ -171,6 +172,8 @@ def add_routes(app: web.Application, gw) -> None:
                         await sock.send_str(live.build(focus))
         finally:
             live.publisher.clients.pop(sock, None)
+            if not live.publisher.clients:
+                live.feed.close_ladders()
         return sock
 
     app.router.add_get("/paperex/v1/dashboard/info", guarded(info))

@@ -3,7 +3,7 @@
 ``DashboardFeed.on_executed`` is a listener of the gateway's ``Projection`` (so it
 runs after the command is journaled, with the book changes the command caused):
 it keeps what the other projections do not - each symbol's ladder (from the
-book changes, after one snapshot at start), the latest MarkPriceChanged, the
+book changes after one snapshot, while a page is open), the latest MarkPriceChanged, the
 liquidation feed, the insurance fund over time, the faults injected per
 account - and sets a dirty flag.  That is all the per-command work.
 
@@ -29,6 +29,7 @@ log = logging.getLogger("paperex.dashboard")
 LIQUIDATIONS_KEEP = 100
 INSURANCE_KEEP = 600
 FAULTS_KEEP = 50
+_RELEVANT = frozenset((OrderFilled, MarkPriceChanged, IndexPriceChanged, InsuranceFundChanged))
 CANDLE_MS = 5_000           # the chart's candles: 5 s (the REST klines keep 1 m and up)
 CANDLES_KEEP = 240          # 20 minutes
 
@@ -47,12 +48,13 @@ class DashboardFeed:
         """``book_snapshot(symbol) -> (bids, asks)``: the books as they stand when the
         feed starts (a restored venue); every later change arrives with a command."""
         self.proj = proj
-        self.bids: dict[str, dict[int, int]] = {}
-        self.asks: dict[str, dict[int, int]] = {}
-        for sym in symbols:
-            bids, asks = book_snapshot(sym) if book_snapshot else ((), ())
-            self.bids[sym] = dict(bids)
-            self.asks[sym] = dict(asks)
+        self.symbols = tuple(symbols)
+        self.book_snapshot = book_snapshot
+        self.bids: dict[str, dict[int, int]] = {s: {} for s in self.symbols}
+        self.asks: dict[str, dict[int, int]] = {s: {} for s in self.symbols}
+        # the ladders follow the books only while a page looks (``open_ladders``); a feed without
+        # a snapshot source (paperex view: a fresh venue) follows them from its first command
+        self.ladders_live = book_snapshot is None
         self.marks: dict[str, MarkPriceChanged] = {}
         # per symbol: [bucket start, open, high, low, close, taker volume] of the public trades,
         # and [bucket start, last price] of the mark and the index
@@ -69,6 +71,8 @@ class DashboardFeed:
         self.dirty = True
         for ev in events:
             t = type(ev)
+            if t not in _RELEVANT:      # order amends, income rows...: nothing the feed keeps
+                continue
             if t is OrderFilled:
                 if not ev.is_maker:
                     c = self.candles.get(ev.symbol)
@@ -104,7 +108,7 @@ class DashboardFeed:
                     _line_point(self.index_line[ev.symbol], ts, ev.price)
             elif t is InsuranceFundChanged:
                 self.insurance.append((ts, ev.balance))
-        if changes:
+        if changes and self.ladders_live:
             for sym, levels in changes.items():
                 bids, asks = self.bids[sym], self.asks[sym]
                 for side, price, qty in levels:
@@ -121,6 +125,24 @@ class DashboardFeed:
                 q = self.faults[command.account_id] = deque(maxlen=FAULTS_KEEP)
             q.append({"time": ts, "seq": seq, "kind": command.kind, "rule": command.rule_id,
                       "detail": command.detail})
+
+    def open_ladders(self) -> None:
+        """Start following the books: one snapshot of each (taken in the same synchronous
+        stretch as any commit, so no change is missed or counted twice), then their changes."""
+        if self.ladders_live:
+            return
+        for sym in self.symbols:
+            bids, asks = self.book_snapshot(sym)
+            self.bids[sym] = dict(bids)
+            self.asks[sym] = dict(asks)
+        self.ladders_live = True
+
+    def close_ladders(self) -> None:
+        if self.book_snapshot is not None:
+            self.ladders_live = False
+            for sym in self.symbols:
+                self.bids[sym].clear()
+                self.asks[sym].clear()
 
     def ladder(self, sym: str, n: int) -> tuple[list, list]:
         bids = self.bids.get(sym, {})
