@@ -56,6 +56,7 @@ class DashboardFeed:
         # a snapshot source (paperex view: a fresh venue) follows them from its first command
         self.ladders_live = book_snapshot is None
         self.marks: dict[str, MarkPriceChanged] = {}
+        self.index: dict[str, int] = {}        # the last index price (ticks) per symbol
         # per symbol: [bucket start, open, high, low, close, taker volume] of the public trades,
         # and [bucket start, last price] of the mark and the index
         self.candles: dict[str, deque] = {s: deque(maxlen=CANDLES_KEEP) for s in symbols}
@@ -102,9 +103,11 @@ class DashboardFeed:
                 if ev.symbol in self.mark_line:
                     _line_point(self.mark_line[ev.symbol], ts, ev.price)
                     if ev.index_price:
+                        self.index[ev.symbol] = ev.index_price
                         _line_point(self.index_line[ev.symbol], ts, ev.index_price)
             elif t is IndexPriceChanged:
                 if ev.symbol in self.index_line:
+                    self.index[ev.symbol] = ev.price
                     _line_point(self.index_line[ev.symbol], ts, ev.price)
             elif t is InsuranceFundChanged:
                 self.insurance.append((ts, ev.balance))

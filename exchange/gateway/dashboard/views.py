@@ -49,7 +49,7 @@ def market_view(proj, feed, formats: dict, sym: str) -> dict:
         "symbol": sym, "candleMs": CANDLE_MS, "candles": candles, "mark": marks, "index": index, "trades": trades,
         "bids": [[price(p), qty(q)] for p, q in bids], "asks": [[price(p), qty(q)] for p, q in asks],
         "markPrice": price(mk.price) if mk else None,
-        "indexPrice": price(mk.index_price) if mk and mk.index_price else None,
+        "indexPrice": price(feed.index[sym]) if sym in feed.index else None,
         "fundingRate": rate(mk.funding_rate) if mk else None,
         "nextFundingTime": mk.next_funding_time if mk else None,
         "markPinned": bool(mk.pinned) if mk else False,
