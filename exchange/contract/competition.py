@@ -20,7 +20,7 @@ The file, strictly parsed (an unknown key is an error naming the file and the ke
 
     [[teams]]
     name = "alpha"
-    key_algorithm = "HMAC_SHA256"     # optional; the only algorithm paperex signs with
+    key_algorithm = "ED25519"         # optional: HMAC_SHA256 (default), ED25519 or RSA
 
 ``Competition.definition()`` is the canonical JSON journaled in the
 ``OpenCompetition`` command: resolved absolute window, money in integer units,
@@ -43,7 +43,7 @@ from exchange.units import MONEY_SCALE
 FORMAT = "paperex-competition/1"
 AT_END = ("mark", "close")
 WINDOW_CLOCKS = ("venue", "wall")
-KEY_ALGORITHMS = ("HMAC_SHA256",)
+KEY_ALGORITHMS = ("HMAC_SHA256", "ED25519", "RSA")     # Binance's API key types
 SCENARIOS = ("calm", "trend", "crash", "squeeze", "funding-spike")
 _TOP_KEYS = {"name", "starting_balance", "symbols", "max_leverage", "at_end", "keys_file", "scenario",
              "seed", "window", "teams"}
@@ -205,8 +205,7 @@ def parse(data: Any, *, source: str, now_venue_ms: int, now_wall_ms: int,
         seen.add(tname.lower())
         algo = t.get("key_algorithm", "HMAC_SHA256")
         if algo not in KEY_ALGORITHMS:
-            raise fail(f"{where}.key_algorithm", f"{algo!r} is not supported (paperex signs with "
-                                                 f"{', '.join(KEY_ALGORITHMS)} only)")
+            raise fail(f"{where}.key_algorithm", f"{algo!r} is not one of {', '.join(KEY_ALGORITHMS)}")
         teams.append(Team(tname, 0, algo))
     return Competition(name.strip(), balance, start, end, clock, tuple(sym_list), lev, at_end, tuple(teams),
                        scenario, seed, keys_file)

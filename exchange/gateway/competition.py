@@ -2,7 +2,8 @@
 
 * ``open_competition`` creates one account per team (CreateAccount, Deposit of the
   starting balance, SetLeverage down to the maximum where the default is higher),
-  writes the teams' API keys to the organiser's file (never over an existing one)
+  writes the teams' API keys (HMAC: key + secret; Ed25519 / RSA: key + private key,
+  the exchange keeps the public one) to the organiser's file (never over an existing one)
   and journals the rules (OpenCompetition) - or, on a restart whose journal
   already holds them, picks the competition up again.
 * ``CompetitionGuard.check`` runs in ``Gateway.submit`` before a command reaches the
@@ -135,15 +136,22 @@ async def open_competition(gw, competition: Competition, keys_path: Optional[Pat
         aid = gw.next_account_id()
         res = await gw.submit(CreateAccount(aid))
         _ok(res, f"create the account of team {t.name!r}")
-        rec = gw.keys.create(aid, f"team:{t.name}")
+        row = {"team": t.name, "accountId": aid, "keyAlgorithm": t.key_algorithm}
+        if t.key_algorithm == "HMAC_SHA256":
+            rec = gw.keys.create(aid, f"team:{t.name}")
+            row.update(apiKey=rec.api_key, secretKey=rec.secret)
+        else:       # the exchange keeps the public half; the team gets the private key
+            from exchange.gateway.keytypes import generate_key_pair
+            private, public = generate_key_pair(t.key_algorithm)
+            rec = gw.keys.add_public(aid, public, t.key_algorithm, f"team:{t.name}")
+            row.update(apiKey=rec.api_key, privateKey=private)
         _ok(await gw.submit(Deposit(aid, competition.starting_balance)), f"fund team {t.name!r}")
         for sym in competition.symbols:
             if gw.venue.symbols[sym].spec.default_leverage > competition.max_leverage:
                 _ok(await gw.submit(SetLeverage(aid, sym, competition.max_leverage)),
                     f"set the leverage of team {t.name!r}")
         teams.append(Team(t.name, aid, t.key_algorithm))
-        rows.append({"team": t.name, "accountId": aid, "apiKey": rec.api_key, "secretKey": rec.secret,
-                     "keyAlgorithm": t.key_algorithm})
+        rows.append(row)
     comp = Competition(competition.name, competition.starting_balance, competition.start_ms, competition.end_ms,
                        competition.window_clock, competition.symbols, competition.max_leverage,
                        competition.at_end, tuple(teams), competition.scenario, competition.seed,

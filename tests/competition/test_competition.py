@@ -26,7 +26,8 @@ SYMS = ["BTCUSDT", "ETHUSDT"]
 def comp_file(tmp_path, *, at_end="mark", fmt="json", **extra):
     data = {"name": "Test Cup", "starting_balance": "10000", "symbols": ["BTCUSDT"], "max_leverage": 10,
             "at_end": at_end, "window": {"start": "+10s", "end": "+60s", "clock": "venue"},
-            "teams": [{"name": "alpha"}, {"name": "beta", "key_algorithm": "HMAC_SHA256"}, {"name": "gamma"}]}
+            "teams": [{"name": "alpha"}, {"name": "beta", "key_algorithm": "HMAC_SHA256"},
+                      {"name": "gamma", "key_algorithm": "ED25519"}]}
     data.update(extra)
     if fmt == "json":
         p = tmp_path / "comp.json"
@@ -47,13 +48,15 @@ def test_file_parses_json_and_toml(tmp_path, fmt):
     assert (c.name, c.starting_balance, c.start_ms, c.end_ms, c.window_clock) == \
         ("Test Cup", 10_000 * 10**8, 1_010_000, 1_060_000, "venue")
     assert [t.name for t in c.teams] == ["alpha", "beta", "gamma"] and c.max_leverage == 10
+    if fmt == "json":
+        assert [t.key_algorithm for t in c.teams] == ["HMAC_SHA256", "HMAC_SHA256", "ED25519"]
 
 
 @pytest.mark.parametrize("patch,where", [
     ({"colour": "red"}, "colour"),
     ({"window": {"start": "+1s", "end": "+2s", "tz": "UTC"}}, "window.tz"),
     ({"teams": [{"name": "a", "members": 3}]}, "teams[0].members"),
-    ({"teams": [{"name": "a", "key_algorithm": "ED25519"}]}, "teams[0].key_algorithm"),
+    ({"teams": [{"name": "a", "key_algorithm": "DSA"}]}, "teams[0].key_algorithm"),
     ({"teams": [{"name": "a"}, {"name": "A"}]}, "teams[1].name"),
     ({"symbols": ["DOGEUSDT"]}, "symbols"),
     ({"window": {"start": "+5s", "end": "+1s"}}, "window.end"),
@@ -87,10 +90,36 @@ async def _teams(session, srv) -> dict:
     assert keys["format"] == "paperex-competition-keys/1" and keys["competition"] == "Test Cup"
     out = {}
     for row in keys["teams"]:
-        api = Api(session, srv.rest_url, row["apiKey"], row["secretKey"])
+        if row["keyAlgorithm"] == "HMAC_SHA256":
+            api = Api(session, srv.rest_url, row["apiKey"], row["secretKey"])
+        else:
+            assert "secretKey" not in row and "PRIVATE KEY" in row["privateKey"]
+            api = Ed25519Api(session, srv.rest_url, row["apiKey"], row["privateKey"])
         api.account_id = row["accountId"]
         out[row["team"]] = api
     return out
+
+
+class Ed25519Api(Api):
+    """A team holding an Ed25519 key: the same requests, signed with its private key."""
+
+    def __init__(self, session, base, key, private_pem) -> None:
+        super().__init__(session, base, key, "")
+        from cryptography.hazmat.primitives.serialization import load_pem_private_key
+        self.private = load_pem_private_key(private_pem.encode(), None)
+
+    async def signed(self, method, path, params=None, **kw):
+        import base64
+        import time
+        from urllib.parse import quote, urlencode
+        p = dict(params or {})
+        p["timestamp"] = int(time.time() * 1000)
+        qs = urlencode(p)
+        sig = quote(base64.b64encode(self.private.sign(qs.encode())).decode(), safe="")
+        from yarl import URL
+        async with self.s.request(method, URL(f"{self.base}{path}?{qs}&signature={sig}", encoded=True),
+                                  headers={"X-MBX-APIKEY": self.key}) as r:
+            return r.status, await r.json(content_type=None)
 
 
 async def _order(api, side, qty, price=None):
