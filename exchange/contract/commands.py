@@ -193,13 +193,28 @@ class InjectFault(NamedTuple):
 
 
 @register
+class SeedHistory(NamedTuple):
+    """A market's past, journaled as one command instead of millions of events:
+    ``exchange.engine.history.generate`` expands (seed, span, anchors) into klines,
+    mark / index / premium klines, funding history, trades and open interest
+    ending at the command's time.  The venue changes nothing and emits nothing;
+    the gateway's projection and the export expand it, identically every time.
+    ``anchors``: each symbol's price at the start point in integer ticks,
+    ``"BTCUSDT:600000,ETHUSDT:300000"`` (the live market starts there)."""
+    seed: int
+    span_ms: int
+    anchors: str
+    KIND = 31
+
+
+@register
 class OpenCompetition(NamedTuple):
     """A competition begins (``paperex serve --competition FILE``): ``definition`` is
     the canonical JSON of its rules and teams (``exchange.contract.competition``), so the
     journal alone tells a projection which accounts compete and from when to when.
     The venue changes nothing and emits nothing (like InjectFault)."""
     definition: str
-    KIND = 31
+    KIND = 32
 
 
 @register
@@ -208,7 +223,7 @@ class RecordStandings(NamedTuple):
     leaderboard projection's ranking), journaled so ``paperex export`` and an auditor
     read them from the journal.  The venue changes nothing and emits nothing."""
     standings: str
-    KIND = 32
+    KIND = 33
 
 
 def command_from_record(record) -> NamedTuple:

@@ -69,7 +69,7 @@ def replay(journal_dir: "str | Path", *, verify: bool = False, until_seq: Option
     start from a restored snapshot: only records after that seq are applied.
     ``on_command(seq, ts, command, events)`` is told of every re-executed command with
     the events it produced now (a projection rebuilt by re-execution: leaderboard, view)."""
-    from exchange.contract.commands import command_from_record
+    from exchange.contract.commands import SeedHistory, command_from_record
 
     reader = JournalReader(journal_dir)
     instruments = instruments_from_config(reader.config)
@@ -105,6 +105,8 @@ def replay(journal_dir: "str | Path", *, verify: bool = False, until_seq: Option
             if on_command is not None:
                 on_command(rec.seq, rec.ts, cmd, events)
             cur_seq, cur_cmd = rec.seq, cmd
+            if type(cmd) is SeedHistory:      # reported (and expanded) by replay_main
+                result.extra["history"] = (rec.seq, rec.ts, cmd)
             if verify:
                 produced = [_as_lists(ev.to_record()) for ev in events]
                 expected = []

@@ -50,8 +50,8 @@ from exchange.contract import codes as C
 from exchange.venue.accounts import Account, OrderAgg
 from exchange.contract.commands import (
     AdjustIsolatedMargin, CancelAllOrders, CancelOrder, CreateAccount, Deposit, FundInsurance, InjectFault,
-    ModifyOrder, NewOrder, OpenCompetition, RecordStandings, RefreshMarkPrice, SamplePremium, SetIndexPrice,
-    SetLeverage, SetMarginType, SetMarkPrice, SetPositionMode, SettleFunding, Withdraw,
+    ModifyOrder, NewOrder, OpenCompetition, RecordStandings, RefreshMarkPrice, SamplePremium, SeedHistory,
+    SetIndexPrice, SetLeverage, SetMarginType, SetMarkPrice, SetPositionMode, SettleFunding, Withdraw,
 )
 from exchange.contract.events import (
     BalanceChanged, CommandRejected, Income, OrderAccepted, OrderCanceled, OrderExpired,
@@ -199,6 +199,7 @@ class VenueCore:
             AdjustIsolatedMargin: self._adjust_isolated_margin,
             FundInsurance: self._fund_insurance,
             InjectFault: _no_effect,     # journaled for replay and audit; changes nothing
+            SeedHistory: _no_effect,     # the market's past: the gateway's projection expands it
             OpenCompetition: _no_effect,  # a competition's rules and final standings: journaled
             RecordStandings: _no_effect,  # for its projections (leaderboard, export) only
         }
