@@ -28,6 +28,7 @@ from aiohttp import web
 from exchange.engine.sequencer import SequencerFailed
 
 from exchange.gateway import errors
+from exchange.gateway.body import read_body
 from exchange.gateway.auth import SecurityType, authenticate, authenticate_parts, security_type  # noqa: F401
 from exchange.gateway.common import Req, parse_params, wall_ms
 from exchange.gateway.errors import BinanceError
@@ -68,9 +69,15 @@ class Gateway:
         self.projection = Projection(self.venue)
         if runtime.data_dir is not None and (runtime.data_dir / "journal").exists():
             try:
-                self.projection.rebuild(runtime.data_dir / "journal")
+                from exchange.gateway.projection_checkpoint import restore
+                restore(self.projection, runtime.data_dir, runtime.sequencer.seq)
             except Exception:  # a projection must never keep the exchange from starting
                 log.exception("projection rebuild failed; history starts empty")
+        if runtime.data_dir is not None:
+            # a checkpoint beside every venue snapshot: the next start reads only the tail
+            from exchange.gateway.projection_checkpoint import write_checkpoint
+            runtime.snapshot_companions.append(
+                lambda directory, seq: write_checkpoint(directory, self.projection, seq))
         self.sequencer.subscribe(self.projection.on_executed)
         # the ranking of accounts (and of a competition's teams): a projection of the journal
         from exchange.engine.leaderboard import Leaderboard
@@ -157,7 +164,7 @@ class Gateway:
                 raw_query = raw_query.encode("utf-8", "surrogateescape")
             except UnicodeEncodeError:
                 raw_query = _to_bytes(raw_query)
-            raw_body = await request.read() if method in BODY_METHODS and request.can_read_body else b""
+            raw_body = await read_body(request) if method in BODY_METHODS and request.can_read_body else b""
             params = parse_params(raw_query, raw_body)
             cost_fn = ENDPOINT_WEIGHTS.get(key)
             cost = _DEFAULT_COST if cost_fn is None else cost_fn(params)

@@ -4,8 +4,11 @@ The venue answers questions about *current* state (accounts, open orders,
 books).  Everything historical a Binance client asks for - public trades,
 aggregate trades, klines, 24 h tickers, a user's trades and income, the ids of
 a user's past orders - is derived here from the events, in bounded memory.
-On start the projections are rebuilt from the journal (``rebuild``) so a
-restarted server still answers ``userTrades``/``income``/``allOrders``.
+On start the projections are restored from the newest projection checkpoint
+(``projection_checkpoint.restore``; one is written beside each venue snapshot)
+and fed the journal after it (``rebuild(after_seq=...)``) - the whole journal only when
+there is no checkpoint - so a restarted server still answers
+``userTrades``/``income``/``allOrders`` without reading its whole past.
 
 Book update ids (spec §9.4): every command that changes a symbol's book gives
 that symbol a new update id = the command's seq.  ``lastUpdateId`` of REST
@@ -406,9 +409,10 @@ class Projection:
             k[8] += quote
         k[10] = trade_id
 
-    def rebuild(self, journal_dir) -> int:
-        """Feed the journal's events through the projection (before serving).  The
-        books already hold the final state; their change logs are cleared after."""
+    def rebuild(self, journal_dir, after_seq: Optional[int] = None) -> int:
+        """Feed the journal's events (those after ``after_seq``) through the
+        projection (before serving).  The books already hold the final state;
+        their change logs are cleared after."""
         from exchange.journal import JournalReader, is_command
         from exchange.contract.commands import command_from_record
         from exchange.contract.events import event_from_record
@@ -418,7 +422,8 @@ class Projection:
         n = 0
         self._rebuilding = True
         try:
-            for rec in reader.records(commands=True, events=True):
+            start = after_seq + 1 if after_seq is not None else None
+            for rec in reader.records(start, commands=True, events=True):
                 if is_command(rec.kind):
                     if cur_seq is not None:
                         self.on_executed(cur_seq, cur_ts, cur_cmd, evs)
