@@ -263,6 +263,10 @@ class Filters:
 
 class Orders41:
     """41xx - order rules: client ids, algo routing, closePosition, notional, multi-assets mode."""
+    # paperex answers it to a competition team's order outside the trading window (the
+    # nearest Binance case: a symbol that is pre-trading or closed)
+    SYMBOL_ON_DELIVERING = _e(-4108, "SYMBOL_ON_DELIVERING",
+                              "Symbol is on delivering or delivered or settling or closed or pre-trading.")
     DUPLICATED_CLIENT_ORDER_ID = _e(-4116, "DUPLICATED_CLIENT_ORDER_ID", "clientOrderId is duplicated")
     STOP_ORDER_TRIGGERING = _e(-4117, "STOP_ORDER_TRIGGERING", "stop order is triggering")
     REDUCE_ONLY_MARGIN_CHECK_FAILED = _e(-4118, "REDUCE_ONLY_MARGIN_CHECK_FAILED",
