@@ -35,14 +35,18 @@ from exchange.contract.commands import CreateAccount, Deposit, SetIndexPrice, Se
 from exchange.contract.events import CommandRejected
 
 from exchange.gateway.common import INT_CAP, to_ticks
-from exchange.gateway.errors import BinanceError
+from exchange.gateway.errors import BinanceError, ErrorSpec, General, Processing, Request, rejection
 from exchange.gateway.format import money
 
 JSON = "application/json"
 
 
-def _err(code: int, msg: str, status: int = 400) -> BinanceError:
-    return BinanceError(code, msg, status)
+def _err(spec: ErrorSpec, *args: object, status: int = 0) -> BinanceError:
+    """The catalog answer; ``status`` where the control API answers other than the REST API (404)."""
+    err = spec(*args)
+    if status:
+        err.http_status = status
+    return err
 
 
 def _resp(obj, status: int = 200) -> web.Response:
@@ -56,9 +60,9 @@ async def _json(request: web.Request) -> dict:
     try:
         data = orjson.loads(body)
     except orjson.JSONDecodeError:
-        raise _err(-1130, "Request body is not valid JSON.") from None
+        raise _err(Request.BODY_NOT_JSON) from None
     if not isinstance(data, dict):
-        raise _err(-1130, "Request body must be a JSON object.")
+        raise _err(Request.BODY_NOT_OBJECT)
     return data
 
 
@@ -66,32 +70,32 @@ def _decimal(data: dict, name: str, *, required: bool = True, positive: bool = T
     v = data.get(name)
     if v is None:
         if required:
-            raise _err(-1102, f"Mandatory parameter '{name}' was not sent, was empty/null, or malformed.")
+            raise _err(Request.MANDATORY_PARAM, name)
         return None
     if isinstance(v, bool) or not isinstance(v, (str, int)):
-        raise _err(-1130, f"Data sent for parameter '{name}' is not valid (use a decimal string).")
+        raise _err(Request.NOT_A_DECIMAL_STRING, name)
     try:
         d = Decimal(str(v))
     except InvalidOperation:
-        raise _err(-1130, f"Data sent for parameter '{name}' is not valid.") from None
+        raise _err(Request.INVALID_PARAMETER, name) from None
     if not d.is_finite() or (positive and d <= 0) or d < 0:
-        raise _err(-1130, f"Data sent for parameter '{name}' is not valid.")
+        raise _err(Request.INVALID_PARAMETER, name)
     return d
 
 
 def _money(d: Decimal, name: str) -> int:
     units = d * MONEY_SCALE
     if units != units.to_integral_value() or units > INT_CAP:
-        raise _err(-1130, f"Data sent for parameter '{name}' is not valid.")
+        raise _err(Request.INVALID_PARAMETER, name)
     return int(units)
 
 
 def _rejected(res) -> None:
     if res.error:
-        raise _err(-1000, "An unknown error occured while processing the request.")
+        raise _err(General.UNKNOWN)
     for ev in res.events:
         if type(ev) is CommandRejected:
-            raise _err(int(ev.code), ev.msg)
+            raise rejection(int(ev.code), ev.msg)
 
 
 def add_routes(app: web.Application, gw) -> None:
@@ -103,7 +107,7 @@ def add_routes(app: web.Application, gw) -> None:
             if tok:
                 given = request.headers.get("X-PAPEREX-TOKEN", "")
                 if not hmac.compare_digest(given.encode(), tok.encode()):
-                    raise _err(-2015, "Invalid admin token.", 401)
+                    raise _err(Processing.INVALID_ADMIN_TOKEN)
             return await handler(request)
         return guarded(wrapped)
 
@@ -120,7 +124,7 @@ def add_routes(app: web.Application, gw) -> None:
         bal = _decimal(data, "balance", required=False, positive=False)
         label = data.get("label") or ""
         if not isinstance(label, str) or len(label) > 64:
-            raise _err(-1130, "Data sent for parameter 'label' is not valid.")
+            raise _err(Request.INVALID_PARAMETER, "label")
         units = _money(bal, "balance") if bal is not None else 0
         aid = gw.next_account_id()
         res = await gw.submit(CreateAccount(aid))
@@ -136,7 +140,7 @@ def add_routes(app: web.Application, gw) -> None:
     def _aid(request: web.Request) -> int:
         s = request.match_info["aid"]
         if not s.isdigit() or len(s) > 18 or int(s) not in gw.venue.accounts:
-            raise _err(-1109, "Invalid account.", 404)
+            raise _err(Request.BAD_ACCOUNT, status=404)
         return int(s)
 
     async def deposit(request: web.Request):
@@ -154,7 +158,7 @@ def add_routes(app: web.Application, gw) -> None:
     def _symbol(data: dict):
         sym = data.get("symbol")
         if not isinstance(sym, str) or sym not in gw.formats:
-            raise _err(-1121, "Invalid symbol.")
+            raise _err(Request.BAD_SYMBOL)
         return sym, gw.formats[sym]
 
     async def set_index(request: web.Request):
@@ -164,7 +168,7 @@ def add_routes(app: web.Application, gw) -> None:
         try:
             ticks = to_ticks(f, price, max_ticks=gw.instruments[sym].max_price_ticks)
         except BinanceError as e:
-            raise _err(e.code, e.msg) from None
+            raise e from None
         _rejected(await gw.submit(SetIndexPrice(sym, ticks)))
         return _resp({"symbol": sym, "indexPrice": f.price(gw.venue.index_price(sym)),
                       "markPrice": f.price(gw.venue.mark_price(sym))})
@@ -174,14 +178,14 @@ def add_routes(app: web.Application, gw) -> None:
         sym, f = _symbol(data)
         if "price" in data and data["price"] is None:
             if not gw.venue.premium_index(sym)["mark_pinned"]:
-                raise _err(-1130, "The mark price of this symbol is not pinned.")
+                raise _err(Request.MARK_NOT_PINNED)
             _rejected(await gw.submit(SetMarkPrice(sym, 0)))
             return _resp({"symbol": sym, "markPrice": f.price(gw.venue.mark_price(sym)), "pinned": False})
         price = _decimal(data, "price")
         try:
             ticks = to_ticks(f, price, max_ticks=gw.instruments[sym].max_price_ticks)
         except BinanceError as e:
-            raise _err(e.code, e.msg) from None
+            raise e from None
         _rejected(await gw.submit(SetMarkPrice(sym, ticks)))
         return _resp({"symbol": sym, "markPrice": f.price(gw.venue.mark_price(sym)), "pinned": True})
 
@@ -189,16 +193,15 @@ def add_routes(app: web.Application, gw) -> None:
         data = await _json(request)
         secs = data.get("seconds")
         if isinstance(secs, bool) or not isinstance(secs, (int, float, str)):
-            raise _err(-1102, "Mandatory parameter 'seconds' was not sent, was empty/null, or malformed.")
+            raise _err(Request.MANDATORY_PARAM, "seconds")
         try:
             ms = int(Decimal(str(secs)) * 1000)
         except (InvalidOperation, ValueError):
-            raise _err(-1130, "Data sent for parameter 'seconds' is not valid.") from None
+            raise _err(Request.INVALID_PARAMETER, "seconds") from None
         if ms < 0 or ms > 10 * 365 * 86_400_000:
-            raise _err(-1130, "Data sent for parameter 'seconds' is not valid.")
+            raise _err(Request.INVALID_PARAMETER, "seconds")
         if not gw.clock.virtual:
-            raise _err(-1020, "The clock is the wall clock and cannot be advanced; "
-                              "start the server with --clock virtual.")
+            raise _err(General.CLOCK_NOT_VIRTUAL)
         from exchange.gateway.faults import advance_clock
         results = await advance_clock(gw, ms)   # delayed requests run at their venue time on the way
         return _resp({"time": gw.now(), "commands": len(results), "lastSeq": gw.sequencer.seq})
@@ -254,7 +257,7 @@ def add_routes(app: web.Application, gw) -> None:
         try:
             added = inj.configure(data)
         except FaultConfigError as e:
-            raise _err(-1130, f"Invalid fault configuration: {e}") from None
+            raise _err(Request.INVALID_FAULT_CONFIG, e) from None
         return _resp({**inj.to_json(), "added": [r.id for r in added]})
 
     async def faults_delete(request: web.Request):
@@ -264,14 +267,14 @@ def add_routes(app: web.Application, gw) -> None:
         if rid is None:
             inj.clear()
         elif not inj.remove(rid):
-            raise _err(-1130, f"No fault rule with id {rid!r}.", 404)
+            raise _err(Request.NO_FAULT_RULE, repr(rid))
         return _resp(inj.to_json())
 
     def flow_switch(paused: bool):
         async def handler(request: web.Request):
             flow = getattr(gw, "flow", None)
             if flow is None:
-                raise _err(-1020, "No order flow is running (start paperex serve with --flow).")
+                raise _err(General.NO_FLOW)
             flow.paused = paused
             return _resp({"flow": type(flow).__name__, "paused": paused})
         return handler
