@@ -40,7 +40,7 @@ try:
 except ImportError:  # run from a checkout without installing
     sys.path.insert(0, str(ROOT))
 
-from exchange import heap  # noqa: E402
+from exchange.engine import heap  # noqa: E402
 from exchange._accelerated import compiled  # noqa: E402
 from exchange.flow.records import BookTicker, DepthDiff, DepthSnapshot, Trade  # noqa: E402
 from exchange.flow.replay_driver import ReplayDriver  # noqa: E402

@@ -37,7 +37,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import matching  # noqa: E402
-from exchange import heap  # noqa: E402
+from exchange.engine import heap  # noqa: E402
 from exchange._accelerated import compiled  # noqa: E402
 from exchange.contract.instruments import DEFAULT_INSTRUMENTS  # noqa: E402
 from exchange.venue import Venue  # noqa: E402

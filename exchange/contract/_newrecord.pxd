@@ -5,8 +5,8 @@ cpdef object new_record(type cls, tuple fields)
 cpdef object record5(type cls, a, b, c, d, e)
 cpdef object record6(type cls, a, b, c, d, e, f)
 cpdef object record8(type cls, a, b, c, d, e, f, g, h)
-cpdef object record15(type cls, a, b, c, d, e, f, g, h, i, j, k, l, m, n, o)
 cpdef object record18(type cls, a, b, c, d, e, f, g, h, i, j, k, l, m, n, o, p, q, r)
+cpdef object record22(type cls, a, b, c, d, e, f, g, h, i, j, k, l, m, n, o, p, q, r, s, t, u, w)
 
 # orders.pxd cimports this one: the default client order id, a C call
 cpdef str pex_client_id(oid)

@@ -68,7 +68,7 @@ cpdef object new_record(type cls, tuple fields):
 
 
 # ``new_record(cls, (a, b, ...))`` for the record sizes of the order path, made from the
-# arguments without the temporary tuple (records.record5 ... record18 are the Python twins)
+# arguments without the temporary tuple (records.record5 ... record22 are the Python twins)
 cpdef object record5(type cls, a, b, c, d, e):
     cdef PyObject *v[5]
     _check_class(cls)
@@ -93,14 +93,16 @@ cpdef object record8(type cls, a, b, c, d, e, f, g, h):
     return paperex_record_of(cls, v, 8)
 
 
-cpdef object record15(type cls, a, b, c, d, e, f, g, h, i, j, k, l, m, n, o):
-    cdef PyObject *v[15]
+cpdef object record22(type cls, a, b, c, d, e, f, g, h, i, j, k, l, m, n, o, p, q, r, s, t, u, w):
+    cdef PyObject *v[22]
     _check_class(cls)
     v[0] = <PyObject *>a; v[1] = <PyObject *>b; v[2] = <PyObject *>c; v[3] = <PyObject *>d
     v[4] = <PyObject *>e; v[5] = <PyObject *>f; v[6] = <PyObject *>g; v[7] = <PyObject *>h
     v[8] = <PyObject *>i; v[9] = <PyObject *>j; v[10] = <PyObject *>k; v[11] = <PyObject *>l
-    v[12] = <PyObject *>m; v[13] = <PyObject *>n; v[14] = <PyObject *>o
-    return paperex_record_of(cls, v, 15)
+    v[12] = <PyObject *>m; v[13] = <PyObject *>n; v[14] = <PyObject *>o; v[15] = <PyObject *>p
+    v[16] = <PyObject *>q; v[17] = <PyObject *>r; v[18] = <PyObject *>s; v[19] = <PyObject *>t
+    v[20] = <PyObject *>u; v[21] = <PyObject *>w
+    return paperex_record_of(cls, v, 22)
 
 
 cpdef object record18(type cls, a, b, c, d, e, f, g, h, i, j, k, l, m, n, o, p, q, r):

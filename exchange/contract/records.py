@@ -12,15 +12,15 @@ from typing import Any
 
 
 def _record(cls, *fields):
-    """``new_record(cls, fields)``: the pure twin of ``_newrecord.record5`` ... ``record18``."""
+    """``new_record(cls, fields)``: the pure twin of ``_newrecord.record5`` ... ``record22``."""
     return new_record(cls, fields)
 
 
 try:        # the C constructors of records (_newrecord.pyx); their twins are tuple.__new__ and the above
-    from exchange.contract._newrecord import new_record, record5, record6, record8, record15, record18
+    from exchange.contract._newrecord import new_record, record5, record6, record8, record18, record22
 except ImportError:     # not built, or PAPEREX_PURE=1
     new_record = tuple.__new__
-    record5 = record6 = record8 = record15 = record18 = _record
+    record5 = record6 = record8 = record18 = record22 = _record
 
 
 class Registry:

@@ -64,7 +64,12 @@ class Gateway:
         #: conditional types on /fapi/v1/order (Binance before 2025-12-09, what
         #: binance-futures-connector sends); False answers -4120 as Binance does now
         self.legacy_conditional_orders = legacy_conditional_orders
-        self.projection = Projection(self.venue)
+        venue = self.venue
+        # the projection learns from committed results only; the venue's queries seed its
+        # book levels (the state the journal rebuilt) and sample the premium index
+        self.projection = Projection(
+            self.instruments, premium_index=venue.premium_index,
+            depth=lambda s: (venue.book(s).depth(0, 1 << 30), venue.book(s).depth(1, 1 << 30)))
         if runtime.data_dir is not None and (runtime.data_dir / "journal").exists():
             try:
                 self.projection.rebuild(runtime.data_dir / "journal")

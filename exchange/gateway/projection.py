@@ -10,15 +10,18 @@ restarted server still answers ``userTrades``/``income``/``allOrders``.
 Book update ids (spec §9.4): every command that changes a symbol's book gives
 that symbol a new update id = the command's seq.  ``lastUpdateId`` of REST
 depth, ``U``/``u``/``pu`` of the diff streams and ``u`` of bookTicker all use
-that one sequence.  The changed levels are read from the book itself
-(``Book.changed_levels()``), drained in the sequencer callback, i.e. in the
-same synchronous stretch that applied the command, so a REST snapshot never
-sees a book change whose update id it does not know.
+that one sequence.  The changed levels come with the committed result (the
+sequencer's ``book`` argument: what the match changed); ``BookLevels`` folds
+them into the projection's own copy of each book's levels, seeded once from a
+depth query when the gateway starts, which the depth and bookTicker streams
+read.  Nothing here reads the venue's live state: behind deferred commits it
+already holds later commands' orders.
 """
 from __future__ import annotations
 
+import heapq
 from collections import deque
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Iterable, Optional
 
 from exchange.contract import codes as C
 from exchange.contract.commands import SamplePremium
@@ -42,14 +45,59 @@ MINUTE = 60_000
 _ORDER_EVENTS = (OrderAccepted, OrderFilled, OrderCanceled, OrderExpired, OrderModified)
 
 
+class BookLevels:
+    """A book's price levels as the committed results tell them: price -> resting lots per
+    side, with the best price of each side kept as levels come and go."""
+
+    __slots__ = ("bids", "asks", "best_bid", "best_ask")
+
+    def __init__(self, bids: Iterable[tuple[int, int]] = (), asks: Iterable[tuple[int, int]] = ()) -> None:
+        self.bids: dict[int, int] = dict(bids)
+        self.asks: dict[int, int] = dict(asks)
+        self.best_bid = max(self.bids) if self.bids else None
+        self.best_ask = min(self.asks) if self.asks else None
+
+    def apply(self, changes: list) -> None:
+        """Fold ``[(side, price, qty), ...]`` in (qty 0: the level is gone)."""
+        for side, price, qty in changes:
+            if side == C.BUY:
+                levels = self.bids
+                if qty:
+                    levels[price] = qty
+                    if self.best_bid is None or price > self.best_bid:
+                        self.best_bid = price
+                elif levels.pop(price, None) is not None and price == self.best_bid:
+                    self.best_bid = max(levels) if levels else None
+            else:
+                levels = self.asks
+                if qty:
+                    levels[price] = qty
+                    if self.best_ask is None or price < self.best_ask:
+                        self.best_ask = price
+                elif levels.pop(price, None) is not None and price == self.best_ask:
+                    self.best_ask = min(levels) if levels else None
+
+    def depth(self, side: int, n: int) -> list[tuple[int, int]]:
+        """Top ``n`` levels of a side, best first, as (price, lots) - as ``Book.depth``."""
+        if side == C.BUY:
+            if n == 1:
+                return [] if self.best_bid is None else [(self.best_bid, self.bids[self.best_bid])]
+            return [(p, self.bids[p]) for p in heapq.nlargest(n, self.bids)]
+        if n == 1:
+            return [] if self.best_ask is None else [(self.best_ask, self.asks[self.best_ask])]
+        return [(p, self.asks[p]) for p in heapq.nsmallest(n, self.asks)]
+
+
 class SymbolMarket:
     __slots__ = ("symbol", "trades", "aggs", "next_agg_id", "klines", "last_price", "last_qty",
                  "update_id", "best", "long_oi", "positions", "book", "mark_klines", "index_klines",
-                 "premium_klines", "premium_seen")
+                 "premium_klines", "premium_seen", "mark_price", "notional_unit")
 
-    def __init__(self, symbol: str, book) -> None:
+    def __init__(self, symbol: str, notional_unit: int, book: Optional[BookLevels] = None) -> None:
         self.symbol = symbol
-        self.book = book
+        self.notional_unit = notional_unit
+        self.book = book if book is not None else BookLevels()
+        self.mark_price = 0                    # the last MarkPriceChanged (unrealized PnL of ACCOUNT_UPDATE)
         # (id, price, qty, quote_money, time, is_buyer_maker)
         self.trades: deque = deque(maxlen=TRADES_KEEP)
         # [agg_id, price, qty, quote_money, first_id, last_id, time, is_buyer_maker]
@@ -75,13 +123,25 @@ class SymbolMarket:
 class Projection:
     """Market and account history; ``on_executed`` is the sequencer subscriber.
 
-    ``listeners`` get ``(seq, ts, events, sym_changes)`` after the projection
-    is updated, where ``sym_changes`` maps symbol -> changed levels of this
-    command (used by the depth streams)."""
+    ``listeners`` get ``(seq, ts, command, events, book)`` after the projection
+    is updated, where ``book`` maps symbol -> changed levels of this command
+    (used by the depth streams).
 
-    def __init__(self, venue) -> None:
-        self.venue = venue
-        self.markets: dict[str, SymbolMarket] = {s: SymbolMarket(s, venue.book(s)) for s in venue.symbols}
+    ``instruments``: symbol -> Instrument.  ``depth(symbol)`` -> (bids, asks) as
+    (price, lots) seeds the book levels once (the venue's depth query, at start);
+    ``premium_index(symbol)`` is the venue's query the premium candles sample
+    (see ``_premium_sample``)."""
+
+    def __init__(self, instruments: dict, *, depth: Optional[Callable] = None,
+                 premium_index: Optional[Callable] = None) -> None:
+        self.markets: dict[str, SymbolMarket] = {
+            s: SymbolMarket(s, inst.notional_unit, BookLevels(*depth(s)) if depth is not None else None)
+            for s, inst in sorted(instruments.items())}
+        self._premium_index = premium_index
+        #: account -> hedge mode (PositionModeChanged), for ACCOUNT_UPDATE's position sides
+        self.dual: dict[int, int] = {}
+        #: conditional order id -> its OrderAccepted (ALGO_UPDATE, a legacy stop's regular order)
+        self.conditionals: dict[int, OrderAccepted] = {}
         self.fills: dict[int, deque] = {}
         self.income: dict[int, deque] = {}
         self.order_ids: dict[tuple, deque] = {}
@@ -94,6 +154,7 @@ class Projection:
         # legacy /fapi/v1/order stops), and the regular order each one became when triggered
         self.algo_ids: set[int] = set()
         self.parent_of: dict[int, int] = {}          # triggered child order id -> conditional id
+        self.trigger_time: dict[int, int] = {}       # conditional id -> when it fired (ms)
         # liquidations: account -> {order id: record} (forceOrders), counters
         self.force_orders: dict[int, dict] = {}
         self.liquidations_total = 0
@@ -104,11 +165,9 @@ class Projection:
         #: aggregate trades created by the command being processed: (symbol, record)
         self.new_aggs: list = []
         self._rebuilding = False
-        for m in self.markets.values():     # a restored book: start with a clean change log
-            m.book.changed_levels()
 
     # ------------------------------------------------------------- feeding
-    def on_executed(self, seq: int, ts: int, command: Any, events: list) -> None:
+    def on_executed(self, seq: int, ts: int, command: Any, events: list, book: Optional[dict] = None) -> None:
         self.last_seq = seq
         self.last_ts = ts
         touched: Optional[dict] = None
@@ -127,6 +186,7 @@ class Projection:
             if t is MarkPriceChanged:
                 m = markets.get(ev.symbol)
                 if m is not None:
+                    m.mark_price = ev.price
                     _price_kline(m.mark_klines, ts, ev.price)
                     if ev.index_price:
                         _price_kline(m.index_klines, ts, ev.index_price)
@@ -137,7 +197,7 @@ class Projection:
                 fl = self.fills.get(acct)
                 if fl is None:
                     fl = self.fills[acct] = deque(maxlen=FILLS_KEEP)
-                quote = ev.price * ev.qty * self._unit(ev.symbol)
+                quote = ev.price * ev.qty * m.notional_unit if m is not None else 0
                 fl.append((ev.trade_id, ev.order_id, ev.symbol, ev.side, ev.position_side, ev.price,
                            ev.qty, quote, ev.is_maker, ev.fee, ev.realized_pnl, ts))
                 if not ev.is_maker and m is not None:
@@ -164,9 +224,13 @@ class Projection:
                     touched = {}
                 touched[ev.symbol] = True
             elif t is OrderAccepted:
-                if pending is not None and pending is command and ev.order_type in C.CONDITIONAL_TYPES:
-                    self.algo_ids.add(ev.order_id)
-                    pending = None
+                if ev.order_type in C.CONDITIONAL_TYPES:
+                    if pending is not None and pending is command:
+                        self.algo_ids.add(ev.order_id)
+                        pending = None
+                    self.conditionals[ev.order_id] = ev
+                    if len(self.conditionals) > CHILDREN_KEEP:
+                        del self.conditionals[next(iter(self.conditionals))]
                 if ev.order_type == C.LIQUIDATION:
                     self._force_new(ev, ts)
                 self.orders_total += 1
@@ -188,6 +252,9 @@ class Projection:
                     inc = self.income[ev.account_id] = deque(maxlen=INCOME_KEEP)
                 inc.append((ev.symbol, ev.income_type, ev.amount, ev.tran_id, ev.trade_id, ts))
             elif t is OrderTriggered:
+                self.trigger_time[ev.order_id] = ts
+                if len(self.trigger_time) > CHILDREN_KEEP:
+                    del self.trigger_time[next(iter(self.trigger_time))]
                 if ev.new_order_id:
                     self.parent_of[ev.new_order_id] = ev.order_id
                     if len(self.parent_of) > CHILDREN_KEEP:
@@ -211,6 +278,8 @@ class Projection:
                 m = markets.get(ev.symbol)
                 if m is not None:
                     _price_kline(m.index_klines, ts, ev.price)
+            elif t is PositionModeChanged:
+                self.dual[ev.account_id] = ev.dual
             elif t is PositionMarginChanged:
                 h = self.margin_history.get(ev.account_id)
                 if h is None:
@@ -229,22 +298,20 @@ class Projection:
                         m.positions[k] = ev.qty
                     else:
                         m.positions.pop(k, None)
-        changes = None
-        if touched:
-            changes = {}
+        if book:
+            for sym, ch in book.items():
+                m = markets.get(sym)
+                if m is not None:
+                    m.update_id = seq
+                    m.book.apply(ch)
+        elif touched and self._rebuilding:
+            # the journal keeps no book changes: an order event stands for them
             for sym in touched:
                 m = markets.get(sym)
-                if m is None:
-                    continue
-                if self._rebuilding:
+                if m is not None:
                     m.update_id = seq
-                    continue
-                ch = m.book.changed_levels()
-                if ch:
-                    m.update_id = seq
-                    changes[sym] = ch
         for cb in self.listeners:
-            cb(seq, ts, command, events, changes)
+            cb(seq, ts, command, events, book)
 
     def _premium_sample(self, symbol: str, ts: int) -> None:
         """Fold the sample a SamplePremium took into the premium candles.
@@ -257,16 +324,13 @@ class Projection:
         samples at all (the venue holds the final state), so premium candles start
         at the server's start."""
         m = self.markets.get(symbol)
-        pi = self.venue.premium_index(symbol)
+        pi = self._premium_index(symbol) if self._premium_index is not None else None
         if m is None or pi is None:
             return
         n = pi["premium_samples"]
         if n and n != m.premium_seen:
             _price_kline(m.premium_klines, ts, pi["last_premium"])
         m.premium_seen = n
-
-    def _unit(self, symbol: str) -> int:
-        return self.venue.symbols[symbol].spec.notional_unit
 
     # ------------------------------------------------------- liquidations
     def _force_new(self, ev: OrderAccepted, ts: int) -> None:
@@ -302,7 +366,8 @@ class Projection:
         if rec["adl"]:
             rec["qty"] += ev.qty
         rec["closed_out"] += ev.qty
-        rec["closed_quote"] += ev.price * ev.qty * self._unit(ev.symbol)
+        m = self.markets.get(ev.symbol)
+        rec["closed_quote"] += ev.price * ev.qty * m.notional_unit if m is not None else 0
         rec["update_time"] = ts
         if rec["filled"] + rec["closed_out"] >= rec["qty"]:
             rec["status"] = C.FILLED
@@ -332,7 +397,7 @@ class Projection:
 
     def rebuild(self, journal_dir) -> int:
         """Feed the journal's events through the projection (before serving).  The
-        books already hold the final state; their change logs are cleared after."""
+        book levels were seeded with the final state (the journal keeps no book changes)."""
         from exchange.journal import JournalReader, is_command
         from exchange.contract.commands import command_from_record
         from exchange.contract.events import event_from_record
@@ -363,8 +428,6 @@ class Projection:
         finally:
             self.listeners = listeners
             self._rebuilding = False
-        for m in self.markets.values():
-            m.book.changed_levels()
         return n
 
     # ------------------------------------------------------------- queries

@@ -36,7 +36,8 @@ from exchange.contract import codes as C
 from exchange.contract import errors as E
 from exchange.contract.commands import NewOrder
 from exchange.contract.events import OrderAccepted, OrderExpired, OrderRejected, OrderTriggered
-from exchange.venue.orders import CLIENT_ORDER_ID_RE, Order
+from exchange.contract.records import new_record
+from exchange.venue.orders import CLIENT_ORDER_ID_RE, Order, order_state
 from exchange.venue.symbol_state import DOWN, UP
 from exchange.venue.accounts import Account
 from exchange.venue.positions import Position
@@ -288,7 +289,8 @@ class Conditional:
             if not closes:
                 o.update_time = ts
                 self._close(o, C.EXPIRED)
-                events.append(OrderExpired(o.order_id, o.account_id, o.symbol, qty, C.ER_NO_POSITION, C.EXPIRED))
+                events.append(new_record(OrderExpired, (o.order_id, o.account_id, o.symbol, qty, C.ER_NO_POSITION,
+                                                         C.EXPIRED) + order_state(o)))
                 return
             qty = q if q > 0 else -q
             if not acct.dual:
@@ -306,5 +308,5 @@ class Conditional:
         sub = self._new_order(ts, cmd)
         new_id = sub[0].order_id if sub and isinstance(sub[0], OrderAccepted) else 0
         o.new_order_id = new_id
-        events[at] = OrderTriggered(o.order_id, o.account_id, o.symbol, price, new_id)
+        events[at] = new_record(OrderTriggered, (o.order_id, o.account_id, o.symbol, price, new_id) + order_state(o))
         events.extend(sub)

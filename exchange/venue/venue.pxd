@@ -1,11 +1,11 @@
 # Typed names for Cython's pure-Python mode compile of the module beside this file.
 from exchange.venue.accounts cimport Account, OrderAgg
-from exchange.venue.orders cimport Order, default_client_order_id, new_order
+from exchange.venue.orders cimport Order, default_client_order_id, new_order, order_state
 from exchange.venue.positions cimport Position, apply_fill
 from exchange.venue.spec cimport SymbolSpec
 from exchange.venue.symbol_state cimport SymbolState
 # C calls (records.record5 ... record18 in the pure twin)
-from exchange.contract._newrecord cimport record5, record6, record8, record15, record18
+from exchange.contract._newrecord cimport new_record, record5, record6, record8, record18, record22
 
 cdef class VenueCore:
     cdef public dict symbols, accounts, orders, closed, _dirty, _moved, _adl_cache, _dispatch

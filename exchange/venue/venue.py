@@ -58,9 +58,9 @@ from exchange.contract.events import (
     BalanceChanged, CommandRejected, Income, OrderAccepted, OrderCanceled, OrderExpired,
     OrderFilled, OrderModified, OrderRejected, PositionChanged,
 )
-from exchange.venue.orders import CLIENT_ORDER_ID_RE, Order, default_client_order_id, new_order
+from exchange.venue.orders import CLIENT_ORDER_ID_RE, Order, default_client_order_id, new_order, order_state
 from exchange.venue.positions import Position, apply_fill
-from exchange.contract.records import record5, record6, record8, record15, record18
+from exchange.contract.records import new_record, record5, record6, record8, record18, record22
 from exchange.venue.risk import (available_balance, position_notional, release_order_margin, reserve_order_margin,
                    slot_order_margin)
 
@@ -504,14 +504,15 @@ class VenueCore:
                 self._release(order, remaining)
                 order.update_time = ts
                 self._close(order, status)
-                events.append(OrderExpired(order.order_id, order.account_id, order.symbol, remaining, er, status))
+                events.append(new_record(OrderExpired, (order.order_id, order.account_id, order.symbol, remaining, er, status)
+                                         + order_state(order)))
             elif k == R_CANCELED:
                 order = orders[r[1]]
                 self._release(order, r[2])
                 order.update_time = ts
                 self._close(order, C.CANCELED)
-                events.append(OrderCanceled(order.order_id, order.account_id, order.symbol, r[2],
-                                            C.CANCEL_MODIFY_FILLED))
+                events.append(new_record(OrderCanceled, (order.order_id, order.account_id, order.symbol, r[2],
+                                                         C.CANCEL_MODIFY_FILLED) + order_state(order)))
             # ACCEPTED, RESTED, MODIFIED: nothing to do
 
     def _fill(self, st: SymbolState, order: Order, price, q, is_maker, trade_id,
@@ -593,8 +594,10 @@ class VenueCore:
             acct.cross_wallet += pnl - fee
         acct.update_time = ts
         sym = order.symbol
-        events.append(record15(OrderFilled, order.order_id, aid, sym, trade_id, side, order.position_side, price,
-                               q, is_maker, fee, pnl, filled, cum_quote, status, counter_id))
+        events.append(record22(OrderFilled, order.order_id, aid, sym, trade_id, side, order.position_side, price,
+                               q, is_maker, fee, pnl, filled, cum_quote, status, counter_id,
+                               order.client_order_id, order.order_type, order.time_in_force, order.price,
+                               order.qty, order.reduce_only, order.stp))
         if pnl:
             tran = self.next_tran_id
             self.next_tran_id = tran + 1
@@ -670,8 +673,8 @@ class VenueCore:
             self._release(order, remaining)
             order.update_time = ts
             self._close(order, C.EXPIRED)
-            events.append(OrderExpired(order.order_id, order.account_id, order.symbol, remaining,
-                                       C.ER_REDUCE_ONLY, C.EXPIRED))
+            events.append(new_record(OrderExpired, (order.order_id, order.account_id, order.symbol, remaining,
+                                                   C.ER_REDUCE_ONLY, C.EXPIRED) + order_state(order)))
             if agg.ro_buy <= allow_buy and agg.ro_sell <= allow_sell:
                 return
 
@@ -811,7 +814,8 @@ class VenueCore:
         self._release_from(order, acct, st, remaining)
         order.update_time = ts
         self._close_in(order, acct, _CANCELED)
-        return record5(OrderCanceled, order.order_id, order.account_id, order.symbol, remaining, reason)
+        return new_record(OrderCanceled, (order.order_id, order.account_id, order.symbol, remaining, reason)
+                          + order_state(order))
 
     def _cancel_all(self, ts: int, c: CancelAllOrders) -> list:
         acct: Account
@@ -903,7 +907,10 @@ class VenueCore:
             order.qty = qty
         order.update_time = ts
         reports = st.book.modify(order.order_id, price, qty - order.book_offset)
-        events = [record6(OrderModified, order.order_id, order.account_id, order.symbol, price, qty, order.filled)]
+        events = [new_record(OrderModified, (order.order_id, order.account_id, order.symbol, price, qty, order.filled,
+                                              order.side, order.position_side, order.cum_quote,
+                                              order.client_order_id, order.order_type, order.time_in_force,
+                                              order.reduce_only, order.stp))]
         touched: dict = {}
         self._process(st, reports, events, touched, ts)
         if touched:

@@ -23,7 +23,7 @@ def crash_run(tmp_path_factory):
                                                                  "rebound_s": 60}))
     names = {venue_events.ForceOrder.KIND, venue_events.InsuranceFundChanged.KIND}
     liquidations = []
-    rt.sequencer.subscribe(lambda seq, ts, cmd, evs: liquidations.extend(e for e in evs if e.KIND in names))
+    rt.sequencer.subscribe(lambda seq, ts, cmd, evs, book: liquidations.extend(e for e in evs if e.KIND in names))
     samples = {"pre": [], "cascade": []}
     for sec in range(START_S + FALL_S + 5):
         flow.run(1)
