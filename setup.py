@@ -17,9 +17,6 @@ extensions = [
 _VENUE = ["accounts", "orders", "positions", "spec", "symbol_state", "risk", "venue", "liquidation",
           "market", "conditional", "admin", "queries", "snapshot"]
 venue_extensions = [
-    # the record constructors and default client order id (contract: commands and events)
-    Extension("exchange.contract._newrecord", ["exchange/contract/_newrecord.pyx"], extra_compile_args=["-O2"]),
-] + [
     Extension(f"exchange.venue.{m}", [f"exchange/venue/{m}.pyx"], extra_compile_args=["-O2"])
     for m in ("_liqmath", "_riskmath")     # compiled-only helpers with Python fallbacks
 ]

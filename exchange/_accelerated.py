@@ -26,7 +26,7 @@ ACCELERATED = (
 # compiled helpers with no source twin of the same name: unavailable under PAPEREX_PURE=1
 # (their importers fall back to Python: records.new_record, liquidation.trigger_key_exact,
 # liqindex.PyLiqIndex, the bodies of risk.slot_order_margin / available_balance)
-COMPILED_ONLY = ("exchange.contract._newrecord", "exchange.venue._liqmath", "exchange.venue._liqindex",
+COMPILED_ONLY = ("exchange.venue._liqmath", "exchange.venue._liqindex",
                  "exchange.venue._riskmath")
 
 PURE = os.environ.get("PAPEREX_PURE") == "1"

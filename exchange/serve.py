@@ -73,23 +73,66 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
-async def ensure_demo(gw: Gateway, balance: int = DEMO_BALANCE) -> dict:
+DEMO_KEY_TYPES = ("hmac", "ed25519", "rsa")
+
+
+def _demo_key_file(gw: Gateway, key_type: str) -> Path:
+    data_dir = gw.runtime.data_dir
+    if data_dir is None:        # no data dir (tests): a private temporary directory
+        import tempfile
+        data_dir = Path(tempfile.mkdtemp(prefix="paperex-demo-"))
+    return Path(data_dir) / f"demo-{key_type.lower()}-private.pem"
+
+
+def _write_private(path: Path, pem: str) -> None:
+    """The private key, readable by its owner only (0600 from creation, never wider)."""
+    import os
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="ascii") as fh:
+        fh.write(pem)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.chmod(tmp, 0o600)
+    os.replace(tmp, path)
+
+
+async def ensure_demo(gw: Gateway, balance: int = DEMO_BALANCE, key_type: str = "hmac") -> dict:
+    """The demo account (created once, kept across restarts) and its key of ``key_type``:
+    HMAC (apiKey + secret) or Ed25519 / RSA (apiKey + the private key's file, mode 0600 in
+    the data dir; the exchange keeps only the public half)."""
+    from exchange.gateway.keytypes import HMAC, generate_key_pair
+    kind = key_type.upper()
+    if key_type not in DEMO_KEY_TYPES:
+        raise ValueError(f"--demo-key must be one of {', '.join(DEMO_KEY_TYPES)}, not {key_type!r}")
     rec = gw.keys.by_label("demo")
     if rec is None or rec.account_id not in gw.venue.accounts:
         aid = gw.next_account_id()
         res = await gw.submit(CreateAccount(aid))
         if res.events and type(res.events[0]).__name__ == "CommandRejected":
             raise RuntimeError(f"cannot create the demo account: {res.events[0].msg}")
-        rec = gw.keys.create(aid, "demo")
+        rec = gw.keys.create(aid, "demo") if kind == HMAC else None
         await gw.submit(Deposit(aid, balance * MONEY_SCALE))
-    return {"accountId": rec.account_id, "apiKey": rec.api_key, "secretKey": rec.secret}
+    else:
+        aid = rec.account_id
+    if kind == HMAC:
+        rec = next((k for k in gw.keys.for_account(aid) if k.key_type == HMAC), None) or gw.keys.create(aid, "demo")
+        return {"accountId": aid, "apiKey": rec.api_key, "secretKey": rec.secret, "keyType": HMAC}
+    path = _demo_key_file(gw, kind)
+    rec = next((k for k in gw.keys.for_account(aid) if k.key_type == kind), None)
+    if rec is None or not path.exists():
+        private, public = generate_key_pair(kind)
+        _write_private(path, private)
+        rec = gw.keys.add_public(aid, public, kind, "demo")
+    return {"accountId": aid, "apiKey": rec.api_key, "keyType": kind, "privateKeyFile": str(path)}
 
 
 async def start(*, host: str = "127.0.0.1", port: int = 8800, data_dir: "str | Path | None" = None,
                 clock: str = "wall", speed: Optional[float] = None, fsync: str = "batch",
                 symbols: "str | Path | None" = None, runtime: Optional[Runtime] = None,
                 rate_limits: Optional[RateLimitConfig] = None, admin_token: Optional[str] = None,
-                demo: bool = True, start_ms: Optional[int] = None, ws_queue_limit: int = 2000,
+                demo: bool = True, demo_key: str = "hmac", start_ms: Optional[int] = None, ws_queue_limit: int = 2000,
                 access_log: bool = False, faults: "dict | str | Path | None" = None,
                 ws_ping_interval_s: float = PING_INTERVAL_S, ws_pong_timeout_s: float = PONG_TIMEOUT_S,
                 ws_max_lifetime_s: float = MAX_LIFETIME_S) -> Server:
@@ -139,7 +182,7 @@ async def start(*, host: str = "127.0.0.1", port: int = 8800, data_dir: "str | P
     runtime.sequencer.start()
     srv = Server(runtime, gw, runner, host, bound)
     if demo:
-        srv.demo = await ensure_demo(gw)
+        srv.demo = await ensure_demo(gw, key_type=demo_key)
     return srv
 
 
@@ -155,8 +198,12 @@ def banner(srv: Server) -> str:
     ]
     if srv.demo:
         lines += [f"  demo account {srv.demo['accountId']}:",
-                  f"    apiKey : {srv.demo['apiKey']}",
-                  f"    secret : {srv.demo['secretKey']}"]
+                  f"    apiKey : {srv.demo['apiKey']}"]
+        if "secretKey" in srv.demo:
+            lines.append(f"    secret : {srv.demo['secretKey']}")
+        else:
+            lines.append(f"    {srv.demo['keyType']} private key file: {srv.demo['privateKeyFile']}")
+    lines.append(f"  WS API    : {w}/ws-fapi/v1")
     return "\n".join(lines)
 
 
@@ -204,7 +251,8 @@ async def serve_forever(args) -> int:
                       admin_token=getattr(args, "admin_token", None), faults=fault_config(args),
                       ws_ping_interval_s=getattr(args, "ws_ping_interval", PING_INTERVAL_S),
                       ws_pong_timeout_s=getattr(args, "ws_pong_timeout", PONG_TIMEOUT_S),
-                      ws_max_lifetime_s=getattr(args, "ws_max_lifetime", MAX_LIFETIME_S))
+                      ws_max_lifetime_s=getattr(args, "ws_max_lifetime", MAX_LIFETIME_S),
+                      demo_key=getattr(args, "demo_key", "hmac"))
     # a long-lived venue heap: freeze it after start-up and after every snapshot
     heap.configure()
     heap.settle()
@@ -243,6 +291,9 @@ def add_arguments(p) -> None:
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8800)
     p.add_argument("--data-dir", default="./paperex-data")
+    p.add_argument("--demo-key", choices=DEMO_KEY_TYPES, default="hmac",
+                   help="the demo account's key type: hmac (apiKey + secret), ed25519 or rsa (the private "
+                        "key is written to DATA_DIR/demo-<type>-private.pem, mode 0600)")
     p.add_argument("--symbols", default=None, help="instrument config JSON (adds to / overrides BTCUSDT, ETHUSDT)")
     p.add_argument("--clock", choices=("wall", "virtual"), default="wall")
     p.add_argument("--speed", type=float, default=None, help="virtual clock speed (x real time)")

@@ -9,13 +9,19 @@ client is not the bottleneck):
 2. orders - ``paperex`` (gateway -> sequencer -> journal -> venue -> response): each
    connection loops signed ``POST /fapi/v1/order`` (LIMIT GTC, resting) then signed
    ``DELETE /fapi/v1/order`` for it; every request is counted and timed;
-3. ws     - N websocket clients on ``btcusdt@depth@100ms`` + ``btcusdt@aggTrade`` while a
+3. wsapi  - the same signed place + cancel loop over N WebSocket API sessions
+   (``/ws-fapi/v1`` ``order.place`` / ``order.cancel``, HMAC per request), on the same
+   server right after the REST phase: requests/s and latency beside REST's;
+4. ws     - N websocket clients on ``btcusdt@depth@100ms`` + ``btcusdt@aggTrade`` while a
    trader crosses the book; messages/s and event lag (receive time - ``E``), first
    half vs second half of the window (lag must not grow).
 
 ``--json`` prints one JSON object as the last line: floor_rps, orders_per_s (signed
 order requests/s, place and cancel each count), pairs_per_s, ratio (orders_per_s /
-floor_rps), p50_ms, p99_ms, ws_clients, ws_msgs_per_s, ws_max_lag_ms, ...
+floor_rps), p50_ms, p99_ms, wsapi_orders_per_s, wsapi_pairs_per_s, wsapi_p50_ms,
+wsapi_p99_ms, wsapi_vs_rest (wsapi_orders_per_s / orders_per_s), server_us_per_req and
+wsapi_server_us_per_req (the server process's CPU per order request, Linux), ws_clients,
+ws_msgs_per_s, ws_max_lag_ms, ...
 ``--smoke`` runs a small version in well under 10 s.
 """
 from __future__ import annotations
@@ -33,9 +39,12 @@ import time
 
 try:
     import orjson
-    loads = orjson.loads
+    loads, dumps = orjson.loads, orjson.dumps
 except ImportError:  # pragma: no cover
     loads = json.loads
+
+    def dumps(obj) -> bytes:
+        return json.dumps(obj).encode()
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
@@ -98,6 +107,29 @@ def _spawn(kind: str, data_dir: str | None = None) -> tuple[subprocess.Popen, di
         err.seek(0)
         raise RuntimeError(f"{kind} server did not start: {err.read()[-2000:]}")
     return p, json.loads(line)
+
+
+def _cpu_s(pid: int) -> "float | None":
+    """The process's CPU time so far (utime + stime, Linux /proc), None elsewhere: the
+    server's CPU per request is steadier than its wall rate on a shared machine."""
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            f = fh.read().rpartition(")")[2].split()
+        return (int(f[11]) + int(f[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+async def _measured(pid: int, phase, *args) -> dict:
+    """Run a load phase; add the server's CPU µs per request it counted."""
+    c0 = _cpu_s(pid)
+    res = await phase(*args)
+    c1 = _cpu_s(pid)
+    key = "wsapi_order_requests" if "wsapi_order_requests" in res else "order_requests"
+    n = res.get(key) or 0
+    prefix = "wsapi_" if key.startswith("wsapi") else ""
+    res[prefix + "server_us_per_req"] = (c1 - c0) / n * 1e6 if c0 is not None and c1 is not None and n else None
+    return res
 
 
 def _stop(p: subprocess.Popen) -> None:
@@ -223,6 +255,63 @@ async def _order_load(info: dict, conns: int, duration: float) -> dict:
             "max_ms": (lat[-1] * 1000) if lat else 0.0}
 
 
+def _ws_signed(key: str, secret: str, rid: int, method: str, params: dict) -> bytes:
+    """A WebSocket API request signed per request: HMAC over the sorted key=value pairs
+    (orjson when there is one: the client must not be the bottleneck)."""
+    p = dict(params, apiKey=key, timestamp=int(time.time() * 1000))
+    text = "&".join(f"{k}={v}" for k, v in sorted(p.items()))
+    p["signature"] = hmac.new(secret.encode(), text.encode(), hashlib.sha256).hexdigest()
+    return dumps({"id": rid, "method": method, "params": p})
+
+
+async def _wsapi_load(info: dict, conns: int, duration: float) -> dict:
+    """``_order_load`` over the WebSocket API: one session per connection, each looping
+    order.place (LIMIT GTC, resting) then order.cancel of it, one request in flight."""
+    import aiohttp
+    port, key, secret = info["port"], info["apiKey"], info["secret"]
+    stop_at = time.perf_counter() + duration
+    lat: list[float] = []
+    counts = [0] * conns
+    errors = [0]
+
+    async with aiohttp.ClientSession() as s:
+        async def worker(i: int) -> None:
+            price = 31000 + i
+            rid = 0
+            async with s.ws_connect(f"ws://127.0.0.1:{port}/ws-fapi/v1", max_msg_size=0) as ws:
+                while time.perf_counter() < stop_at:
+                    rid += 1
+                    frame = _ws_signed(key, secret, rid, "order.place", {
+                        "symbol": "BTCUSDT", "side": "BUY", "type": "LIMIT", "timeInForce": "GTC",
+                        "quantity": "0.002", "price": str(price)})
+                    t = time.perf_counter()
+                    await ws.send_frame(frame, aiohttp.WSMsgType.TEXT)
+                    ans = loads((await ws.receive()).data)
+                    lat.append(time.perf_counter() - t)
+                    if ans["status"] != 200:
+                        errors[0] += 1
+                        continue
+                    rid += 1
+                    frame = _ws_signed(key, secret, rid, "order.cancel",
+                                       {"symbol": "BTCUSDT", "orderId": ans["result"]["orderId"]})
+                    t = time.perf_counter()
+                    await ws.send_frame(frame, aiohttp.WSMsgType.TEXT)
+                    ans = loads((await ws.receive()).data)
+                    lat.append(time.perf_counter() - t)
+                    if ans["status"] != 200:
+                        errors[0] += 1
+                    counts[i] += 1
+
+        t0 = time.perf_counter()
+        await asyncio.gather(*(worker(i) for i in range(conns)))
+        el = time.perf_counter() - t0
+    lat.sort()
+    return {"wsapi_orders_per_s": len(lat) / el, "wsapi_pairs_per_s": sum(counts) / el,
+            "wsapi_order_requests": len(lat), "wsapi_order_errors": errors[0],
+            "wsapi_p50_ms": _pct(lat, 0.50) * 1000, "wsapi_p99_ms": _pct(lat, 0.99) * 1000,
+            "wsapi_max_ms": (lat[-1] * 1000) if lat else 0.0}
+
+
 async def _ws_load(info: dict, clients: int, duration: float, trades_per_s: float) -> dict:
     import aiohttp
     port, key, secret = info["port"], info["apiKey"], info["secret"]
@@ -305,12 +394,14 @@ async def _bench(args) -> dict:
         p, info = _spawn("full", d)
         try:
             await asyncio.sleep(0.2)
-            res.update(await _order_load(info, args.connections, args.duration))
+            res.update(await _measured(p.pid, _order_load, info, args.connections, args.duration))
+            res.update(await _measured(p.pid, _wsapi_load, info, args.connections, args.duration))
             if args.ws_clients:
                 res.update(await _ws_load(info, args.ws_clients, args.ws_duration, args.trades_per_s))
         finally:
             _stop(p)
     res["ratio"] = res["orders_per_s"] / res["floor_rps"] if res.get("floor_rps") else 0.0
+    res["wsapi_vs_rest"] = res["wsapi_orders_per_s"] / res["orders_per_s"] if res.get("orders_per_s") else 0.0
     return res
 
 
@@ -343,6 +434,13 @@ def main(argv=None) -> int:
     print(f"signed place+cancel     : {res['orders_per_s']:.0f} order req/s ({res['pairs_per_s']:.0f} pairs/s), "
           f"ratio {res['ratio']:.2f}, p50 {res['p50_ms']:.2f} ms, p99 {res['p99_ms']:.2f} ms, "
           f"errors {res['order_errors']}")
+    print(f"WS API place+cancel     : {res['wsapi_orders_per_s']:.0f} order req/s "
+          f"({res['wsapi_pairs_per_s']:.0f} pairs/s) on {args.connections} sessions, x{res['wsapi_vs_rest']:.2f} "
+          f"REST, p50 {res['wsapi_p50_ms']:.2f} ms, p99 {res['wsapi_p99_ms']:.2f} ms, "
+          f"errors {res['wsapi_order_errors']}")
+    if res.get("server_us_per_req") and res.get("wsapi_server_us_per_req"):
+        print(f"server CPU per order req: REST {res['server_us_per_req']:.1f} us, "
+              f"WS API {res['wsapi_server_us_per_req']:.1f} us")
     if args.ws_clients:
         print(f"websockets              : {res['ws_clients']} clients, {res['ws_msgs_per_s']:.0f} msgs/s, "
               f"max lag {res['ws_max_lag_ms']:.1f} ms, p99 lag {res['ws_p99_lag_first_half_ms']:.1f} -> "

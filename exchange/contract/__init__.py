@@ -1,7 +1,7 @@
 """Layer 1 — the contract: the vocabulary every layer shares.
 
 Commands and events (``commands``, ``events``) and the record machinery that stores
-them (``records``, compiled builders in ``_newrecord``); enums and result codes
+them (``records``); enums and result codes
 (``codes``); the one catalog of Binance error codes (``errors``); instruments and the
 venue configuration a journal header carries (``instruments``, ``venue_config``); the
 timers the sequencer fires for the venue (``timers``).  Imports nothing of ours above

@@ -120,6 +120,7 @@ class General(Family):
     ENTITY_TOO_LARGE = UNKNOWN.wording("Request entity too large.")
     SERVICE_UNAVAILABLE = UNKNOWN.wording("Service Unavailable.")
     UNKNOWN_TRY_LATER = UNKNOWN.wording("Unknown error, please check your request or try again later.")
+    REQUEST_TOO_LARGE = UNKNOWN.wording("Request too large; the limit is %s bytes.")     # WS API frame
     DISCONNECTED = _code(-1001, "DISCONNECTED",
                       "Internal error; unable to process your request. Please try again.")
     UNAUTHORIZED = _code(-1002, "UNAUTHORIZED", "You are not authorized to execute this request.")
@@ -168,6 +169,8 @@ class Request(Family):
     EITHER_PARAM = MANDATORY_PARAM.wording(
                       "Param '%s' or '%s' must be sent, but both were empty/null!")
     UNKNOWN_PARAM = _code(-1103, "UNKNOWN_PARAM", "An unknown parameter was sent.")
+    UNKNOWN_PARAM_NAMED = UNKNOWN_PARAM.wording("An unknown parameter was sent: '%s'.")
+    UNKNOWN_PARAM_KNOWN = UNKNOWN_PARAM.wording("An unknown parameter was sent: '%s' (known: %s).")
     UNREAD_PARAMETERS = _code(-1104, "UNREAD_PARAMETERS",
                            "Not all sent parameters were read; read '%s' parameter(s) but was sent '%s'.")
     PARAM_EMPTY = _code(-1105, "PARAM_EMPTY", "Parameter '%s' was empty.")
@@ -196,7 +199,11 @@ class Request(Family):
     NOT_A_DECIMAL_STRING = INVALID_PARAMETER.wording("Data sent for parameter '%s' is not valid (use a decimal string).")
     MARK_NOT_PINNED = INVALID_PARAMETER.wording("The mark price of this symbol is not pinned.")
     INVALID_FAULT_CONFIG = INVALID_PARAMETER.wording("Invalid fault configuration: %s")
+    INVALID_PARAMETER_BECAUSE = INVALID_PARAMETER.wording("Data sent for parameter '%s' is not valid: %s")
     NO_FAULT_RULE = INVALID_PARAMETER.wording("No fault rule with id %s.")
+    # the WebSocket API: a frame it cannot read as a request (the detail says what is wrong)
+    INVALID_JSON = _code(-1135, "INVALID_JSON", "Invalid JSON Request")
+    INVALID_JSON_DETAIL = INVALID_JSON.wording("%s")
     INVALID_NEW_ORDER_RESP_TYPE = _code(-1136, "INVALID_NEW_ORDER_RESP_TYPE", "Invalid newOrderRespType.")
 
 
@@ -326,6 +333,7 @@ class Execution(Family):
     RANGE = (-5099, -5000)
     UNKNOWN_PATH = _code(-5000, "UNKNOWN_PATH", "Path %s, Method %s is invalid")
     NOT_FOUND = UNKNOWN_PATH.wording("Not found.")     # a 404 outside the REST routes
+    UNKNOWN_METHOD = UNKNOWN_PATH.wording("Method %s is invalid")      # the WebSocket API
     FOK_ORDER_REJECT = _code(-5021, "FOK_ORDER_REJECT",
                           "Due to the order could not be filled immediately, the FOK order has been rejected.")
     GTX_ORDER_REJECT = _code(-5022, "GTX_ORDER_REJECT",

@@ -11,16 +11,18 @@ import typing
 from typing import Any
 
 
+#: a record from its class and its fields' tuple, without the NamedTuple constructor's
+#: keyword handling (the venue's hot paths make one per event)
+new_record = tuple.__new__
+
+
 def _record(cls, *fields):
-    """``new_record(cls, fields)``: the pure twin of ``_newrecord.record5`` ... ``record22``."""
+    """``new_record(cls, fields)`` with the fields as arguments."""
     return new_record(cls, fields)
 
 
-try:        # the C constructors of records (_newrecord.pyx); their twins are tuple.__new__ and the above
-    from exchange.contract._newrecord import new_record, record5, record6, record8, record18, record22
-except ImportError:     # not built, or PAPEREX_PURE=1
-    new_record = tuple.__new__
-    record5 = record6 = record8 = record18 = record22 = _record
+# the venue's call sites by arity (they were C constructors until a benchmark showed no gain)
+record5 = record6 = record8 = record18 = record22 = _record
 
 
 class Registry:

@@ -6,6 +6,7 @@ the aiohttp ``Application``:
 
 * ``/ws``, ``/stream``, ``/public/...``, ``/market/...``, ``/private/...``: websockets
   (``streams.py``);
+* ``/ws-fapi/v1``: the WebSocket API (``ws/api.py``), the REST handlers behind JSON frames;
 * ``/paperex/v1/...`` and ``/metrics``: the control API (``control.py``);
 * everything else: one catch-all handler that dispatches ``(method, path)``
   through ``Gateway.routes`` (Binance REST); an unknown pair answers 404
@@ -203,8 +204,10 @@ def make_app(gw: Gateway, *, client_max_size: int = 1 << 20) -> web.Application:
     app = web.Application(client_max_size=client_max_size)
     app[GW_KEY] = gw
     from exchange.gateway.control import api as control
+    from exchange.gateway.ws import api as ws_api
     from exchange.gateway.ws import market_streams as streams
     streams.add_routes(app, gw)
+    ws_api.add_routes(app, gw)          # /ws-fapi/v1: the WebSocket API
     control.add_routes(app, gw)
 
     binance = gw.handle     # the bound method itself: one coroutine frame less per request
@@ -218,6 +221,7 @@ def make_app(gw: Gateway, *, client_max_size: int = 1 << 20) -> web.Application:
 
     async def on_shutdown(app: web.Application) -> None:
         await gw.hub.close_all()
+        await gw.wsapi.close_all()
 
     async def on_startup(app: web.Application) -> None:
         gw.hub.start()

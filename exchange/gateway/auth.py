@@ -28,11 +28,12 @@ from __future__ import annotations
 import enum
 import hashlib
 import hmac
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Mapping, Protocol
 from urllib.parse import unquote_plus
 
 from exchange.gateway import errors
+from exchange.gateway.keytypes import HMAC, decode_signature, verify_public
 from exchange.gateway.params import _INT_RE, LONG_MAX, Params, RawRequest, _header
 
 _INT_FULL = _INT_RE.fullmatch
@@ -40,7 +41,7 @@ _INT_FULL = _INT_RE.fullmatch
 __all__ = [
     "SecurityType", "ENDPOINT_SECURITY", "security_type", "ApiKey", "KeyStore", "DictKeyStore",
     "AuthContext", "sign", "split_signature", "verify_signature", "check_timestamp",
-    "authenticate", "authenticate_parts", "API_KEY_HEADER", "DEFAULT_RECV_WINDOW", "MAX_RECV_WINDOW", "MAX_AHEAD_MS",
+    "authenticate", "authenticate_parts", "check_signed", "known_key", "verify_key_signature", "API_KEY_HEADER", "DEFAULT_RECV_WINDOW", "MAX_RECV_WINDOW", "MAX_AHEAD_MS",
 ]
 
 API_KEY_HEADER = "X-MBX-APIKEY"
@@ -111,10 +112,15 @@ def security_type(method: str, path: str) -> SecurityType | None:
 
 @dataclass(frozen=True)
 class ApiKey:
+    """One API key.  HMAC keys have a ``secret``; Ed25519 / RSA keys (``key_type``) have
+    no secret, only the loaded ``public_key`` (``keytypes.load_public_key``) and its PEM."""
     api_key: str
     secret: str
     account_id: int
     can_trade: bool = True   # False: USER_DATA/MARKET_DATA/USER_STREAM only (TRADE -> -2015)
+    key_type: str = HMAC
+    public_key: object = field(default=None, compare=False, repr=False)
+    public_pem: str = field(default="", compare=False, repr=False)
 
 
 class KeyStore(Protocol):
@@ -277,12 +283,49 @@ def _lookup_key(req_headers: object, keys: KeyStore) -> ApiKey:
     key = _header(req_headers, API_KEY_HEADER)
     if key is None or key == "" or not key.isprintable() or not key.isascii() or " " in key:
         raise errors.api_key_format_invalid()
+    return known_key(key, keys)
+
+
+def known_key(key: str, keys: KeyStore) -> ApiKey:
+    """The key record of ``key`` (-2015 when unknown)."""
     rec = keys.lookup(key)
     if rec is None:
         raise errors.invalid_api_key()
-    if rec.secret and "PRIVATE KEY" in rec.secret:   # RSA/Ed25519 keys are out of scope (§2.2)
+    if rec.public_key is None and rec.secret and "PRIVATE KEY" in rec.secret:
+        # an HMAC "secret" that is a PEM private key: a misconfigured key, never verifiable
         raise errors.Filters.INVALID_API_KEY_TYPE()
     return rec
+
+
+def verify_key_signature(rec: ApiKey, payloads: "tuple[bytes, ...]", sig: "bytes | str | None",
+                         url_encoded: bool) -> bool:
+    """Whether ``sig`` signs one of ``payloads`` under the key: HMAC hex (``_verify_split``,
+    which also tries the percent-decoded payload), or base64 Ed25519 / RSA (the payloads
+    as given, then their ``unquote_plus`` forms).  ``url_encoded``: the signature value
+    came percent-encoded (a query string or a form body)."""
+    if not sig:
+        return False
+    if rec.public_key is None:
+        if isinstance(sig, str):
+            sig = sig.encode("ascii", "replace")
+        return any(_verify_split(rec.secret, p, sig) for p in payloads)
+    raw = decode_signature(sig, url_encoded)
+    if raw is None:
+        return False
+    for p in payloads:
+        if verify_public(rec.key_type, rec.public_key, p, raw):
+            return True
+    for p in payloads:
+        text = p.decode("utf-8", "surrogateescape")
+        decoded = unquote_plus(text, encoding="utf-8", errors="surrogateescape")
+        if decoded != text:
+            try:
+                alt = decoded.encode("utf-8", "surrogateescape")
+            except UnicodeEncodeError:
+                continue
+            if verify_public(rec.key_type, rec.public_key, alt, raw):
+                return True
+    return False
 
 
 def authenticate(req: RawRequest, params: Params, security: SecurityType, keys: KeyStore, *,
@@ -320,11 +363,25 @@ def authenticate_parts(headers: object, raw_query: bytes, signed_body: bytes, pa
         return rec, None, None
 
     payload, sig = split_signature(raw_query, signed_body)
+    timestamp, recv_window = check_signed(rec, params, security, (payload,), sig, True, wall_ms, venue_ms,
+                                          max_recv_window, default_recv_window)
+    return rec, timestamp, recv_window
+
+
+def check_signed(rec: ApiKey, params: Params, security: SecurityType, payloads: "tuple[bytes, ...]",
+                 sig: "bytes | str | None", url_encoded: bool, wall_ms: int, venue_ms: "int | None",
+                 max_recv_window: int = MAX_RECV_WINDOW,
+                 default_recv_window: int = DEFAULT_RECV_WINDOW) -> tuple[int, int]:
+    """The SIGNED checks after the key is known (§2): signature present, timestamp and
+    recvWindow well-formed, key permission, signature valid (``verify_key_signature``
+    over ``payloads``), timestamp inside the window.  Returns (timestamp, recvWindow).
+    ``sig`` None and ``payloads`` empty: no signature to check (a WebSocket API session
+    logged on with its key)."""
     # params.get_str("signature"), get_int("timestamp", required=True) and
     # get_int("recvWindow", default=...) written out (same marks, checks and errors)
     values, read = params._values, params._read
     read.add("signature")
-    if not values.get("signature") and not sig:
+    if payloads and not values.get("signature") and not sig:
         raise errors.mandatory_param("signature")
     read.add("timestamp")
     v = values.get("timestamp")
@@ -349,7 +406,12 @@ def authenticate_parts(headers: object, raw_query: bytes, signed_body: bytes, pa
         raise errors.invalid_parameter("recvWindow")
     if security is SecurityType.TRADE and not rec.can_trade:
         raise errors.invalid_api_key()
-    if not _verify_split(rec.secret, payload, sig):
-        raise errors.invalid_signature()
+    if payloads:
+        if rec.public_key is None and len(payloads) == 1 and not isinstance(sig, str):
+            ok = _verify_split(rec.secret, payloads[0], sig)     # the REST HMAC path, unchanged
+        else:
+            ok = verify_key_signature(rec, payloads, sig, url_encoded)
+        if not ok:
+            raise errors.invalid_signature()
     check_timestamp(timestamp, recv_window, wall_ms, venue_ms)  # type: ignore[arg-type]
-    return rec, timestamp, recv_window
+    return timestamp, recv_window

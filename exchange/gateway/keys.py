@@ -8,7 +8,12 @@ Without a data directory it is in-memory only.
 File format::
 
     {"format": "paperex-keys/1",
-     "accounts": [{"accountId": 1, "apiKey": "...", "secretKey": "...", "label": "demo"}]}
+     "accounts": [{"accountId": 1, "apiKey": "...", "secretKey": "...", "label": "demo"},
+                  {"accountId": 2, "apiKey": "...", "secretKey": "", "label": "",
+                   "keyType": "ED25519", "publicKey": "-----BEGIN PUBLIC KEY-----..."}]}
+
+A row without ``keyType`` is an HMAC key (files written before Ed25519 / RSA keys
+existed read unchanged).  Public keys are stored as their PEM, never a private key.
 """
 from __future__ import annotations
 
@@ -19,6 +24,7 @@ from pathlib import Path
 from typing import Optional
 
 from exchange.gateway.auth import ApiKey
+from exchange.gateway.keytypes import HMAC, load_public_key, public_pem
 
 FORMAT = "paperex-keys/1"
 
@@ -47,16 +53,26 @@ class PersistentKeyStore:
         if not isinstance(data, dict) or data.get("format") != FORMAT:
             raise ValueError(f"{self.path}: not a paperex key file ({FORMAT})")
         for row in data.get("accounts", []):
-            self._add(ApiKey(str(row["apiKey"]), str(row["secretKey"]), int(row["accountId"])),
-                      row.get("label", ""))
+            kind = row.get("keyType", HMAC)
+            if kind == HMAC:
+                rec = ApiKey(str(row["apiKey"]), str(row["secretKey"]), int(row["accountId"]))
+            else:
+                kind, key = load_public_key(str(row["publicKey"]), kind)
+                rec = ApiKey(str(row["apiKey"]), "", int(row["accountId"]), key_type=kind,
+                             public_key=key, public_pem=str(row["publicKey"]))
+            self._add(rec, row.get("label", ""))
 
     def _save(self) -> None:
         if self.path is None:
             return
         rows = []
         for rec in self._keys.values():
-            rows.append({"accountId": rec.account_id, "apiKey": rec.api_key, "secretKey": rec.secret,
-                         "label": self._labels.get(rec.account_id, "")})
+            row = {"accountId": rec.account_id, "apiKey": rec.api_key, "secretKey": rec.secret,
+                   "label": self._labels.get(rec.account_id, "")}
+            if rec.key_type != HMAC:
+                row["keyType"] = rec.key_type
+                row["publicKey"] = rec.public_pem
+            rows.append(row)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         tmp = self.path.with_suffix(".json.tmp")
         with open(tmp, "w", encoding="utf-8") as fh:
@@ -78,6 +94,16 @@ class PersistentKeyStore:
     def create(self, account_id: int, label: str = "", api_key: str | None = None,
                secret: str | None = None) -> ApiKey:
         rec = ApiKey(api_key or new_api_key(), secret or new_secret(), int(account_id))
+        self._add(rec, label)
+        self._save()
+        return rec
+
+    def add_public(self, account_id: int, pem: str, key_type: str | None = None, label: str = "") -> ApiKey:
+        """Register an Ed25519 / RSA public key for ``account_id`` (a fresh API key, no
+        secret).  ``key_type``, when given, must match the PEM (``KeyFormatError``)."""
+        kind, key = load_public_key(pem, key_type)
+        rec = ApiKey(new_api_key(), "", int(account_id), key_type=kind, public_key=key,
+                     public_pem=public_pem(key))
         self._add(rec, label)
         self._save()
         return rec

@@ -4,4 +4,3 @@ from exchange.venue.orders cimport Order
 from exchange.venue.positions cimport Position
 from exchange.venue.spec cimport SymbolSpec
 from exchange.venue.symbol_state cimport SymbolState
-from exchange.contract._newrecord cimport new_record     # a C call (records.new_record in the pure twin)

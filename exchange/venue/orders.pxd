@@ -1,6 +1,5 @@
 # Compiled layout of orders.Order (Cython pure-Python mode: orders.py is the source
 # of both the compiled module and its pure-Python twin).
-from exchange.contract._newrecord cimport pex_client_id
 
 cdef class Order:
     cdef public object order_id, account_id, symbol, client_order_id, side, order_type
@@ -22,5 +21,5 @@ cpdef Order new_order(order_id, account_id, symbol, client_order_id, side, order
 # the order's fields of its later events (events.ORDER_STATE)
 cpdef tuple order_state(Order o)
 
-# default client order id: a C call to the compiled-only helper (orders.py: None in the pure twin)
+# default client order id, a C call from the compiled order path
 cpdef str default_client_order_id(oid)

@@ -9,11 +9,6 @@ import re
 
 from exchange.contract.codes import LIMIT, STOP, TAKE_PROFIT
 
-try:        # compiled-only (orders.pxd cimports it: a C call); None under PAPEREX_PURE=1
-    from exchange.contract._newrecord import pex_client_id
-except ImportError:
-    pex_client_id = None
-
 CLIENT_ORDER_ID_RE = re.compile(r"^[\.A-Z\:/a-z0-9_-]{1,36}$")
 
 
@@ -102,10 +97,7 @@ def order_state(o: Order) -> tuple:
 
 
 def default_client_order_id(oid) -> str:
-    """The client order id of an order sent without one: ``pex<order id>`` (compiled: one
-    C call to ``_newrecord.pex_client_id``, the same string)."""
-    if pex_client_id is not None:
-        return pex_client_id(oid)
+    """The client order id of an order sent without one: ``pex<order id>``."""
     return f"pex{oid}"
 
 

@@ -4,8 +4,6 @@ from exchange.venue.orders cimport Order, default_client_order_id, new_order, or
 from exchange.venue.positions cimport Position, apply_fill
 from exchange.venue.spec cimport SymbolSpec
 from exchange.venue.symbol_state cimport SymbolState
-# C calls (records.record5 ... record18 in the pure twin)
-from exchange.contract._newrecord cimport new_record, record5, record6, record8, record18, record22
 
 cdef class VenueCore:
     cdef public dict symbols, accounts, orders, closed, _dirty, _moved, _adl_cache, _dispatch

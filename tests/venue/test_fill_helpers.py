@@ -1,8 +1,6 @@
 """Compiled-only helpers of the order path against the Python lines they replace:
 ``_riskmath._fee_c`` (the fee split of a fill, VenueCore._fill), ``_riskmath._product_c``
-(venue._notional), ``_newrecord.pex_client_id`` (orders.default_client_order_id) and
-``_newrecord.record5`` ... ``record18`` (the order path's events, records.py twins) and
-``_riskmath._limit_ok_c`` (the common case of venue.limit_filter_error), ``_riskmath._apply_fill_c``
+(venue._notional), ``_riskmath._limit_ok_c`` (the common case of venue.limit_filter_error), ``_riskmath._apply_fill_c``
 (positions.apply_fill)."""
 from __future__ import annotations
 
@@ -12,8 +10,6 @@ from hypothesis import example, given, settings, strategies as st
 from exchange.contract.instruments import DEFAULT_INSTRUMENTS
 from exchange.units import RATE_SCALE
 from exchange.venue import venue
-from exchange.contract import events
-from exchange.contract import records
 from exchange.venue.positions import Position, apply_fill
 from exchange.venue.spec import SymbolSpec
 
@@ -21,8 +17,6 @@ from conftest import python_twin
 
 _riskmath = pytest.importorskip("exchange.venue._riskmath", exc_type=ImportError,
                                 reason="compiled-only helper (not built, or PAPEREX_PURE=1)")
-_newrecord = pytest.importorskip("exchange.contract._newrecord", exc_type=ImportError,
-                                 reason="compiled-only helper (not built, or PAPEREX_PURE=1)")
 
 I64 = 2 ** 63
 edge = st.sampled_from([0, 1, -1, I64 - 1, -I64, I64, -I64 - 1, 2 ** 70, -(2 ** 70), 3037000499, 3037000500,
@@ -70,28 +64,6 @@ def test_product_not_int():
     # anything but ints takes Python's product, whatever it is
     assert _riskmath._product_c(True, 5, 2) == 10
     assert _riskmath._product_c(5, 2.5, 2) == 25.0 and type(_riskmath._product_c(5, 2.5, 2)) is float
-
-
-@given(st.one_of(st.integers(-2 ** 70, 2 ** 70), st.sampled_from([0, 9, 10, 99, 100, I64 - 1, I64, -1, -I64])))
-def test_pex_client_id(oid):
-    assert _newrecord.pex_client_id(oid) == f"pex{oid}"
-
-
-def test_pex_client_id_not_int():
-    assert _newrecord.pex_client_id(True) == "pexTrue"
-    assert _newrecord.pex_client_id("7") == "pex7"
-
-
-@pytest.mark.parametrize("n", [5, 6, 8, 15, 18])
-def test_records_without_temporary_tuple(n):
-    cls = next(c for c in vars(events).values()
-               if isinstance(c, type) and issubclass(c, tuple) and len(getattr(c, "_fields", ())) == n)
-    values = [object() for _ in range(n)]
-    got = getattr(_newrecord, f"record{n}")(cls, *values)
-    twin = records._record(cls, *values)
-    assert type(got) is cls is type(twin) and got == twin == cls(*values)
-    with pytest.raises(TypeError):
-        getattr(_newrecord, f"record{n}")(dict, *values)
 
 
 EXACT_VENUE = python_twin(venue, "_limit_ok_c")    # the exact limit_filter_error

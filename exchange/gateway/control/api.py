@@ -7,7 +7,13 @@ journaled and replayed like any other).  When ``Gateway.admin_token`` is set
 ``X-PAPEREX-TOKEN`` header.
 
 * ``POST /paperex/v1/accounts`` ``{"balance": "10000", "label": "..."}`` ->
-  ``{"accountId", "apiKey", "secretKey"}``; ``GET /paperex/v1/accounts``.
+  ``{"accountId", "apiKey", "secretKey"}``; with ``"publicKey": "<PEM>"`` (Ed25519 or RSA,
+  optional ``"keyType"`` that must agree) the key is that public key and the answer is
+  ``{"accountId", "apiKey", "keyType"}``: no secret exists.  ``GET /paperex/v1/accounts``.
+* ``POST /paperex/v1/accounts/{id}/keys`` ``{}`` (a new HMAC key: ``secretKey`` in the
+  answer) or ``{"publicKey": "<PEM>", "keyType": ...}``: another key for the account.
+  Keys persist in ``keys.json`` (``keys.py``).  An unknown field is ``-1103``, a bad key
+  ``-1130`` with the reason; nothing is created then.
 * ``POST /paperex/v1/accounts/{id}/deposit`` / ``/withdraw`` ``{"amount": "..."}``.
 * ``POST /paperex/v1/index`` ``{"symbol", "price"}`` (the venue moves the mark with it).
 * ``POST /paperex/v1/mark`` ``{"symbol", "price"}`` pins the mark price (journaled
@@ -37,6 +43,7 @@ from exchange.contract.events import CommandRejected
 from exchange.gateway.common import INT_CAP, to_ticks
 from exchange.gateway.errors import BinanceError, ErrorSpec, General, Processing, Request, rejection
 from exchange.gateway.format import money
+from exchange.gateway.keytypes import HMAC, KeyFormatError, load_public_key
 
 JSON = "application/json"
 
@@ -64,6 +71,33 @@ async def _json(request: web.Request) -> dict:
     if not isinstance(data, dict):
         raise _err(Request.BODY_NOT_OBJECT)
     return data
+
+
+def _known_fields(data: dict, allowed: tuple[str, ...]) -> None:
+    """An unknown field is an error, never ignored (a typo such as ``publickey`` would
+    otherwise create an HMAC account the caller did not ask for)."""
+    for name in data:
+        if name not in allowed:
+            raise _err(Request.UNKNOWN_PARAM_KNOWN, str(name)[:64], ", ".join(allowed))
+
+
+def _key_request(data: dict) -> "tuple[str, object, str] | None":
+    """(key type, loaded key, PEM) of a ``publicKey`` / ``keyType`` pair, None for an HMAC
+    key; raises -1130 with the reason for a malformed or mismatched key."""
+    pem, declared = data.get("publicKey"), data.get("keyType")
+    if declared is not None and not isinstance(declared, str):
+        raise _err(Request.INVALID_PARAMETER_BECAUSE, "keyType", "use ED25519, RSA or HMAC.")
+    if pem is None:
+        if declared is not None and declared.upper() != HMAC:
+            raise _err(Request.MANDATORY_PARAM, "publicKey")
+        return None
+    if declared is not None and declared.upper() == HMAC:
+        raise _err(Request.INVALID_PARAMETER_BECAUSE, "keyType", "an HMAC key takes no publicKey.")
+    try:
+        kind, key = load_public_key(pem, declared)
+    except KeyFormatError as e:
+        raise _err(Request.INVALID_PARAMETER_BECAUSE, "publicKey", e) from None
+    return kind, key, pem
 
 
 def _decimal(data: dict, name: str, *, required: bool = True, positive: bool = True):
@@ -119,20 +153,38 @@ def add_routes(app: web.Application, gw) -> None:
                 "walletBalance": money(a["wallet_balance"]) if a else None,
                 "availableBalance": money(a["available_balance"]) if a else None}
 
+    def key_answer(aid: int, rec) -> dict:
+        if rec.key_type == HMAC:
+            return {"accountId": aid, "apiKey": rec.api_key, "secretKey": rec.secret}
+        return {"accountId": aid, "apiKey": rec.api_key, "keyType": rec.key_type}
+
     async def create_account(request: web.Request):
         data = await _json(request)
+        _known_fields(data, ("balance", "label", "publicKey", "keyType"))
         bal = _decimal(data, "balance", required=False, positive=False)
         label = data.get("label") or ""
         if not isinstance(label, str) or len(label) > 64:
             raise _err(Request.INVALID_PARAMETER, "label")
         units = _money(bal, "balance") if bal is not None else 0
+        public = _key_request(data)              # checked before anything is created
         aid = gw.next_account_id()
         res = await gw.submit(CreateAccount(aid))
         _rejected(res)
-        rec = gw.keys.create(aid, label)
+        if public is None:
+            rec = gw.keys.create(aid, label)
+        else:
+            rec = gw.keys.add_public(aid, public[2], public[0], label)
         if units > 0:
             _rejected(await gw.submit(Deposit(aid, units)))
-        return _resp({"accountId": aid, "apiKey": rec.api_key, "secretKey": rec.secret})
+        return _resp(key_answer(aid, rec))
+
+    async def add_key(request: web.Request):
+        aid = _aid(request)
+        data = await _json(request)
+        _known_fields(data, ("publicKey", "keyType"))
+        public = _key_request(data)
+        rec = gw.keys.create(aid) if public is None else gw.keys.add_public(aid, public[2], public[0])
+        return _resp(key_answer(aid, rec))
 
     async def list_accounts(request: web.Request):
         return _resp([account_json(aid) for aid in sorted(gw.venue.accounts)])
@@ -284,6 +336,7 @@ def add_routes(app: web.Application, gw) -> None:
     r.add_post("/paperex/v1/flow/resume", guard(flow_switch(False)))
     r.add_post("/paperex/v1/accounts", guard(create_account))
     r.add_get("/paperex/v1/accounts", guard(list_accounts))
+    r.add_post("/paperex/v1/accounts/{aid}/keys", guard(add_key))
     r.add_post("/paperex/v1/accounts/{aid}/deposit", guard(deposit))
     r.add_post("/paperex/v1/accounts/{aid}/withdraw", guard(withdraw))
     r.add_post("/paperex/v1/index", guard(set_index))
