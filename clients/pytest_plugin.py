@@ -31,6 +31,8 @@ also be started later with ``paperex_server.start_flow(scenario, seed)``.
 gives the virtual clock a speed of its own (x real time; then timers fire by themselves).
 ``symbols``: an instrument JSON file (as ``paperex serve --symbols``).
 ``demo``: also create the demo account (``paperex_server.demo``), default False.
+``history``: a seeded market past as ``paperex serve --history`` (``"3d"``, ``"12h"``...), with
+``history_seed``; default 0 (none: a test's market starts empty and the suite stays fast).
 
 Faults and latency (``exchange/gateway/faults.py``), as ``paperex serve --faults
 --fault-seed --latency --ws-latency``, on from the first request::
@@ -66,7 +68,8 @@ __all__ = ["PaperexServer", "PaperexControlError", "fault_config", "paperex_serv
 DEFAULT_START_MS = 1_767_225_600_000
 
 _OPTIONS = {"clock", "start_ms", "speed", "clock_speed", "flow", "scenario", "seed", "scenario_overrides", "symbols",
-            "demo", "fsync", "flow_symbols", "faults", "fault_seed", "latency", "ws_latency"}
+            "demo", "fsync", "flow_symbols", "faults", "fault_seed", "latency", "ws_latency", "history",
+            "history_seed"}
 
 
 class PaperexControlError(RuntimeError):
@@ -136,13 +139,15 @@ class PaperexServer:
 
     def __init__(self, data_dir: Path, *, clock: str = "virtual", start_ms: Optional[int] = None,
                  speed: Optional[float] = None, symbols: Optional[str] = None, demo: bool = False,
-                 fsync: str = "never", faults: Optional[dict] = None) -> None:
+                 fsync: str = "never", faults: Optional[dict] = None, history: Any = 0,
+                 history_seed: int = 1) -> None:
         if clock not in ("virtual", "wall"):
             raise ValueError("paperex_server: clock must be 'virtual' or 'wall'")
         self.data_dir = Path(data_dir)
         self.journal_dir = self.data_dir / "journal"
         self.clock = clock
         self._opts = dict(clock=clock, speed=speed, fsync=fsync, symbols=symbols, demo=demo, faults=faults,
+                          history=history, history_seed=history_seed,
                           start_ms=(start_ms if start_ms is not None else DEFAULT_START_MS)
                           if clock == "virtual" else None)
         self.server: Any = None
@@ -177,7 +182,8 @@ class PaperexServer:
         o = self._opts
         self.server = await start(host="127.0.0.1", port=0, data_dir=self.data_dir, clock=o["clock"],
                                   speed=o["speed"], fsync=o["fsync"], symbols=o["symbols"], demo=o["demo"],
-                                  start_ms=o["start_ms"], faults=o["faults"])
+                                  start_ms=o["start_ms"], faults=o["faults"], history=o["history"],
+                                  history_seed=o["history_seed"])
         self.demo = self.server.demo
         self.server.runtime.sequencer.subscribe(self._record)
 
@@ -448,7 +454,8 @@ def paperex_server(request, tmp_path_factory):
                         symbols=opts.get("symbols"), demo=opts.get("demo", False),
                         fsync=opts.get("fsync", "never"),
                         faults=fault_config(opts.get("faults"), fault_seed=opts.get("fault_seed"),
-                                            latency=opts.get("latency"), ws_latency=opts.get("ws_latency")))
+                                            latency=opts.get("latency"), ws_latency=opts.get("ws_latency")),
+                        history=opts.get("history", 0), history_seed=opts.get("history_seed", 1))
     srv.start()
     try:
         flow = opts.get("flow")

@@ -24,7 +24,8 @@ from exchange.engine.clock import VirtualClock, WallClock
 from exchange.contract.instruments import DEFAULT_INSTRUMENTS, load_instruments
 from exchange.engine.runtime import Runtime
 from exchange.units import MONEY_SCALE
-from exchange.contract.commands import CreateAccount, Deposit
+from exchange.contract.commands import CreateAccount, Deposit, SeedHistory
+from exchange.engine.history import format_anchors, parse_span
 
 from exchange.gateway.app import Gateway, make_app
 from exchange.gateway.ratelimit import RateLimitConfig
@@ -33,6 +34,9 @@ from exchange.gateway.ws.market_streams import MAX_LIFETIME_S, PING_INTERVAL_S, 
 log = logging.getLogger("paperex.serve")
 
 DEMO_BALANCE = 100_000
+#: ``paperex serve --history`` default: enough 1m candles for a strategy that needs 500 and more,
+#: a few funding times, 3 days of hourly candles (start-up cost: see BENCHMARKS.md)
+DEFAULT_HISTORY = "3d"
 
 
 @dataclass
@@ -135,11 +139,16 @@ async def start(*, host: str = "127.0.0.1", port: int = 8800, data_dir: "str | P
                 demo: bool = True, demo_key: str = "hmac", start_ms: Optional[int] = None, ws_queue_limit: int = 2000,
                 access_log: bool = False, faults: "dict | str | Path | None" = None,
                 ws_ping_interval_s: float = PING_INTERVAL_S, ws_pong_timeout_s: float = PONG_TIMEOUT_S,
-                ws_max_lifetime_s: float = MAX_LIFETIME_S) -> Server:
+                ws_max_lifetime_s: float = MAX_LIFETIME_S, history: "str | int" = 0,
+                history_seed: int = 1, history_anchors: Optional[dict] = None) -> Server:
     """``faults``: a fault / latency configuration (dict or JSON file, see ``faults.py``);
     None leaves the injector off (it can be configured later through the control API).
     ``ws_*``: websocket ping interval, pong timeout and maximum connection age in seconds
-    (Binance: 3 min, 10 min, 24 h)."""
+    (Binance: 3 min, 10 min, 24 h).  ``history``: the span of the seeded past (``"3d"``, ms, 0 for
+    none) from ``history_seed``, ending at the price each symbol starts from (``history_anchors``:
+    symbol -> ticks; default: the synthetic market's start prices); journaled as one SeedHistory
+    command on a fresh journal only."""
+    history_ms = parse_span(history)        # a bad span fails before anything starts
     for name, v in (("ws_ping_interval_s", ws_ping_interval_s), ("ws_pong_timeout_s", ws_pong_timeout_s),
                     ("ws_max_lifetime_s", ws_max_lifetime_s)):
         if not v > 0:
@@ -181,9 +190,53 @@ async def start(*, host: str = "127.0.0.1", port: int = 8800, data_dir: "str | P
         bound = server.sockets[0].getsockname()[1]
     runtime.sequencer.start()
     srv = Server(runtime, gw, runner, host, bound)
+    if history_ms and runtime.sequencer.seq == 0:
+        anchors = history_anchors if history_anchors is not None else default_anchors(runtime.instruments)
+        await gw.submit(SeedHistory(int(history_seed), history_ms, format_anchors(anchors)))
     if demo:
         srv.demo = await ensure_demo(gw, key_type=demo_key)
     return srv
+
+
+def default_anchors(instruments: dict) -> dict:
+    """symbol -> ticks the synthetic market's index starts at (``flow.index_process``)."""
+    from decimal import Decimal
+    from exchange.flow.index_process import default_params
+    out = {}
+    for sym, inst in instruments.items():
+        ticks = int(Decimal(default_params(sym).start_price) / Decimal(inst.tick_size))
+        out[sym] = max(1, ticks)
+    return out
+
+
+def recording_anchors(path, instruments: dict, within_ms: int = 10_000) -> dict:
+    """symbol -> ticks of each listed symbol's first price in a recording (a trade, else the
+    mid of its first quote or book snapshot, else its first mark / index price), read from
+    its first ``within_ms`` of exchange time only (start-up stays quick)."""
+    from decimal import Decimal
+    from exchange.flow.readers import open_recording
+    from exchange.flow.records import BookTicker, DepthSnapshot, IndexPrice, MarkPrice, Trade
+    found: dict = {}
+    first = None
+    for rec in open_recording(path, on_error="skip"):
+        sym = getattr(rec, "symbol", None)
+        first = rec.ts_ms if first is None else first
+        if rec.ts_ms > first + within_ms or len(found) == len(instruments):
+            break
+        if sym not in instruments or sym in found:
+            continue
+        price = None
+        if isinstance(rec, Trade):
+            price = Decimal(rec.price)
+        elif isinstance(rec, BookTicker) and rec.bid_px and rec.ask_px:
+            price = (Decimal(rec.bid_px) + Decimal(rec.ask_px)) / 2
+        elif isinstance(rec, DepthSnapshot) and rec.bids and rec.asks:
+            price = (Decimal(rec.bids[0][0]) + Decimal(rec.asks[0][0])) / 2
+        elif isinstance(rec, (MarkPrice, IndexPrice)):
+            price = Decimal(rec.value)
+        if price is not None and price > 0:
+            found[sym] = max(1, int(price / Decimal(instruments[sym].tick_size)))
+    return found
 
 
 def banner(srv: Server) -> str:
@@ -196,6 +249,9 @@ def banner(srv: Server) -> str:
         f"  clock     : {'virtual' if srv.runtime.clock.virtual else 'wall'}   "
         f"journal: {srv.runtime.data_dir / 'journal' if srv.runtime.data_dir else '(none)'}",
     ]
+    h = srv.gateway.projection.history
+    if h is not None:
+        lines.append(f"  history   : {h.span_ms // 60_000} minutes of seeded past (seed {h.seed})")
     if srv.demo:
         lines += [f"  demo account {srv.demo['accountId']}:",
                   f"    apiKey : {srv.demo['apiKey']}"]
@@ -245,6 +301,18 @@ async def serve_forever(args) -> int:
         from exchange.flow.replay_driver import ReplayDriver
         # recorded time drives the venue: a virtual clock standing at the recording's start
         clock, start_ms = "virtual", ReplayDriver.first_timestamp(args.data)
+    history = getattr(args, "history", DEFAULT_HISTORY)
+    hseed = getattr(args, "history_seed", None)
+    hseed = args.seed if hseed is None else hseed
+    anchors = None
+    if args.flow == "replay" and parse_span(history):
+        # the recording's own past (before its first record) is not in the recording: the seeded
+        # past ends at the recording's first prices, so the live replay continues it
+        anchors = recording_anchors(args.data, load_instruments(args.symbols) if args.symbols
+                                    else dict(DEFAULT_INSTRUMENTS))
+        if not anchors:
+            print("  history   : off (no price in the recording's first records)", flush=True)
+            history = 0
     srv = await start(host=args.host, port=args.port, data_dir=args.data_dir, clock=clock,
                       speed=None if args.flow in ("synthetic", "replay") else args.speed,
                       fsync=args.fsync, symbols=args.symbols, start_ms=start_ms,
@@ -252,6 +320,7 @@ async def serve_forever(args) -> int:
                       ws_ping_interval_s=getattr(args, "ws_ping_interval", PING_INTERVAL_S),
                       ws_pong_timeout_s=getattr(args, "ws_pong_timeout", PONG_TIMEOUT_S),
                       ws_max_lifetime_s=getattr(args, "ws_max_lifetime", MAX_LIFETIME_S),
+                      history=history, history_seed=hseed, history_anchors=anchors,
                       demo_key=getattr(args, "demo_key", "hmac"))
     # a long-lived venue heap: freeze it after start-up and after every snapshot
     heap.configure()
@@ -322,6 +391,11 @@ def add_arguments(p) -> None:
                    help="close a websocket that sent no pong for this many seconds (Binance: 600)")
     p.add_argument("--ws-max-lifetime", type=float, default=MAX_LIFETIME_S, metavar="S",
                    help="close every websocket at this age in seconds (Binance: 86400 = 24 h)")
+    p.add_argument("--history", default=DEFAULT_HISTORY, metavar="SPAN",
+                   help="seeded market history before the start: 7d, 12h, 90m (at most 30d) or 0 for none "
+                        f"(default {DEFAULT_HISTORY}; journaled as one command)")
+    p.add_argument("--history-seed", type=int, default=None,
+                   help="seed of the market history (default: --seed)")
     p.add_argument("--log-level", default="WARNING")
 
 

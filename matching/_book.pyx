@@ -20,7 +20,7 @@ from cpython.array cimport array, clone
 from cython.operator cimport dereference as deref, preincrement as inc
 from cpython.list cimport PyList_New, PyList_SET_ITEM
 from cpython.ref cimport Py_INCREF
-from libc.stdint cimport INT64_MIN, int8_t, int32_t, int64_t, uint64_t
+from libc.stdint cimport INT64_MAX, INT64_MIN, int8_t, int32_t, int64_t, uint64_t
 from libc.stdlib cimport free, malloc, realloc
 from libc.string cimport memcpy, memset
 from libcpp.algorithm cimport sort, unique
@@ -29,6 +29,7 @@ from libcpp.pair cimport pair
 from libcpp.vector cimport vector
 
 from matching import constants as _c
+from matching.limits import INT64_MAX as _PY_INT64_MAX, INT64_MIN as _PY_INT64_MIN, submit_refusal
 
 cdef enum:
     BUY = 0
@@ -83,11 +84,27 @@ assert (_c.OP_SUBMIT, _c.OP_CANCEL, _c.OP_MODIFY, _c.OP_WIDTH, _c.REPORT_WIDTH) 
 cdef extern from *:
     void __builtin_prefetch(const void* addr) nogil
 
+cdef extern from "Python.h":
+    long long PyLong_AsLongLongAndOverflow(object v, int* overflow) except? -1
+
+
+cdef inline int64_t _i64(object v, int* wide) except? -1:
+    """``v`` as int64; a value beyond 64 bits sets ``wide`` (no exception: the caller
+    answers it as the reference book does)."""
+    cdef int overflow = 0
+    cdef long long r = PyLong_AsLongLongAndOverflow(v, &overflow)
+    if overflow:
+        wide[0] = 1
+    return r
+
 # How many operations ahead the batch loop touches the id table, and then the
 # order itself: a random cancel is two dependent cache misses, so start both early.
 cdef enum:
     PREFETCH_BUCKET = 8
     PREFETCH_ORDER = 4
+
+# lots from which an order counts in Book.n_big (see there)
+cdef int64_t BIG = 1LL << 31
 
 cdef struct Order:
     int64_t id
@@ -145,6 +162,10 @@ cdef class Book:
     cdef int32_t pool_used      # slots ever handed out
     cdef int32_t free_head      # intrusive free list through Order.next
     cdef int64_t n_orders
+    # resting orders of BIG lots or more.  With none, and a new order below BIG, no
+    # level total can leave 64 bits (< 2**31 slots x < 2**31 lots), so the level
+    # check of matching.limits is skipped on the hot path.
+    cdef int64_t n_big
     # id -> slot hash table; a slot value of -1 marks an empty bucket
     cdef Bucket* htab
     cdef uint64_t hmask
@@ -165,6 +186,7 @@ cdef class Book:
         self.pool_used = 0
         self.free_head = -1
         self.n_orders = 0
+        self.n_big = 0
         self.htab = NULL
         self.hsize = 0
         self.changed_limit = 1 << 16
@@ -310,6 +332,15 @@ cdef class Book:
         r.op = self.cur_op
         self.reps.push_back(r)
 
+    cdef bint _level_overflows(self, int side, int64_t price, int64_t adding, int64_t own) noexcept:
+        """matching.limits.level_overflows for the level at ``price`` (``own``: this
+        order's remaining quantity already counted there)."""
+        cdef LevelMap* m = self._side(side)
+        cdef LevelMap.iterator it = m.find(price if side == SELL else -price)
+        if it == m.end():
+            return False
+        return adding > INT64_MAX - (deref(it).second.qty - own)
+
     cdef inline bint _crosses(self, int side, int64_t price, int64_t opp_key) noexcept nogil:
         if side == BUY:
             return opp_key <= price
@@ -334,6 +365,8 @@ cdef class Book:
         self._mark(o.side, lvl, o.price)
         if lvl.head < 0:
             m.erase(it)
+        if o.qty >= BIG:
+            self.n_big -= 1
         self._hash_erase(o.id)
         self.n_orders -= 1
         self._free_slot(slot)
@@ -370,6 +403,8 @@ cdef class Book:
         lvl.tail = slot
         lvl.qty += qty - filled
         self._mark(side, lvl, price)
+        if qty >= BIG:
+            self.n_big += 1
         self._hash_insert(oid, slot)
         self.n_orders += 1
         return 0
@@ -393,9 +428,10 @@ cdef class Book:
                     if stp == STP_EXPIRE_MAKER:
                         continue
                     return total
+                # total < need here: compare before adding, so the sum cannot overflow
+                if mk.qty - mk.filled >= need - total:
+                    return need
                 total += mk.qty - mk.filled
-                if total >= need:
-                    return total
             inc(it)
         return total
 
@@ -452,6 +488,8 @@ cdef class Book:
         """Remove the head order ``s`` of ``lvl`` (filled or expired by STP)."""
         cdef Order* mk = &self.pool[s]
         lvl.qty -= mk.qty - mk.filled
+        if mk.qty >= BIG:
+            self.n_big -= 1
         lvl.head = mk.next
         if mk.next >= 0:
             self.pool[mk.next].prev = -1
@@ -504,6 +542,10 @@ cdef class Book:
         if self._hash_find(oid) >= 0:
             self._rep(R_REJECTED, oid, REASON_DUPLICATE_ID, 0, 0, 0, 0, 0)
             return 0
+        if (kind == GTC or kind == GTX) and (qty >= BIG or self.n_big) \
+                and self._level_overflows(<int>side, price, qty, 0):
+            self._rep(R_REJECTED, oid, REASON_BAD_QUANTITY, 0, 0, 0, 0, 0)
+            return 0
         if kind == MARKET:
             price = 0
         self._rep(R_ACCEPTED, oid, 0, 0, 0, 0, 0, 0)
@@ -543,11 +585,17 @@ cdef class Book:
             self._unlink(slot)
             return 0
         side = o.side
+        if (qty >= BIG or self.n_big) and self._level_overflows(
+                side, price, qty - filled, o.qty - filled if price == o.price else 0):
+            self._rep(R_REJECTED, oid, REASON_BAD_QUANTITY, 0, 0, 0, 0, 0)
+            return 0
         if price == o.price and qty <= o.qty:
             m = self._side(side)
             key = price if side == SELL else -price
             lvl = &deref(m.find(key)).second
             lvl.qty -= o.qty - qty
+            if o.qty >= BIG and qty < BIG:
+                self.n_big -= 1
             o.qty = qty
             self._mark(side, lvl, price)
             self._rep(R_MODIFIED, oid, price, qty, qty - filled, 1, 0, 0)
@@ -570,13 +618,13 @@ cdef class Book:
             return self.box_o2
         return v
 
-    cdef inline void _remember(self, object o0, object o1, object o2):
+    cdef inline void _remember(self, object o0, int64_t v0, object o1, int64_t v1, object o2, int64_t v2) noexcept:
         self.box_o0 = o0
-        self.box_v0 = <int64_t>o0
+        self.box_v0 = v0
         self.box_o1 = o1
-        self.box_v1 = <int64_t>o1
+        self.box_v1 = v1
         self.box_o2 = o2
-        self.box_v2 = <int64_t>o2
+        self.box_v2 = v2
 
     cdef list _take_reports(self):
         cdef Py_ssize_t i, n = self.reps.size()
@@ -606,24 +654,50 @@ cdef class Book:
         return out
 
     # ------------------------------------------------------------ Python API
-    def submit(self, order_id, owner, int64_t side, price, int64_t qty,
-               int64_t kind=GTC, int64_t stp=STP_NONE):
+    def submit(self, order_id, owner, side, price, qty, kind=GTC, stp=STP_NONE):
         """Submit an order; returns the list of report tuples (see matching.constants)."""
+        cdef int wide = 0
+        cdef int64_t oid = _i64(order_id, &wide)
+        cdef int64_t own = _i64(owner, &wide)
+        cdef int64_t sd = _i64(side, &wide)
+        cdef int64_t px = _i64(price, &wide)
+        cdef int64_t q = _i64(qty, &wide)
+        cdef int64_t k = _i64(kind, &wide)
+        cdef int64_t sp = _i64(stp, &wide)
         self.reps.clear()
-        self._remember(order_id, owner, price)
-        self._submit(order_id, owner, side, price, qty, kind, stp)
+        if wide:        # an argument beyond 64 bits: refused as the reference refuses it
+            reason = submit_refusal(order_id, owner, side, price, qty, kind, stp)
+            if reason:
+                return [(R_REJECTED, order_id, reason)]
+            return self.submit(order_id, owner, side, 0, qty, kind, stp)    # a MARKET order's unused price
+        self._remember(order_id, oid, owner, own, price, px)
+        self._submit(oid, own, sd, px, q, k, sp)
         return self._take_reports()
 
     def cancel(self, order_id):
+        cdef int wide = 0
+        cdef int64_t oid = _i64(order_id, &wide)
         self.reps.clear()
-        self._remember(order_id, order_id, order_id)
-        self._cancel(order_id)
+        if wide:
+            return [(R_REJECTED, order_id, REASON_UNKNOWN_ORDER)]
+        self._remember(order_id, oid, order_id, oid, order_id, oid)
+        self._cancel(oid)
         return self._take_reports()
 
-    def modify(self, order_id, price, int64_t qty):
+    def modify(self, order_id, price, qty):
+        cdef int wide = 0
+        cdef int64_t oid = _i64(order_id, &wide)
+        cdef int64_t px = _i64(price, &wide)
+        cdef int64_t q = _i64(qty, &wide)
         self.reps.clear()
-        self._remember(order_id, price, price)
-        self._modify(order_id, price, qty)
+        if wide:        # an argument beyond 64 bits: refused as the reference refuses it
+            if not _PY_INT64_MIN <= order_id <= _PY_INT64_MAX or self._hash_find(oid) < 0:
+                return [(R_REJECTED, order_id, REASON_UNKNOWN_ORDER)]
+            if not 0 < qty <= _PY_INT64_MAX:
+                return [(R_REJECTED, order_id, REASON_BAD_QUANTITY)]
+            return [(R_REJECTED, order_id, REASON_BAD_PRICE)]
+        self._remember(order_id, oid, price, px, price, px)
+        self._modify(oid, px, q)
         return self._take_reports()
 
     def execute_batch(self, const int64_t[::1] ops not None):

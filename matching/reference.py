@@ -11,7 +11,8 @@ Rules
   sides, also cached in ``_best``); each level holds its resting quantity and
   an OrderedDict order_id -> order, oldest first.
 * A submit is validated (side, kind, STP mode, quantity > 0, limit price > 0,
-  order id not resting), then ACCEPTED, then:
+  all within 64 bits, order id not resting, its level's resting quantity
+  stays within 64 bits: ``matching.limits``), then ACCEPTED, then:
   - GTX: if it would take liquidity it EXPIRES (reason GTX) without trading,
     otherwise it rests.
   - FOK: if the quantity it could fill now (see STP below) is short of its
@@ -52,6 +53,8 @@ from matching.constants import (
     REJECTED, REPORT_WIDTH, RESTED, SELL, STP_EXPIRE_BOTH, STP_EXPIRE_MAKER,
     STP_EXPIRE_TAKER, STP_NONE,
 )
+
+from matching.limits import INT64_MAX, level_overflows, submit_refusal
 
 # order record fields (a list, so fills update it in place)
 _ID, _OWNER, _SIDE, _PRICE, _QTY, _FILLED, _KIND, _STP = range(8)
@@ -120,16 +123,18 @@ class ReferenceBook:
     # --------------------------------------------------------------- operations
     def submit(self, order_id: int, owner: int, side: int, price: int, qty: int,
                kind: int = GTC, stp: int = STP_NONE) -> list[tuple]:
-        if side not in (BUY, SELL) or not (GTC <= kind <= MARKET) or not (STP_NONE <= stp <= STP_EXPIRE_BOTH):
-            return [(REJECTED, order_id, REASON_BAD_PARAM)]
-        if qty <= 0:
-            return [(REJECTED, order_id, REASON_BAD_QUANTITY)]
+        reason = submit_refusal(order_id, owner, side, price, qty, kind, stp)
+        if reason:
+            return [(REJECTED, order_id, reason)]
         if kind == MARKET:
             price = 0
-        elif price <= 0:
-            return [(REJECTED, order_id, REASON_BAD_PRICE)]
         if order_id in self._orders:
             return [(REJECTED, order_id, REASON_DUPLICATE_ID)]
+        if kind == GTC or kind == GTX:
+            # a resting level exists only where the order does not cross: it would rest there
+            level = self._levels[side].get(price)
+            if level is not None and level_overflows(level.qty, qty):
+                return [(REJECTED, order_id, REASON_BAD_QUANTITY)]
         reports: list[tuple] = [(ACCEPTED, order_id)]
         self._enter([order_id, owner, side, price, qty, 0, kind, stp], reports)
         return reports
@@ -145,15 +150,20 @@ class ReferenceBook:
         order = self._orders.get(order_id)
         if order is None:
             return [(REJECTED, order_id, REASON_UNKNOWN_ORDER)]
-        if qty <= 0:
+        if not 0 < qty <= INT64_MAX:
             return [(REJECTED, order_id, REASON_BAD_QUANTITY)]
-        if price <= 0:
+        if not 0 < price <= INT64_MAX:
             return [(REJECTED, order_id, REASON_BAD_PRICE)]
         filled = order[_FILLED]
         if qty <= filled:
             self._unlink(order)
             return [(CANCELED, order_id, order[_QTY] - filled, REASON_MODIFY_FILLED)]
         side = order[_SIDE]
+        level = self._levels[side].get(price)
+        if level is not None:
+            others = level.qty - (order[_QTY] - filled if price == order[_PRICE] else 0)
+            if level_overflows(others, qty - filled):
+                return [(REJECTED, order_id, REASON_BAD_QUANTITY)]
         if price == order[_PRICE] and qty <= order[_QTY]:
             self._levels[side][price].qty -= order[_QTY] - qty
             self._changed[side].add(price)

@@ -122,7 +122,7 @@ def test_readme_fixture_example_runs_with_only_the_installed_plugin(tmp_path, in
 SQL_START_MS = int(datetime(2026, 11, 23, 3, 10, tzinfo=timezone.utc).timestamp() * 1000)
 
 
-@pytest.mark.paperex(start_ms=SQL_START_MS)
+@pytest.mark.paperex(start_ms=SQL_START_MS, history="1d")     # the history_* queries need a past (with funding)
 def test_readme_sql_snippets_run_on_an_export(paperex_server, tmp_path):
     """Account 1 trades at 100x, the index falls, it is liquidated; then every README query runs
     on ``paperex export`` of that journal, and the liquidation questions find their rows."""
@@ -152,11 +152,10 @@ def test_readme_sql_snippets_run_on_an_export(paperex_server, tmp_path):
     sql = blocks("sql")
     assert sql, "README.md has no sql snippets?"
     con = sqlite3.connect(db)
+    # the slide must liquidate the 100x long: the README's liquidation query needs it
+    assert liquidated, "the venue liquidated nothing in the one-minute slide"
     tables = {r[0] for r in con.execute("select name from sqlite_master where type = 'table'")}
-    if "force_order" not in tables and not liquidated:
-        con.close()
-        pytest.skip("the venue liquidated nothing (no ForceOrder events), so the export has no force_order "
-                    "table for the README's liquidation query")
+    assert "force_order" in tables, tables
     try:
         results = [(stmt, con.execute(stmt).fetchall()) for block in sql for stmt in _statements(block)]
     finally:

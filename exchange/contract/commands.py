@@ -192,5 +192,20 @@ class InjectFault(NamedTuple):
     KIND = 30
 
 
+@register
+class SeedHistory(NamedTuple):
+    """A market's past, journaled as one command instead of millions of events:
+    ``exchange.engine.history.generate`` expands (seed, span, anchors) into klines,
+    mark / index / premium klines, funding history, trades and open interest
+    ending at the command's time.  The venue changes nothing and emits nothing;
+    the gateway's projection and the export expand it, identically every time.
+    ``anchors``: each symbol's price at the start point in integer ticks,
+    ``"BTCUSDT:600000,ETHUSDT:300000"`` (the live market starts there)."""
+    seed: int
+    span_ms: int
+    anchors: str
+    KIND = 31
+
+
 def command_from_record(record) -> NamedTuple:
     return COMMANDS.from_record(record)

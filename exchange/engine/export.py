@@ -11,6 +11,11 @@
 * ``commands``: every command with its seq, time, type and fields (JSON);
 * ``orders``: one row per order with its latest status, so every status change
   in ``order_*`` tables joins to it by ``order_id`` (a foreign key);
+* ``history`` (the SeedHistory: seed, span, anchors, digest of the expanded past),
+  ``history_kline``, ``history_mark_kline``, ``history_index_kline``,
+  ``history_premium_kline``, ``history_funding``, ``history_trade``,
+  ``history_open_interest``: the seeded past a ``SeedHistory`` command stands
+  for, expanded by ``exchange.engine.history`` exactly as the gateway serves it;
 * ``_export_state``: how far the export has read.  Exporting again after the
   run continued appends only the records after that seq.
 """
@@ -121,6 +126,8 @@ def export(journal_dir: "str | Path", db_path: "str | Path", *,
                 cmd = command_from_record([rec.kind, rec.payload])
                 pending.setdefault("commands", []).append(
                     {**base, "type": type(cmd).__name__, "fields": json.dumps(cmd._asdict())})
+                if type(cmd).__name__ == "SeedHistory":
+                    _history_rows(pending, cmd, ts, instruments)
             else:
                 ev = event_from_record([rec.kind, rec.payload])
                 name = type(ev).__name__
@@ -137,6 +144,55 @@ def export(journal_dir: "str | Path", db_path: "str | Path", *,
         state.upsert({"journal": key, "last_seq": seen_seq}, pk="journal")
     _indexes(db)
     return {"from_seq": last_seq + 1, "last_seq": seen_seq, "records": n, "rows": counts}
+
+
+def _history_rows(pending: dict, cmd: Any, ts: int, instruments: dict) -> None:
+    """The rows of a SeedHistory's past (prices, quantities, money as decimals, times as ms)."""
+    from exchange.engine.history import digest, expand, parse_anchors
+    from exchange.units import RATE_SCALE
+    from exchange.venue.spec import SymbolSpec
+    try:
+        anchors = parse_anchors(cmd.anchors)
+    except ValueError:
+        return
+    specs = {s: SymbolSpec(instruments[s]) for s in anchors if s in instruments}
+    past = expand(cmd, ts, specs)
+    pending.setdefault("history", []).append(
+        {"ts": ts, "time": _iso(ts), "seed": cmd.seed, "span_ms": cmd.span_ms, "anchors": cmd.anchors,
+         "digest": digest(past)})
+    for sym, h in past.items():
+        tick, step = instruments[sym].tick_size, instruments[sym].step_size
+
+        def px(v: int) -> float:
+            return float(Decimal(v) * tick)
+
+        def qty(v: int) -> float:
+            return float(Decimal(v) * step)
+
+        def cash(v: int) -> float:
+            return float(Decimal(v) / MONEY_SCALE)
+
+        pending.setdefault("history_kline", []).extend(
+            {"symbol": sym, "open_time": k[0], "open": px(k[1]), "high": px(k[2]), "low": px(k[3]),
+             "close": px(k[4]), "volume": qty(k[5]), "quote_volume": cash(k[6]), "trades": k[7],
+             "taker_buy_volume": qty(k[8]), "taker_buy_quote_volume": cash(k[9]), "first_trade_id": k[10],
+             "last_trade_id": k[11]} for k in h.klines)
+        for table, rows in (("history_mark_kline", h.mark), ("history_index_kline", h.index)):
+            pending.setdefault(table, []).extend(
+                {"symbol": sym, "open_time": k[0], "open": px(k[1]), "high": px(k[2]), "low": px(k[3]),
+                 "close": px(k[4]), "samples": k[5]} for k in rows)
+        pending.setdefault("history_premium_kline", []).extend(
+            {"symbol": sym, "open_time": k[0], "open": k[1] / RATE_SCALE, "high": k[2] / RATE_SCALE,
+             "low": k[3] / RATE_SCALE, "close": k[4] / RATE_SCALE, "samples": k[5]} for k in h.premium)
+        pending.setdefault("history_funding", []).extend(
+            {"symbol": sym, "funding_time": ft, "funding_rate": rate / RATE_SCALE, "mark_price": px(mark)}
+            for ft, rate, mark in h.funding)
+        pending.setdefault("history_trade", []).extend(
+            {"symbol": sym, "trade_id": t[0], "price": px(t[1]), "qty": qty(t[2]), "quote_qty": cash(t[3]),
+             "ts": t[4], "is_buyer_maker": t[5], "agg_trade_id": t[6]} for t in h.trades)
+        pending.setdefault("history_open_interest", []).extend(
+            {"symbol": sym, "ts": t, "open_interest": qty(lots), "open_interest_value": cash(value)}
+            for t, lots, value in h.open_interest)
 
 
 def _track_order(orders: dict, name: str, row: dict, db: sqlite_utils.Database) -> None:

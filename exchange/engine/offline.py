@@ -115,6 +115,15 @@ def replay_main(argv: list[str]) -> int:
     print(f"time range   {summary['first_time']} .. {summary['last_time']}")
     print(f"throughput   {rate:,.0f} commands/s ({result.elapsed_s:.3f} s)")
     print(f"state digest {digest}")
+    if "history" in result.extra:
+        from exchange.engine.history import digest as history_digest, expand
+        hseq, hts, hcmd = result.extra["history"]
+        specs = {s: st.spec for s, st in result.venue.symbols.items()}
+        summary["history"] = {"seq": hseq, "seed": hcmd.seed, "span_ms": hcmd.span_ms, "until": _iso(hts),
+                              "anchors": hcmd.anchors, "digest": history_digest(expand(hcmd, hts, specs))}
+        h = summary["history"]
+        print(f"history      seq {hseq}: seed {h['seed']}, {h['span_ms'] // 60_000:,} minutes before "
+              f"{h['until']}, digest {h['digest']}")
     if result.torn_tail:
         print(f"note: {result.torn_tail}")
     code = 0

@@ -66,7 +66,7 @@ def replay(journal_dir: "str | Path", *, verify: bool = False, until_seq: Option
            progress: Optional[Callable[[int], None]] = None) -> ReplayResult:
     """Rebuild the venue from ``journal_dir``.  ``venue`` + ``after_seq`` let a caller
     start from a restored snapshot: only records after that seq are applied."""
-    from exchange.contract.commands import command_from_record
+    from exchange.contract.commands import SeedHistory, command_from_record
 
     reader = JournalReader(journal_dir)
     instruments = instruments_from_config(reader.config)
@@ -100,6 +100,8 @@ def replay(journal_dir: "str | Path", *, verify: bool = False, until_seq: Option
             cmd = command_from_record([rec.kind, rec.payload])
             events = apply(rec.ts, cmd)
             cur_seq, cur_cmd = rec.seq, cmd
+            if type(cmd) is SeedHistory:      # reported (and expanded) by replay_main
+                result.extra["history"] = (rec.seq, rec.ts, cmd)
             if verify:
                 produced = [_as_lists(ev.to_record()) for ev in events]
                 expected = []

@@ -70,6 +70,7 @@ class Gateway:
         # book levels (the state the journal rebuilt) and sample the premium index
         self.projection = Projection(
             self.instruments, premium_index=venue.premium_index,
+            specs={s: st.spec for s, st in venue.symbols.items()},
             depth=lambda s: (venue.book(s).depth(0, 1 << 30), venue.book(s).depth(1, 1 << 30)))
         if runtime.data_dir is not None and (runtime.data_dir / "journal").exists():
             try:

@@ -77,7 +77,8 @@ def _table() -> dict[tuple[str, str], SecurityType]:
               "/fapi/v1/indexPriceKlines", "/fapi/v1/premiumIndexKlines", "/fapi/v1/continuousKlines",
               "/fapi/v1/premiumIndex", "/fapi/v1/fundingRate", "/fapi/v1/fundingInfo",
               "/fapi/v1/ticker/24hr", "/fapi/v1/ticker/price", "/fapi/v2/ticker/price",
-              "/fapi/v1/ticker/bookTicker", "/fapi/v1/openInterest", "/api/v3/ping", "/api/v3/time"):
+              "/fapi/v1/ticker/bookTicker", "/fapi/v1/openInterest", "/api/v3/ping", "/api/v3/time",
+              "/futures/data/openInterestHist"):
         t[("GET", p)] = _N
     t[("GET", "/fapi/v1/historicalTrades")] = _MD
     for m in ("POST", "PUT", "DELETE"):

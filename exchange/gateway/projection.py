@@ -20,11 +20,12 @@ already holds later commands' orders.
 from __future__ import annotations
 
 import heapq
+from bisect import bisect_left, bisect_right
 from collections import deque
 from typing import Any, Callable, Iterable, Optional
 
 from exchange.contract import codes as C
-from exchange.contract.commands import SamplePremium
+from exchange.contract.commands import SamplePremium, SeedHistory
 from exchange.contract.events import (
     BalanceChanged, ForceOrder, FundingSettled, Income, LeverageChanged, MarginTypeChanged, OrderAccepted,
     OrderCanceled, OrderExpired, OrderFilled, OrderModified, OrderTriggered, PositionChanged,
@@ -33,14 +34,16 @@ from exchange.contract.events import (
 
 TRADES_KEEP = 10_000
 AGG_KEEP = 10_000
-KLINES_KEEP = 10_080        # 7 days of 1m candles
+KLINES_KEEP = 44_640        # 31 days of 1m candles (a seeded history holds up to 30)
 FILLS_KEEP = 10_000         # per account
 INCOME_KEEP = 10_000        # per account
 ORDERS_KEEP = 10_000        # per account per symbol (ids, for allOrders)
 FORCE_KEEP = 1_000          # per account: liquidation / ADL orders (forceOrders)
 MARGIN_KEEP = 1_000         # per account: positionMargin/history rows
 CHILDREN_KEEP = 100_000     # triggered conditional order -> its regular order
+OI_KEEP = 8_640             # 30 days of 5-minute open-interest samples
 MINUTE = 60_000
+OI_PERIOD = 300_000
 
 _ORDER_EVENTS = (OrderAccepted, OrderFilled, OrderCanceled, OrderExpired, OrderModified)
 
@@ -91,7 +94,8 @@ class BookLevels:
 class SymbolMarket:
     __slots__ = ("symbol", "trades", "aggs", "next_agg_id", "klines", "last_price", "last_qty",
                  "update_id", "best", "long_oi", "positions", "book", "mark_klines", "index_klines",
-                 "premium_klines", "premium_seen", "mark_price", "notional_unit")
+                 "premium_klines", "premium_seen", "mark_price", "notional_unit", "funding", "open_interest",
+                 "oi_bucket")
 
     def __init__(self, symbol: str, notional_unit: int, book: Optional[BookLevels] = None) -> None:
         self.symbol = symbol
@@ -118,6 +122,11 @@ class SymbolMarket:
         # minute start -> [open, high, low, close, samples] of the premium index (RATE_SCALE)
         self.premium_klines: dict[int, list] = {}
         self.premium_seen = 0                 # venue premium_samples after the last one taken
+        # the seeded past (SeedHistory): settled funding (funding_time, rate, mark) before the
+        # venue's own, and open interest every 5 minutes (time, lots, value), history then live
+        self.funding: list = []
+        self.open_interest: deque = deque(maxlen=OI_KEEP)
+        self.oi_bucket = 0                    # 5-minute period of the last live OI sample
 
 
 class Projection:
@@ -130,10 +139,12 @@ class Projection:
     ``instruments``: symbol -> Instrument.  ``depth(symbol)`` -> (bids, asks) as
     (price, lots) seeds the book levels once (the venue's depth query, at start);
     ``premium_index(symbol)`` is the venue's query the premium candles sample
-    (see ``_premium_sample``)."""
+    (see ``_premium_sample``); ``specs``: symbol -> SymbolSpec for ``seed_history``."""
 
     def __init__(self, instruments: dict, *, depth: Optional[Callable] = None,
-                 premium_index: Optional[Callable] = None) -> None:
+                 premium_index: Optional[Callable] = None, specs: Optional[dict] = None) -> None:
+        #: symbol -> the venue's SymbolSpec (static configuration the seeded past is generated from)
+        self.specs: dict = dict(specs or {})
         self.markets: dict[str, SymbolMarket] = {
             s: SymbolMarket(s, inst.notional_unit, BookLevels(*depth(s)) if depth is not None else None)
             for s, inst in sorted(instruments.items())}
@@ -150,6 +161,7 @@ class Projection:
         self.fills_total = 0
         self.orders_total = 0
         self.listeners: list[Callable] = []
+        self._next_oi = 0
         # conditional orders: which were placed through the Algo Order API (the rest are
         # legacy /fapi/v1/order stops), and the regular order each one became when triggered
         self.algo_ids: set[int] = set()
@@ -165,6 +177,9 @@ class Projection:
         #: aggregate trades created by the command being processed: (symbol, record)
         self.new_aggs: list = []
         self._rebuilding = False
+        #: the SeedHistory this projection expanded (None: no seeded past)
+        self.history: Optional[SeedHistory] = None
+        self._history_ts = 0
 
     # ------------------------------------------------------------- feeding
     def on_executed(self, seq: int, ts: int, command: Any, events: list, book: Optional[dict] = None) -> None:
@@ -181,6 +196,8 @@ class Projection:
         pending = command if getattr(command, "algo", 0) else None
         if type(command) is SamplePremium and not self._rebuilding:
             self._premium_sample(command.symbol, ts)
+        elif type(command) is SeedHistory and not events:
+            self.seed_history(command, ts)
         for ev in events:
             t = type(ev)
             if t is MarkPriceChanged:
@@ -298,6 +315,8 @@ class Projection:
                         m.positions[k] = ev.qty
                     else:
                         m.positions.pop(k, None)
+        if ts >= self._next_oi:
+            self._sample_open_interest(ts)
         if book:
             for sym, ch in book.items():
                 m = markets.get(sym)
@@ -312,6 +331,66 @@ class Projection:
                     m.update_id = seq
         for cb in self.listeners:
             cb(seq, ts, command, events, book)
+
+    def seed_history(self, command: SeedHistory, ts: int) -> None:
+        """Expand a SeedHistory (journaled at ``ts``) into the candles, trades, funding and
+        open interest it stands for (``exchange.engine.history``).  Only a fresh market takes
+        one: what it writes precedes everything the venue did after it."""
+        from exchange.engine.history import expand, parse_anchors
+        if self.history is not None:
+            return
+        try:
+            anchors = parse_anchors(command.anchors)
+        except ValueError:
+            return
+        specs = {s: self.specs[s] for s in anchors if s in self.specs}
+        self.history = command
+        self._history_ts = ts
+        for sym, h in expand(command, ts, specs).items():
+            m = self.markets[sym]
+            for k in h.klines:
+                m.klines[k[0]] = list(k[1:])
+            for src, dst in ((h.mark, m.mark_klines), (h.index, m.index_klines), (h.premium, m.premium_klines)):
+                for k in src:
+                    dst[k[0]] = list(k[1:])
+            for tid, price, qty, quote, t, maker, agg in h.trades:
+                m.trades.append((tid, price, qty, quote, t, maker))
+                m.aggs.append([agg, price, qty, quote, tid, tid, t, maker])
+                m.next_agg_id = agg + 1
+                m.last_price, m.last_qty = price, qty
+            m.funding = list(h.funding)
+            m.open_interest.extend(h.open_interest)
+            if h.open_interest:
+                m.oi_bucket = h.open_interest[-1][0] // OI_PERIOD
+
+    def history_digest(self) -> str:
+        """``exchange.engine.history.digest`` of the past this projection expanded ("" for none),
+        the figure ``paperex replay`` and the export report (expanded again: not kept in memory)."""
+        from exchange.engine.history import digest, expand
+        if self.history is None:
+            return ""
+        specs = self.specs
+        return digest(expand(self.history, self._history_ts, specs))
+
+    def _sample_open_interest(self, ts: int) -> None:
+        """One open-interest sample per symbol per 5-minute period (openInterestHist), at the
+        first command of the period: the long lots the events built, valued at the last price."""
+        bucket = ts // OI_PERIOD
+        self._next_oi = (bucket + 1) * OI_PERIOD
+        for m in self.markets.values():
+            if bucket > m.oi_bucket:
+                m.oi_bucket = bucket
+                price = m.last_price
+                m.open_interest.append((bucket * OI_PERIOD, m.long_oi, m.long_oi * price * m.notional_unit))
+
+    def funding_history(self, symbol: str, settled: list) -> list:
+        """Funding rows (funding_time, rate, mark), oldest first: the seeded past, then the
+        venue's settled ones (``settled``; the venue's row wins a funding time both have)."""
+        m = self.markets[symbol]
+        if not m.funding:
+            return list(settled)
+        own = {r[0] for r in settled}
+        return [r for r in m.funding if r[0] not in own] + list(settled)
 
     def _premium_sample(self, symbol: str, ts: int) -> None:
         """Fold the sample a SamplePremium took into the premium candles.
@@ -437,10 +516,10 @@ class Projection:
         aggregated from the 1m candles."""
         m = self.markets[symbol]
         buckets: dict[int, list] = {}
-        for t0, k in m.klines.items():
+        src = m.klines
+        for t0 in _window(src, interval_ms, month, start, end, limit):
+            k = src[t0]
             b = _bucket_start(t0, interval_ms, month)
-            if end is not None and b > end:
-                continue
             cur = buckets.get(b)
             if cur is None:
                 buckets[b] = [b, k[0], k[1], k[2], k[3], k[4], 0, k[5], k[6], k[7], k[8]]
@@ -465,10 +544,9 @@ class Projection:
         m = self.markets[symbol]
         src = m.mark_klines if which == "mark" else m.premium_klines if which == "premium" else m.index_klines
         buckets: dict[int, list] = {}
-        for t0, k in src.items():
+        for t0 in _window(src, interval_ms, month, start, end, limit):
+            k = src[t0]
             b = _bucket_start(t0, interval_ms, month)
-            if end is not None and b > end:
-                continue
             cur = buckets.get(b)
             if cur is None:
                 buckets[b] = [b, k[0], k[1], k[2], k[3], 0, k[4]]
@@ -488,9 +566,10 @@ class Projection:
         o = h = lo = None
         vol = quote = count = 0
         first = last = -1
-        for t0, k in m.klines.items():
-            if t0 + MINUTE <= since:
-                continue
+        src = m.klines
+        keys = list(src)
+        for t0 in keys[bisect_right(keys, since - MINUTE):]:      # keys ascend: minutes in time order
+            k = src[t0]
             if o is None:
                 o, h, lo = k[0], k[1], k[2]
                 first = k[9]
@@ -506,6 +585,55 @@ class Projection:
         return {"open": o or 0, "high": h or 0, "low": lo or 0, "last": m.last_price,
                 "last_qty": m.last_qty, "volume": vol, "quote": quote, "count": count,
                 "first_id": first, "last_id": last, "open_time": since, "close_time": now}
+
+
+def _window(src: dict, interval_ms: int, month: bool, start: Optional[int], end: Optional[int],
+            limit: int) -> list:
+    """The open times of the 1m candles an answer of ``limit`` candles folds, oldest first:
+    from the candle holding ``start`` forwards, else back from ``end`` (or the latest); a
+    month of history is ~44k minutes and a stream asks for the latest candle 4 times a second.
+    The keys ascend: a market's minutes are inserted in time order (the past first)."""
+    keys = list(src)
+    if not keys:
+        return keys
+    if start is not None:
+        i = bisect_left(keys, _bucket_start(start, interval_ms, month))
+        hi = len(keys) if end is None else bisect_left(keys, _bucket_end(_bucket_start(end, interval_ms, month),
+                                                                           interval_ms, month))
+        out = []
+        seen = 0
+        last_b = None
+        while i < hi:
+            b = _bucket_start(keys[i], interval_ms, month)
+            if b != last_b:
+                seen += 1
+                if seen > limit:
+                    break
+                last_b = b
+            out.append(keys[i])
+            i += 1
+        return out
+    hi = len(keys) if end is None else bisect_left(keys, _bucket_end(_bucket_start(end, interval_ms, month),
+                                                                      interval_ms, month))
+    i = hi
+    seen = 0
+    last_b = None
+    while i > 0:
+        b = _bucket_start(keys[i - 1], interval_ms, month)
+        if b != last_b:
+            seen += 1
+            if seen > limit:
+                break
+            last_b = b
+        i -= 1
+    return keys[i:hi]
+
+
+def _bucket_end(b: int, interval_ms: int, month: bool) -> int:
+    """Open time of the candle after the one opening at ``b``."""
+    if month:
+        return _next_month(b)
+    return b + (interval_ms if interval_ms < 86_400_000 * 7 else 86_400_000 * 7)
 
 
 def _price_kline(klines: dict, ts: int, price: int) -> None:

@@ -141,7 +141,7 @@ def _weights() -> dict:
     g = lambda p, f: t.__setitem__(("GET", p), f)  # noqa: E731
     for p in ("/fapi/v1/ping", "/fapi/v1/time", "/fapi/v1/exchangeInfo", "/api/v3/ping", "/api/v3/time",
               "/fapi/v1/openInterest", "/fapi/v1/leverageBracket", "/fapi/v1/order", "/fapi/v1/openOrder",
-              "/fapi/v1/algoOrder"):
+              "/fapi/v1/algoOrder", "/futures/data/openInterestHist"):
         g(p, _fixed(1))
     g("/fapi/v1/depth", _depth_weight)
     g("/fapi/v1/trades", _fixed(5))

@@ -50,7 +50,7 @@ from exchange.contract import codes as C
 from exchange.contract import errors as E
 from exchange.venue.accounts import Account, OrderAgg
 from exchange.contract.commands import (
-    AdjustIsolatedMargin, CancelAllOrders, CancelOrder, CreateAccount, Deposit, FundInsurance, InjectFault,
+    AdjustIsolatedMargin, CancelAllOrders, CancelOrder, CreateAccount, Deposit, FundInsurance, InjectFault, SeedHistory,
     ModifyOrder, NewOrder, RefreshMarkPrice, SamplePremium, SetIndexPrice, SetLeverage, SetMarginType, SetMarkPrice,
     SetPositionMode, SettleFunding, Withdraw,
 )
@@ -200,6 +200,7 @@ class VenueCore:
             AdjustIsolatedMargin: self._adjust_isolated_margin,
             FundInsurance: self._fund_insurance,
             InjectFault: _no_effect,     # journaled for replay and audit; changes nothing
+            SeedHistory: _no_effect,     # the market's past: the gateway's projection expands it
         }
 
     # ================================================================== entry

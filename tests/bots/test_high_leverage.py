@@ -21,10 +21,8 @@ async def test_high_leverage_long_is_liquidated_in_the_crash(paperex_server, tmp
         assert report["entry"] is not None and Decimal(report["entry"]["qty"]) > 0
         assert report["leverage"] >= 100
         venue_liqs = paperex_server.venue_events("ForceOrder", "PositionClosedOut", account_id=account_id)
-        if not venue_liqs and not bot.liquidated:
-            pytest.skip("the venue emitted no liquidation (ForceOrder / PositionClosedOut) for the account: "
-                        "liquidation is not implemented in exchange/venue yet, or the crash was too shallow")
-        assert venue_liqs, "the bot believes it was liquidated but the venue liquidated nothing"
+        # the crash must liquidate a 125x long: a scenario that does not fails the test
+        assert venue_liqs, f"the venue liquidated nothing in the crash: {report}"
         assert bot.liquidated, report
         # REST: the position is gone and the wallet lost (about) the margin
         assert "rest_position_risk" in report["detected_by"]

@@ -1,4 +1,7 @@
-"""UsdmClient REST against a fake server that verifies every signature (spec §2, §3, §6, §7, §10.1)."""
+"""UsdmClient REST against a fake server that verifies every signature (spec §2, §3, §6, §7, §10.1)
+and answers with Binance's documented sample replies (what paperex cannot produce: real
+Binance values and field sets); every method also runs against paperex itself in
+test_client_real_server.py."""
 import asyncio
 import json
 from decimal import Decimal

@@ -2,23 +2,17 @@ from pathlib import Path
 
 import pytest
 
-#: the shared recorded samples (never copied into the repo; see shared/data/README.md)
-DATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "data"
+from shared_data import find
+
+#: the shared recorded samples (never copied into the repo; see tests/shared_data.py)
 
 
 @pytest.fixture(scope="session")
 def data_dir() -> Path:
-    if not DATA.is_dir():
-        pytest.skip(f"recorded market-data samples not found at {DATA.resolve()}")
-    return DATA.resolve()
+    return find(".")
 
 
 @pytest.fixture(scope="session")
 def sample(data_dir):
-    """sample('binance-usdm/btcusdt_20240808.gz') -> Path, skipping if that file is missing."""
-    def get(rel: str) -> Path:
-        p = data_dir / rel
-        if not p.is_file():
-            pytest.skip(f"sample {rel} not found under {data_dir}")
-        return p
-    return get
+    """sample('binance-usdm/btcusdt_20240808.gz') -> Path; a missing file skips (fails in CI)."""
+    return find

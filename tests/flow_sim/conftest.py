@@ -3,11 +3,9 @@ from pathlib import Path
 import pytest
 
 from exchange.engine.runtime import Runtime
+from shared_data import find
 
 T0 = 1_717_200_000_000          # 2024-06-01 00:00:00 UTC
-
-#: the shared recorded samples (never copied into the repo; see shared/data/README.md)
-SHARED_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 
 
 @pytest.fixture
@@ -27,11 +25,5 @@ def make_runtime(tmp_path):
 
 @pytest.fixture(scope="session")
 def shared_sample():
-    """shared_sample('binance-usdm/btcusdt_20240808.gz') -> Path, or skip if it is missing."""
-    def get(rel: str) -> Path:
-        for base in (SHARED_DATA, Path("/work/shared/data")):
-            p = base / rel
-            if p.is_file():
-                return p
-        pytest.skip(f"recorded sample {rel} not found under {SHARED_DATA}")
-    return get
+    """shared_sample('binance-usdm/btcusdt_20240808.gz') -> Path; a missing file skips (fails in CI)."""
+    return find

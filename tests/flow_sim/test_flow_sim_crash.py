@@ -24,10 +24,24 @@ def crash_run(tmp_path_factory):
     names = {venue_events.ForceOrder.KIND, venue_events.InsuranceFundChanged.KIND}
     liquidations = []
     rt.sequencer.subscribe(lambda seq, ts, cmd, evs, book: liquidations.extend(e for e in evs if e.KIND in names))
-    samples = {"pre": [], "cascade": []}
+    # BTC taker fills (quantity by side) per phase, and the holders' positions as the fall starts
+    taker_qty = {}
+
+    def count_takers(seq, ts, cmd, evs, book):
+        phase = flow.markets["BTCUSDT"].state.phase
+        for e in evs:
+            if isinstance(e, venue_events.OrderFilled) and not e.is_maker and e.symbol == "BTCUSDT":
+                key = (phase, e.side)
+                taker_qty[key] = taker_qty.get(key, 0) + e.qty
+    rt.sequencer.subscribe(count_takers)
+    samples = {"pre": [], "cascade": [], "taker_qty": taker_qty, "holder_positions": None}
     for sec in range(START_S + FALL_S + 5):
         flow.run(1)
         phase = flow.markets["BTCUSDT"].state.phase
+        if phase != "pre" and samples["holder_positions"] is None:
+            holders = {a.account_id for a in flow.agents if a.kind == "holder"}
+            samples["holder_positions"] = [p.qty for aid in sorted(holders)
+                                           for p in rt.venue.accounts[aid].positions.values() if p.qty]
         key = "pre" if phase == "pre" else ("cascade" if phase == "cascade" and sec > START_S + 30 else None)
         if key:
             samples[key].append({s: book_stats(rt.venue, s) for s in flow.symbols})
@@ -69,13 +83,23 @@ def test_makers_widen_and_pull(crash_run):
         assert all(s[sym][2] > 0 and s[sym][3] > 0 for s in samples["cascade"])
 
 
-def test_takers_sell_into_the_cascade(crash_run):
-    rt, flow, *_ = crash_run
-    st = flow.markets["BTCUSDT"].state
+def test_holders_go_into_the_crash_mostly_long(crash_run):
+    rt, flow, samples, *_ = crash_run
     assert flow.stats.trades > 500
-    # holders went in mostly long (the side a crash liquidates)
-    assert flow.scenario.p.holder_long_share == 0.75
-    assert st.buy_prob <= 0.5
+    # holders went in mostly long (the side a crash liquidates): counted in the venue
+    held = samples["holder_positions"]
+    assert held and sum(1 for q in held if q > 0) > sum(1 for q in held if q < 0), held
+
+
+@pytest.mark.xfail(strict=True, reason="counted BTC taker fills in the cascade (seed 11): buys 36,173 lots > "
+                   "sells 32,091 (the test asserted the scenario's buy_prob setting instead); the crash "
+                   "scenario is being re-tuned in issue #19 - remove this mark when it passes")
+def test_takers_sell_into_the_cascade(crash_run):
+    rt, flow, samples, *_ = crash_run
+    from exchange.contract import codes as C
+    # in the cascade the takers sold more than they bought: counted fills
+    taker = samples["taker_qty"]
+    assert taker.get(("cascade", C.SELL), 0) > taker.get(("cascade", C.BUY), 0), taker
 
 
 def test_leveraged_longs_are_liquidated_and_the_insurance_fund_moves(crash_run):

@@ -110,13 +110,8 @@ def replay_checked(make_runtime, paths, instruments=None, until_ms=None, check_l
 @pytest.fixture(scope="module")
 def recorded_instruments():
     """Instruments built from the exchangeInfo recorded in BINANCE_FUTURES.0 (2021)."""
-    from tests.flow_sim.conftest import SHARED_DATA
-    from pathlib import Path
-    for base in (SHARED_DATA, Path("/work/shared/data")):
-        p = base / EXCHANGE_INFO
-        if p.is_file():
-            return instruments_from_exchange_info(read_exchange_info(p))
-    pytest.skip(f"recorded exchangeInfo {EXCHANGE_INFO} not found under {SHARED_DATA}")
+    from shared_data import find
+    return instruments_from_exchange_info(read_exchange_info(find(EXCHANGE_INFO)))
 
 
 def test_tardis_quotes_and_trades(make_runtime, shared_sample, recorded_instruments):

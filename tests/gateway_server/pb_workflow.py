@@ -26,11 +26,11 @@ out["position"] = [p["positionAmt"] for p in taker.futures_position_information(
 out["balance_assets"] = [b["asset"] for b in taker.futures_account_balance()]
 out["account_v2_wallet"] = taker.futures_account()["totalWalletBalance"]
 out["trades"] = len(taker.futures_account_trades(symbol="BTCUSDT"))
-out["depth_bids"] = len(maker.futures_order_book(symbol="BTCUSDT")["bids"])
 out["ticker"] = maker.futures_symbol_ticker(symbol="BTCUSDT")["price"]
-# DELETE with a form body (python-binance sends cancels that way)
 limit = maker.futures_create_order(symbol="BTCUSDT", side="BUY", type="LIMIT", timeInForce="GTC",
                                    quantity="0.010", price="40000")
+out["depth_bids"] = [[float(p), float(q)] for p, q in maker.futures_order_book(symbol="BTCUSDT")["bids"]]
+# DELETE with a form body (python-binance sends cancels that way)
 out["cancel_status"] = maker.futures_cancel_order(symbol="BTCUSDT", orderId=limit["orderId"])["status"]
 try:
     maker.futures_cancel_order(symbol="BTCUSDT", orderId=limit["orderId"])

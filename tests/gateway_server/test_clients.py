@@ -29,7 +29,9 @@ async def test_ccxt_binanceusdm(api, server):
         buy = await tx.create_order(sym, "market", "buy", 0.01)
         assert buy["status"] == "closed" and buy["filled"] == 0.01 and buy["average"] == 50000
         bal = await tx.fetch_balance()
-        assert bal["USDT"]["total"] is not None and bal["USDT"]["free"] > 0
+        # 2000 USDT less the taker fee on 0.01 BTC at 50,000 (0.05 %: 0.25 USDT); the
+        # position's margin (500 USDT notional at 10x) is used, not free
+        assert (bal["USDT"]["total"], bal["USDT"]["used"], bal["USDT"]["free"]) == (1999.75, 50.0, 1949.75)
         positions = await tx.fetch_positions([sym])
         assert len(positions) == 1 and positions[0]["contracts"] == 0.01 and positions[0]["side"] == "long"
         trades = await tx.fetch_my_trades(sym)

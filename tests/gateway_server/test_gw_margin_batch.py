@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 
 SYM = "BTCUSDT"
 LIMIT = {"symbol": SYM, "type": "LIMIT", "timeInForce": "GTC"}
@@ -51,13 +52,17 @@ async def test_countdown_cancel_all(api):
         assert st == 200
     assert (await a.signed("POST", "/fapi/v1/countdownCancelAll", {"symbol": SYM, "countdownTime": 300})) == \
         (200, {"symbol": SYM, "countdownTime": "300"})
-    # a heartbeat re-arms the timer; countdownTime 0 would disarm it
+    # a heartbeat re-arms the timer (to 2 s: the check that nothing was canceled yet must not
+    # race the countdown on a loaded machine); countdownTime 0 would disarm it
     await asyncio.sleep(0.1)
-    await a.signed("POST", "/fapi/v1/countdownCancelAll", {"symbol": SYM, "countdownTime": 300})
-    await asyncio.sleep(0.25)
-    assert len((await a.signed("GET", "/fapi/v1/openOrders", {"symbol": SYM}))[1]) == 2
+    armed = time.monotonic()
+    await a.signed("POST", "/fapi/v1/countdownCancelAll", {"symbol": SYM, "countdownTime": 2000})
     await asyncio.sleep(0.3)
-    assert (await a.signed("GET", "/fapi/v1/openOrders", {"symbol": SYM}))[1] == []
+    assert len((await a.signed("GET", "/fapi/v1/openOrders", {"symbol": SYM}))[1]) == 2
+    while (await a.signed("GET", "/fapi/v1/openOrders", {"symbol": SYM}))[1]:    # wall time: the switch
+        assert time.monotonic() - armed < 20, "the countdown never canceled"
+        await asyncio.sleep(0.05)
+    assert time.monotonic() - armed >= 1.95
     st, _ = await a.signed("POST", "/fapi/v1/order", {**LIMIT, "side": "BUY", "quantity": "0.010", "price": "49000"})
     await a.signed("POST", "/fapi/v1/countdownCancelAll", {"symbol": SYM, "countdownTime": 200})
     await a.signed("POST", "/fapi/v1/countdownCancelAll", {"symbol": SYM, "countdownTime": 0})

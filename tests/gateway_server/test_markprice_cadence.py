@@ -62,21 +62,19 @@ async def test_mark_price_cadence_on_the_stream_timer(vserver, session):
 
 
 async def test_mark_price_pushed_in_real_seconds(server, session):
-    """The running stream timer: @1s pushes at least a second apart, the 3 s stream not again
-    within 2.5 s of its first push."""
+    """The running stream timer: @1s pushes about once a second, the 3 s stream about every
+    three.  Measured as mean intervals over several pushes (a loaded machine delays single
+    pushes; a stream pushing at twice its cadence still fails), no upper bound on time."""
     loop = asyncio.get_running_loop()
     arrivals: dict[str, list] = {"btcusdt@markPrice@1s": [], "btcusdt@markPrice": []}
+    fast, slow = arrivals["btcusdt@markPrice@1s"], arrivals["btcusdt@markPrice"]
     async with session.ws_connect(server.ws_url + "/stream?streams=btcusdt@markPrice@1s/btcusdt@markPrice") as ws:
-        end = loop.time() + 3.3
-        while (left := end - loop.time()) > 0:
-            try:
-                msg = await ws.receive(timeout=left)
-            except asyncio.TimeoutError:
-                break
+        end = loop.time() + 30                      # generous: only a dead stream gets there
+        while len(fast) < 4 or len(slow) < 2:
+            msg = await ws.receive(timeout=end - loop.time())
             assert msg.type == aiohttp.WSMsgType.TEXT, msg
             env = json.loads(msg.data)
             arrivals[env["stream"]].append(loop.time())
-    fast, slow = arrivals["btcusdt@markPrice@1s"], arrivals["btcusdt@markPrice"]
-    assert 3 <= len(fast) <= 4, fast
-    assert all(b - a >= 0.9 for a, b in zip(fast, fast[1:])), fast
-    assert 1 <= len(slow) <= 2 and all(b - a >= 2.5 for a, b in zip(slow, slow[1:])), slow
+    fast_mean = (fast[3] - fast[0]) / 3
+    assert fast_mean >= 0.8, fast                   # twice a second would be 0.5
+    assert slow[1] - slow[0] >= 2.0, slow           # every second would be 1.0

@@ -261,7 +261,7 @@ async def funding_rate(gw, r: Req):
     rows = []
     for s in ([sym] if sym else gw.formats):
         f = gw.formats[s]
-        for ft, rate, mark in gw.venue.funding_history(s):
+        for ft, rate, mark in gw.projection.funding_history(s, gw.venue.funding_history(s)):
             if (start is not None and ft < start) or (end is not None and ft > end):
                 continue
             rows.append((ft, s, rate, mark, f))
@@ -315,6 +315,27 @@ async def open_interest(gw, r: Req):
     return {"symbol": sym, "openInterest": f.qty(gw.projection.markets[sym].long_oi), "time": r.now}
 
 
+OI_PERIODS = {"5m": 300_000, "15m": 900_000, "30m": 1_800_000, "1h": 3_600_000, "2h": 7_200_000,
+              "4h": 14_400_000, "6h": 21_600_000, "12h": 43_200_000, "1d": 86_400_000}
+
+
+async def open_interest_hist(gw, r: Req) -> list:
+    """``/futures/data/openInterestHist``: open interest at each period boundary (the 5-minute
+    samples of the projection - seeded history, then live - taken every ``period``); without
+    startTime / endTime the most recent ``limit`` (default 30, at most 500)."""
+    p = r.params
+    sym, f = symbol_of(gw, p)
+    period = p.get_enum("period", tuple(OI_PERIODS), required=True)
+    limit = limit_of(p, 30, 500)
+    start, end = time_range(p)
+    ms = OI_PERIODS[period]
+    rows = [row for row in gw.projection.markets[sym].open_interest
+            if row[0] % ms == 0 and (start is None or row[0] >= start) and (end is None or row[0] <= end)]
+    rows = rows[:limit] if start is not None and end is None else rows[-limit:]
+    return [{"symbol": sym, "sumOpenInterest": f.qty(lots), "sumOpenInterestValue": money(value),
+             "CMCCirculatingSupply": "0", "timestamp": t} for t, lots, value in rows]
+
+
 def register(gw) -> None:
     gw._exchange_info = exchange_info_static(gw)
     g = lambda path, h: gw.route("GET", path, h)  # noqa: E731
@@ -340,6 +361,7 @@ def register(gw) -> None:
     g("/fapi/v2/ticker/price", ticker_price)
     g("/fapi/v1/ticker/bookTicker", ticker_book)
     g("/fapi/v1/openInterest", open_interest)
+    g("/futures/data/openInterestHist", open_interest_hist)
 
 
 __all__ = ["register", "premium_index", "book_ticker", "depth_json", "ticker24", "price8",

@@ -22,10 +22,10 @@ from exchange.gateway import errors
 from exchange.gateway.common import INT_CAP, Req, limit_of, rejection, symbol_of, time_range, to_lots, to_ticks
 from exchange.gateway.errors import BinanceError, Execution, Filters, Orders41, Processing, Request
 from exchange.gateway.rest.algo import (
-    CONDITIONAL_CODES, find_order, is_algo, legacy_child, parse_conditional, resolve_legacy,
+    CONDITIONAL_CODES, is_algo, legacy_child, parse_conditional, resolve_legacy,
 )
 from exchange.gateway.format import money, order_json
-from exchange.gateway.params import _DECIMAL_RE, _INT_RE, LONG_MAX, Params
+from exchange.gateway.params import _INT_RE, LONG_MAX, Params
 
 _INT_FULL = _INT_RE.fullmatch
 
@@ -40,49 +40,8 @@ DEFAULT_STP = "EXPIRE_MAKER"      # what Binance shows when the parameter is not
 _DEFAULT_STP_CODE = _STP[DEFAULT_STP]
 
 
-#: what the general path of parse_new_order reads (marked read by the fast path too)
-_NEW_ORDER_READ = ("symbol", "side", "type", "positionSide", "timeInForce", "reduceOnly", "closePosition",
-                   "newClientOrderId", "newOrderRespType", "selfTradePreventionMode", "priceMatch",
-                   "quantity", "price")
-#: optional parameters the fast path does not interpret (sent: the general path runs)
-_NEW_ORDER_OPTIONAL = ("positionSide", "reduceOnly", "closePosition", "newClientOrderId", "newOrderRespType",
-                       "selfTradePreventionMode", "priceMatch")
-_decimal_ok = _DECIMAL_RE.fullmatch
-
-
-def _fast_limit(gw, p: Params, account_id: int):
-    """parse_new_order for the plainest LIMIT order (symbol, side, timeInForce,
-    quantity, price, none of the optional parameters), or None for anything else:
-    then the general path runs.  Whenever it answers, the general path would have
-    made the same checks in the same order and reached the same command (or the
-    same to_lots / to_ticks error)."""
-    d = p._values
-    if d.get("type") != "LIMIT":
-        return None
-    sym = d.get("symbol")
-    f = gw.formats.get(sym) if sym else None
-    side = _SIDE.get(d.get("side"))
-    tif = _TIF.get(d.get("timeInForce"))
-    qty = d.get("quantity")
-    price = d.get("price")
-    if f is None or side is None or tif is None or not qty or not price \
-            or _decimal_ok(qty) is None or _decimal_ok(price) is None:
-        return None
-    for name in _NEW_ORDER_OPTIONAL:
-        if name in d:
-            return None
-    p._read.update(_NEW_ORDER_READ)
-    inst = gw.instruments[sym]
-    lots = to_lots(f, qty, max_lots=inst.max_qty_lots)
-    ticks = to_ticks(f, price, max_ticks=inst.max_price_ticks)
-    return NewOrder(account_id, sym, side, C.LIMIT, tif, lots, ticks, 0, C.BOTH, "", _DEFAULT_STP_CODE), "ACK", f
-
-
 def parse_new_order(gw, p: Params, account_id: int):
     """Params -> (NewOrder, newOrderRespType, SymbolFormat).  Raises BinanceError."""
-    fast = _fast_limit(gw, p, account_id)
-    if fast is not None:
-        return fast
     sym, f = symbol_of(gw, p)
     side = p.side()
     otype = p.order_type()
@@ -135,45 +94,6 @@ def _first_rejection(events):
     return None
 
 
-_NEW_NAME = C.ORDER_STATUS_NAMES.get(C.NEW, "NEW")
-_CONTRACT_PRICE = C.WORKING_TYPE_NAMES.get(0, "CONTRACT_PRICE")
-
-
-def _ack_json_fast(f, acc: OrderAccepted, ts: int) -> dict:
-    """``_ack_json`` of a regular (non-conditional) order, written out: the same dict
-    (keys, order, values) without building the intermediate view."""
-    ot = acc.order_type
-    otype = C.ORDER_TYPE_NAMES.get(ot, "LIMIT")
-    zero = f.qty(0)
-    return {
-        "orderId": acc.order_id,
-        "symbol": acc.symbol,
-        "status": _NEW_NAME,
-        "clientOrderId": acc.client_order_id,
-        "price": f.price(acc.price),
-        "avgPrice": f.zero_avg,
-        "origQty": f.qty(acc.qty),
-        "executedQty": zero,
-        "cumQty": zero,
-        "cumQuote": f.zero_quote,
-        "timeInForce": C.TIF_NAMES.get(acc.time_in_force, "GTC"),
-        "type": otype,
-        "reduceOnly": bool(acc.reduce_only),
-        "closePosition": False,
-        "side": C.SIDE_NAMES[acc.side],
-        "positionSide": C.POSITION_SIDE_NAMES.get(acc.position_side, "BOTH"),
-        "stopPrice": f.price(0),
-        "workingType": _CONTRACT_PRICE,
-        "priceProtect": False,
-        "origType": otype,
-        "priceMatch": "NONE",
-        "selfTradePreventionMode": C.STP_NAMES.get(acc.stp, "NONE"),
-        "goodTillDate": 0,
-        "time": ts,
-        "updateTime": ts,
-    }
-
-
 def _ack_json(f, acc: OrderAccepted, ts: int) -> dict:
     view = {"order_id": acc.order_id, "symbol": acc.symbol, "client_order_id": acc.client_order_id,
             "side": acc.side, "order_type": acc.order_type, "time_in_force": acc.time_in_force,
@@ -193,7 +113,7 @@ async def place(gw, cmd: NewOrder, resp_type: str, f) -> dict:
     acc = res.events[0]
     gw.orders_placed += 1
     if resp_type == "ACK" and acc.order_type not in CONDITIONAL_CODES:
-        return _ack_json_fast(f, acc, res.ts)
+        return _ack_json(f, acc, res.ts)
     view = gw.venue.order(cmd.account_id, cmd.symbol, acc.order_id)
     if view is None:       # evicted already (history limit): fall back to the acknowledgement
         return _ack_json(f, acc, res.ts)

@@ -17,7 +17,23 @@ Streams: ``<s>@aggTrade``, ``<s>@trade``, ``<s>@bookTicker``, ``!bookTicker``,
 id shared with REST ``lastUpdateId``), ``<s>@depth<5|10|20>[@100ms|@500ms]``,
 ``<s>@markPrice[@1s]``, ``!markPrice@arr[@1s]``, ``<s>@kline_<i>``, ``<s>@ticker``,
 ``<s>@miniTicker``, ``!ticker@arr``, ``!miniTicker@arr``, ``<s>@forceOrder``,
-``!forceOrder@arr``.
+``!forceOrder@arr``, ``<s>@depth@0ms`` (a diff per committed command that changed
+the book, ``U == u`` = its update id), ``<pair>_perpetual@continuousKline_<i>``,
+``!contractInfo`` (pushed when a contract changes - listing, settlement, brackets;
+paperex's contracts never change while it runs, so it is accepted and quiet).
+
+Not served, because they do not exist for what paperex lists: ``<s>@compositeIndex``
+(composite-index symbols only; every instrument here is a single-asset perpetual),
+``!assetIndex@arr`` (Multi-Assets mode margin assets; paperex margins in USDT
+only), partial depth at ``@0ms`` (Binance documents 250/500/100 ms only) and the
+quarterly ``continuousKline`` contract types.
+
+A name paperex does not serve gets Binance's answer, never silence: a SUBSCRIBE
+holding one is refused as a whole with ``{"error": {"code": 2, "msg": "Invalid
+request: invalid stream"}, "id": N}`` (what Binance USD-M sends, e.g. ccxt #19833)
+and subscribes nothing; a connect URL naming one (``/stream?streams=``, or a
+``/ws/<name>`` segment shaped like a stream: with ``@`` or a leading ``!``) is
+refused at the upgrade with HTTP 400 and the same error body.
 
 forceOrder throttling (as Binance: at most one event per symbol per 1000 ms,
 the latest liquidation as a snapshot): a symbol's first liquidation is pushed
@@ -59,6 +75,9 @@ from exchange.gateway.projection import INTERVAL_MS, MINUTE
 log = logging.getLogger("paperex.ws")
 
 SPEEDS = {"": 250, "@100ms": 100, "@500ms": 500}
+REALTIME = "@0ms"               # <symbol>@depth@0ms: one diff per book-changing command
+INVALID_STREAM = {"code": 2, "msg": "Invalid request: invalid stream"}
+CONTINUOUS = "_perpetual@continuouskline_"
 PARTIAL_LEVELS = (5, 10, 20)
 MAX_MSGS_PER_S = 10
 MAX_STREAMS = 1024
@@ -140,9 +159,12 @@ def _split_stream(name: str) -> Optional[tuple[str, str]]:
     """(SYMBOL or '', kind) for a stream name, None if it is not one we serve."""
     if name.startswith("!"):
         if name in ("!markPrice@arr", "!markPrice@arr@1s", "!bookTicker", "!ticker@arr",
-                    "!miniTicker@arr", "!forceOrder@arr"):
+                    "!miniTicker@arr", "!forceOrder@arr", "!contractInfo"):
             return "", name
         return None
+    pair, sep, iv = name.partition("_perpetual@continuousKline_")
+    if sep:         # <pair>_perpetual@continuousKline_<interval>: the pair is the perpetual's symbol
+        return (pair.upper(), "continuousKline_" + iv) if pair and iv in INTERVAL_MS else None
     sym, at, rest = name.partition("@")
     if not at or not sym:
         return None
@@ -173,6 +195,7 @@ class StreamHub:
         self.subs: dict[str, set[Conn]] = {}
         self.conns: set[Conn] = set()
         self.diffs: dict[tuple[str, str], DiffAcc] = {}     # (SYMBOL, speed suffix) -> accumulator
+        self.realtime_pu: dict[str, int] = {}               # SYMBOL -> u of its last @depth@0ms diff
         self.partial_sent: dict[tuple[str, str], int] = {}
         self.best: dict[str, tuple] = {}
         self.messages_sent = 0
@@ -193,6 +216,8 @@ class StreamHub:
             return None
         if not self._valid_kind(kind) and sym:
             return None
+        if kind.startswith("continuousKline_"):
+            return sym.lower() + "_perpetual@" + kind
         return (sym.lower() + "@" + kind) if sym else kind
 
     @staticmethod
@@ -202,6 +227,10 @@ class StreamHub:
             return True
         if kind.startswith("kline_"):
             return kind[6:] in INTERVAL_MS
+        if kind.startswith("continuousKline_"):
+            return kind[16:] in INTERVAL_MS
+        if kind == "depth" + REALTIME:
+            return True
         if kind.startswith("depth"):
             rest = kind[5:]
             for n in ("20", "10", "5"):
@@ -213,9 +242,7 @@ class StreamHub:
 
     def subscribe(self, conn: Conn, name: str) -> None:
         canon = self.canonical(name)
-        if canon is None:
-            # unknown names are remembered (LIST_SUBSCRIPTIONS shows them) but carry nothing
-            conn.streams[name] = None
+        if canon is None:       # callers refuse unknown names first (INVALID_STREAM)
             return
         conn.streams[canon] = None
         s = self.subs.get(canon)
@@ -237,6 +264,9 @@ class StreamHub:
 
     def _activate(self, canon: str) -> None:
         sym, _, kind = canon.partition("@")
+        if kind == "depth" + REALTIME:
+            self.realtime_pu[sym.upper()] = self.gw.projection.markets[sym.upper()].update_id
+            return
         if kind.startswith("depth") and kind[5:] in SPEEDS:
             key = (sym.upper(), kind[5:])
             if key not in self.diffs:
@@ -244,6 +274,9 @@ class StreamHub:
 
     def _deactivate(self, canon: str) -> None:
         sym, _, kind = canon.partition("@")
+        if kind == "depth" + REALTIME:
+            self.realtime_pu.pop(sym.upper(), None)
+            return
         if kind.startswith("depth") and kind[5:] in SPEEDS:
             self.diffs.pop((sym.upper(), kind[5:]), None)
 
@@ -298,7 +331,10 @@ class StreamHub:
                                     "q": f.qty(rec[2]), "nq": f.qty(rec[2]), "f": rec[4], "l": rec[5],
                                     "T": rec[6], "m": rec[7]})
         if changes:
+            realtime = self.realtime_pu
             for sym, levels in changes.items():
+                if realtime and sym in realtime:
+                    self._realtime_diff(sym, seq, ts, levels)
                 for speed in SPEEDS:
                     acc = self.diffs.get((sym, speed))
                     if acc is None:
@@ -313,6 +349,20 @@ class StreamHub:
                 bt = sym.lower() + "@bookTicker"
                 if bt in self.subs or "!bookTicker" in self.subs:
                     self._book_ticker(sym, ts, bt)
+
+    def _realtime_diff(self, sym: str, seq: int, ts: int, levels) -> None:
+        """``<s>@depth@0ms``: this command's level changes, at once (``U == u`` = seq)."""
+        f = self.gw.formats[sym]
+        price, qty = f.price, f.qty
+        bids: dict = {}
+        asks: dict = {}
+        for side, p, q in levels:
+            (bids if side == C.BUY else asks)[p] = q
+        self.publish(sym.lower() + "@depth" + REALTIME, {
+            "e": "depthUpdate", "E": ts, "T": ts, "s": sym, "U": seq, "u": seq, "pu": self.realtime_pu[sym],
+            "b": [[price(p), qty(q)] for p, q in sorted(bids.items(), reverse=True)],
+            "a": [[price(p), qty(q)] for p, q in sorted(asks.items())]})
+        self.realtime_pu[sym] = seq
 
     def _force_orders(self, recs: list, ts: int) -> None:
         mono = time.monotonic()
@@ -454,16 +504,21 @@ class StreamHub:
             f = self.gw.formats[sym]
             for iv, ms in INTERVAL_MS.items():
                 name = f"{sym_l}@kline_{iv}"
-                if name not in self.subs:
+                cname = f"{sym_l}_perpetual@continuousKline_{iv}"
+                if name not in self.subs and cname not in self.subs:
                     continue
                 rows = self.gw.projection.klines(sym, ms, None, None, 1, month=iv == "1M")
                 if not rows:
                     continue
                 k = rows[-1]
-                self.publish(name, {"e": "kline", "E": now, "s": sym, "k": {
-                    "t": k[0], "T": k[6], "s": sym, "i": iv, "f": -1, "L": -1, "o": f.price(k[1]),
-                    "c": f.price(k[4]), "h": f.price(k[2]), "l": f.price(k[3]), "v": f.qty(k[5]), "n": k[8],
-                    "x": False, "q": money(k[7]), "V": f.qty(k[9]), "Q": money(k[10]), "B": "0"}})
+                body = {"t": k[0], "T": k[6], "i": iv, "f": -1, "L": -1, "o": f.price(k[1]),
+                        "c": f.price(k[4]), "h": f.price(k[2]), "l": f.price(k[3]), "v": f.qty(k[5]), "n": k[8],
+                        "x": False, "q": money(k[7]), "V": f.qty(k[9]), "Q": money(k[10]), "B": "0"}
+                if name in self.subs:
+                    self.publish(name, {"e": "kline", "E": now, "s": sym, "k": {"s": sym, **body}})
+                if cname in self.subs:
+                    self.publish(cname, {"e": "continuous_kline", "E": now, "ps": sym, "ct": "PERPETUAL",
+                                         "k": body})
 
     def _tickers(self, now: int) -> None:
         from exchange.gateway.market_views import ticker24
@@ -501,6 +556,12 @@ class StreamHub:
     # ------------------------------------------------------------ handler
     async def serve(self, request: web.Request, combined: bool, path_streams: list[str],
                     listen_keys: list[str]) -> web.WebSocketResponse:
+        users = self.gw.users
+        for name in path_streams:
+            # names shaped like streams only: a listenKey or ccxt.pro's pool index ("0") is no stream
+            if ("@" in name or name.startswith("!")) and self.canonical(name) is None:
+                # a stream paperex does not serve: Binance's error, before the upgrade
+                return web.json_response({"error": INVALID_STREAM, "id": None}, status=400)
         # pings are ours (aiohttp's heartbeat pings only an idle socket and waits heartbeat/2)
         ws = web.WebSocketResponse(autoping=False, compress=False)
         await ws.prepare(request)
@@ -510,7 +571,6 @@ class StreamHub:
         if self.gw.faults is not None:
             self.gw.faults.attach_ws(conn)
         self.conns.add(conn)
-        users = self.gw.users
         for name in path_streams:
             if users.attach(conn, name):
                 continue
@@ -603,6 +663,10 @@ class StreamHub:
                 return {"error": {"code": 2, "msg": "Invalid request: missing field `params` at line 1 column 28"},
                         "id": mid}
             users = self.gw.users
+            if method == "SUBSCRIBE":
+                for name in params:
+                    if self.canonical(name) is None and users._valid(name) is None:
+                        return {"error": INVALID_STREAM, "id": mid}
             for name in params:
                 if method == "SUBSCRIBE":
                     if users.attach(conn, name):
