@@ -123,8 +123,11 @@ def _rules_payload(rules: Any) -> dict:
 
 
 def _dec(x: Any) -> str:
+    """A number as the control API takes it: plain ASCII digits, no exponent."""
     if isinstance(x, float):
         x = Decimal(repr(x))
+    if isinstance(x, Decimal):
+        return format(x, "f")
     return str(x)
 
 

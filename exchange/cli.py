@@ -34,6 +34,11 @@ def _export(rest: list[str]) -> int:
     return export_main(rest)
 
 
+def _journal(rest: list[str]) -> int:
+    from exchange.engine.offline import journal_main
+    return journal_main(rest)
+
+
 def _serve(rest: list[str]) -> int:
     from exchange.serve import add_arguments, main as serve_main
     parser = argparse.ArgumentParser(prog="paperex serve",
@@ -53,6 +58,7 @@ COMMANDS = {
     "bench-matching": ("benchmark the matching engine", _bench_matching),
     "replay": ("re-execute a journal (--verify, --until-seq, --until-time, --json)", _replay),
     "export": ("export a journal to SQLite", _export),
+    "journal": ("check a journal fully, or repair it (truncate to the last good seq)", _journal),
     "serve": ("run the exchange (Binance USD-M REST + websockets + control API)", _serve),
 }
 

@@ -28,6 +28,7 @@ from exchange.contract.commands import CreateAccount, Deposit, SeedHistory
 from exchange.engine.history import format_anchors, parse_span
 
 from exchange.gateway.app import Gateway, make_app
+from exchange.gateway.body import RAW_BODIES
 from exchange.gateway.ratelimit import RateLimitConfig
 from exchange.gateway.ws.market_streams import MAX_LIFETIME_S, PING_INTERVAL_S, PONG_TIMEOUT_S
 
@@ -179,8 +180,10 @@ async def start(*, host: str = "127.0.0.1", port: int = 8800, data_dir: "str | P
         from exchange.gateway.faults import install
         install(gw, faults)
     app = make_app(gw)
+    # request bodies are decoded by body.read_body, which answers a bad one as Binance JSON
+    app[RAW_BODIES] = True
     runner = web.AppRunner(app, access_log=logging.getLogger("aiohttp.access") if access_log else None,
-                           handle_signals=False, shutdown_timeout=5.0)
+                           handle_signals=False, shutdown_timeout=5.0, auto_decompress=False)
     await runner.setup()
     site = web.TCPSite(runner, host, port, reuse_address=True, backlog=1024)
     await site.start()

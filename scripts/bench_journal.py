@@ -23,6 +23,11 @@ Figures:
   ``--recovery-gb`` GB (default 1) of real venue records (deposits among 10,000
   accounts and resting orders, default 8 MiB segments) with the clean-shutdown
   snapshot: journal recovery, snapshot load and digest check, tail replay.
+* serve_restart_ms_1gb - ``paperex serve`` (a new process, virtual clock, no flow)
+  on that data dir, from exec to the first healthy ``GET /paperex/v1/health``:
+  Python start, journal recovery (every CRC of the last segment), snapshot load
+  and the gateway's projection checkpoint (the data dir is built with the
+  gateway's projection subscribed, as ``paperex serve`` builds it).
 
     python scripts/bench_journal.py --records 1000000 --json
 """
@@ -150,16 +155,18 @@ def bench_replay(base: Path, n: int, seed: int = 11) -> dict:
             "replay_events_per_s": result.events / verify_s}
 
 
-def bench_recovery_gb(base: Path, gb: float) -> dict:
+def bench_recovery_gb(base: Path, gb: float, keep: bool = False) -> dict:
     from exchange.engine.clock import VirtualClock
     from exchange.engine.runtime import Runtime
     from exchange.contract import codes as C
+    from exchange.gateway.app import Gateway
     from exchange.contract.commands import CreateAccount, Deposit, NewOrder, SetIndexPrice
 
     data = base / "recovery-data"
     target = int(gb * 1024 ** 3)
     rt = Runtime(data_dir=data, clock=VirtualClock(1_700_000_000_000), fsync="never", timers=False,
                  snapshot_every=0)
+    Gateway(rt)     # its projection follows every command and is checkpointed with the snapshot
     seq = rt.sequencer
     seq.execute([SetIndexPrice("BTCUSDT", 600_000)] + [CreateAccount(a) for a in range(1, 10_001)])
     seq.execute([Deposit(a, 1_000_000 * 100_000_000) for a in range(1, 10_001)])
@@ -182,9 +189,82 @@ def bench_recovery_gb(base: Path, gb: float) -> dict:
     open_ms = (time.perf_counter() - t0) * 1000
     ok = again.restored_commands == 0 and again.snapshot_seq == again.sequencer.seq
     again.close(snapshot=False)
-    shutil.rmtree(data, ignore_errors=True)
+    serve = bench_serve_restart(data)
+    if not keep:
+        shutil.rmtree(data, ignore_errors=True)
     return {"recovery_ms_1gb": open_ms, "recovery_journal_bytes": journal_bytes,
-            "recovery_build_s": build_s, "recovery_from_snapshot": ok}
+            "recovery_build_s": build_s, "recovery_from_snapshot": ok, **serve}
+
+
+def bench_serve_restart(data: Path, root: "Path | None" = None) -> dict:
+    """``paperex serve`` (the code of checkout ``root``, default this one) on
+    ``data`` until it answers health; then a clean stop."""
+    import signal
+    import socket
+    import subprocess
+    import urllib.error
+    import urllib.request
+
+    with socket.socket() as sk:
+        sk.bind(("127.0.0.1", 0))
+        port = sk.getsockname()[1]
+    root = Path(root) if root is not None else Path(__file__).resolve().parent.parent
+    env = dict(os.environ, PYTHONPATH=str(root) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    cmd = [sys.executable, "-m", "exchange.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
+           "--data-dir", str(data), "--flow", "none", "--clock", "virtual", "--fsync", "never"]
+    url = f"http://127.0.0.1:{port}/paperex/v1/health"
+    import resource
+    cpu0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t0 = time.perf_counter()
+    # cwd: ``python -m`` puts the working directory first on sys.path
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, cwd=root)
+    healthy = False
+    try:
+        while proc.poll() is None and time.perf_counter() - t0 < 600:
+            try:
+                with urllib.request.urlopen(url, timeout=5) as r:
+                    healthy = r.status == 200 and json.loads(r.read())["status"] == "ok"
+                    break
+            except (urllib.error.URLError, ConnectionError, OSError):
+                time.sleep(0.005)
+        took_ms = (time.perf_counter() - t0) * 1000
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            _, err = proc.communicate(timeout=120)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            _, err = proc.communicate()
+    cpu1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if not healthy:
+        raise RuntimeError(f"paperex serve never answered health: {err.decode(errors='replace')[-2000:]}")
+    checkpoints = sorted((data / "snapshots").glob("*.projection"))
+    return {"serve_restart_ms_1gb": took_ms,
+            # the whole process (start-up, then a clean stop): independent of how busy the machine is
+            "serve_process_cpu_ms": 1000 * (cpu1.ru_utime + cpu1.ru_stime - cpu0.ru_utime - cpu0.ru_stime),
+            "serve_projection_checkpoint_bytes": checkpoints[-1].stat().st_size if checkpoints else 0}
+
+
+def serve_data_main(src: Path, roots: list, rounds: int, as_json: bool) -> int:
+    """Interleave ``paperex serve`` restarts of each checkout on fresh copies of ``src``."""
+    out: dict = {str(r or "this checkout"): [] for r in roots}
+    work = Path(tempfile.mkdtemp(prefix="bench_serve_"))
+    try:
+        for i in range(rounds):
+            for r in roots:
+                data = work / "data"
+                shutil.copytree(src, data)
+                res = bench_serve_restart(data, Path(r) if r else None)
+                shutil.rmtree(data)
+                out[str(r or "this checkout")].append(
+                    [round(res["serve_restart_ms_1gb"]), round(res["serve_process_cpu_ms"])])
+                print(f"  {r or 'this checkout'} round {i + 1}: {res['serve_restart_ms_1gb']:,.0f} ms wall, "
+                      f"{res['serve_process_cpu_ms']:,.0f} ms process CPU", flush=True)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    if as_json:
+        print(json.dumps({"serve_restart_ms_and_cpu_ms": out}))
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -194,13 +274,23 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--fsync", choices=["always", "batch", "never"], default="batch")
     ap.add_argument("--segment-mb", type=float, default=8.0, help="segment size limit in MiB")
     ap.add_argument("--dir", help="directory for the journal (default: a temp dir, removed after)")
-    ap.add_argument("--keep", action="store_true", help="keep the journal directory")
+    ap.add_argument("--keep", action="store_true",
+                    help="keep the journal directory and the start-up data dir (DIR/recovery-data)")
     ap.add_argument("--replay-commands", type=int, default=200_000,
                     help="orders in the venue journal replayed with --verify (default 200,000)")
     ap.add_argument("--recovery-gb", type=float, default=1.0,
                     help="journal size for the start-up-with-snapshot figure (0 skips it)")
+    ap.add_argument("--serve-data", metavar="DIR",
+                    help="only measure paperex serve's restart on a copy of this data dir "
+                         "(built e.g. by an earlier run with --keep), --rounds times")
+    ap.add_argument("--root", metavar="CHECKOUT", action="append",
+                    help="with --serve-data: the checkout whose exchange.cli serves (repeat to "
+                         "interleave several; default this one)")
+    ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--json", action="store_true", help="print one JSON object as the last line")
     args = ap.parse_args(argv)
+    if args.serve_data:
+        return serve_data_main(Path(args.serve_data), args.root or [None], args.rounds, args.json)
     if args.records < 1 or args.group < 1:
         ap.error("--records and --group must be >= 1")
 
@@ -218,7 +308,7 @@ def main(argv: list[str] | None = None) -> int:
         res["cpus"] = os.cpu_count()
         res.update(bench_replay(base, args.replay_commands))
         if args.recovery_gb > 0:
-            res.update(bench_recovery_gb(base, args.recovery_gb))
+            res.update(bench_recovery_gb(base, args.recovery_gb, keep=args.keep))
     finally:
         if not args.keep:
             shutil.rmtree(path, ignore_errors=True)
@@ -241,6 +331,10 @@ def main(argv: list[str] | None = None) -> int:
     if "recovery_ms_1gb" in res:
         print(f"  start-up {res['recovery_ms_1gb']:>12,.1f} ms         (a {res['recovery_journal_bytes'] / 1024 ** 3:.2f} GB "
               f"journal with its snapshot; from snapshot: {res['recovery_from_snapshot']})")
+        print(f"  paperex serve {res['serve_restart_ms_1gb']:>7,.1f} ms         (exec to a healthy "
+              f"answer on that data dir; the process used {res['serve_process_cpu_ms']:,.0f} ms CPU "
+              f"start to stop; projection checkpoint "
+              f"{res['serve_projection_checkpoint_bytes'] / 1e6:,.1f} MB)")
     if args.json:
         out = {k: (round(v, 3) if isinstance(v, float) else v) for k, v in res.items()}
         print(json.dumps(out, sort_keys=True))

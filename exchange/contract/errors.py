@@ -170,7 +170,7 @@ class Request(Family):
                       "Param '%s' or '%s' must be sent, but both were empty/null!")
     UNKNOWN_PARAM = _code(-1103, "UNKNOWN_PARAM", "An unknown parameter was sent.")
     UNKNOWN_PARAM_NAMED = UNKNOWN_PARAM.wording("An unknown parameter was sent: '%s'.")
-    UNKNOWN_PARAM_KNOWN = UNKNOWN_PARAM.wording("An unknown parameter was sent: '%s' (known: %s).")
+    UNKNOWN_PARAM_KNOWN = UNKNOWN_PARAM.wording("An unknown parameter was sent: %s (known: %s).")   # names quoted by the caller
     UNREAD_PARAMETERS = _code(-1104, "UNREAD_PARAMETERS",
                            "Not all sent parameters were read; read '%s' parameter(s) but was sent '%s'.")
     PARAM_EMPTY = _code(-1105, "PARAM_EMPTY", "Parameter '%s' was empty.")
@@ -196,7 +196,8 @@ class Request(Family):
     # the control API's JSON bodies
     BODY_NOT_JSON = INVALID_PARAMETER.wording("Request body is not valid JSON.")
     BODY_NOT_OBJECT = INVALID_PARAMETER.wording("Request body must be a JSON object.")
-    NOT_A_DECIMAL_STRING = INVALID_PARAMETER.wording("Data sent for parameter '%s' is not valid (use a decimal string).")
+    INVALID_PARAMETER_HINT = INVALID_PARAMETER.wording("Data sent for parameter '%s' is not valid. %s")
+    BODY_NOT_DECODED = INVALID_PARAMETER.wording("Request body could not be decoded (%s; Content-Encoding %s).")
     MARK_NOT_PINNED = INVALID_PARAMETER.wording("The mark price of this symbol is not pinned.")
     INVALID_FAULT_CONFIG = INVALID_PARAMETER.wording("Invalid fault configuration: %s")
     INVALID_PARAMETER_BECAUSE = INVALID_PARAMETER.wording("Data sent for parameter '%s' is not valid: %s")

@@ -171,3 +171,134 @@ def export_main(argv: list[str]) -> int:
     for table, n in sorted(summary["rows"].items()):
         print(f"  {table:<24} +{n:,} rows")
     return 0
+
+
+class ProgressBar:
+    """A progress bar on stderr for a long job over bytes: redrawn in place on a
+    terminal, a line every few seconds otherwise (CI logs)."""
+
+    def __init__(self, label: str, stream=None, every_s: float = 0.2) -> None:
+        self.label = label
+        self.stream = stream if stream is not None else sys.stderr
+        self.tty = hasattr(self.stream, "isatty") and self.stream.isatty()
+        self.every_s = every_s if self.tty else 5.0
+        self.t0 = time.monotonic()
+        self.last = -1e9
+
+    def __call__(self, done: int, total: int) -> None:
+        now = time.monotonic()
+        if now - self.last < self.every_s and done < total:
+            return
+        self.last = now
+        frac = done / total if total else 1.0
+        bar = "#" * int(frac * 30)
+        rate = done / max(now - self.t0, 1e-9) / 1e6
+        line = (f"{self.label} [{bar:<30}] {frac * 100:5.1f}% "
+                f"{done / 1e6:,.1f}/{total / 1e6:,.1f} MB {rate:,.0f} MB/s")
+        if self.tty:
+            print("\r" + line, end="\n" if done >= total else "", file=self.stream, flush=True)
+        else:
+            print(line, file=self.stream, flush=True)
+
+
+def _snapshot_dir(journal: Path) -> Path:
+    return journal.parent / "snapshots"
+
+
+def _check(journal: Path, as_json: bool) -> int:
+    from exchange.journal.check import check_journal
+    from exchange.engine.snapshots import list_snapshots, snapshots_ahead
+
+    report = check_journal(journal, ProgressBar("checking journal"))
+    segs = sorted(journal.glob("*.journal"))
+    end = (segs[-1].name, segs[-1].stat().st_size) if segs and report.error is None else None
+    if report.torn is not None and end is not None:
+        end = (Path(report.torn.file).name, report.torn.offset)
+    ahead = (snapshots_ahead(_snapshot_dir(journal), report.last_seq, end)
+             if report.error is None else [])
+    print(f"journal      {journal}")
+    print(f"segments     {report.segments:,} ({report.bytes / 1e6:,.1f} MB), "
+          f"records {report.records:,}, last good seq {report.last_seq}")
+    print(f"snapshots    {len(list_snapshots(_snapshot_dir(journal)))} in {_snapshot_dir(journal)}")
+    code = 0
+    if report.error is not None:
+        print(f"CORRUPT      {report.error}", file=sys.stderr)
+        code = 1
+    elif ahead:
+        for p in ahead:
+            print(f"CORRUPT      snapshot {p} is ahead of the journal (last good seq "
+                  f"{report.last_seq}): the journal lost acknowledged records; "
+                  f"`paperex journal repair {journal}` sets it aside", file=sys.stderr)
+        code = 1
+    elif report.torn is not None:
+        print(f"torn tail    {report.torn.file} at byte offset {report.torn.offset}: "
+              f"{report.torn.cut_bytes} bytes ({report.torn.reason}) - an unfinished last "
+              f"write; start-up cuts it (keeping the bytes in a side file)")
+    if code == 0:
+        print("check        OK: every record of every segment is intact")
+    if as_json:
+        err = report.error
+        print(json.dumps({
+            "journal": str(journal), "ok": code == 0, "segments": report.segments,
+            "records": report.records, "bytes": report.bytes, "last_seq": report.last_seq,
+            "torn_tail": None if report.torn is None else {
+                "file": report.torn.file, "offset": report.torn.offset,
+                "bytes": report.torn.cut_bytes, "reason": report.torn.reason},
+            "corruption": None if err is None else {
+                "file": err.file, "offset": err.offset, "last_seq": err.last_seq,
+                "reason": err.reason},
+            "snapshots_ahead": [str(p) for p in ahead],
+        }))
+    return code
+
+
+def _repair(journal: Path, as_json: bool) -> int:
+    from exchange.journal.check import repair_journal
+    from exchange.engine.snapshots import set_aside, snapshots_ahead
+
+    report = repair_journal(journal, ProgressBar("checking journal"))
+    aside = set_aside(snapshots_ahead(_snapshot_dir(journal), report.last_seq, report.end),
+                      report.last_seq)
+    print(f"journal      {journal}")
+    if report.problem:
+        print(f"found        {report.problem}")
+    if report.cut is not None:
+        print(f"truncated    {report.cut[0]} at byte offset {report.cut[1]}")
+    for p in report.kept:
+        print(f"kept         removed bytes in {p}")
+    for p in aside:
+        print(f"set aside    snapshot ahead of the journal, now {p}")
+    if not (report.problem or report.kept or aside):
+        print("repair       nothing to do: the journal is intact")
+    print(f"last seq     {report.last_seq}")
+    if as_json:
+        print(json.dumps({"journal": str(journal), "last_seq": report.last_seq,
+                          "cut": report.cut, "kept": [str(p) for p in report.kept],
+                          "snapshots_set_aside": [str(p) for p in aside],
+                          "problem": report.problem}))
+    return 0
+
+
+def journal_main(argv: list[str]) -> int:
+    ap = argparse.ArgumentParser(
+        prog="paperex journal",
+        description="Verify a journal fully (check) or, on your explicit request, truncate "
+                    "it to its last good seq (repair).")
+    sub = ap.add_subparsers(dest="action", metavar="ACTION", required=True)
+    for name, text in (("check", "verify every CRC of every segment (and the snapshots against it); "
+                                 "exit 1 on corruption"),
+                       ("repair", "truncate to the last good seq, keeping the removed bytes in a "
+                                  "side file, and set aside snapshots ahead of it")):
+        p = sub.add_parser(name, help=text, description=text)
+        p.add_argument("dir", help="journal directory (or the --data-dir of paperex serve)")
+        p.add_argument("--json", action="store_true", help="one JSON object as the last line")
+    args = ap.parse_args(argv)
+    journal = _journal_dir(args.dir)
+    if not journal.is_dir():
+        print(f"paperex journal {args.action}: {journal}: no such journal", file=sys.stderr)
+        return 2
+    try:
+        return (_check if args.action == "check" else _repair)(journal, args.json)
+    except JournalError as exc:
+        print(f"paperex journal {args.action}: {exc}", file=sys.stderr)
+        return 2

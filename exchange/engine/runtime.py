@@ -22,7 +22,7 @@ from exchange.journal import JournalError, JournalReader, JournalWriter
 from exchange.engine.replay import new_venue, replay
 from exchange.contract.venue_config import instruments_from_config, venue_config
 from exchange.engine.sequencer import Sequencer
-from exchange.engine.snapshots import load_latest, write_snapshot
+from exchange.engine.snapshots import durable_mark, load_latest, write_snapshot
 
 log = logging.getLogger("paperex.runtime")
 
@@ -39,6 +39,9 @@ class Runtime:
         self.snapshot_seq = 0
         # process-level hook after each snapshot (paperex serve: exchange.engine.heap.settle)
         self.after_snapshot: Optional[Callable[[], None]] = None
+        #: called as ``f(snapshot_dir, seq)`` after each venue snapshot: what the layers
+        #: above keep beside it (the gateway's projection checkpoint)
+        self.snapshot_companions: list[Callable[[Path, int], Any]] = []
         self.snapshot_every = snapshot_every if data_dir is not None else 0
         last_seq = 0
         if self.data_dir is not None:
@@ -47,7 +50,10 @@ class Runtime:
                 # the journal's own configuration wins: a run continues as it started
                 stored = JournalReader(journal_dir).config
                 instruments = instruments_from_config(stored)
-                self.journal = JournalWriter(journal_dir, stored, fsync=fsync)
+                # a snapshot proves how far the journal got: recovery refuses to
+                # cut a "torn" tail back before it (that would be damage, not a crash)
+                self.journal = JournalWriter(journal_dir, stored, fsync=fsync,
+                                             must_reach=durable_mark(self.data_dir / "snapshots"))
                 for torn in self.journal.torn_tails:
                     log.warning("journal recovery: %s", torn)
                 result = self._restore(journal_dir)
@@ -99,8 +105,14 @@ class Runtime:
             # never let a snapshot get ahead of what is durable in the journal
             self.journal.sync()
         path = write_snapshot(self.data_dir / "snapshots", self.venue, self.sequencer.seq,
-                              self.sequencer.last_ts)
+                              self.sequencer.last_ts,
+                              journal_end=self.journal.end_mark if self.journal is not None else None)
         self.snapshot_seq = self.sequencer.seq
+        for companion in self.snapshot_companions:
+            try:
+                companion(self.data_dir / "snapshots", self.sequencer.seq)
+            except Exception:   # a companion only saves start-up time; the snapshot stands
+                log.exception("snapshot companion failed at seq %d", self.sequencer.seq)
         if self.after_snapshot is not None:
             self.after_snapshot()
         return path

@@ -28,6 +28,7 @@ from aiohttp import web
 from exchange.engine.sequencer import SequencerFailed
 
 from exchange.gateway import errors
+from exchange.gateway.body import read_body
 from exchange.gateway.auth import SecurityType, authenticate, authenticate_parts, security_type  # noqa: F401
 from exchange.gateway.common import Req, parse_params, wall_ms
 from exchange.gateway.errors import BinanceError
@@ -44,6 +45,18 @@ log = logging.getLogger("paperex.gateway")
 
 Handler = Callable[["Gateway", Req], Awaitable[Any]]
 GW_KEY = web.AppKey("gateway", object)
+
+
+def runtime_projection(runtime) -> Projection:
+    """The gateway's projection of ``runtime``'s venue (before any journal is fed to it).
+
+    The projection learns from committed results only; the venue's queries seed its book
+    levels (the state the journal rebuilt) and sample the premium index."""
+    venue = runtime.venue
+    return Projection(
+        runtime.instruments, premium_index=venue.premium_index,
+        specs={s: st.spec for s, st in venue.symbols.items()},
+        depth=lambda s: (venue.book(s).depth(0, 1 << 30), venue.book(s).depth(1, 1 << 30)))
 
 
 class Gateway:
@@ -65,18 +78,18 @@ class Gateway:
         #: conditional types on /fapi/v1/order (Binance before 2025-12-09, what
         #: binance-futures-connector sends); False answers -4120 as Binance does now
         self.legacy_conditional_orders = legacy_conditional_orders
-        venue = self.venue
-        # the projection learns from committed results only; the venue's queries seed its
-        # book levels (the state the journal rebuilt) and sample the premium index
-        self.projection = Projection(
-            self.instruments, premium_index=venue.premium_index,
-            specs={s: st.spec for s, st in venue.symbols.items()},
-            depth=lambda s: (venue.book(s).depth(0, 1 << 30), venue.book(s).depth(1, 1 << 30)))
+        self.projection = runtime_projection(runtime)
         if runtime.data_dir is not None and (runtime.data_dir / "journal").exists():
             try:
-                self.projection.rebuild(runtime.data_dir / "journal")
+                from exchange.gateway.projection_checkpoint import restore
+                restore(self.projection, runtime.data_dir, runtime.sequencer.seq)
             except Exception:  # a projection must never keep the exchange from starting
                 log.exception("projection rebuild failed; history starts empty")
+        if runtime.data_dir is not None:
+            # a checkpoint beside every venue snapshot: the next start reads only the tail
+            from exchange.gateway.projection_checkpoint import write_checkpoint
+            runtime.snapshot_companions.append(
+                lambda directory, seq: write_checkpoint(directory, self.projection, seq))
         self.sequencer.subscribe(self.projection.on_executed)
         self.faults = None          # the FaultInjector while faults / latency are on (faults.py)
         self.fault_injector = None
@@ -149,7 +162,7 @@ class Gateway:
                 raw_query = raw_query.encode("utf-8", "surrogateescape")
             except UnicodeEncodeError:
                 raw_query = _to_bytes(raw_query)
-            raw_body = await request.read() if method in BODY_METHODS and request.can_read_body else b""
+            raw_body = await read_body(request) if method in BODY_METHODS and request.can_read_body else b""
             params = parse_params(raw_query, raw_body)
             cost_fn = ENDPOINT_WEIGHTS.get(key)
             cost = _DEFAULT_COST if cost_fn is None else cost_fn(params)
@@ -239,4 +252,4 @@ def make_app(gw: Gateway, *, client_max_size: int = 1 << 20) -> web.Application:
     return app
 
 
-__all__ = ["Gateway", "make_app", "guarded", "GW_KEY", "BODY_METHODS"]
+__all__ = ["Gateway", "runtime_projection", "make_app", "guarded", "GW_KEY", "BODY_METHODS"]

@@ -198,7 +198,8 @@ class RawRequest:
         raw_path = request.raw_path  # path + '?' + query, as received
         _, _, query = raw_path.partition("?")
         method = request.method.upper()
-        body = await request.read() if method in BODY_METHODS and request.can_read_body else b""
+        from exchange.gateway.body import read_body
+        body = await read_body(request) if method in BODY_METHODS and request.can_read_body else b""
         return cls(method, request.path, _to_bytes(query), body, request.headers, request.remote or "")
 
 

@@ -4,8 +4,11 @@ The venue answers questions about *current* state (accounts, open orders,
 books).  Everything historical a Binance client asks for - public trades,
 aggregate trades, klines, 24 h tickers, a user's trades and income, the ids of
 a user's past orders - is derived here from the events, in bounded memory.
-On start the projections are rebuilt from the journal (``rebuild``) so a
-restarted server still answers ``userTrades``/``income``/``allOrders``.
+On start the projections are restored from the newest projection checkpoint
+(``projection_checkpoint.restore``; one is written beside each venue snapshot)
+and fed the journal after it (``rebuild(after_seq=...)``) - the whole journal only when
+there is no checkpoint - so a restarted server still answers
+``userTrades``/``income``/``allOrders`` without reading its whole past.
 
 Book update ids (spec §9.4): every command that changes a symbol's book gives
 that symbol a new update id = the command's seq.  ``lastUpdateId`` of REST
@@ -143,6 +146,8 @@ class Projection:
 
     def __init__(self, instruments: dict, *, depth: Optional[Callable] = None,
                  premium_index: Optional[Callable] = None, specs: Optional[dict] = None) -> None:
+        #: symbol -> Instrument (kept for ``blank``)
+        self.instruments: dict = dict(instruments)
         #: symbol -> the venue's SymbolSpec (static configuration the seeded past is generated from)
         self.specs: dict = dict(specs or {})
         self.markets: dict[str, SymbolMarket] = {
@@ -180,6 +185,11 @@ class Projection:
         #: the SeedHistory this projection expanded (None: no seeded past)
         self.history: Optional[SeedHistory] = None
         self._history_ts = 0
+
+    def blank(self) -> "Projection":
+        """A fresh projection of the same markets (no book levels, no venue queries): where a
+        projection checkpoint is tried before it is loaded into this one."""
+        return Projection(self.instruments, specs=self.specs)
 
     # ------------------------------------------------------------- feeding
     def on_executed(self, seq: int, ts: int, command: Any, events: list, book: Optional[dict] = None) -> None:
@@ -474,9 +484,10 @@ class Projection:
             k[8] += quote
         k[10] = trade_id
 
-    def rebuild(self, journal_dir) -> int:
-        """Feed the journal's events through the projection (before serving).  The
-        book levels were seeded with the final state (the journal keeps no book changes)."""
+    def rebuild(self, journal_dir, after_seq: Optional[int] = None) -> int:
+        """Feed the journal's events (those after ``after_seq``) through the
+        projection (before serving).  The book levels were seeded with the final
+        state (the journal keeps no book changes)."""
         from exchange.journal import JournalReader, is_command
         from exchange.contract.commands import command_from_record
         from exchange.contract.events import event_from_record
@@ -486,7 +497,8 @@ class Projection:
         n = 0
         self._rebuilding = True
         try:
-            for rec in reader.records(commands=True, events=True):
+            start = after_seq + 1 if after_seq is not None else None
+            for rec in reader.records(start, commands=True, events=True):
                 if is_command(rec.kind):
                     if cur_seq is not None:
                         self.on_executed(cur_seq, cur_ts, cur_cmd, evs)

@@ -11,12 +11,12 @@ from exchange.journal.format import (
     JournalError, Record, TornTail, is_command, is_event, segment_name,
 )
 from exchange.journal.reader import JournalReader, read_records
-from exchange.journal.recovery import RecoveryResult, recover
+from exchange.journal.recovery import DurableMark, RecoveryResult, recover
 from exchange.journal.writer import JournalWriter, segment_header
 
 __all__ = [
     "DEFAULT_SEGMENT_BYTES", "EVENT_KIND_BASE", "FSYNC_POLICIES", "MAGIC", "VERSION",
     "JournalError", "Record", "TornTail", "is_command", "is_event", "segment_name",
-    "JournalReader", "read_records", "RecoveryResult", "recover",
+    "JournalReader", "read_records", "DurableMark", "RecoveryResult", "recover",
     "JournalWriter", "segment_header",
 ]

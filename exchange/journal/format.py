@@ -70,38 +70,55 @@ most the tail of the last segment partly written.
 Recovery rules (on open for append)
 ===================================
 
-Scanning the last segment from its first record:
+A crash leaves a *prefix* of the last commit group's single ``write()`` (and,
+after an OS crash with unsynced data, zeros where pages never reached the disk).
+Only that is a **torn tail**; scanning the last segment from its first record:
 
-* fewer than 8 bytes left, or a body that runs past the end of file
-  (*incomplete record*) -> **torn tail**;
-* a complete record whose CRC fails and whose body ends exactly at end of file
-  -> **torn tail**;
+* fewer than 8 bytes left -> torn tail;
+* a body that runs past the end of file (*incomplete record*) and no complete,
+  CRC-valid, well-formed record anywhere after its start -> torn tail (if one
+  parses after it, the length field is corrupt: **refused**);
 * a bad record (zero/oversized length, CRC failure) where every byte from its
-  start to end of file is ``0x00`` (a file extended with zeros but whose data
-  never reached the disk) -> **torn tail**;
+  start to end of file is ``0x00`` -> torn tail;
+* a complete final record whose CRC fails -> torn tail only when its bytes are
+  zero from a 512-byte sector boundary to the end of file (lost sectors);
+  otherwise its bytes changed after they were written: **refused**;
 * a last segment shorter than its header whose bytes are a prefix of a valid
-  header (crash while creating the segment) -> **torn tail** (file removed).
+  header (crash while creating the segment) -> torn tail (file removed).
 
 Recovery checks the length and CRC of every record of the last segment and
 decodes the last two (for the last seq and ts); earlier segments get a header
-check only. :class:`~exchange.journal.reader.JournalReader` checks and decodes
-everything, so a full read is the complete verification.
+check only (start-up replays, and so fully checks, everything after the newest
+snapshot). :class:`~exchange.journal.reader.JournalReader` checks and decodes
+everything, so a full read - ``paperex journal check DIR`` - is the complete
+verification.
 
-A torn tail is cut (the file is truncated at the start of the bad record and fsynced) and
-reported as a :class:`TornTail` naming the file, byte offset and number of bytes
-cut, and logged on the ``exchange.journal`` logger. If that leaves a segment
-with no records, the segment is removed (and recovery continues with the
-segment before it, which is now the last).
+A torn tail is cut (the file is truncated at the start of the bad record and
+fsynced; the cut bytes, unless all zero, are kept in ``<segment>.torn-<offset>``)
+and reported as a :class:`TornTail` naming the file, byte offset and number of
+bytes cut, and logged on the ``exchange.journal`` logger. If that leaves a
+segment with no records, the segment is removed (and recovery continues with
+the segment before it, which is now the last). Given a
+:class:`~exchange.journal.recovery.DurableMark` (the newest snapshot's: the seq,
+segment and size the journal had been synced to when it was taken), recovery
+refuses a cut before that mark: it would remove acknowledged data.
 
 Everything else is refused with :class:`JournalError` naming the file, the byte
-offset and the last good seq: a CRC failure followed by more data (corruption in
-the middle), a torn record in a segment that is not the last one, bad magic, an
-unknown version, non-zero flags, a body that is not ``[int, int, int, any]``,
-seq going backwards, or a header ``first_seq`` that disagrees with the name.
+offset and the last good seq, with a hint to ``paperex journal check`` /
+``paperex journal repair`` (the explicit truncation to the last good seq, which
+keeps the removed bytes in side files): a CRC failure followed by more data
+(corruption in the middle), a torn record in a segment that is not the last one,
+bad magic, an unknown version, non-zero flags, a body that is not
+``[int, int, int, any]``, seq going backwards, or a header ``first_seq`` that
+disagrees with the name.
 
-Known limit: a bit flip in the *length* field of the final record that makes it
-point past the end of file is indistinguishable from a torn write and is cut as
-one. Everything before that record is intact.
+Known limit: a bit flip in the *length* field of the very last record that makes
+it point past the end of file is indistinguishable from a torn write and is cut
+as one (unless a snapshot's mark shows the record was durable). Everything
+before that record is intact.
+
+The format is unchanged by these rules (they came with version 1; version 2 changed
+only the order events' payloads).
 """
 from __future__ import annotations
 
@@ -174,7 +191,8 @@ class JournalError(Exception):
     """
 
     def __init__(self, message: str, *, file: str | None = None,
-                 offset: int | None = None, last_seq: int | None = None):
+                 offset: int | None = None, last_seq: int | None = None,
+                 hint: str | None = None):
         where = []
         if file is not None:
             where.append(f"file {file}")
@@ -182,8 +200,10 @@ class JournalError(Exception):
             where.append(f"byte offset {offset}")
         if file is not None or offset is not None or last_seq is not None:
             where.append(f"last good seq {last_seq if last_seq is not None else 'none'}")
-        super().__init__(f"{message} ({', '.join(where)})" if where else message)
+        text = f"{message} ({', '.join(where)})" if where else message
+        super().__init__(f"{text}; {hint}" if hint else text)
         self.reason = message
+        self.hint = hint
         self.file = file
         self.offset = offset
         self.last_seq = last_seq

@@ -17,7 +17,7 @@ import msgpack
 from exchange.journal.format import (
     MAGIC, MAX_HEADER_BYTES, MAX_RECORD_BYTES, RECORD_HEADER, RECORD_HEADER_SIZE,
     EVENT_KIND_BASE, SEGMENT_HEADER, SEGMENT_HEADER_SIZE, SEGMENT_NAME_RE,
-    SUPPORTED_VERSIONS, UNPACK_OPTS, JournalError, Record,
+    SUPPORTED_VERSIONS, UNPACK_OPTS, VERSION, JournalError, Record,
 )
 
 _unpack_hdr = RECORD_HEADER.unpack_from
@@ -75,8 +75,10 @@ def parse_header(data: bytes, file: str, name_seq: int | None, last_seq: int | N
         raise JournalError(f"not a journal segment (bad magic {magic!r})",
                            file=file, offset=0, last_seq=last_seq)
     if version not in SUPPORTED_VERSIONS:
+        older = (" - written by an older paperex whose order events lack the order's fields;"
+                 " read it with that version" if 0 < version < VERSION else "")
         raise JournalError(f"unknown journal format version {version} "
-                           f"(this code reads {sorted(SUPPORTED_VERSIONS)})",
+                           f"(this code reads {sorted(SUPPORTED_VERSIONS)}){older}",
                            file=file, offset=8, last_seq=last_seq)
     if flags != 0:
         raise JournalError(f"unknown segment flags {flags:#06x}", file=file, offset=10,
@@ -197,12 +199,11 @@ class SegmentScan:
                 self.last_seq = prev
                 self.last_ts = ts
 
-    def check(self, crc_tail: int | None = None) -> None:
+    def check(self, crc_from: int = 0) -> None:
         """Walk the records checking lengths and CRCs only; decode just the last two.
 
-        ``crc_tail``: check CRCs only of records starting in the last ``crc_tail``
-        bytes (None: all).  A crash can only tear the end of a segment; corruption
-        further back is still refused by the reader when it reads those records.
+        ``crc_from``: check CRCs only of records starting at or after this byte
+        offset (lengths are walked everywhere); recovery checks them all.
 
         The fast path of recovery: it finds a torn tail or corruption exactly as
         :meth:`records` does (same rules, same errors) and sets ``end``,
@@ -218,23 +219,24 @@ class SegmentScan:
         unpack_hdr = _unpack_hdr
         crc32 = _crc32
         prev = self.last_seq if self.last_seq is not None else -1
-        crc_from = 0 if crc_tail is None else size - crc_tail
         while off < size:
+            bad = None
+            body_end = None
             if size - off < RECORD_HEADER_SIZE:
-                self._bad(off, size, None, "incomplete record header", prev, n)
-                break
-            length, crc = unpack_hdr(data, off)
-            body_end = off + RECORD_HEADER_SIZE + length
-            if length == 0 or length > MAX_RECORD_BYTES:
-                self._bad(off, size, body_end, f"implausible record length {length}", prev, n)
-                break
-            if body_end > size:
-                self._bad(off, size, body_end, "incomplete record", prev, n)
-                break
-            if off >= crc_from and crc32(data[off + RECORD_HEADER_SIZE:body_end]) != crc:
-                if n:
+                bad = "incomplete record header"
+            else:
+                length, crc = unpack_hdr(data, off)
+                body_end = off + RECORD_HEADER_SIZE + length
+                if length == 0 or length > MAX_RECORD_BYTES:
+                    bad = f"implausible record length {length}"
+                elif body_end > size:
+                    bad = "incomplete record"
+                elif off >= crc_from and crc32(data[off + RECORD_HEADER_SIZE:body_end]) != crc:
+                    bad = "record CRC mismatch"
+            if bad is not None:
+                if n:   # the seq before the bad record: for the message and the frame search
                     prev = self._decode_at(last_off, None)[0]
-                self._bad(off, size, body_end, "record CRC mismatch", prev, n)
+                self._bad(off, size, body_end, bad, prev, n)
                 break
             before_last_off = last_off
             last_off = off
@@ -268,20 +270,90 @@ class SegmentScan:
 
     def _bad(self, off: int, size: int, body_end: int | None, reason: str,
              prev: int, n: int) -> None:
-        """Classify a bad record at ``off``: note a torn tail, or raise JournalError."""
+        """Classify a bad record at ``off``: note a torn tail, or raise JournalError.
+
+        A torn tail is what a crash leaves: the last commit group written only in
+        part (a prefix of it, so the final record runs past the end of the file and
+        nothing complete follows it), or unsynced pages that came back as zeros.
+        Anything else - a bad record with a complete record after it, a length
+        that runs past records that still parse, a complete final record whose
+        bytes changed - is corruption of data that may have been acknowledged."""
+        data = self.data
         if self.is_last:
-            if not reason.startswith("implausible"):
-                if body_end is None or body_end > size:
-                    self.torn = (off, reason)
-                    return
-                if body_end == size:
-                    self.torn = (off, reason + " in the final record")
-                    return
-            if not any(bytes(self.data[off:size])):
+            if not any(bytes(data[off:size])):
                 self.torn = (off, "zero-filled tail")
                 return
+            if not reason.startswith("implausible"):
+                if body_end is None:
+                    self.torn = (off, reason)
+                    return
+                if body_end > size:
+                    found = next_record_frame(data, off + 1, size, prev)
+                    if found is None:
+                        self.torn = (off, reason)
+                        return
+                    raise JournalError(
+                        f"corrupt record ({reason}: its length runs past the end of the file, "
+                        f"but a complete record follows at byte offset {found})",
+                        file=self.file, offset=off, last_seq=prev if prev >= 0 else None,
+                        hint=repair_hint(self.file))
+                if body_end == size and _zero_tail_from_sector(data, off, size):
+                    self.torn = (off, reason + " in the final record (its end never reached the disk)")
+                    return
+                if body_end == size:
+                    raise JournalError(
+                        f"corrupt record ({reason} in the complete final record: its bytes "
+                        "changed after they were written, which a crash does not do)",
+                        file=self.file, offset=off, last_seq=prev if prev >= 0 else None,
+                        hint=repair_hint(self.file))
             where = "followed by more data"
         else:
             where = "in a segment that is not the last"
         raise JournalError(f"corrupt record ({reason}) {where}", file=self.file,
-                           offset=off, last_seq=prev if prev >= 0 else None)
+                           offset=off, last_seq=prev if prev >= 0 else None,
+                           hint=repair_hint(self.file))
+
+
+#: the unit in which a disk persists a file's data; an OS crash can lose whole
+#: sectors at the end of an unsynced write, leaving zeros from a sector boundary on
+SECTOR_BYTES = 512
+
+
+def _zero_tail_from_sector(data, off: int, size: int) -> bool:
+    """True when the bytes from some sector boundary in ``[off, size)`` to the end
+    of the file are all zero (the pattern of unsynced pages lost by an OS crash)."""
+    zeros_from = off + len(bytes(data[off:size]).rstrip(b"\0"))
+    boundary = -(-zeros_from // SECTOR_BYTES) * SECTOR_BYTES
+    return boundary < size
+
+
+def next_record_frame(data, start: int, size: int, prev: int) -> int | None:
+    """Offset of the first complete, CRC-valid, well-formed record starting at or
+    after ``start`` (with seq >= ``prev``), None if there is none.
+
+    Tells a torn tail (nothing parses after the bad record: the crash cut the
+    last write short) from a corrupt length field (the records after it are
+    intact). A false match needs a CRC32 collision *and* a well-formed body."""
+    unpack_hdr = _unpack_hdr
+    crc32 = _crc32
+    for p in range(start, size - RECORD_HEADER_SIZE + 1):
+        length, crc = unpack_hdr(data, p)
+        end = p + RECORD_HEADER_SIZE + length
+        if length == 0 or end > size or crc32(data[p + RECORD_HEADER_SIZE:end]) != crc:
+            continue
+        try:
+            rec = _unpackb(data[p + RECORD_HEADER_SIZE:end], **UNPACK_OPTS)
+        except Exception:
+            continue
+        if (rec.__class__ is list and len(rec) == 4 and rec[0].__class__ is int
+                and rec[1].__class__ is int and rec[2].__class__ is int and rec[0] >= prev):
+            return p
+    return None
+
+
+def repair_hint(file: str) -> str:
+    """What to run about corruption in the journal holding segment ``file``."""
+    d = os.path.dirname(file) or "."
+    return (f"inspect with `paperex journal check {d}`; `paperex journal repair {d}` "
+            "truncates to the last good seq on your explicit request, keeping the removed "
+            "bytes in a side file")

@@ -59,7 +59,7 @@ from exchange.journal.format import (
     RECORD_HEADER_SIZE, SEGMENT_HEADER, SEGMENT_HEADER_SIZE, UNPACK_OPTS, VERSION, JournalError,
     TornTail, segment_name,
 )
-from exchange.journal.recovery import RecoveryResult, recover
+from exchange.journal.recovery import DurableMark, RecoveryResult, keep_side_file, recover
 
 log = logging.getLogger("exchange.journal")
 _fdatasync = getattr(os, "fdatasync", os.fsync)
@@ -131,12 +131,17 @@ class JournalWriter:
     ``config`` is the venue configuration written into every segment header. On
     an existing journal it must equal the stored config (``None`` = use the
     stored one); a different config raises JournalError.
+
+    ``must_reach``: a :class:`~exchange.journal.recovery.DurableMark` (or seq) the
+    journal is known to have been durable through (the newest snapshot's);
+    recovery refuses to cut a tail that would end it earlier.
     """
 
     def __init__(self, path: "str | os.PathLike[str]", config: Any = None, *,
                  fsync: str = "batch", batch_ms: int = 10,
                  segment_bytes: int = DEFAULT_SEGMENT_BYTES,
-                 clock: Callable[[], float] = time.monotonic):
+                 clock: Callable[[], float] = time.monotonic,
+                 must_reach: Any = None):
         if fsync not in FSYNC_POLICIES:
             raise ValueError(f"fsync must be one of {FSYNC_POLICIES}, not {fsync!r}")
         if segment_bytes <= 0:
@@ -156,7 +161,7 @@ class JournalWriter:
             raise JournalError(f"journal {self.path} is open by another writer") from None
         self._fd: int | None = None
         try:
-            rec: RecoveryResult = recover(self.path)
+            rec: RecoveryResult = recover(self.path, must_reach=must_reach)
             if rec.segments:
                 stored = rec.config
                 if config is not None and _canonical(config) != stored:
@@ -205,6 +210,13 @@ class JournalWriter:
     def torn_tails(self) -> list[TornTail]:
         """What recovery cut or removed when this writer opened the journal."""
         return self.recovery.torn
+
+    @property
+    def end_mark(self) -> "DurableMark | None":
+        """Where the committed journal ends: last seq, segment file name, byte size."""
+        if self.last_seq is None or self._seg_path is None:
+            return None
+        return DurableMark(self.last_seq, self._seg_path.name, self._seg_size)
 
     @property
     def pending(self) -> int:
@@ -437,6 +449,7 @@ class JournalWriter:
                                " refusing to cut a whole segment", file=str(self._seg_path),
                                offset=cut, last_seq=self.last_seq)
         removed = len(data) - cut
+        keep_side_file(self._seg_path, cut, data[cut:], "cut")
         with self._fd_lock:
             os.ftruncate(self._fd, cut)
             _fdatasync(self._fd)

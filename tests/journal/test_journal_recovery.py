@@ -64,15 +64,36 @@ def test_torn_tail_every_offset_of_last_record(journal, tmp_path, caplog):
         shutil.rmtree(c)
 
 
-def test_final_record_crc_failure_is_torn(journal):
+def test_final_record_crc_failure_is_refused_not_cut(journal):
+    """A complete final record whose bytes changed is not what a crash leaves
+    (a crash leaves a prefix of the last write): it may have been acknowledged."""
     d, last_start, size = journal
     seg = segments(d)[0]
     data = bytearray(seg.read_bytes())
     data[size - 3] ^= 0x40                         # inside the last body
     seg.write_bytes(bytes(data))
+    with pytest.raises(JournalError, match="complete final record") as ei:
+        recover(d)
+    assert ei.value.offset == last_start and ei.value.last_seq == N - 1
+    assert "paperex journal repair" in str(ei.value)
+    assert seg.read_bytes() == bytes(data)         # nothing cut
+
+
+def test_final_record_zeroed_from_a_sector_boundary_is_torn(tmp_path):
+    """Unsynced sectors lost by an OS crash come back as zeros: that is torn."""
+    d = tmp_path / "j"
+    w = JournalWriter(d, CONFIG, fsync="never")
+    w.append(*sample(1))
+    w.commit()
+    last_start = w.segment_path.stat().st_size
+    w.append(2, 5, 1001, {"blob": b"x" * 1500})
+    w.close()
+    seg = segments(d)[0]
+    data = bytearray(seg.read_bytes())
+    data[1024:] = bytes(len(data) - 1024)
+    seg.write_bytes(bytes(data))
     rec = recover(d)
-    assert rec.last_seq == N - 1 and rec.torn[0].offset == last_start
-    assert "CRC" in rec.torn[0].reason
+    assert rec.last_seq == 1 and rec.torn[0].offset == last_start
     assert seg.stat().st_size == last_start
 
 
@@ -234,3 +255,38 @@ def test_seq_going_backwards_across_segments(tmp_path):
     (tmp_path / "other" / "00000000000000000005.journal").rename(d / "00000000000000000020.journal")
     with pytest.raises(JournalError):
         list(JournalReader(d))
+
+
+def _record_offsets(data: bytes) -> list[int]:
+    off = 20 + struct.unpack_from("<I", data, 12)[0]
+    out = []
+    while off < len(data):
+        out.append(off)
+        off += 8 + struct.unpack_from("<I", data, off)[0]
+    return out
+
+
+@pytest.mark.parametrize("mask", [0x01, 0x04, 0x80, 0xFF])
+def test_flipped_byte_anywhere_in_a_middle_record_is_refused_never_cut(journal, tmp_path, mask):
+    """Issue #18: a corrupt length (or CRC, or body byte) in the middle of the last
+    segment must not pass for a torn tail: recovery refuses and the file stays."""
+    d, _, _ = journal
+    seg = segments(d)[0]
+    clean = seg.read_bytes()
+    offsets = _record_offsets(clean)
+    start, end = offsets[3], offsets[4]             # record seq 4 of 8
+    for pos in range(start, end):
+        data = bytearray(clean)
+        data[pos] ^= mask
+        seg.write_bytes(bytes(data))
+        for opener in (lambda: recover(d), lambda: JournalWriter(d, CONFIG),
+                       lambda: list(JournalReader(d))):
+            with pytest.raises(JournalError) as ei:
+                opener()
+            err = ei.value
+            assert (err.file, err.offset, err.last_seq) == (str(seg), start, 3), (pos, str(err))
+            assert f"byte offset {start}" in str(err) and "last good seq 3" in str(err)
+            assert f"paperex journal repair {d}" in str(err)
+        assert seg.read_bytes() == bytes(data), pos      # never cut
+        assert not [p for p in d.iterdir() if p.name != seg.name]   # no side file either
+    seg.write_bytes(clean)

@@ -54,6 +54,12 @@ def test_every_acknowledged_command_survives_sigkill(tmp_path, fsync):
     rt.close()
     result = replay(tmp_path / "journal", verify=True)
     assert result.divergence is None
+    # and the full check (every CRC of every segment, snapshots against the journal) agrees
+    check = subprocess.run([sys.executable, "-m", "exchange.cli", "journal", "check", str(tmp_path)],
+                           capture_output=True, text=True, timeout=120,
+                           env=dict(os.environ, PYTHONPATH=str(ROOT)))
+    assert check.returncode == 0, check.stdout + check.stderr
+    assert "OK" in check.stdout
 
 
 def test_a_group_cut_short_by_a_crash_is_dropped_on_open(tmp_path):

@@ -31,7 +31,7 @@ journaled and replayed like any other).  When ``Gateway.admin_token`` is set
 from __future__ import annotations
 
 import hmac
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 import orjson
 from aiohttp import web
@@ -40,6 +40,7 @@ from exchange.units import MONEY_SCALE
 from exchange.contract.commands import CreateAccount, Deposit, SetIndexPrice, SetMarkPrice, Withdraw
 from exchange.contract.events import CommandRejected
 
+from exchange.gateway.control import fields as P
 from exchange.gateway.common import INT_CAP, to_ticks
 from exchange.gateway.errors import BinanceError, ErrorSpec, General, Processing, Request, rejection
 from exchange.gateway.format import money
@@ -60,27 +61,6 @@ def _resp(obj, status: int = 200) -> web.Response:
     return web.Response(body=orjson.dumps(obj), status=status, content_type=JSON)
 
 
-async def _json(request: web.Request) -> dict:
-    body = await request.read()
-    if not body:
-        return {}
-    try:
-        data = orjson.loads(body)
-    except orjson.JSONDecodeError:
-        raise _err(Request.BODY_NOT_JSON) from None
-    if not isinstance(data, dict):
-        raise _err(Request.BODY_NOT_OBJECT)
-    return data
-
-
-def _known_fields(data: dict, allowed: tuple[str, ...]) -> None:
-    """An unknown field is an error, never ignored (a typo such as ``publickey`` would
-    otherwise create an HMAC account the caller did not ask for)."""
-    for name in data:
-        if name not in allowed:
-            raise _err(Request.UNKNOWN_PARAM_KNOWN, str(name)[:64], ", ".join(allowed))
-
-
 def _key_request(data: dict) -> "tuple[str, object, str] | None":
     """(key type, loaded key, PEM) of a ``publicKey`` / ``keyType`` pair, None for an HMAC
     key; raises -1130 with the reason for a malformed or mismatched key."""
@@ -98,23 +78,6 @@ def _key_request(data: dict) -> "tuple[str, object, str] | None":
     except KeyFormatError as e:
         raise _err(Request.INVALID_PARAMETER_BECAUSE, "publicKey", e) from None
     return kind, key, pem
-
-
-def _decimal(data: dict, name: str, *, required: bool = True, positive: bool = True):
-    v = data.get(name)
-    if v is None:
-        if required:
-            raise _err(Request.MANDATORY_PARAM, name)
-        return None
-    if isinstance(v, bool) or not isinstance(v, (str, int)):
-        raise _err(Request.NOT_A_DECIMAL_STRING, name)
-    try:
-        d = Decimal(str(v))
-    except InvalidOperation:
-        raise _err(Request.INVALID_PARAMETER, name) from None
-    if not d.is_finite() or (positive and d <= 0) or d < 0:
-        raise _err(Request.INVALID_PARAMETER, name)
-    return d
 
 
 def _money(d: Decimal, name: str) -> int:
@@ -159,12 +122,9 @@ def add_routes(app: web.Application, gw) -> None:
         return {"accountId": aid, "apiKey": rec.api_key, "keyType": rec.key_type}
 
     async def create_account(request: web.Request):
-        data = await _json(request)
-        _known_fields(data, ("balance", "label", "publicKey", "keyType"))
-        bal = _decimal(data, "balance", required=False, positive=False)
-        label = data.get("label") or ""
-        if not isinstance(label, str) or len(label) > 64:
-            raise _err(Request.INVALID_PARAMETER, "label")
+        data = await P.read_json(request, ("balance", "label", "publicKey", "keyType"))
+        bal = P.decimal(data, "balance", required=False, positive=False)
+        label = P.text(data, "label", max_len=64)
         units = _money(bal, "balance") if bal is not None else 0
         public = _key_request(data)              # checked before anything is created
         aid = gw.next_account_id()
@@ -180,8 +140,7 @@ def add_routes(app: web.Application, gw) -> None:
 
     async def add_key(request: web.Request):
         aid = _aid(request)
-        data = await _json(request)
-        _known_fields(data, ("publicKey", "keyType"))
+        data = await P.read_json(request, ("publicKey", "keyType"))
         public = _key_request(data)
         rec = gw.keys.create(aid) if public is None else gw.keys.add_public(aid, public[2], public[0])
         return _resp(key_answer(aid, rec))
@@ -190,20 +149,20 @@ def add_routes(app: web.Application, gw) -> None:
         return _resp([account_json(aid) for aid in sorted(gw.venue.accounts)])
 
     def _aid(request: web.Request) -> int:
-        s = request.match_info["aid"]
-        if not s.isdigit() or len(s) > 18 or int(s) not in gw.venue.accounts:
+        aid = P.account_id(request.match_info["aid"])
+        if aid is None or aid not in gw.venue.accounts:
             raise _err(Request.BAD_ACCOUNT, status=404)
-        return int(s)
+        return aid
 
     async def deposit(request: web.Request):
         aid = _aid(request)
-        units = _money(_decimal(await _json(request), "amount"), "amount")
+        units = _money(P.decimal(await P.read_json(request, ("amount",)), "amount"), "amount")
         _rejected(await gw.submit(Deposit(aid, units)))
         return _resp(account_json(aid))
 
     async def withdraw(request: web.Request):
         aid = _aid(request)
-        units = _money(_decimal(await _json(request), "amount"), "amount")
+        units = _money(P.decimal(await P.read_json(request, ("amount",)), "amount"), "amount")
         _rejected(await gw.submit(Withdraw(aid, units)))
         return _resp(account_json(aid))
 
@@ -214,9 +173,9 @@ def add_routes(app: web.Application, gw) -> None:
         return sym, gw.formats[sym]
 
     async def set_index(request: web.Request):
-        data = await _json(request)
+        data = await P.read_json(request, ("symbol", "price"))
         sym, f = _symbol(data)
-        price = _decimal(data, "price")
+        price = P.decimal(data, "price")
         try:
             ticks = to_ticks(f, price, max_ticks=gw.instruments[sym].max_price_ticks)
         except BinanceError as e:
@@ -226,14 +185,14 @@ def add_routes(app: web.Application, gw) -> None:
                       "markPrice": f.price(gw.venue.mark_price(sym))})
 
     async def set_mark(request: web.Request):
-        data = await _json(request)
+        data = await P.read_json(request, ("symbol", "price"))
         sym, f = _symbol(data)
         if "price" in data and data["price"] is None:
             if not gw.venue.premium_index(sym)["mark_pinned"]:
                 raise _err(Request.MARK_NOT_PINNED)
             _rejected(await gw.submit(SetMarkPrice(sym, 0)))
             return _resp({"symbol": sym, "markPrice": f.price(gw.venue.mark_price(sym)), "pinned": False})
-        price = _decimal(data, "price")
+        price = P.decimal(data, "price")
         try:
             ticks = to_ticks(f, price, max_ticks=gw.instruments[sym].max_price_ticks)
         except BinanceError as e:
@@ -242,16 +201,7 @@ def add_routes(app: web.Application, gw) -> None:
         return _resp({"symbol": sym, "markPrice": f.price(gw.venue.mark_price(sym)), "pinned": True})
 
     async def advance(request: web.Request):
-        data = await _json(request)
-        secs = data.get("seconds")
-        if isinstance(secs, bool) or not isinstance(secs, (int, float, str)):
-            raise _err(Request.MANDATORY_PARAM, "seconds")
-        try:
-            ms = int(Decimal(str(secs)) * 1000)
-        except (InvalidOperation, ValueError):
-            raise _err(Request.INVALID_PARAMETER, "seconds") from None
-        if ms < 0 or ms > 10 * 365 * 86_400_000:
-            raise _err(Request.INVALID_PARAMETER, "seconds")
+        ms = P.seconds_to_ms(await P.read_json(request, ("seconds",)))
         if not gw.clock.virtual:
             raise _err(General.CLOCK_NOT_VIRTUAL)
         from exchange.gateway.faults import advance_clock
@@ -304,7 +254,9 @@ def add_routes(app: web.Application, gw) -> None:
 
     async def faults_post(request: web.Request):
         from exchange.gateway.faults import FaultConfigError, injector
-        data = await _json(request)
+        # faults.configure knows the fields (a configuration, or one rule object) and
+        # names an unknown one in its refusal
+        data = await P.read_json(request, None)
         inj = injector(gw)
         try:
             added = inj.configure(data)
@@ -324,6 +276,7 @@ def add_routes(app: web.Application, gw) -> None:
 
     def flow_switch(paused: bool):
         async def handler(request: web.Request):
+            await P.read_json(request, ())
             flow = getattr(gw, "flow", None)
             if flow is None:
                 raise _err(General.NO_FLOW)

@@ -78,8 +78,8 @@ class FaultInjector:
         replace_all = replace is True
         replace = bool(replace)
         seed = config.get("seed", self.seed)
-        if isinstance(seed, bool) or not isinstance(seed, (int, str)):
-            raise FaultConfigError("seed must be an integer or a string")
+        if type(seed) is not int or not -(1 << 63) <= seed < (1 << 63):
+            raise FaultConfigError("seed must be an integer (64-bit)")
         rules_in = config.get("rules", [])
         if not isinstance(rules_in, list):
             raise FaultConfigError("rules must be a list of rule objects")
