@@ -52,6 +52,11 @@ def _serve(rest: list[str]) -> int:
         return 2
 
 
+def _calibrate(rest: list[str]) -> int:
+    from exchange.flow.calibration.run import main as calibrate_main
+    return calibrate_main(rest)
+
+
 # subcommand -> (help, handler taking the remaining arguments); each handler
 # parses its own options so `paperex COMMAND --help` shows them
 COMMANDS = {
@@ -59,6 +64,7 @@ COMMANDS = {
     "replay": ("re-execute a journal (--verify, --until-seq, --until-time, --json)", _replay),
     "export": ("export a journal to SQLite", _export),
     "journal": ("check a journal fully, or repair it (truncate to the last good seq)", _journal),
+    "calibrate": ("run a synthetic scenario per seed and compare it with recorded cascades", _calibrate),
     "serve": ("run the exchange (Binance USD-M REST + websockets + control API)", _serve),
 }
 

@@ -204,7 +204,7 @@ async def start(*, host: str = "127.0.0.1", port: int = 8800, data_dir: "str | P
 def default_anchors(instruments: dict) -> dict:
     """symbol -> ticks the synthetic market's index starts at (``flow.index_process``)."""
     from decimal import Decimal
-    from exchange.flow.index_process import default_params
+    from exchange.flow.markets import default_params
     out = {}
     for sym, inst in instruments.items():
         ticks = int(Decimal(default_params(sym).start_price) / Decimal(inst.tick_size))
@@ -266,16 +266,34 @@ def banner(srv: Server) -> str:
     return "\n".join(lines)
 
 
+def parse_scenario_params(items: list) -> dict:
+    """``["start_s=30", "total=[0.1,0.2]"]`` -> overrides (values parsed as JSON, else kept as text)."""
+    import json
+    out: dict = {}
+    for kv in items:
+        if "=" not in kv:
+            raise ValueError(f"--scenario-param: expected KEY=VALUE, got {kv!r}")
+        k, v = kv.split("=", 1)
+        try:
+            val = json.loads(v)
+        except ValueError:
+            val = v
+        out[k.strip()] = tuple(val) if isinstance(val, list) else val
+    return out
+
+
 def start_flow(srv: Server, flow: str, *, scenario: str = "calm", seed: int = 1,
                data: Optional[str] = None, speed: Optional[float] = None,
-               stop: Optional[asyncio.Event] = None) -> Optional[asyncio.Task]:
+               stop: Optional[asyncio.Event] = None,
+               scenario_overrides: Optional[dict] = None) -> Optional[asyncio.Task]:
     """Run an order-flow source beside the server, as just another client of the
     sequencer; returns its task (None for ``--flow none``)."""
     if flow == "none":
         return None
     if flow == "synthetic":
         from exchange.flow.synthetic import SyntheticFlow
-        source = SyntheticFlow(srv.runtime, seed=seed, scenario=scenario)
+        source = SyntheticFlow(srv.runtime, seed=seed, scenario=scenario,
+                               scenario_overrides=dict(scenario_overrides or {}))
         srv.gateway.flow = source
         # a virtual clock without its own speed is moved by the flow
         task = srv.gateway.flow_task = asyncio.get_running_loop().create_task(
@@ -336,7 +354,8 @@ async def serve_forever(args) -> int:
               f"request={fj['latency']['request']} ws={fj['latency']['ws']}", flush=True)
     stop = asyncio.Event()
     flow_task = start_flow(srv, args.flow, scenario=args.scenario, seed=args.seed, data=args.data,
-                           speed=args.speed, stop=stop)
+                           speed=args.speed, stop=stop,
+                           scenario_overrides=parse_scenario_params(getattr(args, "scenario_param", None) or []))
     if flow_task is not None:
         print(f"  flow      : {args.flow}" + (f" (scenario {args.scenario}, seed {args.seed})"
                                               if args.flow == "synthetic" else f" ({args.data})"), flush=True)
@@ -372,9 +391,13 @@ def add_arguments(p) -> None:
     p.add_argument("--fsync", choices=("always", "batch", "never"), default="batch")
     p.add_argument("--flow", choices=("synthetic", "replay", "none"), default="synthetic",
                    help="order flow to trade against (default: a seeded synthetic market)")
-    p.add_argument("--scenario", default="calm",
-                   choices=("calm", "trend", "crash", "squeeze", "funding-spike"),
-                   help="synthetic market scenario")
+    from exchange.flow.scenarios import SCENARIOS, describe
+    p.add_argument("--scenario", default="calm", choices=SCENARIOS,
+                   help="synthetic market scenario: " + "; ".join(f"{n}: {describe(n)}" for n in SCENARIOS)
+                   .replace("%", "%%"))
+    p.add_argument("--scenario-param", action="append", default=[], metavar="KEY=VALUE",
+                   help="override a scenario parameter (JSON value), e.g. --scenario-param start_s=30 "
+                        "(durations are realistic by default; compress them for a quick test)")
     p.add_argument("--seed", type=int, default=1, help="seed of the synthetic market")
     p.add_argument("--data", default=None, help="recorded market for --flow replay (Binance tape or CSV, tardis CSV)")
     p.add_argument("--admin-token", default=None, help="token required by the control API (default: "

@@ -43,15 +43,7 @@ class IndexParams:
         return replace(self, **kw)
 
 
-#: BTC- and ETH-like intraday defaults (ETH a little more volatile and jumpier).
-DEFAULT_INDEX_PARAMS: dict[str, IndexParams] = {
-    "BTCUSDT": IndexParams("60000", sigma=0.45, jump_rate_per_hour=0.5, jump_sigma=0.002),
-    "ETHUSDT": IndexParams("3000", sigma=0.60, jump_rate_per_hour=0.6, jump_sigma=0.0025),
-}
-
-
-def default_params(symbol: str) -> IndexParams:
-    return DEFAULT_INDEX_PARAMS.get(symbol, IndexParams("100"))
+#: per-symbol defaults (start price, volatility, jumps) live in ``exchange.flow.markets``
 
 
 class IndexProcess:

@@ -6,20 +6,26 @@ A scenario is a script on top of the stochastic index process
 step (book depth kept, spread widening, taker direction bias and intensity,
 the perp's basis to the index, the long share of leveraged holders).
 
-Magnitudes follow the cascades in ``shared/spec/perp-mechanics.md`` section 7:
+Durations are realistic (main legs of hours); a fast test compresses time
+with the virtual clock's speed, or overrides the timing explicitly.  Each
+preset's ``description`` says what it models (``paperex serve --help``); the
+figures the event presets are calibrated to, with their sources, are in
+``docs/calibration.md`` and checked by ``paperex calibrate``:
 
-* ``crash``: an exogenous index gap of 2-5 % in under a minute, then a slide to
-  a total drop of 10-30 % (BTC; ETH moves ``beta`` = 1.3 times as much, like
-  the 2021-05-19 and 2025-10-10 cascades where ETH fell 1.3-1.5x BTC), makers
-  withdraw 50-90 % of their depth and widen their spreads 3-8x, takers sell
-  (liquidation-like one-sided flow), then a V-shaped partial rebound; after the
-  cascade the perp trades at a discount to the index (funding flips negative
-  and spikes toward the cap).  Leveraged holders are 75 % long going in.
-* ``squeeze``: the mirror (index up 10-30 %, shorts squeezed, funding positive).
+* ``crash`` / ``squeeze``: a generic long (short) liquidation cascade of
+  10-30 % with a main leg of about two hours, air pockets, makers pulling
+  about half their depth, a partial rebound; the perp trades at a small
+  discount (premium) that decays after the extreme, so funding returns.
+* ``cascade-2021-05-19``, ``cascade-2024-08-05``, ``adl-2025-10-10``: the
+  recorded cascades (see their descriptions).
 * ``trend``: a persistent drift of 2-5 % per hour in a random direction.
 * ``funding-spike``: the perp's basis to the index ramps to 0.5-1.5 % and
   holds (the quotes move, the index does not), with buy-biased takers.
 * ``calm``: lower volatility, fewer jumps.
+
+ETH moves ``beta`` times BTC (``exchange.flow.markets``).  The holders'
+positioning going in (long share, effective-leverage mix, entries spread over
+the warm-up, how liquidated holders come back) is part of the scenario.
 
 Random draws (the crash depth, the gap, ...) come from the flow's seeded
 ``random.Random`` in :meth:`Scenario.start`; everything else is a pure
@@ -34,54 +40,141 @@ import random
 from dataclasses import dataclass, field, fields
 from typing import Any, Optional
 
-SCENARIOS = ("calm", "trend", "crash", "squeeze", "funding-spike")
+SCENARIOS = ("calm", "trend", "crash", "squeeze", "funding-spike",
+             "cascade-2021-05-19", "cascade-2024-08-05", "adl-2025-10-10")
 
-#: how much more than BTC each symbol moves in a scripted event (spec section 7)
-DEFAULT_BETA = {"BTCUSDT": 1.0, "ETHUSDT": 1.3}
+#: how much more than BTC each symbol moves in a scripted event (kept for callers;
+#: the per-symbol home is ``exchange.flow.markets``)
+DEFAULT_BETA = {"BTCUSDT": 1.0, "ETHUSDT": 1.4}
+
+#: effective leverage (position notional / wallet) of leveraged holders: (low, high, weight).
+#: Exchange-wide averages are low (Binance's CEO put the average at about 2-3x in 2021) while
+#: retail accounts cluster at 10-20x; the weights put most holders and most of their notional
+#: at modest effective leverage and a tail at 10x and beyond.
+LEVERAGE_MIX_DEFAULT = ((1.2, 2.5, 40), (2.5, 4.0, 25), (4.0, 8.0, 20), (8.0, 20.0, 10), (20.0, 60.0, 5))
+#: May 2021: "leverage above historically sustainable levels since December" (A. Kruger), funding
+#: high for months: more of the open interest at 3-8x.
+LEVERAGE_MIX_2021 = ((1.1, 2.0, 35), (2.0, 3.0, 25), (3.0, 5.0, 22), (5.0, 12.0, 13), (12.0, 50.0, 5))
+#: August 2024: a week of falling prices had flushed leverage before the Monday (OI -28 % since
+#: July 31): little is left above 5x.
+LEVERAGE_MIX_2024 = ((1.1, 2.0, 55), (2.0, 3.5, 37), (3.5, 5.5, 6), (5.5, 12.0, 1.0), (12.0, 30.0, 0.3))
+#: October 2025: funding near 40 % a year before the shock, record open interest, 10-50x common.
+LEVERAGE_MIX_2025 = ((1.2, 2.5, 35), (2.5, 4.0, 25), (4.0, 8.0, 22), (8.0, 20.0, 12), (20.0, 60.0, 6))
 
 
 @dataclass(frozen=True)
 class ScenarioParams:
     name: str = "calm"
+    description: str = ""
     # background
     vol_mult: float = 1.0                 # multiplier on the index process volatility
     jump_mult: float = 1.0                # multiplier on the index jump rate
-    basis: float = 0.0002                 # quotes' centre over the index at rest (+2 bp)
+    basis: float = 0.0002                 # quotes' centre over the index at rest (+2 bp: funding at its base)
     taker_rate_mult: float = 1.0
-    holder_long_share: float = 0.5
+    # positioning of the leveraged holders going in
+    holder_long_share: float = 0.5        # share of holders opening long
+    leverage_mix: tuple = LEVERAGE_MIX_DEFAULT
+    entry_window: float = 0.6             # holders' first entries spread over this share of start_s
+    comeback_s: float = 3600.0            # mean time before a liquidated holder returns with new capital
+    comeback_share: float = 0.6           # share of liquidated holders that ever return
     # trend
     trend_per_hour: tuple = (0.0, 0.0)    # |drift| per hour, drawn; sign random
     # scripted event (crash / squeeze)
     direction: int = 0                    # -1 crash, +1 squeeze, 0 none
     start_s: float = 60.0                 # seconds after the flow starts
     gap: Any = (0.02, 0.05)               # fraction of the first, fast leg
-    gap_s: Any = (20.0, 50.0)             # it takes less than a minute
+    gap_s: Any = (20.0, 50.0)
     total: Any = (0.10, 0.30)             # total move of the event (BTC)
     fall_s: float = 300.0                 # from start to the extreme
+    pockets: Any = (0, 0)                 # air pockets in the slide: count (drawn integer range)
+    pocket_size: Any = (0.005, 0.015)     # each: a step of this fraction ...
+    pocket_s: float = 40.0                # ... over this many seconds
     rebound: Any = (0.3, 0.6)             # fraction of the move given back
     rebound_s: float = 600.0
+    after_s: float = 1800.0               # how long a calibration run watches after the rebound
     event_vol_mult: float = 3.0
     withdrawal: Any = (0.5, 0.9)          # fraction of maker depth pulled at the worst
     spread_widen: Any = (3.0, 8.0)        # maker spread multiplier at the worst
     event_taker_bias: float = 0.25        # extra probability a taker goes with the move
     event_taker_rate: float = 3.0
-    basis_after: Any = (0.002, 0.006)     # |basis| after the event, sign = direction
+    basis_after: Any = (0.0005, 0.0015)   # |basis| at the worst, sign = direction
+    basis_decay_s: float = 1800.0         # after the extreme the basis returns to its base this fast ...
+    basis_rest_after: Optional[float] = None   # ... this base (None: ``basis``; a flushed market: lower)
     # funding spike
     spike_basis: Any = (0.0, 0.0)         # target basis (signed draw range)
     spike_start_s: float = 30.0
     spike_ramp_s: float = 300.0
     spike_hold_s: float = 3600.0
     spike_taker_bias: float = 0.1
-    beta: dict = field(default_factory=lambda: dict(DEFAULT_BETA))
+    beta: dict = field(default_factory=dict)     # symbol -> beta override (default: exchange.flow.markets)
+
+    def duration_s(self) -> float:
+        """Simulated seconds a calibration run covers: warm-up, the event and its aftermath."""
+        if self.direction:
+            return self.start_s + self.fall_s + self.rebound_s + self.after_s
+        if self.spike_basis != (0.0, 0.0) and self.spike_basis != 0.0:
+            return self.spike_start_s + self.spike_ramp_s + self.spike_hold_s + self.after_s
+        return max(self.start_s, 3600.0) + self.after_s
 
 
+_H = 3600.0
 _PRESETS: dict[str, dict] = {
-    "calm": dict(vol_mult=0.6, jump_mult=0.3),
-    "trend": dict(trend_per_hour=(0.02, 0.05), vol_mult=1.0),
-    "crash": dict(direction=-1, holder_long_share=0.75),
-    "squeeze": dict(direction=+1, holder_long_share=0.25),
-    "funding-spike": dict(spike_basis=(0.005, 0.015)),
+    "calm": dict(description="a quiet market: lower volatility, few jumps; no event",
+                 vol_mult=0.6, jump_mult=0.3),
+    "trend": dict(description="a persistent drift of 2-5 % an hour in a seeded direction, takers "
+                              "leaning with it; no liquidation cascade",
+                  trend_per_hour=(0.02, 0.05), vol_mult=1.0, start_s=1800.0),
+    "crash": dict(description="a generic long-liquidation cascade: after 30 min of warm-up the index "
+                              "falls 10-30 % (ETH 1.4x) in a main leg of about 2 h with a fast first "
+                              "leg and air pockets, makers pull half their depth, leveraged longs are "
+                              "liquidated into the book, then a partial rebound; funding dips and returns",
+                  direction=-1, holder_long_share=0.62, start_s=1800.0, gap=(0.02, 0.05), gap_s=(300.0, 900.0),
+                  total=(0.10, 0.30), fall_s=2 * _H, pockets=(2, 5), rebound=(0.3, 0.6), rebound_s=2 * _H,
+                  after_s=1800.0, withdrawal=(0.4, 0.65), spread_widen=(2.5, 5.0)),
+    "squeeze": dict(description="the mirror of crash: the index rises 10-30 % over about 2 h, shorts "
+                                "are liquidated into the book, funding turns positive and returns",
+                    direction=+1, holder_long_share=0.38, start_s=1800.0, gap=(0.02, 0.05), gap_s=(300.0, 900.0),
+                    total=(0.10, 0.30), fall_s=2 * _H, pockets=(2, 5), rebound=(0.3, 0.6), rebound_s=2 * _H,
+                    after_s=1800.0, withdrawal=(0.4, 0.65), spread_widen=(2.5, 5.0)),
+    "funding-spike": dict(description="the perp's basis to the index ramps to 0.5-1.5 % and holds an hour "
+                                      "(quotes move, the index does not), buy-biased takers; funding "
+                                      "estimate climbs to the cap, then decays",
+                          spike_basis=(0.005, 0.015), after_s=1800.0),
+    "cascade-2021-05-19": dict(
+        description="2021-05-19 (China ban headlines, record leverage): BTC -25..-35 % with a main leg "
+                    "of about 2.5 h (ETH -40 %), heavy long liquidations (~20 % of open interest) "
+                    "absorbed by the book, open interest -20..-45 %, half the fall regained",
+        direction=-1, holder_long_share=0.65, leverage_mix=LEVERAGE_MIX_2021, basis=0.0004,
+        start_s=_H, gap=(0.06, 0.09), gap_s=(1200.0, 2400.0), total=(0.27, 0.33), fall_s=2.5 * _H,
+        pockets=(3, 6), pocket_size=(0.01, 0.03), pocket_s=45.0, rebound=(0.4, 0.6), rebound_s=2.5 * _H,
+        after_s=1800.0, event_vol_mult=3.0, withdrawal=(0.45, 0.65), spread_widen=(3.0, 6.0),
+        event_taker_bias=0.2, event_taker_rate=3.0, basis_after=(0.0008, 0.0015), comeback_s=1800.0,
+        comeback_share=0.8),
+    "cascade-2024-08-05": dict(
+        description="2024-08-05 (yen carry unwind): BTC -13..-17 % over about 4 h (-10 % within 2 h; "
+                    "ETH -22 %), after a week of deleveraging: liquidations about 1 % of open interest, "
+                    "all through the book; resting depth halves; funding slightly negative after",
+        direction=-1, holder_long_share=0.58, leverage_mix=LEVERAGE_MIX_2024, basis=0.0001, basis_rest_after=-0.0006,
+        start_s=_H, gap=(0.04, 0.06), gap_s=(1800.0, 3000.0), total=(0.14, 0.17), fall_s=4 * _H,
+        pockets=(2, 4), pocket_size=(0.006, 0.015), pocket_s=60.0, rebound=(0.3, 0.5), rebound_s=2.5 * _H,
+        after_s=1800.0, event_vol_mult=2.5, withdrawal=(0.45, 0.6), spread_widen=(2.0, 4.0),
+        event_taker_bias=0.15, event_taker_rate=2.5, basis_after=(0.0004, 0.0008), comeback_s=3600.0),
+    "adl-2025-10-10": dict(
+        description="2025-10-10 (tariff headline at 20:50 UTC): BTC -12..-16 % in under an hour (ETH "
+                    "-17..-20 %), makers pull 90 % of their depth, a record liquidation wave the book "
+                    "cannot absorb: insurance takeovers and wide auto-deleveraging, then a partial rebound",
+        direction=-1, holder_long_share=0.68, leverage_mix=LEVERAGE_MIX_2025, basis=0.0009, basis_rest_after=0.0,
+        start_s=_H, gap=(0.03, 0.05), gap_s=(240.0, 480.0), total=(0.12, 0.16), fall_s=2700.0,
+        pockets=(3, 5), pocket_size=(0.008, 0.018), pocket_s=40.0, rebound=(0.3, 0.5), rebound_s=2 * _H,
+        after_s=1800.0, event_vol_mult=4.0, withdrawal=(0.6, 0.75), spread_widen=(3.0, 6.0),
+        event_taker_bias=0.3, event_taker_rate=5.0, basis_after=(0.0008, 0.0015), basis_decay_s=1800.0,
+        comeback_s=3600.0),
 }
+
+
+def describe(name: str) -> str:
+    """One line on what scenario ``name`` models (for ``--help``)."""
+    return _PRESETS[name]["description"]
 
 
 def scenario_params(name: str, **overrides) -> ScenarioParams:
@@ -91,7 +184,7 @@ def scenario_params(name: str, **overrides) -> ScenarioParams:
     names = {f.name for f in fields(ScenarioParams)}
     for k, v in overrides.items():
         k = k.replace("-", "_")
-        if k not in names:
+        if k not in names or k == "name":
             raise ValueError(f"scenario {name}: unknown parameter {k!r}")
         kw[k] = v
     return ScenarioParams(name=name, **kw)
@@ -136,6 +229,7 @@ class Scenario:
         self.name = params.name
         self.t0_ms: Optional[int] = None
         self.drawn: dict[str, float] = {}
+        self.pockets: list = []          # (seconds after the event's start, size) of each air pocket
 
     @classmethod
     def named(cls, name: str, **overrides) -> "Scenario":
@@ -148,13 +242,29 @@ class Scenario:
         d = self.drawn
         d["trend"] = _draw(rng, p.trend_per_hour) * (1 if rng.random() < 0.5 else -1)
         d["gap"] = _draw(rng, p.gap)
-        d["gap_s"] = _draw(rng, p.gap_s)
+        d["gap_s"] = min(_draw(rng, p.gap_s), 0.5 * p.fall_s)
         d["total"] = max(d["gap"], _draw(rng, p.total))
         d["rebound"] = _draw(rng, p.rebound)
         d["withdrawal"] = _draw(rng, p.withdrawal)
         d["spread_widen"] = _draw(rng, p.spread_widen)
         d["basis_after"] = _draw(rng, p.basis_after)
         d["spike_basis"] = _draw(rng, p.spike_basis)
+        # air pockets: steps inside the slide (after the first leg), part of the total move
+        lo, hi = p.pockets if isinstance(p.pockets, (tuple, list)) else (p.pockets, p.pockets)
+        n = int(lo) + int(rng.random() * (int(hi) - int(lo) + 1))
+        pockets = []
+        room = d["total"] - d["gap"]
+        g, f = d["gap_s"], p.fall_s
+        for _ in range(n):
+            size = _draw(rng, p.pocket_size)
+            at = g + (f - g - p.pocket_s) * (0.05 + 0.85 * rng.random())
+            if size <= 0.5 * room and at > g:
+                pockets.append((at, size))
+                room -= size
+        pockets.sort()
+        self.pockets = pockets
+        d["pockets"] = float(len(pockets))
+        d["pocket_total"] = sum(sz for _, sz in pockets)
 
     # ------------------------------------------------------------ the path
     def event_move(self, t_s: float) -> tuple[float, float, str]:
@@ -173,12 +283,25 @@ class Scenario:
         fall = max(p.fall_s - gap_s, 1.0)
         if u < p.fall_s:
             f = (u - gap_s) / fall
-            return d["gap"] + (d["total"] - d["gap"]) * _smooth(f), 1.0, "cascade"
+            pk = 0.0
+            for at, size in self.pockets:
+                if u <= at:
+                    break
+                pk += size * _smooth((u - at) / p.pocket_s)
+            smooth_part = d["total"] - d["gap"] - d.get("pocket_total", 0.0)
+            return d["gap"] + smooth_part * _smooth(f) + pk, 1.0, "cascade"
         r = u - p.fall_s
         if r < p.rebound_s:
             f = _smooth(r / p.rebound_s)
             return d["total"] * (1.0 - d["rebound"] * f), 1.0 - 0.7 * f, "rebound"
         return d["total"] * (1.0 - d["rebound"]), 0.3 * math.exp(-(r - p.rebound_s) / 1800.0), "after"
+
+    def beta(self, symbol: str) -> float:
+        b = self.p.beta.get(symbol)
+        if b is None:
+            from exchange.flow.markets import market_profile
+            b = market_profile(symbol).beta
+        return b
 
     def at(self, t_ms: int, symbol: str) -> ScenarioState:
         p = self.p
@@ -186,14 +309,13 @@ class Scenario:
         t_s = (t_ms - (self.t0_ms or 0)) / 1000.0
         st = ScenarioState(phase=self.name, vol_mult=p.vol_mult, basis=p.basis,
                            taker_rate_mult=p.taker_rate_mult, jump_mult=p.jump_mult)
-        if d.get("trend"):
+        if d.get("trend") and t_s >= 0.0:
             st.drift = d["trend"] * 24 * 365
             st.buy_prob = 0.5 + (0.05 if d["trend"] > 0 else -0.05)
             st.basis = p.basis + (0.0003 if d["trend"] > 0 else -0.0003)
         if p.direction:
             move, sev, phase = self.event_move(t_s)
-            beta = p.beta.get(symbol, 1.0)
-            m = min(0.6, move * beta)
+            m = min(0.6, move * self.beta(symbol))
             st.phase = phase
             st.offset = math.log(1.0 - m) if p.direction < 0 else math.log(1.0 + m)
             if sev > 0.0:
@@ -203,8 +325,16 @@ class Scenario:
                 if phase in ("shock", "cascade"):
                     st.buy_prob = 0.5 + p.direction * p.event_taker_bias
                     st.taker_rate_mult = p.taker_rate_mult * p.event_taker_rate
+                    w = sev
+                else:
+                    # after the extreme the basis returns to its base as the market normalises
+                    w = math.exp(-(t_s - p.start_s - p.fall_s) / p.basis_decay_s)
+                    st.taker_rate_mult = p.taker_rate_mult * (1.0 + (p.event_taker_rate - 1.0) * 0.5 * sev)
                 # the perp goes to a discount (crash) / premium (squeeze) to the index
-                st.basis = p.direction * d["basis_after"] * min(1.0, sev + (0.5 if phase in ("rebound", "after") else 0.0))
+                rest = p.basis if p.basis_rest_after is None or phase in ("shock", "cascade") else p.basis_rest_after
+                st.basis = rest * (1.0 - w) + p.direction * d["basis_after"] * w
+            elif phase == "after" and p.basis_rest_after is not None:
+                st.basis = p.basis_rest_after
         sb = d.get("spike_basis", 0.0)
         if sb:
             u = t_s - p.spike_start_s
@@ -222,6 +352,16 @@ class Scenario:
                 st.buy_prob = 0.5 + (p.spike_taker_bias if sb > 0 else -p.spike_taker_bias) * f
                 st.spread_mult = 1.0 + 0.5 * f
         return st
+
+    def event_start_ms(self) -> Optional[int]:
+        """When the scripted event (or spike) begins, venue time (None: no event)."""
+        if self.t0_ms is None:
+            return None
+        if self.p.direction:
+            return self.t0_ms + int(self.p.start_s * 1000)
+        if self.drawn.get("spike_basis"):
+            return self.t0_ms + int(self.p.spike_start_s * 1000)
+        return None
 
 
 def make_scenario(name: str = "calm", **overrides) -> Scenario:

@@ -24,17 +24,20 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import random
 import time
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
-from exchange.contract.commands import SetIndexPrice
+from exchange.contract.commands import FundInsurance, SetIndexPrice
+from exchange.units import MONEY_SCALE
 
 from exchange.flow.agents import (DEFAULT_HOLDERS, DEFAULT_MAKERS, DEFAULT_MOMENTUM, DEFAULT_TAKERS, HolderProfile,
                      MarketMaker, MarketView, MomentumProfile, MomentumTrader, NoiseTaker,
                      PositionHolder, StepContext, TakerProfile)
-from exchange.flow.index_process import IndexProcess, default_params
+from exchange.flow.index_process import IndexProcess
+from exchange.flow.markets import MarketProfile, market_profile
 from exchange.flow.scenarios import Scenario, make_scenario
 
 log = logging.getLogger("paperex.flow.synthetic")
@@ -60,6 +63,13 @@ class SyntheticConfig:
     momentum: MomentumProfile = MomentumProfile()
     n_holders: int = DEFAULT_HOLDERS
     holders: HolderProfile = HolderProfile()
+    #: the insurance fund paid in at start, as a share of the holders' open interest (Binance's
+    #: fund, about $1 B in 2024-2025, against tens of $ billions of open interest: 1-3 %)
+    insurance_fund_ratio: float = 0.02
+    #: holders' long notional / short notional going in (Binance's top-trader position ratio
+    #: stays near 1 while the account ratio shows 1.5-2.5 longs per short)
+    position_ratio: float = 1.05
+    markets: dict = field(default_factory=dict)          # symbol -> MarketProfile (or dict of overrides)
     account_base: int = SYNTHETIC_ACCOUNT_BASE
 
 
@@ -101,15 +111,21 @@ class SyntheticFlow:
         self.symbols = tuple(symbols)
         self.markets: dict[str, MarketView] = {}
         self.processes: dict[str, IndexProcess] = {}
+        self.profiles: dict[str, MarketProfile] = {}
         for sym in self.symbols:
             inst = runtime.instruments[sym]
-            params = config.index_params.get(sym, default_params(sym))
+            prof = config.markets.get(sym, market_profile(sym))
+            if isinstance(prof, dict):
+                prof = market_profile(sym).with_overrides(**prof)
+            self.profiles[sym] = prof
+            params = config.index_params.get(sym, prof.index)
             if isinstance(params, dict):
-                params = default_params(sym).with_overrides(**params)
+                params = prof.index.with_overrides(**params)
             if sym in config.start_prices:
                 params = params.with_overrides(start_price=str(config.start_prices[sym]))
             self.processes[sym] = IndexProcess(params, inst.tick_size, random.Random(f"paperex-flow/{seed}/index/{sym}"))
             mv = MarketView(inst)
+            mv.scale = prof.size_scale
             mv.index_ticks = self.processes[sym].ticks
             self.markets[sym] = mv
         self.agents: list = []
@@ -120,28 +136,60 @@ class SyntheticFlow:
         self._last_ms = 0
         self._next_publish = 0
         self.index_path: dict[str, list] = {s: [] for s in self.symbols}   # (ts, ticks) per publish
+        # the agents' one-way positions, learned from committed events (whoever's command or timer
+        # caused them: fills, liquidations, ADL), as soon as each command is applied
+        self.positions: dict = {}
+        self.sequencer.subscribe(self._on_applied, inline=True)
 
     # ------------------------------------------------------------------ setup
     def _build_agents(self) -> None:
         cfg = self.config
+        p = self.scenario.p
         setup_rng = random.Random(f"paperex-flow/{cfg.seed}/setup")
         aid = cfg.account_base
+        self.holder_notional = 0.0
         for sym in self.symbols:
             m = self.markets[sym]
+            scale = m.scale
             for prof in cfg.makers:
                 aid += 1
                 mm = MarketMaker(aid, sym, prof)
+                mm.deposit_usdt = prof.deposit_usdt * scale
                 mm.draw_jitter(setup_rng)
                 self.agents.append(mm)
             for _ in range(cfg.n_noise):
                 aid += 1
-                self.agents.append(NoiseTaker(aid, sym, cfg.noise))
+                a = NoiseTaker(aid, sym, cfg.noise)
+                a.deposit_usdt = cfg.noise.deposit_usdt * scale
+                self.agents.append(a)
             for _ in range(cfg.n_momentum):
                 aid += 1
-                self.agents.append(MomentumTrader(aid, sym, cfg.momentum))
+                a = MomentumTrader(aid, sym, cfg.momentum)
+                a.deposit_usdt = cfg.momentum.deposit_usdt * scale
+                self.agents.append(a)
+            holders = []
             for _ in range(cfg.n_holders):
                 aid += 1
-                self.agents.append(PositionHolder.draw(aid, sym, m, setup_rng, cfg.holders))
+                holders.append(PositionHolder.draw(aid, sym, m, setup_rng, cfg.holders, mix=p.leverage_mix,
+                                                   scale=scale))
+            # sides: the scenario's share of holders is long; shorts are fewer but larger, so the long
+            # and short notional stand at ``position_ratio`` (open interest is two-sided)
+            longs = []
+            for h in holders:
+                h.long = setup_rng.random() < p.holder_long_share
+                longs.append(h.long)
+            n_long = sum(1 for h in holders if h.long)
+            if 0 < n_long < len(holders):
+                ln = sum(h.notional_usdt for h in holders if h.long)
+                sn = sum(h.notional_usdt for h in holders if not h.long)
+                k = ln / (sn * cfg.position_ratio)
+                for h in holders:
+                    if not h.long:
+                        cap = 0.9 * m.max_notional_usdt(h.leverage)
+                        h.notional_usdt = min(cap, h.notional_usdt * k)
+                        h.deposit_usdt = math.ceil(max(100.0, h.notional_usdt / h.effective))
+            self.holder_notional += sum(h.notional_usdt for h in holders)
+            self.agents.extend(holders)
 
     def start(self) -> list:
         """Create the agents' accounts and publish the first index (one group)."""
@@ -151,10 +199,19 @@ class SyntheticFlow:
         now = self.clock.now_ms()
         self.t0_ms = self._last_ms = now
         self.scenario.start(random.Random(f"paperex-flow/{self.config.seed}/scenario"), now)
+        p = self.scenario.p
         for sym in self.symbols:
-            self.markets[sym].long_share = self.scenario.p.holder_long_share
+            m = self.markets[sym]
+            m.long_share = p.holder_long_share
+            # entries spread over the warm-up before an event; without one, over the first hour
+            m.entry_window_s = max(1.0, p.entry_window * (p.start_s if p.direction else max(p.start_s, 3600.0)))
+            m.comeback_s = p.comeback_s
+            m.comeback_share = p.comeback_share
         self._build_agents()
         cmds: list = []
+        fund = int(self.config.insurance_fund_ratio * self.holder_notional / 2)
+        if fund > 0:
+            cmds.append(FundInsurance(fund * MONEY_SCALE))
         for sym in self.symbols:
             cmds.append(SetIndexPrice(sym, self.processes[sym].ticks))
             self.index_path[sym].append((now, self.processes[sym].ticks))
@@ -194,7 +251,7 @@ class SyntheticFlow:
             if publish:
                 cmds.append(SetIndexPrice(sym, ticks))
                 self.index_path[sym].append((now, ticks))
-        ctx = StepContext(now, dt, self.venue, self.rng, self.markets)
+        ctx = StepContext(now, dt, self.venue, self.rng, self.markets, self.positions)
         for a in self.agents:
             if a.every_step or a.next_ms <= now:
                 out = a.on_step(ctx)
@@ -202,6 +259,15 @@ class SyntheticFlow:
                     cmds.extend(out)
         self.stats.steps += 1
         return self._execute(cmds, now)
+
+    def _on_applied(self, seq: int, ts: int, command: Any, events: list, book: Optional[dict] = None) -> None:
+        pos = self.positions
+        for ev in events:
+            if ev.KIND == 1020 and ev.position_side == 0:       # PositionChanged, one-way (BOTH)
+                if ev.qty:
+                    pos[(ev.account_id, ev.symbol)] = ev.qty
+                else:
+                    pos.pop((ev.account_id, ev.symbol), None)
 
     def _execute(self, cmds: list, now: int) -> list:
         results = self.sequencer.execute(cmds)

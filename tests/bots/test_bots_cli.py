@@ -69,7 +69,8 @@ def test_bot_cli_against_paperex_serve(tmp_path, module, extra):
 
 def test_high_leverage_cli_in_the_crash_scenario(tmp_path):
     proc, url, key, secret = _serve(tmp_path, "--clock", "virtual", "--speed", "20", "--scenario", "crash",
-                                    "--seed", "3")
+                                    "--seed", "3", "--scenario-param", "start_s=60", "--scenario-param", "entry_window=0.05",
+                                    "--scenario-param", "fall_s=300")
     try:
         # no --key: the bot creates its own account (the demo account keeps its 100000 USDT)
         report = _bot("high_leverage", "--url", url, "--balance", "1000", "--duration", "40")

@@ -11,7 +11,7 @@ from clients.bots.high_leverage import EXPORT_SQL, HighLeverageTrader
 
 
 @pytest.mark.paperex(flow="synthetic", scenario="crash", seed=3, speed=20,
-                     scenario_overrides={"start_s": 10, "fall_s": 120})
+                     scenario_overrides={"start_s": 60, "fall_s": 120, "entry_window": 0.5})
 async def test_high_leverage_long_is_liquidated_in_the_crash(paperex_server, tmp_path):
     key, secret, account_id = await paperex_server.create_account("1000")
     async with paperex_server.client(key, secret) as c:

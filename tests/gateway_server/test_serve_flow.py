@@ -22,8 +22,14 @@ async def test_default_flow_fills_the_book_served_over_rest(tmp_path):
                     break
             assert len(depth["bids"]) >= 20 and len(depth["asks"]) >= 20
             assert float(depth["bids"][0][0]) < float(depth["asks"][0][0])
-            async with s.get(f"{srv.rest_url}/fapi/v1/trades", params={"symbol": "BTCUSDT"}) as r:
-                assert len(await r.json()) > 0
+            trades: list = []
+            for _ in range(100):  # bounded: the first trades come a step or two after the first quotes
+                async with s.get(f"{srv.rest_url}/fapi/v1/trades", params={"symbol": "BTCUSDT"}) as r:
+                    trades = await r.json()
+                if trades:
+                    break
+                await asyncio.sleep(0.1)
+            assert len(trades) > 0
             # the control API pauses the flow: no more commands arrive until resumed
             async with s.post(f"{srv.rest_url}/paperex/v1/flow/pause") as r:
                 assert r.status == 200 and (await r.json())["paused"] is True

@@ -39,6 +39,10 @@ class MarketView:
         self.vol_ratio = 1.0                  # realized vol / normal vol
         self.state = ScenarioState()
         self.long_share = 0.5                 # share of leveraged holders opening long
+        self.scale = 1.0                      # the symbol's size_scale (exchange.flow.markets)
+        self.entry_window_s = 60.0            # holders' first entries spread over this
+        self.comeback_s = 3600.0              # mean time before a liquidated holder comes back
+        self.comeback_share = 0.6             # share of liquidated holders that come back
         self.brackets = tuple(instrument.brackets)
 
     # ------------------------------------------------------------ sizes
@@ -71,6 +75,14 @@ class StepContext:
     venue: Any                      # read-only use: public query methods
     rng: random.Random
     markets: dict                   # symbol -> MarketView
+    positions: Any = None           # (account, symbol) -> signed lots, kept from committed events
+
+    def position(self, account_id: int, symbol: str) -> int:
+        """Signed lots of the agent's one-way position, as the committed PositionChanged
+        events left it (no venue query: ``position_risk`` computes far more than a qty)."""
+        if self.positions is None:
+            return position_qty(self.venue, account_id, symbol)
+        return self.positions.get((account_id, symbol), 0)
 
 
 def poisson(rng: random.Random, lam: float) -> int:

@@ -15,7 +15,7 @@ from exchange.units import MONEY_SCALE
 from exchange.contract import codes as C
 from exchange.contract.commands import CancelOrder, ModifyOrder, NewOrder
 
-from exchange.flow.agents.base import Agent, MarketView, StepContext, position_qty
+from exchange.flow.agents.base import Agent, MarketView, StepContext
 
 
 @dataclass(frozen=True)
@@ -35,18 +35,24 @@ class MakerProfile:
     size_jitter: float = 0.3           # fixed per level, drawn once
 
 
-#: Default ladders per symbol (priced relative to the index, so they fit BTC and ETH):
-#: a tight top-of-book maker, two mid-book makers and a deep whale ladder.
+#: Default ladders per symbol (priced relative to the index, so they fit BTC and ETH; sizes in
+#: USDT at BTCUSDT's scale, times the symbol's ``size_scale``): a tight top-of-book maker, two
+#: mid-book makers and a deep ladder.  Together about $40 M within +-0.2 % and $90 M within
+#: +-1 % of the mid, the Binance BTCUSDT tape's book (``../shared/data``: $37 M within +-0.2 %,
+#: at least $48 M within +-1 % - its 1000-level snapshot ends at 0.24 %).
 DEFAULT_MAKERS: tuple[MakerProfile, ...] = (
-    MakerProfile("tight", levels=12, spacing_bps=0.05, half_spread_bps=0.05, size_usdt=3_000,
-                 size_growth=0.2, refresh_ms=1_000, skew_bps=1.0, max_inventory_usdt=300_000),
-    MakerProfile("mid", levels=16, spacing_bps=0.3, half_spread_bps=0.5, size_usdt=15_000,
-                 size_growth=0.15, refresh_ms=2_000, skew_bps=2.0),
-    MakerProfile("mid2", levels=16, spacing_bps=0.7, half_spread_bps=1.0, size_usdt=25_000,
-                 size_growth=0.1, refresh_ms=3_000, skew_bps=3.0),
-    MakerProfile("deep", levels=20, spacing_bps=2.5, half_spread_bps=3.0, size_usdt=60_000,
-                 size_growth=0.1, refresh_ms=5_000, skew_bps=5.0, max_inventory_usdt=2_000_000,
-                 deposit_usdt=20_000_000),
+    MakerProfile("tight", levels=12, spacing_bps=0.05, half_spread_bps=0.02, size_usdt=100_000,
+                 size_growth=0.2, refresh_ms=1_000, skew_bps=1.0, max_inventory_usdt=30_000_000,
+                 deposit_usdt=100_000_000),
+    MakerProfile("mid", levels=16, spacing_bps=0.3, half_spread_bps=0.5, size_usdt=200_000,
+                 size_growth=0.15, refresh_ms=2_000, skew_bps=2.0, max_inventory_usdt=100_000_000,
+                 deposit_usdt=300_000_000),
+    MakerProfile("mid2", levels=16, spacing_bps=0.7, half_spread_bps=1.0, size_usdt=150_000,
+                 size_growth=0.1, refresh_ms=3_000, skew_bps=3.0, max_inventory_usdt=100_000_000,
+                 deposit_usdt=300_000_000),
+    MakerProfile("deep", levels=20, spacing_bps=2.5, half_spread_bps=3.0, size_usdt=800_000,
+                 size_growth=0.1, refresh_ms=5_000, skew_bps=5.0, max_inventory_usdt=400_000_000,
+                 deposit_usdt=1_000_000_000),
 )
 
 
@@ -94,9 +100,9 @@ class MarketMaker(Agent):
         aid = self.account_id
         self.requotes += 1
         # inventory (a query, at re-quote time only)
-        qty = position_qty(venue, aid, sym)
+        qty = ctx.position(aid, sym)
         inv_usdt = qty * m.index_ticks * m.unit / MONEY_SCALE
-        r = inv_usdt / p.max_inventory_usdt if p.max_inventory_usdt else 0.0
+        r = inv_usdt / (p.max_inventory_usdt * m.scale) if p.max_inventory_usdt else 0.0
         self.inv_ratio = r = -1.0 if r < -1.0 else (1.0 if r > 1.0 else r)
         center = m.index_ticks * (1.0 + st.basis) * (1.0 - p.skew_bps * 1e-4 * r)
         self.last_center = center
@@ -108,8 +114,10 @@ class MarketMaker(Agent):
             ask0 = bid0 + spacing
         depth = st.depth_mult
         n_levels = max(2, int(p.levels * math.sqrt(depth) + 0.5)) if depth < 1.0 else p.levels
-        bid_f = max(0.0, min(1.0, 1.0 - r))      # long inventory: buy less
-        ask_f = max(0.0, min(1.0, 1.0 + r))
+        # long inventory: buy less, but keep a quarter of the size quoting (a maker at its limit
+        # skews and thins its quotes; it does not leave the book to the liquidation engine)
+        bid_f = max(0.25, min(1.0, 1.0 - r))
+        ask_f = max(0.25, min(1.0, 1.0 + r))
         # best prices of the others: never post through them
         bids, asks = venue.depth(sym, 1)
         targets = ({}, {})
@@ -121,7 +129,7 @@ class MarketMaker(Agent):
                 price = start + step * k
                 if price <= 0:
                     break
-                usdt = p.size_usdt * (1.0 + p.size_growth * k) * self.jitter[k] * depth * f
+                usdt = m.scale * p.size_usdt * (1.0 + p.size_growth * k) * self.jitter[k] * depth * f
                 tgt[price] = m.lots_for(usdt, price)
         cancels, modifies, news = [], [], []
         existing = ({}, {})

@@ -1,0 +1,131 @@
+"""Real reference bands per scenario and metric, with where each figure comes from.
+
+A band is ``(low, high, real, source)``: the measured value must lie within
+``[low, high]``; ``real`` is the recorded figure it was set around (text) and
+``source`` says where that figure comes from (``docs/calibration.md`` lists the
+sources in full).  ``None`` for low or high: unbounded on that side.  A metric a
+scenario has no band for is printed but not judged.
+
+Market-wide figures (liquidations, open interest) are the aggregators' numbers
+(Coinglass / Bybt, Glassnode) as the press reported them; the book figures are
+measured on the Binance BTCUSDT tape in ``../shared/data`` (2024-08-08); where
+no recorded figure was available the band is an estimate and says so.
+"""
+from __future__ import annotations
+
+from typing import Optional
+
+Band = tuple  # (low, high, real, source)
+
+TAPE = "Binance BTCUSDT tape 2024-08-08 (../shared/data): one-tick spread (0.02 bps), $37 M within +-0.2 %, >= $48 M within +-1 %, OI ~$5 B"
+EST = "estimate (no recorded figure in ../shared/data; see docs/calibration.md)"
+
+#: the resting book and quiet-market funding, every scenario
+BOOK: dict[str, Band] = {
+    "spread_bps": (0.0, 1.0, "1 tick = 0.02 bps", TAPE),
+    "depth_02_over_oi": (0.003, 0.03, "$37 M / ~$5 B = 0.7 %", TAPE),
+    "depth_1_over_oi": (0.006, 0.06, ">= $48 M / ~$5 B >= 1 %", TAPE),
+}
+QUIET_FUNDING: dict[str, Band] = {
+    "funding_before": (0.0, 0.03, "0.01 % (base rate) in quiet markets",
+                       "Binance BTCUSDT funding history"),
+}
+
+#: a generic cascade (crash; a squeeze mirrors it)
+GENERAL: dict[str, Band] = {
+    "drawdown": (0.08, 0.35, "-10..-30 % (2021-05-19, 2024-08-05, 2025-10-10)", "see the named scenarios"),
+    "time_to_bottom_h": (0.5, 6.0, "45 min (2025) .. 2.5 h (2021) .. 4 h (2024)", "see the named scenarios"),
+    "max_1m_move": (0.004, 0.05, "about 1-4 %", EST),
+    "rebound": (0.2, 0.8, "36-70 % of the fall", "see the named scenarios"),
+    "liquidated_over_oi": (0.005, 0.30, "1.2 % (2024) .. 20 % (2021)", "see the named scenarios"),
+    "oi_drop": (0.08, 0.45, "-15..-35 %", "see the named scenarios"),
+    "liq_share_book": (0.7, 1.0, "most through the book (ADL only on 2025-10-10)", "Binance ADL history, issue #19"),
+    "liq_share_adl": (0.0, 0.1, "rare outside 2025-10-10", "Binance ADL history, issue #19"),
+    "insurance_change": (-0.25, 0.5, "the fund grows from liquidation surplus", "Binance insurance fund history"),
+    "funding_during": (-0.1, 0.01, "negative in the crash", "Binance funding history"),
+    "funding_after": (-0.05, 0.02, "-0.004..-0.009 % (2024)", "Binance BTCUSDT funding history"),
+    "depth_drain": (0.3, 0.9, "about -50 % (2024)", "Kaiko market depth, issue #19"),
+    "volume_surge": (2.0, 30.0, "record days: 3-10x an average hour", EST),
+    "eth_btc_beta": (1.1, 1.8, "1.3-1.6", "see the named scenarios"),
+}
+
+_C21 = "2021-05-19: Bybt/Coinglass via press (CoinTelegraph, currencies.ru, prjmp.com)"
+_C24 = "2024-08-05: Coinglass via CoinTelegraph / Binance Square; coinguan.com"
+_C25 = "2025-10-10: CoinShares, Coinglass, Glassnode via press (pakgazette, followin, binance.bh)"
+
+NAMED: dict[str, dict[str, Band]] = {
+    "cascade-2021-05-19": {
+        "drawdown": (0.25, 0.36, "BTC 43.8k -> ~30k intraday: -30 %", _C21),
+        "time_to_bottom_h": (1.0, 4.0, "main leg ~12:00 -> 13:30 UTC after a morning slide", _C21),
+        "max_1m_move": (0.01, 0.06, "several %", EST),
+        "rebound": (0.3, 0.75, "back to 37-40k by the close: 50-70 % of the fall", _C21),
+        "liquidated_over_oi": (0.10, 0.30, "$8.6 B liquidated; about 20 % of open interest", _C21 + "; issue #19"),
+        "oi_drop": (0.18, 0.45, "-26 % (BTC); -35 % all crypto futures", _C21 + "; issue #19"),
+        "liq_share_book": (0.8, 1.0, "the book absorbed them", "issue #19"),
+        "liq_share_adl": (0.0, 0.05, "no wide ADL", "issue #19"),
+        "insurance_change": (-0.1, 1.0, "Binance's fund grew", "Binance insurance fund history"),
+        "funding_before": (0.005, 0.10, "funding 'super high for a very long time' (CoinGecko)", _C21),
+        "funding_during": (-0.1, 0.01, "flips negative", _C21),
+        "funding_after": (-0.05, 0.02, "mostly negative", _C21),
+        "depth_drain": (0.3, 0.9, "book thinned, not emptied", EST),
+        "volume_surge": (2.0, 30.0, "record volume day", EST),
+        "eth_btc_beta": (1.2, 1.7, "ETH 3,400 -> 1,900 (-44 %) vs BTC -30 %", _C21),
+    },
+    "cascade-2024-08-05": {
+        "drawdown": (0.12, 0.20, "BTC 61k -> 49k: -15..-20 % intraday; -15 % in < 5 h", _C24 + "; issue #19"),
+        "time_to_bottom_h": (2.0, 5.5, "-10 % in < 2 h, the low within about 4-5 h", _C24 + "; issue #19"),
+        "max_1m_move": (0.004, 0.03, "about 1-2 %", EST),
+        "rebound": (0.25, 0.7, "back to ~54k by the close: about 40-50 % of the fall", _C24),
+        "liquidated_over_oi": (0.004, 0.03, "$1.08 B liquidated: about 1.2 % of open interest", _C24 + "; issue #19"),
+        "oi_drop": (0.10, 0.28, "-15 % (all crypto futures); -17..-19 % (BTC)", _C24 + "; issue #19"),
+        "liq_share_book": (0.8, 1.0, "the book absorbed them", "issue #19"),
+        "liq_share_adl": (0.0, 0.05, "no ADL", "issue #19"),
+        "insurance_change": (-0.1, 0.5, "fund unchanged or growing", "Binance insurance fund history"),
+        "funding_before": (0.0, 0.02, "near the 0.01 % base", "Binance BTCUSDT funding history"),
+        "funding_during": (-0.05, 0.01, "slightly negative", "Binance BTCUSDT funding history"),
+        "funding_after": (-0.03, 0.01, "-0.004..-0.009 %", "Binance BTCUSDT funding history; issue #19"),
+        "depth_drain": (0.3, 0.75, "depth within 1 % about halved", "Kaiko; issue #19"),
+        "volume_surge": (2.0, 30.0, "record volume day", EST),
+        "eth_btc_beta": (1.2, 1.8, "ETH -22..-25 % vs BTC -15 %", _C24),
+    },
+    "adl-2025-10-10": {
+        "drawdown": (0.10, 0.18, "BTC 122.6k -> 104.8k: -14 %; -12 % in 45 min", _C25),
+        "time_to_bottom_h": (0.3, 1.5, "20:50 -> ~21:20-21:40 UTC", _C25),
+        "max_1m_move": (0.01, 0.06, "$3.2 B liquidated in the peak minute (21:15)", _C25 + "; " + EST),
+        "rebound": (0.2, 0.7, "back to ~112k: about 40 %", _C25),
+        "liquidated_over_oi": (0.05, 0.30, "$19 B liquidated; OI -$10..-14 B of ~$70 B BTC", _C25),
+        "oi_drop": (0.12, 0.40, "BTC perp OI -18.6 %; Binance BTC OI $16 B -> $12 B", _C25),
+        "liq_share_book": (0.2, 0.95, "the book could not absorb them", _C25),
+        "liq_share_adl": (0.05, 0.6, "wide ADL (Binance, Hyperliquid's first in two years)", _C25),
+        "insurance_change": (-1.0, 0.5, "funds drawn", EST),
+        "funding_before": (0.01, 0.06, "funding near 40 % a year (0.036 % / 8 h)", _C25),
+        "funding_during": (-0.3, 0.01, "deeply negative", EST),
+        "funding_after": (-0.1, 0.02, "negative, returning", EST),
+        "depth_drain": (0.8, 1.0, "depth collapsed by about 98 % at the worst", _C25),
+        "volume_surge": (3.0, 60.0, "record", EST),
+        "eth_btc_beta": (1.0, 1.6, "ETH -16..-20 % vs BTC -12..-14 %", _C25),
+    },
+}
+
+
+def bands_for(scenario: str) -> dict[str, Band]:
+    """Every band that applies to ``scenario``."""
+    out = dict(BOOK)
+    if scenario in NAMED:
+        out.update(NAMED[scenario])
+    elif scenario in ("crash", "squeeze"):
+        out.update(QUIET_FUNDING)
+        out.update(GENERAL)
+        if scenario == "squeeze":       # the mirror: funding goes positive
+            out["funding_during"] = (-0.01, 0.1, "positive in a squeeze", "Binance funding history")
+            out["funding_after"] = (-0.02, 0.05, "positive, returning", "Binance funding history")
+    else:
+        out.update(QUIET_FUNDING)
+    return out
+
+
+def within(value: Optional[float], band: Band) -> bool:
+    lo, hi = band[0], band[1]
+    if value is None:
+        return False
+    return (lo is None or value >= lo) and (hi is None or value <= hi)
