@@ -29,7 +29,9 @@ test with ``scenario``, ``seed``, ``speed``, ``scenario_overrides``); a flow can
 also be started later with ``paperex_server.start_flow(scenario, seed)``.
 ``speed`` is the flow's simulated seconds per real second (default 10); ``clock_speed``
 gives the virtual clock a speed of its own (x real time; then timers fire by themselves).
-``symbols``: an instrument JSON file (as ``paperex serve --symbols``).
+``symbols``: as ``paperex serve --symbols``: a saved Binance exchangeInfo answer, an
+instrument JSON file, ``"binance"``, ``"binance:top20"`` or ``"BTCUSDT,SOLUSDT"``;
+``brackets``: a saved leverageBracket answer (as ``--brackets``).
 ``demo``: also create the demo account (``paperex_server.demo``), default False.
 ``history``: a seeded market past as ``paperex serve --history`` (``"3d"``, ``"12h"``...), with
 ``history_seed``; default 0 (none: a test's market starts empty and the suite stays fast).
@@ -68,6 +70,7 @@ __all__ = ["PaperexServer", "PaperexControlError", "fault_config", "paperex_serv
 DEFAULT_START_MS = 1_767_225_600_000
 
 _OPTIONS = {"clock", "start_ms", "speed", "clock_speed", "flow", "scenario", "seed", "scenario_overrides", "symbols",
+            "brackets",
             "demo", "fsync", "flow_symbols", "faults", "fault_seed", "latency", "ws_latency", "history",
             "history_seed"}
 
@@ -143,14 +146,14 @@ class PaperexServer:
     def __init__(self, data_dir: Path, *, clock: str = "virtual", start_ms: Optional[int] = None,
                  speed: Optional[float] = None, symbols: Optional[str] = None, demo: bool = False,
                  fsync: str = "never", faults: Optional[dict] = None, history: Any = 0,
-                 history_seed: int = 1) -> None:
+                 history_seed: int = 1, brackets: Optional[str] = None) -> None:
         if clock not in ("virtual", "wall"):
             raise ValueError("paperex_server: clock must be 'virtual' or 'wall'")
         self.data_dir = Path(data_dir)
         self.journal_dir = self.data_dir / "journal"
         self.clock = clock
-        self._opts = dict(clock=clock, speed=speed, fsync=fsync, symbols=symbols, demo=demo, faults=faults,
-                          history=history, history_seed=history_seed,
+        self._opts = dict(clock=clock, speed=speed, fsync=fsync, symbols=symbols, brackets=brackets, demo=demo,
+                          faults=faults, history=history, history_seed=history_seed,
                           start_ms=(start_ms if start_ms is not None else DEFAULT_START_MS)
                           if clock == "virtual" else None)
         self.server: Any = None
@@ -184,7 +187,8 @@ class PaperexServer:
         from exchange.serve import start
         o = self._opts
         self.server = await start(host="127.0.0.1", port=0, data_dir=self.data_dir, clock=o["clock"],
-                                  speed=o["speed"], fsync=o["fsync"], symbols=o["symbols"], demo=o["demo"],
+                                  speed=o["speed"], fsync=o["fsync"], symbols=o["symbols"],
+                                  brackets=o["brackets"], demo=o["demo"],
                                   start_ms=o["start_ms"], faults=o["faults"], history=o["history"],
                                   history_seed=o["history_seed"])
         self.demo = self.server.demo
@@ -454,7 +458,7 @@ def paperex_server(request, tmp_path_factory):
     data_dir = tmp_path_factory.mktemp("paperex") / "data"
     srv = PaperexServer(data_dir, clock=opts.get("clock", "virtual"), start_ms=opts.get("start_ms"),
                         speed=opts.get("clock_speed"),
-                        symbols=opts.get("symbols"), demo=opts.get("demo", False),
+                        symbols=opts.get("symbols"), brackets=opts.get("brackets"), demo=opts.get("demo", False),
                         fsync=opts.get("fsync", "never"),
                         faults=fault_config(opts.get("faults"), fault_seed=opts.get("fault_seed"),
                                             latency=opts.get("latency"), ws_latency=opts.get("ws_latency")),

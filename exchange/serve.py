@@ -21,7 +21,8 @@ from aiohttp import web
 
 from exchange.engine import heap
 from exchange.engine.clock import VirtualClock, WallClock
-from exchange.contract.instruments import DEFAULT_INSTRUMENTS, load_instruments
+from exchange.contract.instruments import DEFAULT_INSTRUMENTS
+from exchange.contract.symbol_sets import resolve_symbols
 from exchange.engine.runtime import Runtime
 from exchange.units import MONEY_SCALE
 from exchange.contract.commands import CreateAccount, Deposit, SeedHistory
@@ -135,7 +136,8 @@ async def ensure_demo(gw: Gateway, balance: int = DEMO_BALANCE, key_type: str = 
 
 async def start(*, host: str = "127.0.0.1", port: int = 8800, data_dir: "str | Path | None" = None,
                 clock: str = "wall", speed: Optional[float] = None, fsync: str = "batch",
-                symbols: "str | Path | None" = None, runtime: Optional[Runtime] = None,
+                symbols: "str | Path | None" = None, brackets: "str | Path | None" = None,
+                runtime: Optional[Runtime] = None,
                 rate_limits: Optional[RateLimitConfig] = None, admin_token: Optional[str] = None,
                 demo: bool = True, demo_key: str = "hmac", start_ms: Optional[int] = None, ws_queue_limit: int = 2000,
                 access_log: bool = False, faults: "dict | str | Path | None" = None,
@@ -159,8 +161,16 @@ async def start(*, host: str = "127.0.0.1", port: int = 8800, data_dir: "str | P
     if faults is not None:
         from exchange.gateway.faults import load_config, validate_config
         faults = validate_config(load_config(faults))   # a bad file fails before anything starts
+    if brackets is not None and symbols is None:
+        raise ValueError("--brackets needs --symbols FILE (a saved exchangeInfo)")
     if runtime is None:
-        instruments = load_instruments(symbols) if symbols else dict(DEFAULT_INSTRUMENTS)
+        if symbols:
+            served = resolve_symbols(symbols, brackets)
+            # stderr: stdout carries the banner (and, for scripts driving a server, its first line)
+            print(f"paperex: serving {served.summary()}", file=sys.stderr, flush=True)
+            instruments = served.instruments
+        else:
+            instruments = dict(DEFAULT_INSTRUMENTS)
         if clock == "virtual":
             clk = VirtualClock(start_ms if start_ms is not None else time.time_ns() // 1_000_000, speed)
         elif clock == "wall":
@@ -202,12 +212,12 @@ async def start(*, host: str = "127.0.0.1", port: int = 8800, data_dir: "str | P
 
 
 def default_anchors(instruments: dict) -> dict:
-    """symbol -> ticks the synthetic market's index starts at (``flow.index_process``)."""
+    """symbol -> ticks the synthetic market's index starts at (``flow.markets``)."""
     from decimal import Decimal
-    from exchange.flow.markets import default_params
+    from exchange.flow.markets import market_profile
     out = {}
     for sym, inst in instruments.items():
-        ticks = int(Decimal(default_params(sym).start_price) / Decimal(inst.tick_size))
+        ticks = int(Decimal(market_profile(sym).index.start_price) / Decimal(inst.tick_size))
         out[sym] = max(1, ticks)
     return out
 
@@ -329,14 +339,15 @@ async def serve_forever(args) -> int:
     if args.flow == "replay" and parse_span(history):
         # the recording's own past (before its first record) is not in the recording: the seeded
         # past ends at the recording's first prices, so the live replay continues it
-        anchors = recording_anchors(args.data, load_instruments(args.symbols) if args.symbols
-                                    else dict(DEFAULT_INSTRUMENTS))
+        anchors = recording_anchors(args.data, resolve_symbols(args.symbols, getattr(args, "brackets", None))
+                                    .instruments if args.symbols else dict(DEFAULT_INSTRUMENTS))
         if not anchors:
             print("  history   : off (no price in the recording's first records)", flush=True)
             history = 0
     srv = await start(host=args.host, port=args.port, data_dir=args.data_dir, clock=clock,
                       speed=None if args.flow in ("synthetic", "replay") else args.speed,
-                      fsync=args.fsync, symbols=args.symbols, start_ms=start_ms,
+                      fsync=args.fsync, symbols=args.symbols, brackets=getattr(args, "brackets", None),
+                      start_ms=start_ms,
                       admin_token=getattr(args, "admin_token", None), faults=fault_config(args),
                       ws_ping_interval_s=getattr(args, "ws_ping_interval", PING_INTERVAL_S),
                       ws_pong_timeout_s=getattr(args, "ws_pong_timeout", PONG_TIMEOUT_S),
@@ -385,7 +396,15 @@ def add_arguments(p) -> None:
     p.add_argument("--demo-key", choices=DEMO_KEY_TYPES, default="hmac",
                    help="the demo account's key type: hmac (apiKey + secret), ed25519 or rsa (the private "
                         "key is written to DATA_DIR/demo-<type>-private.pem, mode 0600)")
-    p.add_argument("--symbols", default=None, help="instrument config JSON (adds to / overrides BTCUSDT, ETHUSDT)")
+    p.add_argument("--symbols", default=None, metavar="SPEC",
+                   help="what to serve (default BTCUSDT, ETHUSDT): a saved Binance exchangeInfo answer (its "
+                        "USDT perpetuals that are TRADING), paperex's compact instrument JSON (adds to / "
+                        "overrides the defaults), 'binance' (the bundled snapshot of Binance's USD-M "
+                        "perpetuals), 'binance:top20' (its 20 first by volume rank) or a list such as "
+                        "BTCUSDT,SOLUSDT,DOGEUSDT (from the snapshot)")
+    p.add_argument("--brackets", default=None, metavar="FILE",
+                   help="a saved GET /fapi/v1/leverageBracket answer for --symbols EXCHANGEINFO (default: "
+                        "the documented table of each symbol's tier, see docs)")
     p.add_argument("--clock", choices=("wall", "virtual"), default="wall")
     p.add_argument("--speed", type=float, default=None, help="virtual clock speed (x real time)")
     p.add_argument("--fsync", choices=("always", "batch", "never"), default="batch")

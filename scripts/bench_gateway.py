@@ -79,10 +79,10 @@ async def _serve_floor() -> None:
     await asyncio.Event().wait()
 
 
-async def _serve_full(data_dir: str) -> None:
+async def _serve_full(data_dir: str, symbols: "str | None" = None) -> None:
     from exchange.gateway.ratelimit import RateLimitConfig
     from exchange.serve import start
-    srv = await start(host="127.0.0.1", port=0, data_dir=data_dir, fsync="batch",
+    srv = await start(host="127.0.0.1", port=0, data_dir=data_dir, fsync="batch", symbols=symbols,
                       rate_limits=RateLimitConfig(enabled=False), demo=True, ws_queue_limit=5000)
     print(json.dumps({"port": srv.port, "apiKey": srv.demo["apiKey"], "secret": srv.demo["secretKey"]}),
           flush=True)
@@ -92,10 +92,12 @@ async def _serve_full(data_dir: str) -> None:
         await srv.stop()
 
 
-def _spawn(kind: str, data_dir: str | None = None) -> tuple[subprocess.Popen, dict]:
+def _spawn(kind: str, data_dir: str | None = None, symbols: str | None = None) -> tuple[subprocess.Popen, dict]:
     cmd = [sys.executable, os.path.abspath(__file__), "--serve", kind]
     if data_dir:
         cmd += ["--data-dir", data_dir]
+    if symbols:
+        cmd += ["--symbols", symbols]
     # the server's stderr goes to a file, not a pipe nobody reads (a chatty server would
     # block on a full pipe in the middle of the measurement)
     err = tempfile.TemporaryFile(mode="w+")
@@ -391,7 +393,7 @@ async def _bench(args) -> dict:
     finally:
         _stop(p)
     with tempfile.TemporaryDirectory(prefix="paperex-bench-") as d:
-        p, info = _spawn("full", d)
+        p, info = _spawn("full", d, args.symbols)
         try:
             await asyncio.sleep(0.2)
             res.update(await _measured(p.pid, _order_load, info, args.connections, args.duration))
@@ -416,13 +418,15 @@ def main(argv=None) -> int:
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--serve", choices=("floor", "full"), help=argparse.SUPPRESS)
     ap.add_argument("--data-dir", help=argparse.SUPPRESS)
+    ap.add_argument("--symbols", default=None, help="what the server serves, as paperex serve --symbols "
+                                                     "(default BTCUSDT, ETHUSDT; e.g. binance)")
     args = ap.parse_args(argv)
     args.loop = _use_uvloop()
     if args.serve == "floor":
         asyncio.run(_serve_floor())
         return 0
     if args.serve == "full":
-        asyncio.run(_serve_full(args.data_dir))
+        asyncio.run(_serve_full(args.data_dir, args.symbols))
         return 0
     if args.smoke:
         args.duration, args.ws_clients, args.ws_duration = 1.5, 20, 1.5

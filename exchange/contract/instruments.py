@@ -147,6 +147,14 @@ def validate_brackets(brackets: Sequence[Bracket]) -> None:
         prev = b
 
 
+#: Binance USD-M order types and time-in-force values, in exchangeInfo's order
+ALL_ORDER_TYPES: tuple[str, ...] = ("LIMIT", "MARKET", "STOP", "STOP_MARKET", "TAKE_PROFIT",
+                                    "TAKE_PROFIT_MARKET", "TRAILING_STOP_MARKET")
+ALL_TIME_IN_FORCE: tuple[str, ...] = ("GTC", "IOC", "FOK", "GTX", "GTD")
+#: names a saved exchangeInfo may list (RPI: Binance's retail-price-improvement orders, not served)
+KNOWN_TIME_IN_FORCE: tuple[str, ...] = ALL_TIME_IN_FORCE + ("RPI",)
+
+
 @dataclass(frozen=True)
 class Instrument:
     symbol: str
@@ -177,6 +185,9 @@ class Instrument:
     brackets: tuple[Bracket, ...] = field(default=())
     price_precision: int = 2
     quantity_precision: int = 3
+    #: what exchangeInfo lists for the symbol; the gateway refuses the others (-1116 / -1115)
+    order_types: tuple[str, ...] = ALL_ORDER_TYPES
+    time_in_force: tuple[str, ...] = ALL_TIME_IN_FORCE
 
     # -- validation ---------------------------------------------------------
     def __post_init__(self) -> None:
@@ -227,6 +238,12 @@ class Instrument:
                 raise ValueError("fundingIntervalHours must be one of 1, 2, 4, 8")
             if not self.funding_floor <= 0 <= self.funding_cap:
                 raise ValueError("need fundingFloor <= 0 <= fundingCap")
+            bad = [t for t in self.order_types if t not in ALL_ORDER_TYPES]
+            if bad or not self.order_types:
+                raise ValueError(f"orderTypes: unknown or empty {bad or list(self.order_types)}")
+            bad = [t for t in self.time_in_force if t not in KNOWN_TIME_IN_FORCE]
+            if bad or not self.time_in_force:
+                raise ValueError(f"timeInForce: unknown or empty {bad or list(self.time_in_force)}")
             if not self.brackets:
                 raise ValueError("at least one leverage bracket is required")
             validate_brackets(self.brackets)
@@ -344,6 +361,12 @@ class Instrument:
     @cached_property
     def funding_interval_ms(self) -> int:
         return self.funding_interval_hours * 3_600_000
+
+    @cached_property
+    def all_order_kinds(self) -> bool:
+        """True when LIMIT and every served time in force are listed (the gateway's fast path
+        for plain LIMIT orders may then skip the per-symbol lists)."""
+        return "LIMIT" in self.order_types and {"GTC", "IOC", "FOK", "GTX"} <= set(self.time_in_force)
 
     @cached_property
     def max_leverage(self) -> int:
@@ -473,7 +496,7 @@ _REQUIRED = ("symbol", "baseAsset", "tickSize", "stepSize", "minPrice", "maxPric
 _OPTIONAL = ("quoteAsset", "marketMinQty", "marketMaxQty", "maxNumOrders", "maxNumAlgoOrders",
              "multiplierUp", "multiplierDown", "marketTakeBound", "triggerProtect", "liquidationFee",
              "makerFee", "takerFee", "fundingIntervalHours", "interestRate", "fundingCap",
-             "fundingFloor", "pricePrecision", "quantityPrecision")
+             "fundingFloor", "pricePrecision", "quantityPrecision", "orderTypes", "timeInForce")
 _BRACKET_KEYS = ("notionalFloor", "notionalCap", "initialLeverage", "maintMarginRatio")
 
 
@@ -567,7 +590,15 @@ def instrument_from_config(obj: Mapping[str, Any]) -> Instrument:
         brackets=brackets,
         price_precision=_int(obj.get("pricePrecision", _decimals(tick)), f"{where}: pricePrecision"),
         quantity_precision=_int(obj.get("quantityPrecision", _decimals(step)), f"{where}: quantityPrecision"),
+        order_types=_names(obj.get("orderTypes", ALL_ORDER_TYPES), f"{where}: orderTypes"),
+        time_in_force=_names(obj.get("timeInForce", ALL_TIME_IN_FORCE), f"{where}: timeInForce"),
     )
+
+
+def _names(value: Any, what: str) -> tuple[str, ...]:
+    if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
+        raise ValueError(f"{what}: expected a list of names, got {value!r}")
+    return tuple(value)
 
 
 def instrument_to_config(inst: Instrument) -> dict[str, Any]:
@@ -578,7 +609,7 @@ def instrument_to_config(inst: Instrument) -> dict[str, Any]:
     def s(d: Decimal) -> str:
         return str(d)
 
-    return {
+    out = {
         "symbol": inst.symbol, "baseAsset": inst.base_asset, "quoteAsset": inst.quote_asset,
         "tickSize": s(inst.tick_size), "stepSize": s(inst.step_size),
         "minPrice": s(inst.min_price), "maxPrice": s(inst.max_price),
@@ -601,6 +632,12 @@ def instrument_to_config(inst: Instrument) -> dict[str, Any]:
             for b in inst.brackets
         ],
     }
+    # only when narrowed: a journal header of the full sets stays as it always was
+    if inst.order_types != ALL_ORDER_TYPES:
+        out["orderTypes"] = list(inst.order_types)
+    if inst.time_in_force != ALL_TIME_IN_FORCE:
+        out["timeInForce"] = list(inst.time_in_force)
+    return out
 
 
 def load_instruments(path: "str | Path", *, include_defaults: bool = True) -> dict[str, Instrument]:

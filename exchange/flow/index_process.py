@@ -60,6 +60,7 @@ class IndexProcess:
         self.ticks = self._to_ticks(self.price)
         self.jumps = 0
         self.regime_changes = 0
+        self.last_dx = 0.0
         # realized volatility estimate (EWMA of squared log returns per second)
         self.rv_per_s = (params.sigma / math.sqrt(SECONDS_PER_YEAR)) ** 2
         self._base_var_per_s = self.rv_per_s
@@ -74,10 +75,11 @@ class IndexProcess:
         return math.sqrt(self.rv_per_s / self._base_var_per_s)
 
     def step(self, dt_ms: int, offset: float = 0.0, vol_mult: float = 1.0,
-             extra_drift: float = 0.0, jump_mult: float = 1.0) -> int:
+             extra_drift: float = 0.0, jump_mult: float = 1.0, common: float = 0.0) -> int:
         """Advance ``dt_ms``; ``offset`` is the scenario's log offset at the new time,
         ``vol_mult`` its volatility multiplier, ``extra_drift`` an annualized drift,
-        ``jump_mult`` a multiplier on the jump rate."""
+        ``jump_mult`` a multiplier on the jump rate, ``common`` a log move shared with the
+        market (beta x the market factor's move; 0 for a symbol that moves on its own)."""
         p = self.params
         rng = self.rng
         dt = dt_ms / 1000.0
@@ -96,7 +98,8 @@ class IndexProcess:
         if rng.random() < p.jump_rate_per_hour * jump_mult * dt / 3600.0:
             dx += rng.gauss(0.0, p.jump_sigma * vol_mult)
             self.jumps += 1
-        self.x += dx
+        self.last_dx = dx               # the move of its own (a market factor's move, for followers)
+        self.x += dx + common
         old = self.price
         self.offset = offset
         self.price = math.exp(self.x + offset)

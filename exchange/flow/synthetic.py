@@ -27,7 +27,7 @@ import logging
 import math
 import random
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Optional
 
 from exchange.contract.commands import FundInsurance, SetIndexPrice
@@ -37,7 +37,7 @@ from exchange.flow.agents import (DEFAULT_HOLDERS, DEFAULT_MAKERS, DEFAULT_MOMEN
                      MarketMaker, MarketView, MomentumProfile, MomentumTrader, NoiseTaker,
                      PositionHolder, StepContext, TakerProfile)
 from exchange.flow.index_process import IndexProcess
-from exchange.flow.markets import MarketProfile, market_profile
+from exchange.flow.markets import FACTOR_SYMBOL, MarketProfile, market_profile
 from exchange.flow.scenarios import Scenario, make_scenario
 
 log = logging.getLogger("paperex.flow.synthetic")
@@ -128,6 +128,14 @@ class SyntheticFlow:
             mv.scale = prof.size_scale
             mv.index_ticks = self.processes[sym].ticks
             self.markets[sym] = mv
+        # the market factor: BTCUSDT's own index moves, which every follower adds beta times;
+        # without BTCUSDT served, the same path is drawn (same seed) but not published
+        self.factor: Optional[IndexProcess] = None
+        if any(p.follows_market for p in self.profiles.values()):
+            self.factor = self.processes.get(FACTOR_SYMBOL)
+            if self.factor is None:
+                fp = market_profile(FACTOR_SYMBOL)
+                self.factor = IndexProcess(fp.index, "0.01", random.Random(f"paperex-flow/{seed}/index/{FACTOR_SYMBOL}"))
         self.agents: list = []
         self.stats = FlowStats()
         self.started = False
@@ -141,6 +149,14 @@ class SyntheticFlow:
         self.positions: dict = {}
         self.sequencer.subscribe(self._on_applied, inline=True)
 
+    @property
+    def _factor_first(self) -> tuple:
+        """The symbols with the market factor's first (its move feeds the others)."""
+        order = getattr(self, "_order", None)
+        if order is None:
+            order = self._order = tuple(sorted(self.symbols, key=lambda s: s != FACTOR_SYMBOL))
+        return order
+
     # ------------------------------------------------------------------ setup
     def _build_agents(self) -> None:
         cfg = self.config
@@ -151,24 +167,34 @@ class SyntheticFlow:
         for sym in self.symbols:
             m = self.markets[sym]
             scale = m.scale
-            for prof in cfg.makers:
+            mp = self.profiles[sym]
+            makers = cfg.makers
+            if mp.makers is not None and cfg.makers is DEFAULT_MAKERS:
+                by_name = {mk.name: mk for mk in cfg.makers}
+                makers = tuple(replace(by_name[n], levels=lv, refresh_ms=ms) for n, lv, ms in mp.makers)
+            n_noise, n_momentum, n_holders = cfg.n_noise, cfg.n_momentum, cfg.n_holders
+            if mp.max_takers is not None:
+                n_noise, n_momentum = min(n_noise, mp.max_takers), min(n_momentum, mp.max_takers)
+            if mp.max_holders is not None:
+                n_holders = min(n_holders, mp.max_holders)
+            for prof in makers:
                 aid += 1
                 mm = MarketMaker(aid, sym, prof)
                 mm.deposit_usdt = prof.deposit_usdt * scale
                 mm.draw_jitter(setup_rng)
                 self.agents.append(mm)
-            for _ in range(cfg.n_noise):
+            for _ in range(n_noise):
                 aid += 1
                 a = NoiseTaker(aid, sym, cfg.noise)
                 a.deposit_usdt = cfg.noise.deposit_usdt * scale
                 self.agents.append(a)
-            for _ in range(cfg.n_momentum):
+            for _ in range(n_momentum):
                 aid += 1
                 a = MomentumTrader(aid, sym, cfg.momentum)
                 a.deposit_usdt = cfg.momentum.deposit_usdt * scale
                 self.agents.append(a)
             holders = []
-            for _ in range(cfg.n_holders):
+            for _ in range(n_holders):
                 aid += 1
                 holders.append(PositionHolder.draw(aid, sym, m, setup_rng, cfg.holders, mix=p.leverage_mix,
                                                    scale=scale))
@@ -240,10 +266,23 @@ class SyntheticFlow:
         if publish:
             self._next_publish = now + self.config.index_publish_ms
         scen = self.scenario
-        for sym in self.symbols:
+        factor = self.factor
+        common = 0.0
+        if factor is not None:
+            if FACTOR_SYMBOL not in self.processes:      # served: it steps below, first
+                fst = scen.at(now, FACTOR_SYMBOL)
+                factor.step(dt, 0.0, fst.vol_mult, fst.drift, fst.jump_mult)
+                common = factor.last_dx
+        for sym in self.symbols if factor is None else self._factor_first:
             st = scen.at(now, sym)
             proc = self.processes[sym]
-            ticks = proc.step(dt, st.offset, st.vol_mult, st.drift, st.jump_mult)
+            prof = self.profiles[sym]
+            if prof.follows_market:
+                ticks = proc.step(dt, st.offset, st.vol_mult, st.drift, st.jump_mult, prof.beta * common)
+            else:
+                ticks = proc.step(dt, st.offset, st.vol_mult, st.drift, st.jump_mult)
+                if proc is factor:
+                    common = proc.last_dx
             m = self.markets[sym]
             m.state = st
             m.index_ticks = ticks

@@ -108,6 +108,16 @@ def symbol_of(gw: "Gateway", p: Params, *, required: bool = True):
     return s, f
 
 
+def listed_order_type(inst, otype: str, p: Params) -> None:
+    """Refuse an order type or time in force the symbol's exchangeInfo does not list
+    (a saved Binance exchangeInfo may narrow them per symbol)."""
+    if otype not in inst.order_types:
+        raise Request.INVALID_ORDER_TYPE()
+    tif = p._values.get("timeInForce")
+    if tif is not None and tif not in inst.time_in_force:
+        raise Request.INVALID_TIF()
+
+
 def _decimals(d: Decimal) -> int:
     exp = d.as_tuple().exponent
     return -exp if isinstance(exp, int) and exp < 0 else 0

@@ -517,19 +517,29 @@ class Liquidation:
         self._liquidation_account_update(acct, sym, events)
 
     def _liquidate_cross(self, acct: Account, events: list, ts: int) -> None:
+        """Account-level liquidation (spec 4.5): every open order of the cross account is
+        canceled first, on every symbol; then the positions above their first bracket are
+        stepped down one bracket each, largest notional first, stopping as soon as the
+        account is above maintenance margin; only then is the rest closed, symbol by symbol."""
         pos: Position
         st: SymbolState
         symbols = self.symbols
+        settings = acct.settings
         keys = sorted(k for k, p in acct.positions.items()
-                      if p.qty and acct.settings[k[0]][1] != C.ISOLATED and symbols[k[0]].mark)
+                      if p.qty and settings[k[0]][1] != C.ISOLATED and symbols[k[0]].mark)
         self._margin_calls(acct, keys, events)
-        for sym in sorted({k[0] for k in keys}):
-            if not self._cross_liquidatable(acct):
-                break
-            st = symbols[sym]
-            self._cancel_for_liquidation(acct, sym, events, ts)
-            base = 0
-            if acct.dual:
+        # 1. every open order of the account's cross symbols, whether or not it holds a position there
+        for sym in sorted({o.symbol for o in acct.orders.values()}):
+            s = settings.get(sym)
+            if s is None or s[1] != C.ISOLATED:
+                self._cancel_for_liquidation(acct, sym, events, ts)
+        liq_syms = sorted({k[0] for k in keys})
+        base = dict.fromkeys(liq_syms, 0)
+        touched = set()             # symbols whose positions the engine worked on: fee and ACCOUNT_UPDATE
+        # 2. cross hedge: the LONG and SHORT legs of a symbol are netted at the mark
+        if acct.dual:
+            for sym in liq_syms:
+                st = symbols[sym]
                 lp = acct.positions.get((sym, C.LONG))
                 sp = acct.positions.get((sym, C.SHORT))
                 if lp is not None and sp is not None and lp.qty and sp.qty:
@@ -537,16 +547,37 @@ class Liquidation:
                     mark = st.mark
                     self._close_at(acct, st, (sym, C.LONG), C.SELL, c, mark, C.CLOSE_HEDGE_NET, 0, 0, events)
                     self._close_at(acct, st, (sym, C.SHORT), C.BUY, c, mark, C.CLOSE_HEDGE_NET, 0, 0, events)
-                    base += c * mark * st.spec.notional_unit
+                    base[sym] += c * mark * st.spec.notional_unit
+                    touched.add(sym)
+        # 3. partial: one IOC per position above bracket 1, down into the next lower bracket
+        steps = []
+        for key in keys:
+            pos = acct.positions.get(key)
+            if pos is not None and pos.qty:
+                st = symbols[key[0]]
+                n = (pos.qty if pos.qty > 0 else -pos.qty) * st.mark * st.spec.notional_unit
+                steps.append((-n, key))
+        steps.sort()
+        for _, key in steps:
+            if not self._cross_liquidatable(acct):
+                break
+            touched.add(key[0])
+            base[key[0]] += self._step_down(acct, symbols[key[0]], key, False, events, ts)
+        # 4. the rest, symbol by symbol, while the account is still at or below maintenance margin
+        for sym in liq_syms:
+            st = symbols[sym]
             for pside in (C.BOTH, C.LONG, C.SHORT):
                 pos = acct.positions.get((sym, pside))
                 if pos is None or not pos.qty:
                     continue
                 if not self._cross_liquidatable(acct):
                     break
-                base += self._close_position(acct, st, (sym, pside), False, events, ts)
+                touched.add(sym)
+                base[sym] += self._liq_close(acct, st, (sym, pside), pos.qty if pos.qty > 0 else -pos.qty,
+                                             False, events, ts)
+        for sym in sorted(touched):
             mb = self._cross_state(acct)[0]
-            self._clearance_fee(acct, st, base, mb if mb > 0 else 0, events)
+            self._clearance_fee(acct, symbols[sym], base[sym], mb if mb > 0 else 0, events)
             self._liquidation_account_update(acct, sym, events)
         if acct.cross_wallet < 0 and not any(
                 p.qty for k, p in acct.positions.items() if acct.settings[k[0]][1] != C.ISOLATED):
@@ -554,9 +585,9 @@ class Liquidation:
             events.append(BalanceChanged(acct.account_id, C.R_INSURANCE_CLEAR, acct.wallet_balance(),
                                          acct.cross_wallet, 0))
 
-    def _close_position(self, acct: Account, st: SymbolState, key, isolated: bool, events: list, ts: int) -> int:
-        """Partial step to the next lower bracket when above bracket 1, then the rest if
-        still liquidatable.  Returns the closed notional (money)."""
+    def _step_down(self, acct: Account, st: SymbolState, key, isolated: bool, events: list, ts: int) -> int:
+        """Binance's partial liquidation: above bracket 1, one IOC sized to bring the position
+        into the next lower bracket.  Returns the closed notional (money; 0: nothing to do)."""
         pos: Position
         spec: SymbolSpec
         spec = st.spec
@@ -564,21 +595,27 @@ class Liquidation:
         mark = st.mark
         unit = spec.notional_unit
         aq = pos.qty if pos.qty > 0 else -pos.qty
-        base = 0
         bi = spec.bracket_index(aq * mark * unit)
         if bi > 0:
             target = spec.brackets[bi - 1][3] // (mark * unit)
             if 0 < target < aq:
-                base += self._liq_close(acct, st, key, aq - target, isolated, events, ts)
-                pos = acct.positions[key]
-                if not pos.qty:
-                    return base
-                if isolated:
-                    if not self._iso_liquidatable(pos, st):
-                        return base
-                elif not self._cross_liquidatable(acct):
-                    return base
+                return self._liq_close(acct, st, key, aq - target, isolated, events, ts)
+        return 0
+
+    def _close_position(self, acct: Account, st: SymbolState, key, isolated: bool, events: list, ts: int) -> int:
+        """Partial step to the next lower bracket when above bracket 1, then the rest if
+        still liquidatable.  Returns the closed notional (money)."""
+        pos: Position
+        base = self._step_down(acct, st, key, isolated, events, ts)
         pos = acct.positions[key]
+        if base:
+            if not pos.qty:
+                return base
+            if isolated:
+                if not self._iso_liquidatable(pos, st):
+                    return base
+            elif not self._cross_liquidatable(acct):
+                return base
         if pos.qty:
             base += self._liq_close(acct, st, key, pos.qty if pos.qty > 0 else -pos.qty, isolated, events, ts)
         return base

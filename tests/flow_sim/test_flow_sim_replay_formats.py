@@ -17,7 +17,7 @@ from decimal import Decimal
 import pytest
 
 from exchange.flow import open_recording, open_recordings
-from exchange.flow.exchange_info import instruments_from_exchange_info, read_exchange_info
+from exchange.contract.binance_info import instruments_from_exchange_info, read_binance_answer
 from exchange.flow.records import BookTicker, DepthDiff, DepthSnapshot
 from exchange.flow.replay_driver import ReplayDriver
 
@@ -111,7 +111,7 @@ def replay_checked(make_runtime, paths, instruments=None, until_ms=None, check_l
 def recorded_instruments():
     """Instruments built from the exchangeInfo recorded in BINANCE_FUTURES.0 (2021)."""
     from shared_data import find
-    return instruments_from_exchange_info(read_exchange_info(find(EXCHANGE_INFO)))
+    return instruments_from_exchange_info(read_binance_answer(find(EXCHANGE_INFO))).instruments
 
 
 def test_tardis_quotes_and_trades(make_runtime, shared_sample, recorded_instruments):
@@ -196,8 +196,8 @@ def test_cryptofeed_session_with_recorded_exchange_info(make_runtime, shared_sam
 
 
 def test_instruments_from_recorded_exchange_info(shared_sample):
-    info = read_exchange_info(shared_sample(EXCHANGE_INFO))
-    insts = instruments_from_exchange_info(info, CF_SYMBOLS + ["BTCUSDT", "XRPUSDT"])
+    info = read_binance_answer(shared_sample(EXCHANGE_INFO))
+    insts = instruments_from_exchange_info(info, CF_SYMBOLS + ["BTCUSDT", "XRPUSDT"]).instruments
     assert insts["BTCUSDT"].tick_size == Decimal("0.01") and insts["BTCUSDT"].step_size == Decimal("0.001")
     assert insts["BTCUSDT"].min_notional == Decimal("5")
     assert insts["XRPUSDT"].tick_size == Decimal("0.0001") and insts["XRPUSDT"].step_size == Decimal("0.1")

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from exchange.flow import open_recording
-from exchange.flow.exchange_info import instruments_from_exchange_info, read_exchange_info
+from exchange.contract.binance_info import instruments_from_exchange_info, read_binance_answer
 from exchange.flow.records import BookTicker, FundingRate
 from exchange.flow.replay_driver import ReplayDriver
 from exchange.engine.replay import replay
@@ -36,13 +36,13 @@ def test_freqtrade_funding_history_is_settled_at_recorded_times(make_runtime, sh
     time on the 8 h grid, at the row's rate; the journal replays."""
     import orjson
     path = shared_sample("binance-usdm/XRP_USDT_USDT-8h-funding_rate.json")
-    info = read_exchange_info(shared_sample("binance-usdm/BINANCE_FUTURES.0"))
+    info = read_binance_answer(shared_sample("binance-usdm/BINANCE_FUTURES.0"))
     rows = orjson.loads(Path(path).read_bytes())
     assert len(rows) == 91
     t0 = ReplayDriver.first_timestamp(path)
     # no venue timers: 30 days of per-second mark refreshes between the rows would
     # only slow the test down (the timer interplay is tested on the BTC tape below)
-    rt = make_runtime("xrp", start_ms=t0, instruments=instruments_from_exchange_info(info, ["XRPUSDT"]),
+    rt = make_runtime("xrp", start_ms=t0, instruments=instruments_from_exchange_info(info, ["XRPUSDT"]).instruments,
                       timers=False)
     got = settlements(rt)
     st = ReplayDriver(rt, path).run()

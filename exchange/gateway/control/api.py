@@ -246,6 +246,11 @@ def add_routes(app: web.Application, gw) -> None:
             "# TYPE paperex_faults_injected_total counter",
             f"paperex_faults_injected_total {gw.fault_injector.injected if gw.fault_injector else 0}",
         ]
+        stats = getattr(getattr(gw, "flow", None), "stats", None)
+        if stats is not None and hasattr(stats, "steps"):
+            # the live market keeps real time when its steps run at 1000 / step_ms a second
+            lines += ["# TYPE paperex_flow_steps_total counter", f"paperex_flow_steps_total {stats.steps}",
+                      "# TYPE paperex_flow_sim_ms_total counter", f"paperex_flow_sim_ms_total {stats.sim_ms}"]
         return web.Response(text="\n".join(lines) + "\n", content_type="text/plain")
 
     async def faults_get(request: web.Request):

@@ -38,7 +38,8 @@ from exchange.contract import codes as C
 from exchange.contract.commands import CancelOrder, NewOrder
 
 from exchange.gateway import errors
-from exchange.gateway.common import INT_CAP, Req, limit_of, rejection, symbol_of, time_range, to_lots, to_ticks
+from exchange.gateway.common import (INT_CAP, Req, limit_of, listed_order_type, rejection, symbol_of, time_range,
+                                     to_lots, to_ticks)
 from exchange.gateway.errors import Processing, Request
 from exchange.gateway.format import callback_str, order_json
 from exchange.gateway.params import Params
@@ -70,6 +71,7 @@ def parse_conditional(gw, p: Params, account_id: int, otype: str, *, algo: bool,
     sym, f = symbol_of(gw, p)
     side = p.side()
     code = TYPES[otype]
+    listed_order_type(gw.instruments[sym], otype, p)
     pside = p.position_side()
     tif = p.time_in_force()
     reduce_only = p.get_bool("reduceOnly", default=False)

@@ -14,9 +14,6 @@ from exchange.gateway.ratelimit import rate_limits_json
 from exchange.gateway.market_views import premium_index, price8, ticker24  # noqa: F401 - REST answers
 
 DEPTH_LIMITS = (5, 10, 20, 50, 100, 500, 1000)
-ORDER_TYPES = ["LIMIT", "MARKET", "STOP", "STOP_MARKET", "TAKE_PROFIT", "TAKE_PROFIT_MARKET",
-               "TRAILING_STOP_MARKET"]
-TIME_IN_FORCE = ["GTC", "IOC", "FOK", "GTX", "GTD"]
 
 
 def _s(d) -> str:
@@ -54,7 +51,7 @@ def symbol_info(inst) -> dict:
              "multiplierDecimal": "4"},
             {"filterType": "POSITION_RISK_CONTROL", "positionControlSide": "NONE"},
         ],
-        "orderTypes": ORDER_TYPES, "timeInForce": TIME_IN_FORCE,
+        "orderTypes": list(inst.order_types), "timeInForce": list(inst.time_in_force),
         "permissionSets": ["GRID", "COPY", "DCA", "PSB"],
     }
 

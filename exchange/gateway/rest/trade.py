@@ -19,7 +19,8 @@ from exchange.contract.commands import CancelAllOrders, CancelOrder, ModifyOrder
 from exchange.contract.events import CommandRejected, OrderAccepted, OrderRejected
 
 from exchange.gateway import errors
-from exchange.gateway.common import INT_CAP, Req, limit_of, rejection, symbol_of, time_range, to_lots, to_ticks
+from exchange.gateway.common import (INT_CAP, Req, limit_of, listed_order_type, rejection, symbol_of, time_range,
+                                     to_lots, to_ticks)
 from exchange.gateway.errors import BinanceError, Execution, Filters, Orders41, Processing, Request
 from exchange.gateway.rest.algo import (
     CONDITIONAL_CODES, is_algo, legacy_child, parse_conditional, resolve_legacy,
@@ -45,6 +46,7 @@ def parse_new_order(gw, p: Params, account_id: int):
     sym, f = symbol_of(gw, p)
     side = p.side()
     otype = p.order_type()
+    listed_order_type(gw.instruments[sym], otype, p)
     if otype in CONDITIONAL:
         if not getattr(gw, "legacy_conditional_orders", True):
             raise Orders41.STOP_ORDER_SWITCH_ALGO()
