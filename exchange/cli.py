@@ -52,6 +52,11 @@ def _serve(rest: list[str]) -> int:
         return 2
 
 
+def _view(rest: list[str]) -> int:
+    from exchange.view import main as view_main
+    return view_main(rest)
+
+
 def _calibrate(rest: list[str]) -> int:
     from exchange.flow.calibration.run import main as calibrate_main
     return calibrate_main(rest)
@@ -65,7 +70,8 @@ COMMANDS = {
     "export": ("export a journal to SQLite", _export),
     "journal": ("check a journal fully, or repair it (truncate to the last good seq)", _journal),
     "calibrate": ("run a synthetic scenario per seed and compare it with recorded cascades", _calibrate),
-    "serve": ("run the exchange (Binance USD-M REST + websockets + control API)", _serve),
+    "serve": ("run the exchange (Binance USD-M REST + websockets + control API + dashboard)", _serve),
+    "view": ("open a finished run's journal in the dashboard, read-only, with a time slider", _view),
 }
 
 

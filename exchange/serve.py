@@ -49,6 +49,7 @@ class Server:
     host: str
     port: int
     demo: Optional[dict] = None
+    competition_keys: Optional[Path] = None
     _stopped: bool = field(default=False, repr=False)
 
     @property
@@ -65,6 +66,8 @@ class Server:
         self._stopped = True
         if self.gateway.fault_injector is not None:
             await self.gateway.fault_injector.stop()
+        if self.gateway.competition is not None:
+            await self.gateway.competition.stop()
         await self.runner.cleanup()          # on_shutdown closes every websocket with a close frame
         await self.runtime.sequencer.stop()
         self.runtime.close()
@@ -143,14 +146,17 @@ async def start(*, host: str = "127.0.0.1", port: int = 8800, data_dir: "str | P
                 access_log: bool = False, faults: "dict | str | Path | None" = None,
                 ws_ping_interval_s: float = PING_INTERVAL_S, ws_pong_timeout_s: float = PONG_TIMEOUT_S,
                 ws_max_lifetime_s: float = MAX_LIFETIME_S, history: "str | int" = 0,
-                history_seed: int = 1, history_anchors: Optional[dict] = None) -> Server:
+                history_seed: int = 1, history_anchors: Optional[dict] = None,
+                competition: "str | Path | None" = None, competition_keys: "str | Path | None" = None) -> Server:
     """``faults``: a fault / latency configuration (dict or JSON file, see ``faults.py``);
     None leaves the injector off (it can be configured later through the control API).
     ``ws_*``: websocket ping interval, pong timeout and maximum connection age in seconds
     (Binance: 3 min, 10 min, 24 h).  ``history``: the span of the seeded past (``"3d"``, ms, 0 for
     none) from ``history_seed``, ending at the price each symbol starts from (``history_anchors``:
     symbol -> ticks; default: the synthetic market's start prices); journaled as one SeedHistory
-    command on a fresh journal only."""
+    command on a fresh journal only.  ``competition``: a competition file (JSON or TOML,
+    ``exchange.contract.competition``); ``competition_keys`` where the teams' keys go
+    (default: the file's ``keys_file``, else ``DATA_DIR/team-keys.json``)."""
     history_ms = parse_span(history)        # a bad span fails before anything starts
     for name, v in (("ws_ping_interval_s", ws_ping_interval_s), ("ws_pong_timeout_s", ws_pong_timeout_s),
                     ("ws_max_lifetime_s", ws_max_lifetime_s)):
@@ -206,11 +212,41 @@ async def start(*, host: str = "127.0.0.1", port: int = 8800, data_dir: "str | P
     if history_ms and runtime.sequencer.seq == 0:
         anchors = history_anchors if history_anchors is not None else default_anchors(runtime.instruments)
         await gw.submit(SeedHistory(int(history_seed), history_ms, format_anchors(anchors)))
+    if competition is not None:
+        try:
+            await open_competition_file(srv, competition, competition_keys)
+        except BaseException:
+            await srv.stop()
+            raise
     if demo:
         srv.demo = await ensure_demo(gw, key_type=demo_key)
     return srv
 
 
+async def open_competition_file(srv: Server, path: "str | Path", keys: "str | Path | None") -> None:
+    from exchange.contract import competition as comp_file
+    from exchange.gateway.common import wall_ms
+    from exchange.gateway.competition import open_competition
+    gw = srv.gateway
+    path = Path(path)
+    max_lev = max(i.max_leverage for i in gw.instruments.values())
+    comp = comp_file.load(path, now_venue_ms=gw.clock.now_ms(), now_wall_ms=wall_ms(),
+                          symbols=sorted(gw.instruments), max_leverage=max_lev)
+    for sym in comp.symbols:
+        if comp.max_leverage > gw.instruments[sym].max_leverage:
+            raise comp_file.CompetitionError(f"{path}: max_leverage: {comp.max_leverage} is above {sym}'s "
+                                             f"maximum {gw.instruments[sym].max_leverage}")
+    if keys is not None:
+        keys_path: Optional[Path] = Path(keys)
+    elif comp.keys_file is not None:
+        keys_path = path.parent / comp.keys_file
+    elif srv.runtime.data_dir is not None:
+        keys_path = srv.runtime.data_dir / "team-keys.json"
+    else:
+        keys_path = None
+    guard = await open_competition(gw, comp, keys_path)
+    guard.start()
+    srv.competition_keys = keys_path
 def default_anchors(instruments: dict) -> dict:
     """symbol -> ticks the synthetic market's index starts at (``flow.markets``)."""
     from decimal import Decimal
@@ -262,6 +298,12 @@ def banner(srv: Server) -> str:
         f"  clock     : {'virtual' if srv.runtime.clock.virtual else 'wall'}   "
         f"journal: {srv.runtime.data_dir / 'journal' if srv.runtime.data_dir else '(none)'}",
     ]
+    comp = srv.gateway.competition
+    if comp is not None:
+        c = comp.competition
+        lines += [f"  competition {c.name!r}: {len(c.teams)} teams, window {c.start_ms}..{c.end_ms} ms "
+                  f"({c.window_clock} time), at end: {c.at_end}",
+                  f"    leaderboard: {u}/paperex/v1/leaderboard   team keys: {srv.competition_keys}"]
     h = srv.gateway.projection.history
     if h is not None:
         lines.append(f"  history   : {h.span_ms // 60_000} minutes of seeded past (seed {h.seed})")
@@ -353,7 +395,15 @@ async def serve_forever(args) -> int:
                       ws_pong_timeout_s=getattr(args, "ws_pong_timeout", PONG_TIMEOUT_S),
                       ws_max_lifetime_s=getattr(args, "ws_max_lifetime", MAX_LIFETIME_S),
                       history=history, history_seed=hseed, history_anchors=anchors,
-                      demo_key=getattr(args, "demo_key", "hmac"))
+                      demo_key=getattr(args, "demo_key", "hmac"),
+                      competition=getattr(args, "competition", None),
+                      competition_keys=getattr(args, "competition_keys", None))
+    comp = srv.gateway.competition
+    if comp is not None:        # the competition's scenario and seed drive the synthetic flow
+        if comp.competition.scenario is not None:
+            args.scenario = comp.competition.scenario
+        if comp.competition.seed is not None:
+            args.seed = comp.competition.seed
     # a long-lived venue heap: freeze it after start-up and after every snapshot
     heap.configure()
     heap.settle()
@@ -436,6 +486,12 @@ def add_arguments(p) -> None:
                    help="close a websocket that sent no pong for this many seconds (Binance: 600)")
     p.add_argument("--ws-max-lifetime", type=float, default=MAX_LIFETIME_S, metavar="S",
                    help="close every websocket at this age in seconds (Binance: 86400 = 24 h)")
+    p.add_argument("--competition", default=None, metavar="FILE",
+                   help="run a trading competition (JSON or TOML: teams, balance, window, symbols, "
+                        "max leverage; see README 'Competition mode')")
+    p.add_argument("--competition-keys", default=None, metavar="PATH",
+                   help="where the teams' API keys are written (never overwritten; default: the file's "
+                        "keys_file, else DATA_DIR/team-keys.json)")
     p.add_argument("--history", default=DEFAULT_HISTORY, metavar="SPAN",
                    help="seeded market history before the start: 7d, 12h, 90m (at most 30d) or 0 for none "
                         f"(default {DEFAULT_HISTORY}; journaled as one command)")

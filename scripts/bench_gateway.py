@@ -23,6 +23,9 @@ wsapi_p99_ms, wsapi_vs_rest (wsapi_orders_per_s / orders_per_s), server_us_per_r
 wsapi_server_us_per_req (the server process's CPU per order request, Linux), ws_clients,
 ws_msgs_per_s, ws_max_lag_ms, ...
 ``--smoke`` runs a small version in well under 10 s.
+``--dashboard-pages N`` keeps the dashboard (``/``) open in N headless Chromium
+browsers during the order and websocket phases (selenium + Debian's chromium and
+chromium-driver): the dashboard must not slow the exchange.
 """
 from __future__ import annotations
 
@@ -384,6 +387,56 @@ async def _ws_load(info: dict, clients: int, duration: float, trades_per_s: floa
             "ws_p99_lag_first_half_ms": _pct(first, 0.99), "ws_p99_lag_second_half_ms": _pct(second, 0.99)}
 
 
+async def _metrics(port: int) -> dict:
+    conn = await Conn.open(port)
+    try:
+        status, body = await conn.request("GET", "/metrics")
+    finally:
+        conn.close()
+    out = {}
+    for line in body.decode().splitlines():
+        if line and not line.startswith("#"):
+            name, _, value = line.partition(" ")
+            try:
+                out[name] = float(value)
+            except ValueError:
+                pass
+    return out
+
+
+def _open_dashboards(port: int, n: int) -> list:
+    """N headless Chromium browsers showing the dashboard, each with its first update."""
+    import shutil as _sh
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+    drivers = []
+    for _ in range(n):
+        opts = webdriver.ChromeOptions()
+        opts.binary_location = _sh.which("chromium") or _sh.which("chromium-browser") or "chromium"
+        for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                     "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-dev-shm-usage",
+                     f"--user-data-dir={tempfile.mkdtemp(prefix='paperex-bench-chrome-')}"):
+            opts.add_argument(flag)
+        drv = webdriver.Chrome(service=Service(_sh.which("chromedriver") or "chromedriver"), options=opts)
+        drivers.append(drv)
+        drv.get(f"http://127.0.0.1:{port}/")
+    deadline = time.monotonic() + 30
+    for drv in drivers:
+        while drv.execute_script("return Number(document.body.dataset.updates || 0)") < 1:
+            if time.monotonic() > deadline:
+                raise RuntimeError("a dashboard page got no update in 30 s")
+            time.sleep(0.1)
+    return drivers
+
+
+def _close_dashboards(drivers: list) -> None:
+    for drv in drivers:
+        try:
+            drv.quit()
+        except Exception:  # pragma: no cover - a browser that died is gone anyway
+            pass
+
+
 async def _bench(args) -> dict:
     res: dict = {"connections": args.connections, "duration_s": args.duration, "loop": args.loop}
     p, info = _spawn("floor")
@@ -394,13 +447,28 @@ async def _bench(args) -> dict:
         _stop(p)
     with tempfile.TemporaryDirectory(prefix="paperex-bench-") as d:
         p, info = _spawn("full", d, args.symbols)
+        pages: list = []
         try:
+            if args.dashboard_pages:
+                pages = await asyncio.to_thread(_open_dashboards, info["port"], args.dashboard_pages)
+                res["dashboard_pages"] = len(pages)
             await asyncio.sleep(0.2)
             res.update(await _measured(p.pid, _order_load, info, args.connections, args.duration))
             res.update(await _measured(p.pid, _wsapi_load, info, args.connections, args.duration))
             if args.ws_clients:
                 res.update(await _ws_load(info, args.ws_clients, args.ws_duration, args.trades_per_s))
+            if pages:       # the pages were live all along: each kept receiving updates
+                res["dashboard_updates"] = [drv.execute_script("return Number(document.body.dataset.updates)")
+                                            for drv in pages]
+            # the server's CPU spent on the pages (building and sending their updates), as a share
+            # of all its CPU since it started
+            metrics = await _metrics(info["port"])
+            total = _cpu_s(p.pid)
+            if "paperex_dashboard_cpu_seconds_total" in metrics and total:
+                res["dashboard_cpu_s"] = metrics["paperex_dashboard_cpu_seconds_total"]
+                res["dashboard_cpu_share"] = res["dashboard_cpu_s"] / total
         finally:
+            await asyncio.to_thread(_close_dashboards, pages)
             _stop(p)
     res["ratio"] = res["orders_per_s"] / res["floor_rps"] if res.get("floor_rps") else 0.0
     res["wsapi_vs_rest"] = res["wsapi_orders_per_s"] / res["orders_per_s"] if res.get("orders_per_s") else 0.0
@@ -414,6 +482,8 @@ def main(argv=None) -> int:
     ap.add_argument("--ws-clients", type=int, default=200)
     ap.add_argument("--ws-duration", type=float, default=60.0)
     ap.add_argument("--trades-per-s", type=float, default=20.0)
+    ap.add_argument("--dashboard-pages", type=int, default=0, metavar="N",
+                    help="keep the dashboard open in N headless Chromium browsers while measuring")
     ap.add_argument("--smoke", action="store_true", help="small and quick (< 10 s)")
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--serve", choices=("floor", "full"), help=argparse.SUPPRESS)

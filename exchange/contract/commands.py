@@ -207,5 +207,24 @@ class SeedHistory(NamedTuple):
     KIND = 31
 
 
+@register
+class OpenCompetition(NamedTuple):
+    """A competition begins (``paperex serve --competition FILE``): ``definition`` is
+    the canonical JSON of its rules and teams (``exchange.contract.competition``), so the
+    journal alone tells a projection which accounts compete and from when to when.
+    The venue changes nothing and emits nothing (like InjectFault)."""
+    definition: str
+    KIND = 32
+
+
+@register
+class RecordStandings(NamedTuple):
+    """The final standings of a competition at its window's end (canonical JSON of the
+    leaderboard projection's ranking), journaled so ``paperex export`` and an auditor
+    read them from the journal.  The venue changes nothing and emits nothing."""
+    standings: str
+    KIND = 33
+
+
 def command_from_record(record) -> NamedTuple:
     return COMMANDS.from_record(record)

@@ -147,6 +147,8 @@ class General(Family):
     CLOCK_NOT_VIRTUAL = UNSUPPORTED_OPERATION.wording(
         "The clock is the wall clock and cannot be advanced; start the server with --clock virtual.")
     NO_FLOW = UNSUPPORTED_OPERATION.wording("No order flow is running (start paperex serve with --flow).")
+    NO_SYNTHETIC_FLOW = UNSUPPORTED_OPERATION.wording(
+        "No synthetic order flow is running (start paperex serve with --flow synthetic).")
     TIMESTAMP_OUTSIDE_RECV_WINDOW = _code(-1021, "INVALID_TIMESTAMP",
                                        "Timestamp for this request is outside of the recvWindow.")
     TIMESTAMP_AHEAD = TIMESTAMP_OUTSIDE_RECV_WINDOW.wording(
@@ -294,6 +296,10 @@ class Orders41(Family):
     """41xx - order rules: client ids, algo routing, closePosition, notional, multi-assets mode
     (Binance lists them under 40xx; a family of their own keeps each family one hundred codes)."""
     RANGE = (-4199, -4100)
+    # paperex answers it to a competition team's order outside the trading window (the
+    # nearest Binance case: a symbol that is pre-trading or closed)
+    SYMBOL_ON_DELIVERING = _code(-4108, "SYMBOL_ON_DELIVERING",
+                              "Symbol is on delivering or delivered or settling or closed or pre-trading.")
     DUPLICATED_CLIENT_ORDER_ID = _code(-4116, "DUPLICATED_CLIENT_ORDER_ID", "clientOrderId is duplicated")
     STOP_ORDER_TRIGGERING = _code(-4117, "STOP_ORDER_TRIGGERING", "stop order is triggering")
     REDUCE_ONLY_MARGIN_CHECK_FAILED = _code(-4118, "REDUCE_ONLY_MARGIN_CHECK_FAILED",

@@ -11,6 +11,8 @@
 * ``commands``: every command with its seq, time, type and fields (JSON);
 * ``orders``: one row per order with its latest status, so every status change
   in ``order_*`` tables joins to it by ``order_id`` (a foreign key);
+* ``standings``: the final standings of a competition (journaled by its
+  RecordStandings command), one row per team in rank order;
 * ``history`` (the SeedHistory: seed, span, anchors, digest of the expanded past),
   ``history_kline``, ``history_mark_kline``, ``history_index_kline``,
   ``history_premium_kline``, ``history_funding``, ``history_trade``,
@@ -126,6 +128,8 @@ def export(journal_dir: "str | Path", db_path: "str | Path", *,
                 cmd = command_from_record([rec.kind, rec.payload])
                 pending.setdefault("commands", []).append(
                     {**base, "type": type(cmd).__name__, "fields": json.dumps(cmd._asdict())})
+                if type(cmd).__name__ == "RecordStandings":
+                    pending.setdefault("standings", []).extend(_standing_rows(base, cmd.standings))
                 if type(cmd).__name__ == "SeedHistory":
                     _history_rows(pending, cmd, ts, instruments)
             else:
@@ -144,6 +148,18 @@ def export(journal_dir: "str | Path", db_path: "str | Path", *,
         state.upsert({"journal": key, "last_seq": seen_seq}, pk="journal")
     _indexes(db)
     return {"from_seq": last_seq + 1, "last_seq": seen_seq, "records": n, "rows": counts}
+
+
+def _standing_rows(base: dict, standings: str) -> list[dict]:
+    """RecordStandings' JSON as table rows (decimal strings as numbers for analysis)."""
+    rows = []
+    for r in json.loads(standings)["standings"]:
+        row = {**base}
+        for k, v in r.items():
+            name = _snake(k)
+            row[name] = float(v) if isinstance(v, str) and name not in ("team",) else v
+        rows.append(row)
+    return rows
 
 
 def _history_rows(pending: dict, cmd: Any, ts: int, instruments: dict) -> None:

@@ -63,9 +63,12 @@ def _as_lists(value: Any) -> Any:
 
 def replay(journal_dir: "str | Path", *, verify: bool = False, until_seq: Optional[int] = None,
            until_time: Optional[int] = None, venue: Any = None, after_seq: int = 0,
-           progress: Optional[Callable[[int], None]] = None) -> ReplayResult:
+           progress: Optional[Callable[[int], None]] = None,
+           on_command: Optional[Callable[[int, int, Any, list], None]] = None) -> ReplayResult:
     """Rebuild the venue from ``journal_dir``.  ``venue`` + ``after_seq`` let a caller
-    start from a restored snapshot: only records after that seq are applied."""
+    start from a restored snapshot: only records after that seq are applied.
+    ``on_command(seq, ts, command, events)`` is told of every re-executed command with
+    the events it produced now (a projection rebuilt by re-execution: leaderboard, view)."""
     from exchange.contract.commands import SeedHistory, command_from_record
 
     reader = JournalReader(journal_dir)
@@ -99,6 +102,8 @@ def replay(journal_dir: "str | Path", *, verify: bool = False, until_seq: Option
                 break
             cmd = command_from_record([rec.kind, rec.payload])
             events = apply(rec.ts, cmd)
+            if on_command is not None:
+                on_command(rec.seq, rec.ts, cmd, events)
             cur_seq, cur_cmd = rec.seq, cmd
             if type(cmd) is SeedHistory:      # reported (and expanded) by replay_main
                 result.extra["history"] = (rec.seq, rec.ts, cmd)
@@ -121,3 +126,26 @@ def replay(journal_dir: "str | Path", *, verify: bool = False, until_seq: Option
     if reader.torn_tail is not None:
         result.torn_tail = str(reader.torn_tail)
     return result
+
+
+def committed_results(journal_dir: "str | Path", *, until_seq: Optional[int] = None,
+                      until_time: Optional[int] = None):
+    """Yield ``(seq, ts, command, events)`` as journaled, without re-executing anything:
+    how a projection that reads only committed results is rebuilt from a journal."""
+    from exchange.contract.commands import command_from_record
+    from exchange.contract.events import event_from_record
+
+    reader = JournalReader(journal_dir)
+    cur = None
+    for rec in reader.records():
+        if is_command(rec.kind):
+            if cur is not None:
+                yield cur
+            if (until_seq is not None and rec.seq > until_seq) or \
+                    (until_time is not None and rec.ts > until_time):
+                return
+            cur = (rec.seq, rec.ts, command_from_record([rec.kind, rec.payload]), [])
+        elif cur is not None:
+            cur[3].append(event_from_record([rec.kind, rec.payload]))
+    if cur is not None:
+        yield cur

@@ -326,6 +326,18 @@ class SyntheticFlow:
                     st.rejected += 1
         return results
 
+    def start_scenario(self, name: str, **overrides) -> None:
+        """Switch to scenario ``name`` from now on (the control API's flow/scenario); its
+        draws come from a stream seeded by the flow's seed, the name and the time."""
+        from exchange.flow.scenarios import SCENARIOS
+        if name not in SCENARIOS:
+            raise ValueError(f"{name!r} is not one of {', '.join(SCENARIOS)}")
+        now = self._last_ms if self.started else self.clock.now_ms()
+        self.scenario = make_scenario(name, **overrides)
+        self.scenario.start(random.Random(f"paperex-flow/{self.config.seed}/scenario/{name}/{now}"), now)
+        for sym in self.symbols:
+            self.markets[sym].long_share = self.scenario.p.holder_long_share
+
     # -------------------------------------------------------------------- run
     def run(self, seconds: float) -> FlowStats:
         """Virtual clock: run ``seconds`` of simulated time as fast as possible."""

@@ -91,6 +91,18 @@ class Gateway:
             runtime.snapshot_companions.append(
                 lambda directory, seq: write_checkpoint(directory, self.projection, seq))
         self.sequencer.subscribe(self.projection.on_executed)
+        # the ranking of accounts (and of a competition's teams): a projection of the journal
+        from exchange.engine.leaderboard import Leaderboard
+        self.leaderboard = Leaderboard.for_instruments(self.instruments)
+        if runtime.data_dir is not None and (runtime.data_dir / "journal").exists():
+            try:
+                self.leaderboard.rebuild(runtime.data_dir / "journal")
+            except Exception:  # like the projection: never keeps the exchange from starting
+                log.exception("leaderboard rebuild failed; ranking starts empty")
+        self.sequencer.subscribe(self.leaderboard.on_executed)
+        self.competition = None     # the CompetitionGuard of --competition (competition.py)
+        from exchange.gateway import dashboard
+        self.dashboard = dashboard.install(self)     # the page's projection (dashboard/feed.py)
         self.faults = None          # the FaultInjector while faults / latency are on (faults.py)
         self.fault_injector = None
         self.routes: dict[tuple[str, str], tuple[Handler, SecurityType]] = {}
@@ -133,6 +145,8 @@ class Gateway:
         return self.clock.now_ms()
 
     async def submit(self, command):
+        if self.competition is not None:
+            self.competition.check(command)     # a team's order outside the window: -4108
         try:
             res = await self.sequencer.submit(command)
         except SequencerFailed:
@@ -223,6 +237,10 @@ def make_app(gw: Gateway, *, client_max_size: int = 1 << 20) -> web.Application:
     streams.add_routes(app, gw)
     ws_api.add_routes(app, gw)          # /ws-fapi/v1: the WebSocket API
     control.add_routes(app, gw)
+    from exchange.gateway import competition
+    competition.add_routes(app, gw)
+    from exchange.gateway import dashboard
+    dashboard.add_routes(app, gw)
 
     binance = gw.handle     # the bound method itself: one coroutine frame less per request
 
@@ -242,6 +260,8 @@ def make_app(gw: Gateway, *, client_max_size: int = 1 << 20) -> web.Application:
         gw.users.start()
 
     async def on_cleanup(app: web.Application) -> None:
+        if gw.competition is not None:
+            await gw.competition.stop()
         gw.countdowns.stop()
         await gw.hub.stop()
         await gw.users.stop()

@@ -50,9 +50,9 @@ from exchange.contract import codes as C
 from exchange.contract import errors as E
 from exchange.venue.accounts import Account, OrderAgg
 from exchange.contract.commands import (
-    AdjustIsolatedMargin, CancelAllOrders, CancelOrder, CreateAccount, Deposit, FundInsurance, InjectFault, SeedHistory,
-    ModifyOrder, NewOrder, RefreshMarkPrice, SamplePremium, SetIndexPrice, SetLeverage, SetMarginType, SetMarkPrice,
-    SetPositionMode, SettleFunding, Withdraw,
+    AdjustIsolatedMargin, CancelAllOrders, CancelOrder, CreateAccount, Deposit, FundInsurance, InjectFault,
+    ModifyOrder, NewOrder, OpenCompetition, RecordStandings, RefreshMarkPrice, SamplePremium, SeedHistory,
+    SetIndexPrice, SetLeverage, SetMarginType, SetMarkPrice, SetPositionMode, SettleFunding, Withdraw,
 )
 from exchange.contract.events import (
     BalanceChanged, CommandRejected, Income, OrderAccepted, OrderCanceled, OrderExpired,
@@ -110,7 +110,7 @@ _EXPIRE_REASON = {
 
 
 def _no_effect(ts: int, c) -> list:
-    """InjectFault: the gateway's fault injector records what it did; the venue is untouched."""
+    """InjectFault, OpenCompetition, RecordStandings: journaled for others; the venue is untouched."""
     return []
 
 
@@ -201,6 +201,8 @@ class VenueCore:
             FundInsurance: self._fund_insurance,
             InjectFault: _no_effect,     # journaled for replay and audit; changes nothing
             SeedHistory: _no_effect,     # the market's past: the gateway's projection expands it
+            OpenCompetition: _no_effect,  # a competition's rules and final standings: journaled
+            RecordStandings: _no_effect,  # for its projections (leaderboard, export) only
         }
 
     # ================================================================== entry

@@ -16,7 +16,9 @@ async def test_unknown_path_is_binance_404(api, session):
         assert await r.json() == {"code": -5000, "msg": "Path /fapi/v1/positionRisk, Method GET is invalid"}
     async with session.patch(api.base + "/fapi/v1/order") as r:
         assert r.status == 404 and (await r.json())["code"] == -5000
-    async with session.get(api.base + "/") as r:
+    async with session.get(api.base + "/index.html") as r:
+        assert r.status == 404 and (await r.json())["code"] == -5000
+    async with session.post(api.base + "/") as r:       # GET / is the dashboard (#16); nothing else is
         assert r.status == 404 and (await r.json())["code"] == -5000
     async with session.get(api.base + "/ws") as r:   # not an upgrade: still JSON
         assert r.status >= 400 and "code" in await r.json(content_type=None)

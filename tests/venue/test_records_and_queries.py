@@ -24,7 +24,7 @@ def test_kinds_are_stable_and_in_range():
         "SetPositionMode": 6, "NewOrder": 10, "CancelOrder": 11, "ModifyOrder": 12,
         "CancelAllOrders": 13, "SetIndexPrice": 20, "SetMarkPrice": 21, "RefreshMarkPrice": 22,
         "SamplePremium": 23, "SettleFunding": 24, "AdjustIsolatedMargin": 25, "FundInsurance": 26,
-        "InjectFault": 30, "SeedHistory": 31}
+        "InjectFault": 30, "SeedHistory": 31, "OpenCompetition": 32, "RecordStandings": 33}
     assert {cls.__name__: k for k, cls in EVENTS.by_kind.items()} == {
         "AccountCreated": 1000, "BalanceChanged": 1001, "Income": 1002, "CommandRejected": 1003,
         "LeverageChanged": 1004, "MarginTypeChanged": 1005, "PositionModeChanged": 1006,

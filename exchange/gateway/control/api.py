@@ -21,6 +21,8 @@ journaled and replayed like any other).  When ``Gateway.admin_token`` is set
   releases it (SetMarkPrice(symbol, 0); the mark rule applies again from the next
   refresh).
 * ``POST /paperex/v1/clock/advance`` ``{"seconds": N}`` (virtual clock only).
+* ``POST /paperex/v1/flow/pause`` / ``resume``; ``POST /paperex/v1/flow/scenario``
+  ``{"scenario": "crash"}`` starts a scenario of the synthetic flow now.
 * ``GET /paperex/v1/state``, ``GET /paperex/v1/health``, ``GET /metrics``.
 * ``GET /paperex/v1/faults``; ``POST /paperex/v1/faults`` ``{"seed", "latency", "rules"}``
   (or one rule object; adds rules, ``"replace": true`` starts over, ``"replace": "rules"``
@@ -243,6 +245,12 @@ def add_routes(app: web.Application, gw) -> None:
             "# TYPE paperex_ws_slow_disconnects_total counter",
             f"paperex_ws_slow_disconnects_total {gw.hub.slow_disconnects}",
             "# TYPE paperex_listen_keys gauge", f"paperex_listen_keys {len(gw.users.by_key)}",
+            "# TYPE paperex_dashboard_clients gauge",
+            f"paperex_dashboard_clients {len(gw.dashboard_live.publisher.clients)}",
+            "# TYPE paperex_dashboard_messages_total counter",
+            f"paperex_dashboard_messages_total {gw.dashboard_live.publisher.messages_sent}",
+            "# TYPE paperex_dashboard_cpu_seconds_total counter",
+            f"paperex_dashboard_cpu_seconds_total {gw.dashboard_live.publisher.cpu_s:.6f}",
             "# TYPE paperex_faults_injected_total counter",
             f"paperex_faults_injected_total {gw.fault_injector.injected if gw.fault_injector else 0}",
         ]
@@ -289,7 +297,23 @@ def add_routes(app: web.Application, gw) -> None:
             return _resp({"flow": type(flow).__name__, "paused": paused})
         return handler
 
+    async def flow_scenario(request: web.Request):
+        flow = getattr(gw, "flow", None)
+        start = getattr(flow, "start_scenario", None)
+        if start is None:
+            raise _err(General.NO_SYNTHETIC_FLOW)
+        data = await P.read_json(request, ("scenario",))
+        name = data.get("scenario")
+        if not isinstance(name, str):
+            raise P.mandatory("scenario")
+        try:
+            start(name)
+        except ValueError as e:
+            raise _err(Request.INVALID_PARAMETER_BECAUSE, "scenario", e) from None
+        return _resp({"flow": type(flow).__name__, "scenario": name, "time": gw.now()})
+
     r = app.router
+    r.add_post("/paperex/v1/flow/scenario", guard(flow_scenario))
     r.add_post("/paperex/v1/flow/pause", guard(flow_switch(True)))
     r.add_post("/paperex/v1/flow/resume", guard(flow_switch(False)))
     r.add_post("/paperex/v1/accounts", guard(create_account))

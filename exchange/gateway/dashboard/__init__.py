@@ -1,0 +1,188 @@
+"""The live dashboard of ``paperex serve`` (``http://127.0.0.1:8800/``) and its routes.
+
+* ``GET /`` and ``GET /dashboard/{app.js,style.css}``: the page (static files in
+  ``static/``, nothing fetched from elsewhere, no build step);
+* ``GET /paperex/v1/dashboard/ws``: a websocket pushing the market, run, flow,
+  liquidation feed, insurance fund and leaderboard at most 4 times a second
+  (``feed.Publisher``); the page sends ``{"symbol": ..., "account": ...}`` to
+  change what it looks at;
+* ``GET /paperex/v1/dashboard/info``: mode, symbols, accounts, whether the
+  control API needs a token;
+* ``GET /paperex/v1/dashboard/account?accountId=N``: one account now (REST, with
+  the control API's token when one is set: it shows an account's orders).
+
+Everything the websocket carries comes from projections of committed results
+(``Projection``, ``Leaderboard``, ``DashboardFeed``); the account's current risk
+(liquidation price) is a REST query of the venue, like ``positionRisk``.
+"""
+from __future__ import annotations
+
+import hmac
+import time
+from pathlib import Path
+
+import orjson
+from aiohttp import web
+
+from exchange.gateway.dashboard.feed import DashboardFeed, Publisher
+from exchange.gateway.dashboard.views import (
+    account_view, accounts_list, insurance_view, liquidations_view, market_view,
+)
+from exchange.gateway import errors
+
+STATIC = Path(__file__).parent / "static"
+_FILES = {"app.js": "application/javascript", "style.css": "text/css"}
+SCENARIOS = ("calm", "trend", "crash", "squeeze", "funding-spike")
+
+
+def install(gw) -> DashboardFeed:
+    """The feed of a live gateway (its ladders start from the books when a page opens)."""
+    venue = gw.venue
+
+    def snapshot(sym: str):
+        book = venue.book(sym)
+        return book.depth(0, 1 << 30), book.depth(1, 1 << 30)
+
+    feed = DashboardFeed(gw.projection, sorted(gw.instruments), snapshot)
+    feed.insurance.append((gw.now(), venue.insurance_balance()))     # where the fund stands at start
+    return feed
+
+
+def page_response(mode: str) -> web.Response:
+    html = (STATIC / "index.html").read_text(encoding="utf-8").replace("{{MODE}}", mode)
+    return web.Response(text=html, content_type="text/html",
+                        headers={"Cache-Control": "no-cache",
+                                 # the page may load only its own files: nothing leaves the machine
+                                 "Content-Security-Policy": "default-src 'self'; connect-src 'self' ws: wss:; "
+                                                            "img-src 'self' data:; style-src 'self'"})
+
+
+def add_static_routes(app: web.Application, mode: str) -> None:
+    async def index(request: web.Request) -> web.Response:
+        return page_response(mode)
+
+    async def static(request: web.Request) -> web.Response:
+        name = request.match_info["name"]
+        ctype = _FILES.get(name)
+        if ctype is None:
+            raise errors.Execution.UNKNOWN_PATH(request.path, request.method)
+        return web.Response(body=(STATIC / name).read_bytes(), content_type=ctype,
+                            headers={"Cache-Control": "no-cache"})
+
+    from exchange.gateway.answers import guarded
+    app.router.add_get("/", guarded(index))
+    app.router.add_get("/dashboard/{name}", guarded(static))
+
+
+class LiveDashboard:
+    def __init__(self, gw) -> None:
+        self.gw = gw
+        self.feed: DashboardFeed = gw.dashboard
+        self.publisher = Publisher(self.feed, self.build)
+        self._rate = (time.monotonic(), gw.sequencer.commands_total, 0.0)
+        self._journal = (0.0, 0)
+
+    def run_view(self) -> dict:
+        gw = self.gw
+        seq = gw.sequencer
+        now = time.monotonic()
+        t0, n0, rate = self._rate
+        if now - t0 >= 1.0:
+            rate = (seq.commands_total - n0) / (now - t0)
+            self._rate = (now, seq.commands_total, rate)
+        jt, jsize = self._journal
+        if now - jt >= 1.0 and gw.runtime.data_dir is not None:
+            jdir = gw.runtime.data_dir / "journal"
+            jsize = sum(p.stat().st_size for p in jdir.glob("*") if p.is_file()) if jdir.exists() else 0
+            self._journal = (now, jsize)
+        clock = gw.clock
+        return {"lastSeq": seq.seq, "time": gw.now(), "clock": "virtual" if clock.virtual else "wall",
+                "speed": getattr(clock, "speed", None), "commandsPerSecond": round(rate, 1),
+                "journalBytes": jsize, "wsClients": len(gw.hub.conns),
+                "dashboardClients": len(self.publisher.clients), "failed": seq.failed}
+
+    def flow_view(self) -> dict:
+        flow = self.gw.flow
+        if flow is None:
+            return {"kind": None}
+        scen = getattr(flow, "scenario", None)
+        return {"kind": type(flow).__name__, "paused": bool(getattr(flow, "paused", False)),
+                "scenario": getattr(getattr(scen, "p", None), "name", None)}
+
+    def build(self, focus: dict) -> str:
+        gw = self.gw
+        sym = focus.get("symbol") if focus.get("symbol") in gw.formats else next(iter(gw.formats))
+        comp = gw.competition
+        msg = {
+            "type": "update", "mode": "live", "run": self.run_view(), "flow": self.flow_view(),
+            "market": market_view(gw.projection, self.feed, gw.formats, sym),
+            "liquidations": liquidations_view(self.feed, gw.formats),
+            "insurance": insurance_view(self.feed), "leaderboard": gw.leaderboard.standings(),
+            "window": None if comp is None else {"open": comp.in_window(), "finished": comp.finished},
+        }
+        return orjson.dumps(msg).decode()
+
+
+def add_routes(app: web.Application, gw) -> None:
+    from exchange.gateway.answers import guarded
+    live = LiveDashboard(gw)
+    gw.dashboard_live = live
+    add_static_routes(app, "live")
+
+    def token_ok(request: web.Request) -> bool:
+        tok = gw.admin_token
+        return not tok or hmac.compare_digest(request.headers.get("X-PAPEREX-TOKEN", "").encode(), tok.encode())
+
+    async def info(request: web.Request) -> web.Response:
+        return web.Response(body=orjson.dumps({
+            "mode": "live", "symbols": sorted(gw.formats), "tokenRequired": bool(gw.admin_token),
+            "tokenValid": token_ok(request), "clock": "virtual" if gw.clock.virtual else "wall",
+            "scenarios": list(SCENARIOS), "accounts": accounts_list(gw.venue, gw.keys.label),
+            "competition": gw.leaderboard.standings()["competition"]}), content_type="application/json")
+
+    async def account(request: web.Request) -> web.Response:
+        if not token_ok(request):
+            raise errors.Processing.INVALID_ADMIN_TOKEN()
+        raw = request.query.get("accountId", "")
+        if not raw.isdigit():
+            raise errors.Request.MANDATORY_PARAM("accountId")
+        view = account_view(gw.venue, gw.projection, gw.leaderboard, live.feed, gw.formats, int(raw))
+        if view is None:
+            raise errors.Request.BAD_ACCOUNT()
+        return web.Response(body=orjson.dumps(view), content_type="application/json")
+
+    async def ws(request: web.Request) -> web.StreamResponse:
+        sock = web.WebSocketResponse(heartbeat=30.0)
+        await sock.prepare(request)
+        live.feed.open_ladders()
+        live.publisher.clients[sock] = {}
+        live.publisher.start()
+        live.feed.dirty = True
+        try:
+            await sock.send_str(live.build({}))
+            async for msg in sock:
+                if msg.type == web.WSMsgType.TEXT:
+                    try:
+                        data = orjson.loads(msg.data)
+                    except orjson.JSONDecodeError:
+                        continue
+                    if isinstance(data, dict):
+                        focus = {k: data[k] for k in ("symbol", "account") if k in data}
+                        live.publisher.clients[sock] = focus
+                        await sock.send_str(live.build(focus))
+        finally:
+            live.publisher.clients.pop(sock, None)
+            if not live.publisher.clients:
+                live.feed.close_ladders()
+        return sock
+
+    app.router.add_get("/paperex/v1/dashboard/info", guarded(info))
+    app.router.add_get("/paperex/v1/dashboard/account", guarded(account))
+    app.router.add_get("/paperex/v1/dashboard/ws", ws)
+
+    async def on_cleanup(app: web.Application) -> None:
+        await live.publisher.stop()
+    app.on_shutdown.append(on_cleanup)
+
+
+__all__ = ["install", "add_routes", "add_static_routes", "LiveDashboard"]

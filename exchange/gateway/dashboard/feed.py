@@ -1,0 +1,222 @@
+"""The dashboard's own projection of committed results, and the coalescing publisher.
+
+``DashboardFeed.on_executed`` is a listener of the gateway's ``Projection`` (so it
+runs after the command is journaled, with the book changes the command caused):
+it keeps what the other projections do not - each symbol's ladder (from the
+book changes after one snapshot, while a page is open), the latest MarkPriceChanged, the
+liquidation feed, the insurance fund over time, the faults injected per
+account - and sets a dirty flag.  That is all the per-command work.
+
+``Publisher`` pushes one message per page at most every ``interval_s`` (4 per
+second by default) and only when something changed or a second passed - however
+fast the flow runs, a page gets a handful of updates per second, built from the
+projections at that moment (the updates coalesce).
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import deque
+from typing import Optional
+
+from exchange.contract import codes as C
+from exchange.contract.commands import InjectFault, SetMarkPrice
+from exchange.contract.events import IndexPriceChanged, InsuranceFundChanged, MarkPriceChanged, OrderFilled
+
+log = logging.getLogger("paperex.dashboard")
+
+LIQUIDATIONS_KEEP = 100
+INSURANCE_KEEP = 600
+FAULTS_KEEP = 50
+_RELEVANT = frozenset((OrderFilled, MarkPriceChanged, IndexPriceChanged, InsuranceFundChanged))
+CANDLE_MS = 5_000           # the chart's candles: 5 s (the REST klines keep 1 m and up)
+CANDLES_KEEP = 240          # 20 minutes
+
+
+def _line_point(line: deque, ts: int, price: int) -> None:
+    """The last price of each candle interval: one point per bucket."""
+    b = ts - ts % CANDLE_MS
+    if line and line[-1][0] == b:
+        line[-1][1] = price
+    else:
+        line.append([b, price])
+
+
+class DashboardFeed:
+    def __init__(self, proj, symbols, book_snapshot=None) -> None:
+        """``book_snapshot(symbol) -> (bids, asks)``: the books as they stand when the
+        feed starts (a restored venue); every later change arrives with a command."""
+        self.proj = proj
+        self.symbols = tuple(symbols)
+        self.book_snapshot = book_snapshot
+        self.bids: dict[str, dict[int, int]] = {s: {} for s in self.symbols}
+        self.asks: dict[str, dict[int, int]] = {s: {} for s in self.symbols}
+        # the ladders follow the books only while a page looks (``open_ladders``); a feed without
+        # a snapshot source (paperex view: a fresh venue) follows them from its first command
+        self.ladders_live = book_snapshot is None
+        self.marks: dict[str, MarkPriceChanged] = {}
+        self.index: dict[str, int] = {}        # the last index price (ticks) per symbol
+        # per symbol: [bucket start, open, high, low, close, taker volume] of the public trades,
+        # and [bucket start, last price] of the mark and the index
+        self.candles: dict[str, deque] = {s: deque(maxlen=CANDLES_KEEP) for s in symbols}
+        self.mark_line: dict[str, deque] = {s: deque(maxlen=CANDLES_KEEP) for s in symbols}
+        self.index_line: dict[str, deque] = {s: deque(maxlen=CANDLES_KEEP) for s in symbols}
+        self.liquidations: deque = deque(maxlen=LIQUIDATIONS_KEEP)
+        self.insurance: deque = deque(maxlen=INSURANCE_KEEP)     # (ts, balance)
+        self.faults: dict[int, deque] = {}
+        self.dirty = True
+        proj.listeners.append(self.on_executed)
+
+    def on_executed(self, seq: int, ts: int, command, events: list, changes) -> None:
+        self.dirty = True
+        for ev in events:
+            t = type(ev)
+            if t not in _RELEVANT:      # order amends, income rows...: nothing the feed keeps
+                continue
+            if t is OrderFilled:
+                if not ev.is_maker:
+                    c = self.candles.get(ev.symbol)
+                    if c is not None:
+                        b = ts - ts % CANDLE_MS
+                        if c and c[-1][0] == b:
+                            k = c[-1]
+                            if ev.price > k[2]:
+                                k[2] = ev.price
+                            elif ev.price < k[3]:
+                                k[3] = ev.price
+                            k[4] = ev.price
+                            k[5] += ev.qty
+                        else:
+                            c.append([b, ev.price, ev.price, ev.price, ev.price, ev.qty])
+            elif t is MarkPriceChanged:
+                if not ev.index_price:
+                    # a set price (SetMarkPrice's pin, a mark following SetIndexPrice) carries the
+                    # price only: keep index, funding and pin state of the last full event
+                    pinned = 1 if type(command) is SetMarkPrice else None
+                    prev = self.marks.get(ev.symbol)
+                    if prev is not None:
+                        ev = prev._replace(price=ev.price, pinned=prev.pinned if pinned is None else pinned)
+                    elif pinned:
+                        ev = ev._replace(pinned=1)
+                self.marks[ev.symbol] = ev
+                if ev.symbol in self.mark_line:
+                    _line_point(self.mark_line[ev.symbol], ts, ev.price)
+                    if ev.index_price:
+                        self.index[ev.symbol] = ev.index_price
+                        _line_point(self.index_line[ev.symbol], ts, ev.index_price)
+            elif t is IndexPriceChanged:
+                if ev.symbol in self.index_line:
+                    self.index[ev.symbol] = ev.price
+                    _line_point(self.index_line[ev.symbol], ts, ev.price)
+            elif t is InsuranceFundChanged:
+                self.insurance.append((ts, ev.balance))
+        if changes and self.ladders_live:
+            for sym, levels in changes.items():
+                bids, asks = self.bids[sym], self.asks[sym]
+                for side, price, qty in levels:
+                    book = bids if side == C.BUY else asks
+                    if qty:
+                        book[price] = qty
+                    else:
+                        book.pop(price, None)
+        if self.proj.new_force:
+            self.liquidations.extend(dict(r) for r in self.proj.new_force)
+        if type(command) is InjectFault:
+            q = self.faults.get(command.account_id)
+            if q is None:
+                q = self.faults[command.account_id] = deque(maxlen=FAULTS_KEEP)
+            q.append({"time": ts, "seq": seq, "kind": command.kind, "rule": command.rule_id,
+                      "detail": command.detail})
+
+    def open_ladders(self) -> None:
+        """Start following the books: one snapshot of each (taken in the same synchronous
+        stretch as any commit, so no change is missed or counted twice), then their changes."""
+        if self.ladders_live:
+            return
+        for sym in self.symbols:
+            bids, asks = self.book_snapshot(sym)
+            self.bids[sym] = dict(bids)
+            self.asks[sym] = dict(asks)
+        self.ladders_live = True
+
+    def close_ladders(self) -> None:
+        if self.book_snapshot is not None:
+            self.ladders_live = False
+            for sym in self.symbols:
+                self.bids[sym].clear()
+                self.asks[sym].clear()
+
+    def ladder(self, sym: str, n: int) -> tuple[list, list]:
+        bids = self.bids.get(sym, {})
+        asks = self.asks.get(sym, {})
+        return ([(p, bids[p]) for p in sorted(bids, reverse=True)[:n]],
+                [(p, asks[p]) for p in sorted(asks)[:n]])
+
+
+class Publisher:
+    """Sends ``build(focus) -> str`` (JSON) to every page, coalesced to ``interval_s``."""
+
+    def __init__(self, feed: DashboardFeed, build, interval_s: float = 0.25, idle_s: float = 1.0) -> None:
+        self.feed = feed
+        self.build = build
+        self.interval_s = interval_s
+        self.idle_s = idle_s
+        self.clients: dict = {}            # websocket -> focus dict (symbol, account)
+        self.task: Optional[asyncio.Task] = None
+        self.messages_sent = 0
+        self.cpu_s = 0.0
+        self._last_send = 0.0
+
+    def start(self) -> None:
+        if self.task is None:
+            self.task = asyncio.get_running_loop().create_task(self._run(), name="paperex-dashboard")
+
+    async def stop(self) -> None:
+        if self.task is not None:
+            self.task.cancel()
+            try:
+                await self.task
+            except (asyncio.CancelledError, Exception):
+                pass
+            self.task = None
+        for ws in list(self.clients):
+            await ws.close()
+        self.clients.clear()
+
+    async def _run(self) -> None:
+        while True:
+            await asyncio.sleep(self.interval_s)
+            if not self.clients:
+                continue
+            now = time.monotonic()
+            if not self.feed.dirty and now - self._last_send < self.idle_s:
+                continue
+            self.feed.dirty = False
+            self._last_send = now
+            t0 = time.process_time()
+            try:
+                await self.push()
+            except Exception:       # a page must never take the exchange down
+                log.exception("dashboard push failed")
+            # the CPU the pages cost the exchange (/metrics: paperex_dashboard_cpu_seconds_total)
+            self.cpu_s += time.process_time() - t0
+
+    async def push(self) -> None:
+        cache: dict = {}
+        for ws, focus in list(self.clients.items()):
+            if ws.closed:
+                self.clients.pop(ws, None)
+                continue
+            transport = ws._req.transport if ws._req is not None else None
+            if transport is not None and transport.get_write_buffer_size() > (1 << 20):
+                continue            # a page that does not keep up skips updates; the next one is whole
+            key = (focus.get("symbol"), focus.get("account"))
+            body = cache.get(key)
+            if body is None:
+                body = cache[key] = self.build(focus)
+            try:
+                await ws.send_str(body)
+                self.messages_sent += 1
+            except (ConnectionError, RuntimeError):
+                self.clients.pop(ws, None)

@@ -1,0 +1,257 @@
+"""The dashboard in a real headless Chromium against a real ``paperex serve`` / ``paperex view``."""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from urllib.parse import urlencode
+
+import pytest
+
+import os
+import sys as _sys
+
+_sys.path.insert(0, os.path.dirname(__file__))
+from browserkit import ROOT, console_errors, screenshot, serve, view  # noqa: E402
+
+
+# ------------------------------------------------------------------ wire helpers
+def call(base: str, method: str, path: str, payload=None, *, headers=None):
+    data = json.dumps(payload).encode() if payload is not None else None
+    req = urllib.request.Request(base + path, data=data, method=method,
+                                 headers={"Content-Type": "application/json", **(headers or {})})
+    try:
+        with urllib.request.urlopen(req, timeout=10) as r:
+            return r.status, json.loads(r.read())
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read())
+
+
+def signed(base: str, key: str, secret: str, method: str, path: str, params: dict):
+    qs = urlencode({**params, "timestamp": int(time.time() * 1000)})
+    sig = hmac.new(secret.encode(), qs.encode(), hashlib.sha256).hexdigest()
+    return call(base, method, f"{path}?{qs}&signature={sig}", headers={"X-MBX-APIKEY": key})
+
+
+def wait_for(what: str, fn, timeout: float = 10.0, every: float = 0.1):
+    end = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < end:
+        last = fn()
+        if last:
+            return last
+        time.sleep(every)
+    raise AssertionError(f"timed out waiting for {what}; last: {last!r}")
+
+
+def open_page(drv, url: str) -> None:
+    """Leave the last page (its websocket's reconnects are its own errors), forget its log."""
+    drv.get("about:blank")
+    drv.get_log("browser")
+    drv.get(url)
+
+
+def text_of(drv, css: str) -> str:
+    return drv.execute_script("const e = document.querySelector(arguments[0]); return e ? e.textContent : null;", css)
+
+
+def select_account(drv, aid: int) -> None:
+    drv.execute_script("""
+        const s = document.getElementById('account');
+        if (![...s.options].some(o => o.value === String(arguments[0]))) {
+            const o = document.createElement('option'); o.value = String(arguments[0]); o.textContent = arguments[0];
+            s.appendChild(o);
+        }
+        s.value = String(arguments[0]); s.dispatchEvent(new Event('change'));""", aid)
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("live")
+    proc = serve(tmp, "--flow", "synthetic", "--clock", "virtual", "--seed", "3")
+    try:
+        yield proc, tmp
+    finally:
+        proc.stop()
+
+
+# ------------------------------------------------------------------ live page
+def test_page_loads_without_console_errors_and_best_bid_equals_rest_depth(browser, live):
+    proc, _ = live
+    base = proc.url
+    open_page(browser, base + "/")
+    wait_for("the first websocket update", lambda: int(browser.execute_script(
+        "return Number(document.body.dataset.updates || 0)")) > 0)
+    wait_for("a book", lambda: text_of(browser, "#best-bid") not in (None, "-"))
+    # a still book (flow paused): the page must show REST depth's best bid within a second
+    st, _ = call(base, "POST", "/paperex/v1/flow/pause", {})
+    assert st == 200
+    try:
+        st, depth = call(base, "GET", "/fapi/v1/depth?symbol=BTCUSDT&limit=5")
+        assert st == 200 and depth["bids"], depth
+        want = depth["bids"][0][0]
+        t0 = time.monotonic()
+        wait_for(f"best bid {want}", lambda: text_of(browser, "#best-bid") == want, timeout=1.0, every=0.05)
+        assert time.monotonic() - t0 <= 1.0
+        assert text_of(browser, "#best-ask") == depth["asks"][0][0]
+    finally:
+        call(base, "POST", "/paperex/v1/flow/resume", {})
+    errors = console_errors(browser)
+    assert errors == [], errors
+    # the run panel is live: seq moves, commands per second shown
+    seq1 = int(text_of(browser, "#run-seq"))
+    wait_for("the seq to move", lambda: int(text_of(browser, "#run-seq")) > seq1, timeout=5)
+    screenshot(browser, "live")
+
+
+def test_a_fill_appears_in_the_accounts_fills_table(browser, live):
+    proc, _ = live
+    base = proc.url
+    st, acct = call(base, "POST", "/paperex/v1/accounts", {"balance": "50000", "label": "browser-fill"})
+    assert st == 200, acct
+    open_page(browser, base + "/")
+    wait_for("the page", lambda: text_of(browser, "#run-seq") not in (None, "-"))
+    select_account(browser, acct["accountId"])
+    st, order = signed(base, acct["apiKey"], acct["secretKey"], "POST", "/fapi/v1/order",
+                       {"symbol": "BTCUSDT", "side": "BUY", "type": "MARKET", "quantity": "0.010"})
+    assert st == 200, order
+    st, trades = signed(base, acct["apiKey"], acct["secretKey"], "GET", "/fapi/v1/userTrades", {"symbol": "BTCUSDT"})
+    assert st == 200 and trades, trades
+    tid = str(trades[0]["id"])
+    row = wait_for(f"trade {tid} in the fills table", lambda: browser.execute_script(
+        "const r = document.querySelector('#fills tbody tr[data-trade-id=\"' + arguments[0] + '\"]');"
+        "return r ? [...r.cells].map(c => c.textContent) : null;", tid), timeout=5)
+    assert row[1] == tid and row[3] == "BUY" and row[4] == trades[0]["price"] and row[5] == trades[0]["qty"]
+    # the position is drawn in the positions table with its liquidation and bankruptcy prices
+    pos = wait_for("the position row", lambda: browser.execute_script(
+        "const r = document.querySelector('#positions tbody tr'); return r ? [...r.cells].map(c => c.textContent) : null;"))
+    assert pos[0] == "BTCUSDT" and pos[2] == "0.010"
+    screenshot(browser, "fill")
+
+
+def test_forced_liquidation_appears_in_the_liquidation_feed(browser, live):
+    proc, _ = live
+    base = proc.url
+    st, acct = call(base, "POST", "/paperex/v1/accounts", {"balance": "400", "label": "browser-liq"})
+    assert st == 200, acct
+    aid = acct["accountId"]
+    open_page(browser, base + "/")
+    wait_for("the page", lambda: text_of(browser, "#run-seq") not in (None, "-"))
+    select_account(browser, aid)
+    st, body = signed(base, acct["apiKey"], acct["secretKey"], "POST", "/fapi/v1/leverage",
+                      {"symbol": "BTCUSDT", "leverage": 50})
+    assert st == 200, body
+    st, body = signed(base, acct["apiKey"], acct["secretKey"], "POST", "/fapi/v1/order",
+                      {"symbol": "BTCUSDT", "side": "BUY", "type": "MARKET", "quantity": "0.200"})
+    assert st == 200, body
+    # the position with its liquidation and bankruptcy prices, drawn on the chart too
+    pos = wait_for("the position with its liquidation price", lambda: browser.execute_script(
+        "const r = document.querySelector('#positions tbody tr');"
+        "return r && r.cells[8].textContent !== '-' ? [...r.cells].map(c => c.textContent) : null;"))
+    assert pos[2] == "0.200" and float(pos[9]) < float(pos[8]) < float(pos[3]), pos   # bankruptcy < liq < entry
+    screenshot(browser, "position")
+    st, prem = call(base, "GET", "/fapi/v1/premiumIndex?symbol=BTCUSDT")
+    crash = f"{float(prem['markPrice']) * 0.9:.1f}"
+    st, body = call(base, "POST", "/paperex/v1/mark", {"symbol": "BTCUSDT", "price": crash})
+    assert st == 200, body
+    try:
+        row = wait_for("the liquidation in the feed", lambda: browser.execute_script(
+            "const r = document.querySelector('#liquidations tbody tr[data-account=\"' + arguments[0] + '\"]');"
+            "return r ? [...r.cells].map(c => c.textContent) : null;", aid), timeout=8)
+        assert row[1] == "BTCUSDT" and row[3] == "SELL" and row[4] == "0.200", row
+        wait_for("the account without its position", lambda: browser.execute_script(
+            "return document.querySelectorAll('#positions tbody tr').length === 0"))
+        screenshot(browser, "liquidation")
+    finally:
+        call(base, "POST", "/paperex/v1/mark", {"symbol": "BTCUSDT", "price": None})
+    assert console_errors(browser) == []
+
+
+# ------------------------------------------------------------------ leaderboard
+def test_leaderboard_rows_equal_the_rest_leaderboard(browser, tmp_path):
+    comp = tmp_path / "cup.toml"
+    comp.write_text('name = "Browser Cup"\nstarting_balance = "5000"\nsymbols = ["BTCUSDT"]\nmax_leverage = 20\n'
+                    '[window]\nstart = "+0s"\nend = "+10s"\nclock = "wall"\n'
+                    '[[teams]]\nname = "alpha"\n[[teams]]\nname = "beta"\n[[teams]]\nname = "gamma"\n')
+    proc = serve(tmp_path, "--flow", "synthetic", "--clock", "virtual", "--competition", str(comp))
+    try:
+        keys = json.loads((tmp_path / "data" / "team-keys.json").read_text())["teams"]
+        for row, qty in zip(keys, ("0.010", "0.020")):
+            st, body = signed(proc.url, row["apiKey"], row["secretKey"], "POST", "/fapi/v1/order",
+                              {"symbol": "BTCUSDT", "side": "BUY", "type": "MARKET", "quantity": qty})
+            assert st == 200, body
+        final = wait_for("the final standings", lambda: (lambda b: b if b["final"] else None)(
+            call(proc.url, "GET", "/paperex/v1/leaderboard")[1]), timeout=15)
+        open_page(browser, proc.url + "/")
+        want = [[str(r["rank"]), r["team"], str(r["accountId"]), r["equity"], r["return"], r["maxDrawdown"],
+                 str(r["liquidations"]), str(r["trades"]), r["volume"], r["fees"]] for r in final["standings"]]
+        got = wait_for("the leaderboard rows", lambda: (lambda rows: rows if rows == want else None)(
+            browser.execute_script("return [...document.querySelectorAll('#leaderboard tbody tr')]"
+                                   ".map(r => [...r.cells].map(c => c.textContent));")), timeout=5)
+        assert len(got) == 3 and text_of(browser, "#window-state") == "final"
+        assert text_of(browser, "#competition-name") == "Browser Cup"
+        screenshot(browser, "leaderboard")
+        assert console_errors(browser) == []
+    finally:
+        proc.stop()
+
+
+# ------------------------------------------------------------------ paperex view
+def test_view_time_slider_shows_the_state_digest_of_replay_until_time(browser, tmp_path):
+    proc = serve(tmp_path, "--flow", "synthetic", "--clock", "virtual", "--scenario", "crash", "--seed", "5")
+    try:
+        wait_for("some flow", lambda: call(proc.url, "GET", "/paperex/v1/state")[1]["lastSeq"] > 3000, timeout=30,
+                 every=0.5)
+    finally:
+        proc.stop()
+    journal = tmp_path / "data" / "journal"
+    v = view(journal, tmp_path)
+    try:
+        open_page(browser, v.url + "/")
+        st, info = call(v.url, "GET", "/paperex/v1/dashboard/info")
+        assert st == 200 and info["mode"] == "view" and info["lastTime"] > info["firstTime"]
+        wait_for("the view at the end", lambda: text_of(browser, "#state-digest") not in (None, "-"), timeout=30)
+        for frac in (0.5, 0.25):            # forward is incremental, back starts over: both must agree
+            t = info["firstTime"] + int((info["lastTime"] - info["firstTime"]) * frac)
+            browser.execute_script("const s = document.getElementById('slider'); s.value = String(arguments[0]);"
+                                   "s.dispatchEvent(new Event('change'));", t)
+            wait_for(f"the state at {t}", lambda: browser.execute_script(
+                "return document.getElementById('state-digest').dataset.time") == str(t), timeout=30)
+            out = subprocess.run([sys.executable, "-m", "exchange.cli", "replay", str(journal), "--until-time", str(t),
+                                  "--json"], cwd=ROOT, capture_output=True, text=True, timeout=120,
+                                 env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"})
+            assert out.returncode == 0, out.stderr
+            want = json.loads(out.stdout.strip().splitlines()[-1])["state_digest"]
+            assert text_of(browser, "#state-digest") == want
+        screenshot(browser, "view")
+        assert console_errors(browser) == []
+    finally:
+        v.stop()
+
+
+def test_control_buttons_need_the_token_and_call_the_control_api(browser, tmp_path):
+    proc = serve(tmp_path, "--flow", "synthetic", "--clock", "virtual", "--admin-token", "sesame")
+    try:
+        enabled = "return [...document.querySelectorAll('[data-control]')].map(b => !b.disabled);"
+        open_page(browser, proc.url + "/")
+        wait_for("the page", lambda: text_of(browser, "#run-seq") not in (None, "-"))
+        assert set(browser.execute_script(enabled)) == {False}
+        assert "token" in text_of(browser, "#control-note")
+        open_page(browser, proc.url + "/?token=sesame")
+        wait_for("enabled buttons", lambda: set(browser.execute_script(enabled)) == {True})
+        browser.find_element("id", "btn-pause").click()
+        wait_for("the flow paused", lambda: "(paused)" in (text_of(browser, "#run-flow") or ""), timeout=5)
+        browser.find_element("id", "in-mark").send_keys("55000")
+        browser.find_element("id", "btn-mark").click()
+        wait_for("the pinned mark", lambda: text_of(browser, "#mark-price") == "55000.00 (pinned)", timeout=5)
+        assert text_of(browser, "#index-price") not in (None, "-")      # the pin keeps the index shown
+        browser.find_element("id", "btn-resume").click()
+        wait_for("the flow running", lambda: "(paused)" not in text_of(browser, "#run-flow"), timeout=5)
+        assert console_errors(browser) == []
+    finally:
+        proc.stop()

@@ -1,0 +1,142 @@
+"""The dashboard's websocket and REST answers against a real server (no browser)."""
+from __future__ import annotations
+
+import asyncio
+import json
+
+import aiohttp
+from aiohttp import web
+
+from exchange.gateway.dashboard.offline import make_view_app
+from exchange.serve import start, start_flow
+
+
+async def _messages(ws, seconds: float) -> list:
+    loop = asyncio.get_running_loop()
+    end = loop.time() + seconds
+    out = []
+    while True:
+        left = end - loop.time()
+        if left <= 0:
+            return out
+        try:
+            msg = await ws.receive(timeout=left)
+        except asyncio.TimeoutError:
+            return out
+        assert msg.type == aiohttp.WSMsgType.TEXT, msg
+        out.append(json.loads(msg.data))
+
+
+async def test_updates_coalesce_ladder_is_the_book_and_scenarios_start(tmp_path):
+    srv = await start(host="127.0.0.1", port=0, data_dir=tmp_path / "data", fsync="never", clock="virtual")
+    stop = asyncio.Event()
+    task = start_flow(srv, "synthetic", seed=2, speed=20.0, stop=stop)    # 20x real time: a busy market
+    try:
+        async with aiohttp.ClientSession() as s:
+            async with s.ws_connect(srv.ws_url + "/paperex/v1/dashboard/ws") as ws:
+                await _messages(ws, 1.0)            # the first message and whatever came since
+                msgs = await _messages(ws, 3.0)
+                seqs = [m["run"]["lastSeq"] for m in msgs]
+                # a few updates a second (0.25 s apart), while the venue ran thousands of commands
+                assert 6 <= len(msgs) <= 13, len(msgs)
+                assert seqs[-1] - seqs[0] > 10 * len(msgs), seqs
+                # the ladder the page shows is the book REST depth shows
+                async with s.post(srv.rest_url + "/paperex/v1/flow/pause") as r:
+                    assert r.status == 200
+                await asyncio.sleep(0.1)
+                await ws.send_str(json.dumps({"symbol": "ETHUSDT"}))
+                m = (await _messages(ws, 0.2))[-1]
+                async with s.get(srv.rest_url + "/fapi/v1/depth", params={"symbol": "ETHUSDT", "limit": "20"}) as r:
+                    depth = await r.json()
+                assert m["market"]["symbol"] == "ETHUSDT"
+                assert m["market"]["bids"] == depth["bids"][:12] and m["market"]["asks"] == depth["asks"][:12]
+                assert m["market"]["bids"] and m["market"]["candles"] and m["market"]["mark"]
+                assert m["flow"] == {"kind": "SyntheticFlow", "paused": True, "scenario": "calm"}
+                # start a scenario from the page's control
+                async with s.post(srv.rest_url + "/paperex/v1/flow/scenario", json={"scenario": "crash"}) as r:
+                    assert r.status == 200, await r.text()
+                async with s.post(srv.rest_url + "/paperex/v1/flow/scenario", json={"scenario": "meteor"}) as r:
+                    body = await r.json()
+                    assert (r.status, body["code"]) == (400, -1130), body
+                await ws.send_str(json.dumps({"symbol": "BTCUSDT"}))
+                m = (await _messages(ws, 0.2))[-1]
+                assert m["flow"]["scenario"] == "crash" and m["leaderboard"]["standings"]
+    finally:
+        stop.set()
+        await task
+        await srv.stop()
+
+
+async def test_account_view_needs_the_admin_token_when_one_is_set(tmp_path):
+    srv = await start(host="127.0.0.1", port=0, data_dir=tmp_path / "data", fsync="never", admin_token="sesame")
+    try:
+        aid = srv.demo["accountId"]
+        url = srv.rest_url + "/paperex/v1/dashboard/account"
+        async with aiohttp.ClientSession() as s:
+            async with s.get(url, params={"accountId": str(aid)}) as r:
+                assert (r.status, (await r.json())["code"]) == (401, -2015)
+            async with s.get(srv.rest_url + "/paperex/v1/dashboard/info") as r:
+                info = await r.json()
+                assert info["tokenRequired"] and not info["tokenValid"]
+            h = {"X-PAPEREX-TOKEN": "sesame"}
+            async with s.get(url, params={"accountId": str(aid)}, headers=h) as r:
+                body = await r.json()
+                assert r.status == 200 and body["walletBalance"] == "100000.00000000" and body["positions"] == []
+            async with s.get(url, headers=h) as r:
+                assert (r.status, (await r.json())["code"]) == (400, -1102)
+            async with s.get(url, params={"accountId": "424242"}, headers=h) as r:
+                assert (r.status, (await r.json())["code"]) == (400, -1109)
+            async with s.get(srv.rest_url + "/dashboard/../../etc/passwd") as r:
+                assert r.status == 404
+            async with s.get(srv.rest_url + "/dashboard/secrets.txt") as r:
+                assert (r.status, (await r.json())["code"]) == (404, -5000)
+    finally:
+        await srv.stop()
+
+
+async def test_view_answers_errors_as_binance_json(tmp_path):
+    srv = await start(host="127.0.0.1", port=0, data_dir=tmp_path / "data", fsync="never")
+    await srv.stop()
+    runner = web.AppRunner(make_view_app(tmp_path / "data" / "journal"))
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]
+    try:
+        async with aiohttp.ClientSession() as s:
+            base = f"http://127.0.0.1:{port}"
+            async with s.get(base + "/paperex/v1/dashboard/at", params={"time": "soon"}) as r:
+                assert (r.status, (await r.json())["code"]) == (400, -1102)
+            async with s.get(base + "/paperex/v1/dashboard/info") as r:
+                info = await r.json()
+            async with s.get(base + "/paperex/v1/dashboard/at", params={"time": str(info["lastTime"]),
+                                                                        "accountId": "1"}) as r:
+                body = await r.json()
+                assert r.status == 200 and body["account"]["walletBalance"] == "100000.00000000"
+                assert body["seq"] == info["lastSeq"]
+            async with s.get(base + "/") as r:
+                assert r.status == 200 and 'data-mode="view"' in await r.text()
+    finally:
+        await runner.cleanup()
+
+
+async def test_faults_injected_for_an_account_are_in_its_view(tmp_path):
+    import os
+    import sys
+    sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "gateway_server"))
+    from gwhelpers import Api
+    faults = {"seed": 1, "rules": [{"id": "flaky", "path": "/fapi/*", "account": 1, "kind": "-1001", "every": 1,
+                                    "times": 1}]}
+    srv = await start(host="127.0.0.1", port=0, data_dir=tmp_path / "data", fsync="never", faults=faults)
+    try:
+        assert srv.demo["accountId"] == 1
+        async with aiohttp.ClientSession() as s:
+            api = Api(s, srv.rest_url, srv.demo["apiKey"], srv.demo["secretKey"])
+            st, body = await api.signed("GET", "/fapi/v2/balance")
+            assert (st, body["code"]) == (503, -1001), body
+            async with s.get(srv.rest_url + "/paperex/v1/dashboard/account", params={"accountId": "1"}) as r:
+                view = await r.json()
+            assert [(f["kind"], f["rule"]) for f in view["faults"]] == [("-1001", "flaky")]
+            assert "/fapi/v2/balance" in view["faults"][0]["detail"]
+    finally:
+        await srv.stop()
