@@ -194,7 +194,7 @@ class PaperexServer:
         self.demo = self.server.demo
         self.server.runtime.sequencer.subscribe(self._record)
 
-    def _record(self, seq: int, ts: int, command: Any, events: list) -> None:
+    def _record(self, seq: int, ts: int, command: Any, events: list, book: Any = None) -> None:
         if type(command).__name__ == "InjectFault":
             self._faults.append((seq, ts, command))
         for ev in events:

@@ -93,9 +93,8 @@ def generate_time(span: str) -> float:
 def query_times(span: str, n: int = 200) -> dict:
     from exchange.contract.commands import SeedHistory
     from exchange.gateway.projection import Projection
-    from exchange.venue import Venue
     end = 1_767_225_600_000
-    p = Projection(Venue(dict(DEFAULT_INSTRUMENTS)))
+    p = Projection(DEFAULT_INSTRUMENTS, specs={s: SymbolSpec(i) for s, i in DEFAULT_INSTRUMENTS.items()})
     p.seed_history(SeedHistory(1, parse_span(span), "BTCUSDT:600000,ETHUSDT:300000"), end)
     calls = {
         "klines_1m_latest": lambda: p.klines("BTCUSDT", 60_000, None, None, 1),

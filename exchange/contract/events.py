@@ -15,6 +15,13 @@ use ``exchange.contract.codes``.  The gateway renders them as Binance payloads:
   emits them once per touched account / position at the end of a command.
 * Income -> GET /fapi/v1/income rows.
 * LeverageChanged -> ACCOUNT_CONFIG_UPDATE.
+
+Every order event carries the order's fields the wire shows (``ORDER_STATE``:
+side, cumulative fill, client id, type, time in force, price, quantity, flags;
+the conditional ones only for conditional orders), so ORDER_TRADE_UPDATE, the
+WS API answers and the export are built from the event alone: a subscriber
+never asks the venue about an order (which may have left its history by the
+time a deferred commit is published).
 """
 from __future__ import annotations
 
@@ -23,6 +30,11 @@ from typing import NamedTuple
 from exchange.contract.records import Registry
 
 EVENTS = Registry("event", 1000, 1_000_000)
+
+#: the order's fields every later order event (canceled, expired, triggered) carries after its own
+ORDER_STATE = ("side", "position_side", "filled_qty", "cum_quote", "client_order_id", "order_type",
+               "time_in_force", "order_price", "order_qty", "reduce_only", "stp", "stop_price",
+               "working_type", "price_protect", "close_position", "activation_price", "callback_rate")
 register = EVENTS.register
 
 
@@ -137,6 +149,14 @@ class OrderFilled(NamedTuple):
     cum_quote: int         # cumulative notional, money
     status: int            # PARTIALLY_FILLED / FILLED
     counter_order_id: int
+    # the order as the wire shows it (with the fields above): ORDER_STATE
+    client_order_id: str
+    order_type: int
+    time_in_force: int
+    order_price: int       # the order's limit price (0: market)
+    order_qty: int
+    reduce_only: int
+    stp: int
     KIND = 1012
 
 
@@ -147,7 +167,26 @@ class OrderCanceled(NamedTuple):
     symbol: str
     remaining: int
     reason: int            # codes.CANCEL_*
+    # the order as the wire shows it (ORDER_TRADE_UPDATE, WS API, export): ORDER_STATE
+    side: int
+    position_side: int
+    filled_qty: int        # cumulative, lots
+    cum_quote: int         # cumulative notional, money
+    client_order_id: str
+    order_type: int
+    time_in_force: int
+    order_price: int       # the order's limit price (0: market)
+    order_qty: int
+    reduce_only: int
+    stp: int
+    stop_price: int = 0    # conditional orders only (trimmed from the record when 0)
+    working_type: int = 0
+    price_protect: int = 0
+    close_position: int = 0
+    activation_price: int = 0
+    callback_rate: int = 0
     KIND = 1013
+    CORE_FIELDS = 16
 
 
 @register
@@ -158,7 +197,26 @@ class OrderExpired(NamedTuple):
     remaining: int
     reason: int            # Binance ``er`` (codes.ER_*)
     status: int            # EXPIRED / EXPIRED_IN_MATCH
+    # the order as the wire shows it (ORDER_TRADE_UPDATE, WS API, export): ORDER_STATE
+    side: int
+    position_side: int
+    filled_qty: int        # cumulative, lots
+    cum_quote: int         # cumulative notional, money
+    client_order_id: str
+    order_type: int
+    time_in_force: int
+    order_price: int       # the order's limit price (0: market)
+    order_qty: int
+    reduce_only: int
+    stp: int
+    stop_price: int = 0    # conditional orders only (trimmed from the record when 0)
+    working_type: int = 0
+    price_protect: int = 0
+    close_position: int = 0
+    activation_price: int = 0
+    callback_rate: int = 0
     KIND = 1014
+    CORE_FIELDS = 17
 
 
 @register
@@ -166,9 +224,18 @@ class OrderModified(NamedTuple):
     order_id: int
     account_id: int
     symbol: str
-    price: int
+    price: int             # the new price and quantity
     qty: int
     filled_qty: int
+    # the order as the wire shows it (with the fields above)
+    side: int
+    position_side: int
+    cum_quote: int
+    client_order_id: str
+    order_type: int
+    time_in_force: int
+    reduce_only: int
+    stp: int
     KIND = 1015
 
 
@@ -289,7 +356,26 @@ class OrderTriggered(NamedTuple):
     symbol: str
     trigger_price: int             # the working price that fired it
     new_order_id: int
+    # the order as the wire shows it (ORDER_TRADE_UPDATE, WS API, export): ORDER_STATE
+    side: int
+    position_side: int
+    filled_qty: int        # cumulative, lots
+    cum_quote: int         # cumulative notional, money
+    client_order_id: str
+    order_type: int
+    time_in_force: int
+    order_price: int       # the order's limit price (0: market)
+    order_qty: int
+    reduce_only: int
+    stp: int
+    stop_price: int = 0    # conditional orders only (trimmed from the record when 0)
+    working_type: int = 0
+    price_protect: int = 0
+    close_position: int = 0
+    activation_price: int = 0
+    callback_rate: int = 0
     KIND = 1016
+    CORE_FIELDS = 16
 
 
 @register

@@ -22,7 +22,7 @@ def _record(cls, *fields):
 
 
 # the venue's call sites by arity (they were C constructors until a benchmark showed no gain)
-record5 = record6 = record8 = record15 = record18 = _record
+record5 = record6 = record8 = record18 = record22 = _record
 
 
 class Registry:

@@ -37,9 +37,9 @@ from exchange.contract.venue_config import instruments_from_config
 from exchange.units import MONEY_SCALE
 
 # field name -> how to turn the integer into a decimal value
-_PRICE_FIELDS = {"price", "avg_price", "stop_price", "activation_price", "mark_price", "index_price",
+_PRICE_FIELDS = {"price", "order_price", "avg_price", "stop_price", "activation_price", "mark_price", "index_price",
                  "bankruptcy_price", "liquidation_price", "trigger_price"}
-_QTY_FIELDS = {"qty", "remaining", "filled_qty", "executed_qty", "position_qty", "adl_qty"}
+_QTY_FIELDS = {"qty", "order_qty", "remaining", "filled_qty", "executed_qty", "position_qty", "adl_qty"}
 _MONEY_FIELDS = {"amount", "fee", "realized_pnl", "wallet_balance", "cross_wallet", "balance_change",
                  "entry_notional", "isolated_wallet", "cum_quote", "max_notional", "insurance_fund",
                  "funding_fee", "clearance_fee", "deficit", "margin", "maint_margin", "payment"}

@@ -78,7 +78,7 @@ class Leaderboard:
         return cls({s: i.notional_unit for s, i in instruments.items()})
 
     # ------------------------------------------------------------- feeding
-    def on_executed(self, seq: int, ts: int, command: Any, events: list) -> None:
+    def on_executed(self, seq: int, ts: int, command: Any, events: list, book: Optional[dict] = None) -> None:
         self.last_seq = seq
         self.last_ts = ts
         tc = type(command)

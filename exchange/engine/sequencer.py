@@ -8,8 +8,15 @@ in one event-loop turn) it:
 2. applies each to the venue and appends the command record, then its event
    records, to the journal buffer (records stay in seq order: c1 e1.. c2 e2..),
 3. commits the group to the journal with one write (fsync by policy),
-4. publishes (seq, ts, command, events) to subscribers (gateway fan-out,
+4. publishes (seq, ts, command, events, book) to subscribers (gateway fan-out,
    projections), and only then acknowledges the callers.
+
+``book`` is what the command changed in the order books: ``{symbol: [(side,
+price, qty), ...]}`` (qty 0: the level is gone), or None.  The books log the
+levels a match touches; the sequencer takes that log right after the command
+is applied, so the changes travel with the command's committed result and no
+subscriber reads a live book (which, behind deferred commits, already holds
+later commands' orders).
 
 Why applying before the write is still "journal first": steps 1-3 run in one
 synchronous stretch of the event loop, so no request, stream or flow source
@@ -39,7 +46,8 @@ from exchange.contract.timers import Timer
 
 log = logging.getLogger("paperex.sequencer")
 
-Subscriber = Callable[[int, int, Any, list], None]
+#: ``callback(seq, ts, command, events, book)``
+Subscriber = Callable[[int, int, Any, list, Optional[dict]], None]
 
 
 class SequencerFailed(RuntimeError):
@@ -47,17 +55,38 @@ class SequencerFailed(RuntimeError):
 
 
 class Executed(NamedTuple):
-    """What one command did: its seq and time, and the venue's events."""
+    """What one command did: its seq and time, the venue's events and the book levels it changed."""
     seq: int
     ts: int
     command: Any
     events: list
     error: Optional[str] = None
+    book: Optional[dict] = None     # symbol -> [(side, price, qty), ...] (qty 0: level gone)
 
 
 # built with tuple.__new__ (a NamedTuple's own __new__ is a Python function):
 # one per command, on the hot path of every source
 _new = tuple.__new__
+
+
+def _books_of(venue: Any) -> list[tuple[str, Any]]:
+    """(symbol, book) of every order book of the venue (none for a venue without books)."""
+    symbols = getattr(venue, "symbols", None)
+    if not symbols or not hasattr(venue, "book"):
+        return []
+    return [(sym, venue.book(sym)) for sym in symbols]
+
+
+def _take_book_changes(books: list) -> Optional[dict]:
+    """The levels the books logged since the last call, per symbol (None: no change)."""
+    out = None
+    for sym, book in books:
+        ch = book.changed_levels()
+        if ch:
+            if out is None:
+                out = {}
+            out[sym] = ch
+    return out
 
 
 class Sequencer:
@@ -80,6 +109,8 @@ class Sequencer:
         self.commands_total = 0
         self.events_total = 0
         self.failed: Optional[str] = None
+        self._books = _books_of(venue)
+        _take_book_changes(self._books)     # a restored venue's books: start with an empty change log
 
     # ------------------------------------------------------------- set-up
     def add_timer(self, timer: Timer, now_ms: Optional[int] = None) -> None:
@@ -89,7 +120,7 @@ class Sequencer:
         self._next_timer_due = min(self._next_timer_due, timer.next_due)
 
     def subscribe(self, callback: Subscriber, *, inline: bool = False) -> None:
-        """Call ``callback(seq, ts, command, events)`` for every command, in seq order.
+        """Call ``callback(seq, ts, command, events, book)`` for every command, in seq order.
 
         Ordinary subscribers (stream fan-out, projections) are told
         after the command's group is committed to the journal.  ``inline``
@@ -138,6 +169,7 @@ class Sequencer:
             return []
         results = []
         apply = self.venue.apply
+        books = self._books
         inline = self.inline_subscribers
         try:
             for seq, ts, cmd in stamped:
@@ -147,12 +179,13 @@ class Sequencer:
                 except Exception as exc:  # a venue bug must not take the exchange down
                     log.exception("venue failed on seq %d (%r)", seq, cmd)
                     events, error = [], f"{type(exc).__name__}: {exc}"
+                book = _take_book_changes(books)
                 if journal is not None:
                     journal.append_command(seq, ts, cmd, events)
-                results.append(_new(Executed, (seq, ts, cmd, events, error)))
+                results.append(_new(Executed, (seq, ts, cmd, events, error, book)))
                 for sub in inline:
                     try:
-                        sub(seq, ts, cmd, events)
+                        sub(seq, ts, cmd, events, book)
                     except Exception:  # a broken subscriber must not block the venue
                         log.exception("inline subscriber failed on seq %d", seq)
         except Exception as exc:
@@ -181,7 +214,7 @@ class Sequencer:
             for r in done:
                 for sub in subscribers:
                     try:
-                        sub(r[0], r[1], r[2], r[3])
+                        sub(r[0], r[1], r[2], r[3], r[5])
                     except Exception:  # a broken subscriber must not block the venue
                         log.exception("subscriber failed on seq %d", r[0])
         for hook in self.commit_hooks:

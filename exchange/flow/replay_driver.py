@@ -820,7 +820,7 @@ class ReplayDriver:
             self._by_oid.pop(o.oid, None)
 
     # --------------------------------------------------------- subscriber
-    def _on_executed(self, seq: int, ts: int, command: Any, events: list) -> None:
+    def _on_executed(self, seq: int, ts: int, command: Any, events: list, book: Optional[dict] = None) -> None:
         lp = self._lp_set
         for ev in events:
             k = ev.KIND

@@ -299,7 +299,7 @@ class SyntheticFlow:
         self.stats.steps += 1
         return self._execute(cmds, now)
 
-    def _on_applied(self, seq: int, ts: int, command: Any, events: list) -> None:
+    def _on_applied(self, seq: int, ts: int, command: Any, events: list, book: Optional[dict] = None) -> None:
         pos = self.positions
         for ev in events:
             if ev.KIND == 1020 and ev.position_side == 0:       # PositionChanged, one-way (BOTH)

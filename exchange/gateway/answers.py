@@ -18,9 +18,9 @@ JSON = "application/json"
 def http_error(e: web.HTTPException, headers: dict | None = None) -> web.Response:
     status = e.status if 400 <= e.status < 500 else 400
     if status == 404:
-        body = {"code": -5000, "msg": "Not found."}
+        body = errors.Execution.NOT_FOUND().to_body()
     elif status == 413:
-        body = {"code": -1000, "msg": "Request entity too large."}
+        body = errors.General.ENTITY_TOO_LARGE().to_body()
     else:
         body = errors.unknown_error().to_body()
     return web.Response(body=orjson.dumps(body), status=status, content_type=JSON, headers=headers)

@@ -47,6 +47,18 @@ Handler = Callable[["Gateway", Req], Awaitable[Any]]
 GW_KEY = web.AppKey("gateway", object)
 
 
+def runtime_projection(runtime) -> Projection:
+    """The gateway's projection of ``runtime``'s venue (before any journal is fed to it).
+
+    The projection learns from committed results only; the venue's queries seed its book
+    levels (the state the journal rebuilt) and sample the premium index."""
+    venue = runtime.venue
+    return Projection(
+        runtime.instruments, premium_index=venue.premium_index,
+        specs={s: st.spec for s, st in venue.symbols.items()},
+        depth=lambda s: (venue.book(s).depth(0, 1 << 30), venue.book(s).depth(1, 1 << 30)))
+
+
 class Gateway:
     def __init__(self, runtime, keys: Optional[PersistentKeyStore] = None, *,
                  rate_limits: RateLimitConfig | None = None, admin_token: str | None = None,
@@ -66,7 +78,7 @@ class Gateway:
         #: conditional types on /fapi/v1/order (Binance before 2025-12-09, what
         #: binance-futures-connector sends); False answers -4120 as Binance does now
         self.legacy_conditional_orders = legacy_conditional_orders
-        self.projection = Projection(self.venue)
+        self.projection = runtime_projection(runtime)
         if runtime.data_dir is not None and (runtime.data_dir / "journal").exists():
             try:
                 from exchange.gateway.projection_checkpoint import restore
@@ -260,4 +272,4 @@ def make_app(gw: Gateway, *, client_max_size: int = 1 << 20) -> web.Application:
     return app
 
 
-__all__ = ["Gateway", "make_app", "guarded", "GW_KEY", "BODY_METHODS"]
+__all__ = ["Gateway", "runtime_projection", "make_app", "guarded", "GW_KEY", "BODY_METHODS"]

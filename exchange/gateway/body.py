@@ -16,7 +16,7 @@ import zlib
 
 from aiohttp import web
 
-from exchange.gateway.errors import BinanceError
+from exchange.gateway.errors import BinanceError, Request
 
 #: set on an application whose runner leaves Content-Encoding to :func:`read_body`
 RAW_BODIES = web.AppKey("paperex_raw_bodies", bool)
@@ -32,7 +32,7 @@ except ImportError:     # pragma: no cover - brotli comes with aiohttp[speedups]
 
 def undecodable(request: web.Request, why: str) -> BinanceError:
     encoding = request.headers.get("Content-Encoding", "identity")
-    return BinanceError(-1130, f"Request body could not be decoded ({why}; Content-Encoding {encoding!r}).")
+    return Request.BODY_NOT_DECODED(why, repr(encoding))
 
 
 def _decode(raw: bytes, encoding: str) -> bytes:

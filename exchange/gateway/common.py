@@ -211,9 +211,7 @@ def time_range(p: Params) -> tuple[Optional[int], Optional[int]]:
 
 def rejection(ev) -> BinanceError:
     """A venue refusal (OrderRejected / CommandRejected) as the Binance error answer."""
-    code = int(ev.code)
-    status = 401 if code in (-2014, -2015) else 400
-    return BinanceError(code, ev.msg, status)
+    return errors.rejection(int(ev.code), ev.msg)
 
 
 SUCCESS = {"code": 200, "msg": "success"}

@@ -13,16 +13,19 @@ there is no checkpoint - so a restarted server still answers
 Book update ids (spec §9.4): every command that changes a symbol's book gives
 that symbol a new update id = the command's seq.  ``lastUpdateId`` of REST
 depth, ``U``/``u``/``pu`` of the diff streams and ``u`` of bookTicker all use
-that one sequence.  The changed levels are read from the book itself
-(``Book.changed_levels()``), drained in the sequencer callback, i.e. in the
-same synchronous stretch that applied the command, so a REST snapshot never
-sees a book change whose update id it does not know.
+that one sequence.  The changed levels come with the committed result (the
+sequencer's ``book`` argument: what the match changed); ``BookLevels`` folds
+them into the projection's own copy of each book's levels, seeded once from a
+depth query when the gateway starts, which the depth and bookTicker streams
+read.  Nothing here reads the venue's live state: behind deferred commits it
+already holds later commands' orders.
 """
 from __future__ import annotations
 
+import heapq
 from bisect import bisect_left, bisect_right
 from collections import deque
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Iterable, Optional
 
 from exchange.contract import codes as C
 from exchange.contract.commands import SamplePremium, SeedHistory
@@ -48,14 +51,60 @@ OI_PERIOD = 300_000
 _ORDER_EVENTS = (OrderAccepted, OrderFilled, OrderCanceled, OrderExpired, OrderModified)
 
 
+class BookLevels:
+    """A book's price levels as the committed results tell them: price -> resting lots per
+    side, with the best price of each side kept as levels come and go."""
+
+    __slots__ = ("bids", "asks", "best_bid", "best_ask")
+
+    def __init__(self, bids: Iterable[tuple[int, int]] = (), asks: Iterable[tuple[int, int]] = ()) -> None:
+        self.bids: dict[int, int] = dict(bids)
+        self.asks: dict[int, int] = dict(asks)
+        self.best_bid = max(self.bids) if self.bids else None
+        self.best_ask = min(self.asks) if self.asks else None
+
+    def apply(self, changes: list) -> None:
+        """Fold ``[(side, price, qty), ...]`` in (qty 0: the level is gone)."""
+        for side, price, qty in changes:
+            if side == C.BUY:
+                levels = self.bids
+                if qty:
+                    levels[price] = qty
+                    if self.best_bid is None or price > self.best_bid:
+                        self.best_bid = price
+                elif levels.pop(price, None) is not None and price == self.best_bid:
+                    self.best_bid = max(levels) if levels else None
+            else:
+                levels = self.asks
+                if qty:
+                    levels[price] = qty
+                    if self.best_ask is None or price < self.best_ask:
+                        self.best_ask = price
+                elif levels.pop(price, None) is not None and price == self.best_ask:
+                    self.best_ask = min(levels) if levels else None
+
+    def depth(self, side: int, n: int) -> list[tuple[int, int]]:
+        """Top ``n`` levels of a side, best first, as (price, lots) - as ``Book.depth``."""
+        if side == C.BUY:
+            if n == 1:
+                return [] if self.best_bid is None else [(self.best_bid, self.bids[self.best_bid])]
+            return [(p, self.bids[p]) for p in heapq.nlargest(n, self.bids)]
+        if n == 1:
+            return [] if self.best_ask is None else [(self.best_ask, self.asks[self.best_ask])]
+        return [(p, self.asks[p]) for p in heapq.nsmallest(n, self.asks)]
+
+
 class SymbolMarket:
     __slots__ = ("symbol", "trades", "aggs", "next_agg_id", "klines", "last_price", "last_qty",
                  "update_id", "best", "long_oi", "positions", "book", "mark_klines", "index_klines",
-                 "premium_klines", "premium_seen", "funding", "open_interest", "oi_bucket")
+                 "premium_klines", "premium_seen", "mark_price", "notional_unit", "funding", "open_interest",
+                 "oi_bucket")
 
-    def __init__(self, symbol: str, book) -> None:
+    def __init__(self, symbol: str, notional_unit: int, book: Optional[BookLevels] = None) -> None:
         self.symbol = symbol
-        self.book = book
+        self.notional_unit = notional_unit
+        self.book = book if book is not None else BookLevels()
+        self.mark_price = 0                    # the last MarkPriceChanged (unrealized PnL of ACCOUNT_UPDATE)
         # (id, price, qty, quote_money, time, is_buyer_maker)
         self.trades: deque = deque(maxlen=TRADES_KEEP)
         # [agg_id, price, qty, quote_money, first_id, last_id, time, is_buyer_maker]
@@ -86,13 +135,29 @@ class SymbolMarket:
 class Projection:
     """Market and account history; ``on_executed`` is the sequencer subscriber.
 
-    ``listeners`` get ``(seq, ts, events, sym_changes)`` after the projection
-    is updated, where ``sym_changes`` maps symbol -> changed levels of this
-    command (used by the depth streams)."""
+    ``listeners`` get ``(seq, ts, command, events, book)`` after the projection
+    is updated, where ``book`` maps symbol -> changed levels of this command
+    (used by the depth streams).
 
-    def __init__(self, venue) -> None:
-        self.venue = venue
-        self.markets: dict[str, SymbolMarket] = {s: SymbolMarket(s, venue.book(s)) for s in venue.symbols}
+    ``instruments``: symbol -> Instrument.  ``depth(symbol)`` -> (bids, asks) as
+    (price, lots) seeds the book levels once (the venue's depth query, at start);
+    ``premium_index(symbol)`` is the venue's query the premium candles sample
+    (see ``_premium_sample``); ``specs``: symbol -> SymbolSpec for ``seed_history``."""
+
+    def __init__(self, instruments: dict, *, depth: Optional[Callable] = None,
+                 premium_index: Optional[Callable] = None, specs: Optional[dict] = None) -> None:
+        #: symbol -> Instrument (kept for ``blank``)
+        self.instruments: dict = dict(instruments)
+        #: symbol -> the venue's SymbolSpec (static configuration the seeded past is generated from)
+        self.specs: dict = dict(specs or {})
+        self.markets: dict[str, SymbolMarket] = {
+            s: SymbolMarket(s, inst.notional_unit, BookLevels(*depth(s)) if depth is not None else None)
+            for s, inst in sorted(instruments.items())}
+        self._premium_index = premium_index
+        #: account -> hedge mode (PositionModeChanged), for ACCOUNT_UPDATE's position sides
+        self.dual: dict[int, int] = {}
+        #: conditional order id -> its OrderAccepted (ALGO_UPDATE, a legacy stop's regular order)
+        self.conditionals: dict[int, OrderAccepted] = {}
         self.fills: dict[int, deque] = {}
         self.income: dict[int, deque] = {}
         self.order_ids: dict[tuple, deque] = {}
@@ -106,6 +171,7 @@ class Projection:
         # legacy /fapi/v1/order stops), and the regular order each one became when triggered
         self.algo_ids: set[int] = set()
         self.parent_of: dict[int, int] = {}          # triggered child order id -> conditional id
+        self.trigger_time: dict[int, int] = {}       # conditional id -> when it fired (ms)
         # liquidations: account -> {order id: record} (forceOrders), counters
         self.force_orders: dict[int, dict] = {}
         self.liquidations_total = 0
@@ -119,11 +185,14 @@ class Projection:
         #: the SeedHistory this projection expanded (None: no seeded past)
         self.history: Optional[SeedHistory] = None
         self._history_ts = 0
-        for m in self.markets.values():     # a restored book: start with a clean change log
-            m.book.changed_levels()
+
+    def blank(self) -> "Projection":
+        """A fresh projection of the same markets (no book levels, no venue queries): where a
+        projection checkpoint is tried before it is loaded into this one."""
+        return Projection(self.instruments, specs=self.specs)
 
     # ------------------------------------------------------------- feeding
-    def on_executed(self, seq: int, ts: int, command: Any, events: list) -> None:
+    def on_executed(self, seq: int, ts: int, command: Any, events: list, book: Optional[dict] = None) -> None:
         self.last_seq = seq
         self.last_ts = ts
         touched: Optional[dict] = None
@@ -144,6 +213,7 @@ class Projection:
             if t is MarkPriceChanged:
                 m = markets.get(ev.symbol)
                 if m is not None:
+                    m.mark_price = ev.price
                     _price_kline(m.mark_klines, ts, ev.price)
                     if ev.index_price:
                         _price_kline(m.index_klines, ts, ev.index_price)
@@ -154,7 +224,7 @@ class Projection:
                 fl = self.fills.get(acct)
                 if fl is None:
                     fl = self.fills[acct] = deque(maxlen=FILLS_KEEP)
-                quote = ev.price * ev.qty * self._unit(ev.symbol)
+                quote = ev.price * ev.qty * m.notional_unit if m is not None else 0
                 fl.append((ev.trade_id, ev.order_id, ev.symbol, ev.side, ev.position_side, ev.price,
                            ev.qty, quote, ev.is_maker, ev.fee, ev.realized_pnl, ts))
                 if not ev.is_maker and m is not None:
@@ -181,9 +251,13 @@ class Projection:
                     touched = {}
                 touched[ev.symbol] = True
             elif t is OrderAccepted:
-                if pending is not None and pending is command and ev.order_type in C.CONDITIONAL_TYPES:
-                    self.algo_ids.add(ev.order_id)
-                    pending = None
+                if ev.order_type in C.CONDITIONAL_TYPES:
+                    if pending is not None and pending is command:
+                        self.algo_ids.add(ev.order_id)
+                        pending = None
+                    self.conditionals[ev.order_id] = ev
+                    if len(self.conditionals) > CHILDREN_KEEP:
+                        del self.conditionals[next(iter(self.conditionals))]
                 if ev.order_type == C.LIQUIDATION:
                     self._force_new(ev, ts)
                 self.orders_total += 1
@@ -205,6 +279,9 @@ class Projection:
                     inc = self.income[ev.account_id] = deque(maxlen=INCOME_KEEP)
                 inc.append((ev.symbol, ev.income_type, ev.amount, ev.tran_id, ev.trade_id, ts))
             elif t is OrderTriggered:
+                self.trigger_time[ev.order_id] = ts
+                if len(self.trigger_time) > CHILDREN_KEEP:
+                    del self.trigger_time[next(iter(self.trigger_time))]
                 if ev.new_order_id:
                     self.parent_of[ev.new_order_id] = ev.order_id
                     if len(self.parent_of) > CHILDREN_KEEP:
@@ -228,6 +305,8 @@ class Projection:
                 m = markets.get(ev.symbol)
                 if m is not None:
                     _price_kline(m.index_klines, ts, ev.price)
+            elif t is PositionModeChanged:
+                self.dual[ev.account_id] = ev.dual
             elif t is PositionMarginChanged:
                 h = self.margin_history.get(ev.account_id)
                 if h is None:
@@ -248,22 +327,20 @@ class Projection:
                         m.positions.pop(k, None)
         if ts >= self._next_oi:
             self._sample_open_interest(ts)
-        changes = None
-        if touched:
-            changes = {}
+        if book:
+            for sym, ch in book.items():
+                m = markets.get(sym)
+                if m is not None:
+                    m.update_id = seq
+                    m.book.apply(ch)
+        elif touched and self._rebuilding:
+            # the journal keeps no book changes: an order event stands for them
             for sym in touched:
                 m = markets.get(sym)
-                if m is None:
-                    continue
-                if self._rebuilding:
+                if m is not None:
                     m.update_id = seq
-                    continue
-                ch = m.book.changed_levels()
-                if ch:
-                    m.update_id = seq
-                    changes[sym] = ch
         for cb in self.listeners:
-            cb(seq, ts, command, events, changes)
+            cb(seq, ts, command, events, book)
 
     def seed_history(self, command: SeedHistory, ts: int) -> None:
         """Expand a SeedHistory (journaled at ``ts``) into the candles, trades, funding and
@@ -276,7 +353,7 @@ class Projection:
             anchors = parse_anchors(command.anchors)
         except ValueError:
             return
-        specs = {s: self.venue.symbols[s].spec for s in anchors if s in self.venue.symbols}
+        specs = {s: self.specs[s] for s in anchors if s in self.specs}
         self.history = command
         self._history_ts = ts
         for sym, h in expand(command, ts, specs).items():
@@ -302,7 +379,7 @@ class Projection:
         from exchange.engine.history import digest, expand
         if self.history is None:
             return ""
-        specs = {s: st.spec for s, st in self.venue.symbols.items()}
+        specs = self.specs
         return digest(expand(self.history, self._history_ts, specs))
 
     def _sample_open_interest(self, ts: int) -> None:
@@ -314,7 +391,7 @@ class Projection:
             if bucket > m.oi_bucket:
                 m.oi_bucket = bucket
                 price = m.last_price
-                m.open_interest.append((bucket * OI_PERIOD, m.long_oi, m.long_oi * price * self._unit(m.symbol)))
+                m.open_interest.append((bucket * OI_PERIOD, m.long_oi, m.long_oi * price * m.notional_unit))
 
     def funding_history(self, symbol: str, settled: list) -> list:
         """Funding rows (funding_time, rate, mark), oldest first: the seeded past, then the
@@ -336,16 +413,13 @@ class Projection:
         samples at all (the venue holds the final state), so premium candles start
         at the server's start."""
         m = self.markets.get(symbol)
-        pi = self.venue.premium_index(symbol)
+        pi = self._premium_index(symbol) if self._premium_index is not None else None
         if m is None or pi is None:
             return
         n = pi["premium_samples"]
         if n and n != m.premium_seen:
             _price_kline(m.premium_klines, ts, pi["last_premium"])
         m.premium_seen = n
-
-    def _unit(self, symbol: str) -> int:
-        return self.venue.symbols[symbol].spec.notional_unit
 
     # ------------------------------------------------------- liquidations
     def _force_new(self, ev: OrderAccepted, ts: int) -> None:
@@ -381,7 +455,8 @@ class Projection:
         if rec["adl"]:
             rec["qty"] += ev.qty
         rec["closed_out"] += ev.qty
-        rec["closed_quote"] += ev.price * ev.qty * self._unit(ev.symbol)
+        m = self.markets.get(ev.symbol)
+        rec["closed_quote"] += ev.price * ev.qty * m.notional_unit if m is not None else 0
         rec["update_time"] = ts
         if rec["filled"] + rec["closed_out"] >= rec["qty"]:
             rec["status"] = C.FILLED
@@ -411,8 +486,8 @@ class Projection:
 
     def rebuild(self, journal_dir, after_seq: Optional[int] = None) -> int:
         """Feed the journal's events (those after ``after_seq``) through the
-        projection (before serving).  The books already hold the final state;
-        their change logs are cleared after."""
+        projection (before serving).  The book levels were seeded with the final
+        state (the journal keeps no book changes)."""
         from exchange.journal import JournalReader, is_command
         from exchange.contract.commands import command_from_record
         from exchange.contract.events import event_from_record
@@ -444,8 +519,6 @@ class Projection:
         finally:
             self.listeners = listeners
             self._rebuilding = False
-        for m in self.markets.values():
-            m.book.changed_levels()
         return n
 
     # ------------------------------------------------------------- queries

@@ -24,6 +24,9 @@ of a checkpoint: each account's is packed on its own and stays packed in a
 :class:`LazyHistory` until the account is first read or written, so start-up
 does not unpack millions of rows nobody asks for (and an untouched account is
 written into the next checkpoint as the very same bytes).
+
+The book levels are not in a checkpoint: the gateway seeds them from the venue it
+restored (snapshot + journal tail), which already holds the final books.
 """
 from __future__ import annotations
 
@@ -38,16 +41,19 @@ from typing import Any, Optional
 import msgpack
 
 from exchange.contract.commands import command_from_record
+from exchange.contract.events import event_from_record
 from exchange.gateway import projection as P
 
 log = logging.getLogger("paperex.projection")
 
-FORMAT = "paperex-projection/2"    # 2: open interest, funding and the seeded past
+# 2: open interest, funding and the seeded past; 3: what the fan-out reads from the
+# projection instead of the venue (hedge mode, conditional orders, trigger times, marks)
+FORMAT = "paperex-projection/3"
 SUFFIX = ".projection"
 KEEP = 3
 
 _MARKET_SCALARS = ("next_agg_id", "last_price", "last_qty", "update_id", "long_oi", "premium_seen",
-                   "oi_bucket")
+                   "oi_bucket", "mark_price")
 _SCALARS = ("last_seq", "last_ts", "fills_total", "orders_total", "liquidations_total", "adl_total",
             "_next_oi", "_history_ts")
 
@@ -117,6 +123,10 @@ def projection_state(p: "P.Projection") -> dict:
         "order_ids": [[a, s, b] for (a, s), b in _packed(p.order_ids)],
         "algo_ids": sorted(p.algo_ids),
         "parent_of": _pairs(p.parent_of),
+        "trigger_time": _pairs(p.trigger_time),
+        "dual": _pairs(p.dual),
+        # conditional order id -> its OrderAccepted (the event's journal record)
+        "conditionals": [[oid, list(ev.to_record())] for oid, ev in p.conditionals.items()],
         "force_orders": [[a, _pairs(recs)] for a, recs in p.force_orders.items()],
         "margin_history": [[a, b] for a, b in _packed(p.margin_history)],
         # the SeedHistory the projection expanded (its record), None without a seeded past
@@ -148,6 +158,9 @@ def restore_state(p: "P.Projection", state: dict) -> None:
     p.order_ids = LazyHistory(P.ORDERS_KEEP, (((a, s), b) for a, s, b in state["order_ids"]))
     p.algo_ids = set(state["algo_ids"])
     p.parent_of = {c: o for c, o in state["parent_of"]}
+    p.trigger_time = {o: t for o, t in state["trigger_time"]}
+    p.dual = {a: d for a, d in state["dual"]}
+    p.conditionals = {oid: event_from_record(rec) for oid, rec in state["conditionals"]}
     p.force_orders = {a: {oid: rec for oid, rec in recs} for a, recs in state["force_orders"]}
     p.margin_history = LazyHistory(P.MARGIN_KEEP, state["margin_history"])
     p.history = None if state["history"] is None else command_from_record(state["history"])
@@ -261,7 +274,7 @@ def load_checkpoint(directory: "str | Path", p: "P.Projection", max_seq: int) ->
             continue
         try:
             state = read_checkpoint(path, seq)
-            restore_state(P.Projection(p.venue), state)     # all or nothing for ``p``
+            restore_state(p.blank(), state)     # all or nothing for ``p``
         except Exception as exc:  # a bad checkpoint only costs rebuild time
             log.warning("projection checkpoint %s unusable (%s): trying an older one", path, exc)
             continue

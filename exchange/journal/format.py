@@ -26,8 +26,8 @@ All integers are little-endian.
 offset  size    field
 ======  ======  ==========================================================
 0       8       magic ``b"PAPEREXJ"``
-8       2       format version, u16 (this code writes and reads ``1``)
-10      2       flags, u16, reserved, ``0`` in version 1
+8       2       format version, u16 (this code writes and reads ``2``)
+10      2       flags, u16, reserved, ``0``
 12      4       ``H``: length of the header map in bytes, u32
 16      4       CRC32 (``zlib.crc32``) of the header map bytes, u32
 20      H       msgpack map ``{"first_seq": int, "config": <venue config>}``
@@ -117,7 +117,8 @@ it point past the end of file is indistinguishable from a torn write and is cut
 as one (unless a snapshot's mark shows the record was durable). Everything
 before that record is intact.
 
-The format is unchanged by these rules (version 1).
+The format is unchanged by these rules (they came with version 1; version 2 changed
+only the order events' payloads).
 """
 from __future__ import annotations
 
@@ -126,8 +127,10 @@ import struct
 from typing import Any, NamedTuple
 
 MAGIC = b"PAPEREXJ"
-VERSION = 1
-SUPPORTED_VERSIONS = frozenset({1})
+# 2: order events carry the order's fields (events.ORDER_STATE); a version-1 journal holds
+# the shorter events, which this venue no longer produces, so its replay could not verify
+VERSION = 2
+SUPPORTED_VERSIONS = frozenset({2})
 
 #: magic(8s) version(H) flags(H) header-map length(I) header-map crc32(I)
 SEGMENT_HEADER = struct.Struct("<8sHHII")

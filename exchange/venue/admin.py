@@ -6,6 +6,7 @@ returns the command's events; a refusal is one CommandRejected and no change.
 from __future__ import annotations
 
 from exchange.contract import codes as C
+from exchange.contract import errors as E
 from exchange.venue.accounts import Account
 from exchange.contract.commands import (
     AdjustIsolatedMargin, CreateAccount, Deposit, SetLeverage, SetMarginType, SetPositionMode, Withdraw,
@@ -29,9 +30,9 @@ class AdminCommands:
         acct: Account
         aid = c.account_id
         if not (0 < aid <= _MAX_ID):
-            return [CommandRejected(aid, c.KIND, *C.INVALID_ACCOUNT)]
+            return [CommandRejected(aid, c.KIND, *E.Request.BAD_ACCOUNT.reason())]
         if aid in self.accounts:
-            return [CommandRejected(aid, c.KIND, *C.ACCOUNT_EXISTS)]
+            return [CommandRejected(aid, c.KIND, *E.Request.ACCOUNT_EXISTS.reason())]
         acct = self.accounts[aid] = Account(aid)
         acct.update_time = ts
         return [AccountCreated(aid)]
@@ -40,9 +41,9 @@ class AdminCommands:
         acct: Account
         acct = self.accounts.get(c.account_id)
         if acct is None:
-            return [CommandRejected(c.account_id, c.KIND, *C.INVALID_ACCOUNT)]
+            return [CommandRejected(c.account_id, c.KIND, *E.Request.BAD_ACCOUNT.reason())]
         if c.amount <= 0:
-            return [CommandRejected(c.account_id, c.KIND, *C.AMOUNT_NOT_POSITIVE)]
+            return [CommandRejected(c.account_id, c.KIND, *E.Filters.AMOUNT_MUST_BE_POSITIVE.reason())]
         acct.cross_wallet += c.amount
         acct.update_time = ts
         self.deposits += c.amount
@@ -56,11 +57,11 @@ class AdminCommands:
         acct: Account
         acct = self.accounts.get(c.account_id)
         if acct is None:
-            return [CommandRejected(c.account_id, c.KIND, *C.INVALID_ACCOUNT)]
+            return [CommandRejected(c.account_id, c.KIND, *E.Request.BAD_ACCOUNT.reason())]
         if c.amount <= 0:
-            return [CommandRejected(c.account_id, c.KIND, *C.AMOUNT_NOT_POSITIVE)]
+            return [CommandRejected(c.account_id, c.KIND, *E.Filters.AMOUNT_MUST_BE_POSITIVE.reason())]
         if c.amount > account_margin(acct, self.symbols)[4]:
-            return [CommandRejected(c.account_id, c.KIND, *C.BALANCE_INSUFFICIENT)]
+            return [CommandRejected(c.account_id, c.KIND, *E.Processing.BALANCE_NOT_SUFFICIENT.reason())]
         acct.cross_wallet -= c.amount
         acct.update_time = ts
         self.withdrawals += c.amount
@@ -82,10 +83,10 @@ class AdminCommands:
         st: SymbolState
         acct = self.accounts.get(c.account_id)
         if acct is None:
-            return None, None, CommandRejected(c.account_id, c.KIND, *C.INVALID_ACCOUNT)
+            return None, None, CommandRejected(c.account_id, c.KIND, *E.Request.BAD_ACCOUNT.reason())
         st = self.symbols.get(c.symbol)
         if st is None:
-            return None, None, CommandRejected(c.account_id, c.KIND, *C.INVALID_SYMBOL)
+            return None, None, CommandRejected(c.account_id, c.KIND, *E.Request.BAD_SYMBOL.reason())
         return acct, st, None
 
     def _set_leverage(self, ts: int, c: SetLeverage) -> list:
@@ -100,12 +101,12 @@ class AdminCommands:
         spec = st.spec
         lev = c.leverage
         if not (1 <= lev <= spec.max_leverage):
-            return [CommandRejected(c.account_id, c.KIND, C.INVALID_LEVERAGE[0], C.INVALID_LEVERAGE[1] % lev)]
+            return [CommandRejected(c.account_id, c.KIND, *E.Filters.INVALID_LEVERAGE.reason(lev))]
         settings = acct.symbol_settings(c.symbol, spec)
         old = settings[0]
         has_position = any(p.qty for k, p in acct.positions.items() if k[0] == c.symbol)
         if settings[1] == C.ISOLATED and lev < old and has_position:
-            return [CommandRejected(c.account_id, c.KIND, *C.ISOLATED_LEVERAGE_REDUCTION)]
+            return [CommandRejected(c.account_id, c.KIND, *E.Orders41.ISOLATED_LEVERAGE_REJECT_WITH_POSITION.reason())]
         cap = spec.max_notional(lev)
         stored = c.symbol in acct.settings
         settings[0] = lev
@@ -117,17 +118,17 @@ class AdminCommands:
             pos = acct.positions.get(key)
             pn = position_notional(pos, st.mark, spec.notional_unit) if pos is not None and pos.qty else 0
             if slot_order_margin(agg, key[1], pn, lev)[1] > cap:
-                err = C.MAX_POSITION
+                err = E.Processing.MAX_LEVERAGE_RATIO.reason()
                 break
         if err is None:
             for key, pos in acct.positions.items():
                 if key[0] == c.symbol and pos.qty and key not in acct.aggs:
                     pn = position_notional(pos, st.mark, spec.notional_unit)
                     if (pn if pn >= 0 else -pn) > cap:
-                        err = C.MAX_POSITION
+                        err = E.Processing.MAX_LEVERAGE_RATIO.reason()
                         break
         if err is None and lev < old and account_margin(acct, self.symbols)[0] < 0:
-            err = C.LEVERAGE_TOO_SMALL
+            err = E.Processing.MIN_LEVERAGE_RATIO.reason()
         if err is not None:
             settings[0] = old
             if not stored:
@@ -144,14 +145,14 @@ class AdminCommands:
             return [rej]
         mt = c.margin_type
         if mt != C.CROSSED and mt != C.ISOLATED:
-            return [CommandRejected(c.account_id, c.KIND, C.PARAM_NOT_VALID[0], C.PARAM_NOT_VALID[1] % "marginType")]
+            return [CommandRejected(c.account_id, c.KIND, *E.Request.INVALID_PARAMETER.reason("marginType"))]
         settings = acct.symbol_settings(c.symbol, st.spec)
         if settings[1] == mt:
-            return [CommandRejected(c.account_id, c.KIND, *C.NO_NEED_MARGIN_TYPE)]
+            return [CommandRejected(c.account_id, c.KIND, *E.Filters.NO_NEED_TO_CHANGE_MARGIN_TYPE.reason())]
         if acct.order_count.get(c.symbol, 0) or acct.algo_count.get(c.symbol, 0):
-            return [CommandRejected(c.account_id, c.KIND, *C.MARGIN_TYPE_OPEN_ORDERS)]
+            return [CommandRejected(c.account_id, c.KIND, *E.Filters.MARGIN_TYPE_OPEN_ORDERS.reason())]
         if any(p.qty for k, p in acct.positions.items() if k[0] == c.symbol):
-            return [CommandRejected(c.account_id, c.KIND, *C.MARGIN_TYPE_POSITION)]
+            return [CommandRejected(c.account_id, c.KIND, *E.Filters.MARGIN_TYPE_POSITION.reason())]
         settings[1] = mt
         acct.settings[c.symbol] = settings
         acct.update_time = ts
@@ -161,14 +162,14 @@ class AdminCommands:
         acct: Account
         acct = self.accounts.get(c.account_id)
         if acct is None:
-            return [CommandRejected(c.account_id, c.KIND, *C.INVALID_ACCOUNT)]
+            return [CommandRejected(c.account_id, c.KIND, *E.Request.BAD_ACCOUNT.reason())]
         dual = 1 if c.dual else 0
         if acct.dual == dual:
-            return [CommandRejected(c.account_id, c.KIND, *C.NO_NEED_POSITION_SIDE)]
+            return [CommandRejected(c.account_id, c.KIND, *E.Filters.NO_NEED_TO_CHANGE_POSITION_SIDE.reason())]
         if acct.orders:
-            return [CommandRejected(c.account_id, c.KIND, *C.POSITION_MODE_OPEN_ORDERS)]
+            return [CommandRejected(c.account_id, c.KIND, *E.Filters.POSITION_SIDE_CHANGE_OPEN_ORDERS.reason())]
         if any(p.qty for p in acct.positions.values()):
-            return [CommandRejected(c.account_id, c.KIND, *C.POSITION_MODE_POSITION)]
+            return [CommandRejected(c.account_id, c.KIND, *E.Filters.POSITION_SIDE_CHANGE_POSITION.reason())]
         acct.dual = dual
         acct.update_time = ts
         return [PositionModeChanged(c.account_id, dual)]
@@ -188,21 +189,21 @@ class AdminCommands:
         if rej is not None:
             return [rej]
         if c.change_type not in (1, 2):
-            return [CommandRejected(c.account_id, c.KIND, *C.INVALID_MARGIN_CHANGE_TYPE)]
+            return [CommandRejected(c.account_id, c.KIND, *E.Request.INVALID_PARAMETER.reason("type"))]
         if c.amount <= 0:
-            return [CommandRejected(c.account_id, c.KIND, *C.AMOUNT_NOT_POSITIVE)]
+            return [CommandRejected(c.account_id, c.KIND, *E.Filters.AMOUNT_MUST_BE_POSITIVE.reason())]
         if not (0 <= c.position_side <= 2) or (c.position_side == C.BOTH) == bool(acct.dual):
-            return [CommandRejected(c.account_id, c.KIND, *C.POSITION_SIDE_MISMATCH)]
+            return [CommandRejected(c.account_id, c.KIND, *E.Filters.POSITION_SIDE_NOT_MATCH.reason())]
         settings = acct.symbol_settings(c.symbol, st.spec)
         if settings[1] != C.ISOLATED:
-            return [CommandRejected(c.account_id, c.KIND, *C.MARGIN_NOT_ISOLATED)]
+            return [CommandRejected(c.account_id, c.KIND, *E.Filters.ADD_ISOLATED_MARGIN_REJECT.reason())]
         pos = acct.positions.get((c.symbol, c.position_side))
         if pos is None or not pos.qty:
-            return [CommandRejected(c.account_id, c.KIND, *C.NO_POSITION_FOR_MARGIN)]
+            return [CommandRejected(c.account_id, c.KIND, *E.Filters.ADD_ISOLATED_MARGIN_NO_POSITION.reason())]
         amount = c.amount
         if c.change_type == 1:
             if amount > account_margin(acct, self.symbols)[0]:
-                return [CommandRejected(c.account_id, c.KIND, *C.CROSS_BALANCE_INSUFFICIENT)]
+                return [CommandRejected(c.account_id, c.KIND, *E.Filters.CROSS_BALANCE_INSUFFICIENT.reason())]
             acct.cross_wallet -= amount
             pos.iso_wallet += amount
             change = amount
@@ -214,7 +215,7 @@ class AdminCommands:
             im = -((-apn) // settings[0])
             removable = pos.iso_wallet + (upnl if upnl < 0 else 0) - im
             if amount > removable:
-                return [CommandRejected(c.account_id, c.KIND, *C.ISOLATED_BALANCE_INSUFFICIENT)]
+                return [CommandRejected(c.account_id, c.KIND, *E.Filters.ISOLATED_BALANCE_INSUFFICIENT.reason())]
             acct.cross_wallet += amount
             pos.iso_wallet -= amount
             change = -amount

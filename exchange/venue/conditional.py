@@ -33,9 +33,11 @@ from __future__ import annotations
 from exchange.units import RATE_SCALE
 
 from exchange.contract import codes as C
+from exchange.contract import errors as E
 from exchange.contract.commands import NewOrder
 from exchange.contract.events import OrderAccepted, OrderExpired, OrderRejected, OrderTriggered
-from exchange.venue.orders import CLIENT_ORDER_ID_RE, Order
+from exchange.contract.records import new_record
+from exchange.venue.orders import CLIENT_ORDER_ID_RE, Order, order_state
 from exchange.venue.symbol_state import DOWN, UP
 from exchange.venue.accounts import Account
 from exchange.venue.positions import Position
@@ -78,68 +80,68 @@ class Conditional:
         trailing = otype == C.TRAILING_STOP_MARKET
         limit = otype == C.STOP or otype == C.TAKE_PROFIT
         if side != 0 and side != 1:
-            err = C.INVALID_SIDE
+            err = E.Request.INVALID_SIDE.reason()
         elif not (0 <= c.position_side <= 2):
-            err = C.INVALID_POSITION_SIDE
+            err = E.Filters.INVALID_POSITION_SIDE.reason()
         elif limit and not (0 <= c.time_in_force <= 3):
-            err = C.INVALID_TIF
+            err = E.Request.INVALID_TIF.reason()
         elif not (0 <= c.stp <= 3):
-            err = (C.PARAM_NOT_VALID[0], C.PARAM_NOT_VALID[1] % "selfTradePreventionMode")
+            err = E.Request.INVALID_PARAMETER.reason("selfTradePreventionMode")
         elif c.working_type not in (C.CONTRACT_PRICE, C.MARK_PRICE):
-            err = (C.PARAM_NOT_VALID[0], C.PARAM_NOT_VALID[1] % "workingType")
+            err = E.Request.INVALID_PARAMETER.reason("workingType")
         elif cid and not CLIENT_ORDER_ID_RE.match(cid):
-            err = C.CLIENT_ID_INVALID
+            err = E.Filters.INVALID_CL_ORD_ID.reason()
         elif cid and cid in acct.client_ids:
-            err = C.CLIENT_ID_DUPLICATED
+            err = E.Orders41.DUPLICATED_CLIENT_ORDER_ID.reason()
         elif c.close_position and otype not in (C.STOP_MARKET, C.TAKE_PROFIT_MARKET):
-            err = (C.PARAM_NOT_REQUIRED[0], C.PARAM_NOT_REQUIRED[1] % "closePosition")
+            err = E.Request.PARAM_NOT_REQUIRED.reason("closePosition")
         elif c.close_position and c.qty != 0:
-            err = C.CLOSE_POSITION_QTY
+            err = E.Orders41.QUANTITY_EXISTS_WITH_CLOSE_POSITION.reason()
         elif c.close_position and c.reduce_only:
-            err = (C.PARAM_NOT_REQUIRED[0], C.PARAM_NOT_REQUIRED[1] % "reduceOnly")
+            err = E.Request.PARAM_NOT_REQUIRED.reason("reduceOnly")
         elif not c.close_position and c.qty <= 0:
-            err = C.QTY_NOT_POSITIVE
+            err = E.Filters.QTY_LESS_THAN_ZERO.reason()
         elif trailing and not (_MIN_CALLBACK <= c.callback_rate <= _MAX_CALLBACK):
-            err = C.INVALID_CALLBACK_RATE
+            err = E.Orders41.INVALID_CALLBACK_RATE.reason()
         elif trailing and c.activation_price < 0:
-            err = C.INVALID_ACTIVATION_PRICE
+            err = E.Orders41.INVALID_ACTIVATION_PRICE.reason()
         elif not trailing and c.stop_price <= 0:
-            err = C.STOP_PRICE_INVALID
+            err = E.Filters.STOP_PRICE_LESS_THAN_ZERO.reason()
         elif not limit and c.price != 0:
-            err = (C.PARAM_NOT_REQUIRED[0], C.PARAM_NOT_REQUIRED[1] % "price")
+            err = E.Request.PARAM_NOT_REQUIRED.reason("price")
         if err is None and limit:
             price = c.price
             if price <= 0:
-                err = C.PRICE_LESS_THAN_ZERO
+                err = E.Filters.PRICE_LESS_THAN_ZERO.reason()
             elif price < spec.min_price:
-                err = C.PRICE_BELOW_MIN
+                err = E.Filters.PRICE_LESS_THAN_MIN_PRICE.reason()
             elif spec.max_price and price > spec.max_price:
-                err = C.PRICE_ABOVE_MAX
+                err = E.Filters.PRICE_GREATER_THAN_MAX_PRICE.reason()
         stop = c.stop_price
         if err is None and not trailing and (stop < spec.min_price or (spec.max_price and stop > spec.max_price)):
-            err = C.PRICE_BELOW_MIN if stop < spec.min_price else C.PRICE_ABOVE_MAX
+            err = E.Filters.PRICE_LESS_THAN_MIN_PRICE.reason() if stop < spec.min_price else E.Filters.PRICE_GREATER_THAN_MAX_PRICE.reason()
         if err is None and c.qty:
             lo, hi = (spec.min_qty, spec.max_qty) if limit else (spec.market_min_qty, spec.market_max_qty)
             if c.qty < lo:
-                err = C.QTY_BELOW_MIN
+                err = E.Filters.QTY_LESS_THAN_MIN_QTY.reason()
             elif hi and c.qty > hi:
-                err = C.QTY_ABOVE_MAX
+                err = E.Filters.QTY_GREATER_THAN_MAX_QTY.reason()
         if err is None and c.qty and not c.reduce_only and not trailing:
             ref = c.price if limit else stop
             if ref * c.qty * spec.notional_unit < spec.min_notional:
-                err = (C.MIN_NOTIONAL[0], C.MIN_NOTIONAL[1] % spec.min_notional_str)
+                err = E.Orders41.MIN_NOTIONAL.reason(spec.min_notional_str)
         if err is None:
             if acct.dual:
                 if c.position_side == C.BOTH:
-                    err = C.POSITION_SIDE_MISMATCH
+                    err = E.Filters.POSITION_SIDE_NOT_MATCH.reason()
                 elif c.reduce_only:
-                    err = (C.PARAM_NOT_REQUIRED[0], C.PARAM_NOT_REQUIRED[1] % "reduceonly")
+                    err = E.Request.PARAM_NOT_REQUIRED.reason("reduceonly")
                 elif c.close_position and (side == C.BUY) == (c.position_side == C.LONG):
-                    err = C.POSITION_SIDE_MISMATCH
+                    err = E.Filters.POSITION_SIDE_NOT_MATCH.reason()
             elif c.position_side != C.BOTH:
-                err = C.POSITION_SIDE_MISMATCH
+                err = E.Filters.POSITION_SIDE_NOT_MATCH.reason()
         if err is None and acct.algo_count.get(sym, 0) >= spec.max_num_algo_orders:
-            err = C.MAX_ALGO_ORDERS
+            err = E.Filters.MAX_STOP_ORDER_EXCEEDED.reason()
         wt = c.working_type
         work = st.mark if wt == C.MARK_PRICE else st.last_price
         activation = c.activation_price
@@ -147,11 +149,11 @@ class Conditional:
             if trailing:
                 if activation and ((side == C.SELL and activation <= work) or
                                    (side == C.BUY and activation >= work)):
-                    err = C.WOULD_TRIGGER
+                    err = E.Processing.ORDER_WOULD_IMMEDIATELY_TRIGGER.reason()
             else:
                 d = _direction(side, otype)
                 if (d == UP and work >= stop) or (d == DOWN and work <= stop):
-                    err = C.WOULD_TRIGGER
+                    err = E.Processing.ORDER_WOULD_IMMEDIATELY_TRIGGER.reason()
         if err is not None:
             return [OrderRejected(aid, sym, cid, err[0], err[1])]
         oid = self.next_order_id
@@ -287,7 +289,8 @@ class Conditional:
             if not closes:
                 o.update_time = ts
                 self._close(o, C.EXPIRED)
-                events.append(OrderExpired(o.order_id, o.account_id, o.symbol, qty, C.ER_NO_POSITION, C.EXPIRED))
+                events.append(new_record(OrderExpired, (o.order_id, o.account_id, o.symbol, qty, C.ER_NO_POSITION,
+                                                         C.EXPIRED) + order_state(o)))
                 return
             qty = q if q > 0 else -q
             if not acct.dual:
@@ -305,5 +308,5 @@ class Conditional:
         sub = self._new_order(ts, cmd)
         new_id = sub[0].order_id if sub and isinstance(sub[0], OrderAccepted) else 0
         o.new_order_id = new_id
-        events[at] = OrderTriggered(o.order_id, o.account_id, o.symbol, price, new_id)
+        events[at] = new_record(OrderTriggered, (o.order_id, o.account_id, o.symbol, price, new_id) + order_state(o))
         events.extend(sub)

@@ -47,6 +47,7 @@ from exchange.perp.mark import basis_half_ticks, mark_price
 from exchange.units import RATE_SCALE
 
 from exchange.contract import codes as C
+from exchange.contract import errors as E
 from exchange.contract.commands import FundInsurance, RefreshMarkPrice, SamplePremium, SetIndexPrice, SetMarkPrice, SettleFunding
 from exchange.contract.events import (
     BalanceChanged, CommandRejected, FundingSettled, Income, IndexPriceChanged, InsuranceFundChanged,
@@ -67,9 +68,9 @@ class MarketData:
         st: SymbolState
         st = self.symbols.get(c.symbol)
         if st is None:
-            return [CommandRejected(0, c.KIND, *C.INVALID_SYMBOL)]
+            return [CommandRejected(0, c.KIND, *E.Request.BAD_SYMBOL.reason())]
         if c.price <= 0:
-            return [CommandRejected(0, c.KIND, *C.PRICE_LESS_THAN_ZERO)]
+            return [CommandRejected(0, c.KIND, *E.Filters.PRICE_LESS_THAN_ZERO.reason())]
         st.index = c.price
         events = [IndexPriceChanged(c.symbol, c.price)]
         if not st.mark_rule and not st.mark_pinned:
@@ -81,12 +82,12 @@ class MarketData:
         st: SymbolState
         st = self.symbols.get(c.symbol)
         if st is None:
-            return [CommandRejected(0, c.KIND, *C.INVALID_SYMBOL)]
+            return [CommandRejected(0, c.KIND, *E.Request.BAD_SYMBOL.reason())]
         if c.price < 0:
-            return [CommandRejected(0, c.KIND, *C.PRICE_LESS_THAN_ZERO)]
+            return [CommandRejected(0, c.KIND, *E.Filters.PRICE_LESS_THAN_ZERO.reason())]
         if c.price == 0:                        # release the pin
             if not st.mark_pinned:
-                return [CommandRejected(0, c.KIND, *C.PRICE_LESS_THAN_ZERO)]
+                return [CommandRejected(0, c.KIND, *E.Filters.PRICE_LESS_THAN_ZERO.reason())]
             st.mark_pinned = 0
             return [self._mark_event(st, ts)]
         st.mark_pinned = 1
@@ -98,7 +99,7 @@ class MarketData:
         st: SymbolState
         st = self.symbols.get(c.symbol)
         if st is None:
-            return [CommandRejected(0, c.KIND, *C.INVALID_SYMBOL)]
+            return [CommandRejected(0, c.KIND, *E.Request.BAD_SYMBOL.reason())]
         events: list = []
         if not st.mark_pinned and st.index:
             m = self._rule_mark(st, ts)
@@ -152,7 +153,7 @@ class MarketData:
         st: SymbolState
         st = self.symbols.get(c.symbol)
         if st is None:
-            return [CommandRejected(0, c.KIND, *C.INVALID_SYMBOL)]
+            return [CommandRejected(0, c.KIND, *E.Request.BAD_SYMBOL.reason())]
         index = st.index
         if not index:
             return []
@@ -179,12 +180,12 @@ class MarketData:
         st: SymbolState
         st = self.symbols.get(c.symbol)
         if st is None:
-            return [CommandRejected(0, c.KIND, *C.INVALID_SYMBOL)]
+            return [CommandRejected(0, c.KIND, *E.Request.BAD_SYMBOL.reason())]
         spec = st.spec
         iv = spec.funding_interval_ms
         ft = ts - ts % iv
         if ft <= st.last_funding_time:
-            return [CommandRejected(0, c.KIND, -1000, "Funding for this time is already settled.")]
+            return [CommandRejected(0, c.KIND, *E.General.FUNDING_ALREADY_SETTLED.reason())]
         if c.rate != c.NO_RATE:
             # a recorded rate (a replay) is what the exchange charged: used as given,
             # neither recomputed from this venue's premiums nor clamped to its cap/floor
@@ -270,7 +271,7 @@ class MarketData:
     # ============================================================== insurance
     def _fund_insurance(self, ts: int, c: FundInsurance) -> list:
         if c.amount <= 0:
-            return [CommandRejected(0, c.KIND, *C.AMOUNT_NOT_POSITIVE)]
+            return [CommandRejected(0, c.KIND, *E.Filters.AMOUNT_MUST_BE_POSITIVE.reason())]
         self.insurance_fund += c.amount
         self.deposits += c.amount
         return [InsuranceFundChanged("", c.amount, self.insurance_fund, C.F_CONTRIBUTION, 0)]

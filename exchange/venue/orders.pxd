@@ -18,5 +18,8 @@ cpdef Order new_order(order_id, account_id, symbol, client_order_id, side, order
                       price, qty, reduce_only, position_side, stp, time, reduce, key, margin_price,
                       loss_per_lot)
 
+# the order's fields of its later events (events.ORDER_STATE)
+cpdef tuple order_state(Order o)
+
 # default client order id, a C call from the compiled order path
 cpdef str default_client_order_id(oid)

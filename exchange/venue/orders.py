@@ -88,6 +88,14 @@ def _set_fields(o: Order, order_id, account_id, symbol, client_order_id, side, o
     o.book_offset = 0
 
 
+def order_state(o: Order) -> tuple:
+    """The order's fields its canceled / expired / triggered events carry after their own
+    (``events.ORDER_STATE``): what the wire shows of the order, so no subscriber asks the venue."""
+    return (o.side, o.position_side, o.filled, o.cum_quote, o.client_order_id, o.order_type,
+            o.time_in_force, o.price, o.qty, o.reduce_only, o.stp, o.stop_price, o.working_type,
+            o.price_protect, o.close_position, o.activation_price, o.callback_rate)
+
+
 def default_client_order_id(oid) -> str:
     """The client order id of an order sent without one: ``pex<order id>``."""
     return f"pex{oid}"

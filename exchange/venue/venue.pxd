@@ -1,6 +1,6 @@
 # Typed names for Cython's pure-Python mode compile of the module beside this file.
 from exchange.venue.accounts cimport Account, OrderAgg
-from exchange.venue.orders cimport Order, default_client_order_id, new_order
+from exchange.venue.orders cimport Order, default_client_order_id, new_order, order_state
 from exchange.venue.positions cimport Position, apply_fill
 from exchange.venue.spec cimport SymbolSpec
 from exchange.venue.symbol_state cimport SymbolState

@@ -47,6 +47,7 @@ from matching.constants import (
 from exchange.units import RATE_SCALE
 
 from exchange.contract import codes as C
+from exchange.contract import errors as E
 from exchange.venue.accounts import Account, OrderAgg
 from exchange.contract.commands import (
     AdjustIsolatedMargin, CancelAllOrders, CancelOrder, CreateAccount, Deposit, FundInsurance, InjectFault,
@@ -57,9 +58,9 @@ from exchange.contract.events import (
     BalanceChanged, CommandRejected, Income, OrderAccepted, OrderCanceled, OrderExpired,
     OrderFilled, OrderModified, OrderRejected, PositionChanged,
 )
-from exchange.venue.orders import CLIENT_ORDER_ID_RE, Order, default_client_order_id, new_order
+from exchange.venue.orders import CLIENT_ORDER_ID_RE, Order, default_client_order_id, new_order, order_state
 from exchange.venue.positions import Position, apply_fill
-from exchange.contract.records import record5, record6, record8, record15, record18
+from exchange.contract.records import new_record, record5, record6, record8, record18, record22
 from exchange.venue.risk import (available_balance, position_notional, release_order_margin, reserve_order_margin,
                    slot_order_margin)
 
@@ -128,28 +129,28 @@ def limit_filter_error(spec: SymbolSpec, side, price, qty, mark):
     if _limit_ok_c is not None and _limit_ok_c(spec, side, price, qty, mark):
         return None         # every filter passed, checked in C (the common case)
     if qty <= 0:
-        return C.QTY_NOT_POSITIVE
+        return E.Filters.QTY_LESS_THAN_ZERO.reason()
     if price <= 0:
-        return C.PRICE_LESS_THAN_ZERO
+        return E.Filters.PRICE_LESS_THAN_ZERO.reason()
     if price < spec.min_price:
-        return C.PRICE_BELOW_MIN
+        return E.Filters.PRICE_LESS_THAN_MIN_PRICE.reason()
     if spec.max_price and price > spec.max_price:
-        return C.PRICE_ABOVE_MAX
+        return E.Filters.PRICE_GREATER_THAN_MAX_PRICE.reason()
     if qty < spec.min_qty:
-        return C.QTY_BELOW_MIN
+        return E.Filters.QTY_LESS_THAN_MIN_QTY.reason()
     if spec.max_qty and qty > spec.max_qty:
-        return C.QTY_ABOVE_MAX
+        return E.Filters.QTY_GREATER_THAN_MAX_QTY.reason()
     if mark:
         if side == 0:
             r = _fee_c(mark, spec.percent_up) if _fee_c is not None else NotImplemented
             cap = mark * spec.percent_up // RATE_SCALE if r is NotImplemented else r[1]     # floor
             if price > cap:
-                return (C.PRICE_ABOVE_MULTIPLIER[0], C.PRICE_ABOVE_MULTIPLIER[1] % spec.price_str(cap))
+                return E.Filters.PRICE_HIGHER_THAN_MULTIPLIER_UP.reason(spec.price_str(cap))
         else:
             r = _fee_c(mark, spec.percent_down) if _fee_c is not None else NotImplemented
             floor = -((-mark * spec.percent_down) // RATE_SCALE) if r is NotImplemented else r[0]    # ceil
             if price < floor:
-                return (C.PRICE_BELOW_MULTIPLIER[0], C.PRICE_BELOW_MULTIPLIER[1] % spec.price_str(floor))
+                return E.Filters.PRICE_LOWER_THAN_MULTIPLIER_DOWN.reason(spec.price_str(floor))
     return None
 
 class VenueCore:
@@ -216,8 +217,7 @@ class VenueCore:
             return self._cancel_order(ts_ms, command)
         handler = self._dispatch.get(t)
         if handler is None:
-            return [CommandRejected(0, getattr(command, "KIND", 0), -1000,
-                                    "An unknown error occured while processing the request.")]
+            return [CommandRejected(0, getattr(command, "KIND", 0), *E.General.UNKNOWN.reason())]
         self._ts = ts_ms
         return handler(ts_ms, command)
 
@@ -235,27 +235,27 @@ class VenueCore:
         aid, sym, side, otype, tif, qty, price, reduce_only, pside, cid, stp = c[:11]
         acct = self.accounts.get(aid)
         if acct is None:
-            return [OrderRejected(aid, sym, cid, *C.INVALID_ACCOUNT)]
+            return [OrderRejected(aid, sym, cid, *E.Request.BAD_ACCOUNT.reason())]
         st = self.symbols.get(sym)
         if st is None:
-            return [OrderRejected(aid, sym, cid, *C.INVALID_SYMBOL)]
+            return [OrderRejected(aid, sym, cid, *E.Request.BAD_SYMBOL.reason())]
         err = None
         if 1 < otype <= _TRAILING_STOP_MARKET:
             return self._new_conditional(ts, c, acct, st)
         if side != 0 and side != 1:
-            err = C.INVALID_SIDE
+            err = E.Request.INVALID_SIDE.reason()
         elif otype != _LIMIT and otype != _MARKET:
-            err = C.INVALID_ORDER_TYPE
+            err = E.Request.INVALID_ORDER_TYPE.reason()
         elif otype == _LIMIT and not (0 <= tif <= 3):
-            err = C.INVALID_TIF
+            err = E.Request.INVALID_TIF.reason()
         elif not (0 <= pside <= 2):
-            err = C.INVALID_POSITION_SIDE
+            err = E.Filters.INVALID_POSITION_SIDE.reason()
         elif not (0 <= stp <= 3):
-            err = (C.PARAM_NOT_VALID[0], C.PARAM_NOT_VALID[1] % "selfTradePreventionMode")
+            err = E.Request.INVALID_PARAMETER.reason("selfTradePreventionMode")
         elif cid and not _CID_MATCH(cid):
-            err = C.CLIENT_ID_INVALID
+            err = E.Filters.INVALID_CL_ORD_ID.reason()
         elif cid and (cid in acct.client_ids):
-            err = C.CLIENT_ID_DUPLICATED
+            err = E.Orders41.DUPLICATED_CLIENT_ORDER_ID.reason()
         if err is not None:
             return [record5(OrderRejected, aid, sym, cid, err[0], err[1])]
         spec = st.spec
@@ -273,13 +273,13 @@ class VenueCore:
         else:
             tif = _GTC
             if qty <= 0:
-                err = C.QTY_NOT_POSITIVE
+                err = E.Filters.QTY_LESS_THAN_ZERO.reason()
             elif price != 0:
-                err = (C.PARAM_NOT_REQUIRED[0], C.PARAM_NOT_REQUIRED[1] % "price")
+                err = E.Request.PARAM_NOT_REQUIRED.reason("price")
             elif qty < spec.market_min_qty:
-                err = C.QTY_BELOW_MIN
+                err = E.Filters.QTY_LESS_THAN_MIN_QTY.reason()
             elif spec.market_max_qty and qty > spec.market_max_qty:
-                err = C.QTY_ABOVE_MAX
+                err = E.Filters.QTY_GREATER_THAN_MAX_QTY.reason()
             opp = book.best_ask() if side == 0 else book.best_bid()
             kind = K_MARKET
             book_price = 0
@@ -287,11 +287,11 @@ class VenueCore:
                 if side == 0:
                     bound = mark * (_RATE_SCALE + spec.market_take_bound) // _RATE_SCALE
                     if opp is not None and opp > bound:
-                        err = C.MARKET_TAKE_BOUND
+                        err = E.Orders41.MARKET_ORDER_REJECT.reason()
                 else:
                     bound = -((-mark * (_RATE_SCALE - spec.market_take_bound)) // _RATE_SCALE)
                     if opp is not None and opp < bound:
-                        err = C.MARKET_TAKE_BOUND
+                        err = E.Orders41.MARKET_ORDER_REJECT.reason()
                 kind = _IOC            # never trade beyond the bound
                 book_price = bound if bound > 0 else 1
             ref = opp if opp is not None else mark
@@ -300,21 +300,21 @@ class VenueCore:
         if err is None and not reduce_only and notional_price:
             checked_notional = _notional(notional_price, qty, unit)
             if checked_notional < spec.min_notional:
-                err = (C.MIN_NOTIONAL[0], C.MIN_NOTIONAL[1] % spec.min_notional_str)
+                err = E.Orders41.MIN_NOTIONAL.reason(spec.min_notional_str)
         # ---- position mode
         dual = acct.dual
         if err is None:
             if dual:
                 if pside == _BOTH:
-                    err = C.POSITION_SIDE_MISMATCH
+                    err = E.Filters.POSITION_SIDE_NOT_MATCH.reason()
                 elif reduce_only:
-                    err = (C.PARAM_NOT_REQUIRED[0], C.PARAM_NOT_REQUIRED[1] % "reduceonly")
+                    err = E.Request.PARAM_NOT_REQUIRED.reason("reduceonly")
             elif pside != _BOTH:
-                err = C.POSITION_SIDE_MISMATCH
+                err = E.Filters.POSITION_SIDE_NOT_MATCH.reason()
         order_count: dict = acct.order_count
         open_orders = order_count.get(sym, 0)      # (unchanged until this order is counted below)
         if err is None and open_orders >= spec.max_num_orders:
-            err = C.MAX_OPEN_ORDERS
+            err = E.Processing.MAX_OPEN_ORDER_EXCEEDED.reason()
         if err is not None:
             return [record5(OrderRejected, aid, sym, cid, err[0], err[1])]
         # ---- reduce-only / margin
@@ -342,7 +342,7 @@ class VenueCore:
                 closable = pos_qty
                 pending = agg.ro_sell
             if closable <= 0 or qty + pending > closable:
-                return [OrderRejected(aid, sym, cid, *C.REDUCE_ONLY_REJECTED)]
+                return [OrderRejected(aid, sym, cid, *E.Processing.REDUCE_ONLY_REJECT.reason())]
             if side == 0:
                 agg.ro_buy += qty
             else:
@@ -375,11 +375,11 @@ class VenueCore:
             # 1: beyond the bracket cap, 2: more open-order margin, 0: neither
             verdict = reserve_order_margin(agg, side, qty, notional, loss, pside, pn, lev, table)
             if verdict == 1:
-                err = C.MAX_POSITION
+                err = E.Processing.MAX_LEVERAGE_RATIO.reason()
             elif verdict == 2:
                 # available before this order = available now + this order's cost
                 if available_balance(acct, self.symbols) < 0:
-                    err = C.MARGIN_INSUFFICIENT
+                    err = E.Processing.MARGIN_NOT_SUFFICIENT.reason()
             if err is None and tif == _GTX and otype == _LIMIT:
                 err = self._gtx_crosses(book, side, price)
             if err is not None:
@@ -422,11 +422,11 @@ class VenueCore:
                 self._release(order, qty)
                 self._unlink(order)
                 self.next_order_id = oid      # nothing was recorded: the id is not used up
-                return [OrderRejected(aid, sym, c.client_order_id, *C.FOK_REJECTED)]
+                return [OrderRejected(aid, sym, c.client_order_id, *E.Execution.FOK_ORDER_REJECT.reason())]
         if reports[0][0] == R_REJECTED:   # cannot happen with the checks above
             self._release(order, qty)
             self._unlink(order)
-            return [OrderRejected(aid, sym, c.client_order_id, -2010, "NEW_ORDER_REJECTED")]
+            return [OrderRejected(aid, sym, c.client_order_id, *E.Processing.NEW_ORDER_REJECTED.reason())]
         touched: dict = {}
         self._process(st, reports, events, touched, ts)
         if touched:
@@ -474,11 +474,11 @@ class VenueCore:
         if side == 0:
             best = book.best_ask()
             if best is not None and best <= price:
-                return C.GTX_REJECTED
+                return E.Execution.GTX_ORDER_REJECT.reason()
         else:
             best = book.best_bid()
             if best is not None and best >= price:
-                return C.GTX_REJECTED
+                return E.Execution.GTX_ORDER_REJECT.reason()
         return None
 
     # ======================================================== book reports
@@ -507,14 +507,15 @@ class VenueCore:
                 self._release(order, remaining)
                 order.update_time = ts
                 self._close(order, status)
-                events.append(OrderExpired(order.order_id, order.account_id, order.symbol, remaining, er, status))
+                events.append(new_record(OrderExpired, (order.order_id, order.account_id, order.symbol, remaining, er, status)
+                                         + order_state(order)))
             elif k == R_CANCELED:
                 order = orders[r[1]]
                 self._release(order, r[2])
                 order.update_time = ts
                 self._close(order, C.CANCELED)
-                events.append(OrderCanceled(order.order_id, order.account_id, order.symbol, r[2],
-                                            C.CANCEL_MODIFY_FILLED))
+                events.append(new_record(OrderCanceled, (order.order_id, order.account_id, order.symbol, r[2],
+                                                         C.CANCEL_MODIFY_FILLED) + order_state(order)))
             # ACCEPTED, RESTED, MODIFIED: nothing to do
 
     def _fill(self, st: SymbolState, order: Order, price, q, is_maker, trade_id,
@@ -596,8 +597,10 @@ class VenueCore:
             acct.cross_wallet += pnl - fee
         acct.update_time = ts
         sym = order.symbol
-        events.append(record15(OrderFilled, order.order_id, aid, sym, trade_id, side, order.position_side, price,
-                               q, is_maker, fee, pnl, filled, cum_quote, status, counter_id))
+        events.append(record22(OrderFilled, order.order_id, aid, sym, trade_id, side, order.position_side, price,
+                               q, is_maker, fee, pnl, filled, cum_quote, status, counter_id,
+                               order.client_order_id, order.order_type, order.time_in_force, order.price,
+                               order.qty, order.reduce_only, order.stp))
         if pnl:
             tran = self.next_tran_id
             self.next_tran_id = tran + 1
@@ -673,8 +676,8 @@ class VenueCore:
             self._release(order, remaining)
             order.update_time = ts
             self._close(order, C.EXPIRED)
-            events.append(OrderExpired(order.order_id, order.account_id, order.symbol, remaining,
-                                       C.ER_REDUCE_ONLY, C.EXPIRED))
+            events.append(new_record(OrderExpired, (order.order_id, order.account_id, order.symbol, remaining,
+                                                   C.ER_REDUCE_ONLY, C.EXPIRED) + order_state(order)))
             if agg.ro_buy <= allow_buy and agg.ro_sell <= allow_sell:
                 return
 
@@ -787,17 +790,17 @@ class VenueCore:
         aid, sym, order_id, client_order_id = c
         acct = self.accounts.get(aid)
         if acct is None:
-            return [CommandRejected(aid, c.KIND, *C.INVALID_ACCOUNT)]
+            return [CommandRejected(aid, c.KIND, *E.Request.BAD_ACCOUNT.reason())]
         st = self.symbols.get(sym)
         if st is None:
-            return [CommandRejected(aid, c.KIND, *C.INVALID_SYMBOL)]
+            return [CommandRejected(aid, c.KIND, *E.Request.BAD_SYMBOL.reason())]
         # _find_open, inlined
         if order_id > 0:
             order = acct.orders.get(order_id)
         else:
             order = acct.client_ids.get(client_order_id) if client_order_id else None
         if order is None or order.symbol != sym:
-            return [CommandRejected(aid, c.KIND, *C.UNKNOWN_ORDER)]
+            return [CommandRejected(aid, c.KIND, *E.Processing.UNKNOWN_ORDER.reason())]
         return [self._cancel_in(st, order, acct, _CANCEL_USER, ts)]
 
     def _cancel(self, st: SymbolState, order: Order, reason, ts):
@@ -814,17 +817,18 @@ class VenueCore:
         self._release_from(order, acct, st, remaining)
         order.update_time = ts
         self._close_in(order, acct, _CANCELED)
-        return record5(OrderCanceled, order.order_id, order.account_id, order.symbol, remaining, reason)
+        return new_record(OrderCanceled, (order.order_id, order.account_id, order.symbol, remaining, reason)
+                          + order_state(order))
 
     def _cancel_all(self, ts: int, c: CancelAllOrders) -> list:
         acct: Account
         st: SymbolState
         acct = self.accounts.get(c.account_id)
         if acct is None:
-            return [CommandRejected(c.account_id, c.KIND, *C.INVALID_ACCOUNT)]
+            return [CommandRejected(c.account_id, c.KIND, *E.Request.BAD_ACCOUNT.reason())]
         st = self.symbols.get(c.symbol)
         if st is None:
-            return [CommandRejected(c.account_id, c.KIND, *C.INVALID_SYMBOL)]
+            return [CommandRejected(c.account_id, c.KIND, *E.Request.BAD_SYMBOL.reason())]
         sym = c.symbol
         return [self._cancel(st, o, C.CANCEL_ALL, ts)
                 for o in [o for o in acct.orders.values() if o.symbol == sym]]
@@ -838,26 +842,26 @@ class VenueCore:
         st: SymbolState
         acct = self.accounts.get(c.account_id)
         if acct is None:
-            return [CommandRejected(c.account_id, c.KIND, *C.INVALID_ACCOUNT)]
+            return [CommandRejected(c.account_id, c.KIND, *E.Request.BAD_ACCOUNT.reason())]
         st = self.symbols.get(c.symbol)
         if st is None:
-            return [CommandRejected(c.account_id, c.KIND, *C.INVALID_SYMBOL)]
+            return [CommandRejected(c.account_id, c.KIND, *E.Request.BAD_SYMBOL.reason())]
         order = self._find_open(acct, c.symbol, c.order_id, c.client_order_id)
         if order is None:
-            return [CommandRejected(c.account_id, c.KIND, *C.ORDER_DOES_NOT_EXIST)]
+            return [CommandRejected(c.account_id, c.KIND, *E.Processing.NO_SUCH_ORDER.reason())]
         if order.order_type != C.LIMIT:
-            return [CommandRejected(c.account_id, c.KIND, *C.INVALID_ORDER_TYPE)]
+            return [CommandRejected(c.account_id, c.KIND, *E.Request.INVALID_ORDER_TYPE.reason())]
         spec = st.spec
         price, qty = c.price, c.qty
         err = None
         if price == order.price and qty == order.qty:
-            err = C.NO_NEED_MODIFY
+            err = E.Execution.SAME_ORDER.reason()
         else:
             err = limit_filter_error(spec, order.side, price, qty, st.mark)
         mark = st.mark
         unit = spec.notional_unit
         if err is None and not order.reduce_only and _notional(price, qty, unit) < spec.min_notional:
-            err = (C.MIN_NOTIONAL[0], C.MIN_NOTIONAL[1] % spec.min_notional_str)
+            err = E.Orders41.MIN_NOTIONAL.reason(spec.min_notional_str)
         if err is not None:
             return [CommandRejected(c.account_id, c.KIND, err[0], err[1])]
         old_remaining = order.qty - order.filled
@@ -871,7 +875,7 @@ class VenueCore:
                 closable = -pq if order.side == 0 else pq
                 pending = (agg.ro_buy if order.side == 0 else agg.ro_sell) - old_remaining
                 if new_remaining + pending > closable:
-                    return [CommandRejected(c.account_id, c.KIND, *C.REDUCE_ONLY_REJECTED)]
+                    return [CommandRejected(c.account_id, c.KIND, *E.Processing.REDUCE_ONLY_REJECT.reason())]
                 self._release(order, old_remaining)
                 order.margin_price = price
                 self._reserve(order, new_remaining)
@@ -894,9 +898,9 @@ class VenueCore:
                 self._reserve(order, new_remaining)
                 after, worst = slot_order_margin(agg, order.position_side, pn, lev)
                 if worst > spec.max_notional(lev):
-                    err = C.MAX_POSITION
+                    err = E.Processing.MAX_LEVERAGE_RATIO.reason()
                 elif after > before and available_balance(acct, self.symbols) < 0:
-                    err = C.MARGIN_INSUFFICIENT
+                    err = E.Processing.MARGIN_NOT_SUFFICIENT.reason()
                 if err is not None:
                     self._release(order, new_remaining)
                     order.margin_price, order.loss_per_lot = old_fields
@@ -906,7 +910,10 @@ class VenueCore:
             order.qty = qty
         order.update_time = ts
         reports = st.book.modify(order.order_id, price, qty - order.book_offset)
-        events = [record6(OrderModified, order.order_id, order.account_id, order.symbol, price, qty, order.filled)]
+        events = [new_record(OrderModified, (order.order_id, order.account_id, order.symbol, price, qty, order.filled,
+                                              order.side, order.position_side, order.cum_quote,
+                                              order.client_order_id, order.order_type, order.time_in_force,
+                                              order.reduce_only, order.stp))]
         touched: dict = {}
         self._process(st, reports, events, touched, ts)
         if touched:

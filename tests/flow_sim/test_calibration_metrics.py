@@ -61,7 +61,10 @@ def hand_made():
          position(11, 1_000_000), position(12, -1_000_000),
          InsuranceFundChanged("BTCUSDT", money(1000), money(1000), C.F_CONTRIBUTION, 0))
     # an IOC is not resting; it expires at once in reality - here it is canceled
-    feed(T0 + 1, OrderCanceled(4, 1, "BTCUSDT", 7, C.CANCEL_USER))
+    feed(T0 + 1, OrderCanceled(4, 1, "BTCUSDT", 7, C.CANCEL_USER, side=C.SELL, position_side=C.BOTH,
+                               filled_qty=0, cum_quote=0, client_order_id="c4", order_type=C.LIMIT,
+                               time_in_force=C.IOC, order_price=ticks(1000.0), order_qty=7,
+                               reduce_only=0, stp=0))
     # at 2 h: long 11 liquidated: 100,000 lots - 60,000 in the book at 90 (cum quote), 30,000 taken over,
     # 10,000 deleveraged against short 12 (whose own PositionClosedOut row must not count)
     def liquidate(t):
@@ -88,8 +91,12 @@ def hand_made():
         if m % 2 == 0 and m >= 1:     # 10 lots traded every other minute; 100 a minute in the event
             lots = 100 if start <= ts < start + H else 10
             feed(ts + 700, OrderFilled(1, 1, "BTCUSDT", m, C.BUY, C.BOTH, ticks(99.9), lots, 1, 0, 0, 0, 0,
-                                       C.PARTIALLY_FILLED, 0))
-            feed(ts + 701, OrderModified(1, 1, "BTCUSDT", ticks(99.9), 10_000, 0))
+                                       C.PARTIALLY_FILLED, 0, client_order_id="c1", order_type=C.LIMIT,
+                                       time_in_force=C.GTX, order_price=ticks(99.9), order_qty=10_000,
+                                       reduce_only=0, stp=0))
+            feed(ts + 701, OrderModified(1, 1, "BTCUSDT", ticks(99.9), 10_000, 0, side=C.BUY,
+                                         position_side=C.BOTH, cum_quote=0, client_order_id="c1",
+                                         order_type=C.LIMIT, time_in_force=C.GTX, reduce_only=0, stp=0))
     tape.finish()
     return tape, start
 

@@ -28,11 +28,11 @@ def crash_run(tmp_path_factory):
                                                                  "withdrawal": (0.6, 0.8)}))
     names = {venue_events.ForceOrder.KIND, venue_events.InsuranceFundChanged.KIND}
     liquidations = []
-    rt.sequencer.subscribe(lambda seq, ts, cmd, evs: liquidations.extend(e for e in evs if e.KIND in names))
+    rt.sequencer.subscribe(lambda seq, ts, cmd, evs, book: liquidations.extend(e for e in evs if e.KIND in names))
     # BTC taker fills (quantity by side) per phase, and the holders' positions as the fall starts
     taker_qty = {}
 
-    def count_takers(seq, ts, cmd, evs):
+    def count_takers(seq, ts, cmd, evs, book):
         phase = flow.markets["BTCUSDT"].state.phase
         for e in evs:
             if isinstance(e, venue_events.OrderFilled) and not e.is_maker and e.symbol == "BTCUSDT":

@@ -116,7 +116,7 @@ def test_user_orders_fill_when_recorded_prints_cross_them(make_runtime, shared_s
                                 NewOrder(user, "BTCUSDT", C.SELL, C.LIMIT, C.GTC, 5, ask)])
     assert [r.events[0].KIND for r in res[-2:]] == [1010, 1010]
     fills = []
-    rt.sequencer.subscribe(lambda s, ts, cmd, evs: fills.extend(
+    rt.sequencer.subscribe(lambda s, ts, cmd, evs, book: fills.extend(
         e for e in evs if type(e) is OrderFilled and e.account_id == user))
     drv.run(until_ms=t0 + 200_000)
     assert sorted((f.side, f.price) for f in fills) == [(C.BUY, bid), (C.SELL, ask)]

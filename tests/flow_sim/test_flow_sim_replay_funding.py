@@ -21,7 +21,7 @@ MIDNIGHT = 1_723_161_600_000            # 2024-08-09 00:00 UTC: a funding time i
 def settlements(rt):
     """Every FundingSettled the venue publishes, as (symbol, funding_time, rate)."""
     out = []
-    rt.sequencer.subscribe(lambda seq, ts, cmd, evs: out.extend(
+    rt.sequencer.subscribe(lambda seq, ts, cmd, evs, book: out.extend(
         (e.symbol, e.funding_time, e.funding_rate) for e in evs if type(e) is FundingSettled))
     return out
 
@@ -92,7 +92,7 @@ def test_recorded_rate_wins_over_the_venue_timer_on_the_btc_tape(make_runtime, s
     rt = make_runtime("btc", start_ms=t0)
     got = settlements(rt)
     fees = []
-    rt.sequencer.subscribe(lambda seq, ts, cmd, evs: fees.extend(
+    rt.sequencer.subscribe(lambda seq, ts, cmd, evs, book: fees.extend(
         e for e in evs if type(e) is Income and e.income_type == C.I_FUNDING_FEE and e.symbol == "BTCUSDT"))
     drv = ReplayDriver(rt, WithFunding(path, [recorded]), funding_lookahead_ms=lookahead)
     groups = []

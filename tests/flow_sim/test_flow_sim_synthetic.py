@@ -41,7 +41,7 @@ def test_defaults_give_a_deep_two_sided_book_and_trades_every_second(make_runtim
     rt = make_runtime()
     trades: dict = {}
 
-    def on_exec(seq, ts, cmd, events):
+    def on_exec(seq, ts, cmd, events, book):
         for ev in events:
             if type(ev) is OrderFilled and not ev.is_maker:
                 trades.setdefault(ev.symbol, set()).add(ts // 1000)

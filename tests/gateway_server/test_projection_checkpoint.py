@@ -6,13 +6,13 @@ import random
 
 import msgpack
 
-from exchange.gateway.app import Gateway
+from exchange.gateway.app import Gateway, runtime_projection
 from exchange.gateway.projection import Projection
 from exchange.gateway.projection_checkpoint import list_checkpoints, projection_state, restore
 from exchange.engine.runtime import Runtime
 from exchange.contract import codes as C
 from exchange.contract.commands import (
-    CancelOrder, CreateAccount, Deposit, NewOrder, SetIndexPrice, SetMarkPrice,
+    CancelOrder, CreateAccount, Deposit, NewOrder, SetIndexPrice, SetMarkPrice, SetPositionMode,
 )
 
 USDT = 100_000_000
@@ -32,6 +32,11 @@ def trade(rt, rng, n):
             cmd = Deposit(acct, rng.randint(1, 100) * USDT)
         elif r < 0.42:
             cmd = SetMarkPrice("BTCUSDT", 600_000 + rng.randint(-200, 200))
+        elif r < 0.47:      # a conditional order (Algo API or legacy) that the trading may trigger
+            stop = 600_000 + (rng.randint(1, 20) if side == C.BUY else -rng.randint(1, 20))
+            cmd = NewOrder(acct, "BTCUSDT", side, C.STOP_MARKET, C.GTC, rng.randint(1, 5), 0,
+                           position_side=C.LONG if acct == 6 else 0, stop_price=stop,
+                           algo=rng.randint(0, 1))
         else:
             price = 600_000 + (rng.randint(1, 30) if side == C.SELL else -rng.randint(0, 30))
             cmd = NewOrder(acct, "BTCUSDT", side, C.LIMIT, C.GTC, rng.randint(1, 20), price)
@@ -48,7 +53,8 @@ def test_checkpoint_plus_tail_equals_a_full_rebuild(tmp_path):
     rt = Runtime.virtual(T0, data_dir=tmp_path, timers=False)
     gw = Gateway(rt)
     rt.sequencer.execute([SetIndexPrice("BTCUSDT", 600_000)]
-                         + [c for a in range(1, 7) for c in (CreateAccount(a), Deposit(a, 10_000 * USDT))])
+                         + [c for a in range(1, 7) for c in (CreateAccount(a), Deposit(a, 10_000 * USDT))]
+                         + [SetPositionMode(6, 1)])            # one account in hedge mode
     trade(rt, rng, 300)
     rt.write_snapshot()                                     # venue snapshot + projection checkpoint
     (cp_seq, _), = list_checkpoints(tmp_path / "snapshots")
@@ -56,28 +62,31 @@ def test_checkpoint_plus_tail_equals_a_full_rebuild(tmp_path):
     trade(rt, rng, 200)                                     # the tail
     live = state_bytes(gw.projection)
     assert gw.projection.fills_total > 50                   # the session really traded
+    # what the fan-out reads from the projection is in its state too
+    assert gw.projection.dual == {6: 1} and gw.projection.conditionals and gw.projection.trigger_time
+    assert gw.projection.markets["BTCUSDT"].mark_price
     last = rt.sequencer.seq
     rt.close(snapshot=False)                                # a crash: the checkpoint stays behind
 
     again = Runtime.virtual(T0, data_dir=tmp_path, timers=False)
-    restored = Projection(again.venue)
+    restored = runtime_projection(again)
     tail_commands = restore(restored, tmp_path, again.sequencer.seq)
     assert 0 < tail_commands == last - cp_seq               # only the tail was read
-    full = Projection(again.venue)
+    full = runtime_projection(again)
     assert full.rebuild(tmp_path / "journal") == last       # the whole journal
     assert state_bytes(restored) == state_bytes(full)
     # and the gateway itself starts that way and keeps going
     gw2 = Gateway(again)
     assert state_bytes(gw2.projection) == state_bytes(full)
     trade(again, rng, 50)
-    full_after = Projection(again.venue)
+    full_after = runtime_projection(again)
     full_after.rebuild(tmp_path / "journal")
     assert state_bytes(gw2.projection) == state_bytes(full_after)
     assert live                                             # (the live projection was serialisable)
     again.close()                                           # clean stop: checkpoint at the last seq
     assert list_checkpoints(tmp_path / "snapshots")[-1][0] == again.sequencer.seq
     third = Runtime.virtual(T0, data_dir=tmp_path, timers=False)
-    p3 = Projection(third.venue)
+    p3 = runtime_projection(third)
     assert restore(p3, tmp_path, third.sequencer.seq) == 0   # nothing to read at all
     assert state_bytes(p3) == state_bytes(full_after)
     third.close(snapshot=False)
@@ -93,13 +102,13 @@ def test_damaged_or_ahead_checkpoint_costs_only_a_rebuild(tmp_path, caplog):
     data[-3] ^= 0xFF
     path.write_bytes(bytes(data))
     again = Runtime.virtual(T0, data_dir=tmp_path, timers=False)
-    p = Projection(again.venue)
+    p = runtime_projection(again)
     assert restore(p, tmp_path, again.sequencer.seq) == seq  # a full rebuild
     assert "unusable" in caplog.text
     # a checkpoint ahead of the journal is set aside, never used later
     ahead = path.with_name(f"{seq + 5:020d}.projection")
     path.rename(ahead)
-    p = Projection(again.venue)
+    p = runtime_projection(again)
     restore(p, tmp_path, again.sequencer.seq)
     assert not ahead.exists() and ahead.with_name(ahead.name + ".ahead-of-journal").exists()
     again.close(snapshot=False)

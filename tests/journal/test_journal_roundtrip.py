@@ -306,7 +306,7 @@ def test_append_command_writes_venue_records_as_their_to_record(tmp_path):
     from exchange.contract.events import OrderCanceled
     plain_new = NewOrder(7, "BTCUSDT", 0, 0, 3, 10, 6_500_000, 0, 0, "c1")
     cmds = [plain_new, plain_new._replace(**{NewOrder._fields[-2]: 1}), CancelOrder(7, "BTCUSDT", 0, "c1")]
-    events = [OrderCanceled(9, 7, "BTCUSDT", 10, 0)]
+    events = [OrderCanceled(9, 7, "BTCUSDT", 10, 0, 0, 0, 0, 0, "c1", 0, 3, 6_500_000, 10, 0, 0)]
     one = JournalWriter(tmp_path / "one", CONFIG, fsync="never")
     many = JournalWriter(tmp_path / "many", CONFIG, fsync="never")
     for seq, cmd in enumerate(cmds, 1):

@@ -56,7 +56,7 @@ def test_group_is_journaled_in_seq_order_before_anyone_hears_of_it(tmp_path):
     seq = Sequencer(ToyVenue(), writer, VirtualClock(1_000))
     seen = []
     # a subscriber runs only after the commit: the records must be on file by then
-    seq.subscribe(lambda s, ts, cmd, events: seen.append(
+    seq.subscribe(lambda s, ts, cmd, events, book: seen.append(
         [(r.seq, r.kind) for r in JournalReader(jdir)]))
     results = seq.execute([Add(5), Add(7)])
     assert [r.seq for r in results] == [1, 2]
@@ -122,7 +122,7 @@ async def test_commands_in_one_loop_turn_are_one_group_commit(tmp_path):
     writer = JournalWriter(tmp_path / "j", {}, fsync="batch")
     seq = Sequencer(ToyVenue(), writer, VirtualClock(0))
     published = []
-    seq.subscribe(lambda s, ts, cmd, events: published.append((s, cmd.amount)))
+    seq.subscribe(lambda s, ts, cmd, events, book: published.append((s, cmd.amount)))
     before = writer.commits
     results = await asyncio.gather(*(seq.submit(Add(i)) for i in range(1, 51)))
     # the 50 commands and their events are one commit
@@ -140,8 +140,8 @@ def test_deferred_groups_are_told_inline_then_written_and_published_at_commit(tm
     clock = VirtualClock(1_000)
     seq = Sequencer(ToyVenue(), writer, clock)
     inline, published = [], []
-    seq.subscribe(lambda s, ts, cmd, events: inline.append((s, events)), inline=True)
-    seq.subscribe(lambda s, ts, cmd, events: published.append(
+    seq.subscribe(lambda s, ts, cmd, events, book: inline.append((s, events)), inline=True)
+    seq.subscribe(lambda s, ts, cmd, events, book: published.append(
         (s, [r.seq for r in JournalReader(jdir)])))
     seq.execute([Add(5)], defer=True)
     clock.advance_to(1_001)
@@ -162,7 +162,7 @@ def test_an_ordinary_execute_commits_the_deferred_groups_first(tmp_path):
     writer = JournalWriter(tmp_path / "j", {"symbols": []}, fsync="never")
     seq = Sequencer(ToyVenue(), writer, VirtualClock(0))
     published = []
-    seq.subscribe(lambda s, ts, cmd, events: published.append(s))
+    seq.subscribe(lambda s, ts, cmd, events, book: published.append(s))
     seq.execute([Add(1)], defer=True)
     seq.execute([Add(2)])
     assert published == [1, 2] and writer.last_seq == 2
@@ -172,7 +172,7 @@ def test_a_failed_deferred_commit_tells_nobody_and_stops_the_sequencer(tmp_path)
     writer = JournalWriter(tmp_path / "j", {}, fsync="never")
     seq = Sequencer(ToyVenue(), writer, VirtualClock(0))
     published = []
-    seq.subscribe(lambda s, ts, cmd, events: published.append(s))
+    seq.subscribe(lambda s, ts, cmd, events, book: published.append(s))
     seq.execute([Add(1)], defer=True)
     writer._failed = "disk gone"           # what a failed write() leaves behind
     with pytest.raises(SequencerFailed):

@@ -44,7 +44,7 @@ def crash_journal(tmp_path_factory):
     flow = SyntheticFlow(rt, SyntheticConfig(seed=5, scenario="crash",
                                              scenario_overrides={"start_s": 5, "fall_s": 60, "rebound_s": 20}))
     kinds: dict = {}
-    rt.sequencer.subscribe(lambda seq, ts, cmd, evs: [kinds.__setitem__(e.KIND, kinds.get(e.KIND, 0) + 1)
+    rt.sequencer.subscribe(lambda seq, ts, cmd, evs, book: [kinds.__setitem__(e.KIND, kinds.get(e.KIND, 0) + 1)
                                                       for e in evs])
     flow.run(75)
     digest = rt.venue.state_digest()

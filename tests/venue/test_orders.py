@@ -106,7 +106,9 @@ def test_cancel_unknown_and_foreign_orders(venue):
     assert rejected(venue.apply(2, CancelOrder(1, BTC, 12345))) == (-2011, "Unknown order sent.")
     assert rejected(venue.apply(2, CancelOrder(1, "ETHUSDT", oid))) == (-2011, "Unknown order sent.")
     ev = venue.apply(2, CancelOrder(1, BTC, oid))
-    assert ev == [OrderCanceled(oid, 1, BTC, 10, C.CANCEL_USER)]
+    # the event carries the order as the wire shows it (no subscriber asks the venue)
+    assert ev == [OrderCanceled(oid, 1, BTC, 10, C.CANCEL_USER, C.BUY, C.BOTH, 0, 0, f"pex{oid}", C.LIMIT,
+                                C.GTC, px(49000), 10, 0, C.STP_NONE)]
     assert rejected(venue.apply(2, CancelOrder(1, BTC, oid))) == (-2011, "Unknown order sent.")
     assert venue.account(1)["open_order_initial_margin"] == 0
 
@@ -237,7 +239,8 @@ def test_modify(venue):
     assert rejected(venue.apply(2, ModifyOrder(1, BTC, 777, px(49000), 10))) == (-2013, "Order does not exist.")
     assert rejected(venue.apply(2, ModifyOrder(1, BTC, oid, px(53000), 100)))[0] == -4016
     ev = venue.apply(3, ModifyOrder(1, BTC, oid, px(49500), lots("0.2")))
-    assert ev == [OrderModified(oid, 1, BTC, px(49500), 200, 0)]
+    assert ev == [OrderModified(oid, 1, BTC, px(49500), 200, 0, C.BUY, C.BOTH, 0, f"pex{oid}", C.LIMIT, C.GTC, 0,
+                                C.STP_NONE)]
     assert venue.account(1)["open_order_initial_margin"] == 200 * px(49500) * 10_000 // 20
     # a modify that crosses trades as a taker
     venue.apply(4, limit(2, C.SELL, lots("0.05"), px(50000)))

@@ -64,7 +64,8 @@ class CascadeTape:
         self._next_sample = 0
 
     # ---------------------------------------------------------------- input
-    def __call__(self, seq: int, ts: int, command: Any, events: Iterable[Any]) -> None:
+    def __call__(self, seq: int, ts: int, command: Any, events: Iterable[Any],
+                 book: Optional[dict] = None) -> None:
         if self.first_ts is None:
             self.first_ts = ts
             self._next_sample = ts + SAMPLE_MS

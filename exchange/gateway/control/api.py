@@ -44,15 +44,19 @@ from exchange.contract.events import CommandRejected
 
 from exchange.gateway.control import fields as P
 from exchange.gateway.common import INT_CAP, to_ticks
-from exchange.gateway.errors import BinanceError
+from exchange.gateway.errors import BinanceError, ErrorSpec, General, Processing, Request, rejection
 from exchange.gateway.format import money
 from exchange.gateway.keytypes import HMAC, KeyFormatError, load_public_key
 
 JSON = "application/json"
 
 
-def _err(code: int, msg: str, status: int = 400) -> BinanceError:
-    return BinanceError(code, msg, status)
+def _err(spec: ErrorSpec, *args: object, status: int = 0) -> BinanceError:
+    """The catalog answer; ``status`` where the control API answers other than the REST API (404)."""
+    err = spec(*args)
+    if status:
+        err.http_status = status
+    return err
 
 
 def _resp(obj, status: int = 200) -> web.Response:
@@ -64,33 +68,33 @@ def _key_request(data: dict) -> "tuple[str, object, str] | None":
     key; raises -1130 with the reason for a malformed or mismatched key."""
     pem, declared = data.get("publicKey"), data.get("keyType")
     if declared is not None and not isinstance(declared, str):
-        raise _err(-1130, "Data sent for parameter 'keyType' is not valid: use ED25519, RSA or HMAC.")
+        raise _err(Request.INVALID_PARAMETER_BECAUSE, "keyType", "use ED25519, RSA or HMAC.")
     if pem is None:
         if declared is not None and declared.upper() != HMAC:
-            raise _err(-1102, "Mandatory parameter 'publicKey' was not sent, was empty/null, or malformed.")
+            raise _err(Request.MANDATORY_PARAM, "publicKey")
         return None
     if declared is not None and declared.upper() == HMAC:
-        raise _err(-1130, "Data sent for parameter 'keyType' is not valid: an HMAC key takes no publicKey.")
+        raise _err(Request.INVALID_PARAMETER_BECAUSE, "keyType", "an HMAC key takes no publicKey.")
     try:
         kind, key = load_public_key(pem, declared)
     except KeyFormatError as e:
-        raise _err(-1130, f"Data sent for parameter 'publicKey' is not valid: {e}") from None
+        raise _err(Request.INVALID_PARAMETER_BECAUSE, "publicKey", e) from None
     return kind, key, pem
 
 
 def _money(d: Decimal, name: str) -> int:
     units = d * MONEY_SCALE
     if units != units.to_integral_value() or units > INT_CAP:
-        raise _err(-1130, f"Data sent for parameter '{name}' is not valid.")
+        raise _err(Request.INVALID_PARAMETER, name)
     return int(units)
 
 
 def _rejected(res) -> None:
     if res.error:
-        raise _err(-1000, "An unknown error occured while processing the request.")
+        raise _err(General.UNKNOWN)
     for ev in res.events:
         if type(ev) is CommandRejected:
-            raise _err(int(ev.code), ev.msg)
+            raise rejection(int(ev.code), ev.msg)
 
 
 def add_routes(app: web.Application, gw) -> None:
@@ -102,7 +106,7 @@ def add_routes(app: web.Application, gw) -> None:
             if tok:
                 given = request.headers.get("X-PAPEREX-TOKEN", "")
                 if not hmac.compare_digest(given.encode(), tok.encode()):
-                    raise _err(-2015, "Invalid admin token.", 401)
+                    raise _err(Processing.INVALID_ADMIN_TOKEN)
             return await handler(request)
         return guarded(wrapped)
 
@@ -149,7 +153,7 @@ def add_routes(app: web.Application, gw) -> None:
     def _aid(request: web.Request) -> int:
         aid = P.account_id(request.match_info["aid"])
         if aid is None or aid not in gw.venue.accounts:
-            raise _err(-1109, "Invalid account.", 404)
+            raise _err(Request.BAD_ACCOUNT, status=404)
         return aid
 
     async def deposit(request: web.Request):
@@ -167,7 +171,7 @@ def add_routes(app: web.Application, gw) -> None:
     def _symbol(data: dict):
         sym = data.get("symbol")
         if not isinstance(sym, str) or sym not in gw.formats:
-            raise _err(-1121, "Invalid symbol.")
+            raise _err(Request.BAD_SYMBOL)
         return sym, gw.formats[sym]
 
     async def set_index(request: web.Request):
@@ -177,7 +181,7 @@ def add_routes(app: web.Application, gw) -> None:
         try:
             ticks = to_ticks(f, price, max_ticks=gw.instruments[sym].max_price_ticks)
         except BinanceError as e:
-            raise _err(e.code, e.msg) from None
+            raise e from None
         _rejected(await gw.submit(SetIndexPrice(sym, ticks)))
         return _resp({"symbol": sym, "indexPrice": f.price(gw.venue.index_price(sym)),
                       "markPrice": f.price(gw.venue.mark_price(sym))})
@@ -187,22 +191,21 @@ def add_routes(app: web.Application, gw) -> None:
         sym, f = _symbol(data)
         if "price" in data and data["price"] is None:
             if not gw.venue.premium_index(sym)["mark_pinned"]:
-                raise _err(-1130, "The mark price of this symbol is not pinned.")
+                raise _err(Request.MARK_NOT_PINNED)
             _rejected(await gw.submit(SetMarkPrice(sym, 0)))
             return _resp({"symbol": sym, "markPrice": f.price(gw.venue.mark_price(sym)), "pinned": False})
         price = P.decimal(data, "price")
         try:
             ticks = to_ticks(f, price, max_ticks=gw.instruments[sym].max_price_ticks)
         except BinanceError as e:
-            raise _err(e.code, e.msg) from None
+            raise e from None
         _rejected(await gw.submit(SetMarkPrice(sym, ticks)))
         return _resp({"symbol": sym, "markPrice": f.price(gw.venue.mark_price(sym)), "pinned": True})
 
     async def advance(request: web.Request):
         ms = P.seconds_to_ms(await P.read_json(request, ("seconds",)))
         if not gw.clock.virtual:
-            raise _err(-1020, "The clock is the wall clock and cannot be advanced; "
-                              "start the server with --clock virtual.")
+            raise _err(General.CLOCK_NOT_VIRTUAL)
         from exchange.gateway.faults import advance_clock
         results = await advance_clock(gw, ms)   # delayed requests run at their venue time on the way
         return _resp({"time": gw.now(), "commands": len(results), "lastSeq": gw.sequencer.seq})
@@ -271,7 +274,7 @@ def add_routes(app: web.Application, gw) -> None:
         try:
             added = inj.configure(data)
         except FaultConfigError as e:
-            raise _err(-1130, f"Invalid fault configuration: {e}") from None
+            raise _err(Request.INVALID_FAULT_CONFIG, e) from None
         return _resp({**inj.to_json(), "added": [r.id for r in added]})
 
     async def faults_delete(request: web.Request):
@@ -281,7 +284,7 @@ def add_routes(app: web.Application, gw) -> None:
         if rid is None:
             inj.clear()
         elif not inj.remove(rid):
-            raise _err(-1130, f"No fault rule with id {rid!r}.", 404)
+            raise _err(Request.NO_FAULT_RULE, repr(rid))
         return _resp(inj.to_json())
 
     def flow_switch(paused: bool):
@@ -289,7 +292,7 @@ def add_routes(app: web.Application, gw) -> None:
             await P.read_json(request, ())
             flow = getattr(gw, "flow", None)
             if flow is None:
-                raise _err(-1020, "No order flow is running (start paperex serve with --flow).")
+                raise _err(General.NO_FLOW)
             flow.paused = paused
             return _resp({"flow": type(flow).__name__, "paused": paused})
         return handler
@@ -298,7 +301,7 @@ def add_routes(app: web.Application, gw) -> None:
         flow = getattr(gw, "flow", None)
         start = getattr(flow, "start_scenario", None)
         if start is None:
-            raise _err(-1020, "No synthetic order flow is running (start paperex serve with --flow synthetic).")
+            raise _err(General.NO_SYNTHETIC_FLOW)
         data = await P.read_json(request, ("scenario",))
         name = data.get("scenario")
         if not isinstance(name, str):
@@ -306,7 +309,7 @@ def add_routes(app: web.Application, gw) -> None:
         try:
             start(name)
         except ValueError as e:
-            raise _err(-1130, f"Data sent for parameter 'scenario' is not valid: {e}") from None
+            raise _err(Request.INVALID_PARAMETER_BECAUSE, "scenario", e) from None
         return _resp({"flow": type(flow).__name__, "scenario": name, "time": gw.now()})
 
     r = app.router

@@ -17,7 +17,7 @@ import orjson
 from aiohttp import web
 
 from exchange.gateway.body import read_body
-from exchange.gateway.errors import DECIMAL_LEGAL_RANGE, INT_LEGAL_RANGE, BinanceError
+from exchange.gateway.errors import DECIMAL_LEGAL_RANGE, INT_LEGAL_RANGE, BinanceError, Request
 
 _DECIMAL = re.compile(r"[0-9]{1,20}(?:\.[0-9]{1,20})?")   # fullmatch only: ASCII, no sign, no space
 _ID = re.compile(r"[0-9]{1,18}")
@@ -27,21 +27,21 @@ MAX_ADVANCE_SECONDS = 10 * 365 * 86_400
 
 
 def mandatory(name: str) -> BinanceError:
-    return BinanceError(-1102, f"Mandatory parameter '{name}' was not sent, was empty/null, or malformed.")
+    return Request.MANDATORY_PARAM(name)
 
 
 def invalid(name: str, why: str = "") -> BinanceError:
-    return BinanceError(-1130, f"Data sent for parameter '{name}' is not valid.{(' ' + why) if why else ''}")
+    return Request.INVALID_PARAMETER_HINT(name, why) if why else Request.INVALID_PARAMETER(name)
 
 
 def illegal(name: str, legal: str) -> BinanceError:
-    return BinanceError(-1100, f"Illegal characters found in parameter '{name}'; legal range is '{legal}'.")
+    return Request.ILLEGAL_CHARS(name, legal)
 
 
 def unknown_fields(names: Iterable[str], known: Iterable[str]) -> BinanceError:
     """-1103 naming every field the endpoint does not know (and the ones it does)."""
     quoted = ", ".join(f"'{str(n)[:64]}'" for n in sorted(names, key=str))
-    return BinanceError(-1103, f"An unknown parameter was sent: {quoted} (known: {', '.join(known) or 'none'}).")
+    return Request.UNKNOWN_PARAM_KNOWN(quoted, ", ".join(known) or "none")
 
 
 async def read_json(request: web.Request, allowed: Optional[Iterable[str]]) -> dict:
@@ -54,9 +54,9 @@ async def read_json(request: web.Request, allowed: Optional[Iterable[str]]) -> d
     try:
         data = orjson.loads(body)
     except orjson.JSONDecodeError:
-        raise BinanceError(-1130, "Request body is not valid JSON.") from None
+        raise Request.BODY_NOT_JSON() from None
     if not isinstance(data, dict):
-        raise BinanceError(-1130, "Request body must be a JSON object.")
+        raise Request.BODY_NOT_OBJECT()
     unknown = set(data) - set(allowed) if allowed is not None else ()
     if unknown:
         raise unknown_fields(unknown, allowed)

@@ -28,7 +28,7 @@ from exchange.gateway.dashboard.feed import DashboardFeed, Publisher
 from exchange.gateway.dashboard.views import (
     account_view, accounts_list, insurance_view, liquidations_view, market_view,
 )
-from exchange.gateway.errors import BinanceError
+from exchange.gateway import errors
 
 STATIC = Path(__file__).parent / "static"
 _FILES = {"app.js": "application/javascript", "style.css": "text/css"}
@@ -65,7 +65,7 @@ def add_static_routes(app: web.Application, mode: str) -> None:
         name = request.match_info["name"]
         ctype = _FILES.get(name)
         if ctype is None:
-            raise BinanceError(-5000, f"Path {request.path}, Method {request.method} is invalid", 404)
+            raise errors.Execution.UNKNOWN_PATH(request.path, request.method)
         return web.Response(body=(STATIC / name).read_bytes(), content_type=ctype,
                             headers={"Cache-Control": "no-cache"})
 
@@ -142,13 +142,13 @@ def add_routes(app: web.Application, gw) -> None:
 
     async def account(request: web.Request) -> web.Response:
         if not token_ok(request):
-            raise BinanceError(-2015, "Invalid admin token.", 401)
+            raise errors.Processing.INVALID_ADMIN_TOKEN()
         raw = request.query.get("accountId", "")
         if not raw.isdigit():
-            raise BinanceError(-1102, "Mandatory parameter 'accountId' was not sent, was empty/null, or malformed.")
+            raise errors.Request.MANDATORY_PARAM("accountId")
         view = account_view(gw.venue, gw.projection, gw.leaderboard, live.feed, gw.formats, int(raw))
         if view is None:
-            raise BinanceError(-1109, "Invalid account.")
+            raise errors.Request.BAD_ACCOUNT()
         return web.Response(body=orjson.dumps(view), content_type="application/json")
 
     async def ws(request: web.Request) -> web.StreamResponse:

@@ -26,7 +26,7 @@ from exchange.gateway.dashboard.feed import DashboardFeed
 from exchange.gateway.dashboard.views import (
     account_view, accounts_list, insurance_view, liquidations_view, market_view,
 )
-from exchange.gateway.errors import BinanceError
+from exchange.gateway.errors import Request
 from exchange.gateway.format import SymbolFormat
 from exchange.gateway.projection import Projection
 
@@ -50,15 +50,26 @@ class ViewRun:
 
     def _reset(self) -> None:
         self.venue = new_venue(self.instruments)
-        self.proj = Projection(self.venue)
+        venue = self.venue
+        self.proj = Projection(self.instruments, premium_index=venue.premium_index,
+                               specs={s: st.spec for s, st in venue.symbols.items()})
         self.board = Leaderboard.for_instruments(self.instruments)
         self.feed = DashboardFeed(self.proj, sorted(self.instruments))
         self.seq = 0
         self.time: Optional[int] = None
 
     def _on_command(self, seq: int, ts: int, command, events: list) -> None:
-        self.proj.on_executed(seq, ts, command, events)
-        self.board.on_executed(seq, ts, command, events)
+        # the replay re-executed this command just now: its books' change logs are what it
+        # changed (what the sequencer hands a live projection as ``book``)
+        book = None
+        for sym in self.instruments:
+            ch = self.venue.book(sym).changed_levels()
+            if ch:
+                if book is None:
+                    book = {}
+                book[sym] = ch
+        self.proj.on_executed(seq, ts, command, events, book)
+        self.board.on_executed(seq, ts, command, events, book)
 
     def at(self, t: int) -> None:
         """Bring the venue and the projections to the state at time ``t`` (every command
@@ -107,10 +118,10 @@ def make_view_app(journal_dir: "str | Path") -> web.Application:
         q = request.query
         raw = q.get("time", "")
         if not raw.isdigit():
-            raise BinanceError(-1102, "Mandatory parameter 'time' was not sent, was empty/null, or malformed.")
+            raise Request.MANDATORY_PARAM("time")
         acct = q.get("accountId")
         if acct is not None and not acct.isdigit():
-            raise BinanceError(-1130, "Data sent for parameter 'accountId' is not valid.")
+            raise Request.INVALID_PARAMETER("accountId")
         async with lock:        # one replay at a time; the page asks again after a drag
             run.at(int(raw))
             body = run.snapshot(q.get("symbol"), int(acct) if acct else None)

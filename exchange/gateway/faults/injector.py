@@ -10,7 +10,7 @@ from typing import Optional
 from exchange.contract.commands import InjectFault
 from exchange.engine.venue_time import VenueTime
 from exchange.gateway.errors import BinanceError, General, ip_banned, too_many_requests
-from exchange.gateway.faults.rules import (USER_EVENTS, REST_KINDS, UNAVAILABLE_503, UNKNOWN_503, WS_KINDS,
+from exchange.gateway.faults.rules import (USER_EVENTS, REST_KINDS, WS_KINDS,
                                            _CLIENT_ID_PARAMS, FaultConfigError, LatencyModel, Rule,
                                            load_config)
 from exchange.gateway.faults.ws_tap import WsTap, _abort, _event_name
@@ -223,7 +223,7 @@ class FaultInjector:
         if kind in ("-1007", "503"):
             if kind == "503" and rule.body == "unavailable":
                 await self.record(rule, account, detail + " executed=0")
-                raise BinanceError(-1000, UNAVAILABLE_503, 503)
+                raise General.SERVICE_UNAVAILABLE()
             executed = rule.executed()
             await self.record(rule, account, detail + f" executed={int(executed)}")
             if executed:
@@ -235,7 +235,7 @@ class FaultInjector:
                     log.exception("request failed under an injected %s", kind)
             if kind == "-1007":
                 raise General.TIMEOUT()
-            raise BinanceError(-1000, UNKNOWN_503, 503)
+            raise General.UNKNOWN_TRY_LATER()
         if kind == "-1001":
             await self.record(rule, account, detail)
             raise General.DISCONNECTED()

@@ -85,14 +85,16 @@ import re
 from pathlib import Path
 from typing import Any
 
+from exchange.contract import errors as catalog
+
 
 log = logging.getLogger("paperex.faults")
 
 REST_KINDS = ("-1001", "-1007", "-1008", "429", "418", "502", "503", "latency", "listen_key_expire")
 WS_KINDS = ("ws_drop", "ws_delay", "user_event_late")
 KINDS = REST_KINDS + WS_KINDS
-UNKNOWN_503 = "Unknown error, please check your request or try again later."
-UNAVAILABLE_503 = "Service Unavailable."
+UNKNOWN_503 = catalog.General.UNKNOWN_TRY_LATER.template
+UNAVAILABLE_503 = catalog.General.SERVICE_UNAVAILABLE.template
 USER_EVENTS = frozenset({b"ORDER_TRADE_UPDATE", b"ACCOUNT_UPDATE", b"ACCOUNT_CONFIG_UPDATE", b"ALGO_UPDATE",
                          b"MARGIN_CALL", b"CONDITIONAL_ORDER_TRIGGER_REJECT", b"listenKeyExpired",
                          b"STRATEGY_UPDATE", b"GRID_UPDATE", b"TRADE_LITE"})

@@ -244,7 +244,7 @@ async def set_multi_assets(gw, r: Req):
     on = r.params.get_bool("multiAssetsMargin", required=True)
     if not on:
         raise Orders41.NO_NEED_TO_CHANGE_MULTI_ASSETS()
-    raise errors.BinanceError(-1000, "Multi-Assets mode is not supported by this venue.")
+    raise errors.General.MULTI_ASSETS_UNSUPPORTED()
 
 
 async def income(gw, r: Req):
@@ -405,9 +405,9 @@ async def position_margin(gw, r: Req):
     pside = p.position_side()
     units = amount * MONEY_SCALE
     if units != units.to_integral_value():
-        raise errors.BinanceError(-1111, "Precision is over the maximum defined for this asset.")
+        raise errors.Request.BAD_PRECISION()
     if units <= 0 or units > INT_CAP:
-        raise errors.BinanceError(*C.AMOUNT_NOT_POSITIVE) if units <= 0 else errors.invalid_parameter("amount")
+        raise errors.Filters.AMOUNT_MUST_BE_POSITIVE() if units <= 0 else errors.invalid_parameter("amount")
     res = await gw.submit(AdjustIsolatedMargin(r.account_id, sym, _PSIDE[pside], int(units), change))
     _rejected(res)
     return {"amount": int(units) / MONEY_SCALE, "code": 200, "msg": "Successfully modify position margin.",

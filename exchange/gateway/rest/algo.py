@@ -61,7 +61,7 @@ def _callback_units(p: Params, name: str) -> int:
     d = p.get_decimal(name, required=True)
     units = d * 1_000_000            # percent -> RATE_SCALE (1 % = 1_000_000)
     if units != units.to_integral_value() or units > INT_CAP:
-        raise errors.BinanceError(*C.INVALID_CALLBACK_RATE)
+        raise errors.Orders41.INVALID_CALLBACK_RATE()
     return int(units)
 
 

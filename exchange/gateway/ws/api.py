@@ -112,16 +112,16 @@ _SESSION_COST = EndpointCost(2)
 
 def _json_error(msg: str) -> BinanceError:
     # Binance's code for a request the WebSocket API cannot read as JSON
-    return BinanceError(-1135, msg, 400)
+    return errors.Request.INVALID_JSON_DETAIL(msg)
 
 
 def unknown_method(name: str) -> BinanceError:
     shown = name if name[:3] in ("v1/", "v2/", "v3/") else "v1/" + name
-    return BinanceError(-5000, f"Method {shown[:64]} is invalid", 400)
+    return errors.Execution.UNKNOWN_METHOD(shown[:64])
 
 
 def unknown_parameter(name: str) -> BinanceError:
-    return BinanceError(-1103, f"An unknown parameter was sent: '{name[:64]}'.", 400)
+    return errors.Request.UNKNOWN_PARAM_NAMED(name[:64])
 
 
 def _text(name: str, v: Any) -> Optional[str]:
@@ -190,7 +190,7 @@ class WsApi:
             try:
                 if len(data) > MAX_REQUEST_BYTES:
                     gw.limiter.check_request(sess.ip, 1, wall)
-                    raise BinanceError(-1000, f"Request too large; the limit is {MAX_REQUEST_BYTES} bytes.", 400)
+                    raise errors.General.REQUEST_TOO_LARGE(MAX_REQUEST_BYTES)
                 try:
                     req = orjson.loads(data)
                 except orjson.JSONDecodeError:
@@ -335,7 +335,7 @@ class WsApi:
             rec = known_key(given, gw.keys)
             if rec.key_type != ED25519:
                 # Binance: session.logon takes Ed25519 keys only
-                raise BinanceError(-4056, "Invalid api key type.", 400)
+                raise errors.Filters.INVALID_API_KEY_TYPE()
             signed_checks(rec, params, SecurityType.USER_DATA, values, wall, gw.clock.now_ms())
             sess.key = rec
             sess.authorized_since = wall
@@ -357,8 +357,8 @@ class WsApi:
             async for msg in ws:
                 if msg.type == WSMsgType.TEXT or msg.type == WSMsgType.BINARY:
                     if msg.type == WSMsgType.BINARY:
-                        out = orjson.dumps({"id": None, "status": 400, "error": {
-                            "code": -1135, "msg": "Invalid JSON request: send requests as JSON text frames."}})
+                        out = orjson.dumps({"id": None, "status": 400, "error": errors.Request.INVALID_JSON_DETAIL(
+                            "Invalid JSON request: send requests as JSON text frames.").to_body()})
                     else:
                         out = await self.answer(sess, msg.data)
                     if ws.closed:

@@ -389,7 +389,7 @@ class StreamHub:
         self.publish("!forceOrder@arr", payload)
 
     def _book_ticker(self, sym: str, ts: int, name: str) -> None:
-        book = self.gw.venue.book(sym)
+        book = self.gw.projection.markets[sym].book
         b = book.depth(0, 1)
         a = book.depth(1, 1)
         best = (b[0] if b else (0, 0), a[0] if a else (0, 0))

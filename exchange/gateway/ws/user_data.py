@@ -19,8 +19,12 @@ listenKeyExpired.
 * Validity is 60 minutes of wall time after creation / last keepalive; on expiry
   the attached sockets get ``{"e":"listenKeyExpired",...}`` and nothing more.
 
-Events are built from the venue's events in the sequencer callback, once per
-account that has an attached socket.
+Events are built from the venue's committed events alone (each order event
+carries the order's fields; the projection keeps what spans commands: which
+conditional orders came through the Algo API, a legacy stop's fields for its
+regular order, hedge mode, the last mark price), once per account that has an
+attached socket.  Nothing here asks the venue: an order that has already left
+the venue's history when a deferred commit is published is still reported.
 """
 from __future__ import annotations
 
@@ -214,7 +218,7 @@ class UserStreams:
             if t in _ORDER_EVENTS:
                 oid = ev.order_id
                 if t is not OrderFilled and t is not OrderModified and oid in algo_ids:
-                    self._algo_update(acct, ev.symbol, oid, ts, "CANCELED" if t is OrderCanceled else
+                    self._algo_update(ev, ts, "CANCELED" if t is OrderCanceled else
                                       "EXPIRED" if t is OrderExpired else "NEW")
                 else:
                     o = self._order_update(ev, t, ts)
@@ -223,15 +227,15 @@ class UserStreams:
                     parent = parent_of.get(oid)
                     if parent is not None and parent in algo_ids and t is not OrderAccepted and \
                             t is not OrderModified and (t is not OrderFilled or ev.status == C.FILLED):
-                        self._algo_update(acct, ev.symbol, parent, ts, "FINISHED")
+                        self._algo_update(proj.conditionals.get(parent), ts, "FINISHED", child=ev)
             elif t is OrderTriggered:
                 if ev.order_id in algo_ids:
                     rm = ""
                     if not ev.new_order_id:
                         rej = _next_rejection(events, i + 1)
                         rm = rej.msg if rej is not None else "Order rejected"
-                    self._algo_update(acct, ev.symbol, ev.order_id, ts,
-                                      "TRIGGERED" if ev.new_order_id else "REJECTED", rm)
+                    self._algo_update(ev, ts, "TRIGGERED" if ev.new_order_id else "REJECTED", rm,
+                                      child=_child_of(events, i + 1, ev.new_order_id))
                 else:
                     o = self._order_update(ev, t, ts)
                     if o is not None:
@@ -276,8 +280,7 @@ class UserStreams:
             elif t is MarginTypeChanged:
                 f = self.gw.formats.get(ev.symbol)
                 if f is not None:
-                    a = self.gw.venue.account(acct)
-                    sides = ("LONG", "SHORT") if a and a["dual"] else ("BOTH",)
+                    sides = ("LONG", "SHORT") if proj.dual.get(acct) else ("BOTH",)
                     mt = "isolated" if ev.margin_type == C.ISOLATED else "cross"
                     self._send(acct, {"e": "ACCOUNT_UPDATE", "E": ts, "T": ts, "a": {
                         "m": "MARGIN_TYPE_CHANGE", "B": [],
@@ -288,7 +291,7 @@ class UserStreams:
     def _position(self, ev: PositionChanged) -> dict:
         gw = self.gw
         f = gw.formats[ev.symbol]
-        mark = gw.venue.mark_price(ev.symbol)
+        mark = gw.projection.markets[ev.symbol].mark_price
         q = ev.qty
         signed_entry = ev.entry_notional if q >= 0 else -ev.entry_notional
         up = q * mark * f.unit - signed_entry if (mark and q) else 0
@@ -309,33 +312,37 @@ class UserStreams:
                          "up": money(ev.unrealized_pnl), "mm": money(ev.maint_margin)})
         return {"e": "MARGIN_CALL", "E": ts, "cw": money(cw), "p": rows}
 
-    def _algo_update(self, acct: int, sym: str, algo_id: int, ts: int, status: str, rm: str = "") -> None:
-        gw = self.gw
-        view = gw.venue.order(acct, sym, algo_id)
-        f = gw.formats.get(sym)
-        if view is None or f is None:
+    def _algo_update(self, cond, ts: int, status: str, rm: str = "", child=None) -> None:
+        """ALGO_UPDATE of conditional order ``cond`` (an event of it carrying its fields, or its
+        OrderAccepted); ``child``: an event of the regular order it became (FINISHED, TRIGGERED)."""
+        if cond is None:
             return
-        child = gw.venue.order(acct, sym, view["new_order_id"]) if view["new_order_id"] else None
+        f = self.gw.formats.get(cond.symbol)
+        if f is None:
+            return
+        view = order_state(cond)
+        algo_id = cond.order_id
+        fired = self.gw.projection.trigger_time.get(algo_id, 0)
         o = {"caid": view["client_order_id"], "aid": algo_id, "at": "CONDITIONAL",
-             "o": C.ORDER_TYPE_NAMES.get(view["order_type"], "STOP"), "s": sym,
+             "o": C.ORDER_TYPE_NAMES.get(view["order_type"], "STOP"), "s": cond.symbol,
              "S": C.SIDE_NAMES[view["side"]], "ps": C.POSITION_SIDE_NAMES.get(view["position_side"], "BOTH"),
              "f": C.TIF_NAMES.get(view["time_in_force"], "GTC"), "q": f.qty(view["qty"]), "X": status,
-             "ai": str(child["order_id"]) if child else "",
-             "ap": f.avg(child["cum_quote"], child["filled_qty"]) if child else f.avg(0, 0),
-             "aq": f.qty(child["filled_qty"]) if child else f.qty(0),
-             "act": C.ORDER_TYPE_NAMES.get(child["order_type"], "0") if child else "0",
+             "ai": "", "ap": f.avg(0, 0), "aq": f.qty(0), "act": "0",
              "tp": f.price(view["stop_price"]), "p": f.price(view["price"]),
              "V": C.STP_NAMES.get(view["stp"], "NONE"),
              "wt": C.WORKING_TYPE_NAMES.get(view["working_type"], "CONTRACT_PRICE"), "pm": "NONE",
              "cp": bool(view["close_position"]), "pP": bool(view["price_protect"]),
-             "R": bool(view["reduce_only"]), "tt": view["update_time"] if view["status"] == C.TRIGGERED else 0,
-             "gtd": 0}
+             "R": bool(view["reduce_only"]), "tt": fired, "gtd": 0}
+        if child is not None:
+            c = order_state(child)
+            o.update({"ai": str(child.order_id), "ap": f.avg(c["cum_quote"], c["filled_qty"]),
+                      "aq": f.qty(c["filled_qty"]), "act": C.ORDER_TYPE_NAMES.get(c["order_type"], "0")})
         if view["order_type"] == C.TRAILING_STOP_MARKET:
             o["AP"] = f.price(view["activation_price"])
             o["cr"] = callback_str(view["callback_rate"])
         if rm:
             o["rm"] = rm
-        self._send(acct, {"e": "ALGO_UPDATE", "T": ts, "E": ts, "o": o})
+        self._send(cond.account_id, {"e": "ALGO_UPDATE", "T": ts, "E": ts, "o": o})
 
     def _base(self, f, view: dict, ts: int) -> dict:
         otype = C.ORDER_TYPE_NAMES.get(view["order_type"], "LIMIT")
@@ -343,25 +350,25 @@ class UserStreams:
         cq = view["cum_quote"]
         o = {"s": view["symbol"], "c": view["client_order_id"], "S": C.SIDE_NAMES[view["side"]], "o": otype,
              "f": C.TIF_NAMES.get(view["time_in_force"], "GTC"), "q": f.qty(view["qty"]),
-             "p": f.price(view["price"]), "ap": f.avg(cq, filled), "sp": f.price(view.get("stop_price", 0)),
+             "p": f.price(view["price"]), "ap": f.avg(cq, filled), "sp": f.price(view["stop_price"]),
              "x": "NEW", "X": "NEW", "i": view["order_id"], "l": f.qty(0), "z": f.qty(filled),
              "L": f.price(0), "T": ts, "t": 0, "b": "0", "a": "0", "m": False, "R": bool(view["reduce_only"]),
-             "wt": C.WORKING_TYPE_NAMES.get(view.get("working_type", 0), "CONTRACT_PRICE"), "ot": otype,
+             "wt": C.WORKING_TYPE_NAMES.get(view["working_type"], "CONTRACT_PRICE"), "ot": otype,
              "ps": C.POSITION_SIDE_NAMES.get(view["position_side"], "BOTH"),
-             "cp": bool(view.get("close_position", 0)), "rp": money(0),
-             "pP": bool(view.get("price_protect", 0)), "si": 0, "ss": 0,
+             "cp": bool(view["close_position"]), "rp": money(0),
+             "pP": bool(view["price_protect"]), "si": 0, "ss": 0,
              "V": C.STP_NAMES.get(view["stp"], "NONE"), "pm": "NONE", "gtd": 0}
         if view["order_type"] == C.TRAILING_STOP_MARKET:
-            o["AP"] = f.price(view.get("activation_price", 0))
-            o["cr"] = callback_str(view.get("callback_rate", 0))
+            o["AP"] = f.price(view["activation_price"])
+            o["cr"] = callback_str(view["callback_rate"])
         return o
 
     def _order_update(self, ev, t, ts: int) -> Optional[dict]:
         gw = self.gw
         f = gw.formats.get(ev.symbol)
-        view = gw.venue.order(ev.account_id, ev.symbol, ev.order_id)
-        if f is None or view is None:
+        if f is None:
             return None
+        view = order_state(ev)
         liquidation = view["order_type"] == C.LIQUIDATION
         if liquidation and t is OrderAccepted:
             return None           # Binance reports a liquidation order by its fills (x=CALCULATED)
@@ -369,20 +376,17 @@ class UserStreams:
         parent_id = gw.projection.parent_of.get(ev.order_id)
         if parent_id is not None and parent_id not in gw.projection.algo_ids:
             # the regular order of a legacy stop: Binance keeps the stop's id and shows its type as ot
-            parent = gw.venue.order(ev.account_id, ev.symbol, parent_id)
+            parent = gw.projection.conditionals.get(parent_id)
             if parent is not None:
-                o.update({"i": parent_id, "ot": C.ORDER_TYPE_NAMES.get(parent["order_type"], o["ot"]),
-                          "sp": f.price(parent["stop_price"]),
-                          "wt": C.WORKING_TYPE_NAMES.get(parent["working_type"], "CONTRACT_PRICE"),
-                          "cp": bool(parent["close_position"]), "pP": bool(parent["price_protect"])})
-        if t is OrderAccepted:
-            o["z"] = f.qty(0)
-            o["ap"] = f.avg(0, 0)
-        elif t is OrderFilled:
+                o.update({"i": parent_id, "ot": C.ORDER_TYPE_NAMES.get(parent.order_type, o["ot"]),
+                          "sp": f.price(parent.stop_price),
+                          "wt": C.WORKING_TYPE_NAMES.get(parent.working_type, "CONTRACT_PRICE"),
+                          "cp": bool(parent.close_position), "pP": bool(parent.price_protect)})
+        if t is OrderFilled:
             o.update({"x": "CALCULATED" if liquidation else "TRADE", "X": C.ORDER_STATUS_NAMES[ev.status],
-                      "l": f.qty(ev.qty), "z": f.qty(ev.filled_qty), "L": f.price(ev.price), "N": "USDT",
+                      "l": f.qty(ev.qty), "L": f.price(ev.price), "N": "USDT",
                       "n": money(ev.fee), "t": ev.trade_id, "m": bool(ev.is_maker),
-                      "rp": money(ev.realized_pnl), "ap": f.avg(ev.cum_quote, ev.filled_qty)})
+                      "rp": money(ev.realized_pnl)})
             if liquidation and ev.status != C.FILLED:
                 o["X"] = "PARTIALLY_FILLED"
         elif t is OrderCanceled:
@@ -392,8 +396,7 @@ class UserStreams:
             o["X"] = C.ORDER_STATUS_NAMES.get(ev.status, "EXPIRED")
             o["er"] = str(ev.reason)
         elif t is OrderModified:
-            o.update({"x": "AMENDMENT", "X": "PARTIALLY_FILLED" if ev.filled_qty else "NEW",
-                      "q": f.qty(ev.qty), "p": f.price(ev.price), "z": f.qty(ev.filled_qty)})
+            o.update({"x": "AMENDMENT", "X": "PARTIALLY_FILLED" if ev.filled_qty else "NEW"})
         elif t is OrderTriggered:
             # a legacy stop fired: EXPIRED for the stop, then its regular order under the same id
             o["x"] = o["X"] = "EXPIRED"
@@ -419,6 +422,45 @@ class UserStreams:
                 "ot": "LIQUIDATION", "ps": C.POSITION_SIDE_NAMES.get(ev.position_side, "BOTH"), "cp": False,
                 "rp": money(ev.realized_pnl), "pP": False, "si": 0, "ss": 0, "V": "NONE", "pm": "NONE",
                 "gtd": 0}
+
+
+def order_state(ev) -> dict:
+    """The order as an order event tells it (events.ORDER_STATE): the fields of ``_base``."""
+    t = type(ev)
+    if t is OrderAccepted:
+        return {"order_id": ev.order_id, "symbol": ev.symbol, "client_order_id": ev.client_order_id,
+                "side": ev.side, "position_side": ev.position_side, "order_type": ev.order_type,
+                "time_in_force": ev.time_in_force, "price": ev.price, "qty": ev.qty, "filled_qty": 0,
+                "cum_quote": 0, "reduce_only": ev.reduce_only, "stp": ev.stp, "stop_price": ev.stop_price,
+                "working_type": ev.working_type, "price_protect": ev.price_protect,
+                "close_position": ev.close_position, "activation_price": ev.activation_price,
+                "callback_rate": ev.callback_rate}
+    if t is OrderModified:
+        price, qty = ev.price, ev.qty
+    else:
+        price, qty = ev.order_price, ev.order_qty
+    conditional = t is not OrderFilled and t is not OrderModified
+    return {"order_id": ev.order_id, "symbol": ev.symbol, "client_order_id": ev.client_order_id,
+            "side": ev.side, "position_side": ev.position_side, "order_type": ev.order_type,
+            "time_in_force": ev.time_in_force, "price": price, "qty": qty, "filled_qty": ev.filled_qty,
+            "cum_quote": ev.cum_quote, "reduce_only": ev.reduce_only, "stp": ev.stp,
+            "stop_price": ev.stop_price if conditional else 0,
+            "working_type": ev.working_type if conditional else 0,
+            "price_protect": ev.price_protect if conditional else 0,
+            "close_position": ev.close_position if conditional else 0,
+            "activation_price": ev.activation_price if conditional else 0,
+            "callback_rate": ev.callback_rate if conditional else 0}
+
+
+def _child_of(events: list, start: int, order_id: int):
+    """The last event of a just-triggered regular order within the same command (None: none)."""
+    last = None
+    if order_id:
+        for k in range(start, len(events)):
+            ev = events[k]
+            if type(ev) in _ORDER_EVENTS and ev.order_id == order_id:
+                last = ev
+    return last
 
 
 def _next_rejection(events: list, start: int):
