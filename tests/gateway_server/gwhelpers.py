@@ -97,3 +97,38 @@ class Api:
         api = Api(self.s, self.base, acc["apiKey"], acc["secretKey"])
         api.account_id = acc["accountId"]
         return api
+
+
+class ServerThread:
+    """A real ``paperex serve`` (demo account, fsync never) on its own event loop in a thread,
+    for synchronous tests.  Rate limits are off: hundreds of generated requests a minute
+    would (rightly) meet -1003 and hide the answer under test (the limiter has its own
+    tests); the mark / premium / funding timers are cleared before it is ready, so the state
+    digest moves only with the requests a test sends."""
+
+    def __init__(self, data_dir) -> None:
+        import threading
+        self.loop = asyncio.new_event_loop()
+        self.ready = threading.Event()
+        self.t = threading.Thread(target=self._run, args=(data_dir,), daemon=True)
+        self.t.start()
+        assert self.ready.wait(20)
+
+    def _run(self, data_dir) -> None:
+        from exchange.gateway.ratelimit import RateLimitConfig
+        from exchange.serve import start
+        asyncio.set_event_loop(self.loop)
+        self.srv = self.loop.run_until_complete(start(host="127.0.0.1", port=0, data_dir=data_dir,
+                                                      fsync="never", demo=True,
+                                                      rate_limits=RateLimitConfig(enabled=False)))
+        self.srv.runtime.sequencer.timers.clear()
+        self.ready.set()
+        self.loop.run_forever()
+
+    def run(self, coro):
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(20)
+
+    def stop(self) -> None:
+        self.run(self.srv.stop())
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.t.join(20)

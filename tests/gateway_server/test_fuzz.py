@@ -7,11 +7,9 @@ change the venue state (same state digest before and after).
 """
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import hmac
 import json
-import threading
 import time
 import urllib.error
 import urllib.request
@@ -20,40 +18,14 @@ from urllib.parse import urlencode
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from exchange.gateway.ratelimit import RateLimitConfig
-from exchange.serve import start
-
-
-class _Thread:
-    def __init__(self, data_dir) -> None:
-        self.loop = asyncio.new_event_loop()
-        self.ready = threading.Event()
-        self.t = threading.Thread(target=self._run, args=(data_dir,), daemon=True)
-        self.t.start()
-        assert self.ready.wait(20)
-
-    def _run(self, data_dir) -> None:
-        asyncio.set_event_loop(self.loop)
-        # rate limits off: hundreds of generated requests a minute would (rightly) get
-        # 429s that hide the answer under test; the limiter has its own tests
-        self.srv = self.loop.run_until_complete(start(host="127.0.0.1", port=0, data_dir=data_dir,
-                                                      fsync="never", demo=True,
-                                                      rate_limits=RateLimitConfig(enabled=False)))
-        self.ready.set()
-        self.loop.run_forever()
-
-    def stop(self) -> None:
-        asyncio.run_coroutine_threadsafe(self.srv.stop(), self.loop).result(20)
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.t.join(20)
+from gwhelpers import ServerThread
 
 
 @pytest.fixture(scope="module")
 def live(tmp_path_factory):
-    th = _Thread(tmp_path_factory.mktemp("fuzz") / "data")
-    # no mark / premium / funding timers: with orders resting on both sides a premium sample
-    # every 5 s changes the state digest between a refused request's before and after
-    th.loop.call_soon_threadsafe(th.srv.runtime.sequencer.timers.clear)
+    th = ServerThread(tmp_path_factory.mktemp("fuzz") / "data")
+    # no mark / premium / funding timers (ServerThread clears them): with orders resting on both
+    # sides a premium sample every 5 s would change the digest between a refused request's before and after
     base = th.srv.rest_url
     _call("POST", base + "/paperex/v1/index", json.dumps({"symbol": "BTCUSDT", "price": "50000"}).encode(),
           {"Content-Type": "application/json"})

@@ -8,11 +8,9 @@ the rate limits on: the burst is refused with -1003 / the IP ban after its budge
 ban reaches REST too (one budget for both faces)."""
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import hmac
 import json
-import threading
 import time
 
 import aiohttp
@@ -20,40 +18,11 @@ import pytest
 import websocket
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from exchange.gateway.ratelimit import RateLimitConfig
 from exchange.gateway.ws.api import METHODS, SESSION_METHODS
-from exchange.serve import start
+from gwhelpers import ServerThread
 from wsapi_helpers import payload
 
 SYM = "BTCUSDT"
-
-
-class _Thread:
-    def __init__(self, data_dir) -> None:
-        self.loop = asyncio.new_event_loop()
-        self.ready = threading.Event()
-        self.t = threading.Thread(target=self._run, args=(data_dir,), daemon=True)
-        self.t.start()
-        assert self.ready.wait(20)
-
-    def _run(self, data_dir) -> None:
-        asyncio.set_event_loop(self.loop)
-        # rate limits off: the generated frames would (rightly) meet -1003 and hide the answer
-        # under test; the burst test below runs with them on
-        self.srv = self.loop.run_until_complete(start(host="127.0.0.1", port=0, data_dir=data_dir,
-                                                      fsync="never", demo=True,
-                                                      rate_limits=RateLimitConfig(enabled=False)))
-        self.srv.runtime.sequencer.timers.clear()       # no mark / funding commands in between
-        self.ready.set()
-        self.loop.run_forever()
-
-    def run(self, coro):
-        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(20)
-
-    def stop(self) -> None:
-        self.run(self.srv.stop())
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.t.join(20)
 
 
 def _signed(key: str, secret: str, method: str, params: dict, rid) -> str:
@@ -64,7 +33,7 @@ def _signed(key: str, secret: str, method: str, params: dict, rid) -> str:
 
 @pytest.fixture(scope="module")
 def live(tmp_path_factory):
-    th = _Thread(tmp_path_factory.mktemp("wsfuzz") / "data")
+    th = ServerThread(tmp_path_factory.mktemp("wsfuzz") / "data")
     demo = th.srv.demo
     ws = websocket.create_connection(th.srv.ws_url + "/ws-fapi/v1", timeout=10)
     from exchange.contract.commands import SetIndexPrice
