@@ -68,6 +68,9 @@ class MarketMaker(Agent):
         self.last_mults = (1.0, 1.0)
         self.inv_ratio = 0.0
         self.requotes = 0
+        #: this maker's resting orders, order id -> [side, price, qty, filled], kept by the flow from
+        #: the committed order events (SyntheticFlow._on_applied)
+        self.live: dict = {}
 
     def setup(self, market: MarketView) -> list:
         return super().setup(market)
@@ -99,12 +102,12 @@ class MarketMaker(Agent):
         sym = self.symbol
         aid = self.account_id
         self.requotes += 1
-        # inventory (a query, at re-quote time only)
         qty = ctx.position(aid, sym)
         inv_usdt = qty * m.index_ticks * m.unit / MONEY_SCALE
         r = inv_usdt / (p.max_inventory_usdt * m.scale) if p.max_inventory_usdt else 0.0
         self.inv_ratio = r = -1.0 if r < -1.0 else (1.0 if r > 1.0 else r)
         center = m.index_ticks * (1.0 + st.basis) * (1.0 - p.skew_bps * 1e-4 * r)
+        rising = center >= self.last_center
         self.last_center = center
         spacing = int(spacing_f + 0.5)
         half = max(1.0, m.index_ticks * p.half_spread_bps * 1e-4 * spread_mult)
@@ -118,59 +121,78 @@ class MarketMaker(Agent):
         # skews and thins its quotes; it does not leave the book to the liquidation engine)
         bid_f = max(0.25, min(1.0, 1.0 - r))
         ask_f = max(0.25, min(1.0, 1.0 + r))
-        # best prices of the others: never post through them
-        bids, asks = venue.depth(sym, 1)
-        targets = ({}, {})
-        for side, start, step, f in ((C.BUY, bid0, -spacing, bid_f), (C.SELL, ask0, spacing, ask_f)):
-            if f <= 0.05:
-                continue
-            tgt = targets[side]
-            for k in range(n_levels):
-                price = start + step * k
-                if price <= 0:
-                    break
-                usdt = m.scale * p.size_usdt * (1.0 + p.size_growth * k) * self.jitter[k] * depth * f
-                tgt[price] = m.lots_for(usdt, price)
-        cancels, modifies, news = [], [], []
+        # the maker's resting orders, from the committed order events (SyntheticFlow keeps them:
+        # no open_orders query building a dict per order at every re-quote)
         existing = ({}, {})
         spare = ([], [])
-        for o in venue.open_orders(aid, sym):
-            side = o["side"]
-            if o["price"] in existing[side]:
-                spare[side].append(o)
+        for oid, o in self.live.items():
+            side, price = o[0], o[1]
+            if price in existing[side]:
+                spare[side].append((oid, o))
             else:
-                existing[side][o["price"]] = o
-        for side in (C.BUY, C.SELL):
-            tgt = targets[side]
-            ex = existing[side]
+                existing[side][price] = (oid, o)
+        # the best prices of the others (the book less this maker's own orders): never post
+        # through them.  Its own orders do not limit it: the side that retreats is sent first.
+        nb, na = len(existing[C.BUY]), len(existing[C.SELL])
+        bids, asks = venue.depth(sym, max(nb, na) + 1)
+        best = [None, None]
+        for side, levels, mine in ((C.BUY, bids, existing[C.BUY]), (C.SELL, asks, existing[C.SELL])):
+            for px, q in levels:
+                own = mine.get(px)
+                if own is None or q > own[1][2] - own[1][3]:
+                    best[side] = px
+                    break
+        jit = self.jitter
+        nj = len(jit)
+        out_side = ([], [])
+        cancels = []
+        news = 0
+        for side, start, step, f in ((C.BUY, bid0, -spacing, bid_f), (C.SELL, ask0, spacing, ask_f)):
+            tgt: dict = {}
+            if f > 0.05:
+                for k in range(n_levels):
+                    price = start + step * k
+                    if price <= 0:
+                        break
+                    # the jitter belongs to the grid price, not to the level: when the ladder shifts
+                    # by a level, the orders that stay keep their size (no ModifyOrder for nothing)
+                    usdt = m.scale * p.size_usdt * (1.0 + p.size_growth * k) * jit[(price // spacing) % nj] \
+                        * depth * f
+                    tgt[price] = m.lots_for(usdt, price)
+            cmds = out_side[side]
             free = spare[side]
-            for price, o in ex.items():
+            for price, (oid, o) in existing[side].items():
                 if price not in tgt:
-                    free.append(o)
+                    free.append((oid, o))
                     continue
                 want = tgt.pop(price)
-                rem = o["qty"] - o["filled_qty"]
-                if rem * 10 < want * 7 or rem * 10 > want * 13:
-                    modifies.append(ModifyOrder(aid, sym, o["order_id"], price, o["filled_qty"] + want))
-            # targets not yet quoted, inside first; never through the other side's best
+                rem = o[2] - o[3]
+                # re-size only when the order is far from its target (a fill took most of it, or
+                # the maker pulled or added depth): small differences change nothing worth a command
+                if rem * 2 < want or rem * 2 > want * 3:
+                    cmds.append(ModifyOrder(aid, sym, oid, price, o[3] + want))
+            # targets not yet quoted, inside first; never through the others' best
+            limit = best[1 - side]
             if side == C.BUY:
-                limit = asks[0][0] if asks else None
-                order = sorted(tgt, reverse=True)
-                order = [px for px in order if limit is None or px < limit]
-                free.sort(key=lambda o: o["price"])          # farthest (lowest) bid first
+                order = sorted((px for px in tgt if limit is None or px < limit), reverse=True)
+                free.sort(key=lambda e: e[1][1])              # farthest (lowest) bid first
             else:
-                limit = bids[0][0] if bids else None
-                order = sorted(tgt)
-                order = [px for px in order if limit is None or px > limit]
-                free.sort(key=lambda o: -o["price"])
+                order = sorted(px for px in tgt if limit is None or px > limit)
+                free.sort(key=lambda e: -e[1][1])
+            fi = 0
             for px in order:
                 want = tgt[px]
-                if free:
-                    o = free.pop(0)
-                    modifies.append(ModifyOrder(aid, sym, o["order_id"], px, o["filled_qty"] + want))
+                if fi < len(free):
+                    oid, o = free[fi]
+                    fi += 1
+                    cmds.append(ModifyOrder(aid, sym, oid, px, o[3] + want))
                 else:
-                    news.append(NewOrder(aid, sym, side, C.LIMIT, C.GTX, want, px))
-            for o in free:
-                cancels.append(CancelOrder(aid, sym, o["order_id"]))
-        self.orders_sent += len(news)
-        return cancels + modifies + news
+                    cmds.append(NewOrder(aid, sym, side, C.LIMIT, C.GTX, want, px))
+                    news += 1
+            for oid, o in free[fi:]:
+                cancels.append(CancelOrder(aid, sym, oid))
+        self.orders_sent += news
+        # the side that moves away from the other goes first, so the other never meets its stale quotes
+        if rising:
+            return cancels + out_side[C.SELL] + out_side[C.BUY]
+        return cancels + out_side[C.BUY] + out_side[C.SELL]
