@@ -123,5 +123,5 @@ def test_makers_order_index_matches_the_venue_and_crosses_nothing(make_runtime):
             if bids and asks:
                 assert max(bids) < min(asks), mm.name
             checked += len(venue_orders)
-    assert len(makers) == 8 and checked > 1_000
+    assert len(makers) == 10 and checked > 1_000
     assert any(mm.requotes > 100 for mm in makers)

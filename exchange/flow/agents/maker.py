@@ -33,12 +33,14 @@ class MakerProfile:
     deposit_usdt: float = 5_000_000.0
     leverage: int = 10
     size_jitter: float = 0.3           # fixed per level, drawn once
+    withdraw_share: float = 1.0        # share of the scenario's depth withdrawal this maker follows ...
+    widen_share: float = 1.0           # ... and of its spread widening
 
 
 #: Default ladders per symbol (priced relative to the index, so they fit BTC and ETH; sizes in
 #: USDT at BTCUSDT's scale, times the symbol's ``size_scale``): a tight top-of-book maker, two
-#: mid-book makers and a deep ladder.  Together about $40 M within +-0.2 % and $90 M within
-#: +-1 % of the mid, the Binance BTCUSDT tape's book (``../shared/data``: $37 M within +-0.2 %,
+#: mid-book makers, a deep ladder and the book beyond them ("far", from 0.5 %).  Together about
+#: $40 M within +-0.2 % and $95 M within +-1 % of the mid, the Binance BTCUSDT tape's book (``../shared/data``: $37 M within +-0.2 %,
 #: at least $48 M within +-1 % - its 1000-level snapshot ends at 0.24 %).
 DEFAULT_MAKERS: tuple[MakerProfile, ...] = (
     MakerProfile("tight", levels=12, spacing_bps=0.05, half_spread_bps=0.02, size_usdt=100_000,
@@ -53,6 +55,14 @@ DEFAULT_MAKERS: tuple[MakerProfile, ...] = (
     MakerProfile("deep", levels=20, spacing_bps=2.5, half_spread_bps=3.0, size_usdt=800_000,
                  size_growth=0.1, refresh_ms=5_000, skew_bps=5.0, max_inventory_usdt=400_000_000,
                  deposit_usdt=1_000_000_000),
+    # the book beyond the others: large resting orders 0.5-4.9 % from the mid that few pull in a
+    # crash (the real book holds $100 M+ there).  A liquidation's bankruptcy price lies 0.5-2.5 %
+    # (upper brackets: 5 %) from the mark; without these orders the liquidation found an empty
+    # book below the other ladders' 0.4 % and went to the insurance fund and ADL.  It re-quotes
+    # rarely (40 bp grid, 30 s), so it costs little.
+    MakerProfile("far", levels=12, spacing_bps=40.0, half_spread_bps=50.0, size_usdt=1_000_000,
+                 size_growth=0.3, refresh_ms=30_000, skew_bps=10.0, max_inventory_usdt=1_000_000_000,
+                 vol_spread_k=0.0, deposit_usdt=3_000_000_000, withdraw_share=0.3, widen_share=0.0),
 )
 
 
@@ -71,6 +81,7 @@ class MarketMaker(Agent):
         #: this maker's resting orders, order id -> [side, price, qty, filled], kept by the flow from
         #: the committed order events (SyntheticFlow._on_applied)
         self.live: dict = {}
+        self.refill_below = 0      # fewer resting orders than this (fills took them): re-quote now
 
     def setup(self, market: MarketView) -> list:
         return super().setup(market)
@@ -89,7 +100,8 @@ class MarketMaker(Agent):
         spread_mult = st.spread_mult * (1.0 + p.vol_spread_k * max(0.0, m.vol_ratio - 1.0))
         mults = (st.depth_mult, spread_mult)
         if ctx.now_ms < self.next_ms and abs(center - self.last_center) < 0.5 * spacing \
-                and abs(mults[0] - self.last_mults[0]) < 0.1 and abs(mults[1] - self.last_mults[1]) < 0.25:
+                and abs(mults[0] - self.last_mults[0]) < 0.1 and abs(mults[1] - self.last_mults[1]) < 0.25 \
+                and len(self.live) >= self.refill_below:
             return []
         self.next_ms = ctx.now_ms + int(p.refresh_ms * (0.8 + 0.4 * ctx.rng.random()))
         self.last_mults = mults
@@ -110,12 +122,15 @@ class MarketMaker(Agent):
         rising = center >= self.last_center
         self.last_center = center
         spacing = int(spacing_f + 0.5)
-        half = max(1.0, m.index_ticks * p.half_spread_bps * 1e-4 * spread_mult)
+        half = max(1.0, m.index_ticks * p.half_spread_bps * 1e-4 * (1.0 + p.widen_share * (spread_mult - 1.0)))
         bid0 = int(math.floor((center - half) / spacing)) * spacing
         ask0 = int(math.ceil((center + half) / spacing)) * spacing
         if ask0 <= bid0:
             ask0 = bid0 + spacing
-        depth = st.depth_mult
+        share = p.withdraw_share
+        if share < 1.0 and st.far_withdrawal is not None:
+            share = st.far_withdrawal
+        depth = 1.0 - share * (1.0 - st.depth_mult)
         n_levels = max(2, int(p.levels * math.sqrt(depth) + 0.5)) if depth < 1.0 else p.levels
         # long inventory: buy less, but keep a quarter of the size quoting (a maker at its limit
         # skews and thins its quotes; it does not leave the book to the liquidation engine)
@@ -192,6 +207,7 @@ class MarketMaker(Agent):
             for oid, o in free[fi:]:
                 cancels.append(CancelOrder(aid, sym, oid))
         self.orders_sent += news
+        self.refill_below = (len(self.live) - len(cancels) + news) * 3 // 4
         # the side that moves away from the other goes first, so the other never meets its stale quotes
         if rising:
             return cancels + out_side[C.SELL] + out_side[C.BUY]
