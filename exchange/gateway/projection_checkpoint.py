@@ -47,13 +47,14 @@ from exchange.gateway import projection as P
 log = logging.getLogger("paperex.projection")
 
 # 2: open interest, funding and the seeded past; 3: what the fan-out reads from the
-# projection instead of the venue (hedge mode, conditional orders, trigger times, marks)
-FORMAT = "paperex-projection/3"
+# projection instead of the venue (hedge mode, conditional orders, trigger times, marks);
+# 4: the markPrice stream's index and funding estimate (premium samples are events now)
+FORMAT = "paperex-projection/4"
 SUFFIX = ".projection"
 KEEP = 3
 
-_MARKET_SCALARS = ("next_agg_id", "last_price", "last_qty", "update_id", "long_oi", "premium_seen",
-                   "oi_bucket", "mark_price")
+_MARKET_SCALARS = ("next_agg_id", "last_price", "last_qty", "update_id", "long_oi", "oi_bucket",
+                   "mark_price", "index_price", "funding_rate")
 _SCALARS = ("last_seq", "last_ts", "fills_total", "orders_total", "liquidations_total", "adl_total",
             "_next_oi", "_history_ts")
 

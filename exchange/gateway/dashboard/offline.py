@@ -51,7 +51,7 @@ class ViewRun:
     def _reset(self) -> None:
         self.venue = new_venue(self.instruments)
         venue = self.venue
-        self.proj = Projection(self.instruments, premium_index=venue.premium_index,
+        self.proj = Projection(self.instruments,
                                specs={s: st.spec for s, st in venue.symbols.items()})
         self.board = Leaderboard.for_instruments(self.instruments)
         self.feed = DashboardFeed(self.proj, sorted(self.instruments))
