@@ -118,9 +118,9 @@ def replay_main(argv: list[str]) -> int:
     if "history" in result.extra:
         from exchange.engine.history import digest as history_digest, expand
         hseq, hts, hcmd = result.extra["history"]
-        specs = {s: st.spec for s, st in result.venue.symbols.items()}
+        instruments = {s: st.spec.instrument for s, st in result.venue.symbols.items()}
         summary["history"] = {"seq": hseq, "seed": hcmd.seed, "span_ms": hcmd.span_ms, "until": _iso(hts),
-                              "anchors": hcmd.anchors, "digest": history_digest(expand(hcmd, hts, specs))}
+                              "anchors": hcmd.anchors, "digest": history_digest(expand(hcmd, hts, instruments))}
         h = summary["history"]
         print(f"history      seq {hseq}: seed {h['seed']}, {h['span_ms'] // 60_000:,} minutes before "
               f"{h['until']}, digest {h['digest']}")

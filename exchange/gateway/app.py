@@ -55,7 +55,6 @@ def runtime_projection(runtime) -> Projection:
     venue = runtime.venue
     return Projection(
         runtime.instruments,
-        specs={s: st.spec for s, st in venue.symbols.items()},
         depth=lambda s: (venue.book(s).depth(0, 1 << 30), venue.book(s).depth(1, 1 << 30)))
 
 

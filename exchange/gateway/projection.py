@@ -145,15 +145,11 @@ class Projection:
     (used by the depth streams).
 
     ``instruments``: symbol -> Instrument.  ``depth(symbol)`` -> (bids, asks) as
-    (price, lots) seeds the book levels once (the venue's depth query, at start);
-    ``specs``: symbol -> SymbolSpec for ``seed_history``."""
+    (price, lots) seeds the book levels once (the venue's depth query, at start)."""
 
-    def __init__(self, instruments: dict, *, depth: Optional[Callable] = None,
-                 specs: Optional[dict] = None) -> None:
+    def __init__(self, instruments: dict, *, depth: Optional[Callable] = None) -> None:
         #: symbol -> Instrument (kept for ``blank``)
         self.instruments: dict = dict(instruments)
-        #: symbol -> the venue's SymbolSpec (static configuration the seeded past is generated from)
-        self.specs: dict = dict(specs or {})
         self.markets: dict[str, SymbolMarket] = {
             s: SymbolMarket(s, inst.notional_unit, BookLevels(*depth(s)) if depth is not None else None)
             for s, inst in sorted(instruments.items())}
@@ -192,7 +188,7 @@ class Projection:
     def blank(self) -> "Projection":
         """A fresh projection of the same markets (no book levels, no venue queries): where a
         projection checkpoint is tried before it is loaded into this one."""
-        return Projection(self.instruments, specs=self.specs)
+        return Projection(self.instruments)
 
     # ------------------------------------------------------------- feeding
     def on_executed(self, seq: int, ts: int, command: Any, events: list, book: Optional[dict] = None) -> None:
@@ -359,10 +355,9 @@ class Projection:
             anchors = parse_anchors(command.anchors)
         except ValueError:
             return
-        specs = {s: self.specs[s] for s in anchors if s in self.specs}
         self.history = command
         self._history_ts = ts
-        for sym, h in expand(command, ts, specs).items():
+        for sym, h in expand(command, ts, self.instruments).items():
             m = self.markets[sym]
             for k in h.klines:
                 m.klines[k[0]] = list(k[1:])
@@ -385,8 +380,7 @@ class Projection:
         from exchange.engine.history import digest, expand
         if self.history is None:
             return ""
-        specs = self.specs
-        return digest(expand(self.history, self._history_ts, specs))
+        return digest(expand(self.history, self._history_ts, self.instruments))
 
     def _sample_open_interest(self, ts: int) -> None:
         """One open-interest sample per symbol per 5-minute period (openInterestHist), at the
