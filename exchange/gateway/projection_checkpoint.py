@@ -42,6 +42,7 @@ import msgpack
 
 from exchange.contract.commands import command_from_record
 from exchange.contract.events import event_from_record
+from exchange.engine.snapshots import numbered_files
 from exchange.gateway import projection as P
 
 log = logging.getLogger("paperex.projection")
@@ -172,15 +173,7 @@ def _name(seq: int) -> str:
 
 
 def list_checkpoints(directory: "str | Path") -> list[tuple[int, Path]]:
-    directory = Path(directory)
-    if not directory.is_dir():
-        return []
-    out = []
-    for p in directory.glob("*" + SUFFIX):
-        stem = p.name[:-len(SUFFIX)]
-        if len(stem) == 20 and stem.isascii() and stem.isdigit():
-            out.append((int(stem), p))
-    return sorted(out)
+    return numbered_files(directory, SUFFIX)
 
 
 _HEADER = struct.Struct("<8sIIQI")
