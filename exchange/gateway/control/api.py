@@ -174,14 +174,18 @@ def add_routes(app: web.Application, gw) -> None:
             raise _err(Request.BAD_SYMBOL)
         return sym, gw.formats[sym]
 
+    def _price_ticks(data: dict, sym: str, f) -> int:
+        """The body's ``price`` in ticks, within the symbol's price filter."""
+        price = P.decimal(data, "price")
+        try:
+            return to_ticks(f, price, max_ticks=gw.instruments[sym].max_price_ticks)
+        except BinanceError as e:
+            raise e from None           # the answer, without the parsing context
+
     async def set_index(request: web.Request):
         data = await P.read_json(request, ("symbol", "price"))
         sym, f = _symbol(data)
-        price = P.decimal(data, "price")
-        try:
-            ticks = to_ticks(f, price, max_ticks=gw.instruments[sym].max_price_ticks)
-        except BinanceError as e:
-            raise e from None
+        ticks = _price_ticks(data, sym, f)
         _rejected(await gw.submit(SetIndexPrice(sym, ticks)))
         return _resp({"symbol": sym, "indexPrice": f.price(gw.venue.index_price(sym)),
                       "markPrice": f.price(gw.venue.mark_price(sym))})
@@ -194,11 +198,7 @@ def add_routes(app: web.Application, gw) -> None:
                 raise _err(Request.MARK_NOT_PINNED)
             _rejected(await gw.submit(SetMarkPrice(sym, 0)))
             return _resp({"symbol": sym, "markPrice": f.price(gw.venue.mark_price(sym)), "pinned": False})
-        price = P.decimal(data, "price")
-        try:
-            ticks = to_ticks(f, price, max_ticks=gw.instruments[sym].max_price_ticks)
-        except BinanceError as e:
-            raise e from None
+        ticks = _price_ticks(data, sym, f)
         _rejected(await gw.submit(SetMarkPrice(sym, ticks)))
         return _resp({"symbol": sym, "markPrice": f.price(gw.venue.mark_price(sym)), "pinned": True})
 

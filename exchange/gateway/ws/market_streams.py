@@ -121,6 +121,13 @@ class Conn:
         if self.tap is not None:     # delivers later, in order (faults.py)
             self.tap.push(self, data)
             return
+        self.enqueue(data)
+
+    def enqueue(self, data: bytes) -> None:
+        """Queue ``data`` for the writer now (a tap's delayed delivery comes here too); a
+        consumer ``limit`` messages behind is cut off (1008) rather than buffered forever."""
+        if self.closing:
+            return
         if len(self.queue) >= self.limit:
             self.kill(1008, b"slow consumer")
             return
