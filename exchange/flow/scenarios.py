@@ -56,8 +56,9 @@ LEVERAGE_MIX_DEFAULT = ((1.2, 2.5, 40), (2.5, 4.0, 25), (4.0, 8.0, 20), (8.0, 20
 #: high for months: more of the open interest at 3-8x.
 LEVERAGE_MIX_2021 = ((1.1, 2.0, 30), (2.0, 3.0, 25), (3.0, 5.0, 22), (5.0, 12.0, 17), (12.0, 50.0, 6))
 #: August 2024: a week of falling prices had flushed leverage before the Monday (OI -28 % since
-#: July 31): little is left above 5x.
-LEVERAGE_MIX_2024 = ((1.1, 2.0, 55), (2.0, 3.5, 37), (3.5, 5.5, 6), (5.5, 12.0, 1.0), (12.0, 30.0, 0.3))
+#: July 31), yet $1 B (about 1 % of open interest) was still liquidated: a thin tail above 6x.
+#: (The lighter mix before - 1.3 % above 5.5x - liquidated 0-0.4 % in seeds 1-3.)
+LEVERAGE_MIX_2024 = ((1.1, 2.0, 42), (2.0, 3.5, 30), (3.5, 6.0, 14), (6.0, 12.0, 10), (12.0, 30.0, 4))
 #: October 2025: funding near 40 % a year before the shock, record open interest, 10-50x common.
 LEVERAGE_MIX_2025 = ((1.2, 2.5, 25), (2.5, 4.0, 22), (4.0, 8.0, 25), (8.0, 20.0, 18), (20.0, 60.0, 10))
 
@@ -157,7 +158,7 @@ _PRESETS: dict[str, dict] = {
                     "all through the book; resting depth halves; funding slightly negative after",
         direction=-1, holder_long_share=0.58, leverage_mix=LEVERAGE_MIX_2024, basis=0.0001, basis_rest_after=-0.0006,
         start_s=_H, gap=(0.04, 0.06), gap_s=(1800.0, 3000.0), total=(0.14, 0.17), fall_s=4 * _H,
-        pockets=(2, 4), pocket_size=(0.006, 0.015), pocket_s=60.0, rebound=(0.3, 0.45), rebound_s=2.5 * _H,
+        pockets=(2, 4), pocket_size=(0.006, 0.015), pocket_s=60.0, rebound=(0.38, 0.5), rebound_s=2.5 * _H,
         after_s=1800.0, event_vol_mult=2.5, withdrawal=(0.3, 0.45), spread_widen=(2.0, 4.0),
         event_taker_bias=0.15, event_taker_rate=4.0, basis_after=(0.0004, 0.0008), comeback_s=3600.0),
     "adl-2025-10-10": dict(
