@@ -1,3 +1,6 @@
+# the perp kernel, a C call (spec.py imports the same name from exchange.perp)
+from exchange.perp._kernels cimport maint_margin as perp_maint_margin
+
 cdef class SymbolSpec:
     cdef public object symbol, tick_size, step_size, notional_unit, min_price, max_price
     cdef public object min_qty, max_qty, market_min_qty, market_max_qty, min_notional
@@ -7,7 +10,7 @@ cdef class SymbolSpec:
     cdef public list _max_notional
     cdef public object interest_rate, funding_cap, funding_floor, funding_interval_ms
     cdef public object impact_notional, liquidation_fee, trigger_protect, max_num_algo_orders
-    cdef public object basis_window, brackets_mmr
+    cdef public object basis_window, bracket_table
 
     # called per position on liquidation-index and funding paths: a C call from typed code
     cpdef maint_margin(self, notional)
