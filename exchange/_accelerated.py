@@ -4,9 +4,10 @@ The venue's modules are written in Python and compiled by Cython in pure-Python
 mode (each ``.pxd`` beside a ``.py`` gives the record classes a C layout and the
 hot functions typed locals).  The ``.py`` file is therefore both the compiled
 module's source and its pure-Python twin.  Python prefers an extension module to
-a source file of the same name, so ``PAPEREX_PURE=1`` (the same switch that
-picks the reference order book) installs a finder that loads the sources
-instead; the test suite runs against both.
+a source file of the same name, so ``PAPEREX_PURE=1`` (the one switch,
+``matching.accelerator``, which also picks the reference order book and the
+perp specifications instead of their kernels) installs a finder that loads the
+sources instead; the test suite runs against both.
 """
 from __future__ import annotations
 

@@ -61,6 +61,7 @@ from __future__ import annotations
 
 from exchange.perp import index_key, is_liquidatable, maint_margin, unrealized_pnl
 from exchange.perp.adl import adl_quantile, adl_score
+from exchange.perp.fees import liquidation_fee
 from exchange.perp.liquidation import bankruptcy_price, liquidation_price, liquidation_trigger
 from exchange.units import RATE_SCALE
 
@@ -222,7 +223,7 @@ def reindex_general(symbols: dict, acct: Account, bulk=None) -> list:
             q = pos.qty
             if mark:
                 n = (q if q > 0 else -q) * mark * unit
-                u += (n - pos.entry) if q > 0 else (pos.entry - n)
+                u += unrealized_pnl(q, pos.entry, mark, unit)
             else:
                 n = pos.entry
             m += spec.maint_margin(n)
@@ -272,7 +273,7 @@ def iso_liquidatable(pos: Position, st: SymbolState) -> bool:
         return False
     spec = st.spec
     n = (q if q > 0 else -q) * st.mark * spec.notional_unit
-    upnl = (n - pos.entry) if q > 0 else (pos.entry - n)
+    upnl = unrealized_pnl(q, pos.entry, st.mark, spec.notional_unit)
     mm = spec.maint_margin(n)
     return mm > 0 and pos.iso_wallet + upnl <= mm
 
@@ -348,7 +349,7 @@ class Liquidation:
             mark = st.mark
             if mark:
                 n = (q if q > 0 else -q) * mark * spec.notional_unit
-                u = (n - pos.entry) if q > 0 else (pos.entry - n)
+                u = unrealized_pnl(q, pos.entry, mark, spec.notional_unit)
             else:
                 n = pos.entry
                 u = 0
@@ -682,7 +683,7 @@ class Liquidation:
             cp = accounts[pkey >> 2]
             aq = q if q > 0 else -q
             n = aq * mark * unit
-            upnl = (n - pos.entry) if q > 0 else (pos.entry - n)
+            upnl = unrealized_pnl(q, pos.entry, mark, unit)
             wb = pos.iso_wallet if cp.settings[st.symbol][1] == C.ISOLATED else cp.cross_wallet
             cands.append((-adl_score(wb, upnl, spec.maint_margin(n)), pkey))
         cands.sort()
@@ -755,14 +756,12 @@ class Liquidation:
             spec = st.spec
             q = pos.qty
             n = (q if q > 0 else -q) * st.mark * spec.notional_unit
-            upnl = (n - pos.entry) if q > 0 else (pos.entry - n)
+            upnl = unrealized_pnl(q, pos.entry, st.mark, spec.notional_unit)
             events.append(MarginCall(acct.account_id, key[0], key[1], acct.settings[key[0]][1], q, st.mark,
                                      upnl, spec.maint_margin(n), pos.iso_wallet, acct.cross_wallet))
 
     def _clearance_fee(self, acct: Account, st: SymbolState, base: int, remaining: int, events: list) -> None:
-        fee = -((-base * st.spec.liquidation_fee) // _R)
-        if fee > remaining:
-            fee = remaining
+        fee = liquidation_fee(base, st.spec.liquidation_fee, remaining)
         if fee <= 0:
             return
         acct.cross_wallet -= fee
@@ -813,7 +812,7 @@ class Liquidation:
             acct = self.accounts[pkey >> 2]
             aq = q if q > 0 else -q
             n = aq * (mark or 0) * unit if mark else pos.entry
-            upnl = ((n - pos.entry) if q > 0 else (pos.entry - n)) if mark else 0
+            upnl = unrealized_pnl(q, pos.entry, mark, unit) if mark else 0
             wb = pos.iso_wallet if acct.settings[symbol][1] == C.ISOLATED else acct.cross_wallet
             sides[0 if q > 0 else 1].append((adl_score(wb, upnl, spec.maint_margin(n)), pkey))
         out = {}
@@ -867,7 +866,7 @@ class Liquidation:
             sp2 = s2.spec
             if s2.mark:
                 n = abs(p.qty) * s2.mark * sp2.notional_unit
-                oupnl += (n - p.entry) if p.qty > 0 else (p.entry - n)
+                oupnl += unrealized_pnl(p.qty, p.entry, s2.mark, sp2.notional_unit)
             else:
                 n = p.entry
             omm += sp2.maint_margin(n)
