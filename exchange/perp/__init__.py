@@ -54,6 +54,7 @@ if _kernels is not None:        # the kernels measured to pay (BENCHMARKS.md), s
     apply_fill = _kernels.apply_fill
     unrealized_pnl = _kernels.unrealized_pnl
     commission_split = _kernels.commission_split
+    funding_payment = _kernels.funding_payment
     initial_margin = _kernels.initial_margin
     slot_order_margin = _kernels.slot_order_margin
     maint_margin = _kernels.maint_margin

@@ -18,7 +18,8 @@ and fast paths") records what each pays.
 """
 from cpython.object cimport PyObject
 
-from exchange.perp import fees as _fees, liquidation as _liquidation, margin as _margin, position as _position
+from exchange.perp import fees as _fees, funding as _funding, liquidation as _liquidation, margin as _margin
+from exchange.perp import position as _position
 
 cdef extern from *:
     """
@@ -176,6 +177,28 @@ cpdef tuple commission_split(notional, fee_rate):
     if not (pk_fits64(fee) and pk_fits64(booked)):
         return _fees.commission_split(notional, fee_rate)
     return _int(fee), _int(booked)
+
+
+# ---------------------------------------------------------------- funding (exchange.perp.funding)
+
+cpdef funding_payment(qty, mark_price, rate, notional_unit):
+    """``exchange.perp.funding.funding_payment``: + received (rounded down), - paid (rounded up)."""
+    cdef long long q, m, r, u
+    cdef pk_i128 raw
+    if not (_ll(qty, &q) and _ll(mark_price, &m) and _ll(rate, &r) and _ll(notional_unit, &u)):
+        return _funding.funding_payment(qty, mark_price, rate, notional_unit)
+    if q == 0 or r == 0:
+        return 0
+    if (pk_mul(q if q > 0 else -q, m, &raw) or pk_mul(raw, u, &raw)
+            or pk_mul(raw, r if r > 0 else -r, &raw)):
+        return _funding.funding_payment(qty, mark_price, rate, notional_unit)
+    if (q > 0) == (r > 0):
+        raw = pk_floordiv(-raw, RATE_SCALE)        # - ceil(raw / RATE_SCALE): the payer is charged
+    else:
+        raw = pk_floordiv(raw, RATE_SCALE)         # floor: the receiver is credited
+    if not pk_fits64(raw):
+        return _funding.funding_payment(qty, mark_price, rate, notional_unit)
+    return _int(raw)
 
 
 # ---------------------------------------------------------------- margin (exchange.perp.margin)

@@ -18,7 +18,7 @@ from hypothesis import given, settings, strategies as st
 import exchange.perp as perp
 from exchange.contract.codes import BOTH, LONG, SHORT
 from exchange.contract.instruments import DEFAULT_INSTRUMENTS, Bracket
-from exchange.perp import fees, liquidation, margin, position
+from exchange.perp import fees, funding, liquidation, margin, position
 from exchange.units import RATE_SCALE
 from exchange.venue.spec import SymbolSpec
 from matching.accelerator import PURE
@@ -56,7 +56,7 @@ def c_only(module, name):
 
 
 def test_package_exports_the_kernels_when_built():
-    for name in ("apply_fill", "unrealized_pnl", "commission_split", "initial_margin",
+    for name in ("apply_fill", "unrealized_pnl", "commission_split", "funding_payment", "initial_margin",
                  "slot_order_margin", "maint_margin", "index_key"):
         assert getattr(perp, name) is getattr(K, name), name
 
@@ -131,6 +131,21 @@ def test_initial_margin_realistic(n, lev):
 @given(any_int, any_int)
 def test_initial_margin_any_input(n, lev):
     assert _answer(K.initial_margin, n, lev) == _answer(margin.initial_margin, n, lev)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(q=st.integers(-10 ** 7, 10 ** 7), mark=st.integers(1, 2 * 10 ** 6), rate=st.integers(-3 * 10 ** 6, 3 * 10 ** 6),
+       unit=st.sampled_from([1, 3, 1_000, 10_000, 100_000]))
+def test_funding_payment_realistic(q, mark, rate, unit):
+    exact = funding.funding_payment(q, mark, rate, unit)
+    with c_only(funding, "funding_payment"):
+        assert K.funding_payment(q, mark, rate, unit) == exact
+
+
+@settings(max_examples=1500, deadline=None)
+@given(any_int, any_int, any_int, any_int)
+def test_funding_payment_any_input(q, mark, rate, unit):
+    assert K.funding_payment(q, mark, rate, unit) == funding.funding_payment(q, mark, rate, unit)
 
 
 # ------------------------------------------------------------------ slot_order_margin
