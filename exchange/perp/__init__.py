@@ -24,7 +24,7 @@ from exchange.perp.funding import (
     interest_rate_for_interval, premium_index, premium_index_from_book,
 )
 from exchange.perp.liquidation import (
-    FALLS, RISES, Leg, bankruptcy_price, index_key, is_liquidatable_at, liquidation_price,
+    FALLS, RISES, Leg, bankruptcy_price, index_key, is_liquidatable_at, leg_index_key, liquidation_price,
     liquidation_price_exact, liquidation_trigger,
 )
 from exchange.perp.margin import (
@@ -40,7 +40,7 @@ __all__ = [
     "INTEREST_CLAMP", "add_premium_sample", "average_premium", "average_premium_from_sum",
     "funding_amount", "funding_payment", "funding_rate", "impact_bid_ask", "impact_margin_notional",
     "interest_rate_for_interval", "premium_index", "premium_index_from_book",
-    "FALLS", "RISES", "Leg", "bankruptcy_price", "index_key", "is_liquidatable_at", "liquidation_price",
+    "FALLS", "RISES", "Leg", "bankruptcy_price", "index_key", "is_liquidatable_at", "leg_index_key", "liquidation_price",
     "liquidation_price_exact", "liquidation_trigger",
     "bracket_for_notional", "initial_margin", "is_liquidatable", "maint_margin", "margin_ratio",
     "max_leverage", "max_notional_for_leverage", "one_way_order_margin", "order_open_loss",
@@ -59,3 +59,4 @@ if _kernels is not None:        # the kernels measured to pay (BENCHMARKS.md), s
     slot_order_margin = _kernels.slot_order_margin
     maint_margin = _kernels.maint_margin
     index_key = _kernels.index_key
+    leg_index_key = _kernels.leg_index_key

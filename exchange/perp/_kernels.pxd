@@ -9,3 +9,4 @@ cpdef tuple slot_order_margin(position_side, position_notional, buy_notional, se
                               buy_loss, sell_loss, leverage)
 cpdef maint_margin(brackets, notional)
 cpdef index_key(q, cost, wallet_adj, brackets, notional_unit, mark)
+cpdef leg_index_key(q, cost, wallet_adj, brackets, notional_unit, mark)

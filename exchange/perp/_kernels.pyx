@@ -348,6 +348,44 @@ cpdef index_key(q, cost, wallet_adj, brackets, notional_unit, mark):
     return r
 
 
+cpdef leg_index_key(q, cost, wallet_adj, brackets, notional_unit, mark):
+    """``exchange.perp.liquidation.leg_index_key``: True when liquidatable at ``mark``, else
+    ``index_key``."""
+    cdef long long cq, ccost, cwallet, cunit, cmark
+    cdef Py_ssize_t slot, i, nb
+    cdef pk_i128 aq, n, u, t, mm
+    slot = _brackets(brackets)
+    if slot < 0 or not (_ll(q, &cq) and _ll(cost, &ccost) and _ll(wallet_adj, &cwallet)
+                        and _ll(notional_unit, &cunit) and _ll(mark, &cmark)):
+        return _liquidation.leg_index_key(q, cost, wallet_adj, brackets, notional_unit, mark)
+    aq = cq
+    if cq < 0:
+        aq = -aq
+    if pk_mul(aq, cmark, &t) or pk_mul(t, cunit, &n):
+        return _liquidation.leg_index_key(q, cost, wallet_adj, brackets, notional_unit, mark)
+    if cq > 0:
+        u = n - ccost
+    else:
+        u = ccost - n
+    if n < 0:           # (a negative mark: maint_margin takes |N|)
+        n = -n
+    nb = _cache_nb[slot]
+    i = 0
+    while i < nb - 1 and n > _cache_caps[slot][i]:       # maint_margin's bracket
+        i += 1
+    if pk_mul(-n, _cache_mmrs[slot][i], &t) or pk_sub(-pk_floordiv(t, RATE_SCALE), _cache_cums[slot][i], &mm):
+        return _liquidation.leg_index_key(q, cost, wallet_adj, brackets, notional_unit, mark)
+    if mm > 0:          # is_liquidatable(wallet_adj + upnl, mm)
+        if pk_add(cwallet, u, &t):
+            return _liquidation.leg_index_key(q, cost, wallet_adj, brackets, notional_unit, mark)
+        if t <= mm:
+            return True
+    r = _index_key(cq, ccost, cwallet, cunit, cmark, slot)
+    if r is NotImplemented:
+        return _liquidation.leg_index_key(q, cost, wallet_adj, brackets, notional_unit, mark)
+    return r
+
+
 cdef object _index_key(long long cq, long long ccost, long long cwallet, long long cunit, long long cmark,
                        Py_ssize_t slot):
     cdef pk_i128 *caps = _cache_caps[slot]

@@ -27,7 +27,7 @@ from fractions import Fraction
 from typing import Sequence
 
 from exchange.contract.instruments import Bracket
-from exchange.perp.margin import bracket_for_notional, maint_margin
+from exchange.perp.margin import bracket_for_notional, is_liquidatable, maint_margin
 from exchange.perp.position import unrealized_pnl
 from exchange.units import RATE_SCALE
 
@@ -203,6 +203,17 @@ def index_key(q: int, cost: int, wallet_adj: int, brackets: Sequence[Bracket], n
         return (key, FALLS) if key > 0 else None
     key = -((-rn) // rd) - pad
     return (key if key > 0 else 0, RISES)
+
+
+def leg_index_key(q: int, cost: int, wallet_adj: int, brackets: Sequence[Bracket], notional_unit: int,
+                  mark: int) -> "tuple[int, int] | None | bool":
+    """``True`` when the leg is already at or below maintenance margin at ``mark``
+    (``is_liquidatable``), else its ``index_key``: what the liquidation index needs to know
+    about an account whose only position is this leg, in one call."""
+    if is_liquidatable(wallet_adj + unrealized_pnl(q, cost, mark, notional_unit),
+                       maint_margin(brackets, abs(q) * mark * notional_unit)):
+        return True
+    return index_key(q, cost, wallet_adj, brackets, notional_unit, mark)
 
 
 def liquidation_price(legs: Sequence[Leg], wallet_balance: int, brackets: Sequence[Bracket],

@@ -59,7 +59,7 @@ zero-sum venue cannot produce).
 """
 from __future__ import annotations
 
-from exchange.perp import index_key, is_liquidatable, maint_margin, unrealized_pnl
+from exchange.perp import index_key, leg_index_key, unrealized_pnl
 from exchange.perp.adl import adl_quantile, adl_score
 from exchange.perp.fees import liquidation_fee
 from exchange.perp.liquidation import bankruptcy_price, liquidation_price, liquidation_trigger
@@ -131,13 +131,10 @@ def reindex(symbols: dict, acct: Account, bulk=None) -> list:
                 spec = st.spec
                 entry = pos.entry
                 wallet = acct.cross_wallet
-                unit = spec.notional_unit
-                table = spec.bracket_table
-                if is_liquidatable(wallet + unrealized_pnl(q, entry, mark, unit),
-                                   maint_margin(table, (q if q > 0 else -q) * mark * unit)):
+                r = leg_index_key(q, entry, wallet, spec.bracket_table, spec.notional_unit, mark)
+                if r is True:
                     due.append((None, CROSS))
                     return due
-                r = index_key(q, entry, wallet, table, unit, mark)
                 if r is False:
                     r = legs_key([(q, entry)], wallet, 0, 0, spec, mark)
                 if r is None:

@@ -57,7 +57,7 @@ def c_only(module, name):
 
 def test_package_exports_the_kernels_when_built():
     for name in ("apply_fill", "unrealized_pnl", "commission_split", "funding_payment", "initial_margin",
-                 "slot_order_margin", "maint_margin", "index_key"):
+                 "slot_order_margin", "maint_margin", "index_key", "leg_index_key"):
         assert getattr(perp, name) is getattr(K, name), name
 
 
@@ -235,3 +235,32 @@ def test_index_key_negative_numerators_and_most_negative_quantity():
         assert K.index_key(q, cost, wallet, t, u, 500_000) == liquidation.index_key(q, cost, wallet, t, u, 500_000)
     for q in (-I64, -I64 + 1, I64 - 1):
         assert K.index_key(q, 0, 0, t, u, 1) == liquidation.index_key(q, 0, 0, t, u, 1)
+
+
+# ------------------------------------------------------------------ leg_index_key
+
+@settings(max_examples=3000, deadline=None)
+@given(spec=st.sampled_from(SPECS), q=st.integers(-2_000_000, 2_000_000).filter(bool),
+       entry_price=st.integers(1, 2_000_000), wallet=st.integers(-10 ** 7 * USDT, 10 ** 8 * USDT),
+       mark=st.integers(1, 2_000_000))
+def test_leg_index_key_realistic(spec, q, entry_price, wallet, mark):
+    cost = abs(q) * entry_price * spec.notional_unit
+    args = (q, cost, wallet, spec.bracket_table, spec.notional_unit, mark)
+    exact = liquidation.leg_index_key(*args)
+    with c_only(liquidation, "leg_index_key"), c_only(liquidation, "index_key"):
+        assert K.leg_index_key(*args) == exact
+
+
+@settings(max_examples=2000, deadline=None)
+@given(table=st.sampled_from(TABLES), q=any_int.filter(bool), cost=any_int, wallet=any_int,
+       unit=st.one_of(st.sampled_from([1, 3, 1_000, 10_000]), any_int), mark=any_int)
+def test_leg_index_key_any_input(table, q, cost, wallet, unit, mark):
+    assert _answer(K.leg_index_key, q, cost, wallet, table, unit, mark) == \
+        _answer(liquidation.leg_index_key, q, cost, wallet, table, unit, mark)
+
+
+def test_leg_index_key_most_negative_quantity():
+    spec = SPECS[0]
+    t, u = spec.bracket_table, spec.notional_unit
+    for q in (-I64, -I64 + 1, I64 - 1):
+        assert K.leg_index_key(q, 0, 0, t, u, 1) == liquidation.leg_index_key(q, 0, 0, t, u, 1)
