@@ -45,7 +45,6 @@ from exchange.perp.funding import (
     add_premium_sample, average_premium_from_sum, funding_rate, premium_index_from_book,
 )
 from exchange.perp.mark import basis_half_ticks, mark_price
-from exchange.units import RATE_SCALE
 
 from exchange.contract import codes as C
 from exchange.contract import errors as E
