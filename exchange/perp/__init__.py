@@ -57,6 +57,4 @@ if _kernels is not None:        # the kernels measured to pay (BENCHMARKS.md), s
     funding_payment = _kernels.funding_payment
     initial_margin = _kernels.initial_margin
     slot_order_margin = _kernels.slot_order_margin
-    maint_margin = _kernels.maint_margin
-    index_key = _kernels.index_key
     leg_index_key = _kernels.leg_index_key

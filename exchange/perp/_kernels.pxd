@@ -7,6 +7,4 @@ cpdef funding_payment(qty, mark_price, rate, notional_unit)
 cpdef initial_margin(notional, leverage)
 cpdef tuple slot_order_margin(position_side, position_notional, buy_notional, sell_notional,
                               buy_loss, sell_loss, leverage)
-cpdef maint_margin(brackets, notional)
-cpdef index_key(q, cost, wallet_adj, brackets, notional_unit, mark)
 cpdef leg_index_key(q, cost, wallet_adj, brackets, notional_unit, mark)

@@ -308,45 +308,7 @@ cdef Py_ssize_t _brackets(object brackets) except -2:
     return c
 
 
-cpdef maint_margin(brackets, notional):
-    """``exchange.perp.margin.maint_margin``: ``|N| x MMR - cum`` rounded up, at least 0."""
-    cdef long long n
-    cdef Py_ssize_t slot, i, nb
-    cdef pk_i128 t, mm
-    slot = _brackets(brackets)
-    if slot < 0 or not _ll(notional, &n):
-        return _margin.maint_margin(brackets, notional)
-    if n < 0:
-        n = -n
-    if n == 0:
-        return 0
-    nb = _cache_nb[slot]
-    i = 0
-    while i < nb - 1 and n > _cache_caps[slot][i]:      # first bracket with |N| <= cap, else the last
-        i += 1
-    if pk_mul(-(<pk_i128>n), _cache_mmrs[slot][i], &t):
-        return _margin.maint_margin(brackets, notional)
-    mm = -pk_floordiv(t, RATE_SCALE) - _cache_cums[slot][i]
-    if not pk_fits64(mm):
-        return _margin.maint_margin(brackets, notional)
-    return _int(mm) if mm > 0 else 0
-
-
 # ---------------------------------------------------------------- liquidation (exchange.perp.liquidation)
-
-cpdef index_key(q, cost, wallet_adj, brackets, notional_unit, mark):
-    """``exchange.perp.liquidation.index_key``: ``(key, FALLS|RISES)``, None or False."""
-    cdef long long cq, ccost, cwallet, cunit, cmark
-    cdef Py_ssize_t slot
-    slot = _brackets(brackets)
-    if slot < 0 or not (_ll(q, &cq) and _ll(cost, &ccost) and _ll(wallet_adj, &cwallet)
-                        and _ll(notional_unit, &cunit) and _ll(mark, &cmark)):
-        return _liquidation.index_key(q, cost, wallet_adj, brackets, notional_unit, mark)
-    r = _index_key(cq, ccost, cwallet, cunit, cmark, slot)
-    if r is NotImplemented:         # a product beyond 128 bits, a result beyond 64, a zero divisor
-        return _liquidation.index_key(q, cost, wallet_adj, brackets, notional_unit, mark)
-    return r
-
 
 cpdef leg_index_key(q, cost, wallet_adj, brackets, notional_unit, mark):
     """``exchange.perp.liquidation.leg_index_key``: True when liquidatable at ``mark``, else

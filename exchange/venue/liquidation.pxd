@@ -7,7 +7,7 @@ from exchange.venue.positions cimport Position, fill_position
 from exchange.venue.spec cimport SymbolSpec
 from exchange.venue.symbol_state cimport SymbolState
 # the perp kernels, C calls (liquidation.py imports the same names from exchange.perp)
-from exchange.perp._kernels cimport index_key, leg_index_key, unrealized_pnl
+from exchange.perp._kernels cimport leg_index_key, unrealized_pnl
 
 # the risk pass and the re-index of one account: C calls from the compiled order path (venue.pxd)
 cpdef list reindex(dict symbols, Account acct, bulk=*)

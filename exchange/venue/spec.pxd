@@ -1,6 +1,3 @@
-# the perp kernel, a C call (spec.py imports the same name from exchange.perp)
-from exchange.perp._kernels cimport maint_margin as perp_maint_margin
-
 cdef class SymbolSpec:
     cdef public object symbol, tick_size, step_size, notional_unit, min_price, max_price
     cdef public object min_qty, max_qty, market_min_qty, market_max_qty, min_notional

@@ -57,7 +57,7 @@ def c_only(module, name):
 
 def test_package_exports_the_kernels_when_built():
     for name in ("apply_fill", "unrealized_pnl", "commission_split", "funding_payment", "initial_margin",
-                 "slot_order_margin", "maint_margin", "index_key", "leg_index_key"):
+                 "slot_order_margin", "leg_index_key"):
         assert getattr(perp, name) is getattr(K, name), name
 
 
@@ -170,71 +170,8 @@ def test_slot_order_margin_any_input(ps, pn, bn, sn, bl, sl, lev):
         _answer(margin.slot_order_margin, ps, pn, bn, sn, bl, sl, lev)
 
 
-# ------------------------------------------------------------------ maint_margin
-
-@settings(max_examples=2000, deadline=None)
-@given(table=st.sampled_from(TABLES), n=st.integers(-10 ** 18, 10 ** 18))
-def test_maint_margin_realistic(table, n):
-    exact = margin.maint_margin(table, n)
-    with c_only(margin, "maint_margin"):
-        assert K.maint_margin(table, n) == exact
-
-
-@settings(max_examples=1000, deadline=None)
-@given(table=st.sampled_from(TABLES), n=any_int)
-def test_maint_margin_any_input(table, n):
-    assert K.maint_margin(table, n) == margin.maint_margin(table, n)
-
-
-def test_maint_margin_at_every_bracket_edge():
-    for table in TABLES:
-        for b in table:
-            for n in (b.notional_floor, b.notional_cap - 1, b.notional_cap, b.notional_cap + 1):
-                assert K.maint_margin(table, n) == margin.maint_margin(table, n)
-
-
-def test_maint_margin_tables_it_cannot_hold_run_the_specification():
-    big_rate = (Bracket(1, 125, 0, 10 ** 9, 2 ** 70, 0), Bracket(2, 100, 10 ** 9, 10 ** 12, 2 ** 71, 5))
-    as_list = list(TABLES[0])
-    for table in (big_rate, as_list):
-        for n in (0, 10 ** 8, 10 ** 10, 10 ** 13):
-            assert K.maint_margin(table, n) == margin.maint_margin(table, n)
-
-
-# ------------------------------------------------------------------ index_key
-
 USDT = 100_000_000
 SPECS = [SymbolSpec(i) for i in DEFAULT_INSTRUMENTS.values()]
-
-
-@settings(max_examples=3000, deadline=None)
-@given(spec=st.sampled_from(SPECS), q=st.integers(-2_000_000, 2_000_000).filter(bool),
-       entry_price=st.integers(1, 2_000_000), wallet=st.integers(-10 ** 7 * USDT, 10 ** 8 * USDT),
-       mark=st.integers(1, 2_000_000))
-def test_index_key_realistic(spec, q, entry_price, wallet, mark):
-    cost = abs(q) * entry_price * spec.notional_unit
-    args = (q, cost, wallet, spec.bracket_table, spec.notional_unit, mark)
-    exact = liquidation.index_key(*args)
-    with c_only(liquidation, "index_key"):
-        assert K.index_key(*args) == exact
-
-
-@settings(max_examples=2000, deadline=None)
-@given(table=st.sampled_from(TABLES), q=any_int.filter(bool), cost=any_int, wallet=any_int,
-       unit=st.one_of(st.sampled_from([1, 3, 1_000, 10_000]), any_int), mark=any_int)
-def test_index_key_any_input(table, q, cost, wallet, unit, mark):
-    assert _answer(K.index_key, q, cost, wallet, table, unit, mark) == \
-        _answer(liquidation.index_key, q, cost, wallet, table, unit, mark)
-
-
-def test_index_key_negative_numerators_and_most_negative_quantity():
-    spec = SPECS[0]
-    t, u = spec.bracket_table, spec.notional_unit
-    for q, price, wallet in [(1, 500_000, -5 * USDT), (-3, 400_000, -1), (7, 1, -(10 ** 6) * USDT)]:
-        cost = abs(q) * price * u
-        assert K.index_key(q, cost, wallet, t, u, 500_000) == liquidation.index_key(q, cost, wallet, t, u, 500_000)
-    for q in (-I64, -I64 + 1, I64 - 1):
-        assert K.index_key(q, 0, 0, t, u, 1) == liquidation.index_key(q, 0, 0, t, u, 1)
 
 
 # ------------------------------------------------------------------ leg_index_key
@@ -264,3 +201,24 @@ def test_leg_index_key_most_negative_quantity():
     t, u = spec.bracket_table, spec.notional_unit
     for q in (-I64, -I64 + 1, I64 - 1):
         assert K.leg_index_key(q, 0, 0, t, u, 1) == liquidation.leg_index_key(q, 0, 0, t, u, 1)
+
+
+def test_leg_index_key_negative_numerators_bracket_edges_and_tables_it_cannot_hold():
+    spec = SPECS[0]
+    t, u = spec.bracket_table, spec.notional_unit
+    for q, price, wallet in [(1, 500_000, -5 * USDT), (-3, 400_000, -1), (7, 1, -(10 ** 6) * USDT)]:
+        cost = abs(q) * price * u
+        assert K.leg_index_key(q, cost, wallet, t, u, 500_000) == \
+            liquidation.leg_index_key(q, cost, wallet, t, u, 500_000)
+    for table in TABLES:            # marks putting the notional at, below and above every cap
+        for b in table[:-1]:
+            for n in (b.notional_cap - 1, b.notional_cap, b.notional_cap + 1):
+                q, mark = 1, n
+                for wallet in (0, 10 ** 12, -(10 ** 9)):
+                    args = (q, n, wallet, table, 1, mark)
+                    assert K.leg_index_key(*args) == liquidation.leg_index_key(*args)
+    big_rate = (Bracket(1, 125, 0, 10 ** 9, 2 ** 70, 0), Bracket(2, 100, 10 ** 9, 10 ** 12, 2 ** 71, 5))
+    for table in (big_rate, list(t)):
+        for mark in (1, 10 ** 4, 10 ** 6):
+            args = (3, 3 * 10 ** 5, 10 ** 9, table, u, mark)
+            assert _answer(K.leg_index_key, *args) == _answer(liquidation.leg_index_key, *args)
