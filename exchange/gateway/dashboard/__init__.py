@@ -78,7 +78,8 @@ class LiveDashboard:
     def __init__(self, gw) -> None:
         self.gw = gw
         self.feed: DashboardFeed = gw.dashboard
-        self.publisher = Publisher(self.feed, self.build)
+        self.publisher = Publisher(self.feed, self.sections)
+        self._memo: dict = {}       # section -> (version, serialized JSON)
         self._rate = (time.monotonic(), gw.sequencer.commands_total, 0.0)
         self._journal = (0.0, 0)
 
@@ -109,18 +110,33 @@ class LiveDashboard:
         return {"kind": type(flow).__name__, "paused": bool(getattr(flow, "paused", False)),
                 "scenario": getattr(getattr(scen, "p", None), "name", None)}
 
-    def build(self, focus: dict) -> str:
+    def sections(self, focus: dict) -> dict:
+        """The page's sections for ``focus``, each serialized once per change: the
+        liquidation feed, insurance fund and leaderboard are rebuilt only when what they
+        show moved (their counters), the market only when a command committed."""
         gw = self.gw
+        feed = self.feed
         sym = focus.get("symbol") if focus.get("symbol") in gw.formats else next(iter(gw.formats))
         comp = gw.competition
-        msg = {
-            "type": "update", "mode": "live", "run": self.run_view(), "flow": self.flow_view(),
-            "market": market_view(gw.projection, self.feed, gw.formats, sym),
-            "liquidations": liquidations_view(self.feed, gw.formats),
-            "insurance": insurance_view(self.feed), "leaderboard": gw.leaderboard.standings(),
-            "window": None if comp is None else {"open": comp.in_window(), "finished": comp.finished},
-        }
-        return orjson.dumps(msg).decode()
+        memo = self._memo
+        parts = {"run": orjson.dumps(self.run_view()), "flow": orjson.dumps(self.flow_view())}
+        for name, version, make in (
+                ("market:" + sym, (gw.projection.last_seq, feed.ladders_live),
+                 lambda: market_view(gw.projection, feed, gw.formats, sym)),
+                ("liquidations", feed.liquidations_total, lambda: liquidations_view(feed, gw.formats)),
+                ("insurance", feed.insurance_total, lambda: insurance_view(feed)),
+                ("leaderboard", (gw.leaderboard.last_seq, gw.leaderboard.final_seq),
+                 gw.leaderboard.standings)):
+            hit = memo.get(name)
+            if hit is None or hit[0] != version:
+                hit = memo[name] = (version, orjson.dumps(make()))
+            parts[name.partition(":")[0]] = hit[1]
+        parts["window"] = orjson.dumps(None if comp is None else {"open": comp.in_window(), "finished": comp.finished})
+        return parts
+
+    def build(self, focus: dict) -> str:
+        """Every section as one JSON text (a page's first message)."""
+        return self.publisher.whole(focus)
 
 
 def add_routes(app: web.Application, gw) -> None:
