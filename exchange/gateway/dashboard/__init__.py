@@ -36,16 +36,27 @@ SCENARIOS = ("calm", "trend", "crash", "squeeze", "funding-spike")
 
 
 def install(gw) -> DashboardFeed:
-    """The feed of a live gateway (its ladders start from the books when a page opens)."""
+    """The feed of a live gateway (its ladders start from the books when a page opens),
+    made a companion of the projection's checkpoints with the leaderboard (before the
+    projection is restored: both come back from its checkpoint and journal tail)."""
     venue = gw.venue
 
     def snapshot(sym: str):
         book = venue.book(sym)
         return book.depth(0, 1 << 30), book.depth(1, 1 << 30)
 
+    from exchange.gateway.projection_companions import LeaderboardCompanion
     feed = DashboardFeed(gw.projection, sorted(gw.instruments), snapshot)
-    feed.insurance.append((gw.now(), venue.insurance_balance()))     # where the fund stands at start
+    gw.projection.companions["dashboard"] = feed
+    gw.projection.companions["leaderboard"] = LeaderboardCompanion(gw.leaderboard)
     return feed
+
+
+def restored(gw) -> None:
+    """After the projection (and the feed) were restored: where the insurance fund stands,
+    shown until its first change (the venue's query, not a journaled fact: not in the feed's
+    history, so a restart shows the same history a rebuild from the journal does)."""
+    gw.dashboard.insurance_start = (gw.now(), gw.venue.insurance_balance())
 
 
 def page_response(mode: str) -> web.Response:
@@ -201,4 +212,4 @@ def add_routes(app: web.Application, gw) -> None:
     app.on_shutdown.append(on_cleanup)
 
 
-__all__ = ["install", "add_routes", "add_static_routes", "LiveDashboard"]
+__all__ = ["install", "restored", "add_routes", "add_static_routes", "LiveDashboard"]

@@ -23,7 +23,9 @@ from typing import Optional
 
 from exchange.contract import codes as C
 from exchange.contract.commands import InjectFault, SetMarkPrice
-from exchange.contract.events import IndexPriceChanged, InsuranceFundChanged, MarkPriceChanged, OrderFilled
+from exchange.contract.events import (
+    IndexPriceChanged, InsuranceFundChanged, MarkPriceChanged, OrderFilled, event_from_record,
+)
 
 log = logging.getLogger("paperex.dashboard")
 
@@ -65,6 +67,7 @@ class DashboardFeed:
         self.index_line: dict[str, deque] = {s: deque(maxlen=CANDLES_KEEP) for s in symbols}
         self.liquidations: deque = deque(maxlen=LIQUIDATIONS_KEEP)
         self.insurance: deque = deque(maxlen=INSURANCE_KEEP)     # (ts, balance)
+        self.insurance_start: Optional[tuple] = None    # (ts, balance) shown before the first change
         self.faults: dict[int, deque] = {}
         # how many entries were ever appended (the deques keep the last ones): what changed
         self.liquidations_total = 0
@@ -72,7 +75,7 @@ class DashboardFeed:
         self.dirty = True
         proj.listeners.append(self.on_executed)
 
-    def on_executed(self, seq: int, ts: int, command, events: list, changes) -> None:
+    def on_executed(self, seq: int, ts: int, command, events: list, changes=None) -> None:
         self.dirty = True
         for ev in events:
             t = type(ev)
@@ -134,6 +137,52 @@ class DashboardFeed:
                 q = self.faults[command.account_id] = deque(maxlen=FAULTS_KEEP)
             q.append({"time": ts, "seq": seq, "kind": command.kind, "rule": command.rule_id,
                       "detail": command.detail})
+
+    # ------------------------------------------------------------- checkpoints
+    def checkpoint_state(self) -> dict:
+        """What the feed has learnt, as msgpack values (a projection checkpoint's companion:
+        projection_checkpoint.py); the ladders are not in it (a page seeds them from the books)."""
+        return {
+            "symbols": list(self.symbols),
+            "marks": [list(ev.to_record()) for _, ev in sorted(self.marks.items())],
+            "index": sorted(self.index.items()),
+            "candles": {s: list(q) for s, q in self.candles.items()},
+            "mark_line": {s: list(q) for s, q in self.mark_line.items()},
+            "index_line": {s: list(q) for s, q in self.index_line.items()},
+            "liquidations": list(self.liquidations), "liquidations_total": self.liquidations_total,
+            "insurance": [list(r) for r in self.insurance], "insurance_total": self.insurance_total,
+            "faults": [[aid, list(q)] for aid, q in sorted(self.faults.items())],
+        }
+
+    def restore_checkpoint(self, st: dict):
+        """Read a ``checkpoint_state`` (ValueError if it does not fit these symbols); the
+        returned function loads it."""
+        if st.get("symbols") != list(self.symbols):
+            raise ValueError("dashboard feed of other symbols")
+        marks = {}
+        for rec in st["marks"]:
+            ev = event_from_record(rec)
+            if type(ev) is not MarkPriceChanged:
+                raise ValueError("not a mark price")
+            marks[ev.symbol] = ev
+        index = {s: p for s, p in st["index"]}
+
+        def series(name: str) -> dict:
+            return {s: deque((list(r) for r in st[name].get(s, ())), maxlen=CANDLES_KEEP) for s in self.symbols}
+        candles, mark_line, index_line = series("candles"), series("mark_line"), series("index_line")
+        liquidations = deque((dict(r) for r in st["liquidations"]), maxlen=LIQUIDATIONS_KEEP)
+        insurance = deque((tuple(r) for r in st["insurance"]), maxlen=INSURANCE_KEEP)
+        faults = {aid: deque((dict(f) for f in q), maxlen=FAULTS_KEEP) for aid, q in st["faults"]}
+        liq_total, ins_total = int(st["liquidations_total"]), int(st["insurance_total"])
+
+        def apply() -> None:
+            self.marks, self.index = marks, index
+            self.candles, self.mark_line, self.index_line = candles, mark_line, index_line
+            self.liquidations, self.liquidations_total = liquidations, liq_total
+            self.insurance, self.insurance_total = insurance, ins_total
+            self.faults = faults
+            self.dirty = True
+        return apply
 
     def open_ladders(self) -> None:
         """Start following the books: one snapshot of each (taken in the same synchronous

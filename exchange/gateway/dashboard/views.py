@@ -71,7 +71,7 @@ def liquidations_view(feed, formats: dict) -> list:
 
 
 def insurance_view(feed) -> dict:
-    series = [[t, money(b)] for t, b in feed.insurance]
+    series = [[t, money(b)] for t, b in (feed.insurance or ([feed.insurance_start] if feed.insurance_start else ()))]
     return {"balance": series[-1][1] if series else None, "series": series}
 
 
