@@ -134,41 +134,73 @@ def test_a_fill_appears_in_the_accounts_fills_table(browser, live):
     screenshot(browser, "fill")
 
 
-def test_forced_liquidation_appears_in_the_liquidation_feed(browser, live):
+def test_forced_liquidation_in_the_crash_scenario_appears_in_the_liquidation_feed(browser, tmp_path):
+    """A test account opens a 125x long; the ``crash`` scenario (started through the control
+    API, its 30-minute warm-up skipped by advancing the virtual clock, the flow running as fast
+    as it can) drives the mark through its liquidation price; the page's liquidation feed shows
+    that forceOrder.  Bounded: no liquidation within 90 s fails the test."""
+    proc = serve(tmp_path, "--flow", "synthetic", "--clock", "virtual", "--seed", "3", "--speed", "1000")
+    try:
+        base = proc.url
+        st, acct = call(base, "POST", "/paperex/v1/accounts", {"balance": "300", "label": "browser-liq"})
+        assert st == 200, acct
+        aid = acct["accountId"]
+        open_page(browser, base + "/")
+        wait_for("the page", lambda: text_of(browser, "#run-seq") not in (None, "-"))
+        select_account(browser, aid)
+        st, started = call(base, "POST", "/paperex/v1/flow/scenario", {"scenario": "crash"})
+        assert st == 200 and started["scenario"] == "crash", started
+        # the crash falls after 30 minutes of warm-up: skip most of it
+        st, body = call(base, "POST", "/paperex/v1/clock/advance", {"seconds": 1790})
+        assert st == 200, body
+        st, body = signed(base, acct["apiKey"], acct["secretKey"], "POST", "/fapi/v1/leverage",
+                          {"symbol": "BTCUSDT", "leverage": 125})
+        assert st == 200, body
+        st, order = signed(base, acct["apiKey"], acct["secretKey"], "POST", "/fapi/v1/order",
+                           {"symbol": "BTCUSDT", "side": "BUY", "type": "MARKET", "quantity": "0.500"})
+        assert st == 200, order
+        assert wait_for("the scenario on the page", lambda: "crash" in (text_of(browser, "#run-flow") or ""))
+        row = wait_for("the liquidation in the feed", lambda: browser.execute_script(
+            "const r = document.querySelector('#liquidations tbody tr[data-account=\"' + arguments[0] + '\"]');"
+            "return r ? [...r.cells].map(c => c.textContent) : null;", aid), timeout=90, every=0.25)
+        assert row[1] == "BTCUSDT" and row[3] == "SELL" and row[4] == "0.500", row
+        # the same forceOrder as the REST answer, liquidated below the entry
+        st, forced = signed(base, acct["apiKey"], acct["secretKey"], "GET", "/fapi/v1/forceOrders",
+                            {"symbol": "BTCUSDT"})
+        assert st == 200 and len(forced) == 1, forced
+        assert forced[0]["side"] == "SELL" and forced[0]["origQty"] == "0.500"
+        assert forced[0]["time"] > started["time"]          # in the crash, after it started
+        st, mine = signed(base, acct["apiKey"], acct["secretKey"], "GET", "/fapi/v1/userTrades",
+                          {"symbol": "BTCUSDT"})
+        entry = float(mine[0]["price"])
+        assert float(forced[0]["avgPrice"]) < entry, (forced, entry)
+        wait_for("the account without its position", lambda: browser.execute_script(
+            "return document.querySelectorAll('#positions tbody tr').length === 0"))
+        screenshot(browser, "liquidation")
+        assert console_errors(browser) == []
+    finally:
+        proc.stop()
+
+
+def test_a_position_is_drawn_with_its_liquidation_and_bankruptcy_prices(browser, live):
     proc, _ = live
     base = proc.url
-    st, acct = call(base, "POST", "/paperex/v1/accounts", {"balance": "400", "label": "browser-liq"})
+    st, acct = call(base, "POST", "/paperex/v1/accounts", {"balance": "400", "label": "browser-pos"})
     assert st == 200, acct
-    aid = acct["accountId"]
     open_page(browser, base + "/")
     wait_for("the page", lambda: text_of(browser, "#run-seq") not in (None, "-"))
-    select_account(browser, aid)
+    select_account(browser, acct["accountId"])
     st, body = signed(base, acct["apiKey"], acct["secretKey"], "POST", "/fapi/v1/leverage",
                       {"symbol": "BTCUSDT", "leverage": 50})
     assert st == 200, body
     st, body = signed(base, acct["apiKey"], acct["secretKey"], "POST", "/fapi/v1/order",
                       {"symbol": "BTCUSDT", "side": "BUY", "type": "MARKET", "quantity": "0.200"})
     assert st == 200, body
-    # the position with its liquidation and bankruptcy prices, drawn on the chart too
     pos = wait_for("the position with its liquidation price", lambda: browser.execute_script(
         "const r = document.querySelector('#positions tbody tr');"
         "return r && r.cells[8].textContent !== '-' ? [...r.cells].map(c => c.textContent) : null;"))
     assert pos[2] == "0.200" and float(pos[9]) < float(pos[8]) < float(pos[3]), pos   # bankruptcy < liq < entry
     screenshot(browser, "position")
-    st, prem = call(base, "GET", "/fapi/v1/premiumIndex?symbol=BTCUSDT")
-    crash = f"{float(prem['markPrice']) * 0.9:.1f}"
-    st, body = call(base, "POST", "/paperex/v1/mark", {"symbol": "BTCUSDT", "price": crash})
-    assert st == 200, body
-    try:
-        row = wait_for("the liquidation in the feed", lambda: browser.execute_script(
-            "const r = document.querySelector('#liquidations tbody tr[data-account=\"' + arguments[0] + '\"]');"
-            "return r ? [...r.cells].map(c => c.textContent) : null;", aid), timeout=8)
-        assert row[1] == "BTCUSDT" and row[3] == "SELL" and row[4] == "0.200", row
-        wait_for("the account without its position", lambda: browser.execute_script(
-            "return document.querySelectorAll('#positions tbody tr').length === 0"))
-        screenshot(browser, "liquidation")
-    finally:
-        call(base, "POST", "/paperex/v1/mark", {"symbol": "BTCUSDT", "price": None})
     assert console_errors(browser) == []
 
 

@@ -46,24 +46,28 @@
     return (n / 1024).toFixed(1) + " KiB";
   }
 
-  // rows(tableId, items, cells(item) -> [value | [value, class]], attrs(tr, item))
+  // rows(tableId, items, cells(item) -> [value | [value, class]], attrs(tr, item)): the table's
+  // rows and cells are reused and only the cells whose text or class changed are written, so
+  // a ladder that moved by one level costs a few text nodes, not a new table
   function rows(tableId, items, cells, attrs) {
     const key = JSON.stringify(items);
     if (shown[tableId] === key) return;
     shown[tableId] = key;
     const body = $(tableId).tBodies[0];
-    const frag = document.createDocumentFragment();
-    for (const it of items) {
-      const tr = document.createElement("tr");
+    while (body.rows.length > items.length) body.deleteRow(-1);
+    items.forEach((it, i) => {
+      const tr = body.rows[i] || body.insertRow();
       if (attrs) attrs(tr, it);
-      for (const c of cells(it)) {
-        const td = document.createElement("td");
-        if (Array.isArray(c)) { td.textContent = show(c[0]); td.className = c[1]; } else td.textContent = show(c);
-        tr.appendChild(td);
+      const cs = cells(it);
+      for (let j = 0; j < cs.length; j++) {
+        const td = tr.cells[j] || tr.insertCell();
+        const c = cs[j];
+        const t = show(Array.isArray(c) ? c[0] : c), cls = Array.isArray(c) ? c[1] : "";
+        if (td.textContent !== t) td.textContent = t;
+        if (td.className !== cls) td.className = cls;
       }
-      frag.appendChild(tr);
-    }
-    body.replaceChildren(frag);
+      while (tr.cells.length > cs.length) tr.deleteCell(-1);
+    });
   }
 
   function fillSelect(sel, options, current) {
