@@ -233,6 +233,60 @@ def test_leaderboard_rows_equal_the_rest_leaderboard(browser, tmp_path):
         proc.stop()
 
 
+# ------------------------------------------------------------------ restart
+_PAGE_STATE = """
+    const s = window.paperexDashboard.last();
+    if (!s || !s.market || !s.leaderboard) return null;
+    const cells = (t) => [...document.querySelectorAll(t + ' tbody tr')].map(r => [...r.cells].map(c => c.textContent));
+    return {candles: s.market.candles, mark: s.market.mark, index: s.market.index, trades: s.market.trades,
+            liquidations: s.liquidations, insurance: s.insurance, leaderboard: s.leaderboard.standings,
+            liquidationRows: cells('#liquidations'), leaderboardRows: cells('#leaderboard'),
+            insuranceBalance: document.getElementById('insurance-balance').textContent};"""
+
+
+def test_a_restart_shows_the_same_candles_liquidations_insurance_and_leaderboard(browser, tmp_path):
+    """#16: the dashboard's history (candles, liquidation feed, insurance fund over time) and
+    the leaderboard come back from the projection checkpoint after ``paperex serve`` restarts on
+    the same data directory: the page and /paperex/v1/leaderboard show what they showed."""
+    proc = serve(tmp_path, "--flow", "synthetic", "--clock", "virtual", "--seed", "5", "--speed", "1000",
+                 "--scenario", "crash")
+    try:
+        base = proc.url
+        st, body = call(base, "POST", "/paperex/v1/clock/advance", {"seconds": 1790})    # to the fall
+        assert st == 200, body
+        open_page(browser, base + "/")
+        wait_for("liquidations in the crash", lambda: len(browser.execute_script(
+            "const s = window.paperexDashboard.last(); return s && s.liquidations ? s.liquidations : [];")) >= 3,
+            timeout=90, every=0.5)
+        st, body = call(base, "POST", "/paperex/v1/flow/pause", {})
+        assert st == 200, body
+        time.sleep(1.0)         # the ticks that carry the last commands
+        before = wait_for("the page state", lambda: browser.execute_script(_PAGE_STATE))
+        st, board = call(base, "GET", "/paperex/v1/leaderboard")
+        assert st == 200 and board["standings"]
+    finally:
+        proc.stop()             # a clean stop: the venue snapshot and the projection checkpoint
+    assert before["candles"] and len(before["insurance"]["series"]) >= 2 and before["liquidationRows"]
+    assert any(r["liquidations"] for r in before["leaderboard"])
+    # the clean stop wrote a projection checkpoint (with the feed and the leaderboard) at its last seq
+    assert list((tmp_path / "data" / "snapshots").glob("*.projection"))
+    again = serve(tmp_path, "--flow", "none", "--clock", "virtual")
+    try:
+        st, board_after = call(again.url, "GET", "/paperex/v1/leaderboard")
+        assert st == 200 and board_after == board
+        open_page(browser, again.url + "/")
+        after = wait_for("the page after the restart", lambda: browser.execute_script(_PAGE_STATE))
+        for key in ("candles", "mark", "index", "trades", "liquidations", "insurance", "leaderboard",
+                    "liquidationRows", "insuranceBalance"):
+            assert after[key] == before[key], key
+        wait_for("the leaderboard rows", lambda: browser.execute_script(_PAGE_STATE)["leaderboardRows"]
+                 == before["leaderboardRows"], timeout=5)
+        screenshot(browser, "restart")
+        assert console_errors(browser) == []
+    finally:
+        again.stop()
+
+
 # ------------------------------------------------------------------ paperex view
 def test_view_time_slider_shows_the_state_digest_of_replay_until_time(browser, tmp_path):
     proc = serve(tmp_path, "--flow", "synthetic", "--clock", "virtual", "--scenario", "crash", "--seed", "5")
