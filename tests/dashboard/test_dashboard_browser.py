@@ -288,7 +288,30 @@ def test_a_restart_shows_the_same_candles_liquidations_insurance_and_leaderboard
 
 
 # ------------------------------------------------------------------ paperex view
-def test_view_time_slider_shows_the_state_digest_of_replay_until_time(browser, tmp_path):
+def _replayed(journal, t: int):
+    """What ``paperex replay --until-time t`` rebuilds (the same function), with the leaderboard
+    fed by that replay: the venue, the board, the symbols' formats."""
+    from exchange.contract.venue_config import instruments_from_config
+    from exchange.engine.leaderboard import Leaderboard
+    from exchange.engine.replay import replay
+    from exchange.gateway.format import SymbolFormat
+    from exchange.journal import JournalReader
+    instruments = instruments_from_config(JournalReader(journal).config)
+    board = Leaderboard.for_instruments(instruments)
+    res = replay(journal, until_time=t, on_command=board.on_executed)
+    return res.venue, board, {s: SymbolFormat(i) for s, i in instruments.items()}
+
+
+def _cells(drv, table: str) -> list:
+    return drv.execute_script("return [...document.querySelectorAll(arguments[0] + ' tbody tr')]"
+                              ".map(r => [...r.cells].map(c => c.textContent));", table)
+
+
+def test_view_time_slider_shows_the_state_of_replay_until_time(browser, tmp_path):
+    """``paperex view``: at a slider time the page shows the state ``replay --until-time`` rebuilds
+    for that time - its state digest, the book ladder, an account's positions and open orders,
+    and the leaderboard."""
+    from exchange.contract import codes as C
     proc = serve(tmp_path, "--flow", "synthetic", "--clock", "virtual", "--scenario", "crash", "--seed", "5")
     try:
         wait_for("some flow", lambda: call(proc.url, "GET", "/paperex/v1/state")[1]["lastSeq"] > 3000, timeout=30,
@@ -302,6 +325,7 @@ def test_view_time_slider_shows_the_state_digest_of_replay_until_time(browser, t
         st, info = call(v.url, "GET", "/paperex/v1/dashboard/info")
         assert st == 200 and info["mode"] == "view" and info["lastTime"] > info["firstTime"]
         wait_for("the view at the end", lambda: text_of(browser, "#state-digest") not in (None, "-"), timeout=30)
+        aid = None
         for frac in (0.5, 0.25):            # forward is incremental, back starts over: both must agree
             t = info["firstTime"] + int((info["lastTime"] - info["firstTime"]) * frac)
             browser.execute_script("const s = document.getElementById('slider'); s.value = String(arguments[0]);"
@@ -314,6 +338,40 @@ def test_view_time_slider_shows_the_state_digest_of_replay_until_time(browser, t
             assert out.returncode == 0, out.stderr
             want = json.loads(out.stdout.strip().splitlines()[-1])["state_digest"]
             assert text_of(browser, "#state-digest") == want
+            venue, board, fmt = _replayed(journal, t)
+            assert venue.state_digest() == want
+            if aid is None:     # the agent with the most open orders and positions at that time
+                def busy(a):
+                    acct = venue.account(a)
+                    return len(acct["open_orders"]) + sum(1 for p in acct["positions"] if p["qty"])
+                aid = max(sorted(venue.accounts), key=busy)
+                assert busy(aid) > 0
+                select_account(browser, aid)
+            wait_for(f"account {aid} at {t}", lambda: text_of(browser, "#account-id") == str(aid) and
+                     browser.execute_script("return document.getElementById('state-digest').dataset.time") == str(t),
+                     timeout=30)
+            # the ladder: the replayed book's best 12 levels a side, asks above bids
+            f = fmt["BTCUSDT"]
+            book = venue.book("BTCUSDT")
+            asks = [["-", f.price(p), f.qty(q)] for p, q in reversed(book.depth(1, 12))]
+            bids = [[f.qty(q), f.price(p), "-"] for p, q in book.depth(0, 12)]
+            assert asks and bids
+            assert _cells(browser, "#ladder") == asks + bids
+            assert text_of(browser, "#best-bid") == bids[0][1] and text_of(browser, "#best-ask") == asks[-1][1]
+            # the account's tables
+            acct = venue.account(aid)
+            pos = sorted((p["symbol"], C.POSITION_SIDE_NAMES[p["position_side"]],
+                          fmt[p["symbol"]].qty(p["qty"]) if p["qty"] > 0 else "-" + fmt[p["symbol"]].qty(-p["qty"]))
+                         for p in acct["positions"] if p["qty"])
+            assert sorted(tuple(r[:3]) for r in _cells(browser, "#positions")) == pos
+            orders = sorted(str(o["order_id"]) for o in acct["open_orders"]
+                            if o["order_type"] not in C.CONDITIONAL_TYPES)
+            assert sorted(r[0] for r in _cells(browser, "#orders")) == orders
+            # the leaderboard of that replay
+            rows = [[str(r["rank"]), r["team"] or "-", str(r["accountId"]), r["equity"], r["return"],
+                     r["maxDrawdown"], str(r["liquidations"]), str(r["trades"]), r["volume"], r["fees"]]
+                    for r in board.standings()["standings"]]
+            assert _cells(browser, "#leaderboard") == rows
         screenshot(browser, "view")
         assert console_errors(browser) == []
     finally:
