@@ -236,9 +236,9 @@ def test_leaderboard_rows_equal_the_rest_leaderboard(browser, tmp_path):
 # ------------------------------------------------------------------ restart
 _PAGE_STATE = """
     const s = window.paperexDashboard.last();
-    if (!s || !s.market || !s.leaderboard) return null;
+    if (!s || !s.market || !s.chart || !s.leaderboard) return null;
     const cells = (t) => [...document.querySelectorAll(t + ' tbody tr')].map(r => [...r.cells].map(c => c.textContent));
-    return {candles: s.market.candles, mark: s.market.mark, index: s.market.index, trades: s.market.trades,
+    return {candles: s.chart.candles, mark: s.chart.mark, index: s.chart.index, trades: s.market.trades,
             liquidations: s.liquidations, insurance: s.insurance, leaderboard: s.leaderboard.standings,
             liquidationRows: cells('#liquidations'), leaderboardRows: cells('#leaderboard'),
             insuranceBalance: document.getElementById('insurance-balance').textContent};"""
@@ -267,7 +267,7 @@ def test_a_restart_shows_the_same_candles_liquidations_insurance_and_leaderboard
     finally:
         proc.stop()             # a clean stop: the venue snapshot and the projection checkpoint
     assert before["candles"] and len(before["insurance"]["series"]) >= 2 and before["liquidationRows"]
-    assert any(r["liquidations"] for r in before["leaderboard"])
+    assert any(r["liquidations"] for r in board["standings"])      # the liquidated agents are ranked
     # the clean stop wrote a projection checkpoint (with the feed and the leaderboard) at its last seq
     assert list((tmp_path / "data" / "snapshots").glob("*.projection"))
     again = serve(tmp_path, "--flow", "none", "--clock", "virtual")
@@ -367,11 +367,14 @@ def test_view_time_slider_shows_the_state_of_replay_until_time(browser, tmp_path
             orders = sorted(str(o["order_id"]) for o in acct["open_orders"]
                             if o["order_type"] not in C.CONDITIONAL_TYPES)
             assert sorted(r[0] for r in _cells(browser, "#orders")) == orders
-            # the leaderboard of that replay
+            # the leaderboard of that replay (the page shows the best LEADERS of its hundreds of agents)
+            from exchange.gateway.dashboard.views import LEADERS
+            standings = board.standings()["standings"]
             rows = [[str(r["rank"]), r["team"] or "-", str(r["accountId"]), r["equity"], r["return"],
                      r["maxDrawdown"], str(r["liquidations"]), str(r["trades"]), r["volume"], r["fees"]]
-                    for r in board.standings()["standings"]]
-            assert _cells(browser, "#leaderboard") == rows
+                    for r in standings[:LEADERS]]
+            assert len(standings) > LEADERS and _cells(browser, "#leaderboard") == rows
+            assert text_of(browser, "#competition-name") == f"(all accounts: the best {LEADERS} of {len(standings)})"
         screenshot(browser, "view")
         assert console_errors(browser) == []
     finally:

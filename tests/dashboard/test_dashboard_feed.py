@@ -44,7 +44,7 @@ async def test_updates_coalesce_ladder_is_the_book_and_scenarios_start(tmp_path)
         async with aiohttp.ClientSession() as s:
             async with s.ws_connect(srv.ws_url + "/paperex/v1/dashboard/ws") as ws:
                 first = await _messages(ws, 1.0)    # the first message and whatever came since
-                assert first[0]["full"] is True and {"run", "market", "leaderboard", "insurance"} <= set(first[0])
+                assert first[0]["full"] is True and {"run", "market", "chart", "leaderboard", "insurance"} <= set(first[0])
                 page = _merged(first)
                 msgs = await _messages(ws, 3.0)
                 seqs = [m["run"]["lastSeq"] for m in msgs]
@@ -67,7 +67,7 @@ async def test_updates_coalesce_ladder_is_the_book_and_scenarios_start(tmp_path)
                     depth = await r.json()
                 assert m["market"]["symbol"] == "ETHUSDT"
                 assert m["market"]["bids"] == depth["bids"][:12] and m["market"]["asks"] == depth["asks"][:12]
-                assert m["market"]["bids"] and m["market"]["candles"] and m["market"]["mark"]
+                assert m["market"]["bids"] and m["chart"]["symbol"] == "ETHUSDT" and m["chart"]["candles"] and m["chart"]["mark"]
                 assert m["flow"] == {"kind": "SyntheticFlow", "paused": True, "scenario": "calm"}
                 # start a scenario from the page's control
                 async with s.post(srv.rest_url + "/paperex/v1/flow/scenario", json={"scenario": "crash"}) as r:

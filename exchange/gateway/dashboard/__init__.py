@@ -2,10 +2,11 @@
 
 * ``GET /`` and ``GET /dashboard/{app.js,style.css}``: the page (static files in
   ``static/``, nothing fetched from elsewhere, no build step);
-* ``GET /paperex/v1/dashboard/ws``: a websocket pushing the market, run, flow,
-  liquidation feed, insurance fund and leaderboard at most 4 times a second
-  (``feed.Publisher``); the page sends ``{"symbol": ..., "account": ...}`` to
-  change what it looks at;
+* ``GET /paperex/v1/dashboard/ws``: a websocket pushing the market, chart, run,
+  flow, liquidation feed, insurance fund and leaderboard at most 4 times a second
+  (``feed.Publisher``: each message holds only the sections that changed; the chart
+  and the leaderboard change at most once a second); the page sends
+  ``{"symbol": ..., "account": ...}`` to change what it looks at;
 * ``GET /paperex/v1/dashboard/info``: mode, symbols, accounts, whether the
   control API needs a token;
 * ``GET /paperex/v1/dashboard/account?accountId=N``: one account now (REST, with
@@ -26,7 +27,7 @@ from aiohttp import web
 
 from exchange.gateway.dashboard.feed import DashboardFeed, Publisher
 from exchange.gateway.dashboard.views import (
-    account_view, accounts_list, insurance_view, liquidations_view, market_view,
+    account_view, accounts_list, chart_view, insurance_view, leaderboard_view, liquidations_view, market_view,
 )
 from exchange.gateway import errors
 
@@ -90,7 +91,7 @@ class LiveDashboard:
         self.gw = gw
         self.feed: DashboardFeed = gw.dashboard
         self.publisher = Publisher(self.feed, self.sections)
-        self._memo: dict = {}       # section -> (version, serialized JSON)
+        self._memo: dict = {}       # section -> (version, serialized JSON, when built)
         self._rate = (time.monotonic(), gw.sequencer.commands_total, 0.0)
         self._journal = (0.0, 0)
 
@@ -131,16 +132,23 @@ class LiveDashboard:
         comp = gw.competition
         memo = self._memo
         parts = {"run": orjson.dumps(self.run_view()), "flow": orjson.dumps(self.flow_view())}
-        for name, version, make in (
-                ("market:" + sym, (gw.projection.last_seq, feed.ladders_live),
+        now = time.monotonic()
+        board = gw.leaderboard
+        for name, version, every, make in (
+                ("market:" + sym, (gw.projection.last_seq, feed.ladders_live), 0.0,
                  lambda: market_view(gw.projection, feed, gw.formats, sym)),
-                ("liquidations", feed.liquidations_total, lambda: liquidations_view(feed, gw.formats)),
-                ("insurance", feed.insurance_total, lambda: insurance_view(feed)),
-                ("leaderboard", (gw.leaderboard.last_seq, gw.leaderboard.final_seq),
-                 gw.leaderboard.standings)):
+                # 5-second candles: redrawn once a second at most
+                ("chart:" + sym, gw.projection.last_seq, 1.0, lambda: chart_view(feed, gw.formats, sym)),
+                ("liquidations", feed.liquidations_total, 0.0, lambda: liquidations_view(feed, gw.formats)),
+                ("insurance", feed.insurance_total, 0.0, lambda: insurance_view(feed)),
+                # a ranking moves with every mark: once a second is enough (its final standings at once)
+                ("leaderboard", (board.last_seq, board.final_seq), 0.0 if board.final is not None else 1.0,
+                 lambda: leaderboard_view(board))):
             hit = memo.get(name)
-            if hit is None or hit[0] != version:
-                hit = memo[name] = (version, orjson.dumps(make()))
+            if hit is None or (hit[0] != version and now - hit[2] >= every):
+                hit = memo[name] = (version, orjson.dumps(make()), now)
+            elif hit[0] != version:
+                feed.dirty = True       # held back: a later tick sends it, even if nothing else moves
             parts[name.partition(":")[0]] = hit[1]
         parts["window"] = orjson.dumps(None if comp is None else {"open": comp.in_window(), "finished": comp.finished})
         return parts

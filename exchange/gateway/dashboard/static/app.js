@@ -1,7 +1,8 @@
 // paperex dashboard: plain JavaScript, no build step, no library, nothing fetched from elsewhere.
 // Live mode: one websocket (/paperex/v1/dashboard/ws) pushes at most 4 messages a second, each
-// holding only the sections (run, flow, market, liquidations, insurance, leaderboard, window) that
-// changed; the selected account is a REST query each second.
+// holding only the sections (run, flow, market, chart, liquidations, insurance, leaderboard, window) that
+// changed (the chart and the leaderboard at most once a second); the selected account is a REST
+// query each second.
 // View mode (paperex view): a time slider asks /paperex/v1/dashboard/at?time=T.
 // Cheap by design (the exchange may share its cores with the browser): messages only mark
 // sections dirty; one requestAnimationFrame redraws the dirty ones (none while the tab is hidden),
@@ -191,7 +192,9 @@
   }
 
   function renderLeaderboard(lb, win) {
-    text("competition-name", lb.competition ? lb.competition.name : "(all accounts)");
+    text("competition-name", lb.competition ? lb.competition.name
+      : lb.count > lb.standings.length ? "(all accounts: the best " + lb.standings.length + " of " + lb.count + ")"
+      : "(all accounts)");
     text("window-state", lb.final ? "final" : win ? (win.open ? "window open" : "window closed") : "");
     rows("leaderboard", lb.standings, (r) => [r.rank, r.team, r.accountId, r.equity, r["return"], r.maxDrawdown,
                                              r.liquidations, r.trades, r.volume, r.fees],
@@ -220,12 +223,12 @@
     rows("income", A.income, (i) => [hms(i.time), i.symbol, i.type, i.amount]);
     rows("faults", A.faults, (f) => [hms(f.time), f.seq, f.kind, f.rule, f.detail]);
     // the position's lines on the chart follow the account
-    if (state.market && JSON.stringify(a ? a.positions : null) !== linesBefore) drawChart(state.market, a);
+    if (state.chart && JSON.stringify(a ? a.positions : null) !== linesBefore) drawChart(state.chart, a);
   }
 
   // a message marks its sections dirty; the next animation frame draws them
   function receive(msg) {
-    for (const k of ["run", "flow", "market", "liquidations", "insurance", "leaderboard", "window"]) {
+    for (const k of ["run", "flow", "market", "chart", "liquidations", "insurance", "leaderboard", "window"]) {
       if (k in msg) { state[k] = msg[k]; dirty.add(k); }
     }
     lastUpdate = state;
@@ -234,12 +237,12 @@
 
   function draw() {
     frame = 0;
-    if (!state.run || !state.market) return;      // a page draws once it has everything
+    if (!state.run || !state.market || !state.chart) return;      // a page draws once it has everything
     if (dirty.has("run") || dirty.has("flow")) renderRun(state.run, state.flow);
+    if (dirty.has("chart")) drawChart(state.chart, lastAccount);
     if (dirty.has("market")) {
       if (!focus.symbol) { focus.symbol = state.market.symbol; $("symbol").value = focus.symbol; }
       renderMarket(state.market, state.run.time);
-      drawChart(state.market, lastAccount);
     } else if (dirty.has("run") && state.market.nextFundingTime) {
       text("funding-countdown", hms(Math.max(0, state.market.nextFundingTime - state.run.time)));
     }
