@@ -176,7 +176,7 @@ def test_forced_liquidation_in_the_crash_scenario_appears_in_the_liquidation_fee
         assert float(forced[0]["avgPrice"]) < entry, (forced, entry)
         wait_for("the account without its position", lambda: browser.execute_script(
             "return document.querySelectorAll('#positions tbody tr').length === 0"))
-        screenshot(browser, "liquidation")
+        screenshot(browser, "liquidation", readme=True)     # the README's picture
         assert console_errors(browser) == []
     finally:
         proc.stop()
