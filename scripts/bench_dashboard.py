@@ -31,6 +31,10 @@ During each bench phase (REST orders, WS API orders, market websockets) it sampl
 the CPU of the browsers' process trees (chromedriver and every Chromium process under
 it), of the feed clients and of the whole machine (``/proc/stat``), and reports them
 beside bench_gateway's figures, then the median of each variant.
+
+``--page-cost SECONDS`` measures the pages alone: ``paperex serve`` with the synthetic
+market at 20x (hundreds of agents, a busy book), ``--pages`` headless Chromium browsers
+on the dashboard, the CPU of their process trees over SECONDS and the updates they drew.
 """
 from __future__ import annotations
 
@@ -303,6 +307,40 @@ def _gateway_run(variant: str, n: int, bench_argv: list) -> None:
     bg.main(argv)
 
 
+def _page_cost(seconds: float, n: int, as_json: bool) -> int:
+    import tempfile
+    from pathlib import Path
+    sys.path.insert(0, HERE)
+    sys.path.insert(0, os.path.join(ROOT, "tests", "dashboard"))
+    import bench_gateway as bg
+    from browserkit import serve
+    with tempfile.TemporaryDirectory(prefix="paperex-page-cost-") as d:
+        proc = serve(Path(d), "--flow", "synthetic", "--clock", "virtual", "--seed", "3", "--speed", "20")
+        try:
+            drivers = bg._open_dashboards(int(proc.url.rsplit(":", 1)[1]), n)
+            try:
+                time.sleep(3)
+                count = "return Number(document.body.dataset.updates || 0)"
+                tree = TreeCpu([drv.service.process.pid for drv in drivers])
+                tree.start()
+                u0 = [drv.execute_script(count) for drv in drivers]
+                time.sleep(seconds)
+                used = tree.used()
+                tree.stop()
+                drawn = [drv.execute_script(count) - a for drv, a in zip(drivers, u0)]
+            finally:
+                bg._close_dashboards(drivers)
+        finally:
+            proc.stop()
+    res = {"pages": n, "seconds": seconds, "browser_cpu_s": round(used, 3), "browser_cores": round(used / seconds, 3),
+           "updates_drawn": drawn, "cpu_ms_per_update": round(used * 1000 / max(1, sum(drawn)), 2)}
+    print(f"{n} pages for {seconds:.0f} s: {res['browser_cores']:.3f} cores of browser CPU, updates drawn {drawn}, "
+          f"{res['cpu_ms_per_update']:.1f} ms of browser CPU per drawn update")
+    if as_json:
+        print(json.dumps(res))
+    return 0
+
+
 def _median(vals: list):
     vals = sorted(v for v in vals if v is not None)
     if not vals:
@@ -373,6 +411,8 @@ def main(argv=None) -> int:
     ap.add_argument("--variants", default="none,pages,frozen,feeds")
     ap.add_argument("--pages", type=int, default=5)
     ap.add_argument("--gateway-run", choices=("none", "pages", "frozen", "feeds"), help=argparse.SUPPRESS)
+    ap.add_argument("--page-cost", type=float, metavar="SECONDS", default=0.0,
+                    help="the browser CPU of --pages dashboard pages on a busy synthetic market")
     ap.add_argument("--seconds", type=float, default=600.0, help="simulated seconds of the crash scenario")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--repeat", type=int, default=5)
@@ -382,6 +422,8 @@ def main(argv=None) -> int:
     if args.gateway_run:
         _gateway_run(args.gateway_run, args.pages, bench_argv)
         return 0
+    if args.page_cost:
+        return _page_cost(args.page_cost, args.pages, args.json)
     if args.gateway:
         return _gateway_series(args.gateway, args.variants.split(","), args.pages, bench_argv, args.json)
     if args.smoke:
