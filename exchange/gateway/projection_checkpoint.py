@@ -6,7 +6,7 @@ snapshot (``Runtime.snapshot_companions``), atomically like it (temporary
 name, fsync, rename).  Layout (little-endian)::
 
     magic b"PXPROJ01" | head length u32 | head CRC32 u32 | blobs length u64 | blobs CRC32 u32
-    head:  msgpack {"format": "paperex-projection/4", "seq", "state"}
+    head:  msgpack {"format": "paperex-projection/5", "seq", "state"}
     blobs: every account's packed history, back to back
 
 ``state`` is :func:`projection_state` with each packed history replaced by its
@@ -50,19 +50,21 @@ import msgpack
 
 from exchange.contract.commands import command_from_record
 from exchange.contract.events import event_from_record
+from exchange.engine.snapshots import numbered_files
 from exchange.gateway import projection as P
 
 log = logging.getLogger("paperex.projection")
 
 # 2: open interest, funding and the seeded past; 3: what the fan-out reads from the
 # projection instead of the venue (hedge mode, conditional orders, trigger times, marks);
-# 4: the companions (leaderboard, dashboard feed)
-FORMAT = "paperex-projection/4"
+# 4: the markPrice stream's index and funding estimate (premium samples are events now);
+# 5: the companions (leaderboard, dashboard feed)
+FORMAT = "paperex-projection/5"
 SUFFIX = ".projection"
 KEEP = 3
 
-_MARKET_SCALARS = ("next_agg_id", "last_price", "last_qty", "update_id", "long_oi", "premium_seen",
-                   "oi_bucket", "mark_price")
+_MARKET_SCALARS = ("next_agg_id", "last_price", "last_qty", "update_id", "long_oi", "oi_bucket",
+                   "mark_price", "index_price", "funding_rate")
 _SCALARS = ("last_seq", "last_ts", "fills_total", "orders_total", "liquidations_total", "adl_total",
             "_next_oi", "_history_ts")
 
@@ -197,15 +199,7 @@ def _name(seq: int) -> str:
 
 
 def list_checkpoints(directory: "str | Path") -> list[tuple[int, Path]]:
-    directory = Path(directory)
-    if not directory.is_dir():
-        return []
-    out = []
-    for p in directory.glob("*" + SUFFIX):
-        stem = p.name[:-len(SUFFIX)]
-        if len(stem) == 20 and stem.isascii() and stem.isdigit():
-            out.append((int(stem), p))
-    return sorted(out)
+    return numbered_files(directory, SUFFIX)
 
 
 _HEADER = struct.Struct("<8sIIQI")

@@ -12,7 +12,8 @@ from exchange.gateway.projection_checkpoint import list_checkpoints, projection_
 from exchange.engine.runtime import Runtime
 from exchange.contract import codes as C
 from exchange.contract.commands import (
-    CancelOrder, CreateAccount, Deposit, NewOrder, SetIndexPrice, SetMarkPrice, SetPositionMode,
+    CancelOrder, CreateAccount, Deposit, NewOrder, RefreshMarkPrice, SamplePremium, SetIndexPrice, SetMarkPrice,
+    SetPositionMode,
 )
 
 USDT = 100_000_000
@@ -37,6 +38,8 @@ def trade(rt, rng, n):
             cmd = NewOrder(acct, "BTCUSDT", side, C.STOP_MARKET, C.GTC, rng.randint(1, 5), 0,
                            position_side=C.LONG if acct == 6 else 0, stop_price=stop,
                            algo=rng.randint(0, 1))
+        elif r < 0.52:      # premium samples and mark refreshes: candles and the markPrice stream's view
+            cmd = SamplePremium("BTCUSDT") if r < 0.50 else RefreshMarkPrice("BTCUSDT")
         else:
             price = 600_000 + (rng.randint(1, 30) if side == C.SELL else -rng.randint(0, 30))
             cmd = NewOrder(acct, "BTCUSDT", side, C.LIMIT, C.GTC, rng.randint(1, 20), price)
@@ -66,7 +69,11 @@ def test_checkpoint_plus_tail_equals_a_full_rebuild(tmp_path):
     gw = Gateway(rt)
     rt.sequencer.execute([SetIndexPrice("BTCUSDT", 600_000)]
                          + [c for a in range(1, 7) for c in (CreateAccount(a), Deposit(a, 10_000 * USDT))]
-                         + [SetPositionMode(6, 1)])            # one account in hedge mode
+                         + [SetPositionMode(6, 1)]             # one account in hedge mode
+                         # a deep quote either side: the premium samples meet the impact notional
+                         + [CreateAccount(7), Deposit(7, 10_000_000 * USDT),
+                            NewOrder(7, "BTCUSDT", C.BUY, C.LIMIT, C.GTC, 5_000, 599_900),
+                            NewOrder(7, "BTCUSDT", C.SELL, C.LIMIT, C.GTC, 5_000, 600_100)])
     trade(rt, rng, 300)
     rt.write_snapshot()                                     # venue snapshot + projection checkpoint
     (cp_seq, _), = list_checkpoints(tmp_path / "snapshots")
@@ -76,7 +83,9 @@ def test_checkpoint_plus_tail_equals_a_full_rebuild(tmp_path):
     assert gw.projection.fills_total > 50                   # the session really traded
     # what the fan-out reads from the projection is in its state too
     assert gw.projection.dual == {6: 1} and gw.projection.conditionals and gw.projection.trigger_time
-    assert gw.projection.markets["BTCUSDT"].mark_price
+    m = gw.projection.markets["BTCUSDT"]
+    assert m.mark_price and m.index_price == 600_000 and m.funding_rate
+    assert len(m.premium_klines) > 5        # premium samples are events: a rebuild sees them too
     last = rt.sequencer.seq
     rt.close(snapshot=False)                                # a crash: the checkpoint stays behind
 
@@ -131,9 +140,9 @@ def test_damaged_or_ahead_checkpoint_costs_only_a_rebuild(tmp_path, caplog):
 
 
 def test_an_older_format_checkpoint_is_refused_by_name_and_everything_rebuilt(tmp_path, caplog):
-    """#16: format 4 holds the leaderboard and the dashboard feed; a format 3 checkpoint
+    """#16: format 5 holds the leaderboard and the dashboard feed; a format 4 checkpoint
     (without them) is refused with a log line naming its format, and the projection and its
-    companions are rebuilt from the journal - the same as from a format 4 checkpoint."""
+    companions are rebuilt from the journal - the same as from a format 5 checkpoint."""
     import zlib
     from exchange.gateway import projection_checkpoint as PC
     rt = Runtime.virtual(T0, data_dir=tmp_path, timers=False)
@@ -143,20 +152,23 @@ def test_an_older_format_checkpoint_is_refused_by_name_and_everything_rebuilt(tm
     trade(rt, random.Random(3), 80)
     rt.close()
     (seq, path), = list_checkpoints(tmp_path / "snapshots")
-    current = gateway_projection(Runtime.virtual(T0, data_dir=tmp_path, timers=False))
-    assert PC.load_checkpoint(tmp_path / "snapshots", current, seq) == seq       # format 4 is read
-    # rewrite it as format 3 (same layout, older head format, no companions)
+    reader = Runtime.virtual(T0, data_dir=tmp_path, timers=False)
+    current = gateway_projection(reader)
+    assert PC.FORMAT == "paperex-projection/5"
+    assert PC.load_checkpoint(tmp_path / "snapshots", current, seq) == seq       # format 5 is read
+    reader.close(snapshot=False)
+    # rewrite it as format 4 (same layout, older head format, no companions)
     data = path.read_bytes()
     magic, hlen, _hcrc, blen, bcrc = PC._HEADER.unpack_from(data, 0)
     head = msgpack.unpackb(data[PC._HEADER.size:PC._HEADER.size + hlen], raw=False, strict_map_key=False)
-    head["format"] = "paperex-projection/3"
+    head["format"] = "paperex-projection/4"
     del head["state"]["companions"]
     new_head = msgpack.packb(head, use_bin_type=True)
     path.write_bytes(PC._HEADER.pack(magic, len(new_head), zlib.crc32(new_head), blen, bcrc) + new_head
                      + data[PC._HEADER.size + hlen:])
     again = Runtime.virtual(T0, data_dir=tmp_path, timers=False)
     gw = Gateway(again)
-    assert "'paperex-projection/3'" in caplog.text and "rebuilt from the journal" in caplog.text
+    assert "'paperex-projection/4'" in caplog.text and "rebuilt from the journal" in caplog.text
     assert state_bytes(gw.projection) == state_bytes(current)
     assert gw.leaderboard.standings() == current.companions["leaderboard"].board.standings()
     assert gw.leaderboard.standings()["standings"][0]["trades"] > 0

@@ -5,7 +5,7 @@ from exchange.contract.commands import (
     RefreshMarkPrice, SamplePremium, SetIndexPrice, SetMarkPrice, SettleFunding,
 )
 from exchange.contract.events import (
-    BalanceChanged, CommandRejected, FundingSettled, Income, MarkPriceChanged, PositionChanged,
+    BalanceChanged, CommandRejected, FundingSettled, Income, MarkPriceChanged, PositionChanged, PremiumSampled,
 )
 from exchange.contract.commands import SetMarginType
 
@@ -24,8 +24,8 @@ def test_mark_rule_worked_example():
     t = 14 * H
     v.apply(t, limit(3, C.BUY, lots(1), px(60006)))
     v.apply(t, limit(3, C.SELL, lots(1), px(60018)))
-    for _ in range(3):
-        assert v.apply(t, SamplePremium(BTC)) == []
+    for _ in range(3):      # impact bid 60,006 over the index: premium 6 / 60,000 = 0.0001 = the estimate
+        assert v.apply(t, SamplePremium(BTC)) == [PremiumSampled(BTC, 10_000, 10_000)]
     assert list(v.symbols[BTC].basis) == [240, 240, 240]      # (60006 + 60018)/2 - 60000 = 12 = 240 half-ticks
     v.apply(t, limit(2, C.BUY, lots("0.01"), px(60018)))
     assert v.symbols[BTC].last_price == px(60018)
@@ -87,7 +87,7 @@ def test_premium_average_and_funding_rate_clamp():
     thin = fresh()
     thin.apply(0, limit(3, C.BUY, lots("0.1"), px(59990)))
     thin.apply(0, limit(3, C.SELL, lots("0.1"), px(60010)))
-    thin.apply(5000, SamplePremium(BTC))
+    assert thin.apply(5000, SamplePremium(BTC)) == []            # no sample, no event
     assert thin.symbols[BTC].premium_count == 0 and list(thin.symbols[BTC].basis) == [0]
 
 

@@ -30,7 +30,7 @@ def test_kinds_are_stable_and_in_range():
         "LeverageChanged": 1004, "MarginTypeChanged": 1005, "PositionModeChanged": 1006,
         "OrderAccepted": 1010, "OrderRejected": 1011, "OrderFilled": 1012, "OrderCanceled": 1013,
         "OrderExpired": 1014, "OrderModified": 1015, "PositionChanged": 1020,
-        "IndexPriceChanged": 1030, "MarkPriceChanged": 1031, "FundingSettled": 1032,
+        "IndexPriceChanged": 1030, "MarkPriceChanged": 1031, "FundingSettled": 1032, "PremiumSampled": 1033,
         "MarginCall": 1040, "ForceOrder": 1041, "PositionClosedOut": 1042, "InsuranceFundChanged": 1043,
         "OrderTriggered": 1016, "PositionMarginChanged": 1021}
 
