@@ -41,6 +41,17 @@ DEMO_BALANCE = 100_000
 DEFAULT_HISTORY = "3d"
 
 
+async def until_signalled(stop: asyncio.Event) -> None:
+    """Wait until ``stop`` is set, by the caller or by SIGINT / SIGTERM (Ctrl-C, kill)."""
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(sig, stop.set)
+        except (NotImplementedError, RuntimeError):  # pragma: no cover - non-unix
+            pass
+    await stop.wait()
+
+
 @dataclass
 class Server:
     runtime: Runtime
@@ -420,13 +431,7 @@ async def serve_forever(args) -> int:
     if flow_task is not None:
         print(f"  flow      : {args.flow}" + (f" (scenario {args.scenario}, seed {args.seed})"
                                               if args.flow == "synthetic" else f" ({args.data})"), flush=True)
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        try:
-            loop.add_signal_handler(sig, stop.set)
-        except (NotImplementedError, RuntimeError):  # pragma: no cover - non-unix
-            pass
-    await stop.wait()
+    await until_signalled(stop)
     print("paperex: shutting down...", flush=True)
     if flow_task is not None:
         flow_task.cancel()

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import signal
 import sys
 
-from exchange.engine.offline import _journal_dir
+from exchange.engine.offline import existing_journal
+from exchange.serve import until_signalled
 
 
 async def _serve(journal, host: str, port: int) -> int:
@@ -19,13 +19,7 @@ async def _serve(journal, host: str, port: int) -> int:
         if server is not None and server.sockets:
             bound = server.sockets[0].getsockname()[1]
     print(f"paperex view: {journal} (read-only) on http://{host}:{bound}/  (Ctrl-C stops)", flush=True)
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        try:
-            loop.add_signal_handler(sig, stop.set)
-        except (NotImplementedError, RuntimeError):  # pragma: no cover - non-unix
-            pass
-    await stop.wait()
+    await until_signalled(stop)
     await runner.cleanup()
     return 0
 
@@ -38,9 +32,8 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--host", default="127.0.0.1")
     ap.add_argument("--port", type=int, default=8801)
     args = ap.parse_args(argv)
-    journal = _journal_dir(args.journal)
-    if not journal.exists():
-        print(f"paperex view: {journal}: no such journal", file=sys.stderr)
+    journal = existing_journal(args.journal, "paperex view")
+    if journal is None:
         return 2
     from exchange.journal import JournalError
     try:

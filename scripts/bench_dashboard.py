@@ -45,8 +45,7 @@ def record(seconds: float, seed: int) -> tuple[list, float, int]:
     from exchange.gateway.projection import Projection
 
     rt = Runtime(dict(DEFAULT_INSTRUMENTS), clock=VirtualClock(1_800_000_000_000))
-    proj = Projection(rt.instruments, premium_index=rt.venue.premium_index,
-                      specs={s: st.spec for s, st in rt.venue.symbols.items()})
+    proj = Projection(rt.instruments)
     rt.sequencer.subscribe(proj.on_executed)
     results: list = []
 

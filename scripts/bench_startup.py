@@ -43,7 +43,6 @@ sys.path.insert(0, str(ROOT))
 
 from exchange.contract.instruments import DEFAULT_INSTRUMENTS  # noqa: E402
 from exchange.engine.history import generate, parse_span  # noqa: E402
-from exchange.venue.spec import SymbolSpec  # noqa: E402
 from _benchlib import parser, stop_process  # noqa: E402
 
 
@@ -79,9 +78,8 @@ def one_start(span: str, tmp: Path) -> dict:
 
 
 def generate_time(span: str) -> float:
-    specs = {s: SymbolSpec(i) for s, i in DEFAULT_INSTRUMENTS.items()}
     t0 = time.perf_counter()
-    generate(1, parse_span(span), 1_767_225_600_000, {"BTCUSDT": 600_000, "ETHUSDT": 300_000}, specs)
+    generate(1, parse_span(span), 1_767_225_600_000, {"BTCUSDT": 600_000, "ETHUSDT": 300_000}, DEFAULT_INSTRUMENTS)
     return time.perf_counter() - t0
 
 
@@ -89,7 +87,7 @@ def query_times(span: str, n: int = 200) -> dict:
     from exchange.contract.commands import SeedHistory
     from exchange.gateway.projection import Projection
     end = 1_767_225_600_000
-    p = Projection(DEFAULT_INSTRUMENTS, specs={s: SymbolSpec(i) for s, i in DEFAULT_INSTRUMENTS.items()})
+    p = Projection(DEFAULT_INSTRUMENTS)
     p.seed_history(SeedHistory(1, parse_span(span), "BTCUSDT:600000,ETHUSDT:300000"), end)
     calls = {
         "klines_1m_latest": lambda: p.klines("BTCUSDT", 60_000, None, None, 1),

@@ -288,6 +288,16 @@ class FundingSettled(NamedTuple):
 
 
 @register
+class PremiumSampled(NamedTuple):
+    """One premium-index sample a SamplePremium took (both book sides and the index were
+    there): the premium candles and the markPrice stream's funding estimate come from it."""
+    symbol: str
+    premium: int                   # (impact price - index) / index, RATE_SCALE
+    funding_rate: int              # the funding estimate after this sample, RATE_SCALE
+    KIND = 1033
+
+
+@register
 class MarginCall(NamedTuple):
     """MARGIN_CALL: one position of an account whose margin ratio reached the call level."""
     account_id: int

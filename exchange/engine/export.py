@@ -166,13 +166,11 @@ def _history_rows(pending: dict, cmd: Any, ts: int, instruments: dict) -> None:
     """The rows of a SeedHistory's past (prices, quantities, money as decimals, times as ms)."""
     from exchange.engine.history import digest, expand, parse_anchors
     from exchange.units import RATE_SCALE
-    from exchange.venue.spec import SymbolSpec
     try:
         anchors = parse_anchors(cmd.anchors)
     except ValueError:
         return
-    specs = {s: SymbolSpec(instruments[s]) for s in anchors if s in instruments}
-    past = expand(cmd, ts, specs)
+    past = expand(cmd, ts, instruments)
     pending.setdefault("history", []).append(
         {"ts": ts, "time": _iso(ts), "seed": cmd.seed, "span_ms": cmd.span_ms, "anchors": cmd.anchors,
          "digest": digest(past)})

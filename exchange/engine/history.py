@@ -1,6 +1,6 @@
 """A market's past, generated from a seed: what one ``SeedHistory`` command stands for.
 
-``generate(seed, span_ms, end_ms, anchors, specs)`` is a pure function of its
+``generate(seed, span_ms, end_ms, anchors, instruments)`` is a pure function of its
 arguments: integer arithmetic only and ``random.Random`` instances seeded with
 strings (stable across runs, platforms and PYTHONHASHSEED), so the journal needs
 one command - seed, span, each symbol's price at the start point - and every
@@ -33,6 +33,7 @@ import random
 from dataclasses import dataclass, field
 from typing import Mapping
 
+from exchange.contract.instruments import Instrument
 from exchange.perp.funding import average_premium, funding_rate
 from exchange.units import MONEY_SCALE, RATE_SCALE
 
@@ -111,9 +112,9 @@ def _normalish(rng: random.Random, scale: int) -> int:
     return total * scale // 37_837      # 37_837 ~ the sum's standard deviation (65_536 / sqrt(3))
 
 
-def expand(command, ts: int, specs: Mapping[str, object]) -> dict[str, SymbolHistory]:
+def expand(command, ts: int, instruments: Mapping[str, Instrument]) -> dict[str, SymbolHistory]:
     """The past a journaled ``SeedHistory`` (executed at ``ts``) stands for."""
-    return generate(command.seed, command.span_ms, ts, parse_anchors(command.anchors), specs)
+    return generate(command.seed, command.span_ms, ts, parse_anchors(command.anchors), instruments)
 
 
 def digest(histories: Mapping[str, SymbolHistory]) -> str:
@@ -135,9 +136,9 @@ def _below(rng: random.Random, n: int) -> int:
 
 
 def generate(seed: int, span_ms: int, end_ms: int, anchors: Mapping[str, int],
-             specs: Mapping[str, object]) -> dict[str, SymbolHistory]:
-    """The history of every anchored symbol that has a spec (``venue.spec.SymbolSpec``: it
-    supplies ``notional_unit``, ``min_qty``, the funding interval, interest, cap and floor)."""
+             instruments: Mapping[str, Instrument]) -> dict[str, SymbolHistory]:
+    """The history of every anchored symbol that is an instrument (its integer scales: the
+    notional unit, the minimum quantity, the funding interval, interest, cap and floor)."""
     out: dict[str, SymbolHistory] = {}
     n = span_ms // MINUTE
     if n <= 0:
@@ -145,18 +146,18 @@ def generate(seed: int, span_ms: int, end_ms: int, anchors: Mapping[str, int],
     end_minute = end_ms - end_ms % MINUTE
     start = end_minute - n * MINUTE
     for sym in sorted(anchors):
-        spec = specs.get(sym)
-        if spec is None:
+        inst = instruments.get(sym)
+        if inst is None:
             continue
-        out[sym] = _symbol(seed, sym, start, n, end_ms, anchors[sym], spec)
+        out[sym] = _symbol(seed, sym, start, n, end_ms, anchors[sym], inst)
     return out
 
 
-def _symbol(seed: int, sym: str, start: int, n: int, end_ms: int, anchor: int, spec) -> SymbolHistory:
+def _symbol(seed: int, sym: str, start: int, n: int, end_ms: int, anchor: int, inst: Instrument) -> SymbolHistory:
     rng = random.Random(f"paperex-history/{seed}/{sym}")
     h = SymbolHistory(sym)
-    unit = spec.notional_unit
-    min_lots = max(1, spec.min_qty)
+    unit = inst.notional_unit
+    min_lots = max(1, inst.min_qty_lots)
     # ---- index closes, backwards from the anchor; per-minute returns in RATE_SCALE units
     # the walk runs on millionths of a tick (rounded to ticks per close): a coarse instrument
     # (a price of 100 ticks) would otherwise drift one tick per minute on floor rounding alone
@@ -231,7 +232,7 @@ def _symbol(seed: int, sym: str, start: int, n: int, end_ms: int, anchor: int, s
             tb = vol * share // 100
             tbq = quote * share // 100
         h.klines.append((t, lo, lh, ll, lc, vol, quote, cnt, tb, tbq, first_id, next_id - 1))
-    _funding(h, spec, start, n, end_ms)
+    _funding(h, inst, start, n, end_ms)
     _open_interest(rng, h, start, n, unit)
     return h
 
@@ -252,9 +253,9 @@ def _trades(rng: random.Random, t: int, first_id: int, cnt: int, vol: int, o: in
              bool(rng.getrandbits(1))) for k in range(cnt)]
 
 
-def _funding(h: SymbolHistory, spec, start: int, n: int, end_ms: int) -> None:
+def _funding(h: SymbolHistory, inst: Instrument, start: int, n: int, end_ms: int) -> None:
     """A settled rate at every funding time inside the span, by the live formula."""
-    iv = spec.funding_interval_ms
+    iv = inst.funding_interval_ms
     per = iv // MINUTE
     ft = start - start % iv + iv
     while ft <= start + n * MINUTE and ft <= end_ms:
@@ -262,8 +263,8 @@ def _funding(h: SymbolHistory, spec, start: int, n: int, end_ms: int) -> None:
         lo = max(0, i - per)
         samples = [row[4] for row in h.premium[lo:i]]
         if samples:
-            rate = funding_rate(average_premium(samples), spec.interest_rate, spec.funding_cap,
-                                spec.funding_floor)
+            rate = funding_rate(average_premium(samples), inst.interest_rate_rate, inst.funding_cap_rate,
+                                inst.funding_floor_rate)
             h.funding.append((ft, rate, h.mark[i - 1][4]))
         ft += iv
 

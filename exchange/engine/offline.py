@@ -38,6 +38,16 @@ def _journal_dir(path: str) -> Path:
     return p
 
 
+def existing_journal(path: str, prog: str) -> Optional[Path]:
+    """The journal directory ``path`` names (a journal or a serve data dir), or None after
+    telling the user on stderr that there is none (the commands then exit with 2)."""
+    journal = _journal_dir(path)
+    if not journal.is_dir():
+        print(f"{prog}: {journal}: no such journal", file=sys.stderr)
+        return None
+    return journal
+
+
 def _money(units: int) -> str:
     return str((Decimal(units) / MONEY_SCALE).quantize(Decimal("0.00000001")))
 
@@ -83,9 +93,8 @@ def replay_main(argv: list[str]) -> int:
     ap.add_argument("--until-time", type=_parse_time, help="stop at this time (ms or ISO 8601) and print the state")
     ap.add_argument("--json", action="store_true", help="one JSON object as the last line")
     args = ap.parse_args(argv)
-    journal = _journal_dir(args.journal)
-    if not journal.exists():
-        print(f"paperex replay: {journal}: no such journal", file=sys.stderr)
+    journal = existing_journal(args.journal, "paperex replay")
+    if journal is None:
         return 2
     last_report = [time.monotonic()]
 
@@ -118,9 +127,9 @@ def replay_main(argv: list[str]) -> int:
     if "history" in result.extra:
         from exchange.engine.history import digest as history_digest, expand
         hseq, hts, hcmd = result.extra["history"]
-        specs = {s: st.spec for s, st in result.venue.symbols.items()}
+        instruments = {s: st.spec.instrument for s, st in result.venue.symbols.items()}
         summary["history"] = {"seq": hseq, "seed": hcmd.seed, "span_ms": hcmd.span_ms, "until": _iso(hts),
-                              "anchors": hcmd.anchors, "digest": history_digest(expand(hcmd, hts, specs))}
+                              "anchors": hcmd.anchors, "digest": history_digest(expand(hcmd, hts, instruments))}
         h = summary["history"]
         print(f"history      seq {hseq}: seed {h['seed']}, {h['span_ms'] // 60_000:,} minutes before "
               f"{h['until']}, digest {h['digest']}")
@@ -155,9 +164,8 @@ def export_main(argv: list[str]) -> int:
     ap.add_argument("journal", help="journal directory (or the --data-dir of paperex serve)")
     ap.add_argument("db", help="SQLite database file to create or extend")
     args = ap.parse_args(argv)
-    journal = _journal_dir(args.journal)
-    if not journal.exists():
-        print(f"paperex export: {journal}: no such journal", file=sys.stderr)
+    journal = existing_journal(args.journal, "paperex export")
+    if journal is None:
         return 2
     t0 = time.perf_counter()
     try:
@@ -293,9 +301,8 @@ def journal_main(argv: list[str]) -> int:
         p.add_argument("dir", help="journal directory (or the --data-dir of paperex serve)")
         p.add_argument("--json", action="store_true", help="one JSON object as the last line")
     args = ap.parse_args(argv)
-    journal = _journal_dir(args.dir)
-    if not journal.is_dir():
-        print(f"paperex journal {args.action}: {journal}: no such journal", file=sys.stderr)
+    journal = existing_journal(args.dir, f"paperex journal {args.action}")
+    if journal is None:
         return 2
     try:
         return (_check if args.action == "check" else _repair)(journal, args.json)

@@ -69,16 +69,22 @@ def write_snapshot(directory: "str | Path", venue: Any, seq: int, ts: int, *, ke
     return path
 
 
-def list_snapshots(directory: "str | Path") -> list[tuple[int, Path]]:
+def numbered_files(directory: "str | Path", suffix: str) -> list[tuple[int, Path]]:
+    """(seq, path) of the files named ``<20-digit seq><suffix>`` in ``directory``, oldest first
+    (snapshots, projection checkpoints); anything else there is not ours and is passed over."""
     directory = Path(directory)
     if not directory.is_dir():
         return []
     out = []
-    for p in directory.glob("*" + SUFFIX):
-        stem = p.name[:-len(SUFFIX)]
-        if stem.isdigit():
+    for p in directory.glob("*" + suffix):
+        stem = p.name[:-len(suffix)]
+        if len(stem) == 20 and stem.isascii() and stem.isdigit():
             out.append((int(stem), p))
     return sorted(out)
+
+
+def list_snapshots(directory: "str | Path") -> list[tuple[int, Path]]:
+    return numbered_files(directory, SUFFIX)
 
 
 def read_mark(path: Path, seq: int) -> Any:

@@ -50,12 +50,11 @@ GW_KEY = web.AppKey("gateway", object)
 def runtime_projection(runtime) -> Projection:
     """The gateway's projection of ``runtime``'s venue (before any journal is fed to it).
 
-    The projection learns from committed results only; the venue's queries seed its book
-    levels (the state the journal rebuilt) and sample the premium index."""
+    The projection learns from committed results only; the venue's depth query seeds its
+    book levels once (the state the journal rebuilt)."""
     venue = runtime.venue
     return Projection(
-        runtime.instruments, premium_index=venue.premium_index,
-        specs={s: st.spec for s, st in venue.symbols.items()},
+        runtime.instruments,
         depth=lambda s: (venue.book(s).depth(0, 1 << 30), venue.book(s).depth(1, 1 << 30)))
 
 

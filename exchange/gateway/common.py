@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any, Optional
 
 import orjson
 
+from exchange.contract.events import CommandRejected, OrderRejected
 from exchange.gateway import errors
 from exchange.gateway.errors import BinanceError, Filters, Request
 from exchange.gateway.params import MAX_PARAMS, Params, parse_form
@@ -212,6 +213,24 @@ def time_range(p: Params) -> tuple[Optional[int], Optional[int]]:
 def rejection(ev) -> BinanceError:
     """A venue refusal (OrderRejected / CommandRejected) as the Binance error answer."""
     return errors.rejection(int(ev.code), ev.msg)
+
+
+def first_rejection(events: list):
+    """The venue's first refusal (OrderRejected / CommandRejected) among ``events``, or None."""
+    for ev in events:
+        t = type(ev)
+        if t is OrderRejected or t is CommandRejected:
+            return ev
+    return None
+
+
+def accepted(res):
+    """``res`` (a ``Gateway.submit`` result, which already raised if the venue failed) when the
+    venue accepted the command; its first refusal as the Binance error answer otherwise."""
+    rej = first_rejection(res.events)
+    if rej is not None:
+        raise rejection(rej)
+    return res
 
 
 SUCCESS = {"code": 200, "msg": "success"}

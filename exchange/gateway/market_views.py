@@ -28,6 +28,18 @@ def premium_index(gw, sym: str, now: int) -> dict:
     return out
 
 
+def mark_price_update(gw, sym: str, now: int) -> dict:
+    """A markPriceUpdate payload from the projection (committed events only): the last mark,
+    index and funding estimate.  REST premiumIndex asks the venue for the same values now; the
+    stream shows them as of the last committed mark refresh."""
+    f = gw.formats[sym]
+    m = gw.projection.markets[sym]
+    iv = gw.instruments[sym].funding_interval_ms
+    return {"e": "markPriceUpdate", "E": now, "s": sym, "p": price8(f, m.mark_price),
+            "i": price8(f, m.index_price), "P": price8(f, m.index_price), "r": fixed(m.funding_rate, 8),
+            "T": now - now % iv + iv}
+
+
 def ticker24(gw, sym: str, now: int) -> dict:
     f = gw.formats[sym]
     t = gw.projection.ticker24(sym, now)

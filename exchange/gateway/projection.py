@@ -28,11 +28,12 @@ from collections import deque
 from typing import Any, Callable, Iterable, Optional
 
 from exchange.contract import codes as C
-from exchange.contract.commands import SamplePremium, SeedHistory
+from exchange.contract.commands import SeedHistory
 from exchange.contract.events import (
-    BalanceChanged, ForceOrder, FundingSettled, Income, LeverageChanged, MarginTypeChanged, OrderAccepted,
+    BalanceChanged, ForceOrder, Income, LeverageChanged, MarginTypeChanged, OrderAccepted,
     OrderCanceled, OrderExpired, OrderFilled, OrderModified, OrderTriggered, PositionChanged,
     PositionClosedOut, PositionMarginChanged, MarkPriceChanged, IndexPriceChanged, PositionModeChanged,
+    PremiumSampled,
 )
 
 TRADES_KEEP = 10_000
@@ -97,14 +98,19 @@ class BookLevels:
 class SymbolMarket:
     __slots__ = ("symbol", "trades", "aggs", "next_agg_id", "klines", "last_price", "last_qty",
                  "update_id", "best", "long_oi", "positions", "book", "mark_klines", "index_klines",
-                 "premium_klines", "premium_seen", "mark_price", "notional_unit", "funding", "open_interest",
+                 "premium_klines", "index_price", "funding_rate", "mark_price", "notional_unit", "funding", "open_interest",
                  "oi_bucket")
 
     def __init__(self, symbol: str, notional_unit: int, book: Optional[BookLevels] = None) -> None:
         self.symbol = symbol
         self.notional_unit = notional_unit
         self.book = book if book is not None else BookLevels()
-        self.mark_price = 0                    # the last MarkPriceChanged (unrealized PnL of ACCOUNT_UPDATE)
+        # the markPrice stream's view, from committed events only: the last mark (also the unrealized
+        # PnL of ACCOUNT_UPDATE), the last index, and the funding estimate of the last mark refresh or
+        # premium sample (a settlement's reset estimate shows with the next refresh, within a second)
+        self.mark_price = 0
+        self.index_price = 0
+        self.funding_rate = 0
         # (id, price, qty, quote_money, time, is_buyer_maker)
         self.trades: deque = deque(maxlen=TRADES_KEEP)
         # [agg_id, price, qty, quote_money, first_id, last_id, time, is_buyer_maker]
@@ -124,7 +130,6 @@ class SymbolMarket:
         self.index_klines: dict[int, list] = {}
         # minute start -> [open, high, low, close, samples] of the premium index (RATE_SCALE)
         self.premium_klines: dict[int, list] = {}
-        self.premium_seen = 0                 # venue premium_samples after the last one taken
         # the seeded past (SeedHistory): settled funding (funding_time, rate, mark) before the
         # venue's own, and open interest every 5 minutes (time, lots, value), history then live
         self.funding: list = []
@@ -140,20 +145,14 @@ class Projection:
     (used by the depth streams).
 
     ``instruments``: symbol -> Instrument.  ``depth(symbol)`` -> (bids, asks) as
-    (price, lots) seeds the book levels once (the venue's depth query, at start);
-    ``premium_index(symbol)`` is the venue's query the premium candles sample
-    (see ``_premium_sample``); ``specs``: symbol -> SymbolSpec for ``seed_history``."""
+    (price, lots) seeds the book levels once (the venue's depth query, at start)."""
 
-    def __init__(self, instruments: dict, *, depth: Optional[Callable] = None,
-                 premium_index: Optional[Callable] = None, specs: Optional[dict] = None) -> None:
+    def __init__(self, instruments: dict, *, depth: Optional[Callable] = None) -> None:
         #: symbol -> Instrument (kept for ``blank``)
         self.instruments: dict = dict(instruments)
-        #: symbol -> the venue's SymbolSpec (static configuration the seeded past is generated from)
-        self.specs: dict = dict(specs or {})
         self.markets: dict[str, SymbolMarket] = {
             s: SymbolMarket(s, inst.notional_unit, BookLevels(*depth(s)) if depth is not None else None)
             for s, inst in sorted(instruments.items())}
-        self._premium_index = premium_index
         #: account -> hedge mode (PositionModeChanged), for ACCOUNT_UPDATE's position sides
         self.dual: dict[int, int] = {}
         #: conditional order id -> its OrderAccepted (ALGO_UPDATE, a legacy stop's regular order)
@@ -189,7 +188,7 @@ class Projection:
     def blank(self) -> "Projection":
         """A fresh projection of the same markets (no book levels, no venue queries): where a
         projection checkpoint is tried before it is loaded into this one."""
-        return Projection(self.instruments, specs=self.specs)
+        return Projection(self.instruments)
 
     # ------------------------------------------------------------- feeding
     def on_executed(self, seq: int, ts: int, command: Any, events: list, book: Optional[dict] = None) -> None:
@@ -204,9 +203,7 @@ class Projection:
             self.new_force = []
         # the journaled command says whether a stop came through the Algo Order API
         pending = command if getattr(command, "algo", 0) else None
-        if type(command) is SamplePremium and not self._rebuilding:
-            self._premium_sample(command.symbol, ts)
-        elif type(command) is SeedHistory and not events:
+        if type(command) is SeedHistory and not events:
             self.seed_history(command, ts)
         for ev in events:
             t = type(ev)
@@ -215,7 +212,10 @@ class Projection:
                 if m is not None:
                     m.mark_price = ev.price
                     _price_kline(m.mark_klines, ts, ev.price)
+                    if ev.next_funding_time:            # a refresh (a pin carries the price alone)
+                        m.funding_rate = ev.funding_rate
                     if ev.index_price:
+                        m.index_price = ev.index_price
                         _price_kline(m.index_klines, ts, ev.index_price)
                 continue
             if t is OrderFilled:
@@ -297,13 +297,15 @@ class Projection:
                     self.new_force.append(rec)
             elif t is PositionClosedOut:
                 self._force_closed_out(ev, ts)
-            elif t is FundingSettled:
+            elif t is PremiumSampled:
                 m = markets.get(ev.symbol)
                 if m is not None:
-                    m.premium_seen = 0          # the venue restarts its sample count
+                    m.funding_rate = ev.funding_rate
+                    _price_kline(m.premium_klines, ts, ev.premium)
             elif t is IndexPriceChanged:
                 m = markets.get(ev.symbol)
                 if m is not None:
+                    m.index_price = ev.price
                     _price_kline(m.index_klines, ts, ev.price)
             elif t is PositionModeChanged:
                 self.dual[ev.account_id] = ev.dual
@@ -353,10 +355,9 @@ class Projection:
             anchors = parse_anchors(command.anchors)
         except ValueError:
             return
-        specs = {s: self.specs[s] for s in anchors if s in self.specs}
         self.history = command
         self._history_ts = ts
-        for sym, h in expand(command, ts, specs).items():
+        for sym, h in expand(command, ts, self.instruments).items():
             m = self.markets[sym]
             for k in h.klines:
                 m.klines[k[0]] = list(k[1:])
@@ -379,8 +380,7 @@ class Projection:
         from exchange.engine.history import digest, expand
         if self.history is None:
             return ""
-        specs = self.specs
-        return digest(expand(self.history, self._history_ts, specs))
+        return digest(expand(self.history, self._history_ts, self.instruments))
 
     def _sample_open_interest(self, ts: int) -> None:
         """One open-interest sample per symbol per 5-minute period (openInterestHist), at the
@@ -401,25 +401,6 @@ class Projection:
             return list(settled)
         own = {r[0] for r in settled}
         return [r for r in m.funding if r[0] not in own] + list(settled)
-
-    def _premium_sample(self, symbol: str, ts: int) -> None:
-        """Fold the sample a SamplePremium took into the premium candles.
-
-        No event carries the sample, so it is read from the venue's public
-        ``premium_index()`` right after the command's group executed; the sample
-        count tells a taken sample from a skipped one (index unset, thin book).
-        Subscribers run after the whole group, so a group holding several samples
-        of a symbol yields only its last value; a journal rebuild cannot see past
-        samples at all (the venue holds the final state), so premium candles start
-        at the server's start."""
-        m = self.markets.get(symbol)
-        pi = self._premium_index(symbol) if self._premium_index is not None else None
-        if m is None or pi is None:
-            return
-        n = pi["premium_samples"]
-        if n and n != m.premium_seen:
-            _price_kline(m.premium_klines, ts, pi["last_premium"])
-        m.premium_seen = n
 
     # ------------------------------------------------------- liquidations
     def _force_new(self, ev: OrderAccepted, ts: int) -> None:

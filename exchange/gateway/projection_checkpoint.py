@@ -42,18 +42,20 @@ import msgpack
 
 from exchange.contract.commands import command_from_record
 from exchange.contract.events import event_from_record
+from exchange.engine.snapshots import numbered_files
 from exchange.gateway import projection as P
 
 log = logging.getLogger("paperex.projection")
 
 # 2: open interest, funding and the seeded past; 3: what the fan-out reads from the
-# projection instead of the venue (hedge mode, conditional orders, trigger times, marks)
-FORMAT = "paperex-projection/3"
+# projection instead of the venue (hedge mode, conditional orders, trigger times, marks);
+# 4: the markPrice stream's index and funding estimate (premium samples are events now)
+FORMAT = "paperex-projection/4"
 SUFFIX = ".projection"
 KEEP = 3
 
-_MARKET_SCALARS = ("next_agg_id", "last_price", "last_qty", "update_id", "long_oi", "premium_seen",
-                   "oi_bucket", "mark_price")
+_MARKET_SCALARS = ("next_agg_id", "last_price", "last_qty", "update_id", "long_oi", "oi_bucket",
+                   "mark_price", "index_price", "funding_rate")
 _SCALARS = ("last_seq", "last_ts", "fills_total", "orders_total", "liquidations_total", "adl_total",
             "_next_oi", "_history_ts")
 
@@ -171,15 +173,7 @@ def _name(seq: int) -> str:
 
 
 def list_checkpoints(directory: "str | Path") -> list[tuple[int, Path]]:
-    directory = Path(directory)
-    if not directory.is_dir():
-        return []
-    out = []
-    for p in directory.glob("*" + SUFFIX):
-        stem = p.name[:-len(SUFFIX)]
-        if len(stem) == 20 and stem.isascii() and stem.isdigit():
-            out.append((int(stem), p))
-    return sorted(out)
+    return numbered_files(directory, SUFFIX)
 
 
 _HEADER = struct.Struct("<8sIIQI")

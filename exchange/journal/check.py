@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Callable, NamedTuple, Optional
 
 from exchange.journal.format import JournalError, TornTail
-from exchange.journal.recovery import _fsync_dir, keep_side_file, recover
+from exchange.journal.recovery import _fsync_dir, cut_segment, recover
 from exchange.journal.segment import SegmentScan, TornHeader, list_segments, parse_header
 
 #: called with (bytes checked so far, total bytes)
@@ -130,15 +130,9 @@ def repair_journal(path: "str | os.PathLike[str]", progress: Optional[Progress] 
                     os.replace(bad, target)
                     kept.append(target)
                 else:
-                    side = keep_side_file(bad, offset, data[offset:], "repair")
+                    side = cut_segment(bad, offset, data[offset:], "repair")
                     if side is not None:
                         kept.append(side)
-                    fd = os.open(bad, os.O_WRONLY)
-                    try:
-                        os.ftruncate(fd, offset)
-                        os.fsync(fd)
-                    finally:
-                        os.close(fd)
                     cut = (bad.name, offset)
                 for p in names[idx + 1:]:
                     target = p.with_name(p.name + REMOVED_SUFFIX)

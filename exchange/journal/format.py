@@ -118,7 +118,7 @@ as one (unless a snapshot's mark shows the record was durable). Everything
 before that record is intact.
 
 The format is unchanged by these rules (they came with version 1; version 2 changed
-only the order events' payloads).
+only the order events' payloads, version 3 added the PremiumSampled event).
 """
 from __future__ import annotations
 
@@ -128,9 +128,13 @@ from typing import Any, NamedTuple
 
 MAGIC = b"PAPEREXJ"
 # 2: order events carry the order's fields (events.ORDER_STATE); a version-1 journal holds
-# the shorter events, which this venue no longer produces, so its replay could not verify
-VERSION = 2
-SUPPORTED_VERSIONS = frozenset({2})
+# the shorter events, which this venue no longer produces, so its replay could not verify.
+# 3: every premium sample is an event (PremiumSampled), so the premium candles are built from
+# committed results; a version-2 journal lacks them and its replay could not verify either
+VERSION = 3
+SUPPORTED_VERSIONS = frozenset({3})
+#: what an older journal lacks, for the refusal's message
+OLDER_VERSIONS = {1: "order events without the order's fields", 2: "no premium-sample events"}
 
 #: magic(8s) version(H) flags(H) header-map length(I) header-map crc32(I)
 SEGMENT_HEADER = struct.Struct("<8sHHII")

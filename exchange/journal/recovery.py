@@ -108,6 +108,19 @@ def keep_side_file(p: Path, offset: int, data, tag: str) -> Path | None:
     return side
 
 
+def cut_segment(p: Path, offset: int, data, tag: str) -> Path | None:
+    """Truncate segment ``p`` at ``offset``, durably, after keeping the removed bytes
+    ``data`` in a side file (:func:`keep_side_file`, whose path it returns)."""
+    side = keep_side_file(p, offset, data, tag)
+    fd = os.open(p, os.O_WRONLY)
+    try:
+        os.ftruncate(fd, offset)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    return side
+
+
 def _refuse_below(mark: "DurableMark | int | None", last_seq: int | None, t: TornTail) -> None:
     """Refuse a cut (``t``) that would end the journal before ``mark``: what was
     durable when a snapshot was taken was acknowledged, so losing it is damage,
@@ -191,13 +204,7 @@ def recover(path: "str | os.PathLike[str]", *, dry_run: bool = False,
             _refuse_below(must_reach, scan.last_seq, torn[-1])
             end = off
             if not dry_run:
-                keep_side_file(p, off, data[off:], "torn")
-                fd = os.open(p, os.O_WRONLY)
-                try:
-                    os.ftruncate(fd, off)
-                    os.fsync(fd)
-                finally:
-                    os.close(fd)
+                cut_segment(p, off, data[off:], "torn")
         for t in torn:
             log.warning("%s", t)
         return RecoveryResult(segs, scan.last_seq, scan.last_ts, config, end, torn)

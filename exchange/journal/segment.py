@@ -17,7 +17,7 @@ import msgpack
 from exchange.journal.format import (
     MAGIC, MAX_HEADER_BYTES, MAX_RECORD_BYTES, RECORD_HEADER, RECORD_HEADER_SIZE,
     EVENT_KIND_BASE, SEGMENT_HEADER, SEGMENT_HEADER_SIZE, SEGMENT_NAME_RE,
-    SUPPORTED_VERSIONS, UNPACK_OPTS, VERSION, JournalError, Record,
+    OLDER_VERSIONS, SUPPORTED_VERSIONS, UNPACK_OPTS, JournalError, Record,
 )
 
 _unpack_hdr = RECORD_HEADER.unpack_from
@@ -75,8 +75,8 @@ def parse_header(data: bytes, file: str, name_seq: int | None, last_seq: int | N
         raise JournalError(f"not a journal segment (bad magic {magic!r})",
                            file=file, offset=0, last_seq=last_seq)
     if version not in SUPPORTED_VERSIONS:
-        older = (" - written by an older paperex whose order events lack the order's fields;"
-                 " read it with that version" if 0 < version < VERSION else "")
+        older = (f" - written by an older paperex ({OLDER_VERSIONS[version]});"
+                 " read it with that version" if version in OLDER_VERSIONS else "")
         raise JournalError(f"unknown journal format version {version} "
                            f"(this code reads {sorted(SUPPORTED_VERSIONS)}){older}",
                            file=file, offset=8, last_seq=last_seq)

@@ -51,7 +51,7 @@ from exchange.contract import errors as E
 from exchange.contract.commands import FundInsurance, RefreshMarkPrice, SamplePremium, SetIndexPrice, SetMarkPrice, SettleFunding
 from exchange.contract.events import (
     BalanceChanged, CommandRejected, FundingSettled, Income, IndexPriceChanged, InsuranceFundChanged,
-    MarkPriceChanged, PositionChanged,
+    MarkPriceChanged, PositionChanged, PremiumSampled,
 )
 from exchange.contract.records import new_record
 from exchange.venue.accounts import Account
@@ -170,6 +170,7 @@ class MarketData:
             st.last_premium = p
             st.funding_rate = funding_rate(average_premium_from_sum(st.premium_sum, st.premium_count),
                                            spec.interest_rate, spec.funding_cap, spec.funding_floor)
+            return [PremiumSampled(c.symbol, p, st.funding_rate)]
         return []
 
     # ================================================================ funding

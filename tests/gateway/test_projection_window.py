@@ -7,12 +7,11 @@ from hypothesis import given, settings, strategies as st
 from exchange.contract.commands import SeedHistory
 from exchange.contract.instruments import DEFAULT_INSTRUMENTS
 from exchange.gateway.projection import INTERVAL_MS, Projection, _bucket_start, _closed_candles
-from exchange.venue.spec import SymbolSpec
 
 END = 1_767_225_600_000
 SPAN = 3 * 86_400_000
 
-_projection = Projection(DEFAULT_INSTRUMENTS, specs={s: SymbolSpec(i) for s, i in DEFAULT_INSTRUMENTS.items()})
+_projection = Projection(DEFAULT_INSTRUMENTS)
 _projection.seed_history(SeedHistory(5, SPAN, "BTCUSDT:600000,ETHUSDT:300000"), END)
 
 

@@ -12,7 +12,8 @@ from exchange.gateway.projection_checkpoint import list_checkpoints, projection_
 from exchange.engine.runtime import Runtime
 from exchange.contract import codes as C
 from exchange.contract.commands import (
-    CancelOrder, CreateAccount, Deposit, NewOrder, SetIndexPrice, SetMarkPrice, SetPositionMode,
+    CancelOrder, CreateAccount, Deposit, NewOrder, RefreshMarkPrice, SamplePremium, SetIndexPrice, SetMarkPrice,
+    SetPositionMode,
 )
 
 USDT = 100_000_000
@@ -37,6 +38,8 @@ def trade(rt, rng, n):
             cmd = NewOrder(acct, "BTCUSDT", side, C.STOP_MARKET, C.GTC, rng.randint(1, 5), 0,
                            position_side=C.LONG if acct == 6 else 0, stop_price=stop,
                            algo=rng.randint(0, 1))
+        elif r < 0.52:      # premium samples and mark refreshes: candles and the markPrice stream's view
+            cmd = SamplePremium("BTCUSDT") if r < 0.50 else RefreshMarkPrice("BTCUSDT")
         else:
             price = 600_000 + (rng.randint(1, 30) if side == C.SELL else -rng.randint(0, 30))
             cmd = NewOrder(acct, "BTCUSDT", side, C.LIMIT, C.GTC, rng.randint(1, 20), price)
@@ -54,7 +57,11 @@ def test_checkpoint_plus_tail_equals_a_full_rebuild(tmp_path):
     gw = Gateway(rt)
     rt.sequencer.execute([SetIndexPrice("BTCUSDT", 600_000)]
                          + [c for a in range(1, 7) for c in (CreateAccount(a), Deposit(a, 10_000 * USDT))]
-                         + [SetPositionMode(6, 1)])            # one account in hedge mode
+                         + [SetPositionMode(6, 1)]             # one account in hedge mode
+                         # a deep quote either side: the premium samples meet the impact notional
+                         + [CreateAccount(7), Deposit(7, 10_000_000 * USDT),
+                            NewOrder(7, "BTCUSDT", C.BUY, C.LIMIT, C.GTC, 5_000, 599_900),
+                            NewOrder(7, "BTCUSDT", C.SELL, C.LIMIT, C.GTC, 5_000, 600_100)])
     trade(rt, rng, 300)
     rt.write_snapshot()                                     # venue snapshot + projection checkpoint
     (cp_seq, _), = list_checkpoints(tmp_path / "snapshots")
@@ -64,7 +71,9 @@ def test_checkpoint_plus_tail_equals_a_full_rebuild(tmp_path):
     assert gw.projection.fills_total > 50                   # the session really traded
     # what the fan-out reads from the projection is in its state too
     assert gw.projection.dual == {6: 1} and gw.projection.conditionals and gw.projection.trigger_time
-    assert gw.projection.markets["BTCUSDT"].mark_price
+    m = gw.projection.markets["BTCUSDT"]
+    assert m.mark_price and m.index_price == 600_000 and m.funding_rate
+    assert len(m.premium_klines) > 5        # premium samples are events: a rebuild sees them too
     last = rt.sequencer.seq
     rt.close(snapshot=False)                                # a crash: the checkpoint stays behind
 

@@ -331,3 +331,17 @@ def test_append_command_with_a_bad_record_buffers_nothing_of_it(tmp_path):
     w.commit()
     w.close()
     assert read_all(tmp_path) == [sample(1), (2, 5, 3, [1]), (2, 5, 1001, [2])]
+
+
+@pytest.mark.parametrize("older, lacks", [(1, "order events without the order's fields"),
+                                          (2, "no premium-sample events")])
+def test_an_older_format_is_refused_with_what_it_lacks(tmp_path, older, lacks):
+    write(tmp_path, [sample(i) for i in range(1, 4)])
+    seg = segments(tmp_path)[0]
+    data = bytearray(seg.read_bytes())
+    data[8:10] = older.to_bytes(2, "little")           # the version field of the segment header
+    seg.write_bytes(bytes(data))
+    with pytest.raises(JournalError) as e:
+        list(JournalReader(tmp_path))
+    assert f"unknown journal format version {older}" in str(e.value) and lacks in str(e.value)
+    assert "read it with that version" in str(e.value)

@@ -6,9 +6,8 @@ from hypothesis import given, settings, strategies as st
 from exchange.contract.instruments import DEFAULT_INSTRUMENTS
 from exchange.engine.history import MINUTE, TRADES_MINUTES, format_anchors, generate, parse_anchors
 from exchange.perp.funding import average_premium, funding_rate
-from exchange.venue.spec import SymbolSpec
 
-SPECS = {s: SymbolSpec(i) for s, i in DEFAULT_INSTRUMENTS.items()}
+INSTRUMENTS = DEFAULT_INSTRUMENTS
 
 
 @settings(max_examples=15, deadline=None)
@@ -18,11 +17,11 @@ SPECS = {s: SymbolSpec(i) for s, i in DEFAULT_INSTRUMENTS.items()}
 def test_the_past_is_well_formed_and_ends_at_the_anchor(seed, minutes, end, btc, eth):
     anchors = {"BTCUSDT": btc, "ETHUSDT": eth}
     assert parse_anchors(format_anchors(anchors)) == anchors
-    out = generate(seed, minutes * MINUTE, end, anchors, SPECS)
-    assert out == generate(seed, minutes * MINUTE, end, anchors, SPECS)      # a function of its inputs
+    out = generate(seed, minutes * MINUTE, end, anchors, INSTRUMENTS)
+    assert out == generate(seed, minutes * MINUTE, end, anchors, INSTRUMENTS)      # a function of its inputs
     last_id = None
     for sym, h in out.items():
-        spec = SPECS[sym]
+        inst = INSTRUMENTS[sym]
         start = end - end % MINUTE - minutes * MINUTE
         assert [k[0] for k in h.klines] == [start + i * MINUTE for i in range(minutes)]
         for rows in (h.klines, h.mark, h.index):
@@ -51,14 +50,14 @@ def test_the_past_is_well_formed_and_ends_at_the_anchor(seed, minutes, end, btc,
             assert [t[0] for t in ts] == list(range(k[10], k[11] + 1))
         assert [t[6] for t in h.trades] == list(range(1, len(h.trades) + 1))
         # funding: at every funding time inside the span, by the live formula over the minute premiums
-        iv = spec.funding_interval_ms
+        iv = inst.funding_interval_ms
         times = [t for t in range(start - start % iv + iv, end + 1, iv) if t <= start + minutes * MINUTE]
         assert [f[0] for f in h.funding] == [t for t in times if t > start]
         for ft, rate, mark in h.funding:
             i = (ft - start) // MINUTE
             samples = [p[4] for p in h.premium[max(0, i - iv // MINUTE):i]]
-            assert rate == funding_rate(average_premium(samples), spec.interest_rate, spec.funding_cap,
-                                        spec.funding_floor)
+            assert rate == funding_rate(average_premium(samples), inst.interest_rate_rate,
+                                        inst.funding_cap_rate, inst.funding_floor_rate)
             assert mark == h.mark[i - 1][4]
         assert all(t % 300_000 == 0 and lots > 0 for t, lots, _ in h.open_interest)
         last_id = ids[-1][1]
@@ -66,8 +65,8 @@ def test_the_past_is_well_formed_and_ends_at_the_anchor(seed, minutes, end, btc,
 
 
 def test_a_seed_is_its_own_past():
-    a = generate(1, 600 * MINUTE, 1_767_225_600_000, {"BTCUSDT": 600_000}, SPECS)
-    b = generate(2, 600 * MINUTE, 1_767_225_600_000, {"BTCUSDT": 600_000}, SPECS)
+    a = generate(1, 600 * MINUTE, 1_767_225_600_000, {"BTCUSDT": 600_000}, INSTRUMENTS)
+    b = generate(2, 600 * MINUTE, 1_767_225_600_000, {"BTCUSDT": 600_000}, INSTRUMENTS)
     assert a["BTCUSDT"].klines != b["BTCUSDT"].klines and a["BTCUSDT"].klines[-1][4] == b["BTCUSDT"].klines[-1][4]
-    assert generate(1, 0, 1_767_225_600_000, {"BTCUSDT": 600_000}, SPECS) == {}
-    assert generate(1, 600 * MINUTE, 1_767_225_600_000, {"NOPEUSDT": 5}, SPECS) == {}
+    assert generate(1, 0, 1_767_225_600_000, {"BTCUSDT": 600_000}, INSTRUMENTS) == {}
+    assert generate(1, 600 * MINUTE, 1_767_225_600_000, {"NOPEUSDT": 5}, INSTRUMENTS) == {}

@@ -40,11 +40,10 @@ from aiohttp import web
 
 from exchange.units import MONEY_SCALE
 from exchange.contract.commands import CreateAccount, Deposit, SetIndexPrice, SetMarkPrice, Withdraw
-from exchange.contract.events import CommandRejected
 
 from exchange.gateway.control import fields as P
-from exchange.gateway.common import INT_CAP, to_ticks
-from exchange.gateway.errors import BinanceError, ErrorSpec, General, Processing, Request, rejection
+from exchange.gateway.common import INT_CAP, accepted, to_ticks
+from exchange.gateway.errors import BinanceError, ErrorSpec, General, Processing, Request
 from exchange.gateway.format import money
 from exchange.gateway.keytypes import HMAC, KeyFormatError, load_public_key
 
@@ -89,14 +88,6 @@ def _money(d: Decimal, name: str) -> int:
     return int(units)
 
 
-def _rejected(res) -> None:
-    if res.error:
-        raise _err(General.UNKNOWN)
-    for ev in res.events:
-        if type(ev) is CommandRejected:
-            raise rejection(int(ev.code), ev.msg)
-
-
 def add_routes(app: web.Application, gw) -> None:
     from exchange.gateway.answers import guarded        # errors answered as Binance JSON
 
@@ -131,13 +122,13 @@ def add_routes(app: web.Application, gw) -> None:
         public = _key_request(data)              # checked before anything is created
         aid = gw.next_account_id()
         res = await gw.submit(CreateAccount(aid))
-        _rejected(res)
+        accepted(res)
         if public is None:
             rec = gw.keys.create(aid, label)
         else:
             rec = gw.keys.add_public(aid, public[2], public[0], label)
         if units > 0:
-            _rejected(await gw.submit(Deposit(aid, units)))
+            accepted(await gw.submit(Deposit(aid, units)))
         return _resp(key_answer(aid, rec))
 
     async def add_key(request: web.Request):
@@ -159,13 +150,13 @@ def add_routes(app: web.Application, gw) -> None:
     async def deposit(request: web.Request):
         aid = _aid(request)
         units = _money(P.decimal(await P.read_json(request, ("amount",)), "amount"), "amount")
-        _rejected(await gw.submit(Deposit(aid, units)))
+        accepted(await gw.submit(Deposit(aid, units)))
         return _resp(account_json(aid))
 
     async def withdraw(request: web.Request):
         aid = _aid(request)
         units = _money(P.decimal(await P.read_json(request, ("amount",)), "amount"), "amount")
-        _rejected(await gw.submit(Withdraw(aid, units)))
+        accepted(await gw.submit(Withdraw(aid, units)))
         return _resp(account_json(aid))
 
     def _symbol(data: dict):
@@ -174,15 +165,19 @@ def add_routes(app: web.Application, gw) -> None:
             raise _err(Request.BAD_SYMBOL)
         return sym, gw.formats[sym]
 
+    def _price_ticks(data: dict, sym: str, f) -> int:
+        """The body's ``price`` in ticks, within the symbol's price filter."""
+        price = P.decimal(data, "price")
+        try:
+            return to_ticks(f, price, max_ticks=gw.instruments[sym].max_price_ticks)
+        except BinanceError as e:
+            raise e from None           # the answer, without the parsing context
+
     async def set_index(request: web.Request):
         data = await P.read_json(request, ("symbol", "price"))
         sym, f = _symbol(data)
-        price = P.decimal(data, "price")
-        try:
-            ticks = to_ticks(f, price, max_ticks=gw.instruments[sym].max_price_ticks)
-        except BinanceError as e:
-            raise e from None
-        _rejected(await gw.submit(SetIndexPrice(sym, ticks)))
+        ticks = _price_ticks(data, sym, f)
+        accepted(await gw.submit(SetIndexPrice(sym, ticks)))
         return _resp({"symbol": sym, "indexPrice": f.price(gw.venue.index_price(sym)),
                       "markPrice": f.price(gw.venue.mark_price(sym))})
 
@@ -192,14 +187,10 @@ def add_routes(app: web.Application, gw) -> None:
         if "price" in data and data["price"] is None:
             if not gw.venue.premium_index(sym)["mark_pinned"]:
                 raise _err(Request.MARK_NOT_PINNED)
-            _rejected(await gw.submit(SetMarkPrice(sym, 0)))
+            accepted(await gw.submit(SetMarkPrice(sym, 0)))
             return _resp({"symbol": sym, "markPrice": f.price(gw.venue.mark_price(sym)), "pinned": False})
-        price = P.decimal(data, "price")
-        try:
-            ticks = to_ticks(f, price, max_ticks=gw.instruments[sym].max_price_ticks)
-        except BinanceError as e:
-            raise e from None
-        _rejected(await gw.submit(SetMarkPrice(sym, ticks)))
+        ticks = _price_ticks(data, sym, f)
+        accepted(await gw.submit(SetMarkPrice(sym, ticks)))
         return _resp({"symbol": sym, "markPrice": f.price(gw.venue.mark_price(sym)), "pinned": True})
 
     async def advance(request: web.Request):

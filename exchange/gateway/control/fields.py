@@ -71,19 +71,27 @@ def decimal(data: dict, name: str, *, required: bool = True, positive: bool = Tr
         if required:
             raise mandatory(name)
         return None
-    if type(v) is int:
-        if v < 0:
-            raise invalid(name)
-        d = Decimal(v)
-    elif type(v) is str:
-        if not _DECIMAL.fullmatch(v):
-            raise illegal(name, DECIMAL_LEGAL_RANGE)
-        d = Decimal(v)
-    else:
-        raise invalid(name, "Use a decimal string like \"10.5\".")
-    if positive and d <= 0:
+    d = _number(v, name, floats=False, hint="Use a decimal string like \"10.5\".")
+    if d < 0 or positive and d == 0:
         raise invalid(name)
     return d
+
+
+def _number(v: object, name: str, *, floats: bool, hint: str) -> Decimal:
+    """``v`` as an exact Decimal: a JSON integer, an unsigned ASCII decimal string or (with
+    ``floats``) a finite JSON number; anything else is refused with ``hint``."""
+    if type(v) is int:
+        return Decimal(v)
+    if floats and type(v) is float:
+        d = Decimal(repr(v))            # orjson never yields nan/inf; repr is the shortest exact text
+        if not d.is_finite():
+            raise invalid(name)
+        return d
+    if type(v) is str:
+        if not _DECIMAL.fullmatch(v):
+            raise illegal(name, DECIMAL_LEGAL_RANGE)
+        return Decimal(v)
+    raise invalid(name, hint)
 
 
 def account_id(text: str) -> Optional[int]:
@@ -98,18 +106,7 @@ def seconds_to_ms(data: dict, name: str = "seconds") -> int:
     v = data.get(name)
     if v is None:
         raise mandatory(name)
-    if type(v) is int:
-        d = Decimal(v)
-    elif type(v) is float:
-        d = Decimal(repr(v))            # orjson never yields nan/inf; repr is the shortest exact text
-        if not d.is_finite():
-            raise invalid(name)
-    elif type(v) is str:
-        if not _DECIMAL.fullmatch(v):
-            raise illegal(name, DECIMAL_LEGAL_RANGE)
-        d = Decimal(v)
-    else:
-        raise invalid(name, "Use a number of seconds.")
+    d = _number(v, name, floats=True, hint="Use a number of seconds.")
     if d < 0 or d > MAX_ADVANCE_SECONDS:
         raise invalid(name, f"Seconds must be between 0 and {MAX_ADVANCE_SECONDS}.")
     ms = d * 1000

@@ -51,8 +51,7 @@ class ViewRun:
     def _reset(self) -> None:
         self.venue = new_venue(self.instruments)
         venue = self.venue
-        self.proj = Projection(self.instruments, premium_index=venue.premium_index,
-                               specs={s: st.spec for s, st in venue.symbols.items()})
+        self.proj = Projection(self.instruments)
         self.board = Leaderboard.for_instruments(self.instruments)
         self.feed = DashboardFeed(self.proj, sorted(self.instruments))
         self.seq = 0

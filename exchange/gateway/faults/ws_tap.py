@@ -34,7 +34,7 @@ class WsTap:
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:          # outside the server's loop: nothing to wait with
-            _enqueue(conn, data)
+            conn.enqueue(data)
             return
         lat = inj.ws_latency
         vt = inj.venue_time
@@ -79,7 +79,7 @@ class WsTap:
                 if conn.closing:
                     self.pending.clear()
                     return
-                _enqueue(conn, data)
+                conn.enqueue(data)
         except asyncio.CancelledError:
             self.pending.clear()
         except Exception:  # never let a tap take a connection's delivery down silently
@@ -95,16 +95,6 @@ class WsTap:
         if self.task is None and self.conn.tap is self:
             self.conn.tap = None
 
-
-def _enqueue(conn, data: bytes) -> None:
-    """What ``Conn.send`` does without a tap."""
-    if conn.closing:
-        return
-    if len(conn.queue) >= conn.limit:
-        conn.kill(1008, b"slow consumer")
-        return
-    conn.queue.append(data)
-    conn.wake.set()
 
 
 def _event_name(data: bytes) -> Optional[bytes]:
@@ -126,6 +116,3 @@ def _abort(conn) -> None:
         transport = getattr(writer, "transport", None)
     if transport is not None:
         transport.abort()
-
-
-# ------------------------------------------------------------------ venue time

@@ -7,10 +7,10 @@ from decimal import Decimal
 from exchange.units import MONEY_SCALE, RATE_SCALE
 from exchange.contract import codes as C
 from exchange.contract.commands import AdjustIsolatedMargin, SetLeverage, SetMarginType, SetPositionMode
-from exchange.contract.events import CommandRejected, LeverageChanged
+from exchange.contract.events import LeverageChanged
 
 from exchange.gateway import errors
-from exchange.gateway.common import INT_CAP, SUCCESS, Req, limit_of, rejection, symbol_of, time_range
+from exchange.gateway.common import INT_CAP, SUCCESS, Req, accepted, limit_of, symbol_of, time_range
 from exchange.gateway.errors import Orders41
 from exchange.gateway.format import fixed, money, plain
 from exchange.gateway.market_views import price8
@@ -195,14 +195,6 @@ async def position_risk_v2(gw, r: Req):
     return [_risk_v2(gw, row) for row in _all_rows(gw, a) if sym is None or row["symbol"] == sym]
 
 
-def _rejected(res):
-    for ev in res.events:
-        if type(ev) is CommandRejected:
-            raise rejection(ev)
-    if res.error:
-        raise errors.unknown_error()
-
-
 async def leverage(gw, r: Req):
     p = r.params
     sym, f = symbol_of(gw, p)
@@ -210,7 +202,7 @@ async def leverage(gw, r: Req):
     if lev > INT_CAP:
         raise errors.invalid_leverage(lev)
     res = await gw.submit(SetLeverage(r.account_id, sym, lev))
-    _rejected(res)
+    accepted(res)
     ev = next(e for e in res.events if type(e) is LeverageChanged)
     return {"leverage": ev.leverage, "maxNotionalValue": plain(Decimal(ev.max_notional) / MONEY_SCALE),
             "symbol": sym}
@@ -221,7 +213,7 @@ async def margin_type(gw, r: Req):
     sym, f = symbol_of(gw, p)
     mt = p.get_enum("marginType", required=True)
     res = await gw.submit(SetMarginType(r.account_id, sym, C.ISOLATED if mt == "ISOLATED" else C.CROSSED))
-    _rejected(res)
+    accepted(res)
     return dict(SUCCESS)
 
 
@@ -232,7 +224,7 @@ async def get_dual(gw, r: Req):
 async def set_dual(gw, r: Req):
     dual = r.params.get_bool("dualSidePosition", required=True)
     res = await gw.submit(SetPositionMode(r.account_id, 1 if dual else 0))
-    _rejected(res)
+    accepted(res)
     return dict(SUCCESS)
 
 
@@ -409,7 +401,7 @@ async def position_margin(gw, r: Req):
     if units <= 0 or units > INT_CAP:
         raise errors.Filters.AMOUNT_MUST_BE_POSITIVE() if units <= 0 else errors.invalid_parameter("amount")
     res = await gw.submit(AdjustIsolatedMargin(r.account_id, sym, _PSIDE[pside], int(units), change))
-    _rejected(res)
+    accepted(res)
     return {"amount": int(units) / MONEY_SCALE, "code": 200, "msg": "Successfully modify position margin.",
             "type": change}
 

@@ -38,7 +38,7 @@ from exchange.contract import codes as C
 from exchange.contract.commands import CancelOrder, NewOrder
 
 from exchange.gateway import errors
-from exchange.gateway.common import (INT_CAP, Req, limit_of, listed_order_type, rejection, symbol_of, time_range,
+from exchange.gateway.common import (INT_CAP, Req, accepted, limit_of, listed_order_type, symbol_of, time_range,
                                      to_lots, to_ticks)
 from exchange.gateway.errors import Processing, Request
 from exchange.gateway.format import callback_str, order_json
@@ -203,14 +203,6 @@ def algo_json(gw, account_id: int, view: dict, *, query: bool = False) -> dict:
 
 
 # --------------------------------------------------------------- handlers
-def _first_rejection(events):
-    from exchange.contract.events import CommandRejected, OrderRejected
-    for ev in events:
-        if type(ev) is OrderRejected or type(ev) is CommandRejected:
-            return ev
-    return None
-
-
 async def new_algo_order(gw, r: Req):
     p = r.params
     algo_type = p.get_str("algoType", required=True)
@@ -220,12 +212,7 @@ async def new_algo_order(gw, r: Req):
     if otype not in TYPES:
         raise Request.INVALID_ORDER_TYPE()
     cmd = parse_conditional(gw, p, r.account_id, otype, algo=True, stp_default="EXPIRE_MAKER")
-    res = await gw.submit(cmd)
-    if res.error:
-        raise errors.unknown_error()
-    rej = _first_rejection(res.events)
-    if rej is not None:
-        raise rejection(rej)
+    res = accepted(await gw.submit(cmd))
     gw.orders_placed += 1
     oid = res.events[0].order_id
     view = gw.venue.order(r.account_id, cmd.symbol, oid)
@@ -259,10 +246,7 @@ async def cancel_algo_order(gw, r: Req):
     v = _find_algo(gw, r.account_id, r.params)
     if v is None or v["status"] != C.NEW:
         raise Processing.UNKNOWN_ORDER()
-    res = await gw.submit(CancelOrder(r.account_id, v["symbol"], v["order_id"], ""))
-    rej = _first_rejection(res.events)
-    if rej is not None:
-        raise rejection(rej)
+    accepted(await gw.submit(CancelOrder(r.account_id, v["symbol"], v["order_id"], "")))
     return {"algoId": v["order_id"], "clientAlgoId": v["client_order_id"], "code": "200", "msg": "success"}
 
 

@@ -16,11 +16,11 @@ import orjson
 
 from exchange.contract import codes as C
 from exchange.contract.commands import CancelAllOrders, CancelOrder, ModifyOrder, NewOrder
-from exchange.contract.events import CommandRejected, OrderAccepted, OrderRejected
+from exchange.contract.events import OrderAccepted
 
 from exchange.gateway import errors
-from exchange.gateway.common import (INT_CAP, Req, limit_of, listed_order_type, rejection, symbol_of, time_range,
-                                     to_lots, to_ticks)
+from exchange.gateway.common import (INT_CAP, Req, accepted, first_rejection, limit_of, listed_order_type,
+                                     symbol_of, time_range, to_lots, to_ticks)
 from exchange.gateway.errors import BinanceError, Execution, Filters, Orders41, Processing, Request
 from exchange.gateway.rest.algo import (
     CONDITIONAL_CODES, is_algo, legacy_child, parse_conditional, resolve_legacy,
@@ -88,14 +88,6 @@ def parse_new_order(gw, p: Params, account_id: int):
     return cmd, resp_type, f
 
 
-def _first_rejection(events):
-    for ev in events:
-        t = type(ev)
-        if t is OrderRejected or t is CommandRejected:
-            return ev
-    return None
-
-
 def _ack_json(f, acc: OrderAccepted, ts: int) -> dict:
     view = {"order_id": acc.order_id, "symbol": acc.symbol, "client_order_id": acc.client_order_id,
             "side": acc.side, "order_type": acc.order_type, "time_in_force": acc.time_in_force,
@@ -106,12 +98,7 @@ def _ack_json(f, acc: OrderAccepted, ts: int) -> dict:
 
 
 async def place(gw, cmd: NewOrder, resp_type: str, f) -> dict:
-    res = await gw.submit(cmd)
-    if res.error:
-        raise errors.unknown_error()
-    rej = _first_rejection(res.events)
-    if rej is not None:
-        raise rejection(rej)
+    res = accepted(await gw.submit(cmd))
     acc = res.events[0]
     gw.orders_placed += 1
     if resp_type == "ACK" and acc.order_type not in CONDITIONAL_CODES:
@@ -187,10 +174,7 @@ async def cancel_order(gw, r: Req):
     view = _regular_view(gw, r.account_id, sym, oid, cid)
     if view is None:
         raise Processing.UNKNOWN_ORDER()
-    res = await gw.submit(CancelOrder(r.account_id, sym, _working_id(view), ""))
-    rej = _first_rejection(res.events)
-    if rej is not None:
-        raise rejection(rej)
+    accepted(await gw.submit(CancelOrder(r.account_id, sym, _working_id(view), "")))
     view = gw.venue.order(r.account_id, sym, view["order_id"])
     if view is None:
         raise Processing.UNKNOWN_ORDER()
@@ -220,10 +204,7 @@ async def _modify(gw, p: Params, account_id: int):
         raise Execution.LIMIT_ORDER_ONLY()
     if _SIDE[side] != view["side"]:
         raise errors.invalid_parameter("side")
-    res = await gw.submit(ModifyOrder(account_id, sym, view["order_id"], ticks, lots, ""))
-    rej = _first_rejection(res.events)
-    if rej is not None:
-        raise rejection(rej)
+    accepted(await gw.submit(ModifyOrder(account_id, sym, view["order_id"], ticks, lots, "")))
     view = gw.venue.order(account_id, sym, view["order_id"])
     out = order_json(f, view)
     out["pair"] = sym
@@ -271,10 +252,7 @@ async def open_orders(gw, r: Req):
 
 async def cancel_all(gw, r: Req):
     sym, f = symbol_of(gw, r.params)
-    res = await gw.submit(CancelAllOrders(r.account_id, sym))
-    rej = _first_rejection(res.events)
-    if rej is not None:
-        raise rejection(rej)
+    accepted(await gw.submit(CancelAllOrders(r.account_id, sym)))
     return {"code": 200, "msg": "The operation of cancel all open order is done."}
 
 
@@ -417,7 +395,7 @@ async def batch_cancel(gw, r: Req):
         if view is None:
             return Processing.UNKNOWN_ORDER().to_body()
         res = await gw.submit(CancelOrder(r.account_id, sym, _working_id(view), ""))
-        rej = _first_rejection(res.events)
+        rej = first_rejection(res.events)
         if rej is not None:
             return {"code": rej.code, "msg": rej.msg}
         view = gw.venue.order(r.account_id, sym, view["order_id"])

@@ -70,6 +70,7 @@ from exchange.contract.events import OrderFilled
 
 from exchange.gateway.ws.background import BackgroundTask
 from exchange.gateway.format import money
+from exchange.gateway.market_views import mark_price_update
 from exchange.gateway.projection import INTERVAL_MS, MINUTE
 
 log = logging.getLogger("paperex.ws")
@@ -119,6 +120,13 @@ class Conn:
             return
         if self.tap is not None:     # delivers later, in order (faults.py)
             self.tap.push(self, data)
+            return
+        self.enqueue(data)
+
+    def enqueue(self, data: bytes) -> None:
+        """Queue ``data`` for the writer now (a tap's delayed delivery comes here too); a
+        consumer ``limit`` messages behind is cut off (1008) rather than buffered forever."""
+        if self.closing:
             return
         if len(self.queue) >= self.limit:
             self.kill(1008, b"slow consumer")
@@ -481,7 +489,6 @@ class StreamHub:
             self.partial_sent[(sym, speed)] = m.update_id
 
     def _marks(self, suffix: str, now: int) -> None:
-        from exchange.gateway.market_views import premium_index
         arr_name = "!markPrice@arr" + suffix
         want_arr = arr_name in self.subs
         arr = []
@@ -489,9 +496,7 @@ class StreamHub:
             name = sym.lower() + "@markPrice" + suffix
             if name not in self.subs and not want_arr:
                 continue
-            pi = premium_index(self.gw, sym, now)
-            payload = {"e": "markPriceUpdate", "E": now, "s": sym, "p": pi["markPrice"], "i": pi["indexPrice"],
-                       "P": pi["estimatedSettlePrice"], "r": pi["lastFundingRate"], "T": pi["nextFundingTime"]}
+            payload = mark_price_update(self.gw, sym, now)
             self.publish(name, payload)
             arr.append(payload)
         if want_arr and arr:
