@@ -26,6 +26,7 @@ from exchange.contract.commands import InjectFault, SetMarkPrice
 from exchange.contract.events import (
     IndexPriceChanged, InsuranceFundChanged, MarkPriceChanged, OrderFilled, event_from_record,
 )
+from exchange.gateway.background import BackgroundTask
 
 log = logging.getLogger("paperex.dashboard")
 
@@ -230,7 +231,7 @@ class Publisher:
         self.interval_s = interval_s
         self.idle_s = idle_s
         self.clients: dict = {}            # websocket -> focus dict (symbol, account)
-        self.task: Optional[asyncio.Task] = None
+        self._ticks = BackgroundTask(self._run, "paperex-dashboard")
         self.messages_sent = 0
         self.bytes_sent = 0
         self.ticks_built = 0
@@ -258,17 +259,10 @@ class Publisher:
         return out
 
     def start(self) -> None:
-        if self.task is None:
-            self.task = asyncio.get_running_loop().create_task(self._run(), name="paperex-dashboard")
+        self._ticks.start()
 
     async def stop(self) -> None:
-        if self.task is not None:
-            self.task.cancel()
-            try:
-                await self.task
-            except (asyncio.CancelledError, Exception):
-                pass
-            self.task = None
+        await self._ticks.stop()
         for ws in list(self.clients):
             await ws.close()
         self.clients.clear()
