@@ -9,7 +9,8 @@ SECTION ``orders``: bench_venue's order mix, N commands (generated once per N an
 the temp dir, so every build replays the same commands), garbage collector off as in
 ``bench_orders``; ``funding``: N positions built as ``build_positions``, then one
 SettleFunding under the serve GC policy; ``marks``: N positions, then 300 mark updates that
-liquidate nobody.  Instructions of the section = total - total with ``--setup-only``.
+liquidate nobody.  Instructions of the section = total - total with ``--setup-only``
+(run ``orders N`` once first: its first run also generates and pickles the commands).
 
     ... python3 scripts/icount_venue.py kernel NAME {kernel|spec|none}
 
