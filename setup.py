@@ -17,10 +17,8 @@ extensions = [
 _VENUE = ["accounts", "orders", "positions", "spec", "symbol_state", "risk", "venue", "liquidation",
           "market", "conditional", "admin", "queries", "snapshot"]
 venue_extensions = [
-    Extension(f"exchange.venue.{m}", [f"exchange/venue/{m}.pyx"], extra_compile_args=["-O2"])
-    for m in ("_liqmath", "_riskmath")     # compiled-only helpers with Python fallbacks
-]
-venue_extensions += [
+    # the perp kernels (compiled-only; their specifications are the exchange/perp modules)
+    Extension("exchange.perp._kernels", ["exchange/perp/_kernels.pyx"], extra_compile_args=["-O2"]),
     # compiled-only, C++ (std::multiset); twin: liqindex.PyLiqIndex
     Extension("exchange.venue._liqindex", ["exchange/venue/_liqindex.pyx"], language="c++",
               extra_compile_args=["-O2", "-std=c++17"]),

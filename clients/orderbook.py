@@ -16,7 +16,6 @@ The websocket itself reconnects (see :class:`MarketStream`); a reconnect leaves 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from decimal import Decimal
 from typing import TYPE_CHECKING, Callable, Optional
@@ -26,6 +25,7 @@ from sortedcontainers import SortedDict
 
 from clients.errors import RateLimitError, ServerError
 from clients.models import DepthUpdate, Level
+from clients.streams import cancel_and_wait
 
 if TYPE_CHECKING:  # pragma: no cover
     from clients.usdm import UsdmClient
@@ -87,13 +87,7 @@ class LocalOrderBook:
         self._task = loop.create_task(self._run())
 
     async def close(self) -> None:
-        for t in (self._task, self._reader):
-            if t is not None:
-                t.cancel()
-        for t in (self._task, self._reader):
-            if t is not None:
-                with contextlib.suppress(BaseException):
-                    await t
+        await cancel_and_wait(self._task, self._reader)
         if self._stream is not None:
             await self._stream.close()
         self.synced = False

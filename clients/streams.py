@@ -66,6 +66,17 @@ async def _json_messages(ws: aiohttp.ClientWebSocketResponse):
             return
 
 
+async def cancel_and_wait(*tasks: Optional[asyncio.Task]) -> None:
+    """Cancel every task given (None: none there) and wait until each has ended, whatever it
+    ended with: a closed stream or book leaves no task of its own running."""
+    live = [t for t in tasks if t is not None]
+    for t in live:
+        t.cancel()
+    for t in live:
+        with contextlib.suppress(BaseException):
+            await t
+
+
 async def _surface(coro, queue: asyncio.Queue) -> None:
     """Run a background loop; an unexpected exception is handed to the consumer instead of vanishing."""
     try:
@@ -187,12 +198,7 @@ class MarketStream(_QueuedStream):
         if self._closed:
             return
         self._closed = True
-        tasks = [c.task for c in self._conns.values() if c.task is not None]
-        for t in tasks:
-            t.cancel()
-        for t in tasks:
-            with contextlib.suppress(BaseException):
-                await t
+        await cancel_and_wait(*(c.task for c in self._conns.values()))
         for c in self._conns.values():
             if c.ws is not None:
                 with contextlib.suppress(Exception):
@@ -355,13 +361,7 @@ class UserStream(_QueuedStream):
         if self._closed:
             return
         self._closed = True
-        for t in (self._task, self._ka_task):
-            if t is not None:
-                t.cancel()
-        for t in (self._task, self._ka_task):
-            if t is not None:
-                with contextlib.suppress(BaseException):
-                    await t
+        await cancel_and_wait(self._task, self._ka_task)
         if self._ws is not None:
             with contextlib.suppress(Exception):
                 await self._ws.close()

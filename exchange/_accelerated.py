@@ -4,17 +4,19 @@ The venue's modules are written in Python and compiled by Cython in pure-Python
 mode (each ``.pxd`` beside a ``.py`` gives the record classes a C layout and the
 hot functions typed locals).  The ``.py`` file is therefore both the compiled
 module's source and its pure-Python twin.  Python prefers an extension module to
-a source file of the same name, so ``PAPEREX_PURE=1`` (the same switch that
-picks the reference order book) installs a finder that loads the sources
-instead; the test suite runs against both.
+a source file of the same name, so ``PAPEREX_PURE=1`` (the one switch,
+``matching.accelerator``, which also picks the reference order book and the
+perp specifications instead of their kernels) installs a finder that loads the
+sources instead; the test suite runs against both.
 """
 from __future__ import annotations
 
 import importlib.machinery
 import importlib.util
-import os
 import sys
 from pathlib import Path
+
+from matching.accelerator import PURE
 
 ACCELERATED = (
     "exchange.venue.accounts", "exchange.venue.orders", "exchange.venue.positions", "exchange.venue.spec",
@@ -23,13 +25,11 @@ ACCELERATED = (
     "exchange.venue.snapshot",
 )
 
-# compiled helpers with no source twin of the same name: unavailable under PAPEREX_PURE=1
-# (their importers fall back to Python: records.new_record, liquidation.trigger_key_exact,
-# liqindex.PyLiqIndex, the bodies of risk.slot_order_margin / available_balance)
-COMPILED_ONLY = ("exchange.venue._liqmath", "exchange.venue._liqindex",
-                 "exchange.venue._riskmath")
+# compiled modules with no source of the same name: unavailable under PAPEREX_PURE=1 (their
+# importers choose through ``matching.accelerator.compiled`` and get the twin: the perp
+# specifications for ``exchange.perp._kernels``, ``liqindex.PyLiqIndex`` for ``_liqindex``)
+COMPILED_ONLY = ("exchange.perp._kernels", "exchange.venue._liqindex")
 
-PURE = os.environ.get("PAPEREX_PURE") == "1"
 _ROOT = Path(__file__).resolve().parent.parent
 
 

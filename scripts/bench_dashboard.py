@@ -14,6 +14,27 @@ projection).  The pages' own cost (building and sending updates) is measured by
 ``bench_gateway.py --dashboard-pages N`` (``dashboard_cpu_share``).
 
 ``--json`` prints one JSON object as the last line; ``--smoke`` is a small run.
+
+``--gateway PAIRS`` answers "do open pages slow the exchange, and if the wall figures
+move, whose CPU is it?": it runs ``bench_gateway.py`` (arguments after ``--``)
+PAIRS times for each variant, interleaved (none, pages, frozen, feeds, none, ...):
+
+* ``none``   - no dashboard;
+* ``pages``  - the page open in N headless Chromium browsers (``--pages``, 5), live;
+* ``frozen`` - the same N browsers with the page loaded, then its renderer frozen
+  (DevTools ``Page.setWebLifecycleState``): the server still sends every update to
+  the browser, the page runs no script and draws nothing;
+* ``feeds``  - N plain websocket clients of the dashboard feed in a separate process
+  (the exchange's whole cost of N pages, no renderer at all).
+
+During each bench phase (REST orders, WS API orders, market websockets) it samples
+the CPU of the browsers' process trees (chromedriver and every Chromium process under
+it), of the feed clients and of the whole machine (``/proc/stat``), and reports them
+beside bench_gateway's figures, then the median of each variant.
+
+``--page-cost SECONDS`` measures the pages alone: ``paperex serve`` with the synthetic
+market at 20x (hundreds of agents, a busy book), ``--pages`` headless Chromium browsers
+on the dashboard, the CPU of their process trees over SECONDS and the updates they drew.
 """
 from __future__ import annotations
 
@@ -94,14 +115,316 @@ def time_listeners(results: list, instruments: dict, books: dict, repeat: int) -
     return best
 
 
+# ------------------------------------------------------------------ --gateway
+def _proc_cpu(pid: int) -> "float | None":
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            f = fh.read().rpartition(")")[2].split()
+        return (int(f[11]) + int(f[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def _machine_cpu() -> tuple[float, float]:
+    """(busy, total) CPU seconds of the whole machine so far (all cores)."""
+    with open("/proc/stat") as fh:
+        f = [int(x) for x in fh.readline().split()[1:]]
+    tck = os.sysconf("SC_CLK_TCK")
+    idle = f[3] + (f[4] if len(f) > 4 else 0)
+    return (sum(f) - idle) / tck, sum(f) / tck
+
+
+def _tree(roots: list) -> list:
+    """``roots`` and every process under them."""
+    parent: dict = {}
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            try:
+                with open(f"/proc/{d}/stat") as fh:
+                    parent[int(d)] = int(fh.read().rpartition(")")[2].split()[1])
+            except (OSError, ValueError, IndexError):
+                pass
+    out, todo = [], list(roots)
+    while todo:
+        pid = todo.pop()
+        out.append(pid)
+        todo.extend(c for c, pp in parent.items() if pp == pid)
+    return out
+
+
+class TreeCpu:
+    """The CPU seconds a set of process trees used since ``start`` (sampled every 0.5 s in a
+    thread, so a process that ends between samples keeps what it had used)."""
+
+    def __init__(self, roots: list) -> None:
+        import threading
+        self.roots = list(roots)
+        self.seen: dict = {}
+        self.base: dict = {}
+        self.stop_ev = threading.Event()
+        self.thread = threading.Thread(target=self._loop, daemon=True)
+
+    def sample(self) -> None:
+        for pid in _tree(self.roots):
+            c = _proc_cpu(pid)
+            if c is not None:
+                self.seen[pid] = c
+
+    def _loop(self) -> None:
+        while not self.stop_ev.wait(0.5):
+            self.sample()
+
+    def start(self) -> None:
+        self.sample()
+        self.base = dict(self.seen)
+        self.thread.start()
+
+    def used(self) -> float:
+        self.sample()
+        return sum(c - self.base.get(pid, 0.0) for pid, c in self.seen.items())
+
+    def stop(self) -> None:
+        self.stop_ev.set()
+        self.thread.join(2)
+
+
+_FEED_CLIENT = """
+import asyncio, json, signal, sys, aiohttp
+async def main(port, n):
+    stop = asyncio.Event()
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
+    counts = [0] * n; size = [0]
+    async with aiohttp.ClientSession() as s:
+        async def client(i):
+            async with s.ws_connect(f"ws://127.0.0.1:{port}/paperex/v1/dashboard/ws", max_msg_size=0) as ws:
+                await ws.send_str("{}")
+                async for msg in ws:
+                    json.loads(msg.data)          # what a page does first with a message
+                    counts[i] += 1; size[0] += len(msg.data)
+        tasks = [asyncio.create_task(client(i)) for i in range(n)]
+        print("ready", flush=True)
+        await stop.wait()
+        for t in tasks: t.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+    print(json.dumps({"messages": counts, "bytes": size[0]}), flush=True)
+asyncio.run(main(int(sys.argv[1]), int(sys.argv[2])))
+"""
+
+
+def _gateway_run(variant: str, n: int, bench_argv: list) -> None:
+    """One bench_gateway run with the dashboard ``variant`` open; prints its JSON plus the
+    CPU figures (called in a subprocess by ``_gateway_series``)."""
+    import asyncio
+    import subprocess
+    sys.path.insert(0, HERE)
+    import bench_gateway as bg
+
+    extra: dict = {"variant": variant, "pages": n if variant != "none" else 0}
+    state: dict = {"roots": [], "phases": {}, "feed": None}
+    open_pages, close_pages = bg._open_dashboards, bg._close_dashboards
+
+    class _Frozen:
+        """A frozen page: woken before anything asks it a question (bench_gateway reads
+        each page's update count at the end)."""
+
+        def __init__(self, drv) -> None:
+            self.drv = drv
+            self.frozen = True
+
+        def execute_script(self, *a):
+            if self.frozen:
+                self.drv.execute_cdp_cmd("Page.setWebLifecycleState", {"state": "active"})
+                self.frozen = False
+            return self.drv.execute_script(*a)
+
+        def quit(self) -> None:
+            self.drv.quit()
+
+    def opened(port: int, count: int) -> list:
+        if variant == "feeds":
+            p = subprocess.Popen([sys.executable, "-c", _FEED_CLIENT, str(port), str(count)],
+                                 stdout=subprocess.PIPE, text=True)
+            assert p.stdout.readline().strip() == "ready"
+            state["feed"] = p
+            state["roots"] = [p.pid]
+            return []
+        drivers = open_pages(port, count)
+        state["roots"] = [d.service.process.pid for d in drivers]
+        if variant == "frozen":
+            for d in drivers:
+                d.execute_cdp_cmd("Page.setWebLifecycleState", {"state": "frozen"})
+            return [_Frozen(d) for d in drivers]
+        return drivers
+
+    def closed(drivers: list) -> None:
+        p = state["feed"]
+        if p is not None:
+            p.terminate()
+            out = p.communicate(timeout=20)[0].strip().splitlines()
+            if out:
+                got = json.loads(out[-1])
+                extra["feed_messages"] = got["messages"]
+                extra["feed_bytes"] = got["bytes"]
+        close_pages(drivers)
+
+    def timed(name: str, phase):
+        async def run(*args):
+            tree = TreeCpu(state["roots"]) if state["roots"] else None
+            if tree is not None:
+                tree.start()
+            m0, t0 = _machine_cpu()
+            w0 = time.perf_counter()
+            res = await phase(*args)
+            wall = time.perf_counter() - w0
+            m1, t1 = _machine_cpu()
+            ph = {"wall_s": round(wall, 2), "machine_busy_cores": round((m1 - m0) / wall, 3),
+                  "machine_cores": round((t1 - t0) / wall, 3)}
+            if tree is not None:
+                ph["dashboard_side_cpu_s"] = round(tree.used(), 3)
+                ph["dashboard_side_cores"] = round(ph["dashboard_side_cpu_s"] / wall, 3)
+                tree.stop()
+            state["phases"][name] = ph
+            return res
+        return run
+
+    bg._open_dashboards, bg._close_dashboards = opened, closed
+    bg._order_load = timed("orders", bg._order_load)
+    bg._wsapi_load = timed("wsapi", bg._wsapi_load)
+    bg._ws_load = timed("ws", bg._ws_load)
+    argv = list(bench_argv) + (["--dashboard-pages", str(n)] if variant != "none" else [])
+    orig_bench = bg._bench
+
+    async def bench(a):
+        res = await orig_bench(a)
+        res.update(extra)
+        res["phases"] = state["phases"]
+        return res
+
+    bg._bench = bench
+    if "--json" not in argv:
+        argv.append("--json")
+    bg.main(argv)
+
+
+def _page_cost(seconds: float, n: int, as_json: bool) -> int:
+    import tempfile
+    from pathlib import Path
+    sys.path.insert(0, HERE)
+    sys.path.insert(0, os.path.join(ROOT, "tests", "dashboard"))
+    import bench_gateway as bg
+    from browserkit import serve
+    with tempfile.TemporaryDirectory(prefix="paperex-page-cost-") as d:
+        proc = serve(Path(d), "--flow", "synthetic", "--clock", "virtual", "--seed", "3", "--speed", "20")
+        try:
+            drivers = bg._open_dashboards(int(proc.url.rsplit(":", 1)[1]), n)
+            try:
+                time.sleep(3)
+                count = "return Number(document.body.dataset.updates || 0)"
+                tree = TreeCpu([drv.service.process.pid for drv in drivers])
+                tree.start()
+                u0 = [drv.execute_script(count) for drv in drivers]
+                time.sleep(seconds)
+                used = tree.used()
+                tree.stop()
+                drawn = [drv.execute_script(count) - a for drv, a in zip(drivers, u0)]
+            finally:
+                bg._close_dashboards(drivers)
+        finally:
+            proc.stop()
+    res = {"pages": n, "seconds": seconds, "browser_cpu_s": round(used, 3), "browser_cores": round(used / seconds, 3),
+           "updates_drawn": drawn, "cpu_ms_per_update": round(used * 1000 / max(1, sum(drawn)), 2)}
+    print(f"{n} pages for {seconds:.0f} s: {res['browser_cores']:.3f} cores of browser CPU, updates drawn {drawn}, "
+          f"{res['cpu_ms_per_update']:.1f} ms of browser CPU per drawn update")
+    if as_json:
+        print(json.dumps(res))
+    return 0
+
+
+def _median(vals: list):
+    vals = sorted(v for v in vals if v is not None)
+    if not vals:
+        return None
+    m = len(vals) // 2
+    return vals[m] if len(vals) % 2 else (vals[m - 1] + vals[m]) / 2
+
+
+def _gateway_series(pairs: int, variants: list, n: int, bench_argv: list, as_json: bool) -> int:
+    import subprocess
+    runs: dict = {v: [] for v in variants}
+    for i in range(pairs):
+        for v in variants:
+            cmd = [sys.executable, os.path.abspath(__file__), "--gateway-run", v, "--pages", str(n), "--",
+                   *bench_argv]
+            out = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=900)
+            if out.returncode != 0:
+                print(out.stdout[-2000:], out.stderr[-4000:], file=sys.stderr)
+                return 1
+            res = json.loads(out.stdout.strip().splitlines()[-1])
+            runs[v].append(res)
+            ph = res["phases"]
+            print(f"[{i + 1}/{pairs}] {v:7s} REST {res['orders_per_s']:8.0f}/s ({res['server_us_per_req']:.1f} us "
+                  f"server CPU/req)  WS API {res['wsapi_orders_per_s']:8.0f}/s "
+                  f"({res['wsapi_server_us_per_req']:.1f} us)  streams {res.get('ws_msgs_per_s', 0):6.0f} msg/s "
+                  f"p99 lag {res.get('ws_p99_lag_ms', 0):6.1f} ms  machine busy "
+                  + "/".join(f"{ph[k]['machine_busy_cores']:.2f}" for k in ("orders", "wsapi", "ws") if k in ph)
+                  + " cores  dashboard side "
+                  + "/".join(f"{ph[k].get('dashboard_side_cores', 0):.2f}" for k in ("orders", "wsapi", "ws")
+                             if k in ph) + " cores", flush=True)
+    keys = ("orders_per_s", "p99_ms", "server_us_per_req", "wsapi_orders_per_s", "wsapi_p99_ms",
+            "wsapi_server_us_per_req", "ws_msgs_per_s", "ws_p99_lag_ms", "dashboard_cpu_share")
+    summary: dict = {}
+    for v, rs in runs.items():
+        row = {k: _median([r.get(k) for r in rs]) for k in keys}
+        for ph in ("orders", "wsapi", "ws"):
+            for k in ("machine_busy_cores", "dashboard_side_cores"):
+                row[f"{ph}_{k}"] = _median([r["phases"].get(ph, {}).get(k) for r in rs])
+        summary[v] = row
+    base = summary.get("none")
+    print("\nmedians (change against none):")
+    for v, row in summary.items():
+        cells = []
+        for k in keys:
+            val = row[k]
+            if val is None:
+                continue
+            rel = "" if base is None or v == "none" or not base.get(k) else f" ({(val / base[k] - 1) * 100:+.1f} %)"
+            cells.append(f"{k} {val:.4g}{rel}")
+        print(f"  {v:7s} " + ", ".join(cells))
+        print(f"          dashboard side cores orders/wsapi/ws: {row['orders_dashboard_side_cores']}/"
+              f"{row['wsapi_dashboard_side_cores']}/{row['ws_dashboard_side_cores']}, machine busy cores: "
+              f"{row['orders_machine_busy_cores']}/{row['wsapi_machine_busy_cores']}/{row['ws_machine_busy_cores']}")
+    if as_json:
+        print(json.dumps({"pairs": pairs, "pages": n, "bench_argv": bench_argv, "medians": summary, "runs": runs}))
+    return 0
+
+
 def main(argv=None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    bench_argv: list = []
+    if "--" in argv:
+        i = argv.index("--")
+        argv, bench_argv = argv[:i], argv[i + 1:]
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--gateway", type=int, metavar="PAIRS", default=0,
+                    help="run bench_gateway.py (its arguments after --) PAIRS times per variant, interleaved")
+    ap.add_argument("--variants", default="none,pages,frozen,feeds")
+    ap.add_argument("--pages", type=int, default=5)
+    ap.add_argument("--gateway-run", choices=("none", "pages", "frozen", "feeds"), help=argparse.SUPPRESS)
+    ap.add_argument("--page-cost", type=float, metavar="SECONDS", default=0.0,
+                    help="the browser CPU of --pages dashboard pages on a busy synthetic market")
     ap.add_argument("--seconds", type=float, default=600.0, help="simulated seconds of the crash scenario")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--smoke", action="store_true")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args(argv)
+    if args.gateway_run:
+        _gateway_run(args.gateway_run, args.pages, bench_argv)
+        return 0
+    if args.page_cost:
+        return _page_cost(args.page_cost, args.pages, args.json)
+    if args.gateway:
+        return _gateway_series(args.gateway, args.variants.split(","), args.pages, bench_argv, args.json)
     if args.smoke:
         args.seconds, args.repeat = 20.0, 2
     from exchange.contract.instruments import DEFAULT_INSTRUMENTS

@@ -54,6 +54,8 @@ ROOT = os.path.dirname(HERE)
 if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 
+from _benchlib import cpu_seconds, finish, parser, stop_process  # noqa: E402
+
 
 def _use_uvloop() -> str:
     try:
@@ -114,22 +116,11 @@ def _spawn(kind: str, data_dir: str | None = None, symbols: str | None = None) -
     return p, json.loads(line)
 
 
-def _cpu_s(pid: int) -> "float | None":
-    """The process's CPU time so far (utime + stime, Linux /proc), None elsewhere: the
-    server's CPU per request is steadier than its wall rate on a shared machine."""
-    try:
-        with open(f"/proc/{pid}/stat") as fh:
-            f = fh.read().rpartition(")")[2].split()
-        return (int(f[11]) + int(f[12])) / os.sysconf("SC_CLK_TCK")
-    except (OSError, ValueError, IndexError):
-        return None
-
-
 async def _measured(pid: int, phase, *args) -> dict:
     """Run a load phase; add the server's CPU µs per request it counted."""
-    c0 = _cpu_s(pid)
+    c0 = cpu_seconds(pid)
     res = await phase(*args)
-    c1 = _cpu_s(pid)
+    c1 = cpu_seconds(pid)
     key = "wsapi_order_requests" if "wsapi_order_requests" in res else "order_requests"
     n = res.get(key) or 0
     prefix = "wsapi_" if key.startswith("wsapi") else ""
@@ -138,11 +129,7 @@ async def _measured(pid: int, phase, *args) -> dict:
 
 
 def _stop(p: subprocess.Popen) -> None:
-    p.terminate()
-    try:
-        p.wait(10)
-    except subprocess.TimeoutExpired:  # pragma: no cover
-        p.kill()
+    stop_process(p, timeout=10)
     err = getattr(p, "errfile", None)
     if err is not None:
         err.close()
@@ -174,6 +161,29 @@ class Conn:
     def close(self) -> None:
         self.w.close()
 
+    async def __aenter__(self) -> "Conn":
+        return self
+
+    async def __aexit__(self, *exc) -> None:
+        self.close()
+
+
+async def _run_workers(worker, n: int) -> float:
+    """``worker(0) .. worker(n - 1)`` concurrently; the wall seconds until the last one ended."""
+    t0 = time.perf_counter()
+    await asyncio.gather(*(worker(i) for i in range(n)))
+    return time.perf_counter() - t0
+
+
+def _order_summary(lat: list, pairs: int, errors: int, el: float, prefix: str = "") -> dict:
+    """The order phases' figures (REST: no prefix, WebSocket API: ``wsapi_``) from the
+    latencies of every order request and the place + cancel pairs done in ``el`` s."""
+    lat.sort()
+    return {prefix + "orders_per_s": len(lat) / el, prefix + "pairs_per_s": pairs / el,
+            prefix + "order_requests": len(lat), prefix + "order_errors": errors,
+            prefix + "p50_ms": _pct(lat, 0.50) * 1000, prefix + "p99_ms": _pct(lat, 0.99) * 1000,
+            prefix + "max_ms": (lat[-1] * 1000) if lat else 0.0}
+
 
 def _pct(sorted_vals: list, q: float) -> float:
     if not sorted_vals:
@@ -186,18 +196,13 @@ async def _floor_load(port: int, conns: int, duration: float) -> dict:
     counts = [0] * conns
 
     async def worker(i: int) -> None:
-        c = await Conn.open(port)
-        try:
+        async with await Conn.open(port) as c:
             while time.perf_counter() < stop_at:
                 st, _ = await c.request("GET", "/noop")
                 assert st == 200
                 counts[i] += 1
-        finally:
-            c.close()
 
-    t0 = time.perf_counter()
-    await asyncio.gather(*(worker(i) for i in range(conns)))
-    el = time.perf_counter() - t0
+    el = await _run_workers(worker, conns)
     return {"floor_rps": sum(counts) / el, "floor_requests": sum(counts)}
 
 
@@ -208,14 +213,11 @@ def _signed(key: str, secret: str, params: str) -> tuple[str, str]:
 
 
 async def _control(port: int, path: str, payload: dict) -> dict:
-    c = await Conn.open(port)
-    try:
+    async with await Conn.open(port) as c:
         st, body = await c.request("POST", "/paperex/v1" + path, "Content-Type: application/json\r\n",
                                    json.dumps(payload).encode())
-        assert st == 200, body
-        return loads(body)
-    finally:
-        c.close()
+    assert st == 200, body
+    return loads(body)
 
 
 async def _order_load(info: dict, conns: int, duration: float) -> dict:
@@ -227,37 +229,29 @@ async def _order_load(info: dict, conns: int, duration: float) -> dict:
     errors = [0]
 
     async def worker(i: int) -> None:
-        c = await Conn.open(port)
         price = 30000 + i
-        try:
-            while time.perf_counter() < stop_at:
-                q, h = _signed(key, secret, f"symbol=BTCUSDT&side=BUY&type=LIMIT&timeInForce=GTC"
-                                            f"&quantity=0.002&price={price}")
-                t = time.perf_counter()
-                st, body = await c.request("POST", "/fapi/v1/order?" + q, h)
-                lat.append(time.perf_counter() - t)
-                if st != 200:
-                    errors[0] += 1
-                    continue
-                oid = loads(body)["orderId"]
-                q, h = _signed(key, secret, f"symbol=BTCUSDT&orderId={oid}")
-                t = time.perf_counter()
-                st, body = await c.request("DELETE", "/fapi/v1/order?" + q, h)
-                lat.append(time.perf_counter() - t)
-                if st != 200:
-                    errors[0] += 1
-                counts[i] += 1
-        finally:
-            c.close()
+        async with await Conn.open(port) as c:
 
-    t0 = time.perf_counter()
-    await asyncio.gather(*(worker(i) for i in range(conns)))
-    el = time.perf_counter() - t0
-    lat.sort()
-    pairs = sum(counts)
-    return {"orders_per_s": len(lat) / el, "pairs_per_s": pairs / el, "order_requests": len(lat),
-            "order_errors": errors[0], "p50_ms": _pct(lat, 0.50) * 1000, "p99_ms": _pct(lat, 0.99) * 1000,
-            "max_ms": (lat[-1] * 1000) if lat else 0.0}
+            async def timed(method: str, params: str) -> tuple[int, bytes]:
+                """One signed order request, timed from send to answer (signing not counted)."""
+                q, h = _signed(key, secret, params)
+                t = time.perf_counter()
+                st, body = await c.request(method, "/fapi/v1/order?" + q, h)
+                lat.append(time.perf_counter() - t)
+                if st != 200:
+                    errors[0] += 1
+                return st, body
+
+            while time.perf_counter() < stop_at:
+                st, body = await timed("POST", f"symbol=BTCUSDT&side=BUY&type=LIMIT&timeInForce=GTC"
+                                               f"&quantity=0.002&price={price}")
+                if st != 200:
+                    continue
+                await timed("DELETE", f"symbol=BTCUSDT&orderId={loads(body)['orderId']}")
+                counts[i] += 1
+
+    el = await _run_workers(worker, conns)
+    return _order_summary(lat, sum(counts), errors[0], el)
 
 
 def _ws_signed(key: str, secret: str, rid: int, method: str, params: dict) -> bytes:
@@ -284,37 +278,30 @@ async def _wsapi_load(info: dict, conns: int, duration: float) -> dict:
             price = 31000 + i
             rid = 0
             async with s.ws_connect(f"ws://127.0.0.1:{port}/ws-fapi/v1", max_msg_size=0) as ws:
+
+                async def timed(method: str, params: dict) -> dict:
+                    """One signed request, timed from send to answer (signing not counted)."""
+                    nonlocal rid
+                    rid += 1
+                    frame = _ws_signed(key, secret, rid, method, params)
+                    t = time.perf_counter()
+                    await ws.send_frame(frame, aiohttp.WSMsgType.TEXT)
+                    ans = loads((await ws.receive()).data)
+                    lat.append(time.perf_counter() - t)
+                    if ans["status"] != 200:
+                        errors[0] += 1
+                    return ans
+
                 while time.perf_counter() < stop_at:
-                    rid += 1
-                    frame = _ws_signed(key, secret, rid, "order.place", {
-                        "symbol": "BTCUSDT", "side": "BUY", "type": "LIMIT", "timeInForce": "GTC",
-                        "quantity": "0.002", "price": str(price)})
-                    t = time.perf_counter()
-                    await ws.send_frame(frame, aiohttp.WSMsgType.TEXT)
-                    ans = loads((await ws.receive()).data)
-                    lat.append(time.perf_counter() - t)
+                    ans = await timed("order.place", {"symbol": "BTCUSDT", "side": "BUY", "type": "LIMIT",
+                                                      "timeInForce": "GTC", "quantity": "0.002", "price": str(price)})
                     if ans["status"] != 200:
-                        errors[0] += 1
                         continue
-                    rid += 1
-                    frame = _ws_signed(key, secret, rid, "order.cancel",
-                                       {"symbol": "BTCUSDT", "orderId": ans["result"]["orderId"]})
-                    t = time.perf_counter()
-                    await ws.send_frame(frame, aiohttp.WSMsgType.TEXT)
-                    ans = loads((await ws.receive()).data)
-                    lat.append(time.perf_counter() - t)
-                    if ans["status"] != 200:
-                        errors[0] += 1
+                    await timed("order.cancel", {"symbol": "BTCUSDT", "orderId": ans["result"]["orderId"]})
                     counts[i] += 1
 
-        t0 = time.perf_counter()
-        await asyncio.gather(*(worker(i) for i in range(conns)))
-        el = time.perf_counter() - t0
-    lat.sort()
-    return {"wsapi_orders_per_s": len(lat) / el, "wsapi_pairs_per_s": sum(counts) / el,
-            "wsapi_order_requests": len(lat), "wsapi_order_errors": errors[0],
-            "wsapi_p50_ms": _pct(lat, 0.50) * 1000, "wsapi_p99_ms": _pct(lat, 0.99) * 1000,
-            "wsapi_max_ms": (lat[-1] * 1000) if lat else 0.0}
+        el = await _run_workers(worker, conns)
+    return _order_summary(lat, sum(counts), errors[0], el, prefix="wsapi_")
 
 
 async def _ws_load(info: dict, clients: int, duration: float, trades_per_s: float) -> dict:
@@ -348,9 +335,8 @@ async def _ws_load(info: dict, clients: int, duration: float, trades_per_s: floa
 
         async def trader() -> None:
             # the demo account rests an ask, a second account lifts it: one aggTrade per round
-            c = await Conn.open(port)
             period = 1.0 / trades_per_s
-            try:
+            async with await Conn.open(port) as c:
                 while not stop.is_set():
                     q, h = _signed(key, secret, "symbol=BTCUSDT&side=SELL&type=LIMIT&timeInForce=GTC"
                                                 "&quantity=0.002&price=50000")
@@ -363,8 +349,6 @@ async def _ws_load(info: dict, clients: int, duration: float, trades_per_s: floa
                                        "symbol=BTCUSDT&side=SELL&type=MARKET&quantity=0.002&reduceOnly=true")
                         await c.request("POST", "/fapi/v1/order?" + q, h)
                     await asyncio.sleep(period)
-            finally:
-                c.close()
 
         tasks = [asyncio.create_task(client(i)) for i in range(clients)]
         for _ in range(200):
@@ -388,11 +372,8 @@ async def _ws_load(info: dict, clients: int, duration: float, trades_per_s: floa
 
 
 async def _metrics(port: int) -> dict:
-    conn = await Conn.open(port)
-    try:
+    async with await Conn.open(port) as conn:
         status, body = await conn.request("GET", "/metrics")
-    finally:
-        conn.close()
     out = {}
     for line in body.decode().splitlines():
         if line and not line.startswith("#"):
@@ -463,7 +444,7 @@ async def _bench(args) -> dict:
             # the server's CPU spent on the pages (building and sending their updates), as a share
             # of all its CPU since it started
             metrics = await _metrics(info["port"])
-            total = _cpu_s(p.pid)
+            total = cpu_seconds(p.pid)
             if "paperex_dashboard_cpu_seconds_total" in metrics and total:
                 res["dashboard_cpu_s"] = metrics["paperex_dashboard_cpu_seconds_total"]
                 res["dashboard_cpu_share"] = res["dashboard_cpu_s"] / total
@@ -476,7 +457,7 @@ async def _bench(args) -> dict:
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap = parser(__doc__, "small and quick (< 10 s)")
     ap.add_argument("--duration", type=float, default=10.0, help="seconds per HTTP phase")
     ap.add_argument("--connections", type=int, default=32)
     ap.add_argument("--ws-clients", type=int, default=200)
@@ -484,8 +465,6 @@ def main(argv=None) -> int:
     ap.add_argument("--trades-per-s", type=float, default=20.0)
     ap.add_argument("--dashboard-pages", type=int, default=0, metavar="N",
                     help="keep the dashboard open in N headless Chromium browsers while measuring")
-    ap.add_argument("--smoke", action="store_true", help="small and quick (< 10 s)")
-    ap.add_argument("--json", action="store_true")
     ap.add_argument("--serve", choices=("floor", "full"), help=argparse.SUPPRESS)
     ap.add_argument("--data-dir", help=argparse.SUPPRESS)
     ap.add_argument("--symbols", default=None, help="what the server serves, as paperex serve --symbols "
@@ -504,24 +483,22 @@ def main(argv=None) -> int:
     res = asyncio.run(_bench(args))
     res["wall_s"] = round(time.perf_counter() - t0, 2)
     res = {k: (round(v, 3) if isinstance(v, float) else v) for k, v in res.items()}
-    print(f"floor (no-op aiohttp)   : {res['floor_rps']:.0f} req/s with {args.connections} connections")
-    print(f"signed place+cancel     : {res['orders_per_s']:.0f} order req/s ({res['pairs_per_s']:.0f} pairs/s), "
-          f"ratio {res['ratio']:.2f}, p50 {res['p50_ms']:.2f} ms, p99 {res['p99_ms']:.2f} ms, "
-          f"errors {res['order_errors']}")
-    print(f"WS API place+cancel     : {res['wsapi_orders_per_s']:.0f} order req/s "
-          f"({res['wsapi_pairs_per_s']:.0f} pairs/s) on {args.connections} sessions, x{res['wsapi_vs_rest']:.2f} "
-          f"REST, p50 {res['wsapi_p50_ms']:.2f} ms, p99 {res['wsapi_p99_ms']:.2f} ms, "
-          f"errors {res['wsapi_order_errors']}")
+    lines = [f"floor (no-op aiohttp)   : {res['floor_rps']:.0f} req/s with {args.connections} connections",
+             f"signed place+cancel     : {res['orders_per_s']:.0f} order req/s ({res['pairs_per_s']:.0f} pairs/s), "
+             f"ratio {res['ratio']:.2f}, p50 {res['p50_ms']:.2f} ms, p99 {res['p99_ms']:.2f} ms, "
+             f"errors {res['order_errors']}",
+             f"WS API place+cancel     : {res['wsapi_orders_per_s']:.0f} order req/s "
+             f"({res['wsapi_pairs_per_s']:.0f} pairs/s) on {args.connections} sessions, x{res['wsapi_vs_rest']:.2f} "
+             f"REST, p50 {res['wsapi_p50_ms']:.2f} ms, p99 {res['wsapi_p99_ms']:.2f} ms, "
+             f"errors {res['wsapi_order_errors']}"]
     if res.get("server_us_per_req") and res.get("wsapi_server_us_per_req"):
-        print(f"server CPU per order req: REST {res['server_us_per_req']:.1f} us, "
-              f"WS API {res['wsapi_server_us_per_req']:.1f} us")
+        lines.append(f"server CPU per order req: REST {res['server_us_per_req']:.1f} us, "
+                     f"WS API {res['wsapi_server_us_per_req']:.1f} us")
     if args.ws_clients:
-        print(f"websockets              : {res['ws_clients']} clients, {res['ws_msgs_per_s']:.0f} msgs/s, "
-              f"max lag {res['ws_max_lag_ms']:.1f} ms, p99 lag {res['ws_p99_lag_first_half_ms']:.1f} -> "
-              f"{res['ws_p99_lag_second_half_ms']:.1f} ms (first -> second half)")
-    if args.json:
-        print(json.dumps(res))
-    return 0
+        lines.append(f"websockets              : {res['ws_clients']} clients, {res['ws_msgs_per_s']:.0f} msgs/s, "
+                     f"max lag {res['ws_max_lag_ms']:.1f} ms, p99 lag {res['ws_p99_lag_first_half_ms']:.1f} -> "
+                     f"{res['ws_p99_lag_second_half_ms']:.1f} ms (first -> second half)")
+    return finish(res, lines, args.json)
 
 
 if __name__ == "__main__":

@@ -20,8 +20,6 @@ figures taken in the same hour, interleaved.
 """
 from __future__ import annotations
 
-import argparse
-import json
 import os
 import re
 import shutil
@@ -32,15 +30,9 @@ import time
 import urllib.request
 from pathlib import Path
 
+from _benchlib import cpu_seconds, finish, parser, stop_process
+
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def cpu_seconds(pid: int) -> float:
-    """utime + stime of ``pid`` in seconds (fields 14 and 15 of /proc/PID/stat)."""
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    ticks = os.sysconf("SC_CLK_TCK")
-    return (int(fields[11]) + int(fields[12])) / ticks
 
 
 def flow_counters(base: str) -> tuple[int, int, int]:
@@ -54,13 +46,11 @@ def flow_counters(base: str) -> tuple[int, int, int]:
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap = parser(__doc__, "CI: 3 s warm-up, 3 s measured, binance:top5")
     ap.add_argument("--symbols", default="binance", help="--symbols of paperex serve (default binance)")
     ap.add_argument("--scenario", default="calm")
     ap.add_argument("--warmup", type=float, default=30.0, help="seconds before measuring")
     ap.add_argument("--interval", type=float, default=60.0, help="wall seconds measured")
-    ap.add_argument("--json", action="store_true", help="print one JSON object as the last line")
-    ap.add_argument("--smoke", action="store_true", help="CI: 3 s warm-up, 3 s measured, binance:top5")
     a = ap.parse_args(argv)
     if a.smoke:
         a.warmup, a.interval, a.symbols = 3.0, 3.0, "binance:top5"
@@ -92,26 +82,20 @@ def main(argv=None) -> int:
         time.sleep(a.interval)
         c1, s1, t1 = cpu_seconds(p.pid), flow_counters(base), time.monotonic()
     finally:
-        p.terminate()
-        try:
-            p.wait(30)
-        except subprocess.TimeoutExpired:
-            p.kill()
-            p.wait(10)
+        stop_process(p)
         log.close()
         shutil.rmtree(tmp, ignore_errors=True)
+    if c0 is None or c1 is None:
+        raise SystemExit("the server's CPU time is read from /proc/PID/stat (Linux only)")
     wall = t1 - t0
     out = {"symbols": a.symbols, "scenario": a.scenario, "warmup_s": a.warmup, "interval_s": round(wall, 2),
            "cpu_pct_of_one_core": round(100.0 * (c1 - c0) / wall, 1),
            "steps_per_s": round((s1[0] - s0[0]) / wall, 2),
            "sim_s_per_wall_s": round((s1[1] - s0[1]) / 1000.0 / wall, 3),
            "commands_per_s": round((s1[2] - s0[2]) / wall, 1)}
-    print(f"{a.symbols}: {out['cpu_pct_of_one_core']} % of one core over {wall:.0f} s, "
-          f"{out['steps_per_s']} steps/s, {out['sim_s_per_wall_s']}x real time, "
-          f"{out['commands_per_s']} venue commands/s")
-    if a.json:
-        print(json.dumps(out))
-    return 0
+    return finish(out, [f"{a.symbols}: {out['cpu_pct_of_one_core']} % of one core over {wall:.0f} s, "
+                        f"{out['steps_per_s']} steps/s, {out['sim_s_per_wall_s']}x real time, "
+                        f"{out['commands_per_s']} venue commands/s"], a.json)
 
 
 if __name__ == "__main__":

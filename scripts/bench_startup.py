@@ -25,7 +25,6 @@ every start-up figure.  ``--queries-only`` skips the server starts.
 """
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import re
@@ -44,6 +43,7 @@ sys.path.insert(0, str(ROOT))
 
 from exchange.contract.instruments import DEFAULT_INSTRUMENTS  # noqa: E402
 from exchange.engine.history import generate, parse_span  # noqa: E402
+from _benchlib import parser, stop_process  # noqa: E402
 
 
 def one_start(span: str, tmp: Path) -> dict:
@@ -72,12 +72,7 @@ def one_start(span: str, tmp: Path) -> dict:
             time.sleep(0.01)
         klines = time.perf_counter() - t0
     finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.communicate(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.communicate()
+        stop_process(proc, signal.SIGINT)
         shutil.rmtree(data, ignore_errors=True)
     return {"banner_s": banner, "klines_s": klines, "candles": len(rows)}
 
@@ -112,12 +107,10 @@ def query_times(span: str, n: int = 200) -> dict:
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap = parser(__doc__, "CI: spans 0 and 1h, one start each")
     ap.add_argument("--spans", default="0,3d,7d", help="comma-separated --history spans")
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--queries-only", action="store_true", help="only generate_s and query_ms")
-    ap.add_argument("--smoke", action="store_true", help="CI: spans 0 and 1h, one start each")
-    ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
     if args.smoke:
         args.spans, args.repeat = "0,1h", 1

@@ -25,6 +25,7 @@ from typing import Any, Optional
 
 from clients import BinanceAPIError, UsdmClient
 from clients.models import AccountUpdate, Order, OrderUpdate, SymbolInfo, UserEvent
+from clients.streams import cancel_and_wait
 
 __all__ = ["Bot", "TERMINAL"]
 
@@ -231,10 +232,7 @@ class Bot:
         if self._stream is not None:
             await asyncio.sleep(0.2)          # let events of the last requests arrive
             await self._stream.close()
-        if self._stream_task is not None:
-            self._stream_task.cancel()
-            with contextlib.suppress(BaseException):
-                await self._stream_task
+        await cancel_and_wait(self._stream_task)
 
     async def _consume(self) -> None:
         try:

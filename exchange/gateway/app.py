@@ -78,30 +78,28 @@ class Gateway:
         #: binance-futures-connector sends); False answers -4120 as Binance does now
         self.legacy_conditional_orders = legacy_conditional_orders
         self.projection = runtime_projection(runtime)
+        # the ranking of accounts (and of a competition's teams) and the dashboard's feed:
+        # projections of the journal too, restored with the projection (its checkpoint's
+        # companions, then the same journal tail)
+        from exchange.engine.leaderboard import Leaderboard
+        self.leaderboard = Leaderboard.for_instruments(self.instruments)
+        self.competition = None     # the CompetitionGuard of --competition (competition.py)
+        from exchange.gateway import dashboard
+        self.dashboard = dashboard.install(self)     # the page's projection (dashboard/feed.py)
         if runtime.data_dir is not None and (runtime.data_dir / "journal").exists():
             try:
                 from exchange.gateway.projection_checkpoint import restore
                 restore(self.projection, runtime.data_dir, runtime.sequencer.seq)
             except Exception:  # a projection must never keep the exchange from starting
                 log.exception("projection rebuild failed; history starts empty")
+        dashboard.restored(self)
         if runtime.data_dir is not None:
             # a checkpoint beside every venue snapshot: the next start reads only the tail
             from exchange.gateway.projection_checkpoint import write_checkpoint
             runtime.snapshot_companions.append(
                 lambda directory, seq: write_checkpoint(directory, self.projection, seq))
         self.sequencer.subscribe(self.projection.on_executed)
-        # the ranking of accounts (and of a competition's teams): a projection of the journal
-        from exchange.engine.leaderboard import Leaderboard
-        self.leaderboard = Leaderboard.for_instruments(self.instruments)
-        if runtime.data_dir is not None and (runtime.data_dir / "journal").exists():
-            try:
-                self.leaderboard.rebuild(runtime.data_dir / "journal")
-            except Exception:  # like the projection: never keeps the exchange from starting
-                log.exception("leaderboard rebuild failed; ranking starts empty")
         self.sequencer.subscribe(self.leaderboard.on_executed)
-        self.competition = None     # the CompetitionGuard of --competition (competition.py)
-        from exchange.gateway import dashboard
-        self.dashboard = dashboard.install(self)     # the page's projection (dashboard/feed.py)
         self.faults = None          # the FaultInjector while faults / latency are on (faults.py)
         self.fault_injector = None
         self.routes: dict[tuple[str, str], tuple[Handler, SecurityType]] = {}

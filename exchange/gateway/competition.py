@@ -36,6 +36,7 @@ from exchange.contract.commands import (
 from exchange.contract.competition import Competition, Team
 from exchange.contract.events import CommandRejected
 from exchange.gateway import errors
+from exchange.gateway.background import BackgroundTask
 from exchange.gateway.common import wall_ms
 
 log = logging.getLogger("paperex.competition")
@@ -50,7 +51,7 @@ class CompetitionGuard:
         self.teams = {t.account_id: t for t in competition.teams}
         self.symbols = frozenset(competition.symbols)
         self.finished = gw.leaderboard.final is not None
-        self.task: Optional[asyncio.Task] = None
+        self._window_end = BackgroundTask(self.run_window_end, "paperex-competition")
 
     def in_window(self) -> bool:
         return not self.finished and self.competition.in_window(self.gw.clock.now_ms(), wall_ms())
@@ -71,17 +72,11 @@ class CompetitionGuard:
 
     # ------------------------------------------------------------- window end
     def start(self) -> None:
-        if not self.finished and self.task is None:
-            self.task = asyncio.get_running_loop().create_task(self.run_window_end(), name="paperex-competition")
+        if not self.finished:
+            self._window_end.start()
 
     async def stop(self) -> None:
-        if self.task is not None:
-            self.task.cancel()
-            try:
-                await self.task
-            except (asyncio.CancelledError, Exception):
-                pass
-            self.task = None
+        await self._window_end.stop()
 
     def _now(self) -> int:
         return self.gw.clock.now_ms() if self.competition.window_clock == "venue" else wall_ms()

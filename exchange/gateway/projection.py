@@ -184,6 +184,11 @@ class Projection:
         #: the SeedHistory this projection expanded (None: no seeded past)
         self.history: Optional[SeedHistory] = None
         self._history_ts = 0
+        #: name -> other projections that share this one's checkpoints and journal tail (the
+        #: leaderboard, the dashboard feed): each has ``on_executed(seq, ts, command, events)``,
+        #: ``checkpoint_state() -> msgpack value`` and ``restore_checkpoint(value) -> apply()``
+        #: (projection_checkpoint.py); ``rebuild`` feeds them the records it reads
+        self.companions: dict[str, Any] = {}
 
     def blank(self) -> "Projection":
         """A fresh projection of the same markets (no book levels, no venue queries): where a
@@ -475,6 +480,9 @@ class Projection:
         reader = JournalReader(journal_dir)
         cur_seq, cur_ts, cur_cmd, evs = None, 0, None, []
         listeners, self.listeners = self.listeners, []
+        # the companions learn each command right after the projection (the dashboard feed
+        # reads ``new_force`` of the same command)
+        feeds = [c.on_executed for _, c in sorted(self.companions.items())]
         n = 0
         self._rebuilding = True
         try:
@@ -483,6 +491,8 @@ class Projection:
                 if is_command(rec.kind):
                     if cur_seq is not None:
                         self.on_executed(cur_seq, cur_ts, cur_cmd, evs)
+                        for feed in feeds:
+                            feed(cur_seq, cur_ts, cur_cmd, evs)
                         n += 1
                     cur_seq, cur_ts, evs = rec.seq, rec.ts, []
                     try:
@@ -496,6 +506,8 @@ class Projection:
                         pass
             if cur_seq is not None:
                 self.on_executed(cur_seq, cur_ts, cur_cmd, evs)
+                for feed in feeds:
+                    feed(cur_seq, cur_ts, cur_cmd, evs)
                 n += 1
         finally:
             self.listeners = listeners

@@ -6,7 +6,7 @@ snapshot (``Runtime.snapshot_companions``), atomically like it (temporary
 name, fsync, rename).  Layout (little-endian)::
 
     magic b"PXPROJ01" | head length u32 | head CRC32 u32 | blobs length u64 | blobs CRC32 u32
-    head:  msgpack {"format": "paperex-projection/1", "seq", "state"}
+    head:  msgpack {"format": "paperex-projection/5", "seq", "state"}
     blobs: every account's packed history, back to back
 
 ``state`` is :func:`projection_state` with each packed history replaced by its
@@ -27,6 +27,14 @@ written into the next checkpoint as the very same bytes).
 
 The book levels are not in a checkpoint: the gateway seeds them from the venue it
 restored (snapshot + journal tail), which already holds the final books.
+
+The projection's companions (``Projection.companions``: the leaderboard, the
+dashboard's feed - candles, liquidation feed, insurance fund over time) are in
+the same checkpoint (``state["companions"]``), at the same seq, and are fed the
+same journal tail, so a restart shows the same ranking and dashboard history
+without reading the journal before the checkpoint.  A checkpoint of an older
+format, or one without a companion the gateway has, is refused with a log line
+naming it and the history is rebuilt from the journal instead.
 """
 from __future__ import annotations
 
@@ -49,8 +57,9 @@ log = logging.getLogger("paperex.projection")
 
 # 2: open interest, funding and the seeded past; 3: what the fan-out reads from the
 # projection instead of the venue (hedge mode, conditional orders, trigger times, marks);
-# 4: the markPrice stream's index and funding estimate (premium samples are events now)
-FORMAT = "paperex-projection/4"
+# 4: the markPrice stream's index and funding estimate (premium samples are events now);
+# 5: the companions (leaderboard, dashboard feed)
+FORMAT = "paperex-projection/5"
 SUFFIX = ".projection"
 KEEP = 3
 
@@ -133,13 +142,28 @@ def projection_state(p: "P.Projection") -> dict:
         "margin_history": [[a, b] for a, b in _packed(p.margin_history)],
         # the SeedHistory the projection expanded (its record), None without a seeded past
         "history": None if p.history is None else list(p.history.to_record()),
+        "companions": {name: c.checkpoint_state() for name, c in sorted(p.companions.items())},
     }
 
 
+def restore_companions(p: "P.Projection", state: dict) -> list:
+    """Check the companions' states of ``state`` against ``p``'s companions (ValueError if one
+    is missing or bad); return what loads them (nothing is changed before all were read)."""
+    stored = state.get("companions")
+    if not isinstance(stored, dict):
+        raise ValueError("no companion states")
+    missing = sorted(set(p.companions) - set(stored))
+    if missing:
+        raise ValueError(f"no state of {', '.join(missing)}")
+    return [c.restore_checkpoint(stored[name]) for name, c in sorted(p.companions.items())]
+
+
 def restore_state(p: "P.Projection", state: dict) -> None:
-    """Load :func:`projection_state` output into a fresh projection of the same venue."""
+    """Load :func:`projection_state` output into a fresh projection of the same venue
+    (and its companions)."""
     if set(state["markets"]) != set(p.markets):
         raise ValueError("checkpoint symbols differ from the venue's")
+    apply_companions = restore_companions(p, state)
     for sym, s in state["markets"].items():
         m = p.markets[sym]
         for k in _MARKET_SCALARS:
@@ -166,6 +190,8 @@ def restore_state(p: "P.Projection", state: dict) -> None:
     p.force_orders = {a: {oid: rec for oid, rec in recs} for a, recs in state["force_orders"]}
     p.margin_history = LazyHistory(P.MARGIN_KEEP, state["margin_history"])
     p.history = None if state["history"] is None else command_from_record(state["history"])
+    for apply in apply_companions:
+        apply()
 
 
 def _name(seq: int) -> str:
@@ -247,7 +273,12 @@ def read_checkpoint(path: Path, seq: int) -> dict:
     if zlib.crc32(head) != hcrc or zlib.crc32(region) != bcrc:
         raise ValueError("CRC mismatch")
     doc = msgpack.unpackb(head, raw=False, strict_map_key=False)
-    if not isinstance(doc, dict) or doc.get("format") != FORMAT or doc.get("seq") != seq:
+    if not isinstance(doc, dict):
+        raise ValueError("not a paperex projection checkpoint")
+    if doc.get("format") != FORMAT:
+        raise ValueError(f"format {doc.get('format')!r}, this version reads {FORMAT!r} only "
+                         f"(the history is rebuilt from the journal)")
+    if doc.get("seq") != seq:
         raise ValueError("not a paperex projection checkpoint of this seq")
     state = doc["state"]
     _join_blobs(state, region)
@@ -268,7 +299,11 @@ def load_checkpoint(directory: "str | Path", p: "P.Projection", max_seq: int) ->
             continue
         try:
             state = read_checkpoint(path, seq)
-            restore_state(p.blank(), state)     # all or nothing for ``p``
+            trial = p.blank()
+            trial.companions = p.companions     # their restore only reads until applied
+            restore_companions(trial, state)
+            trial.companions = {}
+            restore_state(trial, state)         # all or nothing for ``p``
         except Exception as exc:  # a bad checkpoint only costs rebuild time
             log.warning("projection checkpoint %s unusable (%s): trying an older one", path, exc)
             continue
@@ -287,5 +322,5 @@ def restore(p: "P.Projection", data_dir: "str | Path", last_seq: int) -> int:
     return p.rebuild(Path(data_dir) / "journal", after_seq=seq)
 
 
-__all__ = ["restore", "projection_state", "restore_state", "write_checkpoint", "load_checkpoint",
-           "list_checkpoints"]
+__all__ = ["restore", "projection_state", "restore_state", "restore_companions", "write_checkpoint",
+           "load_checkpoint", "list_checkpoints", "FORMAT"]

@@ -82,39 +82,6 @@ def _canonical(value: Any) -> Any:
                            strict_map_key=False)
 
 
-# cached for a class without a shape (its records go through ``to_record()``):
-# the cut is not None and the kind is, so neither fast path takes it
-_NO_SHAPE = (None, 0, None)
-
-
-def _record_shape(cls: type) -> "tuple[int, int | None, tuple] | None":
-    """``(KIND, n, defaults)`` for a venue command or event class (``n`` None: no
-    optional fields, the record is the whole tuple), None for anything else.
-
-    A venue record's ``to_record()`` is ``[KIND, list(self)]``, or for a class
-    with optional trailing fields (``CORE_FIELDS``) the same list cut after the
-    last field that differs from its default.  So while the fields from ``n`` on
-    equal ``defaults`` the record is ``[KIND, list(self[:n])]``, and msgpack
-    writes a tuple as an array: ``(seq, ts, KIND, self[:n])`` packs to the very
-    bytes of ``[seq, ts, *to_record()]`` without a Python call, a list and (for
-    the optional fields) a loop per record - ~2.7 records per command on the
-    sequencer's hot path.  Records with optional fields set go through
-    ``to_record()``."""
-    try:
-        from exchange.contract.records import _to_record, _to_record_ext
-    except ImportError:     # the journal used on its own
-        return None
-    kind = getattr(cls, "KIND", None)
-    if not issubclass(cls, tuple) or type(kind) is not int:
-        return None
-    to_record = getattr(cls, "to_record", None)
-    if to_record is _to_record:
-        return kind, None, ()
-    if to_record is _to_record_ext:
-        return kind, cls._core, tuple(cls._ext_defaults)
-    return None
-
-
 def segment_header(first_seq: int, config: Any) -> bytes:
     """The bytes of a segment header (see ``format``)."""
     body = msgpack.packb({"first_seq": first_seq, "config": config}, use_bin_type=True)
@@ -199,7 +166,6 @@ class JournalWriter:
         self._sync_running = False
         self._sync_thread: threading.Thread | None = None
         self._pack = msgpack.Packer(use_bin_type=True).pack
-        self._record_shapes: dict[type, Any] = {}   # record class -> _record_shape(class) or _NO_SHAPE
         self.segments_created = 0
         self.commits = 0
         self.syncs = 0
@@ -273,22 +239,12 @@ class JournalWriter:
         buf = self._buf
         start = len(buf)
         pack = self._pack
-        shapes = self._record_shapes
         try:
             for rec in (command, *events):
-                shape = shapes.get(type(rec))
-                if shape is None:
-                    shape = shapes[type(rec)] = _record_shape(type(rec)) or _NO_SHAPE
-                kind, cut, defaults = shape
-                if cut is None:
-                    body = pack((seq, ts, kind, rec))
-                elif kind is not None and rec[cut:] == defaults:
-                    body = pack((seq, ts, kind, rec[:cut]))
-                else:
-                    kind, payload = rec.to_record()
-                    if type(kind) is not int:
-                        raise TypeError("seq, ts and kind must be int")
-                    body = pack((seq, ts, kind, payload))
+                kind, payload = rec.to_record()
+                if type(kind) is not int:
+                    raise TypeError("seq, ts and kind must be int")
+                body = pack((seq, ts, kind, payload))
                 size = len(body)
                 if size > MAX_RECORD_BYTES:
                     raise ValueError(f"record of {size} bytes exceeds {MAX_RECORD_BYTES}")

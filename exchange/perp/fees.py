@@ -1,7 +1,7 @@
 """Trading commission and the liquidation clearance fee (perp-mechanics 4.5, 5)."""
 from __future__ import annotations
 
-from exchange.units import RATE_SCALE, div_ceil
+from exchange.units import RATE_SCALE, div_ceil, div_floor
 
 
 def commission(notional: int, fee_rate: int) -> int:
@@ -12,6 +12,16 @@ def commission(notional: int, fee_rate: int) -> int:
     follow the venue's rounding rule with one formula.
     """
     return div_ceil(abs(notional) * fee_rate, RATE_SCALE)
+
+
+def commission_split(notional: int, fee_rate: int) -> tuple[int, int]:
+    """(commission charged, its exact part rounded down) of a fill, money units.
+
+    The first is ``commission``; the venue books the second as fees collected and the
+    difference (< 1 unit) as rounding residue, so the money identity stays exact.
+    """
+    raw = abs(notional) * fee_rate
+    return div_ceil(raw, RATE_SCALE), div_floor(raw, RATE_SCALE)
 
 
 def liquidation_fee(notional: int, fee_rate: int, remaining_margin: int) -> int:

@@ -27,7 +27,7 @@ from fractions import Fraction
 from typing import Sequence
 
 from exchange.contract.instruments import Bracket
-from exchange.perp.margin import bracket_for_notional, maint_margin
+from exchange.perp.margin import bracket_for_notional, is_liquidatable, maint_margin
 from exchange.perp.position import unrealized_pnl
 from exchange.units import RATE_SCALE
 
@@ -155,6 +155,65 @@ def liquidation_trigger(legs: Sequence[Leg], wallet_balance: int, brackets: Sequ
         else:
             break
     return lp, RISES
+
+
+def index_key(q: int, cost: int, wallet_adj: int, brackets: Sequence[Bracket], notional_unit: int,
+              mark: int) -> "tuple[int, int] | None | bool":
+    """Liquidation-index key of one leg: ``(key, FALLS)`` (re-examine once mark <= key) or
+    ``(key, RISES)`` (once mark >= key); None when no positive mark liquidates it;
+    ``False`` when the bracket iteration does not settle (then ask ``liquidation_trigger``).
+
+    ``wallet_adj`` = wallet - other maintenance margin + other UPNL.  The root of
+    ``wallet_adj + UPNL(P) = MM(P)`` (the formula of ``liquidation_trigger`` for one leg)
+    with the bracket at the root found by iteration from the bracket at ``mark``, in
+    integers only; the key is moved one tick (four for notional units below 4) past the
+    root toward the safe side, so the integer trigger (maintenance margin rounded up)
+    cannot fire beyond it: the key is conservative, the exact check decides.
+    """
+    last = len(brackets) - 1
+    if q > 0:
+        aq = q
+        scost = cost
+    else:
+        aq = -q
+        scost = -cost
+    n = aq * mark * notional_unit
+    i = 0
+    while i < last and n > brackets[i].notional_cap:
+        i += 1
+    for _ in range(last + 3):
+        b = brackets[i]
+        num = wallet_adj + b.cum - scost
+        den = aq * b.maint_margin_rate - RATE_SCALE * q
+        rn = num * RATE_SCALE
+        rd = notional_unit * den
+        r = rn // rd
+        nr = aq * (r if r > 0 else 0) * notional_unit
+        j = 0
+        while j < last and nr > brackets[j].notional_cap:
+            j += 1
+        if j == i:
+            break
+        i = j
+    else:
+        return False
+    pad = 1 if aq * notional_unit >= 4 else 4
+    if den < 0:
+        key = r + pad
+        return (key, FALLS) if key > 0 else None
+    key = -((-rn) // rd) - pad
+    return (key if key > 0 else 0, RISES)
+
+
+def leg_index_key(q: int, cost: int, wallet_adj: int, brackets: Sequence[Bracket], notional_unit: int,
+                  mark: int) -> "tuple[int, int] | None | bool":
+    """``True`` when the leg is already at or below maintenance margin at ``mark``
+    (``is_liquidatable``), else its ``index_key``: what the liquidation index needs to know
+    about an account whose only position is this leg, in one call."""
+    if is_liquidatable(wallet_adj + unrealized_pnl(q, cost, mark, notional_unit),
+                       maint_margin(brackets, abs(q) * mark * notional_unit)):
+        return True
+    return index_key(q, cost, wallet_adj, brackets, notional_unit, mark)
 
 
 def liquidation_price(legs: Sequence[Leg], wallet_balance: int, brackets: Sequence[Bracket],

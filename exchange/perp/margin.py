@@ -9,6 +9,7 @@ from __future__ import annotations
 from fractions import Fraction
 from typing import Sequence
 
+from exchange.contract.codes import BOTH, LONG
 from exchange.contract.instruments import Bracket
 from exchange.units import RATE_SCALE, div_ceil
 
@@ -84,13 +85,6 @@ def order_open_loss(qty: int, order_price: int, mark_price: int, is_buy: bool, n
     return abs(qty) * max(0, gap) * notional_unit
 
 
-def order_cost(qty: int, order_price: int, mark_price: int, is_buy: bool, leverage: int,
-               notional_unit: int) -> int:
-    """Margin an opening order locks: initial margin (rounded up) + open loss (spec 3.5)."""
-    n = abs(qty) * order_price * notional_unit
-    return initial_margin(n, leverage) + order_open_loss(qty, order_price, mark_price, is_buy, notional_unit)
-
-
 def one_way_order_margin(position_notional: int, bid_notional: int, ask_notional: int, leverage: int) -> int:
     """Extra initial margin the open orders of a one-way position need, money units.
 
@@ -102,6 +96,36 @@ def one_way_order_margin(position_notional: int, bid_notional: int, ask_notional
     """
     worst = max(abs(position_notional + bid_notional), abs(position_notional - ask_notional))
     return max(0, initial_margin(worst, leverage) - initial_margin(position_notional, leverage))
+
+
+def slot_order_margin(position_side: int, position_notional: int, buy_notional: int, sell_notional: int,
+                      buy_loss: int, sell_loss: int, leverage: int) -> tuple[int, int]:
+    """(initial margin, worst-case position notional) of the open orders of one position
+    slot (one symbol and position side), money units - the margin check of every new
+    order (spec 3.5).
+
+    ``position_notional`` is signed (+ long, - short); ``buy_notional``/``sell_notional``
+    are the totals of the slot's open position-increasing orders at their prices and
+    ``buy_loss``/``sell_loss`` their open losses (``order_open_loss``), all >= 0.
+
+    * one-way (``BOTH``): ``one_way_order_margin`` plus the open loss of the side that
+      dominates (buys when ``|pos + buys| >= |pos - sells|``); the worst case is that
+      larger ``|pos +/- orders|``;
+    * hedge ``LONG``: ``ceil(buys / L) + buy loss``, worst case ``pos + buys``;
+    * hedge ``SHORT``: ``ceil(sells / L) + sell loss``, worst case ``-pos + sells``.
+
+    The worst case is what the bracket cap at the chosen leverage limits (-2027).
+    """
+    if position_side == BOTH:
+        up = abs(position_notional + buy_notional)
+        down = abs(position_notional - sell_notional)
+        im = one_way_order_margin(position_notional, buy_notional, sell_notional, leverage)
+        if up >= down:
+            return im + buy_loss, up
+        return im + sell_loss, down
+    if position_side == LONG:
+        return initial_margin(buy_notional, leverage) + buy_loss, position_notional + buy_notional
+    return initial_margin(sell_notional, leverage) + sell_loss, -position_notional + sell_notional
 
 
 def margin_ratio(maint: int, margin_balance: int) -> int:

@@ -15,6 +15,7 @@ from exchange.contract.events import (
     AccountCreated, BalanceChanged, CommandRejected, Income, LeverageChanged,
     MarginTypeChanged, PositionChanged, PositionMarginChanged, PositionModeChanged,
 )
+from exchange.perp import initial_margin
 from exchange.venue.risk import account_margin, position_notional, slot_order_margin
 from exchange.venue.accounts import OrderAgg
 from exchange.venue.positions import Position
@@ -212,7 +213,7 @@ class AdminCommands:
             pn = position_notional(pos, st.mark, unit)
             upnl = pn - pos.signed_entry() if st.mark else 0
             apn = pn if pn >= 0 else -pn
-            im = -((-apn) // settings[0])
+            im = initial_margin(apn, settings[0])
             removable = pos.iso_wallet + (upnl if upnl < 0 else 0) - im
             if amount > removable:
                 return [CommandRejected(c.account_id, c.KIND, *E.Filters.ISOLATED_BALANCE_INSUFFICIENT.reason())]

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from sortedcontainers import SortedList
 
+from matching.accelerator import compiled
+
 
 class PyLiqIndex(SortedList):
     """``SortedList`` of ``(key, account_id, group)`` with the venue's scans."""
@@ -42,7 +44,5 @@ class PyLiqIndex(SortedList):
         self.update(keep)
 
 
-try:        # compiled-only; unavailable when not built or under PAPEREX_PURE=1
-    from exchange.venue._liqindex import LiqIndex
-except ImportError:
-    LiqIndex = PyLiqIndex
+_compiled = compiled("exchange.venue._liqindex")     # None when not built, or PAPEREX_PURE=1
+LiqIndex = _compiled.LiqIndex if _compiled is not None else PyLiqIndex

@@ -3,15 +3,11 @@ cimport cython
 from exchange.venue._liqindex cimport LiqIndex as CLiqIndex
 from exchange.venue.accounts cimport Account, OrderAgg
 from exchange.venue.orders cimport Order
-from exchange.venue.positions cimport Position
+from exchange.venue.positions cimport Position, fill_position
 from exchange.venue.spec cimport SymbolSpec
 from exchange.venue.symbol_state cimport SymbolState
-# compiled-only helper, a C call (liquidation.py imports the same name in a try; None in the pure twin)
-from exchange.venue._liqmath cimport cross_key as _cross_key_c
-
-# one call per re-indexed position leg: a C call, not a Python one
-cpdef trigger_key(q, cost, wallet_adj, SymbolSpec spec, mark)
-cpdef trigger_key_exact(q, cost, wallet_adj, SymbolSpec spec, mark)
+# the perp kernels, C calls (liquidation.py imports the same names from exchange.perp)
+from exchange.perp._kernels cimport leg_index_key, unrealized_pnl
 
 # the risk pass and the re-index of one account: C calls from the compiled order path (venue.pxd)
 cpdef list reindex(dict symbols, Account acct, bulk=*)

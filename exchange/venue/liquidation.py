@@ -11,7 +11,7 @@ SHORT together) and the position side (0/1/2) for an isolated position.  A
 mark move from ``old`` to ``new`` touches only the items whose key it reached
 (two bisections), marks their accounts dirty, and the risk pass re-examines
 exactly those accounts.  Keys are conservative (never later than the exact
-integer trigger, see ``trigger_key``); the exact integer check decides.
+integer trigger, see ``exchange.perp.index_key``); the exact integer check decides.
 
 Cross hedge legs of one symbol (LONG and SHORT both open) can be liquidated on
 either side of the mark, so they get a band instead of one key: two items
@@ -59,14 +59,11 @@ zero-sum venue cannot produce).
 """
 from __future__ import annotations
 
+from exchange.perp import index_key, leg_index_key, unrealized_pnl
 from exchange.perp.adl import adl_quantile, adl_score
+from exchange.perp.fees import liquidation_fee
 from exchange.perp.liquidation import bankruptcy_price, liquidation_price, liquidation_trigger
 from exchange.units import RATE_SCALE
-
-try:        # compiled-only; its twins are trigger_key_exact and the Python code of _reindex below
-    from exchange.venue._liqmath import cross_key as _cross_key_c, trigger_key as _trigger_key_c
-except ImportError:     # not built, or PAPEREX_PURE=1
-    _cross_key_c = _trigger_key_c = None
 
 from exchange.contract import codes as C
 from exchange.contract.events import (
@@ -75,7 +72,7 @@ from exchange.contract.events import (
 )
 from exchange.venue.orders import Order
 from exchange.venue.accounts import Account, OrderAgg
-from exchange.venue.positions import Position
+from exchange.venue.positions import Position, fill_position
 from exchange.venue.spec import SymbolSpec
 from exchange.venue.symbol_state import SymbolState
 from exchange.venue.liqindex import LiqIndex, PyLiqIndex
@@ -92,68 +89,11 @@ _MAX_ROUNDS = 10_000
 _BULK = 2_000           # dirty accounts from which the index is rebuilt in bulk
 
 
-def trigger_key(q, cost, wallet_adj, spec: SymbolSpec, mark):
-    """Index key of one leg: ``(key, FALLS)`` (check once mark <= key) or
-    ``(key, RISES)`` (once mark >= key); None when no positive mark liquidates it.
-
-    ``wallet_adj`` = wallet - other maintenance margin + other UPNL.  The root
-    of ``wallet_adj + UPNL(P) = MM(P)`` (Binance's formula, perp-mechanics 4.2)
-    with the bracket at the root found by iteration; the key is moved one tick
-    (more for tiny notional units) past the root toward the safe side, so the
-    integer trigger (maintenance margin rounded up) can never fire beyond it.
-    Returns ``False`` when the bracket iteration does not settle (caller falls
-    back to ``exchange.perp.liquidation.liquidation_trigger``)."""
-    if _trigger_key_c is not None:        # 128-bit C arithmetic, same answers (_liqmath.pyx)
-        r = _trigger_key_c(q, cost, wallet_adj, spec.brackets_mmr, spec.notional_unit, mark)
-        if r is not NotImplemented:
-            return r
-    return trigger_key_exact(q, cost, wallet_adj, spec, mark)
-
-
-def trigger_key_exact(q, cost, wallet_adj, spec: SymbolSpec, mark):
-    """``trigger_key`` in Python integers (any size)."""
-    br = spec.brackets_mmr
-    unit = spec.notional_unit
-    last = len(br) - 1
-    if q > 0:
-        aq = q
-        scost = cost
-    else:
-        aq = -q
-        scost = -cost
-    n = aq * mark * unit
-    i = 0
-    while i < last and n > br[i][0]:
-        i += 1
-    for _ in range(last + 3):
-        cap, mmr, cum = br[i]
-        num = wallet_adj + cum - scost
-        den = aq * mmr - _R * q
-        rn = num * _R
-        rd = unit * den
-        r = rn // rd
-        nr = aq * (r if r > 0 else 0) * unit
-        j = 0
-        while j < last and nr > br[j][0]:
-            j += 1
-        if j == i:
-            break
-        i = j
-    else:
-        return False
-    pad = 1 if aq * unit >= 4 else 4
-    if den < 0:
-        key = r + pad
-        return (key, FALLS) if key > 0 else None
-    key = -((-rn) // rd) - pad
-    return (key if key > 0 else 0, RISES)
-
-
 def legs_key(legs, wallet: int, omm: int, oupnl: int, spec: SymbolSpec, mark: int):
-    """Index key for the cross legs of one symbol (one leg: ``trigger_key``)."""
+    """Index key for the cross legs of one symbol (one leg: ``exchange.perp.index_key``)."""
     if len(legs) == 1:
         q, c = legs[0]
-        r = trigger_key(q, c, wallet - omm + oupnl, spec, mark)
+        r = index_key(q, c, wallet - omm + oupnl, spec.bracket_table, spec.notional_unit, mark)
         if r is not False:
             return r
     t = liquidation_trigger(legs, wallet, spec.instrument.brackets, spec.notional_unit,
@@ -191,24 +131,10 @@ def reindex(symbols: dict, acct: Account, bulk=None) -> list:
                 spec = st.spec
                 entry = pos.entry
                 wallet = acct.cross_wallet
-                r = NotImplemented
-                if _cross_key_c is not None:     # the lines below in one C call (_liqmath.pyx)
-                    r = _cross_key_c(q, entry, wallet, spec.brackets_mmr, spec.notional_unit, mark)
-                    if r is True:
-                        due.append((None, CROSS))
-                        return due
-                if r is NotImplemented:
-                    if q > 0:
-                        n = q * mark * spec.notional_unit
-                        u = n - entry
-                    else:
-                        n = -q * mark * spec.notional_unit
-                        u = entry - n
-                    m = spec.maint_margin(n)
-                    if m > 0 and wallet + u - m <= 0:
-                        due.append((None, CROSS))
-                        return due
-                    r = trigger_key(q, entry, wallet, spec, mark)
+                r = leg_index_key(q, entry, wallet, spec.bracket_table, spec.notional_unit, mark)
+                if r is True:
+                    due.append((None, CROSS))
+                    return due
                 if r is False:
                     r = legs_key([(q, entry)], wallet, 0, 0, spec, mark)
                 if r is None:
@@ -260,7 +186,7 @@ def reindex_general(symbols: dict, acct: Account, bulk=None) -> list:
             if not mark:
                 continue
             spec = st.spec
-            r = trigger_key(q, pos.entry, pos.iso_wallet, spec, mark)
+            r = index_key(q, pos.entry, pos.iso_wallet, spec.bracket_table, spec.notional_unit, mark)
             if r is False:
                 r = legs_key([(q, pos.entry)], pos.iso_wallet, 0, 0, spec, mark)
             if r is None:
@@ -294,7 +220,7 @@ def reindex_general(symbols: dict, acct: Account, bulk=None) -> list:
             q = pos.qty
             if mark:
                 n = (q if q > 0 else -q) * mark * unit
-                u += (n - pos.entry) if q > 0 else (pos.entry - n)
+                u += unrealized_pnl(q, pos.entry, mark, unit)
             else:
                 n = pos.entry
             m += spec.maint_margin(n)
@@ -321,7 +247,7 @@ def reindex_general(symbols: dict, acct: Account, bulk=None) -> list:
             # both legs), so a band around the mark: within it the symbol cannot
             # lose its share of the slack (slope bound: net qty + gross qty x top MMR)
             spec = st.spec
-            mmr_top = max(b[1] for b in spec.brackets_mmr)
+            mmr_top = max(b.maint_margin_rate for b in spec.bracket_table)
             net = sum(q for q, _ in legs)
             gross = sum(q if q > 0 else -q for q, _ in legs)
             rate = ((net if net > 0 else -net) * _R + gross * mmr_top) * spec.notional_unit
@@ -344,7 +270,7 @@ def iso_liquidatable(pos: Position, st: SymbolState) -> bool:
         return False
     spec = st.spec
     n = (q if q > 0 else -q) * st.mark * spec.notional_unit
-    upnl = (n - pos.entry) if q > 0 else (pos.entry - n)
+    upnl = unrealized_pnl(q, pos.entry, st.mark, spec.notional_unit)
     mm = spec.maint_margin(n)
     return mm > 0 and pos.iso_wallet + upnl <= mm
 
@@ -420,7 +346,7 @@ class Liquidation:
             mark = st.mark
             if mark:
                 n = (q if q > 0 else -q) * mark * spec.notional_unit
-                u = (n - pos.entry) if q > 0 else (pos.entry - n)
+                u = unrealized_pnl(q, pos.entry, mark, spec.notional_unit)
             else:
                 n = pos.entry
                 u = 0
@@ -754,7 +680,7 @@ class Liquidation:
             cp = accounts[pkey >> 2]
             aq = q if q > 0 else -q
             n = aq * mark * unit
-            upnl = (n - pos.entry) if q > 0 else (pos.entry - n)
+            upnl = unrealized_pnl(q, pos.entry, mark, unit)
             wb = pos.iso_wallet if cp.settings[st.symbol][1] == C.ISOLATED else cp.cross_wallet
             cands.append((-adl_score(wb, upnl, spec.maint_margin(n)), pkey))
         cands.sort()
@@ -786,11 +712,9 @@ class Liquidation:
                   counter: int, events: list) -> int:
         """Close ``q`` lots of a position at ``price`` outside the book, no fee."""
         pos: Position
-        from exchange.venue.positions import apply_fill
         pos = acct.positions[key]
         old = pos.qty
-        pu = price * st.spec.notional_unit
-        pnl, closed, _ = apply_fill(pos, side == C.BUY, q, pu * q, pu)
+        pnl, closed, _ = fill_position(pos, side == C.BUY, q, price, st.spec.notional_unit)
         pos.update_time = self._ts
         aid = acct.account_id
         if acct.settings[key[0]][1] == C.ISOLATED:
@@ -829,14 +753,12 @@ class Liquidation:
             spec = st.spec
             q = pos.qty
             n = (q if q > 0 else -q) * st.mark * spec.notional_unit
-            upnl = (n - pos.entry) if q > 0 else (pos.entry - n)
+            upnl = unrealized_pnl(q, pos.entry, st.mark, spec.notional_unit)
             events.append(MarginCall(acct.account_id, key[0], key[1], acct.settings[key[0]][1], q, st.mark,
                                      upnl, spec.maint_margin(n), pos.iso_wallet, acct.cross_wallet))
 
     def _clearance_fee(self, acct: Account, st: SymbolState, base: int, remaining: int, events: list) -> None:
-        fee = -((-base * st.spec.liquidation_fee) // _R)
-        if fee > remaining:
-            fee = remaining
+        fee = liquidation_fee(base, st.spec.liquidation_fee, remaining)
         if fee <= 0:
             return
         acct.cross_wallet -= fee
@@ -887,7 +809,7 @@ class Liquidation:
             acct = self.accounts[pkey >> 2]
             aq = q if q > 0 else -q
             n = aq * (mark or 0) * unit if mark else pos.entry
-            upnl = ((n - pos.entry) if q > 0 else (pos.entry - n)) if mark else 0
+            upnl = unrealized_pnl(q, pos.entry, mark, unit) if mark else 0
             wb = pos.iso_wallet if acct.settings[symbol][1] == C.ISOLATED else acct.cross_wallet
             sides[0 if q > 0 else 1].append((adl_score(wb, upnl, spec.maint_margin(n)), pkey))
         out = {}
@@ -941,7 +863,7 @@ class Liquidation:
             sp2 = s2.spec
             if s2.mark:
                 n = abs(p.qty) * s2.mark * sp2.notional_unit
-                oupnl += (n - p.entry) if p.qty > 0 else (p.entry - n)
+                oupnl += unrealized_pnl(p.qty, p.entry, s2.mark, sp2.notional_unit)
             else:
                 n = p.entry
             omm += sp2.maint_margin(n)

@@ -4,3 +4,5 @@ from exchange.venue.orders cimport Order
 from exchange.venue.positions cimport Position
 from exchange.venue.spec cimport SymbolSpec
 from exchange.venue.symbol_state cimport SymbolState
+# the perp kernel, a C call per position at settlement (market.py imports it from exchange.perp)
+from exchange.perp._kernels cimport funding_payment

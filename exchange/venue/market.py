@@ -40,11 +40,11 @@ liquidation check runs afterwards (funding moves liquidation prices).
 from __future__ import annotations
 
 
+from exchange.perp import funding_payment
 from exchange.perp.funding import (
     add_premium_sample, average_premium_from_sum, funding_rate, premium_index_from_book,
 )
 from exchange.perp.mark import basis_half_ticks, mark_price
-from exchange.units import RATE_SCALE
 
 from exchange.contract import codes as C
 from exchange.contract import errors as E
@@ -207,9 +207,6 @@ class MarketData:
             return events
         p: Position
         unit = spec.notional_unit
-        raw_rate = rate if rate > 0 else -rate
-        per_lot = mark * unit * raw_rate          # raw payment of one lot, RATE_SCALE units
-        longs_pay = rate > 0
         accounts: dict = self.accounts
         sym = st.symbol
         tran = self.next_tran_id
@@ -220,26 +217,18 @@ class MarketData:
         I_FUND = C.I_FUNDING_FEE
         R_FUND = C.R_FUNDING_FEE
         ISOLATED = C.ISOLATED
-        S = RATE_SCALE
         for pkey in sorted(positions):
             pos = positions[pkey]
             q = pos.qty
             aid = pkey >> 2
-            if q > 0:
-                raw = q * per_lot
-                payer = longs_pay
-            else:
-                raw = -q * per_lot
-                payer = not longs_pay
-            if payer:
-                amount = (-raw) // S                   # -ceil(raw / S): charged rounded up
+            amount = funding_payment(q, mark, rate, unit)       # - paid (rounded up), + received (down)
+            if amount < 0:
                 paid -= amount
                 # a payer's liquidation price moves toward the mark: re-index it.  A
                 # receiver's moves away, so its current key stays conservative (it is
                 # re-indexed when next reached or touched).
                 dirty[aid] = None
             else:
-                amount = raw // S                      # credited rounded down
                 received += amount
             if not amount:
                 continue

@@ -4,17 +4,17 @@ The entry price is never stored: ``entry_notional`` is the integer money sum of
 the notionals that built the open quantity, so the average entry price is
 ``entry_notional / (|qty| * notional_unit)`` ticks, exactly.
 
-Reducing ``c`` lots of a position of ``|Q|`` lots removes cost basis
-``entry_notional * c / |Q|``, rounded so the realized PnL (a payout) rounds
-down: up for longs, down for shorts.  A full close removes the whole basis, so
-over a position's life realized PnL is exact; rounding only moves PnL between
-the partial closes of one position and never creates money.
+How a fill changes ``(qty, entry_notional)`` and what it realizes is
+``exchange.perp.position.apply_fill`` (its rounding: realized PnL, a payout,
+rounds down; over a position's life it is exact).
 
 Money identity consequence: across all accounts, the sum of realized PnL equals
 the sum of the open positions' signed entry notionals (long +, short -), i.e.
 minus their unrealized PnL at any common price.  See Venue.money_identity.
 """
 from __future__ import annotations
+
+from exchange.perp import apply_fill
 
 
 class Position:
@@ -37,31 +37,18 @@ class Position:
                 self.iso_wallet, self.update_time]
 
 
-def apply_fill(pos: Position, buy, q, notional, price_unit) -> tuple:
-    """Apply a fill of ``q`` lots worth ``notional`` money (``price_unit`` = price * notional_unit,
-    the money per lot).  Returns (realized_pnl, closed_lots, opened_lots)."""
+def fill_position(pos: Position, buy, q, price, unit) -> tuple:
+    """Book a fill of ``q`` lots (> 0; a buy when ``buy``) at ``price`` ticks on ``pos``
+    (``exchange.perp.apply_fill`` does the arithmetic).  Returns (realized_pnl,
+    closed_lots, opened_lots): the lots that closed part of the old position and
+    those that grew it or opened the other way."""
     old = pos.qty
+    qty, entry, pnl = apply_fill(old, pos.entry, q if buy else -q, price, unit)
+    pos.qty = qty
+    pos.entry = entry
     if old == 0 or (old > 0) == buy:
-        pos.qty = old + q if buy else old - q
-        pos.entry += notional
-        return 0, 0, q
+        return pnl, 0, q
     aold = old if old > 0 else -old
-    closing = q if q < aold else aold
-    entry = pos.entry
-    if closing == aold:
-        removed = entry
-    elif old > 0:
-        removed = -((-entry * closing) // aold)   # ceil: long PnL rounds down
-    else:
-        removed = (entry * closing) // aold       # floor: short PnL rounds down
-    close_notional = price_unit * closing
-    pnl = close_notional - removed if old > 0 else removed - close_notional
-    opened = q - closing
-    if opened:
-        pos.qty = opened if buy else -opened
-        pos.entry = notional - close_notional
-    else:
-        pos.qty = old + closing if buy else old - closing
-        pos.entry = entry - removed
+    closed = q if q < aold else aold
     pos.realized += pnl
-    return pnl, closing, opened
+    return pnl, closed, q - closed

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from exchange.venue.orders import order_view
 from exchange.venue.positions import Position
+from exchange.perp import initial_margin
 from exchange.venue.risk import account_margin, position_notional, slot_order_margin
 from exchange.venue.accounts import Account, OrderAgg
 from exchange.venue.symbol_state import SymbolState
@@ -101,8 +102,8 @@ class Queries:
                 "mark_price": mark, "notional": pn, "unrealized_pnl": upnl,
                 "leverage": settings[0], "margin_type": settings[1],
                 "isolated_wallet": pos.iso_wallet,
-                "initial_margin": -((-apn) // settings[0]) + oim,
-                "position_initial_margin": -((-apn) // settings[0]),
+                "initial_margin": initial_margin(apn, settings[0]) + oim,
+                "position_initial_margin": initial_margin(apn, settings[0]),
                 "open_order_initial_margin": oim,
                 "maint_margin": st.spec.maint_margin(apn),
                 "max_notional": st.spec.max_notional(settings[0]),

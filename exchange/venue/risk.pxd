@@ -4,9 +4,8 @@ from exchange.venue.orders cimport Order
 from exchange.venue.positions cimport Position
 from exchange.venue.spec cimport SymbolSpec
 from exchange.venue.symbol_state cimport SymbolState
-# compiled-only 128-bit helpers, C calls (risk.py imports the same names in a try: the pure twin has none)
-from exchange.venue._riskmath cimport (_available_balance_c, _release_order_margin_c, _reserve_order_margin_c,
-                                       _slot_order_margin_c)
+# the perp kernels, C calls (risk.py imports the same names from exchange.perp)
+from exchange.perp._kernels cimport initial_margin, slot_order_margin as perp_slot_order_margin, unrealized_pnl
 
 # called once or twice per order from the compiled order path: C calls, not Python calls
 cpdef position_notional(Position pos, mark, unit)
@@ -14,3 +13,4 @@ cpdef tuple slot_order_margin(OrderAgg agg, position_side, pn, lev)
 cpdef int reserve_order_margin(OrderAgg agg, side, qty, notional, loss, position_side, pn, lev, list table) except -1
 cpdef available_balance(Account acct, dict symbols)
 cpdef release_order_margin(OrderAgg agg, side, lots, notional_price, loss_per_lot, unit)
+cpdef tuple slot_margin(Account acct, key, OrderAgg agg, dict symbols)

@@ -1,4 +1,8 @@
-"""Margin arithmetic of the venue (perp-mechanics §3), integers only.
+"""The margin check's bookkeeping: which notionals and leverages the perp margin
+formulas get for an account (perp-mechanics §3), integers only.
+
+The formulas themselves are ``exchange.perp`` (``slot_order_margin``,
+``initial_margin``, ``unrealized_pnl``); this module walks the venue's accounts.
 
 Definitions (money units; ``lev`` the symbol leverage, ``unit`` notional_unit):
 
@@ -22,20 +26,11 @@ Definitions (money units; ``lev`` the symbol leverage, ``unit`` notional_unit):
 """
 from __future__ import annotations
 
-from exchange.contract.codes import BOTH, ISOLATED, LONG
+from exchange.contract.codes import ISOLATED
+from exchange.perp import initial_margin, slot_order_margin as perp_slot_order_margin, unrealized_pnl
 from exchange.venue.accounts import Account, OrderAgg
 from exchange.venue.positions import Position
 from exchange.venue.symbol_state import SymbolState
-
-try:        # compiled-only (128-bit C arithmetic, same answers); the twins are the bodies below
-    from exchange.venue._riskmath import (    # C calls when compiled (risk.pxd)
-        _available_balance_c, _release_order_margin_c, _reserve_order_margin_c, _slot_order_margin_c)
-except ImportError:     # not built, or PAPEREX_PURE=1
-    _available_balance_c = _release_order_margin_c = _reserve_order_margin_c = _slot_order_margin_c = None
-
-
-def ceil_div(a: int, b: int) -> int:
-    return -((-a) // b)
 
 
 def position_notional(pos: Position, mark, unit):
@@ -47,30 +42,9 @@ def position_notional(pos: Position, mark, unit):
 
 
 def slot_order_margin(agg: OrderAgg, position_side, pn, lev) -> tuple:
-    """(open-order IM, worst-case position notional) of one slot."""
-    if _slot_order_margin_c is not None:
-        r = _slot_order_margin_c(agg, position_side, pn, lev)
-        if r is not NotImplemented:
-            return r
-    if position_side == BOTH:
-        a = pn + agg.buy_notional
-        if a < 0:
-            a = -a
-        b = pn - agg.sell_notional
-        if b < 0:
-            b = -b
-        apn = pn if pn >= 0 else -pn
-        if a >= b:
-            req, loss = a, agg.buy_loss
-        else:
-            req, loss = b, agg.sell_loss
-        im = -((-req) // lev) + ((-apn) // lev)
-        if im < 0:
-            im = 0
-        return im + loss, req
-    if position_side == LONG:
-        return -((-agg.buy_notional) // lev) + agg.buy_loss, pn + agg.buy_notional
-    return -((-agg.sell_notional) // lev) + agg.sell_loss, -pn + agg.sell_notional
+    """(open-order IM, worst-case position notional) of one slot (``exchange.perp.slot_order_margin``)."""
+    return perp_slot_order_margin(position_side, pn, agg.buy_notional, agg.sell_notional, agg.buy_loss,
+                                  agg.sell_loss, lev)
 
 
 def reserve_order_margin(agg: OrderAgg, side, qty, notional, loss, position_side, pn, lev, table) -> int:
@@ -78,29 +52,30 @@ def reserve_order_margin(agg: OrderAgg, side, qty, notional, loss, position_side
     the order path acts on: 1 when the slot's worst-case position notional passes the
     bracket cap at ``lev`` (``table[lev]``, 0 outside the table), else 2 when the
     slot's open-order margin grew (the balance must be checked), else 0."""
-    if _reserve_order_margin_c is not None:
-        v = _reserve_order_margin_c(agg, side, qty, notional, loss, position_side, pn, lev, table)
-        if v >= 0:
-            return v
-    before = slot_order_margin(agg, position_side, pn, lev)[0]
+    bn = agg.buy_notional
+    sn = agg.sell_notional
+    bl = agg.buy_loss
+    sl = agg.sell_loss
+    before = perp_slot_order_margin(position_side, pn, bn, sn, bl, sl, lev)[0]
     if side == 0:
         agg.buy_lots += qty
-        agg.buy_notional += notional
-        agg.buy_loss += loss
+        bn += notional
+        bl += loss
+        agg.buy_notional = bn
+        agg.buy_loss = bl
     else:
         agg.sell_lots += qty
-        agg.sell_notional += notional
-        agg.sell_loss += loss
-    after, worst = slot_order_margin(agg, position_side, pn, lev)
+        sn += notional
+        sl += loss
+        agg.sell_notional = sn
+        agg.sell_loss = sl
+    after, worst = perp_slot_order_margin(position_side, pn, bn, sn, bl, sl, lev)
     return 1 if worst > (table[lev] if 0 < lev < len(table) else 0) else (2 if after > before else 0)
 
 
 def release_order_margin(agg: OrderAgg, side, lots, notional_price, loss_per_lot, unit) -> None:
     """Take ``lots`` of an open order (reserved at ``notional_price`` and ``loss_per_lot``)
     out of its slot ``agg``: the part of it that filled or was cancelled."""
-    if _release_order_margin_c is not None and _release_order_margin_c(
-            agg, side, lots, notional_price, loss_per_lot, unit):
-        return
     if side == 0:
         agg.buy_lots -= lots
         agg.buy_notional -= notional_price * lots * unit
@@ -130,11 +105,8 @@ def account_margin(acct: Account, symbols) -> tuple[int, int, int, int, int]:
         mark = st.mark
         unit = st.spec.notional_unit
         if mark:
-            pn = q * mark * unit
-            cross_upnl += pn - (pos.entry if q > 0 else -pos.entry)
-        else:
-            pn = pos.entry if q > 0 else -pos.entry
-        pos_im += -((-(pn if pn >= 0 else -pn)) // settings[0])
+            cross_upnl += unrealized_pnl(q, pos.entry, mark, unit)
+        pos_im += initial_margin(position_notional(pos, mark, unit), settings[0])
     order_im = 0
     for key, agg in acct.aggs.items():
         if agg.buy_notional or agg.sell_notional or agg.buy_loss or agg.sell_loss:
@@ -162,17 +134,15 @@ def slot_margin(acct: Account, key, agg: OrderAgg, symbols) -> tuple[int, int]:
 
 
 def available_balance(acct: Account, symbols: dict):
-    """``account_margin(acct, symbols)[0]`` (the same sums, without the other four)."""
-    if _available_balance_c is not None:
-        r = _available_balance_c(acct, symbols)
-        if r is not NotImplemented:
-            return r
+    """``account_margin(acct, symbols)[0]`` (the same sums, without the other four, and with
+    the lookups of ``slot_margin`` inlined: it runs once or twice per new order)."""
     agg: OrderAgg
     pos: Position
     st: SymbolState
     avail = acct.cross_wallet
-    settings = acct.settings
-    for key, pos in acct.positions.items():
+    settings: dict = acct.settings
+    positions: dict = acct.positions
+    for key, pos in positions.items():
         q = pos.qty
         if q == 0:
             continue
@@ -183,42 +153,19 @@ def available_balance(acct: Account, symbols: dict):
         st = symbols[sym]
         mark = st.mark
         if mark:
-            pn = q * mark * st.spec.notional_unit
-            avail += pn - (pos.entry if q > 0 else -pos.entry)
+            unit = st.spec.notional_unit
+            avail += unrealized_pnl(q, pos.entry, mark, unit)
+            avail -= initial_margin(q * mark * unit, s[0])
         else:
-            pn = pos.entry if q > 0 else -pos.entry
-        avail += (-(pn if pn >= 0 else -pn)) // s[0]          # - ceil(|pn| / lev)
+            avail -= initial_margin(pos.entry, s[0])
     for key, agg in acct.aggs.items():
         if agg.buy_notional or agg.sell_notional or agg.buy_loss or agg.sell_loss:
             sym = key[0]
             st = symbols[sym]
-            pos = acct.positions.get(key)
-            if pos is not None and pos.qty:
-                q = pos.qty
-                mark = st.mark
-                pn = q * mark * st.spec.notional_unit if mark else (pos.entry if q >= 0 else -pos.entry)
-            else:
-                pn = 0
+            pos = positions.get(key)
+            pn = position_notional(pos, st.mark, st.spec.notional_unit) if pos is not None and pos.qty else 0
             s = settings.get(sym)
             lev = s[0] if s is not None else st.spec.default_leverage
-            ps = key[1]
-            if ps == BOTH:
-                a = pn + agg.buy_notional
-                if a < 0:
-                    a = -a
-                b = pn - agg.sell_notional
-                if b < 0:
-                    b = -b
-                if a >= b:
-                    req, loss = a, agg.buy_loss
-                else:
-                    req, loss = b, agg.sell_loss
-                im = -((-req) // lev) + ((-(pn if pn >= 0 else -pn)) // lev)
-                if im < 0:
-                    im = 0
-                avail -= im + loss
-            elif ps == LONG:
-                avail -= -((-agg.buy_notional) // lev) + agg.buy_loss
-            else:
-                avail -= -((-agg.sell_notional) // lev) + agg.sell_loss
+            avail -= perp_slot_order_margin(key[1], pn, agg.buy_notional, agg.sell_notional, agg.buy_loss,
+                                            agg.sell_loss, lev)[0]
     return avail

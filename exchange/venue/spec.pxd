@@ -7,7 +7,7 @@ cdef class SymbolSpec:
     cdef public list _max_notional
     cdef public object interest_rate, funding_cap, funding_floor, funding_interval_ms
     cdef public object impact_notional, liquidation_fee, trigger_protect, max_num_algo_orders
-    cdef public object basis_window, brackets_mmr
+    cdef public object basis_window, bracket_table
 
     # called per position on liquidation-index and funding paths: a C call from typed code
     cpdef maint_margin(self, notional)

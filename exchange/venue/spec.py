@@ -15,12 +15,9 @@ from __future__ import annotations
 
 from decimal import Decimal, ROUND_CEILING, ROUND_FLOOR
 
+from exchange.contract.instruments import Bracket
+from exchange.perp import maint_margin as perp_maint_margin
 from exchange.units import MONEY_SCALE, RATE_SCALE
-
-try:        # compiled-only; its twin is the Python code of SymbolSpec.maint_margin
-    from exchange.venue._liqmath import maint_margin as _maint_margin_c
-except ImportError:     # not built, or PAPEREX_PURE=1
-    _maint_margin_c = None
 
 #: mark price rule: basis moving average over the last 30 samples taken every 5 s
 #: (2.5 minutes, perp-mechanics 1.2 default); premium samples share the 5 s step
@@ -28,7 +25,7 @@ BASIS_WINDOW = 30
 from exchange.contract.timers import MARK_INTERVAL_MS, SAMPLE_INTERVAL_MS  # noqa: E402,F401 - one home
 
 # fallback when an instrument lists no brackets: one tier, 125x, 0.4 % MMR
-_FALLBACK_BRACKETS = ((1, 125, 0, 10**30, 400_000, 0),)
+_FALLBACK_BRACKET = Bracket(1, 125, 0, 10**30, 400_000, 0)
 
 
 def _ticks(value: Decimal, unit: Decimal, rounding) -> int:
@@ -51,7 +48,7 @@ class SymbolSpec:
                  # funding / mark / liquidation (milestone 2)
                  "interest_rate", "funding_cap", "funding_floor", "funding_interval_ms",
                  "impact_notional", "liquidation_fee", "trigger_protect", "max_num_algo_orders",
-                 "basis_window", "brackets_mmr")
+                 "basis_window", "bracket_table")
 
     def __init__(self, inst) -> None:
         self.instrument = inst
@@ -79,10 +76,11 @@ class SymbolSpec:
         self.market_take_bound = _rate(inst.market_take_bound)
         self.maker_fee = _rate(inst.maker_fee)
         self.taker_fee = _rate(inst.taker_fee)
-        brackets = tuple((b.bracket, b.initial_leverage, b.notional_floor, b.notional_cap,
-                          b.maint_margin_rate, b.cum)
-                         for b in sorted(inst.brackets, key=lambda b: b.bracket))
-        self.brackets = brackets or _FALLBACK_BRACKETS
+        # the Bracket table in bracket order: what the perp formulas take (a tuple, so the
+        # compiled kernels convert it once and know it again by its identity)
+        self.bracket_table = tuple(sorted(inst.brackets, key=lambda b: b.bracket)) or (_FALLBACK_BRACKET,)
+        self.brackets = tuple((b.bracket, b.initial_leverage, b.notional_floor, b.notional_cap,
+                               b.maint_margin_rate, b.cum) for b in self.bracket_table)
         self.max_leverage = max(b[1] for b in self.brackets)
         self.default_leverage = min(20, self.max_leverage)
         self.price_precision = int(getattr(inst, "price_precision", 2))
@@ -103,8 +101,6 @@ class SymbolSpec:
         self.trigger_protect = _rate(inst.trigger_protect)
         self.max_num_algo_orders = int(inst.max_num_algo_orders)
         self.basis_window = BASIS_WINDOW
-        # (cap, mmr, cum) per bracket, for the liquidation index's inner loop
-        self.brackets_mmr = tuple((b[3], b[4], b[5]) for b in self.brackets)
 
     def max_notional(self, leverage: int) -> int:
         """Maximum position notional (money) at ``leverage``: the cap of the highest
@@ -114,17 +110,9 @@ class SymbolSpec:
         return table[leverage] if 0 < leverage < len(table) else 0
 
     def maint_margin(self, notional):
-        """Maintenance margin (money, rounded up) of a position notional >= 0."""
-        b: tuple
-        if _maint_margin_c is not None:       # 128-bit C arithmetic, same answers (_liqmath.pyx)
-            mm = _maint_margin_c(notional, self.brackets_mmr)
-            if mm is not NotImplemented:
-                return mm
-        for b in self.brackets:
-            if notional <= b[3]:
-                break
-        mm = -((-notional * b[4]) // RATE_SCALE) - b[5]
-        return mm if mm > 0 else 0
+        """Maintenance margin (money, rounded up) of a position notional: ``exchange.perp.maint_margin``
+        over this symbol's bracket table."""
+        return perp_maint_margin(self.bracket_table, notional)
 
     def bracket_index(self, notional: int) -> int:
         i = 0

@@ -1,7 +1,7 @@
 # Typed names for Cython's pure-Python mode compile of the module beside this file.
 from exchange.venue.accounts cimport Account, OrderAgg
 from exchange.venue.orders cimport Order, default_client_order_id, new_order, order_state
-from exchange.venue.positions cimport Position, apply_fill
+from exchange.venue.positions cimport Position, fill_position
 from exchange.venue.spec cimport SymbolSpec
 from exchange.venue.symbol_state cimport SymbolState
 
@@ -29,8 +29,7 @@ cdef class VenueCore:
 
 from exchange.venue.risk cimport available_balance, release_order_margin, reserve_order_margin, slot_order_margin
 from exchange.venue.liquidation cimport settle_risk      # the risk pass of _post: a C call
-from exchange.venue._riskmath cimport (_apply_fill_c, _fee_c, _limit_ok_c,
-                                       _product_c)    # compiled-only (venue.py: None in the pure twin)
+from exchange.perp._kernels cimport commission_split, initial_margin   # the perp kernels, C calls
 
 cdef _notional(price, lots, unit)
 

@@ -59,15 +59,11 @@ from exchange.contract.events import (
     OrderFilled, OrderModified, OrderRejected, PositionChanged,
 )
 from exchange.venue.orders import CLIENT_ORDER_ID_RE, Order, default_client_order_id, new_order, order_state
-from exchange.venue.positions import Position, apply_fill
+from exchange.perp import commission_split, initial_margin
+from exchange.venue.positions import Position, fill_position
 from exchange.contract.records import new_record, record5, record6, record8, record18, record22
 from exchange.venue.risk import (available_balance, position_notional, release_order_margin, reserve_order_margin,
                    slot_order_margin)
-
-try:        # compiled-only: the fee split of a fill in 128-bit C, notionals in 64-bit C (C calls, venue.pxd)
-    from exchange.venue._riskmath import _apply_fill_c, _fee_c, _limit_ok_c, _product_c
-except ImportError:     # not built, or PAPEREX_PURE=1: the Python lines they stand for
-    _apply_fill_c = _fee_c = _limit_ok_c = _product_c = None
 from exchange.venue.spec import SymbolSpec
 from exchange.venue.admin import AdminCommands
 from exchange.venue.conditional import Conditional
@@ -115,10 +111,7 @@ def _no_effect(ts: int, c) -> list:
 
 
 def _notional(price, lots, unit):
-    """``price * lots * unit`` (money); compiled, one checked C multiplication instead of
-    two Python ones (``_riskmath._product_c``, exact in every case)."""
-    if _product_c is not None:
-        return _product_c(price, lots, unit)
+    """``price * lots * unit`` (money, signed like ``lots``)."""
     return price * lots * unit
 
 
@@ -126,8 +119,6 @@ def limit_filter_error(spec: SymbolSpec, side, price, qty, mark):
     """The (code, msg) a LIMIT price/quantity gets from Binance's filters, in Binance's
     order of checks (PRICE_FILTER, LOT_SIZE, then PERCENT_PRICE against the mark), or
     None.  Shared by new orders and modifies."""
-    if _limit_ok_c is not None and _limit_ok_c(spec, side, price, qty, mark):
-        return None         # every filter passed, checked in C (the common case)
     if qty <= 0:
         return E.Filters.QTY_LESS_THAN_ZERO.reason()
     if price <= 0:
@@ -142,13 +133,11 @@ def limit_filter_error(spec: SymbolSpec, side, price, qty, mark):
         return E.Filters.QTY_GREATER_THAN_MAX_QTY.reason()
     if mark:
         if side == 0:
-            r = _fee_c(mark, spec.percent_up) if _fee_c is not None else NotImplemented
-            cap = mark * spec.percent_up // RATE_SCALE if r is NotImplemented else r[1]     # floor
+            cap = mark * spec.percent_up // RATE_SCALE      # floor
             if price > cap:
                 return E.Filters.PRICE_HIGHER_THAN_MULTIPLIER_UP.reason(spec.price_str(cap))
         else:
-            r = _fee_c(mark, spec.percent_down) if _fee_c is not None else NotImplemented
-            floor = -((-mark * spec.percent_down) // RATE_SCALE) if r is NotImplemented else r[0]    # ceil
+            floor = -((-mark * spec.percent_down) // RATE_SCALE)     # ceil
             if price < floor:
                 return E.Filters.PRICE_LOWER_THAN_MULTIPLIER_DOWN.reason(spec.price_str(floor))
     return None
@@ -529,7 +518,7 @@ class VenueCore:
         spec = st.spec
         unit = spec.notional_unit
         price_unit = price * unit
-        n = _notional(price, q, unit)       # = price_unit * q, in one C call when compiled
+        n = price_unit * q
         side = order.side
         buy = side == 0
         # order
@@ -556,8 +545,7 @@ class VenueCore:
         if pos is None:
             pos = positions[key] = Position(key[0], key[1])
         old_qty = pos.qty
-        r = _apply_fill_c(pos, buy, q, n, price_unit) if _apply_fill_c is not None else NotImplemented
-        pnl, closed, opened = apply_fill(pos, buy, q, n, price_unit) if r is NotImplemented else r
+        pnl, closed, opened = fill_position(pos, buy, q, price, unit)
         new_qty = pos.qty
         pos.update_time = ts
         if not new_qty:
@@ -568,13 +556,7 @@ class VenueCore:
         # fee: charged rounded up; the part above the exact fee is rounding residue
         # (the liquidated side of a liquidation order pays the clearance fee instead)
         rate = spec.maker_fee if is_maker else (spec.taker_fee if order.order_type != 7 else 0)
-        r = _fee_c(n, rate) if _fee_c is not None else NotImplemented    # 128-bit C, same answers
-        if r is NotImplemented:
-            nr = n * rate
-            fee = -((-nr) // _RATE_SCALE)
-            booked = nr // _RATE_SCALE
-        else:
-            fee, booked = r
+        fee, booked = commission_split(n, rate)
         self.fees_collected += booked
         if fee != booked:       # (most fees are exact: no residue, no big-int additions)
             self.rounding_residue += fee - booked
@@ -589,7 +571,7 @@ class VenueCore:
                 pos.iso_wallet = iso - release
                 acct.cross_wallet += release
             if opened:
-                m = -((-price_unit * opened) // settings[0])
+                m = initial_margin(price_unit * opened, settings[0])
                 acct.cross_wallet -= m
                 pos.iso_wallet += m
             acct.cross_wallet -= fee

@@ -3,45 +3,17 @@ from __future__ import annotations
 
 import json
 import os
-import re
-import signal
 import subprocess
 import sys
-import time
 
 import pytest
 
+from serve_cli import start_serve, stop_process
+
 
 def _serve(tmp_path, *args):
-    proc = subprocess.Popen([sys.executable, "-m", "exchange.cli", "serve", "--port", "0", "--data-dir",
-                             str(tmp_path / "data"), "--fsync", "never", *args],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    lines, url, key, secret = [], None, None, None
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and not (url and key and secret):
-        line = proc.stdout.readline()
-        if not line:
-            break
-        lines.append(line)
-        if m := re.search(r"REST base : (http://\S+)", line):
-            url = m.group(1)
-        elif m := re.search(r"apiKey : (\S+)", line):
-            key = m.group(1)
-        elif m := re.search(r"secret : (\S+)", line):
-            secret = m.group(1)
-    if not (url and key and secret):
-        proc.kill()
-        pytest.fail("paperex serve did not start:\n" + "".join(lines))
-    return proc, url, key, secret
-
-
-def _stop(proc):
-    proc.send_signal(signal.SIGINT)
-    try:
-        proc.wait(20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait(5)
+    proc, banner, _ = start_serve(tmp_path / "data", *args, want=("url", "key", "secret"))
+    return proc, banner["url"], banner["key"], banner["secret"]
 
 
 def _bot(module, *args, timeout=90):
@@ -64,7 +36,7 @@ def test_bot_cli_against_paperex_serve(tmp_path, module, extra):
         assert report["open_orders_believed"] == []
         assert not report["errors"], report["errors"]
     finally:
-        _stop(proc)
+        stop_process(proc)
 
 
 def test_high_leverage_cli_in_the_crash_scenario(tmp_path):
@@ -79,4 +51,4 @@ def test_high_leverage_cli_in_the_crash_scenario(tmp_path):
         assert "rest_position_risk" in report["detected_by"]
         assert "force_order where account_id" in report["export_sql"]
     finally:
-        _stop(proc)
+        stop_process(proc)

@@ -48,10 +48,17 @@ def need_browser():
     return chrome, driver
 
 
-def screenshot(drv, name: str) -> Path:
+README_SHOT = ROOT / "docs" / "dashboard.png"
+
+
+def screenshot(drv, name: str, readme: bool = False) -> Path:
+    """Save the page as ``OUTPUT/name.png``; ``readme``: this is the README's picture, which
+    ``PAPEREX_README_SCREENSHOT=1`` also writes to docs/dashboard.png."""
     OUTPUT.mkdir(parents=True, exist_ok=True)
     path = OUTPUT / f"{name}.png"
     drv.save_screenshot(str(path))
+    if readme and os.environ.get("PAPEREX_README_SCREENSHOT") == "1":
+        shutil.copyfile(path, README_SHOT)
     return path
 
 

@@ -134,41 +134,73 @@ def test_a_fill_appears_in_the_accounts_fills_table(browser, live):
     screenshot(browser, "fill")
 
 
-def test_forced_liquidation_appears_in_the_liquidation_feed(browser, live):
+def test_forced_liquidation_in_the_crash_scenario_appears_in_the_liquidation_feed(browser, tmp_path):
+    """A test account opens a 125x long; the ``crash`` scenario (started through the control
+    API, its 30-minute warm-up skipped by advancing the virtual clock, the flow running as fast
+    as it can) drives the mark through its liquidation price; the page's liquidation feed shows
+    that forceOrder.  Bounded: no liquidation within 90 s fails the test."""
+    proc = serve(tmp_path, "--flow", "synthetic", "--clock", "virtual", "--seed", "3", "--speed", "1000")
+    try:
+        base = proc.url
+        st, acct = call(base, "POST", "/paperex/v1/accounts", {"balance": "300", "label": "browser-liq"})
+        assert st == 200, acct
+        aid = acct["accountId"]
+        open_page(browser, base + "/")
+        wait_for("the page", lambda: text_of(browser, "#run-seq") not in (None, "-"))
+        select_account(browser, aid)
+        st, started = call(base, "POST", "/paperex/v1/flow/scenario", {"scenario": "crash"})
+        assert st == 200 and started["scenario"] == "crash", started
+        # the crash falls after 30 minutes of warm-up: skip most of it
+        st, body = call(base, "POST", "/paperex/v1/clock/advance", {"seconds": 1790})
+        assert st == 200, body
+        st, body = signed(base, acct["apiKey"], acct["secretKey"], "POST", "/fapi/v1/leverage",
+                          {"symbol": "BTCUSDT", "leverage": 125})
+        assert st == 200, body
+        st, order = signed(base, acct["apiKey"], acct["secretKey"], "POST", "/fapi/v1/order",
+                           {"symbol": "BTCUSDT", "side": "BUY", "type": "MARKET", "quantity": "0.500"})
+        assert st == 200, order
+        assert wait_for("the scenario on the page", lambda: "crash" in (text_of(browser, "#run-flow") or ""))
+        row = wait_for("the liquidation in the feed", lambda: browser.execute_script(
+            "const r = document.querySelector('#liquidations tbody tr[data-account=\"' + arguments[0] + '\"]');"
+            "return r ? [...r.cells].map(c => c.textContent) : null;", aid), timeout=90, every=0.25)
+        assert row[1] == "BTCUSDT" and row[3] == "SELL" and row[4] == "0.500", row
+        # the same forceOrder as the REST answer, liquidated below the entry
+        st, forced = signed(base, acct["apiKey"], acct["secretKey"], "GET", "/fapi/v1/forceOrders",
+                            {"symbol": "BTCUSDT"})
+        assert st == 200 and len(forced) == 1, forced
+        assert forced[0]["side"] == "SELL" and forced[0]["origQty"] == "0.500"
+        assert forced[0]["time"] > started["time"]          # in the crash, after it started
+        st, mine = signed(base, acct["apiKey"], acct["secretKey"], "GET", "/fapi/v1/userTrades",
+                          {"symbol": "BTCUSDT"})
+        entry = float(mine[0]["price"])
+        assert float(forced[0]["avgPrice"]) < entry, (forced, entry)
+        wait_for("the account without its position", lambda: browser.execute_script(
+            "return document.querySelectorAll('#positions tbody tr').length === 0"))
+        screenshot(browser, "liquidation", readme=True)     # the README's picture
+        assert console_errors(browser) == []
+    finally:
+        proc.stop()
+
+
+def test_a_position_is_drawn_with_its_liquidation_and_bankruptcy_prices(browser, live):
     proc, _ = live
     base = proc.url
-    st, acct = call(base, "POST", "/paperex/v1/accounts", {"balance": "400", "label": "browser-liq"})
+    st, acct = call(base, "POST", "/paperex/v1/accounts", {"balance": "400", "label": "browser-pos"})
     assert st == 200, acct
-    aid = acct["accountId"]
     open_page(browser, base + "/")
     wait_for("the page", lambda: text_of(browser, "#run-seq") not in (None, "-"))
-    select_account(browser, aid)
+    select_account(browser, acct["accountId"])
     st, body = signed(base, acct["apiKey"], acct["secretKey"], "POST", "/fapi/v1/leverage",
                       {"symbol": "BTCUSDT", "leverage": 50})
     assert st == 200, body
     st, body = signed(base, acct["apiKey"], acct["secretKey"], "POST", "/fapi/v1/order",
                       {"symbol": "BTCUSDT", "side": "BUY", "type": "MARKET", "quantity": "0.200"})
     assert st == 200, body
-    # the position with its liquidation and bankruptcy prices, drawn on the chart too
     pos = wait_for("the position with its liquidation price", lambda: browser.execute_script(
         "const r = document.querySelector('#positions tbody tr');"
         "return r && r.cells[8].textContent !== '-' ? [...r.cells].map(c => c.textContent) : null;"))
     assert pos[2] == "0.200" and float(pos[9]) < float(pos[8]) < float(pos[3]), pos   # bankruptcy < liq < entry
     screenshot(browser, "position")
-    st, prem = call(base, "GET", "/fapi/v1/premiumIndex?symbol=BTCUSDT")
-    crash = f"{float(prem['markPrice']) * 0.9:.1f}"
-    st, body = call(base, "POST", "/paperex/v1/mark", {"symbol": "BTCUSDT", "price": crash})
-    assert st == 200, body
-    try:
-        row = wait_for("the liquidation in the feed", lambda: browser.execute_script(
-            "const r = document.querySelector('#liquidations tbody tr[data-account=\"' + arguments[0] + '\"]');"
-            "return r ? [...r.cells].map(c => c.textContent) : null;", aid), timeout=8)
-        assert row[1] == "BTCUSDT" and row[3] == "SELL" and row[4] == "0.200", row
-        wait_for("the account without its position", lambda: browser.execute_script(
-            "return document.querySelectorAll('#positions tbody tr').length === 0"))
-        screenshot(browser, "liquidation")
-    finally:
-        call(base, "POST", "/paperex/v1/mark", {"symbol": "BTCUSDT", "price": None})
     assert console_errors(browser) == []
 
 
@@ -201,8 +233,85 @@ def test_leaderboard_rows_equal_the_rest_leaderboard(browser, tmp_path):
         proc.stop()
 
 
+# ------------------------------------------------------------------ restart
+_PAGE_STATE = """
+    const s = window.paperexDashboard.last();
+    if (!s || !s.market || !s.chart || !s.leaderboard) return null;
+    const cells = (t) => [...document.querySelectorAll(t + ' tbody tr')].map(r => [...r.cells].map(c => c.textContent));
+    return {candles: s.chart.candles, mark: s.chart.mark, index: s.chart.index, trades: s.market.trades,
+            liquidations: s.liquidations, insurance: s.insurance, leaderboard: s.leaderboard.standings,
+            liquidationRows: cells('#liquidations'), leaderboardRows: cells('#leaderboard'),
+            insuranceBalance: document.getElementById('insurance-balance').textContent};"""
+
+
+def test_a_restart_shows_the_same_candles_liquidations_insurance_and_leaderboard(browser, tmp_path):
+    """#16: the dashboard's history (candles, liquidation feed, insurance fund over time) and
+    the leaderboard come back from the projection checkpoint after ``paperex serve`` restarts on
+    the same data directory: the page and /paperex/v1/leaderboard show what they showed."""
+    proc = serve(tmp_path, "--flow", "synthetic", "--clock", "virtual", "--seed", "5", "--speed", "1000",
+                 "--scenario", "crash")
+    try:
+        base = proc.url
+        st, body = call(base, "POST", "/paperex/v1/clock/advance", {"seconds": 1790})    # to the fall
+        assert st == 200, body
+        open_page(browser, base + "/")
+        wait_for("liquidations in the crash", lambda: len(browser.execute_script(
+            "const s = window.paperexDashboard.last(); return s && s.liquidations ? s.liquidations : [];")) >= 3,
+            timeout=90, every=0.5)
+        st, body = call(base, "POST", "/paperex/v1/flow/pause", {})
+        assert st == 200, body
+        time.sleep(1.0)         # the ticks that carry the last commands
+        before = wait_for("the page state", lambda: browser.execute_script(_PAGE_STATE))
+        st, board = call(base, "GET", "/paperex/v1/leaderboard")
+        assert st == 200 and board["standings"]
+    finally:
+        proc.stop()             # a clean stop: the venue snapshot and the projection checkpoint
+    assert before["candles"] and len(before["insurance"]["series"]) >= 2 and before["liquidationRows"]
+    assert any(r["liquidations"] for r in board["standings"])      # the liquidated agents are ranked
+    # the clean stop wrote a projection checkpoint (with the feed and the leaderboard) at its last seq
+    assert list((tmp_path / "data" / "snapshots").glob("*.projection"))
+    again = serve(tmp_path, "--flow", "none", "--clock", "virtual")
+    try:
+        st, board_after = call(again.url, "GET", "/paperex/v1/leaderboard")
+        assert st == 200 and board_after == board
+        open_page(browser, again.url + "/")
+        after = wait_for("the page after the restart", lambda: browser.execute_script(_PAGE_STATE))
+        for key in ("candles", "mark", "index", "trades", "liquidations", "insurance", "leaderboard",
+                    "liquidationRows", "insuranceBalance"):
+            assert after[key] == before[key], key
+        wait_for("the leaderboard rows", lambda: browser.execute_script(_PAGE_STATE)["leaderboardRows"]
+                 == before["leaderboardRows"], timeout=5)
+        screenshot(browser, "restart")
+        assert console_errors(browser) == []
+    finally:
+        again.stop()
+
+
 # ------------------------------------------------------------------ paperex view
-def test_view_time_slider_shows_the_state_digest_of_replay_until_time(browser, tmp_path):
+def _replayed(journal, t: int):
+    """What ``paperex replay --until-time t`` rebuilds (the same function), with the leaderboard
+    fed by that replay: the venue, the board, the symbols' formats."""
+    from exchange.contract.venue_config import instruments_from_config
+    from exchange.engine.leaderboard import Leaderboard
+    from exchange.engine.replay import replay
+    from exchange.gateway.format import SymbolFormat
+    from exchange.journal import JournalReader
+    instruments = instruments_from_config(JournalReader(journal).config)
+    board = Leaderboard.for_instruments(instruments)
+    res = replay(journal, until_time=t, on_command=board.on_executed)
+    return res.venue, board, {s: SymbolFormat(i) for s, i in instruments.items()}
+
+
+def _cells(drv, table: str) -> list:
+    return drv.execute_script("return [...document.querySelectorAll(arguments[0] + ' tbody tr')]"
+                              ".map(r => [...r.cells].map(c => c.textContent));", table)
+
+
+def test_view_time_slider_shows_the_state_of_replay_until_time(browser, tmp_path):
+    """``paperex view``: at a slider time the page shows the state ``replay --until-time`` rebuilds
+    for that time - its state digest, the book ladder, an account's positions and open orders,
+    and the leaderboard."""
+    from exchange.contract import codes as C
     proc = serve(tmp_path, "--flow", "synthetic", "--clock", "virtual", "--scenario", "crash", "--seed", "5")
     try:
         wait_for("some flow", lambda: call(proc.url, "GET", "/paperex/v1/state")[1]["lastSeq"] > 3000, timeout=30,
@@ -216,6 +325,7 @@ def test_view_time_slider_shows_the_state_digest_of_replay_until_time(browser, t
         st, info = call(v.url, "GET", "/paperex/v1/dashboard/info")
         assert st == 200 and info["mode"] == "view" and info["lastTime"] > info["firstTime"]
         wait_for("the view at the end", lambda: text_of(browser, "#state-digest") not in (None, "-"), timeout=30)
+        aid = None
         for frac in (0.5, 0.25):            # forward is incremental, back starts over: both must agree
             t = info["firstTime"] + int((info["lastTime"] - info["firstTime"]) * frac)
             browser.execute_script("const s = document.getElementById('slider'); s.value = String(arguments[0]);"
@@ -228,6 +338,43 @@ def test_view_time_slider_shows_the_state_digest_of_replay_until_time(browser, t
             assert out.returncode == 0, out.stderr
             want = json.loads(out.stdout.strip().splitlines()[-1])["state_digest"]
             assert text_of(browser, "#state-digest") == want
+            venue, board, fmt = _replayed(journal, t)
+            assert venue.state_digest() == want
+            if aid is None:     # the agent with the most open orders and positions at that time
+                def busy(a):
+                    acct = venue.account(a)
+                    return len(acct["open_orders"]) + sum(1 for p in acct["positions"] if p["qty"])
+                aid = max(sorted(venue.accounts), key=busy)
+                assert busy(aid) > 0
+                select_account(browser, aid)
+            wait_for(f"account {aid} at {t}", lambda: text_of(browser, "#account-id") == str(aid) and
+                     browser.execute_script("return document.getElementById('state-digest').dataset.time") == str(t),
+                     timeout=30)
+            # the ladder: the replayed book's best 12 levels a side, asks above bids
+            f = fmt["BTCUSDT"]
+            book = venue.book("BTCUSDT")
+            asks = [["-", f.price(p), f.qty(q)] for p, q in reversed(book.depth(1, 12))]
+            bids = [[f.qty(q), f.price(p), "-"] for p, q in book.depth(0, 12)]
+            assert asks and bids
+            assert _cells(browser, "#ladder") == asks + bids
+            assert text_of(browser, "#best-bid") == bids[0][1] and text_of(browser, "#best-ask") == asks[-1][1]
+            # the account's tables
+            acct = venue.account(aid)
+            pos = sorted((p["symbol"], C.POSITION_SIDE_NAMES[p["position_side"]],
+                          fmt[p["symbol"]].qty(p["qty"]) if p["qty"] > 0 else "-" + fmt[p["symbol"]].qty(-p["qty"]))
+                         for p in acct["positions"] if p["qty"])
+            assert sorted(tuple(r[:3]) for r in _cells(browser, "#positions")) == pos
+            orders = sorted(str(o["order_id"]) for o in acct["open_orders"]
+                            if o["order_type"] not in C.CONDITIONAL_TYPES)
+            assert sorted(r[0] for r in _cells(browser, "#orders")) == orders
+            # the leaderboard of that replay (the page shows the best LEADERS of its hundreds of agents)
+            from exchange.gateway.dashboard.views import LEADERS
+            standings = board.standings()["standings"]
+            rows = [[str(r["rank"]), r["team"] or "-", str(r["accountId"]), r["equity"], r["return"],
+                     r["maxDrawdown"], str(r["liquidations"]), str(r["trades"]), r["volume"], r["fees"]]
+                    for r in standings[:LEADERS]]
+            assert len(standings) > LEADERS and _cells(browser, "#leaderboard") == rows
+            assert text_of(browser, "#competition-name") == f"(all accounts: the best {LEADERS} of {len(standings)})"
         screenshot(browser, "view")
         assert console_errors(browser) == []
     finally:

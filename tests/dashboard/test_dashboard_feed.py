@@ -27,6 +27,15 @@ async def _messages(ws, seconds: float) -> list:
         out.append(json.loads(msg.data))
 
 
+def _merged(msgs: list, state: "dict | None" = None) -> dict:
+    """What a page holds after ``msgs``: each message carries only the sections that changed."""
+    state = dict(state or {})
+    for m in msgs:
+        assert m["type"] == "update"
+        state.update({k: v for k, v in m.items() if k not in ("type", "full")})
+    return state
+
+
 async def test_updates_coalesce_ladder_is_the_book_and_scenarios_start(tmp_path):
     srv = await start(host="127.0.0.1", port=0, data_dir=tmp_path / "data", fsync="never", clock="virtual")
     stop = asyncio.Event()
@@ -34,7 +43,9 @@ async def test_updates_coalesce_ladder_is_the_book_and_scenarios_start(tmp_path)
     try:
         async with aiohttp.ClientSession() as s:
             async with s.ws_connect(srv.ws_url + "/paperex/v1/dashboard/ws") as ws:
-                await _messages(ws, 1.0)            # the first message and whatever came since
+                first = await _messages(ws, 1.0)    # the first message and whatever came since
+                assert first[0]["full"] is True and {"run", "market", "chart", "leaderboard", "insurance"} <= set(first[0])
+                page = _merged(first)
                 msgs = await _messages(ws, 3.0)
                 seqs = [m["run"]["lastSeq"] for m in msgs]
                 # a few updates a second (0.25 s apart), while the venue ran thousands of commands
@@ -43,14 +54,20 @@ async def test_updates_coalesce_ladder_is_the_book_and_scenarios_start(tmp_path)
                 # the ladder the page shows is the book REST depth shows
                 async with s.post(srv.rest_url + "/paperex/v1/flow/pause") as r:
                     assert r.status == 200
-                await asyncio.sleep(0.1)
+                page = _merged(msgs + await _messages(ws, 0.6), page)    # the ticks that carried the pause
+                # a still market: nothing but the run panel's heartbeat (at most one in 2 s) -
+                # no market, board or feed resent
+                quiet = await _messages(ws, 2.6)
+                assert len(quiet) <= 2, quiet
+                assert not any(set(q) - {"type", "full", "run"} for q in quiet), quiet
+                page = _merged(quiet, page)
                 await ws.send_str(json.dumps({"symbol": "ETHUSDT"}))
-                m = (await _messages(ws, 0.2))[-1]
+                m = _merged(await _messages(ws, 0.2), page)
                 async with s.get(srv.rest_url + "/fapi/v1/depth", params={"symbol": "ETHUSDT", "limit": "20"}) as r:
                     depth = await r.json()
                 assert m["market"]["symbol"] == "ETHUSDT"
                 assert m["market"]["bids"] == depth["bids"][:12] and m["market"]["asks"] == depth["asks"][:12]
-                assert m["market"]["bids"] and m["market"]["candles"] and m["market"]["mark"]
+                assert m["market"]["bids"] and m["chart"]["symbol"] == "ETHUSDT" and m["chart"]["candles"] and m["chart"]["mark"]
                 assert m["flow"] == {"kind": "SyntheticFlow", "paused": True, "scenario": "calm"}
                 # start a scenario from the page's control
                 async with s.post(srv.rest_url + "/paperex/v1/flow/scenario", json={"scenario": "crash"}) as r:
@@ -59,7 +76,7 @@ async def test_updates_coalesce_ladder_is_the_book_and_scenarios_start(tmp_path)
                     body = await r.json()
                     assert (r.status, body["code"]) == (400, -1130), body
                 await ws.send_str(json.dumps({"symbol": "BTCUSDT"}))
-                m = (await _messages(ws, 0.2))[-1]
+                m = _merged(await _messages(ws, 0.2), m)
                 assert m["flow"]["scenario"] == "crash" and m["leaderboard"]["standings"]
     finally:
         stop.set()

@@ -4,7 +4,8 @@ clientOrderIds, retries what failed, and reconciles what has an unknown executio
 from __future__ import annotations
 
 import asyncio
-from typing import Optional
+from contextlib import asynccontextmanager
+from typing import AsyncIterator, Optional
 
 from clients import UsdmClient
 from clients.errors import BinanceAPIError, RateLimitError
@@ -55,6 +56,18 @@ class FaultTolerantBot:
                 return None
             raise
 
+    async def _reconcile(self, e: BinanceAPIError, cid: str):
+        """A write of order ``cid`` failed with ``e``: raised again unless worth a retry.  When its
+        execution status is unknown the attempt may have gone through: the order as the exchange
+        has it now (None when it is not there); None when the status is known (nothing happened)."""
+        if not self._retryable(e):
+            raise e
+        self._saw(e)
+        if not e.execution_unknown:
+            return None
+        self.reconciled += 1
+        return await self.lookup(cid)
+
     async def place(self, cid: str, price: str, qty: str = "0.01") -> None:
         for _ in range(200):
             try:
@@ -62,15 +75,10 @@ class FaultTolerantBot:
                 self.open[cid] = o.order_id
                 return
             except BinanceAPIError as e:
-                if not self._retryable(e):
-                    raise
-                self._saw(e)
-                if e.execution_unknown:
-                    self.reconciled += 1
-                    o = await self.lookup(cid)
-                    if o is not None:
-                        self.open[cid] = o.order_id
-                        return
+                o = await self._reconcile(e, cid)
+                if o is not None:
+                    self.open[cid] = o.order_id
+                    return
                 await self._pause(e)
         raise AssertionError("gave up placing")
 
@@ -84,14 +92,9 @@ class FaultTolerantBot:
                     o = await self.lookup(cid)
                     assert o is not None and o.status == "CANCELED", o
                     break
-                if not self._retryable(e):
-                    raise
-                self._saw(e)
-                if e.execution_unknown:
-                    self.reconciled += 1
-                    o = await self.lookup(cid)
-                    if o is not None and o.status == "CANCELED":
-                        break
+                o = await self._reconcile(e, cid)
+                if o is not None and o.status == "CANCELED":
+                    break
                 await self._pause(e)
         else:
             raise AssertionError("gave up cancelling")
@@ -111,3 +114,26 @@ class FaultTolerantBot:
         for cid in self.canceled:
             o: Optional[object] = await self.lookup(cid)
             assert o is not None and o.status == "CANCELED"
+
+
+@asynccontextmanager
+async def bot_on_user_stream(key: str, secret: str, base: str, events: list, *,
+                             reconnect_max_delay: float) -> AsyncIterator[tuple[FaultTolerantBot, object]]:
+    """A FaultTolerantBot on its own UsdmClient, with the account's user stream open and
+    connected; every event it delivers is appended to ``events`` while the block runs.
+    Yields (bot, user stream)."""
+    async with UsdmClient(key, secret, base_url=base, reconnect_min_delay=0.02,
+                          reconnect_max_delay=reconnect_max_delay) as c:
+        bot = FaultTolerantBot(c)
+        async with c.user_stream(parse=False) as us:
+
+            async def listen():
+                async for ev in us:
+                    events.append(ev)
+
+            reader = asyncio.get_running_loop().create_task(listen())
+            try:
+                await asyncio.wait_for(us.connected.wait(), 5)
+                yield bot, us
+            finally:
+                reader.cancel()

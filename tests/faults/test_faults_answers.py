@@ -33,10 +33,10 @@ async def _place(c, cid, price="49000"):
     ("429", 429, -1003, "Too many requests; current limit is 2400 requests per minute.", RateLimitError),
     ("418", 418, -1003, "Way too many requests; IP banned until ", RateLimitError),
 ])
-async def test_failed_kinds_do_nothing(fserver, fsession, kind, status, code, msg, cls):
-    c, aid = await _client(fserver, fsession)
+async def test_failed_kinds_do_nothing(server, session, kind, status, code, msg, cls):
+    c, aid = await _client(server, session)
     async with c:
-        await configure(fsession, fserver.rest_url, {"seed": 3, "rules": [
+        await configure(session, server.rest_url, {"seed": 3, "rules": [
             {"id": "f", "method": "POST", "path": "/fapi/v1/order", "kind": kind, "every": 1, "times": 1,
              "retry_after": 7}]})
         with pytest.raises(cls) as ei:
@@ -52,17 +52,17 @@ async def test_failed_kinds_do_nothing(fserver, fsession, kind, status, code, ms
             await c.get_order(SYMBOL, orig_client_order_id="a1")
         assert nf.value.code == -2013
         assert (await _place(c, "a1")).status == "NEW"
-        state = await configure(fsession, fserver.rest_url, {})
+        state = await configure(session, server.rest_url, {})
         assert state["rules"][0]["fired"] == 1 and state["injectedByKind"] == {kind: 1}
-    faults = await stop_and_verify(fserver)
+    faults = await stop_and_verify(server)
     assert [(f.kind, f.rule_id, f.account_id) for _, f in faults] == [(kind, "f", aid)]
     assert "POST /fapi/v1/order newClientOrderId=a1" in faults[0][1].detail
 
 
-async def test_1008_exempts_reduce_only(fserver, fsession):
-    c, _ = await _client(fserver, fsession)
+async def test_1008_exempts_reduce_only(server, session):
+    c, _ = await _client(server, session)
     async with c:
-        await configure(fsession, fserver.rest_url, {"rules": [
+        await configure(session, server.rest_url, {"rules": [
             {"method": "POST", "path": "/fapi/v1/order", "kind": "-1008", "every": 1}]})
         with pytest.raises(BinanceAPIError) as ei:    # exempt from -1008, refused by the venue instead
             await c.new_order(SYMBOL, "SELL", "LIMIT", "0.01", "51000", reduce_only=True)
@@ -70,17 +70,17 @@ async def test_1008_exempts_reduce_only(fserver, fsession):
         with pytest.raises(ServerError) as ei:
             await _place(c, "x")
         assert ei.value.code == -1008
-    await stop_and_verify(fserver)
+    await stop_and_verify(server)
 
 
 @pytest.mark.parametrize("kind", ["-1007", "503"])
-async def test_unknown_status_both_outcomes(fserver, fsession, kind):
+async def test_unknown_status_both_outcomes(server, session, kind):
     """-1007 / 503 "Unknown error": the order may or may not have been placed - both happen,
     each journaled (InjectFault first, then the NewOrder when it was executed)."""
-    c, aid = await _client(fserver, fsession)
+    c, aid = await _client(server, session)
     outcomes = {}
     async with c:
-        await configure(fsession, fserver.rest_url, {"seed": 11, "rules": [
+        await configure(session, server.rest_url, {"seed": 11, "rules": [
             {"id": "u", "method": "POST", "path": "/fapi/v1/order", "kind": kind, "every": 1}]})
         for i in range(12):
             cid = f"u{i}"
@@ -99,32 +99,32 @@ async def test_unknown_status_both_outcomes(fserver, fsession, kind):
                 assert nf.code == -2013
                 outcomes[cid] = False
     assert set(outcomes.values()) == {True, False}
-    faults = await stop_and_verify(fserver)
+    faults = await stop_and_verify(server)
     assert len(faults) == 12
     for _, f in faults:
         cid = f.detail.split("newClientOrderId=")[1].split()[0]
         assert f.detail.endswith(f"executed={int(outcomes[cid])}") and f.account_id == aid
 
 
-async def test_503_unavailable_is_a_failure(fserver, fsession):
-    c, _ = await _client(fserver, fsession)
+async def test_503_unavailable_is_a_failure(server, session):
+    c, _ = await _client(server, session)
     async with c:
-        await configure(fsession, fserver.rest_url, {"rules": [
+        await configure(session, server.rest_url, {"rules": [
             {"path": "/fapi/v1/order", "method": "POST", "kind": "503", "body": "unavailable", "every": 1}]})
         with pytest.raises(ServerError) as ei:
             await _place(c, "s1")
         assert (ei.value.status, ei.value.msg) == (503, "Service Unavailable.")
         assert not ei.value.execution_unknown
-        await control(fsession, fserver.rest_url, "DELETE", "/paperex/v1/faults")
+        await control(session, server.rest_url, "DELETE", "/paperex/v1/faults")
         assert [o.client_order_id for o in await c.open_orders(SYMBOL)] == []
-    await stop_and_verify(fserver)
+    await stop_and_verify(server)
 
 
-async def test_fault_matches_account_and_path(fserver, fsession):
-    c1, a1 = await _client(fserver, fsession)
-    key2, secret2, a2 = await new_account(fsession, fserver.rest_url)
-    async with c1, UsdmClient(key2, secret2, base_url=fserver.rest_url) as c2:
-        await configure(fsession, fserver.rest_url, {"rules": [
+async def test_fault_matches_account_and_path(server, session):
+    c1, a1 = await _client(server, session)
+    key2, secret2, a2 = await new_account(session, server.rest_url)
+    async with c1, UsdmClient(key2, secret2, base_url=server.rest_url) as c2:
+        await configure(session, server.rest_url, {"rules": [
             {"path": "/fapi/*/order", "account": a2, "kind": "-1001", "every": 1}]})
         assert (await _place(c1, "one")).status == "NEW"
         await c1.account()                            # other path: no fault
@@ -134,7 +134,7 @@ async def test_fault_matches_account_and_path(fserver, fsession):
             await c2.get_order(SYMBOL, orig_client_order_id="two")
         await c2.account()
         await c2.ping()
-    faults = await stop_and_verify(fserver)
+    faults = await stop_and_verify(server)
     assert [f.account_id for _, f in faults] == [a2, a2]
 
 
@@ -156,13 +156,13 @@ async def _sequence(srv, session, seed) -> list[tuple]:
     return [(f.kind, f.rule_id, f.detail) for _, f in await stop_and_verify(srv)]
 
 
-async def test_same_seed_same_faults(tmp_path, fsession):
+async def test_same_seed_same_faults(tmp_path, session):
     from exchange.serve import start
     runs = []
     for i, seed in enumerate((5, 5, 6)):
         srv = await start(host="127.0.0.1", port=0, data_dir=tmp_path / f"d{i}", fsync="never", demo=False)
         try:
-            runs.append(await _sequence(srv, fsession, seed))
+            runs.append(await _sequence(srv, session, seed))
         finally:
             await srv.stop()
     assert runs[0] == runs[1]
@@ -199,31 +199,31 @@ def test_bad_configurations(bad):
         validate_config(bad)
 
 
-async def test_control_api(fserver, fsession):
-    base = fserver.rest_url
-    status, body = await control(fsession, base, "GET", "/paperex/v1/faults")
+async def test_control_api(server, session):
+    base = server.rest_url
+    status, body = await control(session, base, "GET", "/paperex/v1/faults")
     assert status == 200 and body["enabled"] is False and body["rules"] == []
-    assert fserver.gateway.faults is None
-    status, body = await control(fsession, base, "POST", "/paperex/v1/faults",
+    assert server.gateway.faults is None
+    status, body = await control(session, base, "POST", "/paperex/v1/faults",
                                  {"kind": "-1001", "path": "/fapi/v1/order", "every": 2})
     assert status == 200 and body["added"] == ["r1"] and body["enabled"] is True
-    assert fserver.gateway.faults is not None
-    status, body = await control(fsession, base, "POST", "/paperex/v1/faults",
+    assert server.gateway.faults is not None
+    status, body = await control(session, base, "POST", "/paperex/v1/faults",
                                  {"latency": {"request": "fixed:1", "ws": {"dist": "exponential", "mean_ms": 2}},
                                   "rules": [{"id": "late", "kind": "user_event_late", "every": 5, "ms": 50}]})
     assert status == 200 and [r["id"] for r in body["rules"]] == ["r1", "late"]
     assert body["rules"][1]["method"] == "WS" and body["rules"][1]["path"] == "*"
     assert body["latency"]["request"] == {"dist": "fixed", "ms": 1}
-    status, err = await control(fsession, base, "POST", "/paperex/v1/faults", {"kind": "nope", "every": 1})
+    status, err = await control(session, base, "POST", "/paperex/v1/faults", {"kind": "nope", "every": 1})
     assert status == 400 and err["code"] == -1130 and "kind" in err["msg"]
-    status, err = await control(fsession, base, "DELETE", "/paperex/v1/faults/zzz")
+    status, err = await control(session, base, "DELETE", "/paperex/v1/faults/zzz")
     assert status == 404 and err["code"] == -1130
-    status, body = await control(fsession, base, "DELETE", "/paperex/v1/faults/r1")
+    status, body = await control(session, base, "DELETE", "/paperex/v1/faults/r1")
     assert status == 200 and [r["id"] for r in body["rules"]] == ["late"]
-    status, body = await control(fsession, base, "DELETE", "/paperex/v1/faults")
+    status, body = await control(session, base, "DELETE", "/paperex/v1/faults")
     assert status == 200 and body["enabled"] is False and body["latency"] == {"request": None, "ws": None}
-    assert fserver.gateway.faults is None
-    await stop_and_verify(fserver)
+    assert server.gateway.faults is None
+    await stop_and_verify(server)
 
 
 def test_injector_off_by_default():
@@ -231,23 +231,23 @@ def test_injector_off_by_default():
     assert not inj.active and inj.to_json()["rules"] == []
 
 
-async def test_faults_in_cli_replay_and_export(fserver, fsession, tmp_path):
+async def test_faults_in_cli_replay_and_export(server, session, tmp_path):
     """`paperex replay --verify` passes on a run with faults, and the export shows each fault."""
     import json as _json
     import sqlite3
     from exchange.cli import main as cli_main
-    c, aid = await _client(fserver, fsession)
+    c, aid = await _client(server, session)
     async with c:
-        await configure(fsession, fserver.rest_url, {"seed": 1, "rules": [
+        await configure(session, server.rest_url, {"seed": 1, "rules": [
             {"id": "t", "method": "POST", "path": "/fapi/v1/order", "kind": "-1007", "every": 2}]})
         for i in range(6):
             try:
                 await _place(c, f"e{i}", str(49000 - i))
             except BinanceAPIError:
                 pass
-    faults = await stop_and_verify(fserver)
+    faults = await stop_and_verify(server)
     assert len(faults) == 3
-    data = fserver.runtime.data_dir
+    data = server.runtime.data_dir
     assert cli_main(["replay", str(data), "--verify", "--json"]) == 0
     db = tmp_path / "audit.db"
     assert cli_main(["export", str(data), str(db)]) == 0

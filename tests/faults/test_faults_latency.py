@@ -22,33 +22,33 @@ from exchange.contract.events import OrderAccepted
 from faulthelpers import SYMBOL, configure, fault_records, market, new_account, stop_and_verify
 
 
-async def test_request_latency_delays_execution(fserver, fsession):
-    base = fserver.rest_url
-    key, secret, _ = await new_account(fsession, base)
-    await market(fsession, base)
+async def test_request_latency_delays_execution(server, session):
+    base = server.rest_url
+    key, secret, _ = await new_account(session, base)
+    await market(session, base)
     async with UsdmClient(key, secret, base_url=base) as c:
         t0 = time.time() * 1000
         o = await c.new_order(SYMBOL, "BUY", "LIMIT", "0.01", "49000")
         assert o.update_time - t0 < 250                      # off: executed at once
-        await configure(fsession, base, {"latency": {"request": "fixed:300"}})
+        await configure(session, base, {"latency": {"request": "fixed:300"}})
         for i in range(3):
             t0 = time.time() * 1000
             o = await c.new_order(SYMBOL, "BUY", "LIMIT", "0.01", str(48990 - i))
             t1 = time.time() * 1000
             assert 295 <= o.update_time - t0 <= t1 - t0 + 1   # the venue stamped it 300 ms after arrival
-    assert await stop_and_verify(fserver) == []
+    assert await stop_and_verify(server) == []
 
 
-async def test_latency_costs_queue_position(fserver, fsession):
+async def test_latency_costs_queue_position(server, session):
     """A's order arrives first but waits 300 ms (a 'latency' fault on A's account); B's order
     at the same price, sent 50 ms later, is ahead of it in the queue and is the one filled."""
     import asyncio
-    base = fserver.rest_url
-    ka, sa, a = await new_account(fsession, base)
-    kb, sb, b = await new_account(fsession, base)
-    kt, st, _ = await new_account(fsession, base)
-    await market(fsession, base)
-    await configure(fsession, base, {"rules": [
+    base = server.rest_url
+    ka, sa, a = await new_account(session, base)
+    kb, sb, b = await new_account(session, base)
+    kt, st, _ = await new_account(session, base)
+    await market(session, base)
+    await configure(session, base, {"rules": [
         {"id": "slow", "kind": "latency", "account": a, "method": "POST", "path": "/fapi/v1/order",
          "every": 1, "ms": 300}]})
     async with UsdmClient(ka, sa, base_url=base) as ca, UsdmClient(kb, sb, base_url=base) as cb, \
@@ -63,7 +63,7 @@ async def test_latency_costs_queue_position(fserver, fsession):
         await ct.new_order(SYMBOL, "SELL", "MARKET", "0.01")
         assert (await cb.get_order(SYMBOL, orig_client_order_id="B")).status == "FILLED"
         assert (await ca.get_order(SYMBOL, orig_client_order_id="A")).status == "NEW"
-    faults = await stop_and_verify(fserver)
+    faults = await stop_and_verify(server)
     assert [(f.kind, f.account_id, f.detail) for _, f in faults] == [
         ("latency", a, "POST /fapi/v1/order newClientOrderId=A ms=300")]
 
@@ -111,7 +111,7 @@ def test_serve_options(tmp_path):
         fault_config(_args("--faults", str(bad)))
 
 
-async def test_start_with_faults_file(tmp_path, fsession):
+async def test_start_with_faults_file(tmp_path, session):
     f = tmp_path / "faults.json"
     f.write_text(json.dumps([{"id": "busy", "kind": "-1008", "method": "POST", "path": "/fapi/v1/order",
                               "every": 1, "times": 1}]))
@@ -122,8 +122,8 @@ async def test_start_with_faults_file(tmp_path, fsession):
                       faults=f)
     try:
         assert srv.gateway.faults is not None
-        key, secret, aid = await new_account(fsession, srv.rest_url)
-        await market(fsession, srv.rest_url)
+        key, secret, aid = await new_account(session, srv.rest_url)
+        await market(session, srv.rest_url)
         async with UsdmClient(key, secret, base_url=srv.rest_url) as c:
             with pytest.raises(Exception) as ei:
                 await c.new_order(SYMBOL, "BUY", "LIMIT", "0.01", "49000")

@@ -6,7 +6,7 @@ import pytest
 from sortedcontainers import SortedDict
 
 from exchange.flow import (BookTicker, DepthDiff, DepthSnapshot, Kline, Trade, open_recording,
-                           open_recordings, sniff_format)
+                           open_recordings)
 from exchange.flow.readers import BinanceTapeReader, CryptofeedReader
 
 TAPE_COUNTS = {
@@ -175,11 +175,8 @@ def test_eth_tape_counts(sample):
 # ---------------------------------------------------------------------------
 # cryptofeed recordings (README 1.2)
 
-def test_cryptofeed_ws_counts(sample):
-    path = sample("binance-usdm/BINANCE_FUTURES.ws.1.0")
-    assert sniff_format(path) == "cryptofeed"
-    reader = open_recording(path)
-    assert isinstance(reader, CryptofeedReader)
+def test_cryptofeed_ws_counts(recording):
+    reader = recording("binance-usdm/BINANCE_FUTURES.ws.1.0", "cryptofeed", CryptofeedReader)
     recs = list(reader)
     c = Counter(type(r).__name__ for r in recs)
     # @aggTrade 91, @depth@100ms 764, @kline_1m 67, @bookTicker 613; line 1 is the connect record

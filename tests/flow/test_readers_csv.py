@@ -2,18 +2,15 @@
 import zipfile
 
 from exchange.flow import (BookDepthBand, BookTicker, DepthDiff, DepthSnapshot, FundingRate, Kline, Trade,
-                           open_recording, sniff_format)
+                           open_recording)
 from exchange.flow.readers import BinanceCsvReader, FreqtradeJsonReader
 
 
 # ---------------------------------------------------------------------------
 # real samples
 
-def test_binance_depth_snap_csv(sample):
-    path = sample("binance-usdm/btcusdt-depth-snap.csv")
-    assert sniff_format(path) == "binance_csv"
-    reader = open_recording(path)
-    assert isinstance(reader, BinanceCsvReader)
+def test_binance_depth_snap_csv(recording):
+    reader = recording("binance-usdm/btcusdt-depth-snap.csv", "binance_csv", BinanceCsvReader)
     (snap,) = list(reader)
     assert reader.layout == "depth"
     assert type(snap) is DepthSnapshot
@@ -46,11 +43,8 @@ def test_spot_klines_headerless(sample):
     assert all(k.ts_ms == k.close_ms for k in ks)   # stamped at close: no look-ahead
 
 
-def test_freqtrade_futures_candles(sample):
-    path = sample("binance-usdm/XRP_USDT_USDT-5m-futures.json")
-    assert sniff_format(path) == "freqtrade_json"
-    reader = open_recording(path)
-    assert isinstance(reader, FreqtradeJsonReader)
+def test_freqtrade_futures_candles(recording):
+    reader = recording("binance-usdm/XRP_USDT_USDT-5m-futures.json", "freqtrade_json", FreqtradeJsonReader)
     ks = list(reader)
     assert len(ks) == 1999
     assert ks[0].open_ms == 1636934400000 and ks[-1].open_ms == 1637533800000   # 11-15 00:00 -> 11-21 22:30
@@ -96,6 +90,12 @@ def test_ftx_ohlcv_csv(sample):
 # ---------------------------------------------------------------------------
 # data.binance.vision layouts (no real sample exists, README "Gaps" 1): documented headers
 
+def _read_written(path, text) -> list:
+    """Write ``text`` to ``path`` (named as data.binance.vision names it) and read it back."""
+    path.write_text(text)
+    return list(open_recording(path))
+
+
 def _write_zip(path, member, text):
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
         z.writestr(member, text)
@@ -115,20 +115,19 @@ def test_vision_trades_zip(tmp_path):
 
 
 def test_vision_aggtrades_headerless(tmp_path):
-    p = tmp_path / "ETHUSDT-aggTrades-2019-12-31.csv"
-    p.write_text("1,130.10,2.5,10,12,1577750400000,true\n2,130.20,0.1,13,13,1577750400500,false\n")
-    recs = list(open_recording(p))
+    recs = _read_written(tmp_path / "ETHUSDT-aggTrades-2019-12-31.csv",
+                         "1,130.10,2.5,10,12,1577750400000,true\n2,130.20,0.1,13,13,1577750400500,false\n")
     assert recs[0] == Trade(1577750400000, "ETHUSDT", "130.10", "2.5", "SELL", 1, 1577750400000,
                             "aggTrade", 10, 12)
     assert recs[1].taker_side == "BUY"
 
 
 def test_vision_book_ticker(tmp_path):
-    p = tmp_path / "BTCUSDT-bookTicker-2023-06-15.csv"
-    p.write_text("update_id,best_bid_price,best_bid_qty,best_ask_price,best_ask_qty,transaction_time,event_time\n"
-                 "2948552298577,25115.90,13.097,25116.00,1.230,1686787200009,1686787200015\n"
-                 "2948552298600,25115.90,13.000,25116.00,1.230,1686787200003,1686787200010\n")
-    recs = list(open_recording(p))
+    recs = _read_written(tmp_path / "BTCUSDT-bookTicker-2023-06-15.csv",
+                         "update_id,best_bid_price,best_bid_qty,best_ask_price,best_ask_qty,"
+                         "transaction_time,event_time\n"
+                         "2948552298577,25115.90,13.097,25116.00,1.230,1686787200009,1686787200015\n"
+                         "2948552298600,25115.90,13.000,25116.00,1.230,1686787200003,1686787200010\n")
     # ordered by event time: the second row happened first
     assert [r.update_id for r in recs] == [2948552298600, 2948552298577]
     assert recs[1] == BookTicker(1686787200015, "BTCUSDT", "25115.90", "13.097", "25116.00", "1.230",
@@ -136,20 +135,18 @@ def test_vision_book_ticker(tmp_path):
 
 
 def test_vision_book_depth_bands(tmp_path):
-    p = tmp_path / "BTCUSDT-bookDepth-2023-01-15.csv"
-    p.write_text("timestamp,percentage,depth,notional\n"
-                 "2023-01-15 23:57:03,-5,529798.00000000,11864400.15700000\n"
-                 "2023-01-15 23:57:03,5,1234.5,99.5\n")
-    recs = list(open_recording(p))
+    recs = _read_written(tmp_path / "BTCUSDT-bookDepth-2023-01-15.csv",
+                         "timestamp,percentage,depth,notional\n"
+                         "2023-01-15 23:57:03,-5,529798.00000000,11864400.15700000\n"
+                         "2023-01-15 23:57:03,5,1234.5,99.5\n")
     assert recs[0] == BookDepthBand(1673827023000, "BTCUSDT", "-5", "529798.00000000", "11864400.15700000")
     assert recs[1].percentage == "5"
 
 
 def test_vision_funding_rate(tmp_path):
-    p = tmp_path / "BTCUSDT-fundingRate-2024-01.csv"
-    p.write_text("calc_time,funding_interval_hours,last_funding_rate\n"
-                 "1704067200000,8,0.00010000\n1704096000001,8,-0.00005703\n")
-    recs = list(open_recording(p))
+    recs = _read_written(tmp_path / "BTCUSDT-fundingRate-2024-01.csv",
+                         "calc_time,funding_interval_hours,last_funding_rate\n"
+                         "1704067200000,8,0.00010000\n1704096000001,8,-0.00005703\n")
     assert recs == [FundingRate(1704067200000, "BTCUSDT", "0.00010000", 1704067200000, True, 8),
                     FundingRate(1704096000001, "BTCUSDT", "-0.00005703", 1704096000001, True, 8)]
 
@@ -157,16 +154,14 @@ def test_vision_funding_rate(tmp_path):
 def test_vision_mark_price_klines_kind_from_path(tmp_path):
     d = tmp_path / "markPriceKlines" / "BTCUSDT" / "1h"
     d.mkdir(parents=True)
-    p = d / "BTCUSDT-1h-2024-01-01.csv"
-    p.write_text("open_time,open,high,low,close,volume,close_time,quote_volume,count,taker_buy_volume,"
-                 "taker_buy_quote_volume,ignore\n"
-                 "1704067200000,42314.0,42600.1,42300.5,42500.0,0,1704070799999,0,60,0,0,0\n")
-    (k,) = list(open_recording(p))
+    (k,) = _read_written(d / "BTCUSDT-1h-2024-01-01.csv",
+                         "open_time,open,high,low,close,volume,close_time,quote_volume,count,taker_buy_volume,"
+                         "taker_buy_quote_volume,ignore\n"
+                         "1704067200000,42314.0,42600.1,42300.5,42500.0,0,1704070799999,0,60,0,0,0\n")
     assert (k.kind, k.interval, k.symbol, k.ts_ms, k.close) == ("mark", "1h", "BTCUSDT", 1704070799999, "42500.0")
 
 
 def test_vision_spot_microsecond_timestamps(tmp_path):
-    p = tmp_path / "BTCUSDT-trades-2025-01-02.csv"
-    p.write_text("1,94000.01,0.001,94.00001,1735776000123456,true,true\n")
-    (t,) = list(open_recording(p))
+    (t,) = _read_written(tmp_path / "BTCUSDT-trades-2025-01-02.csv",
+                         "1,94000.01,0.001,94.00001,1735776000123456,true,true\n")
     assert t.ts_ms == 1735776000123 and t.taker_side == "SELL"

@@ -2,15 +2,12 @@
 from collections import Counter
 
 from exchange.flow import (BookTicker, DepthDiff, DepthSnapshot, FundingRate, IndexPrice, MarkPrice, Trade,
-                           open_recording, sniff_format)
+                           open_recording)
 from exchange.flow.readers import TardisCsvReader
 
 
-def test_tardis_binance_trades(sample):
-    path = sample("tardis/binance-futures_trades_BTCUSDT.csv")
-    assert sniff_format(path) == "tardis_csv"
-    reader = open_recording(path)
-    assert isinstance(reader, TardisCsvReader)
+def test_tardis_binance_trades(recording):
+    reader = recording("tardis/binance-futures_trades_BTCUSDT.csv", "tardis_csv", TardisCsvReader)
     trades = list(reader)
     assert len(trades) == 9_999 and reader.stats.lines == 10_000
     assert trades[0] == Trade(1582329602111, "BTCUSDT", "9682", "0.132", "BUY", 42377944)

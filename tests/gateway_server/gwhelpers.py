@@ -28,23 +28,41 @@ async def recv_until(ws, pred, timeout=5.0):
             return data, seen
 
 
+def usdm_config(base: str, key: str, secret: str, ws: str | None = None) -> dict:
+    """ccxt's binanceusdm options pointed at the server: its REST routes and, given the server's
+    websocket base ``ws``, the websockets ccxt.pro opens (ws.linear and the WebSocket API)."""
+    api = {"fapiPublic": base + "/fapi/v1", "fapiPrivate": base + "/fapi/v1",
+           "fapiPublicV2": base + "/fapi/v2", "fapiPrivateV2": base + "/fapi/v2",
+           "fapiPublicV3": base + "/fapi/v3", "fapiPrivateV3": base + "/fapi/v3",
+           "fapiData": base + "/futures/data"}
+    if ws is not None:
+        api["ws"] = {"linear": ws + "/ws", "ws-api": {"linear": ws + "/ws-fapi/v1"}}
+    return {"apiKey": key, "secret": secret, "urls": {"api": api},
+            "options": {"fetchCurrencies": False, "fetchMargins": False}}
+
+
 def ccxt_usdm(base: str, key: str, secret: str):
     """ccxt binanceusdm (async) pointed at the server, with Binance's linear exception map."""
     import ccxt as ccxt_sync
     import ccxt.async_support as ccxt
-    ex = ccxt.binanceusdm({
-        "apiKey": key, "secret": secret,
-        "urls": {"api": {
-            "fapiPublic": base + "/fapi/v1", "fapiPrivate": base + "/fapi/v1",
-            "fapiPublicV2": base + "/fapi/v2", "fapiPrivateV2": base + "/fapi/v2",
-            "fapiPublicV3": base + "/fapi/v3", "fapiPrivateV3": base + "/fapi/v3",
-            "fapiData": base + "/futures/data"}},
-        "options": {"fetchCurrencies": False, "fetchMargins": False},
-    })
+    ex = ccxt.binanceusdm(usdm_config(base, key, secret))
     linear = ccxt_sync.binanceusdm().describe()["exceptions"].get("linear", {}).get("exact", {})
     if linear:
         ex.exceptions["exact"] = {**ex.exceptions["exact"], **linear}
     return ex
+
+
+def ccxt_pro_usdm(server, key: str, secret: str):
+    """ccxt.pro binanceusdm, unmodified, pointed at ``server``'s REST routes and websockets."""
+    import ccxt.pro as ccxtpro
+    return ccxtpro.binanceusdm(usdm_config(server.rest_url, key, secret, ws=server.ws_url))
+
+
+async def two_accounts(api: "Api", symbol: str = "BTCUSDT", index: str = "50000") -> tuple["Api", "Api"]:
+    """A market to trade in: ``symbol``'s index price set, and two fresh accounts (100000 USDT each)."""
+    st, body = await api.control("POST", "/index", {"symbol": symbol, "price": index})
+    assert st == 200, body
+    return await api.new_account(), await api.new_account()
 
 
 def sign(secret: str, payload: str) -> str:

@@ -4,29 +4,17 @@ import asyncio
 
 import pytest
 
-ccxtpro = pytest.importorskip("ccxt.pro")
+pytest.importorskip("ccxt.pro")
 
-
-def pro_usdm(base: str, ws: str, key: str, secret: str):
-    ex = ccxtpro.binanceusdm({
-        "apiKey": key, "secret": secret,
-        "urls": {"api": {
-            "fapiPublic": base + "/fapi/v1", "fapiPrivate": base + "/fapi/v1",
-            "fapiPublicV2": base + "/fapi/v2", "fapiPrivateV2": base + "/fapi/v2",
-            "fapiPublicV3": base + "/fapi/v3", "fapiPrivateV3": base + "/fapi/v3",
-            "fapiData": base + "/futures/data",
-            "ws": {"linear": ws + "/ws"}}},
-        "options": {"fetchCurrencies": False, "fetchMargins": False},
-    })
-    return ex
+from gwhelpers import ccxt_pro_usdm  # noqa: E402
 
 
 async def test_ccxt_pro_order_book_trades_and_own_orders(api, server):
     await api.control("POST", "/index", {"symbol": "BTCUSDT", "price": "50000"})
     maker = await api.new_account("100000")
     taker = await api.new_account("100000")
-    mx = pro_usdm(server.rest_url, server.ws_url, maker.key, maker.secret)
-    tx = pro_usdm(server.rest_url, server.ws_url, taker.key, taker.secret)
+    mx = ccxt_pro_usdm(server, maker.key, maker.secret)
+    tx = ccxt_pro_usdm(server, taker.key, taker.secret)
     try:
         await mx.load_markets()
         await tx.load_markets()

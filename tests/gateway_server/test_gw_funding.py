@@ -7,8 +7,8 @@ from decimal import Decimal
 
 import pytest
 
-from exchange.serve import start
 from gwhelpers import Api, ccxt_usdm, recv_until
+from live_server import serving
 
 SYM = "BTCUSDT"
 START_MS = 1_700_000_000_000          # 2023-11-14 22:13:20 UTC; next funding boundary 00:00 UTC
@@ -16,12 +16,8 @@ START_MS = 1_700_000_000_000          # 2023-11-14 22:13:20 UTC; next funding bo
 
 @pytest.fixture
 async def vserver(tmp_path):
-    srv = await start(host="127.0.0.1", port=0, data_dir=tmp_path / "data", fsync="never", demo=False,
-                      clock="virtual", start_ms=START_MS)
-    try:
+    async with serving(tmp_path, clock="virtual", start_ms=START_MS) as srv:
         yield srv
-    finally:
-        await srv.stop()
 
 
 async def test_funding_settlement_zero_sum(vserver, session):

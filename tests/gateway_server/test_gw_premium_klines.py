@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from exchange.serve import start
 from gwhelpers import Api, ccxt_usdm
+from live_server import serving
 
 SYM = "BTCUSDT"
 T0 = 1_700_000_040_000          # a minute boundary, 22:14 UTC (no funding boundary within the test)
@@ -14,12 +14,8 @@ M = 60_000
 
 @pytest.fixture
 async def vserver(tmp_path):
-    srv = await start(host="127.0.0.1", port=0, data_dir=tmp_path / "data", fsync="never", demo=False,
-                      clock="virtual", start_ms=T0)
-    try:
+    async with serving(tmp_path, clock="virtual", start_ms=T0) as srv:
         yield srv
-    finally:
-        await srv.stop()
 
 
 async def _advance(api: Api, seconds: int) -> None:

@@ -7,12 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import re
-import signal
 import sqlite3
-import subprocess
-import sys
 from pathlib import Path
 
 import aiohttp
@@ -24,6 +19,7 @@ from exchange.engine.replay import replay
 from exchange.journal import JournalReader
 from exchange.contract.commands import command_from_record
 from exchange.serve import start
+from serve_cli import start_serve, stop_process
 
 START = 1_767_225_600_000          # 2026-01-01T00:00Z, a funding time
 ROOT = Path(__file__).resolve().parents[2]
@@ -64,20 +60,9 @@ def test_freqtrade_finds_500_candles_a_moment_after_paperex_serve_starts(tmp_pat
     """The freqtrade check: the command line server (default history, synthetic flow) answers
     its first klines request with 500 closed-or-current 1m candles, 60 s apart, ending now,
     and the funding history has a row at every funding time of the past."""
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
-    proc = subprocess.Popen([sys.executable, "-m", "exchange.cli", "serve", "--port", "0", "--data-dir",
-                             str(tmp_path / "data"), "--fsync", "never"],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+    proc, banner, _ = start_serve(tmp_path / "data")     # the banner is printed once the server listens
     try:
-        url = None
-        lines = []
-        for line in proc.stdout:          # the banner is printed once the server listens
-            lines.append(line)
-            m = re.search(r"REST base : (http://127\.0\.0\.1:\d+)", line)
-            if m:
-                url = m.group(1)
-                break
-        assert url is not None, "".join(lines)
+        url = banner["url"]
 
         async def check():
             async with aiohttp.ClientSession() as s:
@@ -101,8 +86,7 @@ def test_freqtrade_finds_500_candles_a_moment_after_paperex_serve_starts(tmp_pat
                     assert abs(float(rows[-1][4]) / mark - 1) < 0.01
         asyncio.run(check())
     finally:
-        proc.send_signal(signal.SIGINT)
-        out, _ = proc.communicate(timeout=30)
+        out = stop_process(proc, timeout=30)
     assert proc.returncode == 0, out
 
 
@@ -278,19 +262,10 @@ def test_replay_flow_gets_a_past_ending_at_the_recordings_first_price(tmp_path):
     from exchange.contract.instruments import DEFAULT_INSTRUMENTS
     anchors = recording_anchors(sample, dict(DEFAULT_INSTRUMENTS))
     assert set(anchors) == {"BTCUSDT"}
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
-    proc = subprocess.Popen([sys.executable, "-m", "exchange.cli", "serve", "--port", "0", "--data-dir",
-                             str(tmp_path / "data"), "--fsync", "never", "--flow", "replay", "--data", str(sample),
-                             "--history", "1d", "--speed", "1"],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+    proc, banner, _ = start_serve(tmp_path / "data", "--flow", "replay", "--data", str(sample),
+                                  "--history", "1d", "--speed", "1")
     try:
-        url = None
-        for line in proc.stdout:
-            m = re.search(r"REST base : (http://127\.0\.0\.1:\d+)", line)
-            if m:
-                url = m.group(1)
-                break
-        assert url is not None
+        url = banner["url"]
 
         async def check():
             async with aiohttp.ClientSession() as s:
@@ -306,6 +281,5 @@ def test_replay_flow_gets_a_past_ending_at_the_recordings_first_price(tmp_path):
                 assert status == 200 and eth == []
         asyncio.run(check())
     finally:
-        proc.send_signal(signal.SIGINT)
-        out, _ = proc.communicate(timeout=30)
+        out = stop_process(proc, timeout=30)
     assert proc.returncode == 0, out

@@ -9,7 +9,7 @@ import json
 import aiohttp
 import pytest
 
-from exchange.serve import start
+from live_server import serving
 
 SYM = "BTCUSDT"
 T0 = 1_700_000_040_000
@@ -18,12 +18,8 @@ STREAMS = ("btcusdt@markPrice@1s", "btcusdt@markPrice", "!markPrice@arr@1s", "!m
 
 @pytest.fixture
 async def vserver(tmp_path):
-    srv = await start(host="127.0.0.1", port=0, data_dir=tmp_path / "data", fsync="never", demo=False,
-                      clock="virtual", start_ms=T0)
-    try:
+    async with serving(tmp_path, clock="virtual", start_ms=T0) as srv:
         yield srv
-    finally:
-        await srv.stop()
 
 
 async def _barrier(ws, mid: int) -> list:

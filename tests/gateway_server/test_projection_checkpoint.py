@@ -51,6 +51,18 @@ def state_bytes(p: Projection) -> bytes:
     return msgpack.packb(projection_state(p), use_bin_type=True)
 
 
+def gateway_projection(rt) -> Projection:
+    """The gateway's projection with its companions (#16: the leaderboard and the dashboard
+    feed share its checkpoints and journal tail)."""
+    from exchange.engine.leaderboard import Leaderboard
+    from exchange.gateway.dashboard.feed import DashboardFeed
+    from exchange.gateway.projection_companions import LeaderboardCompanion
+    p = runtime_projection(rt)
+    p.companions["leaderboard"] = LeaderboardCompanion(Leaderboard.for_instruments(rt.instruments))
+    p.companions["dashboard"] = DashboardFeed(p, sorted(rt.instruments))
+    return p
+
+
 def test_checkpoint_plus_tail_equals_a_full_rebuild(tmp_path):
     rng = random.Random(7)
     rt = Runtime.virtual(T0, data_dir=tmp_path, timers=False)
@@ -78,24 +90,28 @@ def test_checkpoint_plus_tail_equals_a_full_rebuild(tmp_path):
     rt.close(snapshot=False)                                # a crash: the checkpoint stays behind
 
     again = Runtime.virtual(T0, data_dir=tmp_path, timers=False)
-    restored = runtime_projection(again)
+    restored = gateway_projection(again)
     tail_commands = restore(restored, tmp_path, again.sequencer.seq)
     assert 0 < tail_commands == last - cp_seq               # only the tail was read
-    full = runtime_projection(again)
+    full = gateway_projection(again)
     assert full.rebuild(tmp_path / "journal") == last       # the whole journal
     assert state_bytes(restored) == state_bytes(full)
+    board = restored.companions["leaderboard"].board
+    assert board.last_seq == last and board.standings() == full.companions["leaderboard"].board.standings()
+    assert sum(a.trades for a in board.accounts.values()) > 50
+    assert restored.companions["dashboard"].candles["BTCUSDT"]            # the chart's candles too
     # and the gateway itself starts that way and keeps going
     gw2 = Gateway(again)
     assert state_bytes(gw2.projection) == state_bytes(full)
     trade(again, rng, 50)
-    full_after = runtime_projection(again)
+    full_after = gateway_projection(again)
     full_after.rebuild(tmp_path / "journal")
     assert state_bytes(gw2.projection) == state_bytes(full_after)
     assert live                                             # (the live projection was serialisable)
     again.close()                                           # clean stop: checkpoint at the last seq
     assert list_checkpoints(tmp_path / "snapshots")[-1][0] == again.sequencer.seq
     third = Runtime.virtual(T0, data_dir=tmp_path, timers=False)
-    p3 = runtime_projection(third)
+    p3 = gateway_projection(third)
     assert restore(p3, tmp_path, third.sequencer.seq) == 0   # nothing to read at all
     assert state_bytes(p3) == state_bytes(full_after)
     third.close(snapshot=False)
@@ -120,4 +136,40 @@ def test_damaged_or_ahead_checkpoint_costs_only_a_rebuild(tmp_path, caplog):
     p = runtime_projection(again)
     restore(p, tmp_path, again.sequencer.seq)
     assert not ahead.exists() and ahead.with_name(ahead.name + ".ahead-of-journal").exists()
+    again.close(snapshot=False)
+
+
+def test_an_older_format_checkpoint_is_refused_by_name_and_everything_rebuilt(tmp_path, caplog):
+    """#16: format 5 holds the leaderboard and the dashboard feed; a format 4 checkpoint
+    (without them) is refused with a log line naming its format, and the projection and its
+    companions are rebuilt from the journal - the same as from a format 5 checkpoint."""
+    import zlib
+    from exchange.gateway import projection_checkpoint as PC
+    rt = Runtime.virtual(T0, data_dir=tmp_path, timers=False)
+    Gateway(rt)
+    rt.sequencer.execute([SetIndexPrice("BTCUSDT", 600_000)]
+                         + [c for a in (1, 2) for c in (CreateAccount(a), Deposit(a, 1_000 * USDT))])
+    trade(rt, random.Random(3), 80)
+    rt.close()
+    (seq, path), = list_checkpoints(tmp_path / "snapshots")
+    reader = Runtime.virtual(T0, data_dir=tmp_path, timers=False)
+    current = gateway_projection(reader)
+    assert PC.FORMAT == "paperex-projection/5"
+    assert PC.load_checkpoint(tmp_path / "snapshots", current, seq) == seq       # format 5 is read
+    reader.close(snapshot=False)
+    # rewrite it as format 4 (same layout, older head format, no companions)
+    data = path.read_bytes()
+    magic, hlen, _hcrc, blen, bcrc = PC._HEADER.unpack_from(data, 0)
+    head = msgpack.unpackb(data[PC._HEADER.size:PC._HEADER.size + hlen], raw=False, strict_map_key=False)
+    head["format"] = "paperex-projection/4"
+    del head["state"]["companions"]
+    new_head = msgpack.packb(head, use_bin_type=True)
+    path.write_bytes(PC._HEADER.pack(magic, len(new_head), zlib.crc32(new_head), blen, bcrc) + new_head
+                     + data[PC._HEADER.size + hlen:])
+    again = Runtime.virtual(T0, data_dir=tmp_path, timers=False)
+    gw = Gateway(again)
+    assert "'paperex-projection/4'" in caplog.text and "rebuilt from the journal" in caplog.text
+    assert state_bytes(gw.projection) == state_bytes(current)
+    assert gw.leaderboard.standings() == current.companions["leaderboard"].board.standings()
+    assert gw.leaderboard.standings()["standings"][0]["trades"] > 0
     again.close(snapshot=False)

@@ -7,7 +7,7 @@ import random
 
 import aiohttp
 
-from gwhelpers import recv_until as _recv_until
+from gwhelpers import recv_until as _recv_until, two_accounts
 
 LIMIT = {"symbol": "BTCUSDT", "type": "LIMIT", "timeInForce": "GTC"}
 
@@ -32,9 +32,7 @@ async def test_control_messages(server, session):
 
 
 async def test_market_streams(api, server, session):
-    await api.control("POST", "/index", {"symbol": "BTCUSDT", "price": "50000"})
-    a = await api.new_account()
-    b = await api.new_account()
+    a, b = await two_accounts(api)
     url = server.ws_url + "/stream?streams=btcusdt@aggTrade/btcusdt@bookTicker/btcusdt@trade/btcusdt@depth5@100ms"
     async with session.ws_connect(url) as ws:
         await asyncio.sleep(0.05)
@@ -53,9 +51,7 @@ async def test_market_streams(api, server, session):
 
 
 async def test_user_data_stream(api, server, session):
-    await api.control("POST", "/index", {"symbol": "BTCUSDT", "price": "50000"})
-    maker = await api.new_account()
-    taker = await api.new_account()
+    maker, taker = await two_accounts(api)
     st, lk = await maker.keyed("POST", "/fapi/v1/listenKey")
     key = lk["listenKey"]
     # ccxt.pro style private URL, and binance-futures-connector style SUBSCRIBE on the root

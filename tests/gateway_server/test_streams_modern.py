@@ -9,7 +9,7 @@ import json
 import aiohttp
 import pytest
 
-from gwhelpers import recv_until
+from gwhelpers import recv_until, two_accounts
 
 LIMIT = {"symbol": "BTCUSDT", "type": "LIMIT", "timeInForce": "GTC"}
 INVALID = {"code": 2, "msg": "Invalid request: invalid stream"}
@@ -24,9 +24,7 @@ async def test_depth_0ms_pushes_every_book_change_at_once(api, server, session):
     """nautilus_trader's default book stream: one diff per committed command, U == u = the
     update id REST depth shows, pu chaining the diffs; applying them to the REST snapshot
     gives the REST book."""
-    await api.control("POST", "/index", {"symbol": "BTCUSDT", "price": "50000"})
-    a = await api.new_account()
-    b = await api.new_account()
+    a, b = await two_accounts(api)
     async with session.ws_connect(server.ws_url + "/ws/btcusdt@depth@0ms") as ws:
         await asyncio.sleep(0.05)
         _, snap = await a.public("/fapi/v1/depth", symbol="BTCUSDT", limit=1000)
@@ -59,9 +57,7 @@ async def test_depth_0ms_pushes_every_book_change_at_once(api, server, session):
 
 
 async def test_continuous_kline_and_contract_info(api, server, session):
-    await api.control("POST", "/index", {"symbol": "BTCUSDT", "price": "50000"})
-    a = await api.new_account()
-    b = await api.new_account()
+    a, b = await two_accounts(api)
     url = server.ws_url + "/stream?streams=btcusdt_perpetual@continuousKline_1m/!contractInfo"
     async with session.ws_connect(url) as ws:
         assert await _ask(ws, {"method": "LIST_SUBSCRIPTIONS", "id": 1}) == {

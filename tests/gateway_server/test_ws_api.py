@@ -16,6 +16,7 @@ from exchange.engine.replay import replay
 from exchange.journal import JournalReader
 from exchange.gateway.keytypes import generate_key_pair
 from exchange.serve import banner, start
+from serve_cli import start_serve, stop_process
 from wsapi_helpers import Signer, WsApi
 
 SYM = "BTCUSDT"
@@ -304,28 +305,10 @@ async def test_faults_apply_and_the_journal_replays_a_session(api, server, sessi
 async def test_cli_demo_key_prints_the_private_key_file(tmp_path, session):
     """``paperex serve --demo-key ed25519`` as a user runs it: the banner names the private
     key file (mode 0600 in the data dir) and that key logs a WebSocket API session on."""
-    import re
-    import signal
-    import subprocess
-    import sys
-    proc = subprocess.Popen([sys.executable, "-m", "exchange.cli", "serve", "--port", "0", "--data-dir",
-                             str(tmp_path / "data"), "--fsync", "never", "--flow", "none", "--demo-key", "ed25519"],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc, banner, lines = await asyncio.to_thread(start_serve, tmp_path / "data", "--flow", "none",
+                                                  "--demo-key", "ed25519", want=("ws_api", "key", "pem"))
     try:
-        lines, ws_api, key, path = [], None, None, None
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and not (ws_api and key and path):
-            line = await asyncio.to_thread(proc.stdout.readline)
-            if not line:
-                break
-            lines.append(line)
-            if m := re.search(r"WS API\s*: (ws://\S+)", line):
-                ws_api = m.group(1)
-            elif m := re.search(r"apiKey : (\S+)", line):
-                key = m.group(1)
-            elif m := re.search(r"ED25519 private key file: (\S+)", line):
-                path = m.group(1)
-        assert ws_api and key and path, "".join(lines)
+        ws_api, key, path = banner["ws_api"], banner["key"], banner["pem"]
         assert "secret :" not in "".join(lines)
         assert path == str(tmp_path / "data" / "demo-ed25519-private.pem")
         assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
@@ -337,9 +320,4 @@ async def test_cli_demo_key_prints_the_private_key_file(tmp_path, session):
         assert bal["status"] == 200 and bal["result"][0]["balance"] == "100000.00000000", bal
         await ws.close()
     finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)
+        await asyncio.to_thread(stop_process, proc)

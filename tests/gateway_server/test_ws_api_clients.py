@@ -14,6 +14,7 @@ sdk = pytest.importorskip("binance_sdk_derivatives_trading_usds_futures.derivati
 from binance_common.configuration import ConfigurationRestAPI, ConfigurationWebSocketAPI  # noqa: E402
 
 ccxtpro = pytest.importorskip("ccxt.pro")
+from gwhelpers import ccxt_pro_usdm  # noqa: E402
 
 SYM = "BTCUSDT"
 
@@ -92,24 +93,10 @@ async def test_official_sdk_ed25519_rest_and_session_logon(api, server):
         await ws.close_connection()
 
 
-def _pro(server, key: str, secret: str):
-    base = server.rest_url
-    return ccxtpro.binanceusdm({
-        "apiKey": key, "secret": secret,
-        "urls": {"api": {
-            "fapiPublic": base + "/fapi/v1", "fapiPrivate": base + "/fapi/v1",
-            "fapiPublicV2": base + "/fapi/v2", "fapiPrivateV2": base + "/fapi/v2",
-            "fapiPublicV3": base + "/fapi/v3", "fapiPrivateV3": base + "/fapi/v3",
-            "fapiData": base + "/futures/data",
-            "ws": {"linear": server.ws_url + "/ws", "ws-api": {"linear": server.ws_url + "/ws-fapi/v1"}}}},
-        "options": {"fetchCurrencies": False, "fetchMargins": False},
-    })
-
-
 async def test_ccxt_pro_order_ws_and_balance_ws(api, server):
     await api.control("POST", "/index", {"symbol": SYM, "price": "50000"})
     st, acc = await api.control("POST", "/accounts", {"balance": "100000"})
-    ex = _pro(server, acc["apiKey"], acc["secretKey"])
+    ex = ccxt_pro_usdm(server, acc["apiKey"], acc["secretKey"])
     try:
         await ex.load_markets()
         sym = "BTC/USDT:USDT"
@@ -134,7 +121,7 @@ async def test_ccxt_with_a_public_key_rest_and_ws_api(api, server, kind):
     await api.control("POST", "/index", {"symbol": SYM, "price": "50000"})
     private, public = generate_key_pair(kind)
     st, acc = await api.control("POST", "/accounts", {"balance": "100000", "publicKey": public})
-    ex = _pro(server, acc["apiKey"], private)
+    ex = ccxt_pro_usdm(server, acc["apiKey"], private)
     try:
         await ex.load_markets()
         sym = "BTC/USDT:USDT"

@@ -6,6 +6,7 @@ import pytest
 
 from exchange.journal import JournalError, JournalReader, JournalWriter, recover
 from journal_helpers import CONFIG, read_all, sample, segments, write
+from journal_layout import first_record_offset, record_offsets
 
 N = 8
 
@@ -112,11 +113,8 @@ def test_corrupt_middle_record_is_refused(journal):
     seg = segments(d)[0]
     before = list(JournalReader(d))
     # find the offset of record 4 by walking the format
-    hlen = struct.unpack_from("<I", seg.read_bytes(), 12)[0]
-    off = 20 + hlen
     data = bytearray(seg.read_bytes())
-    for _ in range(3):
-        off += 8 + struct.unpack_from("<I", data, off)[0]
+    off = record_offsets(data)[3]
     data[off + 10] ^= 0x01
     seg.write_bytes(bytes(data))
     for opener in (lambda: list(JournalReader(d)), lambda: JournalWriter(d, CONFIG),
@@ -160,8 +158,7 @@ def test_corrupt_first_record_of_last_segment_names_previous_seq(tmp_path):
     segs = segments(d)
     last = segs[-1]
     data = bytearray(last.read_bytes())
-    hlen = struct.unpack_from("<I", data, 12)[0]
-    off = 20 + hlen
+    off = first_record_offset(data)
     data[off + 9] ^= 0x01
     last.write_bytes(bytes(data))
     prev_seq = int(last.stem) - 1
@@ -237,8 +234,7 @@ def test_torn_segment_header_removes_segment(tmp_path):
         w.close()
         assert not last.exists()
     # a last segment whose only record is torn is removed too
-    hlen = struct.unpack_from("<I", full, 12)[0]
-    last.write_bytes(full[:20 + hlen + 5])
+    last.write_bytes(full[:first_record_offset(full) + 5])
     w = JournalWriter(d)
     assert w.last_seq == last_seq_before and w.torn_tails[0].action == "removed"
     w.append(*sample(last_seq_before + 1))
@@ -257,15 +253,6 @@ def test_seq_going_backwards_across_segments(tmp_path):
         list(JournalReader(d))
 
 
-def _record_offsets(data: bytes) -> list[int]:
-    off = 20 + struct.unpack_from("<I", data, 12)[0]
-    out = []
-    while off < len(data):
-        out.append(off)
-        off += 8 + struct.unpack_from("<I", data, off)[0]
-    return out
-
-
 @pytest.mark.parametrize("mask", [0x01, 0x04, 0x80, 0xFF])
 def test_flipped_byte_anywhere_in_a_middle_record_is_refused_never_cut(journal, tmp_path, mask):
     """Issue #18: a corrupt length (or CRC, or body byte) in the middle of the last
@@ -273,7 +260,7 @@ def test_flipped_byte_anywhere_in_a_middle_record_is_refused_never_cut(journal, 
     d, _, _ = journal
     seg = segments(d)[0]
     clean = seg.read_bytes()
-    offsets = _record_offsets(clean)
+    offsets = record_offsets(clean)
     start, end = offsets[3], offsets[4]             # record seq 4 of 8
     for pos in range(start, end):
         data = bytearray(clean)

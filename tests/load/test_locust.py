@@ -6,7 +6,6 @@ Each run is a few seconds; every process is started here and stopped here."""
 from __future__ import annotations
 
 import json
-import os
 import signal
 import socket
 import subprocess
@@ -17,9 +16,11 @@ from pathlib import Path
 
 import pytest
 
+from serve_cli import stop_process, tree_env
+
 ROOT = Path(__file__).resolve().parents[2]
 LOCUSTFILE = ROOT / "clients" / "load" / "locustfile.py"
-ENV = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+ENV = tree_env()
 LOCUST = [sys.executable, "-m", "locust", "-f", str(LOCUSTFILE)]
 SHORT = ["--headless", "-u", "30", "-r", "30", "-t", "5s", "--only-summary"]
 
@@ -50,12 +51,7 @@ def running_server(tmp_path):
     try:
         yield url, data
     finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(10)
+        stop_process(proc, signal.SIGTERM, timeout=30)
         log.close()
 
 

@@ -7,9 +7,10 @@ from hypothesis import given, settings, strategies as st
 from exchange.contract.instruments import DEFAULT_INSTRUMENTS
 from exchange.perp import (
     bracket_for_notional, initial_margin, is_liquidatable, maint_margin, margin_ratio,
-    max_leverage, max_notional_for_leverage, one_way_order_margin, order_cost, order_open_loss,
-    unrealized_pnl,
+    max_leverage, max_notional_for_leverage, one_way_order_margin, order_open_loss,
+    slot_order_margin, unrealized_pnl,
 )
+from exchange.contract.codes import BOTH
 from exchange.units import RATE_SCALE
 
 M = 100_000_000
@@ -87,15 +88,19 @@ def test_max_notional_for_leverage_table(btc):
         max_notional_for_leverage(btc.brackets, 0)
 
 
-def test_order_cost_binance_example():
+def test_order_margin_binance_example():
     # spec 3.5: 1 BTC, 20x, mark 9,259.84, order 9,253.30 (tick 0.01, step 0.001 -> nu 1000)
     nu = 1000
     qty, price, mark = 1000, 925_330, 925_984
     assert initial_margin(qty * price * nu, 20) == 46_266_500_000          # 462.665
     assert order_open_loss(qty, price, mark, True, nu) == 0
-    assert order_cost(qty, price, mark, True, 20, nu) == 46_266_500_000    # Binance shows 462.67
+    # one order, no position: the slot's margin is the order cost (initial margin + open loss)
+    n = qty * price * nu
+    buy_loss = order_open_loss(qty, price, mark, True, nu)
+    assert slot_order_margin(BOTH, 0, n, 0, buy_loss, 0, 20) == (46_266_500_000, n)  # Binance shows 462.67
     assert order_open_loss(qty, price, mark, False, nu) == 654 * M // 100  # 6.54
-    assert order_cost(qty, price, mark, False, 20, nu) == 46_920_500_000   # 469.205, Binance shows 469.21
+    sell_loss = order_open_loss(qty, price, mark, False, nu)
+    assert slot_order_margin(BOTH, 0, 0, n, 0, sell_loss, 20) == (46_920_500_000, n)  # 469.205, shows 469.21
 
 
 def test_initial_margin_rounds_up():

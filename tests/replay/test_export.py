@@ -87,3 +87,38 @@ def test_readme_queries_explain_a_liquidation(tmp_path):
     assert forced and forced[0]["side"] == "SELL" and forced[0]["bankruptcy_price"] < 60_000
     incomes = {r["income_type"] for r in results[3]}
     assert "REALIZED_PNL" in incomes or "INSURANCE_CLEAR" in incomes
+
+
+def test_an_interrupted_export_is_finished_without_duplicates(tmp_path):
+    rt = Runtime.virtual(T0, data_dir=tmp_path / "data")
+    trading_session(rt, n_orders=200, seed=5)
+    rt.close()
+    journal = tmp_path / "data" / "journal"
+    whole = tmp_path / "whole.db"
+    export(journal, whole)
+
+    class Interrupted(Exception):
+        pass
+
+    def stop_after_two_batches(seq: int) -> None:
+        calls.append(seq)
+        if len(calls) == 2:
+            raise Interrupted        # after the second batch was committed, before the state was
+
+    calls: list = []
+    part = tmp_path / "part.db"
+    try:
+        export(journal, part, batch=50, progress=stop_after_two_batches)
+    except Interrupted:
+        pass
+    db = sqlite_utils.Database(part)
+    assert 0 < db["commands"].count and not list(db["_export_state"].rows)   # rows, no state
+    export(journal, part)
+    a, b = sqlite_utils.Database(whole), sqlite_utils.Database(part)
+    tables = set(a.table_names())
+    assert tables == set(b.table_names()) and "order_filled" in tables
+    for t in sorted(tables - {"_export_state"}):
+        order = "order_id" if t == "orders" else "rowid"
+        cols = ", ".join(f"[{c.name}]" for c in a[t].columns)
+        assert list(a.query(f"select {cols} from [{t}] order by {order}")) == \
+            list(b.query(f"select {cols} from [{t}] order by {order}")), t

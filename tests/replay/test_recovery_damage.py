@@ -4,7 +4,6 @@ for explicitly, which keeps every removed byte; snapshots ahead of the journal
 are set aside, never used."""
 import json
 import shutil
-import struct
 import subprocess
 import sys
 from pathlib import Path
@@ -15,6 +14,7 @@ from exchange.journal import JournalError
 from exchange.engine.offline import journal_main, replay_main
 from exchange.engine.runtime import Runtime
 from exchange.contract.commands import CreateAccount, Deposit
+from journal_layout import record_offsets, record_seq
 
 USDT = 100_000_000
 T0 = 1_700_000_000_000
@@ -37,21 +37,6 @@ def run_session(data_dir, groups=12, *, clean=True, snapshot_at=None):
 def segment(data_dir) -> Path:
     (seg,) = sorted((Path(data_dir) / "journal").glob("*.journal"))
     return seg
-
-
-def record_offsets(data: bytes) -> list[int]:
-    off = 20 + struct.unpack_from("<I", data, 12)[0]
-    out = []
-    while off < len(data):
-        out.append(off)
-        off += 8 + struct.unpack_from("<I", data, off)[0]
-    return out
-
-
-def record_seq(data: bytes, off: int) -> int:
-    import msgpack
-    n = struct.unpack_from("<I", data, off)[0]
-    return msgpack.unpackb(data[off + 8:off + 8 + n])[0]
 
 
 def check(data_dir, capsys) -> tuple[int, dict]:

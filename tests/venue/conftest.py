@@ -1,6 +1,3 @@
-import importlib.util
-from pathlib import Path
-
 import pytest
 
 from exchange.contract.instruments import DEFAULT_INSTRUMENTS
@@ -11,18 +8,6 @@ from exchange.contract.commands import CreateAccount, Deposit, NewOrder, SetInde
 USDT = 100_000_000          # money units per USDT
 BTC = "BTCUSDT"             # tick 0.10, step 0.001 -> notional_unit 10_000
 ETH = "ETHUSDT"             # tick 0.01, step 0.001 -> notional_unit 1_000
-
-
-def python_twin(module, *compiled: str):
-    """``module``'s .py source run as a fresh module with the named compiled-only
-    helpers set to None: the exact Python lines a C fast path stands for."""
-    src = Path(module.__file__).with_name(module.__name__.rsplit(".", 1)[1] + ".py")
-    spec = importlib.util.spec_from_file_location(module.__name__ + "_exact_twin", src)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    for name in compiled:
-        setattr(mod, name, None)
-    return mod
 
 
 def px(usdt: str | int, tick=10) -> int:

@@ -2,10 +2,11 @@
 
 * ``GET /`` and ``GET /dashboard/{app.js,style.css}``: the page (static files in
   ``static/``, nothing fetched from elsewhere, no build step);
-* ``GET /paperex/v1/dashboard/ws``: a websocket pushing the market, run, flow,
-  liquidation feed, insurance fund and leaderboard at most 4 times a second
-  (``feed.Publisher``); the page sends ``{"symbol": ..., "account": ...}`` to
-  change what it looks at;
+* ``GET /paperex/v1/dashboard/ws``: a websocket pushing the market, chart, run,
+  flow, liquidation feed, insurance fund and leaderboard at most 4 times a second
+  (``feed.Publisher``: each message holds only the sections that changed; the chart
+  and the leaderboard change at most once a second); the page sends
+  ``{"symbol": ..., "account": ...}`` to change what it looks at;
 * ``GET /paperex/v1/dashboard/info``: mode, symbols, accounts, whether the
   control API needs a token;
 * ``GET /paperex/v1/dashboard/account?accountId=N``: one account now (REST, with
@@ -26,7 +27,7 @@ from aiohttp import web
 
 from exchange.gateway.dashboard.feed import DashboardFeed, Publisher
 from exchange.gateway.dashboard.views import (
-    account_view, accounts_list, insurance_view, liquidations_view, market_view,
+    account_view, accounts_list, chart_view, insurance_view, leaderboard_view, liquidations_view, market_view,
 )
 from exchange.gateway import errors
 
@@ -36,16 +37,27 @@ SCENARIOS = ("calm", "trend", "crash", "squeeze", "funding-spike")
 
 
 def install(gw) -> DashboardFeed:
-    """The feed of a live gateway (its ladders start from the books when a page opens)."""
+    """The feed of a live gateway (its ladders start from the books when a page opens),
+    made a companion of the projection's checkpoints with the leaderboard (before the
+    projection is restored: both come back from its checkpoint and journal tail)."""
     venue = gw.venue
 
     def snapshot(sym: str):
         book = venue.book(sym)
         return book.depth(0, 1 << 30), book.depth(1, 1 << 30)
 
+    from exchange.gateway.projection_companions import LeaderboardCompanion
     feed = DashboardFeed(gw.projection, sorted(gw.instruments), snapshot)
-    feed.insurance.append((gw.now(), venue.insurance_balance()))     # where the fund stands at start
+    gw.projection.companions["dashboard"] = feed
+    gw.projection.companions["leaderboard"] = LeaderboardCompanion(gw.leaderboard)
     return feed
+
+
+def restored(gw) -> None:
+    """After the projection (and the feed) were restored: where the insurance fund stands,
+    shown until its first change (the venue's query, not a journaled fact: not in the feed's
+    history, so a restart shows the same history a rebuild from the journal does)."""
+    gw.dashboard.insurance_start = (gw.now(), gw.venue.insurance_balance())
 
 
 def page_response(mode: str) -> web.Response:
@@ -78,7 +90,8 @@ class LiveDashboard:
     def __init__(self, gw) -> None:
         self.gw = gw
         self.feed: DashboardFeed = gw.dashboard
-        self.publisher = Publisher(self.feed, self.build)
+        self.publisher = Publisher(self.feed, self.sections)
+        self._memo: dict = {}       # section -> (version, serialized JSON, when built)
         self._rate = (time.monotonic(), gw.sequencer.commands_total, 0.0)
         self._journal = (0.0, 0)
 
@@ -109,18 +122,40 @@ class LiveDashboard:
         return {"kind": type(flow).__name__, "paused": bool(getattr(flow, "paused", False)),
                 "scenario": getattr(getattr(scen, "p", None), "name", None)}
 
-    def build(self, focus: dict) -> str:
+    def sections(self, focus: dict) -> dict:
+        """The page's sections for ``focus``, each serialized once per change: the
+        liquidation feed, insurance fund and leaderboard are rebuilt only when what they
+        show moved (their counters), the market only when a command committed."""
         gw = self.gw
+        feed = self.feed
         sym = focus.get("symbol") if focus.get("symbol") in gw.formats else next(iter(gw.formats))
         comp = gw.competition
-        msg = {
-            "type": "update", "mode": "live", "run": self.run_view(), "flow": self.flow_view(),
-            "market": market_view(gw.projection, self.feed, gw.formats, sym),
-            "liquidations": liquidations_view(self.feed, gw.formats),
-            "insurance": insurance_view(self.feed), "leaderboard": gw.leaderboard.standings(),
-            "window": None if comp is None else {"open": comp.in_window(), "finished": comp.finished},
-        }
-        return orjson.dumps(msg).decode()
+        memo = self._memo
+        parts = {"run": orjson.dumps(self.run_view()), "flow": orjson.dumps(self.flow_view())}
+        now = time.monotonic()
+        board = gw.leaderboard
+        for name, version, every, make in (
+                ("market:" + sym, (gw.projection.last_seq, feed.ladders_live), 0.0,
+                 lambda: market_view(gw.projection, feed, gw.formats, sym)),
+                # 5-second candles: redrawn once a second at most
+                ("chart:" + sym, gw.projection.last_seq, 1.0, lambda: chart_view(feed, gw.formats, sym)),
+                ("liquidations", feed.liquidations_total, 0.0, lambda: liquidations_view(feed, gw.formats)),
+                ("insurance", feed.insurance_total, 0.0, lambda: insurance_view(feed)),
+                # a ranking moves with every mark: once a second is enough (its final standings at once)
+                ("leaderboard", (board.last_seq, board.final_seq), 0.0 if board.final is not None else 1.0,
+                 lambda: leaderboard_view(board))):
+            hit = memo.get(name)
+            if hit is None or (hit[0] != version and now - hit[2] >= every):
+                hit = memo[name] = (version, orjson.dumps(make()), now)
+            elif hit[0] != version:
+                feed.dirty = True       # held back: a later tick sends it, even if nothing else moves
+            parts[name.partition(":")[0]] = hit[1]
+        parts["window"] = orjson.dumps(None if comp is None else {"open": comp.in_window(), "finished": comp.finished})
+        return parts
+
+    def build(self, focus: dict) -> str:
+        """Every section as one JSON text (a page's first message)."""
+        return self.publisher.whole(focus)
 
 
 def add_routes(app: web.Application, gw) -> None:
@@ -185,4 +220,4 @@ def add_routes(app: web.Application, gw) -> None:
     app.on_shutdown.append(on_cleanup)
 
 
-__all__ = ["install", "add_routes", "add_static_routes", "LiveDashboard"]
+__all__ = ["install", "restored", "add_routes", "add_static_routes", "LiveDashboard"]

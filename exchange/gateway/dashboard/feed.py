@@ -7,10 +7,11 @@ book changes after one snapshot, while a page is open), the latest MarkPriceChan
 liquidation feed, the insurance fund over time, the faults injected per
 account - and sets a dirty flag.  That is all the per-command work.
 
-``Publisher`` pushes one message per page at most every ``interval_s`` (4 per
-second by default) and only when something changed or a second passed - however
-fast the flow runs, a page gets a handful of updates per second, built from the
-projections at that moment (the updates coalesce).
+``Publisher`` pushes at most one message per page every ``interval_s`` (4 per
+second by default), built once per tick for all pages and holding only the
+sections that changed - however fast the flow runs, a page gets a handful of
+small updates per second, built from the projections at that moment (the
+updates coalesce), and none while nothing changes.
 """
 from __future__ import annotations
 
@@ -22,7 +23,10 @@ from typing import Optional
 
 from exchange.contract import codes as C
 from exchange.contract.commands import InjectFault, SetMarkPrice
-from exchange.contract.events import IndexPriceChanged, InsuranceFundChanged, MarkPriceChanged, OrderFilled
+from exchange.contract.events import (
+    IndexPriceChanged, InsuranceFundChanged, MarkPriceChanged, OrderFilled, event_from_record,
+)
+from exchange.gateway.background import BackgroundTask
 
 log = logging.getLogger("paperex.dashboard")
 
@@ -64,11 +68,15 @@ class DashboardFeed:
         self.index_line: dict[str, deque] = {s: deque(maxlen=CANDLES_KEEP) for s in symbols}
         self.liquidations: deque = deque(maxlen=LIQUIDATIONS_KEEP)
         self.insurance: deque = deque(maxlen=INSURANCE_KEEP)     # (ts, balance)
+        self.insurance_start: Optional[tuple] = None    # (ts, balance) shown before the first change
         self.faults: dict[int, deque] = {}
+        # how many entries were ever appended (the deques keep the last ones): what changed
+        self.liquidations_total = 0
+        self.insurance_total = 0
         self.dirty = True
         proj.listeners.append(self.on_executed)
 
-    def on_executed(self, seq: int, ts: int, command, events: list, changes) -> None:
+    def on_executed(self, seq: int, ts: int, command, events: list, changes=None) -> None:
         self.dirty = True
         for ev in events:
             t = type(ev)
@@ -111,6 +119,7 @@ class DashboardFeed:
                     _line_point(self.index_line[ev.symbol], ts, ev.price)
             elif t is InsuranceFundChanged:
                 self.insurance.append((ts, ev.balance))
+                self.insurance_total += 1
         if changes and self.ladders_live:
             for sym, levels in changes.items():
                 bids, asks = self.bids[sym], self.asks[sym]
@@ -122,12 +131,59 @@ class DashboardFeed:
                         book.pop(price, None)
         if self.proj.new_force:
             self.liquidations.extend(dict(r) for r in self.proj.new_force)
+            self.liquidations_total += len(self.proj.new_force)
         if type(command) is InjectFault:
             q = self.faults.get(command.account_id)
             if q is None:
                 q = self.faults[command.account_id] = deque(maxlen=FAULTS_KEEP)
             q.append({"time": ts, "seq": seq, "kind": command.kind, "rule": command.rule_id,
                       "detail": command.detail})
+
+    # ------------------------------------------------------------- checkpoints
+    def checkpoint_state(self) -> dict:
+        """What the feed has learnt, as msgpack values (a projection checkpoint's companion:
+        projection_checkpoint.py); the ladders are not in it (a page seeds them from the books)."""
+        return {
+            "symbols": list(self.symbols),
+            "marks": [list(ev.to_record()) for _, ev in sorted(self.marks.items())],
+            "index": sorted(self.index.items()),
+            "candles": {s: list(q) for s, q in self.candles.items()},
+            "mark_line": {s: list(q) for s, q in self.mark_line.items()},
+            "index_line": {s: list(q) for s, q in self.index_line.items()},
+            "liquidations": list(self.liquidations), "liquidations_total": self.liquidations_total,
+            "insurance": [list(r) for r in self.insurance], "insurance_total": self.insurance_total,
+            "faults": [[aid, list(q)] for aid, q in sorted(self.faults.items())],
+        }
+
+    def restore_checkpoint(self, st: dict):
+        """Read a ``checkpoint_state`` (ValueError if it does not fit these symbols); the
+        returned function loads it."""
+        if st.get("symbols") != list(self.symbols):
+            raise ValueError("dashboard feed of other symbols")
+        marks = {}
+        for rec in st["marks"]:
+            ev = event_from_record(rec)
+            if type(ev) is not MarkPriceChanged:
+                raise ValueError("not a mark price")
+            marks[ev.symbol] = ev
+        index = {s: p for s, p in st["index"]}
+
+        def series(name: str) -> dict:
+            return {s: deque((list(r) for r in st[name].get(s, ())), maxlen=CANDLES_KEEP) for s in self.symbols}
+        candles, mark_line, index_line = series("candles"), series("mark_line"), series("index_line")
+        liquidations = deque((dict(r) for r in st["liquidations"]), maxlen=LIQUIDATIONS_KEEP)
+        insurance = deque((tuple(r) for r in st["insurance"]), maxlen=INSURANCE_KEEP)
+        faults = {aid: deque((dict(f) for f in q), maxlen=FAULTS_KEEP) for aid, q in st["faults"]}
+        liq_total, ins_total = int(st["liquidations_total"]), int(st["insurance_total"])
+
+        def apply() -> None:
+            self.marks, self.index = marks, index
+            self.candles, self.mark_line, self.index_line = candles, mark_line, index_line
+            self.liquidations, self.liquidations_total = liquidations, liq_total
+            self.insurance, self.insurance_total = insurance, ins_total
+            self.faults = faults
+            self.dirty = True
+        return apply
 
     def open_ladders(self) -> None:
         """Start following the books: one snapshot of each (taken in the same synchronous
@@ -155,31 +211,58 @@ class DashboardFeed:
 
 
 class Publisher:
-    """Sends ``build(focus) -> str`` (JSON) to every page, coalesced to ``interval_s``."""
+    """Sends every page its updates, at most one message per ``interval_s`` (4 per second).
 
-    def __init__(self, feed: DashboardFeed, build, interval_s: float = 0.25, idle_s: float = 1.0) -> None:
+    ``sections(focus) -> {name: bytes}`` builds the page's sections (``run``, ``market``,
+    ``leaderboard``, ...), each already serialized.  Every tick the publisher builds them once
+    per focus (symbol, account) - not once per page - and sends each page only the sections
+    whose bytes differ from the previous tick's: one serialized message per focus, shared by
+    every page with that focus.  Nothing is built while nothing was committed, except a
+    heartbeat every ``idle_s`` (the run panel), and nothing is sent when nothing changed.
+
+    A page that opens or changes its focus gets a whole message (``"full": true``) at once,
+    and the next tick sends its focus's every section again (its baseline is dropped), so no
+    page ever misses a change that fell between the last tick and its whole message.
+    """
+
+    def __init__(self, feed: DashboardFeed, sections, interval_s: float = 0.25, idle_s: float = 2.0) -> None:
         self.feed = feed
-        self.build = build
+        self.sections = sections
         self.interval_s = interval_s
         self.idle_s = idle_s
         self.clients: dict = {}            # websocket -> focus dict (symbol, account)
-        self.task: Optional[asyncio.Task] = None
+        self._ticks = BackgroundTask(self._run, "paperex-dashboard")
         self.messages_sent = 0
+        self.bytes_sent = 0
+        self.ticks_built = 0
         self.cpu_s = 0.0
-        self._last_send = 0.0
+        self._last_build = 0.0
+        self._sent: dict = {}              # focus key -> {section: bytes} sent at the last tick
+
+    @staticmethod
+    def key(focus: dict) -> tuple:
+        return focus.get("symbol"), focus.get("account")
+
+    @staticmethod
+    def message(parts: dict, full: bool) -> str:
+        body = b",".join(b'"' + name.encode() + b'":' + raw for name, raw in parts.items())
+        head = b'{"type":"update","full":true' if full else b'{"type":"update","full":false'
+        return (head + (b"," + body if body else b"") + b"}").decode()
+
+    def whole(self, focus: dict) -> str:
+        """Every section now, for a page that just opened or changed focus."""
+        t0 = time.process_time()
+        parts = self.sections(focus)
+        self._sent.pop(self.key(focus), None)      # the next tick resends all of this focus
+        out = self.message(parts, True)
+        self.cpu_s += time.process_time() - t0
+        return out
 
     def start(self) -> None:
-        if self.task is None:
-            self.task = asyncio.get_running_loop().create_task(self._run(), name="paperex-dashboard")
+        self._ticks.start()
 
     async def stop(self) -> None:
-        if self.task is not None:
-            self.task.cancel()
-            try:
-                await self.task
-            except (asyncio.CancelledError, Exception):
-                pass
-            self.task = None
+        await self._ticks.stop()
         for ws in list(self.clients):
             await ws.close()
         self.clients.clear()
@@ -188,12 +271,13 @@ class Publisher:
         while True:
             await asyncio.sleep(self.interval_s)
             if not self.clients:
+                self._sent.clear()
                 continue
             now = time.monotonic()
-            if not self.feed.dirty and now - self._last_send < self.idle_s:
+            if not self.feed.dirty and now - self._last_build < self.idle_s:
                 continue
             self.feed.dirty = False
-            self._last_send = now
+            self._last_build = now
             t0 = time.process_time()
             try:
                 await self.push()
@@ -202,21 +286,41 @@ class Publisher:
             # the CPU the pages cost the exchange (/metrics: paperex_dashboard_cpu_seconds_total)
             self.cpu_s += time.process_time() - t0
 
+    def tick(self) -> dict:
+        """This tick's message per focus key (None: nothing changed for it)."""
+        out: dict = {}
+        sent = self._sent
+        for focus in list(self.clients.values()):
+            key = self.key(focus)
+            if key in out:
+                continue
+            parts = self.sections(focus)
+            prev = sent.get(key)
+            changed = parts if prev is None else {n: b for n, b in parts.items() if prev.get(n) != b}
+            sent[key] = parts
+            out[key] = self.message(changed, False) if changed else None
+        for key in [k for k in sent if k not in out]:     # no page looks at it any more
+            del sent[key]
+        self.ticks_built += 1
+        return out
+
     async def push(self) -> None:
-        cache: dict = {}
+        bodies = self.tick()
         for ws, focus in list(self.clients.items()):
             if ws.closed:
                 self.clients.pop(ws, None)
                 continue
+            body = bodies.get(self.key(focus))
+            if body is None:
+                continue
             transport = ws._req.transport if ws._req is not None else None
             if transport is not None and transport.get_write_buffer_size() > (1 << 20):
-                continue            # a page that does not keep up skips updates; the next one is whole
-            key = (focus.get("symbol"), focus.get("account"))
-            body = cache.get(key)
-            if body is None:
-                body = cache[key] = self.build(focus)
+                # a page that does not keep up skips updates; it gets everything again next time
+                self._sent.pop(self.key(focus), None)
+                continue
             try:
                 await ws.send_str(body)
                 self.messages_sent += 1
+                self.bytes_sent += len(body)
             except (ConnectionError, RuntimeError):
                 self.clients.pop(ws, None)

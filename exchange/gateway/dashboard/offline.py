@@ -24,7 +24,7 @@ from exchange.journal import JournalReader, is_command
 from exchange.gateway.dashboard import add_static_routes
 from exchange.gateway.dashboard.feed import DashboardFeed
 from exchange.gateway.dashboard.views import (
-    account_view, accounts_list, insurance_view, liquidations_view, market_view,
+    account_view, accounts_list, chart_view, insurance_view, leaderboard_view, liquidations_view, market_view,
 )
 from exchange.gateway.errors import Request
 from exchange.gateway.format import SymbolFormat
@@ -93,8 +93,9 @@ class ViewRun:
                     "wsClients": 0, "dashboardClients": None, "failed": None},
             "flow": {"kind": "journal", "paused": None, "scenario": None},
             "market": market_view(self.proj, self.feed, self.formats, sym),
+            "chart": chart_view(self.feed, self.formats, sym),
             "liquidations": liquidations_view(self.feed, self.formats),
-            "insurance": insurance_view(self.feed), "leaderboard": self.board.standings(),
+            "insurance": insurance_view(self.feed), "leaderboard": leaderboard_view(self.board),
             "accounts": accounts_list(self.venue), "account": acct, "window": None,
         }
 

@@ -23,6 +23,7 @@ TRADES = 30           # rows of the trade tape
 LEVELS = 12           # levels per side of the ladder
 FILLS = 25
 INCOME = 25
+LEADERS = 25          # leaderboard rows on the page without a competition (GET /paperex/v1/leaderboard has all)
 
 
 def rate(r: int) -> str:
@@ -32,21 +33,35 @@ def rate(r: int) -> str:
     return f"{sign}{q}.{rem:08d}"
 
 
+def chart_view(feed, formats: dict, sym: str) -> dict:
+    """The chart of ``sym``: 5-second candles of the trades, the mark and the index lines
+    (and the mark now, which the price axis must include)."""
+    f = formats[sym]
+    price, qty = f.price, f.qty
+
+    def tail(q):
+        return islice(q, max(0, len(q) - CANDLES), None)
+    mk = feed.marks.get(sym)
+    return {
+        "symbol": sym, "candleMs": CANDLE_MS,
+        "candles": [[k[0], price(k[1]), price(k[2]), price(k[3]), price(k[4]), qty(k[5])]
+                    for k in tail(feed.candles[sym])],
+        "mark": [[t, price(p)] for t, p in tail(feed.mark_line[sym])],
+        "index": [[t, price(p)] for t, p in tail(feed.index_line[sym])],
+        "markPrice": price(mk.price) if mk else None,
+    }
+
+
 def market_view(proj, feed, formats: dict, sym: str) -> dict:
-    """Candles with mark and index, ladder, trades, funding, open interest of ``sym``."""
+    """Ladder, trades, mark, index, funding, open interest of ``sym`` (the chart: ``chart_view``)."""
     m = proj.markets[sym]
     f = formats[sym]
     price, qty = f.price, f.qty
-    candles = [[k[0], price(k[1]), price(k[2]), price(k[3]), price(k[4]), qty(k[5])]
-               for k in islice(feed.candles[sym], max(0, len(feed.candles[sym]) - CANDLES), None)]
-    marks = [[t, price(p)] for t, p in islice(feed.mark_line[sym], max(0, len(feed.mark_line[sym]) - CANDLES), None)]
-    index = [[t, price(p)] for t, p in islice(feed.index_line[sym], max(0, len(feed.index_line[sym]) - CANDLES),
-                                               None)]
     trades = [[t[4], price(t[1]), qty(t[2]), bool(t[5])] for t in islice(reversed(m.trades), TRADES)]
     bids, asks = feed.ladder(sym, LEVELS)
     mk = feed.marks.get(sym)
     return {
-        "symbol": sym, "candleMs": CANDLE_MS, "candles": candles, "mark": marks, "index": index, "trades": trades,
+        "symbol": sym, "trades": trades,
         "bids": [[price(p), qty(q)] for p, q in bids], "asks": [[price(p), qty(q)] for p, q in asks],
         "markPrice": price(mk.price) if mk else None,
         "indexPrice": price(feed.index[sym]) if sym in feed.index else None,
@@ -70,8 +85,20 @@ def liquidations_view(feed, formats: dict) -> list:
     return out
 
 
+def leaderboard_view(board) -> dict:
+    """The ranking the page shows: every team of a competition; otherwise the best ``LEADERS``
+    accounts (a synthetic market has hundreds of agents: the page must not redraw them all
+    a few times a second); ``count`` is how many are ranked."""
+    out = board.standings()
+    rows = out["standings"]
+    out["count"] = len(rows)
+    if out["competition"] is None and len(rows) > LEADERS:
+        out["standings"] = rows[:LEADERS]
+    return out
+
+
 def insurance_view(feed) -> dict:
-    series = [[t, money(b)] for t, b in feed.insurance]
+    series = [[t, money(b)] for t, b in (feed.insurance or ([feed.insurance_start] if feed.insurance_start else ()))]
     return {"balance": series[-1][1] if series else None, "series": series}
 
 

@@ -68,7 +68,7 @@ from aiohttp import WSMsgType, web
 from exchange.contract import codes as C
 from exchange.contract.events import OrderFilled
 
-from exchange.gateway.ws.background import BackgroundTask
+from exchange.gateway.background import BackgroundTask
 from exchange.gateway.format import money
 from exchange.gateway.market_views import mark_price_update
 from exchange.gateway.projection import INTERVAL_MS, MINUTE

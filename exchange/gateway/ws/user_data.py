@@ -42,7 +42,7 @@ from exchange.contract.events import (
     PositionClosedOut,
 )
 
-from exchange.gateway.ws.background import BackgroundTask
+from exchange.gateway.background import BackgroundTask
 from exchange.gateway.common import Req
 from exchange.gateway.errors import Request
 from exchange.gateway.format import callback_str, money

@@ -1,7 +1,12 @@
 // paperex dashboard: plain JavaScript, no build step, no library, nothing fetched from elsewhere.
-// Live mode: one websocket (/paperex/v1/dashboard/ws) pushes market, run, liquidations, insurance
-// fund and leaderboard a few times a second; the selected account is a REST query each second.
+// Live mode: one websocket (/paperex/v1/dashboard/ws) pushes at most 4 messages a second, each
+// holding only the sections (run, flow, market, chart, liquidations, insurance, leaderboard, window) that
+// changed (the chart and the leaderboard at most once a second); the selected account is a REST
+// query each second.
 // View mode (paperex view): a time slider asks /paperex/v1/dashboard/at?time=T.
+// Cheap by design (the exchange may share its cores with the browser): messages only mark
+// sections dirty; one requestAnimationFrame redraws the dirty ones (none while the tab is hidden),
+// and tables, texts and the chart are touched only when what they show changed.
 "use strict";
 (function () {
   const MODE = document.body.dataset.mode;
@@ -14,10 +19,19 @@
   let lastAccount = null;
   let ws = null;
   let updates = 0;
+  const state = {};           // the sections last received (live: merged from partial messages)
+  const dirty = new Set();    // sections received since the last frame
+  let frame = 0;
+  const shown = {};           // element / table id -> what it shows now (skip identical redraws)
 
   const $ = (id) => document.getElementById(id);
   const show = (v) => (v === null || v === undefined || v === "") ? "-" : String(v);
-  function text(id, v) { const el = $(id); if (el) el.textContent = show(v); }
+  function text(id, v) {
+    const t = show(v);
+    if (shown[id] === t) return;
+    const el = $(id);
+    if (el) { el.textContent = t; shown[id] = t; }
+  }
   function iso(ms) { return (ms || ms === 0) ? new Date(ms).toISOString().replace("T", " ").slice(0, 23) : "-"; }
   function hms(ms) { return new Date(ms).toISOString().slice(11, 19); }
   function headers(json) {
@@ -33,21 +47,28 @@
     return (n / 1024).toFixed(1) + " KiB";
   }
 
-  // rows(tableId, items, cells(item) -> [value | [value, class]], attrs(tr, item))
+  // rows(tableId, items, cells(item) -> [value | [value, class]], attrs(tr, item)): the table's
+  // rows and cells are reused and only the cells whose text or class changed are written, so
+  // a ladder that moved by one level costs a few text nodes, not a new table
   function rows(tableId, items, cells, attrs) {
+    const key = JSON.stringify(items);
+    if (shown[tableId] === key) return;
+    shown[tableId] = key;
     const body = $(tableId).tBodies[0];
-    const frag = document.createDocumentFragment();
-    for (const it of items) {
-      const tr = document.createElement("tr");
+    while (body.rows.length > items.length) body.deleteRow(-1);
+    items.forEach((it, i) => {
+      const tr = body.rows[i] || body.insertRow();
       if (attrs) attrs(tr, it);
-      for (const c of cells(it)) {
-        const td = document.createElement("td");
-        if (Array.isArray(c)) { td.textContent = show(c[0]); td.className = c[1]; } else td.textContent = show(c);
-        tr.appendChild(td);
+      const cs = cells(it);
+      for (let j = 0; j < cs.length; j++) {
+        const td = tr.cells[j] || tr.insertCell();
+        const c = cs[j];
+        const t = show(Array.isArray(c) ? c[0] : c), cls = Array.isArray(c) ? c[1] : "";
+        if (td.textContent !== t) td.textContent = t;
+        if (td.className !== cls) td.className = cls;
       }
-      frag.appendChild(tr);
-    }
-    body.replaceChildren(frag);
+      while (tr.cells.length > cs.length) tr.deleteCell(-1);
+    });
   }
 
   function fillSelect(sel, options, current) {
@@ -171,14 +192,21 @@
   }
 
   function renderLeaderboard(lb, win) {
-    text("competition-name", lb.competition ? lb.competition.name : "(all accounts)");
+    text("competition-name", lb.competition ? lb.competition.name
+      : lb.count > lb.standings.length ? "(all accounts: the best " + lb.standings.length + " of " + lb.count + ")"
+      : "(all accounts)");
     text("window-state", lb.final ? "final" : win ? (win.open ? "window open" : "window closed") : "");
     rows("leaderboard", lb.standings, (r) => [r.rank, r.team, r.accountId, r.equity, r["return"], r.maxDrawdown,
                                              r.liquidations, r.trades, r.volume, r.fees],
          (tr, r) => { tr.dataset.account = r.accountId; });
   }
 
+  let accountKey = null;
   function renderAccount(a) {
+    const key = JSON.stringify(a);
+    if (key === accountKey) return;
+    accountKey = key;
+    const linesBefore = JSON.stringify(lastAccount ? lastAccount.positions : null);
     lastAccount = a;
     text("account-id", a ? a.accountId : null);
     text("acct-equity", a && a.equity); text("acct-wallet", a && a.walletBalance);
@@ -194,21 +222,39 @@
          (tr, f) => { tr.dataset.tradeId = f.tradeId; });
     rows("income", A.income, (i) => [hms(i.time), i.symbol, i.type, i.amount]);
     rows("faults", A.faults, (f) => [hms(f.time), f.seq, f.kind, f.rule, f.detail]);
-    if (lastUpdate) drawChart(lastUpdate.market, a);      // the position's lines follow the account
+    // the position's lines on the chart follow the account
+    if (state.chart && JSON.stringify(a ? a.positions : null) !== linesBefore) drawChart(state.chart, a);
   }
 
-  function render(msg) {
-    lastUpdate = msg;
+  // a message marks its sections dirty; the next animation frame draws them
+  function receive(msg) {
+    for (const k of ["run", "flow", "market", "chart", "liquidations", "insurance", "leaderboard", "window"]) {
+      if (k in msg) { state[k] = msg[k]; dirty.add(k); }
+    }
+    lastUpdate = state;
+    if (!frame) frame = requestAnimationFrame(draw);
+  }
+
+  function draw() {
+    frame = 0;
+    if (!state.run || !state.market || !state.chart) return;      // a page draws once it has everything
+    if (dirty.has("run") || dirty.has("flow")) renderRun(state.run, state.flow);
+    if (dirty.has("chart")) drawChart(state.chart, lastAccount);
+    if (dirty.has("market")) {
+      if (!focus.symbol) { focus.symbol = state.market.symbol; $("symbol").value = focus.symbol; }
+      renderMarket(state.market, state.run.time);
+    } else if (dirty.has("run") && state.market.nextFundingTime) {
+      text("funding-countdown", hms(Math.max(0, state.market.nextFundingTime - state.run.time)));
+    }
+    if (dirty.has("liquidations")) renderLiquidations(state.liquidations);
+    if (dirty.has("insurance")) {
+      text("insurance-balance", state.insurance.balance);
+      drawInsurance(state.insurance.series);
+    }
+    if (dirty.has("leaderboard") || dirty.has("window")) renderLeaderboard(state.leaderboard, state.window);
+    dirty.clear();
     updates += 1;
     document.body.dataset.updates = String(updates);
-    renderRun(msg.run, msg.flow);
-    if (!focus.symbol) { focus.symbol = msg.market.symbol; $("symbol").value = focus.symbol; }
-    renderMarket(msg.market, msg.run.time);
-    renderLiquidations(msg.liquidations);
-    text("insurance-balance", msg.insurance.balance);
-    drawInsurance(msg.insurance.series);
-    renderLeaderboard(msg.leaderboard, msg.window);
-    drawChart(msg.market, lastAccount);
   }
 
   // ---------------------------------------------------------------- live mode
@@ -216,7 +262,7 @@
     const proto = location.protocol === "https:" ? "wss:" : "ws:";
     ws = new WebSocket(proto + "//" + location.host + "/paperex/v1/dashboard/ws");
     ws.onopen = () => { text("conn", "live"); ws.send(JSON.stringify(focus)); };
-    ws.onmessage = (ev) => render(JSON.parse(ev.data));
+    ws.onmessage = (ev) => receive(JSON.parse(ev.data));
     ws.onclose = () => { text("conn", "disconnected"); if (!leaving) setTimeout(connect, 1000); };
   }
   // a page kept in the back-forward cache must not hold its websocket open on the server
@@ -282,10 +328,10 @@
       const r = await fetch(q);
       const msg = await r.json();
       if (r.ok) {
-        lastAccount = msg.account;
         renderAccount(msg.account);
         fillSelect($("account"), msg.accounts.map((a) => [a.accountId, String(a.accountId)]), focus.account);
-        render(msg);
+        receive(msg);
+        if (frame) { cancelAnimationFrame(frame); draw(); }
         text("view-time", iso(msg.time));
         text("view-seq", msg.seq);
         const d = $("state-digest");

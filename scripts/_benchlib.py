@@ -1,0 +1,59 @@
+"""What several benchmark scripts need alike (imported as ``_benchlib``: a script's own folder
+is first on sys.path when it runs).  Not a benchmark itself (.ci/run smokes scripts/bench_*.py).
+
+* ``parser(doc, smoke)``: the command line with the two options every benchmark has;
+* ``cpu_seconds(pid)``: a process's CPU time so far, for "CPU per request" and "% of a core";
+* ``stop_process(proc)``: a server started by the benchmark stopped, never left behind;
+* ``finish(result, lines, as_json)``: the human summary, and with --json the one JSON object
+  as the last line that .ci/run and BENCHMARKS.md read.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import subprocess
+from typing import Iterable, Optional
+
+
+def parser(doc: str, smoke: str) -> argparse.ArgumentParser:
+    """The benchmark's ArgumentParser, described by the first paragraph of its ``doc``, with
+    ``--smoke`` (a small quick run, as .ci/run runs it; ``smoke`` says what it does) and ``--json``."""
+    ap = argparse.ArgumentParser(description=doc.split("\n\n")[0])
+    ap.add_argument("--smoke", action="store_true", help=smoke)
+    ap.add_argument("--json", action="store_true", help="print one JSON object as the last line")
+    return ap
+
+
+def cpu_seconds(pid: int) -> Optional[float]:
+    """utime + stime of ``pid`` in seconds (fields 14 and 15 of /proc/PID/stat); None where
+    there is no /proc (not Linux) or the process is gone."""
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            fields = fh.read().rpartition(")")[2].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def stop_process(proc: subprocess.Popen, sig: int = signal.SIGTERM, timeout: float = 30.0) -> tuple:
+    """Send ``sig`` and wait up to ``timeout`` s; one that has not stopped by then is killed.
+    Returns what ``communicate()`` read of its pipes (None for what was not a pipe)."""
+    if proc.poll() is None:
+        proc.send_signal(sig)
+    try:
+        return proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        return proc.communicate()
+
+
+def finish(result: dict, lines: Iterable[str], as_json: bool) -> int:
+    """Print the human summary ``lines``; with ``as_json`` the result as one JSON object on the
+    last line.  Returns the exit code (0)."""
+    for line in lines:
+        print(line)
+    if as_json:
+        print(json.dumps(result))
+    return 0
