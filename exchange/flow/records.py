@@ -197,40 +197,6 @@ class Kline:
     taker_buy_quote_volume: Optional[str] = None
 
 
-def _positional_builder(cls):
-    """A constructor taking every field of the frozen slots dataclass ``cls``
-    positionally.
-
-    The generated ``__init__`` of a frozen dataclass assigns each field through
-    ``object.__setattr__``, and a slot descriptor's ``__set__`` per field costs
-    nearly as much; this builder fills the slots of a twin class (same slots, so
-    the same memory layout, but not frozen: each store is the interpreter's
-    plain slot store) and then makes the object a ``cls`` by ``__class__``
-    assignment, which CPython allows between classes of one layout.  About twice
-    as fast again, which matters for the readers' hot path (a tape has ~300
-    records per second of market time).  The result is an ordinary instance,
-    equal to ``cls(*values)``."""
-    names = list(cls.__slots__)
-    twin = type(f"_{cls.__name__}Slots", (), {"__slots__": cls.__slots__})
-    args = ", ".join(names)
-    body = "".join(f"    o.{n} = {n}\n" for n in names)
-    src = f"def build({args}):\n    o = _new(_twin)\n{body}    o.__class__ = _cls\n    return o\n"
-    env = {"_new": object.__new__, "_twin": twin, "_cls": cls}
-    exec(src, env)
-    build = env["build"]
-    build.__qualname__ = build.__name__ = f"build_{cls.__name__}"
-    build.__doc__ = f"{cls.__name__}(*all fields), without the frozen-dataclass __init__."
-    sample = build(*range(len(names)))          # a layout CPython refuses fails here, at import
-    assert type(sample) is cls and sample == cls(*range(len(names)))
-    return build
-
-
-#: positional builders of the hot record types (see :func:`_positional_builder`)
-build_trade = _positional_builder(Trade)
-build_book_ticker = _positional_builder(BookTicker)
-build_depth_diff = _positional_builder(DepthDiff)
-
-
 Record = Union[Trade, BookTicker, DepthSnapshot, DepthDiff, BookDepthBand,
                MarkPrice, IndexPrice, FundingRate, Kline]
 RECORD_TYPES = (Trade, BookTicker, DepthSnapshot, DepthDiff, BookDepthBand,

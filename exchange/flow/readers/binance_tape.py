@@ -26,7 +26,7 @@ from typing import Optional
 from urllib.parse import parse_qs, urlsplit
 
 from exchange.flow.records import (BookTicker, DepthDiff, DepthSnapshot, FundingRate, IndexPrice, Kline,
-                       MarkPrice, Trade, all_plain, plain_seen, build_book_ticker, build_depth_diff, build_trade, dec,
+                       MarkPrice, Trade, all_plain, plain_seen, dec,
                        levels)
 from exchange.flow.readers._base import Deferred, Reader
 
@@ -215,7 +215,7 @@ class BinanceTapeReader(_BinanceJsonLines):
         loads, JSONError = _loads, _JSONError
         plain, seen_plain = all_plain, plain_seen
         ticker_fields, trade_fields = _TICKER_FIELDS, _TRADE_FIELDS
-        new_ticker, new_trade = build_book_ticker, build_trade
+        new_ticker, new_trade = BookTicker, Trade
         depth_head = _DEPTH_HEAD
         line_no = 0
         for line in src.stream:
@@ -303,7 +303,7 @@ class BinanceTapeReader(_BinanceJsonLines):
                 if E != item.ts_ms:
                     # only a payload with a repeated key: it was ordered by the first "E"
                     self.stats.late += 1
-                return build_depth_diff(E, s, U, u, g("pu"), bids, asks, g("T"))
+                return DepthDiff(E, s, U, u, g("pu"), bids, asks, g("T"))
         r = self._emit(payload, line_no, line, self._guess_symbol, d)
         if r is _IGNORED:
             self.stats.ignored += 1
