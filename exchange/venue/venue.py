@@ -61,7 +61,7 @@ from exchange.contract.events import (
 from exchange.venue.orders import CLIENT_ORDER_ID_RE, Order, default_client_order_id, new_order, order_state
 from exchange.perp import commission_split, initial_margin
 from exchange.venue.positions import Position, fill_position
-from exchange.contract.records import new_record, record5, record6, record8, record18, record22
+from exchange.contract.records import new_record
 from exchange.venue.risk import (available_balance, position_notional, release_order_margin, reserve_order_margin,
                    slot_order_margin)
 from exchange.venue.spec import SymbolSpec
@@ -214,7 +214,8 @@ class VenueCore:
     def _new_order(self, ts, c) -> list:
         # The hot path: the checks below are the pipeline of the module docstring,
         # written with local names (the codes are module constants) and events made
-        # with records.record5 ... record18 (same tuples as the NamedTuple constructors).
+        # with records.new_record(cls, fields): tuple.__new__ called directly, no Python frame
+        # (the same tuples as the NamedTuple constructors).
         acct: Account
         agg: OrderAgg
         order: Order
@@ -246,7 +247,7 @@ class VenueCore:
         elif cid and (cid in acct.client_ids):
             err = E.Orders41.DUPLICATED_CLIENT_ORDER_ID.reason()
         if err is not None:
-            return [record5(OrderRejected, aid, sym, cid, err[0], err[1])]
+            return [new_record(OrderRejected, (aid, sym, cid, err[0], err[1]))]
         spec = st.spec
         unit = spec.notional_unit
         reduce_only = 1 if reduce_only else 0
@@ -305,7 +306,7 @@ class VenueCore:
         if err is None and open_orders >= spec.max_num_orders:
             err = E.Processing.MAX_OPEN_ORDER_EXCEEDED.reason()
         if err is not None:
-            return [record5(OrderRejected, aid, sym, cid, err[0], err[1])]
+            return [new_record(OrderRejected, (aid, sym, cid, err[0], err[1]))]
         # ---- reduce-only / margin
         acct_settings: dict = acct.settings
         settings = acct_settings.get(sym)
@@ -343,7 +344,7 @@ class VenueCore:
                         agg.ro_buy -= qty
                     else:
                         agg.ro_sell -= qty
-                    return [record5(OrderRejected, aid, sym, cid, err[0], err[1])]
+                    return [new_record(OrderRejected, (aid, sym, cid, err[0], err[1]))]
         else:
             if mark and ref:
                 if side == 0:
@@ -380,7 +381,7 @@ class VenueCore:
                     agg.sell_lots -= qty
                     agg.sell_notional -= notional
                     agg.sell_loss -= loss
-                return [record5(OrderRejected, aid, sym, cid, err[0], err[1])]
+                return [new_record(OrderRejected, (aid, sym, cid, err[0], err[1]))]
         # ---- accept
         oid = self.next_order_id
         self.next_order_id = oid + 1
@@ -399,8 +400,8 @@ class VenueCore:
         acct.orders[oid] = order
         client_ids[cid] = order
         order_count[sym] = open_orders + 1
-        events = [record18(OrderAccepted, oid, aid, sym, cid, side, otype, tif, price, qty, reduce_only, pside, stp,
-                           0, 0, 0, 0, 0, 0)]
+        events = [new_record(OrderAccepted, (oid, aid, sym, cid, side, otype, tif, price, qty, reduce_only, pside, stp,
+                           0, 0, 0, 0, 0, 0))]
         reports = book.submit(oid, aid, side, book_price, qty, kind, stp)
         if len(reports) == 2:
             r1 = reports[1]
@@ -579,18 +580,18 @@ class VenueCore:
             acct.cross_wallet += pnl - fee
         acct.update_time = ts
         sym = order.symbol
-        events.append(record22(OrderFilled, order.order_id, aid, sym, trade_id, side, order.position_side, price,
+        events.append(new_record(OrderFilled, (order.order_id, aid, sym, trade_id, side, order.position_side, price,
                                q, is_maker, fee, pnl, filled, cum_quote, status, counter_id,
                                order.client_order_id, order.order_type, order.time_in_force, order.price,
-                               order.qty, order.reduce_only, order.stp))
+                               order.qty, order.reduce_only, order.stp)))
         if pnl:
             tran = self.next_tran_id
             self.next_tran_id = tran + 1
-            events.append(record6(Income, aid, _I_REALIZED_PNL, sym, pnl, tran, trade_id))
+            events.append(new_record(Income, (aid, _I_REALIZED_PNL, sym, pnl, tran, trade_id)))
         if fee:
             tran = self.next_tran_id
             self.next_tran_id = tran + 1
-            events.append(record6(Income, aid, _I_COMMISSION, sym, -fee, tran, trade_id))
+            events.append(new_record(Income, (aid, _I_COMMISSION, sym, -fee, tran, trade_id)))
         keys = touched.get(aid)
         if keys is None:
             touched[aid] = {key: None}
@@ -628,12 +629,12 @@ class VenueCore:
             for pos in positions.values():
                 if pos.iso_wallet:      # (cross positions have none: no big-int addition of 0)
                     wallet += pos.iso_wallet
-            events.append(record5(BalanceChanged, account_id, _R_ORDER, wallet, cross, 0))
+            events.append(new_record(BalanceChanged, (account_id, _R_ORDER, wallet, cross, 0)))
             settings = acct.settings
             for key in keys:
                 pos = positions[key]
-                events.append(record8(PositionChanged, account_id, key[0], key[1], pos.qty, pos.entry, pos.realized,
-                                      pos.iso_wallet, settings[key[0]][1]))
+                events.append(new_record(PositionChanged, (account_id, key[0], key[1], pos.qty, pos.entry, pos.realized,
+                                      pos.iso_wallet, settings[key[0]][1])))
 
     def _trim_reduce(self, acct: Account, key: tuple, agg: OrderAgg, events: list, ts):
         order: Order
