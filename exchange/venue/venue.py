@@ -115,10 +115,25 @@ def _notional(price, lots, unit):
     return price * lots * unit
 
 
-def limit_filter_error(spec: SymbolSpec, side, price, qty, mark):
+def percent_band(st: SymbolState, mark) -> tuple:
+    """``(mark, cap, floor)``: Binance's PERCENT_PRICE band around ``mark`` (cap = floor of
+    ``mark * percent_up``, floor = ceil of ``mark * percent_down``).  Kept on the symbol's
+    state and made again only when the mark moved: every LIMIT order and modify checks
+    against it, the mark changes far less often (two big-int products and divisions saved)."""
+    band = st.percent_band
+    if band[0] != mark:
+        spec = st.spec
+        band = st.percent_band = (mark, mark * spec.percent_up // RATE_SCALE,
+                                  -((-mark * spec.percent_down) // RATE_SCALE))
+    return band
+
+
+def limit_filter_error(st: SymbolState, side, price, qty):
     """The (code, msg) a LIMIT price/quantity gets from Binance's filters, in Binance's
     order of checks (PRICE_FILTER, LOT_SIZE, then PERCENT_PRICE against the mark), or
     None.  Shared by new orders and modifies."""
+    spec: SymbolSpec
+    spec = st.spec
     if qty <= 0:
         return E.Filters.QTY_LESS_THAN_ZERO.reason()
     if price <= 0:
@@ -131,13 +146,15 @@ def limit_filter_error(spec: SymbolSpec, side, price, qty, mark):
         return E.Filters.QTY_LESS_THAN_MIN_QTY.reason()
     if spec.max_qty and qty > spec.max_qty:
         return E.Filters.QTY_GREATER_THAN_MAX_QTY.reason()
+    mark = st.mark
     if mark:
+        band = percent_band(st, mark)
         if side == 0:
-            cap = mark * spec.percent_up // RATE_SCALE      # floor
+            cap = band[1]
             if price > cap:
                 return E.Filters.PRICE_HIGHER_THAN_MULTIPLIER_UP.reason(spec.price_str(cap))
         else:
-            floor = -((-mark * spec.percent_down) // RATE_SCALE)     # ceil
+            floor = band[2]
             if price < floor:
                 return E.Filters.PRICE_LOWER_THAN_MULTIPLIER_DOWN.reason(spec.price_str(floor))
     return None
@@ -257,7 +274,7 @@ class VenueCore:
         # ---- filters
         if otype == _LIMIT:
             kind = tif
-            err = limit_filter_error(spec, side, price, qty, mark)
+            err = limit_filter_error(st, side, price, qty)
             ref = price
             notional_price = price
         else:
@@ -840,7 +857,7 @@ class VenueCore:
         if price == order.price and qty == order.qty:
             err = E.Execution.SAME_ORDER.reason()
         else:
-            err = limit_filter_error(spec, order.side, price, qty, st.mark)
+            err = limit_filter_error(st, order.side, price, qty)
         mark = st.mark
         unit = spec.notional_unit
         if err is None and not order.reduce_only and _notional(price, qty, unit) < spec.min_notional:
