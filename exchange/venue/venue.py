@@ -380,12 +380,13 @@ class VenueCore:
             loss = loss_per_lot * qty
             table = spec._max_notional
             # 1: beyond the bracket cap, 2: more open-order margin, 0: neither
-            verdict = reserve_order_margin(agg, side, qty, notional, loss, pside, pn, lev, table)
+            verdict, slot_margin = reserve_order_margin(agg, side, qty, notional, loss, pside, pn, lev, table)
             if verdict == 1:
                 err = E.Processing.MAX_LEVERAGE_RATIO.reason()
             elif verdict == 2:
                 # available before this order = available now + this order's cost
-                if available_balance(acct, self.symbols) < 0:
+                # (the slot's margin with the order is the one just made)
+                if available_balance(acct, self.symbols, key, slot_margin) < 0:
                     err = E.Processing.MARGIN_NOT_SUFFICIENT.reason()
             if err is None and tif == _GTX and otype == _LIMIT:
                 err = self._gtx_crosses(book, side, price)
@@ -899,7 +900,7 @@ class VenueCore:
                 after, worst = slot_order_margin(agg, order.position_side, pn, lev)
                 if worst > spec.max_notional(lev):
                     err = E.Processing.MAX_LEVERAGE_RATIO.reason()
-                elif after > before and available_balance(acct, self.symbols) < 0:
+                elif after > before and available_balance(acct, self.symbols, order.key, after) < 0:
                     err = E.Processing.MARGIN_NOT_SUFFICIENT.reason()
                 if err is not None:
                     self._release(order, new_remaining)
