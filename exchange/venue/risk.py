@@ -134,10 +134,10 @@ def slot_margin(acct: Account, key, agg: OrderAgg, symbols) -> tuple[int, int]:
     return slot_order_margin(agg, key[1], pn, lev)
 
 
-def available_balance(acct: Account, symbols: dict, known_key=None, known_margin=0):
+def available_balance(acct: Account, symbols: dict, known_agg: OrderAgg = None, known_margin=0):
     """``account_margin(acct, symbols)[0]`` (the same sums, without the other four, and with
     the lookups of ``slot_margin`` inlined: it runs once or twice per new order).  The caller
-    that has just made the open-order margin of slot ``known_key`` (the order path's
+    that has just made the open-order margin of the slot ``known_agg`` (the order path's
     ``reserve_order_margin``, a modify's ``slot_order_margin``) passes it as ``known_margin``:
     that slot's margin is not made a second time."""
     agg: OrderAgg
@@ -164,7 +164,7 @@ def available_balance(acct: Account, symbols: dict, known_key=None, known_margin
             avail -= initial_margin(pos.entry, s[0])
     for key, agg in acct.aggs.items():
         if agg.buy_notional or agg.sell_notional or agg.buy_loss or agg.sell_loss:
-            if key == known_key:
+            if agg is known_agg:
                 avail -= known_margin
                 continue
             sym = key[0]

@@ -386,7 +386,7 @@ class VenueCore:
             elif verdict == 2:
                 # available before this order = available now + this order's cost
                 # (the slot's margin with the order is the one just made)
-                if available_balance(acct, self.symbols, key, slot_margin) < 0:
+                if available_balance(acct, self.symbols, agg, slot_margin) < 0:
                     err = E.Processing.MARGIN_NOT_SUFFICIENT.reason()
             if err is None and tif == _GTX and otype == _LIMIT:
                 err = self._gtx_crosses(book, side, price)
@@ -900,7 +900,7 @@ class VenueCore:
                 after, worst = slot_order_margin(agg, order.position_side, pn, lev)
                 if worst > spec.max_notional(lev):
                     err = E.Processing.MAX_LEVERAGE_RATIO.reason()
-                elif after > before and available_balance(acct, self.symbols, order.key, after) < 0:
+                elif after > before and available_balance(acct, self.symbols, agg, after) < 0:
                     err = E.Processing.MARGIN_NOT_SUFFICIENT.reason()
                 if err is not None:
                     self._release(order, new_remaining)
