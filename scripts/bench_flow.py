@@ -13,6 +13,12 @@ Figures:
   time, fewer commands); the default 1 keeps every recorded millisecond.
 * events_per_s              - venue events produced (and journaled) per wall
   second, both runs together; also per run.
+* cascade_sim_s_per_wall_s  - with ``--cascade SCENARIO`` (e.g. cascade-2021-05-19):
+  the named scenario's market, seed 1, with the calibration's tape subscribed as
+  ``paperex calibrate`` runs it; its warm-up runs untimed, then the first
+  ``--cascade-seconds`` (default 1800) of the event are timed - the busiest stretch
+  of a calibration run (liquidations, makers re-quoting on every step).  Also
+  ``cascade_cpu_sim_s_per_cpu_s`` (process CPU time: less sensitive to other load).
 
 Both runs journal to a temporary directory (``--fsync``, default ``batch``)
 that is removed afterwards.  ``--smoke`` runs a few simulated seconds of each
@@ -101,6 +107,23 @@ def bench_synthetic(seconds: float, scenario: str, fsync: str, tmp: Path, symbol
             "book": depth if len(depth) <= 4 else {}}
 
 
+def bench_cascade(scenario: str, seconds: float, tmp: Path) -> dict:
+    from exchange.flow.calibration.tape import CascadeTape
+    rt = Runtime.virtual(T0, data_dir=tmp / "cascade", fsync="never")      # as paperex calibrate runs it
+    flow = SyntheticFlow(rt, SyntheticConfig(seed=1, scenario=scenario))
+    rt.sequencer.subscribe(CascadeTape(rt.instruments))
+    warm = flow.scenario.p.start_s
+    flow.run(warm)
+    heap.settle()
+    c0, e0 = flow.stats.commands, flow.stats.events
+    t, cpu = time.perf_counter(), time.process_time()
+    flow.run(seconds)
+    wall, cpu = time.perf_counter() - t, time.process_time() - cpu
+    rt.close(snapshot=False)
+    return {"scenario": scenario, "warmup_s": warm, "sim_s": seconds, "wall_s": wall, "cpu_s": cpu,
+            "commands": flow.stats.commands - c0, "events": flow.stats.events - e0}
+
+
 def bench_replay(path: Path, seconds: "float | None", fsync: str, tmp: Path, batch_ms: int = 1) -> dict:
     t0 = ReplayDriver.first_timestamp(path)
     rt = Runtime.virtual(t0, data_dir=tmp / "replay", fsync=fsync)
@@ -129,6 +152,10 @@ def main(argv=None) -> int:
     ap.add_argument("--replay-batch-ms", type=int, default=1,
                     help="replay group window in recorded ms (default 1: one group per recorded "
                          "millisecond, the driver's default; larger coalesces book updates)")
+    ap.add_argument("--cascade", default=None, metavar="SCENARIO",
+                    help="also time the first --cascade-seconds of this named scenario's event "
+                         "(after its untimed warm-up), as paperex calibrate runs it")
+    ap.add_argument("--cascade-seconds", type=float, default=1800.0)
     ap.add_argument("--fsync", choices=["always", "batch", "never"], default="batch")
     ap.add_argument("--json", action="store_true", help="print one JSON object as the last line")
     args = ap.parse_args(argv)
@@ -170,6 +197,14 @@ def main(argv=None) -> int:
             print(f"replay     {path.name}: {rep['sim_s']:.0f} recorded s in {rep['wall_s']:.2f} s wall: "
                   f"{out['replay_sim_s_per_wall_s']}x real time, {rep['records']} records, "
                   f"{rep['commands']} commands, {rep['events']} events, {rep['trades']} prints")
+        if args.cascade:
+            cas = bench_cascade(args.cascade, 60.0 if args.smoke else args.cascade_seconds, tmp)
+            out["cascade_sim_s_per_wall_s"] = round(cas["sim_s"] / cas["wall_s"], 1)
+            out["cascade_cpu_sim_s_per_cpu_s"] = round(cas["sim_s"] / cas["cpu_s"], 1)
+            out["cascade"] = cas
+            print(f"cascade    {args.cascade}: {cas['sim_s']:.0f} sim s of the event in {cas['wall_s']:.2f} s "
+                  f"wall: {out['cascade_sim_s_per_wall_s']}x real time ({out['cascade_cpu_sim_s_per_cpu_s']}x "
+                  f"per CPU second), {cas['commands']} commands, {cas['events']} events")
         out["events_per_s"] = round(events / wall) if wall else 0
         print(f"events     {out['events_per_s']} per wall second (both runs)")
     finally:

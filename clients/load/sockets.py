@@ -91,9 +91,10 @@ class MidFeed:
             try:
                 if self._ws is not None:
                     self._ws.close()
-                self._ws = connect(url)
+                # a local name: stop() may clear self._ws while this greenlet is being killed
+                ws = self._ws = connect(url)
                 while True:
-                    raw = self._ws.recv()
+                    raw = ws.recv()
                     if not raw:
                         raise websocket.WebSocketConnectionClosedException("closed")
                     msg = json.loads(raw)

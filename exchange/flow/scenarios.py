@@ -54,12 +54,13 @@ DEFAULT_BETA = {"BTCUSDT": 1.0, "ETHUSDT": 1.4}
 LEVERAGE_MIX_DEFAULT = ((1.2, 2.5, 40), (2.5, 4.0, 25), (4.0, 8.0, 20), (8.0, 20.0, 10), (20.0, 60.0, 5))
 #: May 2021: "leverage above historically sustainable levels since December" (A. Kruger), funding
 #: high for months: more of the open interest at 3-8x.
-LEVERAGE_MIX_2021 = ((1.1, 2.0, 35), (2.0, 3.0, 25), (3.0, 5.0, 22), (5.0, 12.0, 13), (12.0, 50.0, 5))
+LEVERAGE_MIX_2021 = ((1.1, 2.0, 30), (2.0, 3.0, 25), (3.0, 5.0, 22), (5.0, 12.0, 17), (12.0, 50.0, 6))
 #: August 2024: a week of falling prices had flushed leverage before the Monday (OI -28 % since
-#: July 31): little is left above 5x.
-LEVERAGE_MIX_2024 = ((1.1, 2.0, 55), (2.0, 3.5, 37), (3.5, 5.5, 6), (5.5, 12.0, 1.0), (12.0, 30.0, 0.3))
+#: July 31), yet $1 B (about 1 % of open interest) was still liquidated: a thin tail above 6x.
+#: (The lighter mix before - 1.3 % above 5.5x - liquidated 0-0.4 % in seeds 1-3.)
+LEVERAGE_MIX_2024 = ((1.1, 2.0, 42), (2.0, 3.5, 30), (3.5, 6.0, 14), (6.0, 12.0, 10), (12.0, 30.0, 4))
 #: October 2025: funding near 40 % a year before the shock, record open interest, 10-50x common.
-LEVERAGE_MIX_2025 = ((1.2, 2.5, 35), (2.5, 4.0, 25), (4.0, 8.0, 22), (8.0, 20.0, 12), (20.0, 60.0, 6))
+LEVERAGE_MIX_2025 = ((1.2, 2.5, 25), (2.5, 4.0, 22), (4.0, 8.0, 25), (8.0, 20.0, 18), (20.0, 60.0, 10))
 
 
 @dataclass(frozen=True)
@@ -94,6 +95,7 @@ class ScenarioParams:
     after_s: float = 1800.0               # how long a calibration run watches after the rebound
     event_vol_mult: float = 3.0
     withdrawal: Any = (0.5, 0.9)          # fraction of maker depth pulled at the worst
+    far_withdrawal: Optional[float] = None  # share of that the book beyond 1 % follows (None: the maker's own)
     spread_widen: Any = (3.0, 8.0)        # maker spread multiplier at the worst
     event_taker_bias: float = 0.25        # extra probability a taker goes with the move
     event_taker_rate: float = 3.0
@@ -146,9 +148,9 @@ _PRESETS: dict[str, dict] = {
                     "absorbed by the book, open interest -20..-45 %, half the fall regained",
         direction=-1, holder_long_share=0.65, leverage_mix=LEVERAGE_MIX_2021, basis=0.0004,
         start_s=_H, gap=(0.06, 0.09), gap_s=(1200.0, 2400.0), total=(0.27, 0.33), fall_s=2.5 * _H,
-        pockets=(3, 6), pocket_size=(0.01, 0.03), pocket_s=45.0, rebound=(0.4, 0.6), rebound_s=2.5 * _H,
-        after_s=1800.0, event_vol_mult=3.0, withdrawal=(0.45, 0.65), spread_widen=(3.0, 6.0),
-        event_taker_bias=0.2, event_taker_rate=3.0, basis_after=(0.0008, 0.0015), comeback_s=1800.0,
+        pockets=(3, 6), pocket_size=(0.008, 0.02), pocket_s=45.0, rebound=(0.4, 0.6), rebound_s=2.5 * _H,
+        after_s=1800.0, event_vol_mult=3.0, withdrawal=(0.3, 0.45), spread_widen=(3.0, 6.0),
+        event_taker_bias=0.2, event_taker_rate=4.0, basis_after=(0.0004, 0.0008), comeback_s=1800.0,
         comeback_share=0.8),
     "cascade-2024-08-05": dict(
         description="2024-08-05 (yen carry unwind): BTC -13..-17 % over about 4 h (-10 % within 2 h; "
@@ -156,9 +158,9 @@ _PRESETS: dict[str, dict] = {
                     "all through the book; resting depth halves; funding slightly negative after",
         direction=-1, holder_long_share=0.58, leverage_mix=LEVERAGE_MIX_2024, basis=0.0001, basis_rest_after=-0.0006,
         start_s=_H, gap=(0.04, 0.06), gap_s=(1800.0, 3000.0), total=(0.14, 0.17), fall_s=4 * _H,
-        pockets=(2, 4), pocket_size=(0.006, 0.015), pocket_s=60.0, rebound=(0.3, 0.5), rebound_s=2.5 * _H,
-        after_s=1800.0, event_vol_mult=2.5, withdrawal=(0.45, 0.6), spread_widen=(2.0, 4.0),
-        event_taker_bias=0.15, event_taker_rate=2.5, basis_after=(0.0004, 0.0008), comeback_s=3600.0),
+        pockets=(2, 4), pocket_size=(0.006, 0.015), pocket_s=60.0, rebound=(0.38, 0.5), rebound_s=2.5 * _H,
+        after_s=1800.0, event_vol_mult=2.5, withdrawal=(0.3, 0.45), spread_widen=(2.0, 4.0),
+        event_taker_bias=0.15, event_taker_rate=4.0, basis_after=(0.0004, 0.0008), comeback_s=3600.0),
     "adl-2025-10-10": dict(
         description="2025-10-10 (tariff headline at 20:50 UTC): BTC -12..-16 % in under an hour (ETH "
                     "-17..-20 %), makers pull 90 % of their depth, a record liquidation wave the book "
@@ -166,8 +168,8 @@ _PRESETS: dict[str, dict] = {
         direction=-1, holder_long_share=0.68, leverage_mix=LEVERAGE_MIX_2025, basis=0.0009, basis_rest_after=0.0,
         start_s=_H, gap=(0.03, 0.05), gap_s=(240.0, 480.0), total=(0.12, 0.16), fall_s=2700.0,
         pockets=(3, 5), pocket_size=(0.008, 0.018), pocket_s=40.0, rebound=(0.3, 0.5), rebound_s=2 * _H,
-        after_s=1800.0, event_vol_mult=4.0, withdrawal=(0.6, 0.75), spread_widen=(3.0, 6.0),
-        event_taker_bias=0.3, event_taker_rate=5.0, basis_after=(0.0008, 0.0015), basis_decay_s=1800.0,
+        after_s=1800.0, event_vol_mult=4.0, withdrawal=(0.6, 0.75), far_withdrawal=1.0, spread_widen=(3.0, 6.0),
+        event_taker_bias=0.3, event_taker_rate=9.0, basis_after=(0.002, 0.004), basis_decay_s=1800.0,
         comeback_s=3600.0),
 }
 
@@ -221,6 +223,7 @@ class ScenarioState:
     buy_prob: float = 0.5          # probability a noise taker buys
     taker_rate_mult: float = 1.0
     jump_mult: float = 1.0
+    far_withdrawal: Optional[float] = None   # the scenario's override of the far ladder's withdrawal share
 
 
 class Scenario:
@@ -308,7 +311,8 @@ class Scenario:
         d = self.drawn
         t_s = (t_ms - (self.t0_ms or 0)) / 1000.0
         st = ScenarioState(phase=self.name, vol_mult=p.vol_mult, basis=p.basis,
-                           taker_rate_mult=p.taker_rate_mult, jump_mult=p.jump_mult)
+                           taker_rate_mult=p.taker_rate_mult, jump_mult=p.jump_mult,
+                           far_withdrawal=p.far_withdrawal)
         if d.get("trend") and t_s >= 0.0:
             st.drift = d["trend"] * 24 * 365
             st.buy_prob = 0.5 + (0.05 if d["trend"] > 0 else -0.05)

@@ -147,6 +147,7 @@ class SyntheticFlow:
         # the agents' one-way positions, learned from committed events (whoever's command or timer
         # caused them: fills, liquidations, ADL), as soon as each command is applied
         self.positions: dict = {}
+        self._maker_orders: dict = {}      # maker account -> its MarketMaker.live (resting orders)
         self.sequencer.subscribe(self._on_applied, inline=True)
 
     @property
@@ -182,6 +183,7 @@ class SyntheticFlow:
                 mm = MarketMaker(aid, sym, prof)
                 mm.deposit_usdt = prof.deposit_usdt * scale
                 mm.draw_jitter(setup_rng)
+                self._maker_orders[aid] = mm.live
                 self.agents.append(mm)
             for _ in range(n_noise):
                 aid += 1
@@ -301,12 +303,36 @@ class SyntheticFlow:
 
     def _on_applied(self, seq: int, ts: int, command: Any, events: list, book: Optional[dict] = None) -> None:
         pos = self.positions
+        live = self._maker_orders
         for ev in events:
-            if ev.KIND == 1020 and ev.position_side == 0:       # PositionChanged, one-way (BOTH)
-                if ev.qty:
-                    pos[(ev.account_id, ev.symbol)] = ev.qty
-                else:
-                    pos.pop((ev.account_id, ev.symbol), None)
+            k = ev.KIND
+            if k == 1020:
+                if ev.position_side == 0:                       # PositionChanged, one-way (BOTH)
+                    if ev.qty:
+                        pos[(ev.account_id, ev.symbol)] = ev.qty
+                    else:
+                        pos.pop((ev.account_id, ev.symbol), None)
+            elif 1010 <= k <= 1015:
+                # a maker's resting orders (its index: no open_orders query per re-quote)
+                orders = live.get(ev.account_id)
+                if orders is None:
+                    continue
+                if k == 1010:                                   # OrderAccepted
+                    if ev.order_type == 0:                      # LIMIT
+                        orders[ev.order_id] = [ev.side, ev.price, ev.qty, 0]
+                elif k == 1012:                                 # OrderFilled
+                    o = orders.get(ev.order_id)
+                    if o is not None:
+                        if ev.filled_qty >= o[2]:
+                            del orders[ev.order_id]
+                        else:
+                            o[3] = ev.filled_qty
+                elif k == 1015:                                 # OrderModified
+                    o = orders.get(ev.order_id)
+                    if o is not None:
+                        o[1], o[2], o[3] = ev.price, ev.qty, ev.filled_qty
+                elif k != 1011:                                 # OrderCanceled / OrderExpired
+                    orders.pop(ev.order_id, None)
 
     def _execute(self, cmds: list, now: int) -> list:
         results = self.sequencer.execute(cmds)

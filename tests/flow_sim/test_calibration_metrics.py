@@ -121,6 +121,7 @@ def test_liquidation_routing_open_interest_and_fund(hand_made):
     adl = 10_000 * 89.0 * unit
     total = book + takeover + adl
     assert f["liq_share_book"] == pytest.approx(book / total)
+    assert f["liq_share_market"] == pytest.approx((book + takeover) / total)   # both executed in the book
     assert f["liq_share_insurance"] == pytest.approx(takeover / total)
     assert f["liq_share_adl"] == pytest.approx(adl / total)        # the counterparty's row is not counted
     oi0 = 1_000_000 * 100.0 * unit                                  # longs at the mark at the start

@@ -22,8 +22,10 @@ BTC_TAPE = "binance-usdm/btcusdt_20240808.gz"
 # #21: ETHUSDT follows the market factor (beta 1.4 x BTCUSDT's own moves plus 20 % of its own,
 # instead of moving independently); with ETHUSDT independent this run gives main's
 # d6cafe64f6cdcbe0125ea734f157edbfd02279be26ab975264ca707b7c02cb83 (issue #19's re-tuned crash).
-# The venue digests below are unchanged.
-CRASH_SEED1_600S = "0656cc5489f2015f607ff56084d905456c4b674d4405ddaf7b01c557f6f3b277"
+# The venue digests below are unchanged.  Then (#19, speed) makers keep their size jitter per grid
+# price, re-size only beyond 0.5-1.5x and send the retreating side first; a fifth ladder 0.5-4.9 %
+# from the mid and makers refilling after fills: the book differs, on purpose.
+CRASH_SEED1_600S = "51c639a18751f0409fb66bedd7ece2feb402de06ddefbb88730dfbf2c220b916"
 BTC_TAPE_120S = "1ab63cbd1c6e77fbe5b6854988bb5c990348c88b97f665af98a2c03e965ee04e"
 BENCH_VENUE_MIX_20000 = "5d7f0fa842ecdb38c91f7529534bb9ae6741adc172d0f44f7c6fda6a34912e32"
 

@@ -6,6 +6,14 @@ A band is ``(low, high, real, source)``: the measured value must lie within
 sources in full).  ``None`` for low or high: unbounded on that side.  A metric a
 scenario has no band for is printed but not judged.
 
+Liquidation routing is judged on ``liq_share_market`` (executed in the book, by the
+liquidation order or by the insurance fund's takeover order) against ADL: on Binance a
+liquidation that cannot fill at its bankruptcy price is still closed in the market by the
+liquidation engine, the fund covering the loss below bankruptcy; only what the market cannot
+take goes to ADL.  The reference figures ("the book absorbed them", "wide ADL") are about
+that split; ``liq_share_book`` / ``liq_share_insurance`` say who bore the loss and are shown,
+not judged.
+
 Market-wide figures (liquidations, open interest) are the aggregators' numbers
 (Coinglass / Bybt, Glassnode) as the press reported them; the book figures are
 measured on the Binance BTCUSDT tape in ``../shared/data`` (2024-08-08); where
@@ -39,7 +47,7 @@ GENERAL: dict[str, Band] = {
     "rebound": (0.2, 0.8, "36-70 % of the fall", "see the named scenarios"),
     "liquidated_over_oi": (0.005, 0.30, "1.2 % (2024) .. 20 % (2021)", "see the named scenarios"),
     "oi_drop": (0.08, 0.45, "-15..-35 %", "see the named scenarios"),
-    "liq_share_book": (0.7, 1.0, "most through the book (ADL only on 2025-10-10)", "Binance ADL history, issue #19"),
+    "liq_share_market": (0.7, 1.0, "most through the book (ADL only on 2025-10-10)", "Binance ADL history, issue #19"),
     "liq_share_adl": (0.0, 0.1, "rare outside 2025-10-10", "Binance ADL history, issue #19"),
     "insurance_change": (-0.25, 0.5, "the fund grows from liquidation surplus", "Binance insurance fund history"),
     "funding_during": (-0.1, 0.01, "negative in the crash", "Binance funding history"),
@@ -61,7 +69,7 @@ NAMED: dict[str, dict[str, Band]] = {
         "rebound": (0.3, 0.75, "back to 37-40k by the close: 50-70 % of the fall", _C21),
         "liquidated_over_oi": (0.10, 0.30, "$8.6 B liquidated; about 20 % of open interest", _C21 + "; issue #19"),
         "oi_drop": (0.18, 0.45, "-26 % (BTC); -35 % all crypto futures", _C21 + "; issue #19"),
-        "liq_share_book": (0.8, 1.0, "the book absorbed them", "issue #19"),
+        "liq_share_market": (0.8, 1.0, "the book absorbed them", "issue #19"),
         "liq_share_adl": (0.0, 0.05, "no wide ADL", "issue #19"),
         "insurance_change": (-0.1, 1.0, "Binance's fund grew", "Binance insurance fund history"),
         "funding_before": (0.005, 0.10, "funding 'super high for a very long time' (CoinGecko)", _C21),
@@ -78,7 +86,7 @@ NAMED: dict[str, dict[str, Band]] = {
         "rebound": (0.25, 0.7, "back to ~54k by the close: about 40-50 % of the fall", _C24),
         "liquidated_over_oi": (0.004, 0.03, "$1.08 B liquidated: about 1.2 % of open interest", _C24 + "; issue #19"),
         "oi_drop": (0.10, 0.28, "-15 % (all crypto futures); -17..-19 % (BTC)", _C24 + "; issue #19"),
-        "liq_share_book": (0.8, 1.0, "the book absorbed them", "issue #19"),
+        "liq_share_market": (0.8, 1.0, "the book absorbed them", "issue #19"),
         "liq_share_adl": (0.0, 0.05, "no ADL", "issue #19"),
         "insurance_change": (-0.1, 0.5, "fund unchanged or growing", "Binance insurance fund history"),
         "funding_before": (0.0, 0.02, "near the 0.01 % base", "Binance BTCUSDT funding history"),
@@ -95,7 +103,7 @@ NAMED: dict[str, dict[str, Band]] = {
         "rebound": (0.2, 0.7, "back to ~112k: about 40 %", _C25),
         "liquidated_over_oi": (0.05, 0.30, "$19 B liquidated; OI -$10..-14 B of ~$70 B BTC", _C25),
         "oi_drop": (0.12, 0.40, "BTC perp OI -18.6 %; Binance BTC OI $16 B -> $12 B", _C25),
-        "liq_share_book": (0.2, 0.95, "the book could not absorb them", _C25),
+        "liq_share_market": (0.2, 0.95, "the book could not absorb them", _C25),
         "liq_share_adl": (0.05, 0.6, "wide ADL (Binance, Hyperliquid's first in two years)", _C25),
         "insurance_change": (-1.0, 0.5, "funds drawn", EST),
         "funding_before": (0.01, 0.06, "funding near 40 % a year (0.036 % / 8 h)", _C25),

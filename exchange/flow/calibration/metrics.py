@@ -23,7 +23,10 @@ METRICS: dict[str, tuple[str, str]] = {
     "rebound": ("fraction of the fall", "(last index - extreme) / (start index - extreme)"),
     "liquidated_over_oi": ("fraction", "liquidated notional (all symbols, from the start) / open interest at the start"),
     "oi_drop": ("fraction", "1 - lowest open interest after the start / open interest at the start (USDT at mark)"),
-    "liq_share_book": ("fraction", "share of the liquidated notional filled in the book"),
+    "liq_share_market": ("fraction", "share of the liquidated notional executed in the order book: by the "
+                                     "liquidation order or by the insurance fund's takeover order (not ADL)"),
+    "liq_share_book": ("fraction", "share filled in the book by the liquidation order itself (at or above "
+                                   "the bankruptcy price)"),
     "liq_share_insurance": ("fraction", "share taken over by the insurance fund"),
     "liq_share_adl": ("fraction", "share auto-deleveraged"),
     "insurance_change": ("fraction", "insurance fund balance at the end / at the start - 1"),
@@ -140,6 +143,7 @@ def compute(tape: CascadeTape, start_ms: Optional[int], *, main: str = "BTCUSDT"
         total = sum(via.values())
         out["liquidated_over_oi"] = total / oi0
         if total > 0:
+            out["liq_share_market"] = (via["book"] + via["insurance"]) / total
             out["liq_share_book"] = via["book"] / total
             out["liq_share_insurance"] = via["insurance"] / total
             out["liq_share_adl"] = via["adl"] / total
