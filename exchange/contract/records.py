@@ -16,14 +16,6 @@ from typing import Any
 new_record = tuple.__new__
 
 
-def _record(cls, *fields):
-    """``new_record(cls, fields)`` with the fields as arguments."""
-    return new_record(cls, fields)
-
-
-# the venue's call sites by arity (they were C constructors until a benchmark showed no gain)
-record5 = record6 = record8 = record18 = record22 = _record
-
 
 class Registry:
     """kind -> record class, with type checking on decode."""

@@ -10,7 +10,7 @@ from exchange.perp._kernels cimport initial_margin, slot_order_margin as perp_sl
 # called once or twice per order from the compiled order path: C calls, not Python calls
 cpdef position_notional(Position pos, mark, unit)
 cpdef tuple slot_order_margin(OrderAgg agg, position_side, pn, lev)
-cpdef int reserve_order_margin(OrderAgg agg, side, qty, notional, loss, position_side, pn, lev, list table) except -1
-cpdef available_balance(Account acct, dict symbols)
+cpdef tuple reserve_order_margin(OrderAgg agg, side, qty, notional, loss, position_side, pn, lev, list table)
+cpdef available_balance(Account acct, dict symbols, OrderAgg known_agg=*, known_margin=*)
 cpdef release_order_margin(OrderAgg agg, side, lots, notional_price, loss_per_lot, unit)
 cpdef tuple slot_margin(Account acct, key, OrderAgg agg, dict symbols)

@@ -47,11 +47,12 @@ def slot_order_margin(agg: OrderAgg, position_side, pn, lev) -> tuple:
                                   agg.sell_loss, lev)
 
 
-def reserve_order_margin(agg: OrderAgg, side, qty, notional, loss, position_side, pn, lev, table) -> int:
-    """A new order's lots, notional and loss into its slot ``agg``, and the verdict
-    the order path acts on: 1 when the slot's worst-case position notional passes the
-    bracket cap at ``lev`` (``table[lev]``, 0 outside the table), else 2 when the
-    slot's open-order margin grew (the balance must be checked), else 0."""
+def reserve_order_margin(agg: OrderAgg, side, qty, notional, loss, position_side, pn, lev, table) -> tuple:
+    """A new order's lots, notional and loss into its slot ``agg``, and ``(verdict, after)``:
+    the verdict the order path acts on, 1 when the slot's worst-case position notional passes
+    the bracket cap at ``lev`` (``table[lev]``, 0 outside the table), else 2 when the slot's
+    open-order margin grew (the balance must be checked), else 0; ``after`` the slot's
+    open-order margin with the order (``available_balance`` takes it instead of making it again)."""
     bn = agg.buy_notional
     sn = agg.sell_notional
     bl = agg.buy_loss
@@ -70,7 +71,7 @@ def reserve_order_margin(agg: OrderAgg, side, qty, notional, loss, position_side
         agg.sell_notional = sn
         agg.sell_loss = sl
     after, worst = perp_slot_order_margin(position_side, pn, bn, sn, bl, sl, lev)
-    return 1 if worst > (table[lev] if 0 < lev < len(table) else 0) else (2 if after > before else 0)
+    return (1 if worst > (table[lev] if 0 < lev < len(table) else 0) else (2 if after > before else 0)), after
 
 
 def release_order_margin(agg: OrderAgg, side, lots, notional_price, loss_per_lot, unit) -> None:
@@ -133,9 +134,12 @@ def slot_margin(acct: Account, key, agg: OrderAgg, symbols) -> tuple[int, int]:
     return slot_order_margin(agg, key[1], pn, lev)
 
 
-def available_balance(acct: Account, symbols: dict):
+def available_balance(acct: Account, symbols: dict, known_agg: OrderAgg = None, known_margin=0):
     """``account_margin(acct, symbols)[0]`` (the same sums, without the other four, and with
-    the lookups of ``slot_margin`` inlined: it runs once or twice per new order)."""
+    the lookups of ``slot_margin`` inlined: it runs once or twice per new order).  The caller
+    that has just made the open-order margin of the slot ``known_agg`` (the order path's
+    ``reserve_order_margin``, a modify's ``slot_order_margin``) passes it as ``known_margin``:
+    that slot's margin is not made a second time."""
     agg: OrderAgg
     pos: Position
     st: SymbolState
@@ -160,6 +164,9 @@ def available_balance(acct: Account, symbols: dict):
             avail -= initial_margin(pos.entry, s[0])
     for key, agg in acct.aggs.items():
         if agg.buy_notional or agg.sell_notional or agg.buy_loss or agg.sell_loss:
+            if agg is known_agg:
+                avail -= known_margin
+                continue
             sym = key[0]
             st = symbols[sym]
             pos = positions.get(key)

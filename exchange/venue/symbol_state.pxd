@@ -8,5 +8,5 @@ cdef class SymbolState:
     cdef public object last_premium, funding_rate, last_funding_rate, last_funding_time, funding_history
     cdef public dict positions, triggers, trailing
     cdef public Py_ssize_t waiting
-    cdef public tuple slot_keys
+    cdef public tuple slot_keys, percent_band
     cdef public CLiqIndex liq_falls, liq_rises      # liqindex.LiqIndex (the compiled one)

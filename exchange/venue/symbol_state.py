@@ -43,7 +43,10 @@ class SymbolState:
                  "waiting",
                  # (symbol, position side) for sides 0, 1, 2: the one tuple the order path uses
                  # as the key of new orders' slots (dict lookups then find the stored key by identity)
-                 "slot_keys")
+                 "slot_keys",
+                 # (mark, cap, floor): the PERCENT_PRICE band at the last mark a LIMIT order or a
+                 # modify was checked against (venue.percent_band; derived, not snapshotted)
+                 "percent_band")
 
     def __init__(self, spec: SymbolSpec, book_factory=Book) -> None:
         self.symbol = spec.symbol
@@ -71,3 +74,4 @@ class SymbolState:
         self.trailing: dict = {}
         self.waiting = 0
         self.slot_keys = ((spec.symbol, 0), (spec.symbol, 1), (spec.symbol, 2))
+        self.percent_band = (0, 0, 0)

@@ -33,4 +33,5 @@ from exchange.perp._kernels cimport commission_split, initial_margin   # the per
 
 cdef _notional(price, lots, unit)
 
-cpdef limit_filter_error(SymbolSpec spec, side, price, qty, mark)
+cpdef tuple percent_band(SymbolState st, mark)
+cpdef limit_filter_error(SymbolState st, side, price, qty)

@@ -61,7 +61,7 @@ from exchange.contract.events import (
 from exchange.venue.orders import CLIENT_ORDER_ID_RE, Order, default_client_order_id, new_order, order_state
 from exchange.perp import commission_split, initial_margin
 from exchange.venue.positions import Position, fill_position
-from exchange.contract.records import new_record, record5, record6, record8, record18, record22
+from exchange.contract.records import new_record
 from exchange.venue.risk import (available_balance, position_notional, release_order_margin, reserve_order_margin,
                    slot_order_margin)
 from exchange.venue.spec import SymbolSpec
@@ -115,10 +115,25 @@ def _notional(price, lots, unit):
     return price * lots * unit
 
 
-def limit_filter_error(spec: SymbolSpec, side, price, qty, mark):
+def percent_band(st: SymbolState, mark) -> tuple:
+    """``(mark, cap, floor)``: Binance's PERCENT_PRICE band around ``mark`` (cap = floor of
+    ``mark * percent_up``, floor = ceil of ``mark * percent_down``).  Kept on the symbol's
+    state and made again only when the mark moved: every LIMIT order and modify checks
+    against it, the mark changes far less often (two big-int products and divisions saved)."""
+    band = st.percent_band
+    if band[0] != mark:
+        spec = st.spec
+        band = st.percent_band = (mark, mark * spec.percent_up // RATE_SCALE,
+                                  -((-mark * spec.percent_down) // RATE_SCALE))
+    return band
+
+
+def limit_filter_error(st: SymbolState, side, price, qty):
     """The (code, msg) a LIMIT price/quantity gets from Binance's filters, in Binance's
     order of checks (PRICE_FILTER, LOT_SIZE, then PERCENT_PRICE against the mark), or
     None.  Shared by new orders and modifies."""
+    spec: SymbolSpec
+    spec = st.spec
     if qty <= 0:
         return E.Filters.QTY_LESS_THAN_ZERO.reason()
     if price <= 0:
@@ -131,13 +146,15 @@ def limit_filter_error(spec: SymbolSpec, side, price, qty, mark):
         return E.Filters.QTY_LESS_THAN_MIN_QTY.reason()
     if spec.max_qty and qty > spec.max_qty:
         return E.Filters.QTY_GREATER_THAN_MAX_QTY.reason()
+    mark = st.mark
     if mark:
+        band = percent_band(st, mark)
         if side == 0:
-            cap = mark * spec.percent_up // RATE_SCALE      # floor
+            cap = band[1]
             if price > cap:
                 return E.Filters.PRICE_HIGHER_THAN_MULTIPLIER_UP.reason(spec.price_str(cap))
         else:
-            floor = -((-mark * spec.percent_down) // RATE_SCALE)     # ceil
+            floor = band[2]
             if price < floor:
                 return E.Filters.PRICE_LOWER_THAN_MULTIPLIER_DOWN.reason(spec.price_str(floor))
     return None
@@ -214,7 +231,8 @@ class VenueCore:
     def _new_order(self, ts, c) -> list:
         # The hot path: the checks below are the pipeline of the module docstring,
         # written with local names (the codes are module constants) and events made
-        # with records.record5 ... record18 (same tuples as the NamedTuple constructors).
+        # with records.new_record(cls, fields): tuple.__new__ called directly, no Python frame
+        # (the same tuples as the NamedTuple constructors).
         acct: Account
         agg: OrderAgg
         order: Order
@@ -246,7 +264,7 @@ class VenueCore:
         elif cid and (cid in acct.client_ids):
             err = E.Orders41.DUPLICATED_CLIENT_ORDER_ID.reason()
         if err is not None:
-            return [record5(OrderRejected, aid, sym, cid, err[0], err[1])]
+            return [new_record(OrderRejected, (aid, sym, cid, err[0], err[1]))]
         spec = st.spec
         unit = spec.notional_unit
         reduce_only = 1 if reduce_only else 0
@@ -256,7 +274,7 @@ class VenueCore:
         # ---- filters
         if otype == _LIMIT:
             kind = tif
-            err = limit_filter_error(spec, side, price, qty, mark)
+            err = limit_filter_error(st, side, price, qty)
             ref = price
             notional_price = price
         else:
@@ -305,7 +323,7 @@ class VenueCore:
         if err is None and open_orders >= spec.max_num_orders:
             err = E.Processing.MAX_OPEN_ORDER_EXCEEDED.reason()
         if err is not None:
-            return [record5(OrderRejected, aid, sym, cid, err[0], err[1])]
+            return [new_record(OrderRejected, (aid, sym, cid, err[0], err[1]))]
         # ---- reduce-only / margin
         acct_settings: dict = acct.settings
         settings = acct_settings.get(sym)
@@ -343,7 +361,7 @@ class VenueCore:
                         agg.ro_buy -= qty
                     else:
                         agg.ro_sell -= qty
-                    return [record5(OrderRejected, aid, sym, cid, err[0], err[1])]
+                    return [new_record(OrderRejected, (aid, sym, cid, err[0], err[1]))]
         else:
             if mark and ref:
                 if side == 0:
@@ -362,12 +380,13 @@ class VenueCore:
             loss = loss_per_lot * qty
             table = spec._max_notional
             # 1: beyond the bracket cap, 2: more open-order margin, 0: neither
-            verdict = reserve_order_margin(agg, side, qty, notional, loss, pside, pn, lev, table)
+            verdict, slot_margin = reserve_order_margin(agg, side, qty, notional, loss, pside, pn, lev, table)
             if verdict == 1:
                 err = E.Processing.MAX_LEVERAGE_RATIO.reason()
             elif verdict == 2:
                 # available before this order = available now + this order's cost
-                if available_balance(acct, self.symbols) < 0:
+                # (the slot's margin with the order is the one just made)
+                if available_balance(acct, self.symbols, agg, slot_margin) < 0:
                     err = E.Processing.MARGIN_NOT_SUFFICIENT.reason()
             if err is None and tif == _GTX and otype == _LIMIT:
                 err = self._gtx_crosses(book, side, price)
@@ -380,7 +399,7 @@ class VenueCore:
                     agg.sell_lots -= qty
                     agg.sell_notional -= notional
                     agg.sell_loss -= loss
-                return [record5(OrderRejected, aid, sym, cid, err[0], err[1])]
+                return [new_record(OrderRejected, (aid, sym, cid, err[0], err[1]))]
         # ---- accept
         oid = self.next_order_id
         self.next_order_id = oid + 1
@@ -399,8 +418,8 @@ class VenueCore:
         acct.orders[oid] = order
         client_ids[cid] = order
         order_count[sym] = open_orders + 1
-        events = [record18(OrderAccepted, oid, aid, sym, cid, side, otype, tif, price, qty, reduce_only, pside, stp,
-                           0, 0, 0, 0, 0, 0)]
+        events = [new_record(OrderAccepted, (oid, aid, sym, cid, side, otype, tif, price, qty, reduce_only, pside, stp,
+                           0, 0, 0, 0, 0, 0))]
         reports = book.submit(oid, aid, side, book_price, qty, kind, stp)
         if len(reports) == 2:
             r1 = reports[1]
@@ -579,18 +598,18 @@ class VenueCore:
             acct.cross_wallet += pnl - fee
         acct.update_time = ts
         sym = order.symbol
-        events.append(record22(OrderFilled, order.order_id, aid, sym, trade_id, side, order.position_side, price,
+        events.append(new_record(OrderFilled, (order.order_id, aid, sym, trade_id, side, order.position_side, price,
                                q, is_maker, fee, pnl, filled, cum_quote, status, counter_id,
                                order.client_order_id, order.order_type, order.time_in_force, order.price,
-                               order.qty, order.reduce_only, order.stp))
+                               order.qty, order.reduce_only, order.stp)))
         if pnl:
             tran = self.next_tran_id
             self.next_tran_id = tran + 1
-            events.append(record6(Income, aid, _I_REALIZED_PNL, sym, pnl, tran, trade_id))
+            events.append(new_record(Income, (aid, _I_REALIZED_PNL, sym, pnl, tran, trade_id)))
         if fee:
             tran = self.next_tran_id
             self.next_tran_id = tran + 1
-            events.append(record6(Income, aid, _I_COMMISSION, sym, -fee, tran, trade_id))
+            events.append(new_record(Income, (aid, _I_COMMISSION, sym, -fee, tran, trade_id)))
         keys = touched.get(aid)
         if keys is None:
             touched[aid] = {key: None}
@@ -628,12 +647,12 @@ class VenueCore:
             for pos in positions.values():
                 if pos.iso_wallet:      # (cross positions have none: no big-int addition of 0)
                     wallet += pos.iso_wallet
-            events.append(record5(BalanceChanged, account_id, _R_ORDER, wallet, cross, 0))
+            events.append(new_record(BalanceChanged, (account_id, _R_ORDER, wallet, cross, 0)))
             settings = acct.settings
             for key in keys:
                 pos = positions[key]
-                events.append(record8(PositionChanged, account_id, key[0], key[1], pos.qty, pos.entry, pos.realized,
-                                      pos.iso_wallet, settings[key[0]][1]))
+                events.append(new_record(PositionChanged, (account_id, key[0], key[1], pos.qty, pos.entry, pos.realized,
+                                      pos.iso_wallet, settings[key[0]][1])))
 
     def _trim_reduce(self, acct: Account, key: tuple, agg: OrderAgg, events: list, ts):
         order: Order
@@ -839,7 +858,7 @@ class VenueCore:
         if price == order.price and qty == order.qty:
             err = E.Execution.SAME_ORDER.reason()
         else:
-            err = limit_filter_error(spec, order.side, price, qty, st.mark)
+            err = limit_filter_error(st, order.side, price, qty)
         mark = st.mark
         unit = spec.notional_unit
         if err is None and not order.reduce_only and _notional(price, qty, unit) < spec.min_notional:
@@ -881,7 +900,7 @@ class VenueCore:
                 after, worst = slot_order_margin(agg, order.position_side, pn, lev)
                 if worst > spec.max_notional(lev):
                     err = E.Processing.MAX_LEVERAGE_RATIO.reason()
-                elif after > before and available_balance(acct, self.symbols) < 0:
+                elif after > before and available_balance(acct, self.symbols, agg, after) < 0:
                     err = E.Processing.MARGIN_NOT_SUFFICIENT.reason()
                 if err is not None:
                     self._release(order, new_remaining)

@@ -254,3 +254,20 @@ def test_modify(venue):
     assert ev[1].reason == C.CANCEL_MODIFY_FILLED
     assert venue.order(1, BTC, order_id=oid)["status"] == C.CANCELED
     assert venue.account(1)["open_order_initial_margin"] == 0
+
+
+def test_percent_price_band_follows_the_mark(venue):
+    # the band is kept per symbol and made again when the mark moves: checked at 50,000,
+    # then at 60,000 (a buy the old cap refused passes, a sell the old floor allowed is
+    # refused at the new floor), then back at 50,000
+    assert rejected(venue.apply(1, limit(1, C.BUY, 10, px("52500.1")))) == (
+        -4016, "Limit price can't be higher than 52500.00.")
+    venue.apply(2, SetIndexPrice(BTC, px(60000)))
+    assert venue.symbols[BTC].mark == px(60000)
+    accepted(venue.apply(3, limit(1, C.BUY, 10, px("52500.1"))))
+    assert rejected(venue.apply(4, limit(2, C.SELL, 10, px("56999.9")))) == (
+        -4024, "Limit price can't be lower than 57000.00.")
+    venue.apply(5, SetIndexPrice(BTC, px(50000)))
+    assert rejected(venue.apply(6, limit(1, C.BUY, 10, px("52500.1")))) == (
+        -4016, "Limit price can't be higher than 52500.00.")
+    accepted(venue.apply(7, limit(2, C.SELL, 10, px("56999.9"))))
