@@ -214,7 +214,6 @@ asyncio.run(main(int(sys.argv[1]), int(sys.argv[2])))
 def _gateway_run(variant: str, n: int, bench_argv: list) -> None:
     """One bench_gateway run with the dashboard ``variant`` open; prints its JSON plus the
     CPU figures (called in a subprocess by ``_gateway_series``)."""
-    import asyncio
     import subprocess
     sys.path.insert(0, HERE)
     import bench_gateway as bg

@@ -185,7 +185,7 @@ def _history_rows(pending: dict, cmd: Any, ts: int, instruments: dict) -> None:
     from exchange.engine.history import digest, expand, parse_anchors
     from exchange.units import RATE_SCALE
     try:
-        anchors = parse_anchors(cmd.anchors)
+        parse_anchors(cmd.anchors)          # malformed anchors stand for no past (expand would raise)
     except ValueError:
         return
     past = expand(cmd, ts, instruments)

@@ -357,7 +357,7 @@ class Projection:
         if self.history is not None:
             return
         try:
-            anchors = parse_anchors(command.anchors)
+            parse_anchors(command.anchors)      # malformed anchors stand for no past (expand would raise)
         except ValueError:
             return
         self.history = command

@@ -44,7 +44,7 @@ import struct
 import zlib
 from collections import deque
 from pathlib import Path
-from typing import Any, Optional
+from typing import Optional
 
 import msgpack
 

@@ -7,7 +7,7 @@ import pytest
 from clients import UsdmClient
 from clients.errors import BinanceAPIError, RateLimitError, ServerError
 from exchange.gateway.faults import FaultConfigError, FaultInjector, Rule, validate_config
-from faulthelpers import SYMBOL, configure, control, fault_records, market, new_account, stop_and_verify
+from faulthelpers import SYMBOL, configure, control, market, new_account, stop_and_verify
 
 T1007 = "Timeout waiting for response from backend server. Send status unknown; execution status unknown."
 INTERNAL = "Internal error; unable to process your request. Please try again."

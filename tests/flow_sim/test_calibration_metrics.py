@@ -4,7 +4,6 @@ import math
 import pytest
 
 from exchange.flow.calibration import CascadeTape, bands_for, compute, within
-from exchange.flow.calibration.tape import SAMPLE_MS
 from exchange.contract.instruments import DEFAULT_INSTRUMENTS
 from exchange.units import MONEY_SCALE, RATE_SCALE
 from exchange.contract import codes as C

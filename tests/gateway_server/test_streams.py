@@ -5,7 +5,6 @@ import asyncio
 import json
 import random
 
-import aiohttp
 
 from gwhelpers import recv_until as _recv_until, two_accounts
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal
-from typing import Any, Iterable, Optional
+from typing import Iterable, Optional
 
 import orjson
 from aiohttp import web

@@ -50,7 +50,6 @@ class ViewRun:
 
     def _reset(self) -> None:
         self.venue = new_venue(self.instruments)
-        venue = self.venue
         self.proj = Projection(self.instruments)
         self.board = Leaderboard.for_instruments(self.instruments)
         self.feed = DashboardFeed(self.proj, sorted(self.instruments))
