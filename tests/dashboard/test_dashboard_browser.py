@@ -275,7 +275,9 @@ def test_a_restart_shows_the_same_candles_liquidations_insurance_and_leaderboard
         st, board_after = call(again.url, "GET", "/paperex/v1/leaderboard")
         assert st == 200 and board_after == board
         open_page(browser, again.url + "/")
-        after = wait_for("the page after the restart", lambda: browser.execute_script(_PAGE_STATE))
+        # the state arrives first, its tables are drawn on the next animation frame: wait for the rows
+        after = wait_for("the page after the restart", lambda: (lambda st: st if st and st["liquidationRows"]
+                                                                 else None)(browser.execute_script(_PAGE_STATE)))
         for key in ("candles", "mark", "index", "trades", "liquidations", "insurance", "leaderboard",
                     "liquidationRows", "insuranceBalance"):
             assert after[key] == before[key], key
