@@ -24,10 +24,8 @@ RECORDED = "binance-usdm/BINANCE_FUTURES.0"
 @pytest.fixture
 def recorded_info():
     """The exchangeInfo Binance answered on 2021-07-22 (cryptofeed recording line)."""
-    for base in (ROOT.parent / "shared" / "data", Path("/work/shared/data")):
-        if (base / RECORDED).is_file():
-            return base / RECORDED
-    pytest.skip(f"{RECORDED} not found")
+    from shared_data import find
+    return find(RECORDED)           # required in CI (PAPEREX_REQUIRE_DATA=1)
 
 
 @pytest.fixture

@@ -254,10 +254,8 @@ def test_replay_flow_gets_a_past_ending_at_the_recordings_first_price(tmp_path):
     """`--flow replay`: the recording holds nothing before its first record, so the seeded past
     ends at the recording's first price (BTCUSDT's first trade / quote) and the replay continues
     it; a symbol the recording does not trade gets no past."""
-    sample = next((p for p in (ROOT.parent / "shared" / "data" / "binance-usdm" / "btcusdt_20240808.gz",
-                               Path("/work/shared/data/binance-usdm/btcusdt_20240808.gz")) if p.is_file()), None)
-    if sample is None:
-        pytest.skip("recorded sample binance-usdm/btcusdt_20240808.gz not found")
+    from shared_data import find
+    sample = find("binance-usdm/btcusdt_20240808.gz")       # required in CI (PAPEREX_REQUIRE_DATA=1)
     from exchange.serve import recording_anchors
     from exchange.contract.instruments import DEFAULT_INSTRUMENTS
     anchors = recording_anchors(sample, dict(DEFAULT_INSTRUMENTS))
