@@ -125,10 +125,13 @@ _H = 3600.0
 _PRESETS: dict[str, dict] = {
     "calm": dict(description="a quiet market: lower volatility, few jumps; no event",
                  vol_mult=0.6, jump_mult=0.3),
+    # trend and funding-spike: holders positioned as in any market, 62 % long by count (Binance's
+    # account long/short ratio runs 1.5-2.5; a 50/50 split left their open interest at about 60 % of
+    # the crash's against the same book: depth over open interest 0.033 / 0.078 on seed 1)
     "trend": dict(description="after an hour of quiet market, a persistent drift of 2-5 % an hour in a "
                               "seeded direction, takers leaning with it and the perp at a small premium "
                               "(discount); no liquidation cascade",
-                  trend_per_hour=(0.02, 0.05), vol_mult=1.0, start_s=_H),
+                  trend_per_hour=(0.02, 0.05), vol_mult=1.0, start_s=_H, after_s=2 * _H, holder_long_share=0.62),
     "crash": dict(description="a generic long-liquidation cascade: after an hour of warm-up the index "
                               "falls 10-30 % (ETH 1.4x) in a main leg of about 2 h with a fast first "
                               "leg and air pockets, makers pull half their depth, leveraged longs are "
@@ -145,7 +148,7 @@ _PRESETS: dict[str, dict] = {
     "funding-spike": dict(description="after an hour of quiet market, the perp's basis to the index ramps "
                                       "to 0.5-1.5 % and holds an hour (quotes move, the index does not), "
                                       "buy-biased takers; the funding estimate climbs to the cap, then decays",
-                          spike_basis=(0.005, 0.015), spike_start_s=_H, after_s=1800.0),
+                          spike_basis=(0.005, 0.015), spike_start_s=_H, after_s=1800.0, holder_long_share=0.62),
     "cascade-2021-05-19": dict(
         description="2021-05-19 (China ban headlines, record leverage): BTC -25..-35 % with a main leg "
                     "of about 2.5 h (ETH -40 %), heavy long liquidations (~20 % of open interest) "

@@ -205,15 +205,16 @@ class SyntheticFlow:
             # other's (open interest is two-sided).  A squeeze mirrors a crash: there the shorts are
             # the crowd and the longs the fewer, larger positions (scaling the shorts down instead
             # halved the squeeze's open interest against the same book).
-            longs = []
+            # (With the crowd short, the draw picks the crowd from the same end of the unit interval:
+            # a squeeze's holders are the same seed's crash holders with their sides swapped.)
+            crowd_long = p.holder_long_share >= 0.5
             for h in holders:
-                h.long = setup_rng.random() < p.holder_long_share
-                longs.append(h.long)
+                u = setup_rng.random()
+                h.long = u < p.holder_long_share if crowd_long else u >= 1.0 - p.holder_long_share
             n_long = sum(1 for h in holders if h.long)
             if 0 < n_long < len(holders):
                 ln = sum(h.notional_usdt for h in holders if h.long)
                 sn = sum(h.notional_usdt for h in holders if not h.long)
-                crowd_long = p.holder_long_share >= 0.5
                 k = ln / (sn * cfg.position_ratio) if crowd_long else sn / (ln * cfg.position_ratio)
                 for h in holders:
                     if h.long != crowd_long:

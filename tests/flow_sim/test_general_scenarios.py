@@ -66,12 +66,13 @@ def _holders(name, tmp_path):
     try:
         flow = SyntheticFlow(rt, SyntheticConfig(seed=1, scenario=name))
         flow.start()
-        out = {"long": 0.0, "short": 0.0, "n_long": 0, "n_short": 0}
+        out = {"long": 0.0, "short": 0.0, "n_long": 0, "n_short": 0, "accounts": {}}
         for a in flow.agents:
             if a.kind == "holder" and a.symbol == "BTCUSDT":
                 side = "long" if a.long else "short"
                 out[side] += a.notional_usdt
                 out["n_" + side] += 1
+                out["accounts"][a.account_id] = (a.long, a.notional_usdt)
         return out
     finally:
         rt.close(snapshot=False)
@@ -83,9 +84,15 @@ def test_the_squeeze_crowd_is_short_and_its_open_interest_matches_the_crash(tmp_
     # the crowded side holds position_ratio (1.05) times the other side's notional
     assert crash["long"] / crash["short"] == pytest.approx(1.05, rel=0.05)
     assert squeeze["short"] / squeeze["long"] == pytest.approx(1.05, rel=0.05)
-    # so the open interest going in is of the same size (it was half the crash's: depth over
-    # open interest came out at twice the tape's)
-    assert 0.7 < squeeze["short"] / crash["long"] < 1.4
+    # the same seed's holders with their sides swapped: the crowd keeps its drawn positions, so
+    # the open interest going in is the crash's (it was half of it: depth over open interest came
+    # out at twice the tape's)
+    for acct, (long, notional) in crash["accounts"].items():
+        s_long, s_notional = squeeze["accounts"][acct]
+        assert s_long != long
+        if long:
+            assert s_notional == notional
+    assert squeeze["short"] == pytest.approx(crash["long"])
 
 
 def test_a_trend_moves_eth_beta_times_btc(tmp_path):
