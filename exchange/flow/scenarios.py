@@ -147,7 +147,8 @@ _PRESETS: dict[str, dict] = {
                     after_s=1800.0, withdrawal=(0.4, 0.65), spread_widen=(2.5, 5.0), event_taker_rate=4.0),
     "funding-spike": dict(description="after an hour of quiet market, the perp's basis to the index ramps "
                                       "to 0.5-1.5 % and holds an hour (quotes move, the index does not), "
-                                      "buy-biased takers; the funding estimate climbs to the cap, then decays",
+                                      "buy-biased takers; the funding estimate (the interval's average "
+                                      "premium) climbs toward the 0.3 % cap, then the premium decays",
                           spike_basis=(0.005, 0.015), spike_start_s=_H, after_s=1800.0, holder_long_share=0.62),
     "cascade-2021-05-19": dict(
         description="2021-05-19 (China ban headlines, record leverage): BTC -25..-35 % with a main leg "
