@@ -60,9 +60,10 @@ LEVERAGE_MIX_2021 = ((1.1, 2.0, 30), (2.0, 3.0, 25), (3.0, 5.0, 22), (5.0, 12.0,
 #: (The lighter mix before - 1.3 % above 5.5x - liquidated 0-0.4 % in seeds 1-3.)
 LEVERAGE_MIX_2024 = ((1.1, 2.0, 42), (2.0, 3.5, 30), (3.5, 6.0, 14), (6.0, 12.0, 10), (12.0, 30.0, 4))
 #: October 2025: funding near 40 % a year before the shock, record open interest, 10-50x common:
-#: 42 % of holders above 8x.  (28 % before liquidated 4.5-6.3 % of open interest in seeds 1-3,
-#: seed 1 under the recorded band.)
-LEVERAGE_MIX_2025 = ((1.2, 2.5, 18), (2.5, 4.0, 17), (4.0, 8.0, 23), (8.0, 20.0, 27), (20.0, 60.0, 15))
+#: 48 % of holders above 8x.  (28 % liquidated 4.5-6.3 % of open interest in seeds 1-3, seed 1
+#: under the recorded band; 42 % lifted seed 1 only to 4.9 %: the largest holders, most of the
+#: open interest, are held to low leverage by their size whatever the mix.)
+LEVERAGE_MIX_2025 = ((1.2, 2.5, 15), (2.5, 4.0, 15), (4.0, 8.0, 22), (8.0, 20.0, 30), (20.0, 60.0, 18))
 
 
 @dataclass(frozen=True)
@@ -171,14 +172,15 @@ _PRESETS: dict[str, dict] = {
         after_s=1800.0, event_vol_mult=2.5, withdrawal=(0.3, 0.45), spread_widen=(2.0, 4.0),
         event_taker_bias=0.15, event_taker_rate=4.0, basis_after=(0.0004, 0.0008), comeback_s=3600.0),
     "adl-2025-10-10": dict(
-        description="2025-10-10 (tariff headline at 20:50 UTC): BTC -12..-16 % in under an hour (ETH "
-                    "-17..-20 %), makers pull 90 % of their depth, a record liquidation wave the book "
-                    "cannot absorb: insurance takeovers and wide auto-deleveraging, then a partial rebound",
+        description="2025-10-10 (tariff headline at 20:50 UTC): BTC -13..-17 % in under an hour (ETH "
+                    "-18..-24 %), makers pull 75-82 % of their depth (the far book too) ahead of the price, "
+                    "a record liquidation wave the book cannot absorb: insurance takeovers and wide "
+                    "auto-deleveraging, then a partial rebound",
         direction=-1, holder_long_share=0.68, leverage_mix=LEVERAGE_MIX_2025, basis=0.0009,
         basis_rest_after=_FLUSHED_BASIS,
-        start_s=_H, gap=(0.03, 0.05), gap_s=(240.0, 480.0), total=(0.12, 0.16), fall_s=2700.0,
+        start_s=_H, gap=(0.03, 0.05), gap_s=(240.0, 480.0), total=(0.13, 0.165), fall_s=2700.0,
         pockets=(3, 5), pocket_size=(0.008, 0.018), pocket_s=40.0, rebound=(0.3, 0.5), rebound_s=2 * _H,
-        after_s=1800.0, event_vol_mult=4.0, withdrawal=(0.75, 0.9), withdraw_lead=0.3, far_withdrawal=1.0,
+        after_s=1800.0, event_vol_mult=4.0, withdrawal=(0.75, 0.82), withdraw_lead=0.3, far_withdrawal=1.0,
         spread_widen=(3.0, 6.0),
         event_taker_bias=0.3, event_taker_rate=9.0, basis_after=(0.002, 0.004), basis_decay_s=1800.0,
         comeback_s=3600.0),
