@@ -173,7 +173,7 @@ _PRESETS: dict[str, dict] = {
         event_taker_bias=0.15, event_taker_rate=4.0, basis_after=(0.0004, 0.0008), comeback_s=3600.0),
     "adl-2025-10-10": dict(
         description="2025-10-10 (tariff headline at 20:50 UTC): BTC -13..-17 % in under an hour (ETH "
-                    "-18..-24 %), makers pull 75-82 % of their depth (the far book too) ahead of the price, "
+                    "about 1.4x that), makers pull 75-82 % of their depth (the far book too) ahead of the price, "
                     "a record liquidation wave the book cannot absorb: insurance takeovers and wide "
                     "auto-deleveraging, then a partial rebound",
         direction=-1, holder_long_share=0.68, leverage_mix=LEVERAGE_MIX_2025, basis=0.0009,
