@@ -76,7 +76,13 @@ def order_mix(n: int, C, NewOrder, CancelOrder) -> list:
 def journal_section(section: str, n: int, root: str, tmp: Path) -> None:
     if os.path.isdir(os.path.join(root, "exchange", "engine")):
         from exchange.contract import codes as C
-        from exchange.contract.commands import CancelOrder, CreateAccount, Deposit, NewOrder, SetIndexPrice
+        from exchange.contract.commands import (
+            CancelOrder,
+            CreateAccount,
+            Deposit,
+            NewOrder,
+            SetIndexPrice,
+        )
         from exchange.engine.clock import VirtualClock
         from exchange.engine.replay import replay
         from exchange.engine.runtime import Runtime
@@ -84,8 +90,15 @@ def journal_section(section: str, n: int, root: str, tmp: Path) -> None:
         from exchange.clock import VirtualClock
         from exchange.replay import replay
         from exchange.runtime import Runtime
+        from exchange.venue.commands import (
+            CancelOrder,
+            CreateAccount,
+            Deposit,
+            NewOrder,
+            SetIndexPrice,
+        )
+
         from exchange.venue import codes as C
-        from exchange.venue.commands import CancelOrder, CreateAccount, Deposit, NewOrder, SetIndexPrice
     rt = Runtime(data_dir=tmp / "data", clock=VirtualClock(1_700_000_000_000), fsync="never")
     seq = rt.sequencer
     setup = [SetIndexPrice("BTCUSDT", 600_000)]
@@ -118,6 +131,7 @@ def main() -> None:
     try:
         if section == "read":
             import bench_journal
+
             from exchange.journal import JournalReader
             path = tmp / "journal"
             bench_journal.bench_append(path, n, 100, "never", 8 << 20)
@@ -139,6 +153,7 @@ def main() -> None:
             counted(lambda: driver.run(until_ms=t0 + n * 1000))
         elif section == "reference":
             import bench_matching
+
             from matching.reference import ReferenceBook
             ops = bench_matching.make_workload(n, 7)
             book = ReferenceBook()
