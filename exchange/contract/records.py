@@ -11,9 +11,13 @@ import typing
 from typing import Any
 
 
+from matching.accelerator import compiled
+
 #: a record from its class and its fields' tuple, without the NamedTuple constructor's
-#: keyword handling (the venue's hot paths make one per event)
-new_record = tuple.__new__
+#: keyword handling: ``tuple.__new__`` is the specification; ``_records.new_record`` its
+#: compiled kernel (the venue makes one per event, the journal one per record it reads)
+_kernel = compiled("exchange.contract._records")
+new_record = tuple.__new__ if _kernel is None else _kernel.new_record
 
 
 

@@ -14,6 +14,7 @@ from typing import Iterator
 
 import msgpack
 
+from exchange.contract.records import new_record
 from exchange.journal.format import (
     MAGIC, MAX_HEADER_BYTES, MAX_RECORD_BYTES, RECORD_HEADER, RECORD_HEADER_SIZE,
     EVENT_KIND_BASE, SEGMENT_HEADER, SEGMENT_HEADER_SIZE, SEGMENT_NAME_RE,
@@ -23,7 +24,7 @@ from exchange.journal.format import (
 _unpack_hdr = RECORD_HEADER.unpack_from
 _crc32 = zlib.crc32
 _unpackb = msgpack.unpackb
-_new_record = tuple.__new__
+_new_record = new_record      # (a local name on the decode loop)
 
 
 def list_segments(path: "str | os.PathLike[str]") -> list[tuple[int, Path]]:
