@@ -28,12 +28,13 @@ from __future__ import annotations
 import ctypes
 import gc
 import os
-import random
 import shutil
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
+
+from _benchlib import order_mix   # (this script's own folder: works for any ROOT)
 
 
 def collector():
@@ -51,26 +52,6 @@ def counted(fn) -> None:
     toggle()
     fn()
     toggle()
-
-
-def order_mix(n: int, C, NewOrder, CancelOrder) -> list:
-    """``bench_journal.bench_replay``'s commands (same seed, same draws)."""
-    rng = random.Random(11)
-    cmds, placed = [], 0
-    for _ in range(n):
-        r = rng.random()
-        acct = rng.randint(1, 20)
-        side = rng.choice((C.BUY, C.SELL))
-        if r < 0.55 or placed == 0:
-            dist = 1 + int(rng.expovariate(1 / 8))
-            price = 600_000 - dist if side == C.BUY else 600_000 + dist
-            cmds.append(NewOrder(acct, "BTCUSDT", side, C.LIMIT, C.GTC, rng.randint(1, 10), price))
-            placed += 1
-        elif r < 0.9:
-            cmds.append(CancelOrder(acct, "BTCUSDT", rng.randint(1, placed)))
-        else:
-            cmds.append(NewOrder(acct, "BTCUSDT", side, C.MARKET, C.GTC, rng.randint(1, 6), 0))
-    return cmds
 
 
 def journal_section(section: str, n: int, root: str, tmp: Path) -> None:
