@@ -127,3 +127,29 @@ def test_trend_and_spike_start_after_the_warm_up():
     spike.start(random.Random(1), T0)
     assert spike.event_end_ms() == T0 + int((3600 + 300 + 3600) * 1000) and spike.event_direction() == 0
     assert set(GENERAL) <= set(SCENARIOS)
+
+
+def test_makers_set_a_leverage_whose_position_cap_holds_their_inventory(tmp_path):
+    """A maker at 10x with a $600 M inventory limit on ETHUSDT (10x cap: $150 M) had its asks
+    rejected (-2027) once a squeeze had raised its short inventory's notional: the ask side
+    emptied and 32 % of the squeeze's liquidations (seed 1) went to ADL.  Each maker's leverage
+    on the venue now leaves room at its bracket cap for 1.5x its inventory limit and a ladder
+    side; the makers whose limit fits keep their profile's 10x."""
+    rt = Runtime.virtual(T0, data_dir=tmp_path / "makers", fsync="never")
+    try:
+        flow = SyntheticFlow(rt, SyntheticConfig(seed=1, scenario="squeeze", n_holders=4))
+        flow.start()
+        seen = {}
+        for a in flow.agents:
+            if not a.kind.startswith("maker"):
+                continue
+            m = flow.markets[a.symbol]
+            lev = rt.venue.accounts[a.account_id].settings[a.symbol][0]
+            assert lev == a.leverage
+            cap = m.max_notional_usdt(lev)
+            assert cap >= 1.5 * a.p.max_inventory_usdt * m.scale, (a.name, lev, cap)
+            seen[(a.symbol, a.p.name)] = lev
+        assert seen[("ETHUSDT", "far")] < 10 and seen[("BTCUSDT", "far")] < 10
+        assert seen[("ETHUSDT", "tight")] == seen[("BTCUSDT", "mid")] == 10
+    finally:
+        rt.close(snapshot=False)

@@ -66,6 +66,28 @@ DEFAULT_MAKERS: tuple[MakerProfile, ...] = (
 )
 
 
+#: how far past ``max_inventory_usdt`` a maker's position notional may grow: its inventory runs
+#: past the limit (the skew thins the quotes, fills go on) and a short inventory's notional grows
+#: with the price (a squeeze: +30 %, ETH 1.4x that)
+INVENTORY_HEADROOM = 1.5
+
+
+def maker_leverage(p: MakerProfile, market: MarketView) -> int:
+    """The leverage a maker sets: its profile's, or lower where the bracket cap at that leverage
+    (Binance's maximum position at the chosen leverage, -2027) is under the position it may come to
+    hold, ``INVENTORY_HEADROOM`` x its inventory limit, plus a ladder side.  A maker at 10x with a
+    $600 M limit on a symbol whose 10x cap is $150 M had its asks rejected (-2027) once a squeeze
+    had raised its short inventory's notional: the ask side emptied and the shorts' liquidations
+    went to ADL.  (A long inventory's notional shrinks in a crash, so a crash never met the cap.)"""
+    s = market.scale
+    ladder = sum(p.size_usdt * (1.0 + p.size_growth * k) * (1.0 + p.size_jitter) for k in range(p.levels))
+    need = (INVENTORY_HEADROOM * p.max_inventory_usdt + ladder) * s
+    lev = max(1, p.leverage)
+    while lev > 1 and market.max_notional_usdt(lev) < need:
+        lev -= 1
+    return lev
+
+
 class MarketMaker(Agent):
     kind = "maker"
 
@@ -84,6 +106,7 @@ class MarketMaker(Agent):
         self.refill_below = 0      # fewer resting orders than this (fills took them): re-quote now
 
     def setup(self, market: MarketView) -> list:
+        self.leverage = maker_leverage(self.p, market)
         return super().setup(market)
 
     def draw_jitter(self, rng) -> None:
