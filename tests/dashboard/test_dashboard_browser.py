@@ -260,7 +260,9 @@ def test_a_restart_shows_the_same_candles_liquidations_insurance_and_leaderboard
             timeout=90, every=0.5)
         st, body = call(base, "POST", "/paperex/v1/flow/pause", {})
         assert st == 200, body
-        time.sleep(1.0)         # the ticks that carry the last commands
+        # the ticks that carry the last commands (the chart and the leaderboard change once a
+        # second), and the catch-up of the panels out of the window (every 2 s)
+        time.sleep(4.0)
         before = wait_for("the page state", lambda: browser.execute_script(_PAGE_STATE))
         st, board = call(base, "GET", "/paperex/v1/leaderboard")
         assert st == 200 and board["standings"]

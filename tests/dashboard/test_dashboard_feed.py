@@ -47,10 +47,13 @@ async def test_updates_coalesce_ladder_is_the_book_and_scenarios_start(tmp_path)
                 assert first[0]["full"] is True and {"run", "market", "chart", "leaderboard", "insurance"} <= set(first[0])
                 page = _merged(first)
                 msgs = await _messages(ws, 3.0)
-                seqs = [m["run"]["lastSeq"] for m in msgs]
-                # a few updates a second (0.25 s apart), while the venue ran thousands of commands
-                assert 6 <= len(msgs) <= 13, len(msgs)
+                # the run panel (like the chart and the leaderboard) changes once a second
+                seqs = [m["run"]["lastSeq"] for m in msgs if "run" in m]
+                # two updates a second (0.5 s apart), while the venue ran thousands of commands
+                assert 4 <= len(msgs) <= 7, len(msgs)
+                assert 2 <= len(seqs) <= 4, seqs
                 assert seqs[-1] - seqs[0] > 10 * len(msgs), seqs
+                assert all("market" in m for m in msgs), msgs      # the book moved every tick
                 # the ladder the page shows is the book REST depth shows
                 async with s.post(srv.rest_url + "/paperex/v1/flow/pause") as r:
                     assert r.status == 200

@@ -7,8 +7,10 @@ book changes after one snapshot, while a page is open), the latest MarkPriceChan
 liquidation feed, the insurance fund over time, the faults injected per
 account - and sets a dirty flag.  That is all the per-command work.
 
-``Publisher`` pushes at most one message per page every ``interval_s`` (4 per
-second by default), built once per tick for all pages and holding only the
+``Publisher`` pushes at most one message per page every ``interval_s`` (2 per
+second by default: in a browser each drawn update costs a frame - a few ms of CPU
+across Chromium's processes however little changed - and the exchange may share its
+cores with the browser), built once per tick for all pages and holding only the
 sections that changed - however fast the flow runs, a page gets a handful of
 small updates per second, built from the projections at that moment (the
 updates coalesce), and none while nothing changes.
@@ -211,7 +213,7 @@ class DashboardFeed:
 
 
 class Publisher:
-    """Sends every page its updates, at most one message per ``interval_s`` (4 per second).
+    """Sends every page its updates, at most one message per ``interval_s`` (2 per second).
 
     ``sections(focus) -> {name: bytes}`` builds the page's sections (``run``, ``market``,
     ``leaderboard``, ...), each already serialized.  Every tick the publisher builds them once
@@ -225,7 +227,7 @@ class Publisher:
     page ever misses a change that fell between the last tick and its whole message.
     """
 
-    def __init__(self, feed: DashboardFeed, sections, interval_s: float = 0.25, idle_s: float = 2.0) -> None:
+    def __init__(self, feed: DashboardFeed, sections, interval_s: float = 0.5, idle_s: float = 2.0) -> None:
         self.feed = feed
         self.sections = sections
         self.interval_s = interval_s
