@@ -92,10 +92,11 @@ class LiveDashboard:
     def __init__(self, gw) -> None:
         self.gw = gw
         self.feed: DashboardFeed = gw.dashboard
-        self.publisher = Publisher(self.feed, self.sections)
+        self.publisher = Publisher(self.feed, self.sections, slow_tick=self.slow_tick)
         self._memo: dict = {}       # section -> (version, serialized JSON)
         self._run: Optional[tuple] = None     # (serialized run panel, the seq it shows)
-        self._slow_at = 0.0                   # when the last slow tick was
+        self._slow_at = -SLOW_EVERY_S         # when the last slow tick was
+        self._slow = True                     # whether the tick being built is a slow one
         self._rate = (time.monotonic(), gw.sequencer.commands_total, 0.0)
         self._journal = (0.0, 0)
 
@@ -126,6 +127,14 @@ class LiveDashboard:
         return {"kind": type(flow).__name__, "paused": bool(getattr(flow, "paused", False)),
                 "scenario": getattr(getattr(scen, "p", None), "name", None)}
 
+    def slow_tick(self) -> bool:
+        """Called by the publisher at the start of each tick: one tick a second is slow."""
+        now = time.monotonic()
+        self._slow = now - self._slow_at >= SLOW_EVERY_S - 0.1
+        if self._slow:
+            self._slow_at = now
+        return self._slow
+
     def sections(self, focus: dict) -> dict:
         """The page's sections for ``focus``, each serialized once per change: the
         liquidation feed, insurance fund and leaderboard are rebuilt only when what they
@@ -141,9 +150,7 @@ class LiveDashboard:
         # one a second, and all in the same one: a page whose visible part is the run panel and
         # the chart then draws one frame a second, not one per message.  Every focus built in
         # the same tick shares its slowness.
-        if now - self._slow_at >= SLOW_EVERY_S - 0.1:
-            self._slow_at = now
-        slow = now - self._slow_at < 0.05
+        slow = self._slow
         run = self._run
         if run is None or slow:
             run = self._run = (orjson.dumps(self.run_view()), gw.sequencer.seq)
@@ -218,7 +225,7 @@ def add_routes(app: web.Application, gw) -> None:
                     except orjson.JSONDecodeError:
                         continue
                     if isinstance(data, dict):
-                        focus = {k: data[k] for k in ("symbol", "account") if k in data}
+                        focus = {k: data[k] for k in ("symbol", "account", "pace") if k in data}
                         live.publisher.clients[sock] = focus
                         await sock.send_str(live.build(focus))
         finally:

@@ -227,9 +227,13 @@ class Publisher:
     page ever misses a change that fell between the last tick and its whole message.
     """
 
-    def __init__(self, feed: DashboardFeed, sections, interval_s: float = 0.5, idle_s: float = 2.0) -> None:
+    def __init__(self, feed: DashboardFeed, sections, interval_s: float = 0.5, idle_s: float = 2.0,
+                 slow_tick=None) -> None:
+        """``slow_tick() -> bool``, asked once at the start of each tick: whether this is the
+        tick (one a second) in which the slow sections may change and slow pages are served."""
         self.feed = feed
         self.sections = sections
+        self.slow_tick = slow_tick
         self.interval_s = interval_s
         self.idle_s = idle_s
         self.clients: dict = {}            # websocket -> focus dict (symbol, account)
@@ -243,7 +247,10 @@ class Publisher:
 
     @staticmethod
     def key(focus: dict) -> tuple:
-        return focus.get("symbol"), focus.get("account")
+        """A page's focus: symbol, account and pace (``"slow"``: the page shows only slow
+        sections now - its market panels are out of its window - and is sent a message only
+        in the slow tick, with everything that changed since its last one)."""
+        return focus.get("symbol"), focus.get("account"), focus.get("pace") == "slow"
 
     @staticmethod
     def message(parts: dict, full: bool) -> str:
@@ -292,9 +299,15 @@ class Publisher:
         """This tick's message per focus key (None: nothing changed for it)."""
         out: dict = {}
         sent = self._sent
+        slow = self.slow_tick() if self.slow_tick is not None else True
         for focus in list(self.clients.values()):
             key = self.key(focus)
             if key in out:
+                continue
+            if key[2] and not slow:
+                # a slow page waits for the slow tick; its baseline stays that of its last message
+                out[key] = None
+                self.feed.dirty = True
                 continue
             parts = self.sections(focus)
             prev = sent.get(key)

@@ -339,6 +339,24 @@
     }
   }
 
+  // The page's pace: "slow" while none of the views on screen shows a section that changes
+  // faster than once a second (the run panel, the chart and the leaderboard change once a
+  // second): the server then sends it one message a second instead of two. Told to the server
+  // with the focus (it answers with everything, so a change of pace loses nothing).
+  const FAST = new Set(["quotes", "ladder", "trades", "liquidations", "insurance"]);
+  let paceTimer = 0;
+  function pace() {
+    for (const name of onScreen) if (FAST.has(name)) return undefined;
+    return "slow";
+  }
+  function repace() {
+    paceTimer = 0;
+    const p = pace();
+    if (p === focus.pace) return;
+    if (p === undefined) delete focus.pace; else focus.pace = p;
+    if (ws && ws.readyState === 1) ws.send(JSON.stringify(focus));
+  }
+
   const observer = typeof IntersectionObserver === "function" ? new IntersectionObserver((entries) => {
     let wake = false;
     for (const e of entries) {
@@ -347,6 +365,8 @@
       else onScreen.delete(name);
     }
     if (wake && !frame) frame = requestAnimationFrame(draw);
+    // settle first (a scroll crosses several views): a change of pace costs a whole message
+    if (MODE === "live" && !paceTimer) paceTimer = setTimeout(repace, 300);
   }) : null;
   const resized = typeof ResizeObserver === "function" ? new ResizeObserver((entries) => {
     const k = window.devicePixelRatio || 1;
