@@ -6,7 +6,9 @@
   flow, liquidation feed, insurance fund and leaderboard at most twice a second
   (``feed.Publisher``: each message holds only the sections that changed; the run
   panel, the chart and the leaderboard change at most once a second); the page sends
-  ``{"symbol": ..., "account": ...}`` to change what it looks at;
+  ``{"symbol": ..., "account": ..., "pace": "slow"}`` to change what it looks at
+  (``pace``: ``"slow"`` while its market panels are out of its window - one message a
+  second then);
 * ``GET /paperex/v1/dashboard/info``: mode, symbols, accounts, whether the
   control API needs a token;
 * ``GET /paperex/v1/dashboard/account?accountId=N``: one account now (REST, with
@@ -144,7 +146,6 @@ class LiveDashboard:
         sym = focus.get("symbol") if focus.get("symbol") in gw.formats else next(iter(gw.formats))
         comp = gw.competition
         memo = self._memo
-        now = time.monotonic()
         # The slow sections - the run panel (its rates are per second anyway), the chart (5-second
         # candles) and the leaderboard (it moves with every mark) - change only in a "slow" tick,
         # one a second, and all in the same one: a page whose visible part is the run panel and

@@ -9,6 +9,7 @@
 // changed, so frames are counted, not just DOM writes): messages only mark views stale; one
 // requestAnimationFrame redraws the stale views that are on screen (none while the tab is hidden);
 // a view out of the window is brought up to date at most every 2 s and at once when it scrolls in;
+// with no market panel on screen the page asks for the slow pace (one message a second);
 // tables, texts and the charts are touched only when what they show changed.
 "use strict";
 (function () {
