@@ -19,6 +19,8 @@ _VENUE = ["accounts", "orders", "positions", "spec", "symbol_state", "risk", "ve
 venue_extensions = [
     # the perp kernels (compiled-only; their specifications are the exchange/perp modules)
     Extension("exchange.perp._kernels", ["exchange/perp/_kernels.pyx"], extra_compile_args=["-O2"]),
+    # the record constructor (compiled-only; its specification is tuple.__new__, records.new_record)
+    Extension("exchange.contract._records", ["exchange/contract/_records.pyx"], extra_compile_args=["-O2"]),
     # compiled-only, C++ (std::multiset); twin: liqindex.PyLiqIndex
     Extension("exchange.venue._liqindex", ["exchange/venue/_liqindex.pyx"], language="c++",
               extra_compile_args=["-O2", "-std=c++17"]),

@@ -28,7 +28,7 @@ ACCELERATED = (
 # compiled modules with no source of the same name: unavailable under PAPEREX_PURE=1 (their
 # importers choose through ``matching.accelerator.compiled`` and get the twin: the perp
 # specifications for ``exchange.perp._kernels``, ``liqindex.PyLiqIndex`` for ``_liqindex``)
-COMPILED_ONLY = ("exchange.perp._kernels", "exchange.venue._liqindex")
+COMPILED_ONLY = ("exchange.perp._kernels", "exchange.venue._liqindex", "exchange.contract._records")
 
 _ROOT = Path(__file__).resolve().parent.parent
 

@@ -42,6 +42,7 @@ import asyncio
 import logging
 from typing import Any, Callable, Iterable, NamedTuple, Optional
 
+from exchange.contract.records import new_record
 from exchange.contract.timers import Timer
 
 log = logging.getLogger("paperex.sequencer")
@@ -64,9 +65,9 @@ class Executed(NamedTuple):
     book: Optional[dict] = None     # symbol -> [(side, price, qty), ...] (qty 0: level gone)
 
 
-# built with tuple.__new__ (a NamedTuple's own __new__ is a Python function):
+# built with records.new_record (a NamedTuple's own __new__ is a Python function):
 # one per command, on the hot path of every source
-_new = tuple.__new__
+_new = new_record
 
 
 def _books_of(venue: Any) -> list[tuple[str, Any]]:

@@ -64,6 +64,7 @@ from bisect import bisect_left, bisect_right, insort
 
 from exchange.units import MONEY_SCALE, RATE_SCALE
 from exchange.contract import codes as C
+from exchange.contract.records import new_record
 from exchange.contract.commands import (CancelOrder, CreateAccount, Deposit, ModifyOrder, NewOrder,
                                      SetIndexPrice, SetLeverage, SetMarkPrice, SettleFunding)
 
@@ -75,10 +76,10 @@ REPLAY_ACCOUNT_BASE = 800_000_000
 COMMIT_GROUPS = 64           # groups per journal commit when running as fast as possible
 _K_ACCEPTED, _K_REJECTED, _K_FILLED, _K_CANCELED, _K_EXPIRED = 1010, 1011, 1012, 1013, 1014
 _LIMIT, _GTX = C.LIMIT, C.GTX
-# LP commands are built with tuple.__new__ (as the venue builds its events): a NamedTuple's
+# LP commands are built with records.new_record (as the venue builds its events): a NamedTuple's
 # own __new__ is a Python function, and the LP sends ~120k commands per 6 minutes of tape.
 # The fields after the ones given keep their defaults, whatever fields get appended later.
-_new = tuple.__new__
+_new = new_record
 _NEW_ORDER_TAIL = tuple(NewOrder(0, "", 0, 0, 0, 0))[10:]
 _MODIFY_TAIL = tuple(ModifyOrder(0, "", 0, 0, 0))[6:]
 _CANCEL_TAIL = tuple(CancelOrder(0, ""))[4:]

@@ -59,8 +59,11 @@ LEVERAGE_MIX_2021 = ((1.1, 2.0, 30), (2.0, 3.0, 25), (3.0, 5.0, 22), (5.0, 12.0,
 #: July 31), yet $1 B (about 1 % of open interest) was still liquidated: a thin tail above 6x.
 #: (The lighter mix before - 1.3 % above 5.5x - liquidated 0-0.4 % in seeds 1-3.)
 LEVERAGE_MIX_2024 = ((1.1, 2.0, 42), (2.0, 3.5, 30), (3.5, 6.0, 14), (6.0, 12.0, 10), (12.0, 30.0, 4))
-#: October 2025: funding near 40 % a year before the shock, record open interest, 10-50x common.
-LEVERAGE_MIX_2025 = ((1.2, 2.5, 25), (2.5, 4.0, 22), (4.0, 8.0, 25), (8.0, 20.0, 18), (20.0, 60.0, 10))
+#: October 2025: funding near 40 % a year before the shock, record open interest, 10-50x common:
+#: 48 % of holders above 8x.  (28 % liquidated 4.5-6.3 % of open interest in seeds 1-3, seed 1
+#: under the recorded band; 42 % lifted seed 1 only to 4.9 %: the largest holders, most of the
+#: open interest, are held to low leverage by their size whatever the mix.)
+LEVERAGE_MIX_2025 = ((1.2, 2.5, 15), (2.5, 4.0, 15), (4.0, 8.0, 22), (8.0, 20.0, 30), (20.0, 60.0, 18))
 
 
 @dataclass(frozen=True)
@@ -95,6 +98,7 @@ class ScenarioParams:
     after_s: float = 1800.0               # how long a calibration run watches after the rebound
     event_vol_mult: float = 3.0
     withdrawal: Any = (0.5, 0.9)          # fraction of maker depth pulled at the worst
+    withdraw_lead: float = 1.0            # makers reach that withdrawal within this share of the first leg
     far_withdrawal: Optional[float] = None  # share of that the book beyond 1 % follows (None: the maker's own)
     spread_widen: Any = (3.0, 8.0)        # maker spread multiplier at the worst
     event_taker_bias: float = 0.25        # extra probability a taker goes with the move
@@ -120,6 +124,11 @@ class ScenarioParams:
 
 
 _H = 3600.0
+#: the perp's rest basis after a flushed cascade: -6.2 bp puts the funding estimate (average
+#: premium + clamp(0.01 % - premium, +-0.05 %)) near -0.01 %, the makers' inventory skew moving
+#: it by a few bp either way; Binance BTCUSDT funding after 2021-05-19 and 2024-08-05 was
+#: -0.004..-0.009 %, "slightly negative" after 2025-10-10 (docs/calibration.md)
+_FLUSHED_BASIS = -0.00062
 _PRESETS: dict[str, dict] = {
     "calm": dict(description="a quiet market: lower volatility, few jumps; no event",
                  vol_mult=0.6, jump_mult=0.3),
@@ -151,24 +160,30 @@ _PRESETS: dict[str, dict] = {
         pockets=(3, 6), pocket_size=(0.008, 0.02), pocket_s=45.0, rebound=(0.4, 0.6), rebound_s=2.5 * _H,
         after_s=1800.0, event_vol_mult=3.0, withdrawal=(0.3, 0.45), spread_widen=(3.0, 6.0),
         event_taker_bias=0.2, event_taker_rate=4.0, basis_after=(0.0004, 0.0008), comeback_s=1800.0,
-        comeback_share=0.8),
+        comeback_share=0.8, basis_rest_after=_FLUSHED_BASIS),
     "cascade-2024-08-05": dict(
         description="2024-08-05 (yen carry unwind): BTC -13..-17 % over about 4 h (-10 % within 2 h; "
                     "ETH -22 %), after a week of deleveraging: liquidations about 1 % of open interest, "
                     "all through the book; resting depth halves; funding slightly negative after",
-        direction=-1, holder_long_share=0.58, leverage_mix=LEVERAGE_MIX_2024, basis=0.0001, basis_rest_after=-0.0006,
+        direction=-1, holder_long_share=0.58, leverage_mix=LEVERAGE_MIX_2024, basis=0.0001,
+        basis_rest_after=_FLUSHED_BASIS,
         start_s=_H, gap=(0.04, 0.06), gap_s=(1800.0, 3000.0), total=(0.14, 0.17), fall_s=4 * _H,
-        pockets=(2, 4), pocket_size=(0.006, 0.015), pocket_s=60.0, rebound=(0.38, 0.5), rebound_s=2.5 * _H,
+        pockets=(2, 4), pocket_size=(0.006, 0.015), pocket_s=60.0, rebound=(0.42, 0.46), rebound_s=2.5 * _H,
         after_s=1800.0, event_vol_mult=2.5, withdrawal=(0.3, 0.45), spread_widen=(2.0, 4.0),
         event_taker_bias=0.15, event_taker_rate=4.0, basis_after=(0.0004, 0.0008), comeback_s=3600.0),
     "adl-2025-10-10": dict(
-        description="2025-10-10 (tariff headline at 20:50 UTC): BTC -12..-16 % in under an hour (ETH "
-                    "-17..-20 %), makers pull 90 % of their depth, a record liquidation wave the book "
-                    "cannot absorb: insurance takeovers and wide auto-deleveraging, then a partial rebound",
-        direction=-1, holder_long_share=0.68, leverage_mix=LEVERAGE_MIX_2025, basis=0.0009, basis_rest_after=0.0,
-        start_s=_H, gap=(0.03, 0.05), gap_s=(240.0, 480.0), total=(0.12, 0.16), fall_s=2700.0,
+        description="2025-10-10 (tariff headline at 20:50 UTC): BTC -13..-17 % in under an hour (ETH "
+                    "about 1.4x that), makers pull 75-82 % of their depth (the far book too) ahead of the price, "
+                    "a record liquidation wave the book cannot absorb: insurance takeovers and wide "
+                    "auto-deleveraging, then a partial rebound",
+        direction=-1, holder_long_share=0.68, leverage_mix=LEVERAGE_MIX_2025, basis=0.0009,
+        # the makers hold the day's liquidations 8 h on: their inventory skew puts the premium
+        # 0.5-0.8 bp under the basis (at -6.2 bp, funding 8 h after was -0.017..-0.020 %)
+        basis_rest_after=-0.00054,
+        start_s=_H, gap=(0.03, 0.05), gap_s=(240.0, 480.0), total=(0.13, 0.165), fall_s=2700.0,
         pockets=(3, 5), pocket_size=(0.008, 0.018), pocket_s=40.0, rebound=(0.3, 0.5), rebound_s=2 * _H,
-        after_s=1800.0, event_vol_mult=4.0, withdrawal=(0.6, 0.75), far_withdrawal=1.0, spread_widen=(3.0, 6.0),
+        after_s=1800.0, event_vol_mult=4.0, withdrawal=(0.75, 0.82), withdraw_lead=0.3, far_withdrawal=1.0,
+        spread_widen=(3.0, 6.0),
         event_taker_bias=0.3, event_taker_rate=9.0, basis_after=(0.002, 0.004), basis_decay_s=1800.0,
         comeback_s=3600.0),
 }
@@ -324,7 +339,11 @@ class Scenario:
             st.offset = math.log(1.0 - m) if p.direction < 0 else math.log(1.0 + m)
             if sev > 0.0:
                 st.vol_mult = p.vol_mult * (1.0 + (p.event_vol_mult - 1.0) * sev)
-                st.depth_mult = 1.0 - d["withdrawal"] * sev
+                dsev = sev
+                if phase == "shock" and p.withdraw_lead < 1.0:
+                    # makers pull ahead of the price (2025-10-10: the book went first)
+                    dsev = _smooth((t_s - p.start_s) / max(1.0, p.withdraw_lead * d["gap_s"]))
+                st.depth_mult = 1.0 - d["withdrawal"] * dsev
                 st.spread_mult = 1.0 + (d["spread_widen"] - 1.0) * sev
                 if phase in ("shock", "cascade"):
                     st.buy_prob = 0.5 + p.direction * p.event_taker_bias

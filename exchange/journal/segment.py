@@ -14,6 +14,7 @@ from typing import Iterator
 
 import msgpack
 
+from exchange.contract.records import new_record
 from exchange.journal.format import (
     MAGIC, MAX_HEADER_BYTES, MAX_RECORD_BYTES, RECORD_HEADER, RECORD_HEADER_SIZE,
     EVENT_KIND_BASE, SEGMENT_HEADER, SEGMENT_HEADER_SIZE, SEGMENT_NAME_RE,
@@ -23,7 +24,7 @@ from exchange.journal.format import (
 _unpack_hdr = RECORD_HEADER.unpack_from
 _crc32 = zlib.crc32
 _unpackb = msgpack.unpackb
-_new_record = tuple.__new__
+_new_record = new_record      # (a local name on the decode loop)
 
 
 def list_segments(path: "str | os.PathLike[str]") -> list[tuple[int, Path]]:
@@ -44,6 +45,17 @@ def list_segments(path: "str | os.PathLike[str]") -> list[tuple[int, Path]]:
             out.append((int(m.group(1)), Path(entry.path)))
     out.sort()
     return out
+
+
+def read_header_bytes(p: Path) -> bytes:
+    """The fixed header and the header map of a segment, without reading its records."""
+    with open(p, "rb") as f:
+        head = f.read(SEGMENT_HEADER_SIZE)
+        if len(head) == SEGMENT_HEADER_SIZE:
+            hlen = SEGMENT_HEADER.unpack_from(head, 0)[3]
+            if hlen <= MAX_HEADER_BYTES:
+                head += f.read(hlen)
+    return head
 
 
 class TornHeader(Exception):

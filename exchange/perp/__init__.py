@@ -29,7 +29,8 @@ from exchange.perp.liquidation import (
 )
 from exchange.perp.margin import (
     bracket_for_notional, initial_margin, is_liquidatable, maint_margin, margin_ratio,
-    max_leverage, max_notional_for_leverage, one_way_order_margin, order_open_loss, slot_order_margin,
+    max_leverage, max_notional_for_leverage, one_way_order_margin, order_open_loss, slot_margin_change,
+    slot_order_margin,
 )
 from exchange.perp.mark import basis_half_ticks, funding_basis_price, mark_price, moving_basis_price
 from exchange.perp.position import apply_fill, notional, unrealized_pnl
@@ -44,7 +45,7 @@ __all__ = [
     "liquidation_price_exact", "liquidation_trigger",
     "bracket_for_notional", "initial_margin", "is_liquidatable", "maint_margin", "margin_ratio",
     "max_leverage", "max_notional_for_leverage", "one_way_order_margin", "order_open_loss",
-    "slot_order_margin",
+    "slot_margin_change", "slot_order_margin",
     "basis_half_ticks", "funding_basis_price", "mark_price", "moving_basis_price",
     "apply_fill", "notional", "unrealized_pnl",
 ]
@@ -57,4 +58,5 @@ if _kernels is not None:        # the kernels measured to pay (BENCHMARKS.md), s
     funding_payment = _kernels.funding_payment
     initial_margin = _kernels.initial_margin
     slot_order_margin = _kernels.slot_order_margin
+    slot_margin_change = _kernels.slot_margin_change
     leg_index_key = _kernels.leg_index_key

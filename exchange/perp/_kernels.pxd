@@ -7,4 +7,6 @@ cpdef funding_payment(qty, mark_price, rate, notional_unit)
 cpdef initial_margin(notional, leverage)
 cpdef tuple slot_order_margin(position_side, position_notional, buy_notional, sell_notional,
                               buy_loss, sell_loss, leverage)
+cpdef tuple slot_margin_change(position_side, position_notional, buy_notional, sell_notional,
+                               buy_loss, sell_loss, leverage, side, notional, loss)
 cpdef leg_index_key(q, cost, wallet_adj, brackets, notional_unit, mark)

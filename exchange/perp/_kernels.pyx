@@ -211,16 +211,11 @@ cpdef initial_margin(notional, leverage):
     return _int(-pk_floordiv(-(<pk_i128>(n if n >= 0 else -n)), lev))
 
 
-cpdef tuple slot_order_margin(position_side, position_notional, buy_notional, sell_notional,
-                              buy_loss, sell_loss, leverage):
-    """``exchange.perp.margin.slot_order_margin``: (initial margin, worst-case notional)."""
-    cdef long long ps, pn, bn, sn, bl, sl, lev
+cdef bint _slot(long long ps, long long pn, long long bn, long long sn, long long bl, long long sl,
+               long long lev, pk_i128 *im_out, pk_i128 *req_out):
+    """The C body of ``slot_order_margin`` (``lev`` >= 1; 64-bit inputs): False when a
+    result does not fit 64 bits (the caller runs the specification)."""
     cdef pk_i128 up, down, apn, im, req, loss
-    if not (_ll(position_side, &ps) and _ll(position_notional, &pn) and _ll(buy_notional, &bn)
-            and _ll(sell_notional, &sn) and _ll(buy_loss, &bl) and _ll(sell_loss, &sl)
-            and _ll(leverage, &lev)) or lev < 1:
-        return _margin.slot_order_margin(position_side, position_notional, buy_notional, sell_notional,
-                                         buy_loss, sell_loss, leverage)
     if ps == BOTH:
         up = <pk_i128>pn + bn
         if up < 0:
@@ -245,10 +240,51 @@ cpdef tuple slot_order_margin(position_side, position_notional, buy_notional, se
     else:
         im = -pk_floordiv(-(<pk_i128>(sn if sn >= 0 else -sn)), lev) + sl
         req = -(<pk_i128>pn) + sn
-    if not (pk_fits64(im) and pk_fits64(req)):
+    im_out[0] = im
+    req_out[0] = req
+    return pk_fits64(im) and pk_fits64(req)
+
+
+cpdef tuple slot_order_margin(position_side, position_notional, buy_notional, sell_notional,
+                              buy_loss, sell_loss, leverage):
+    """``exchange.perp.margin.slot_order_margin``: (initial margin, worst-case notional)."""
+    cdef long long ps, pn, bn, sn, bl, sl, lev
+    cdef pk_i128 im, req
+    if not (_ll(position_side, &ps) and _ll(position_notional, &pn) and _ll(buy_notional, &bn)
+            and _ll(sell_notional, &sn) and _ll(buy_loss, &bl) and _ll(sell_loss, &sl)
+            and _ll(leverage, &lev)) or lev < 1 \
+            or not _slot(ps, pn, bn, sn, bl, sl, lev, &im, &req):
         return _margin.slot_order_margin(position_side, position_notional, buy_notional, sell_notional,
                                          buy_loss, sell_loss, leverage)
     return _int(im), _int(req)
+
+
+cpdef tuple slot_margin_change(position_side, position_notional, buy_notional, sell_notional,
+                               buy_loss, sell_loss, leverage, side, notional, loss):
+    """``exchange.perp.margin.slot_margin_change``: (margin before, margin after, worst case after)."""
+    cdef long long ps, pn, bn, sn, bl, sl, lev, sd, n, ls
+    cdef pk_i128 before, after, worst, bn2, sn2, bl2, sl2
+    if not (_ll(position_side, &ps) and _ll(position_notional, &pn) and _ll(buy_notional, &bn)
+            and _ll(sell_notional, &sn) and _ll(buy_loss, &bl) and _ll(sell_loss, &sl)
+            and _ll(leverage, &lev) and _ll(side, &sd) and _ll(notional, &n) and _ll(loss, &ls)) \
+            or lev < 1 or not _slot(ps, pn, bn, sn, bl, sl, lev, &before, &worst):
+        return _margin.slot_margin_change(position_side, position_notional, buy_notional, sell_notional,
+                                          buy_loss, sell_loss, leverage, side, notional, loss)
+    bn2 = bn
+    sn2 = sn
+    bl2 = bl
+    sl2 = sl
+    if sd == 0:
+        bn2 += n
+        bl2 += ls
+    else:
+        sn2 += n
+        sl2 += ls
+    if not (pk_fits64(bn2) and pk_fits64(sn2) and pk_fits64(bl2) and pk_fits64(sl2)
+            and _slot(ps, pn, <long long>bn2, <long long>sn2, <long long>bl2, <long long>sl2, lev, &after, &worst)):
+        return _margin.slot_margin_change(position_side, position_notional, buy_notional, sell_notional,
+                                          buy_loss, sell_loss, leverage, side, notional, loss)
+    return _int(before), _int(after), _int(worst)
 
 
 # converted bracket tables of the last few bracket tuples (one per symbol; a tuple is

@@ -128,6 +128,27 @@ def slot_order_margin(position_side: int, position_notional: int, buy_notional: 
     return initial_margin(sell_notional, leverage) + sell_loss, -position_notional + sell_notional
 
 
+
+def slot_margin_change(position_side: int, position_notional: int, buy_notional: int, sell_notional: int,
+                       buy_loss: int, sell_loss: int, leverage: int, side: int, notional: int,
+                       loss: int) -> tuple[int, int, int]:
+    """A new order joins a slot: (the slot's open-order margin before it, after it, the
+    worst-case position notional after it) - ``slot_order_margin`` before and after the
+    order's ``notional`` and open ``loss`` are added to its ``side`` (0 buy, 1 sell).  The
+    order path needs all three (the bracket cap, and whether the balance must be checked)."""
+    before = slot_order_margin(position_side, position_notional, buy_notional, sell_notional,
+                               buy_loss, sell_loss, leverage)[0]
+    if side == 0:
+        buy_notional += notional
+        buy_loss += loss
+    else:
+        sell_notional += notional
+        sell_loss += loss
+    after, worst = slot_order_margin(position_side, position_notional, buy_notional, sell_notional,
+                                     buy_loss, sell_loss, leverage)
+    return before, after, worst
+
+
 def margin_ratio(maint: int, margin_balance: int) -> int:
     """``MM / margin balance`` in RATE_SCALE units, rounded up (risk is never understated).
 

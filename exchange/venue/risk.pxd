@@ -5,7 +5,8 @@ from exchange.venue.positions cimport Position
 from exchange.venue.spec cimport SymbolSpec
 from exchange.venue.symbol_state cimport SymbolState
 # the perp kernels, C calls (risk.py imports the same names from exchange.perp)
-from exchange.perp._kernels cimport initial_margin, slot_order_margin as perp_slot_order_margin, unrealized_pnl
+from exchange.perp._kernels cimport (initial_margin, slot_margin_change as perp_slot_margin_change,
+                                     slot_order_margin as perp_slot_order_margin, unrealized_pnl)
 
 # called once or twice per order from the compiled order path: C calls, not Python calls
 cpdef position_notional(Position pos, mark, unit)

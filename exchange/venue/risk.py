@@ -27,7 +27,8 @@ Definitions (money units; ``lev`` the symbol leverage, ``unit`` notional_unit):
 from __future__ import annotations
 
 from exchange.contract.codes import ISOLATED
-from exchange.perp import initial_margin, slot_order_margin as perp_slot_order_margin, unrealized_pnl
+from exchange.perp import (initial_margin, slot_margin_change as perp_slot_margin_change,
+                           slot_order_margin as perp_slot_order_margin, unrealized_pnl)
 from exchange.venue.accounts import Account, OrderAgg
 from exchange.venue.positions import Position
 from exchange.venue.symbol_state import SymbolState
@@ -53,24 +54,16 @@ def reserve_order_margin(agg: OrderAgg, side, qty, notional, loss, position_side
     the bracket cap at ``lev`` (``table[lev]``, 0 outside the table), else 2 when the slot's
     open-order margin grew (the balance must be checked), else 0; ``after`` the slot's
     open-order margin with the order (``available_balance`` takes it instead of making it again)."""
-    bn = agg.buy_notional
-    sn = agg.sell_notional
-    bl = agg.buy_loss
-    sl = agg.sell_loss
-    before = perp_slot_order_margin(position_side, pn, bn, sn, bl, sl, lev)[0]
+    before, after, worst = perp_slot_margin_change(position_side, pn, agg.buy_notional, agg.sell_notional,
+                                                   agg.buy_loss, agg.sell_loss, lev, side, notional, loss)
     if side == 0:
         agg.buy_lots += qty
-        bn += notional
-        bl += loss
-        agg.buy_notional = bn
-        agg.buy_loss = bl
+        agg.buy_notional += notional
+        agg.buy_loss += loss
     else:
         agg.sell_lots += qty
-        sn += notional
-        sl += loss
-        agg.sell_notional = sn
-        agg.sell_loss = sl
-    after, worst = perp_slot_order_margin(position_side, pn, bn, sn, bl, sl, lev)
+        agg.sell_notional += notional
+        agg.sell_loss += loss
     return (1 if worst > (table[lev] if 0 < lev < len(table) else 0) else (2 if after > before else 0)), after
 
 

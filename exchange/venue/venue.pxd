@@ -35,3 +35,5 @@ cdef _notional(price, lots, unit)
 
 cpdef tuple percent_band(SymbolState st, mark)
 cpdef limit_filter_error(SymbolState st, side, price, qty)
+# the record constructor, a C call (the .py imports records.new_record: the pure twin)
+from exchange.contract._records cimport new_record

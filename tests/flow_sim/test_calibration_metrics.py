@@ -171,3 +171,87 @@ def test_tape_from_journal_equals_the_live_tape(make_runtime):
             assert b[k] is None, k
         else:
             assert math.isclose(a[k], b[k], rel_tol=1e-9, abs_tol=1e-12), (k, a[k], b[k])
+
+
+def _long_run(hours: float):
+    """BTC 100 for an hour, down to 80 at 2 h, back to 90 at 3 h; the event's window ends at
+    3.5 h; after it the index falls again to 70 (at 6 h) and a second liquidation comes (5 h).
+    Funding: 0.01 % before, -0.02 % in the window, -0.03 % after it, -0.006 % over the 30
+    minutes ending 8 h after the extreme (2 h), 0.05 % after that.  Fed up to ``hours``."""
+    tape = CascadeTape({"BTCUSDT": BTC})
+    start, end, t_ext = T0 + H, T0 + 7 * H // 2, T0 + 2 * H
+    seq = 0
+
+    def feed(ts, *evs):
+        nonlocal seq
+        seq += 1
+        tape(seq, ts, None, list(evs))
+
+    feed(T0, accepted(1, C.BUY, 99.9, 10_000), accepted(2, C.SELL, 100.1, 10_000),
+         position(11, 1_000_000), position(12, -1_000_000),
+         InsuranceFundChanged("BTCUSDT", money(1000), money(1000), C.F_CONTRIBUTION, 0))
+    for m in range(0, int(hours * 60) + 1):
+        ts = T0 + m * MIN
+        if ts <= start:
+            p = 100.0
+        elif ts <= t_ext:
+            p = 100.0 - 20.0 * (ts - start) / H
+        elif ts <= T0 + 3 * H:
+            p = 80.0 + 10.0 * (ts - t_ext) / H
+        elif ts <= end:
+            p = 90.0
+        else:
+            p = max(70.0, 90.0 - 20.0 * (ts - end) / (5 * H // 2))
+        if ts < start:
+            rate = 0.0001
+        elif ts < end:
+            rate = -0.0002
+        elif ts < t_ext + 15 * H // 2:
+            rate = -0.0003
+        elif ts <= t_ext + 8 * H:
+            rate = -0.00006
+        else:
+            rate = 0.0005
+        feed(ts + 500, index(p), mark(p, rate))
+        if ts in (T0 + 3 * H // 2, T0 + 5 * H):      # one liquidation in the window, one after it
+            feed(ts + 600, ForceOrder("BTCUSDT", 50 + m, 11, C.SELL, C.BOTH, ticks(85.0), 10_000, 10_000,
+                                      10_000 * ticks(90.0) * BTC.notional_unit, C.FILLED),
+                 InsuranceFundChanged("BTCUSDT", money(100), money(1100 if ts < end else 1200),
+                                      C.F_CLEARANCE_FEE, 11))
+    tape.finish()
+    return tape, start, end
+
+
+def test_funding_8h_after_and_the_event_window():
+    """A run that goes on past its event's window: funding 8 h after the extreme is read off the
+    longer run, every other figure off the window alone (a later, lower low, a later
+    liquidation, the fund after the window change nothing)."""
+    tape, start, end = _long_run(10.5)
+    f = compute(tape, start, end_ms=end)
+    assert f["drawdown"] == pytest.approx(0.20, abs=1e-9)          # not 0.30: the fall to 70 is after the window
+    assert f["time_to_bottom_h"] == pytest.approx(1.0, abs=1 / 60)
+    assert f["rebound"] == pytest.approx(0.5, abs=1e-9)            # the index at the window's end (90)
+    assert f["funding_after"] == pytest.approx(-0.02)               # the window's last 30 minutes
+    assert f["funding_8h_after"] == pytest.approx(-0.006)           # 9.5 h .. 10 h, 8 h after the 2 h extreme
+    assert f["liquidated_over_oi"] == pytest.approx(10_000 * 90.0 / (1_000_000 * 100.0))   # the one in the window
+    assert f["insurance_change"] == pytest.approx(0.1)              # 1000 -> 1100 by the window's end
+    whole = compute(tape, start)                                     # no window: the whole run
+    assert whole["drawdown"] == pytest.approx(0.30, abs=1e-9)
+    assert whole["liquidated_over_oi"] == pytest.approx(2 * 10_000 * 90.0 / (1_000_000 * 100.0))
+    # the 8 h are counted from the extreme found in the run (6 h here): the run ends before 14 h
+    assert whole["funding_8h_after"] is None
+
+
+def test_funding_8h_after_needs_a_run_that_long():
+    """No partial window: a run that stops before 8 h after the extreme has no such figure."""
+    tape, start, end = _long_run(9.75)            # ends 15 minutes short of 10 h
+    f = compute(tape, start, end_ms=end)
+    assert f["funding_8h_after"] is None
+    assert f["drawdown"] == pytest.approx(0.20, abs=1e-9)
+
+
+def test_named_bands_judge_funding_8h_after():
+    for name in ("cascade-2021-05-19", "cascade-2024-08-05", "adl-2025-10-10"):
+        b = bands_for(name)["funding_8h_after"]
+        assert within(-0.006, b) and not within(0.01, b) and not within(None, b)
+    assert "funding_8h_after" not in bands_for("crash")

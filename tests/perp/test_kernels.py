@@ -57,7 +57,7 @@ def c_only(module, name):
 
 def test_package_exports_the_kernels_when_built():
     for name in ("apply_fill", "unrealized_pnl", "commission_split", "funding_payment", "initial_margin",
-                 "slot_order_margin", "leg_index_key"):
+                 "slot_order_margin", "slot_margin_change", "leg_index_key"):
         assert getattr(perp, name) is getattr(K, name), name
 
 
@@ -168,6 +168,36 @@ def test_slot_order_margin_realistic(ps, pn, bn, sn, bl, sl, lev):
 def test_slot_order_margin_any_input(ps, pn, bn, sn, bl, sl, lev):
     assert _answer(K.slot_order_margin, ps, pn, bn, sn, bl, sl, lev) == \
         _answer(margin.slot_order_margin, ps, pn, bn, sn, bl, sl, lev)
+
+
+
+# ------------------------------------------------------------------ slot_margin_change
+
+@settings(max_examples=1500, deadline=None)
+@given(ps=sides, pn=st.integers(-10 ** 17, 10 ** 17), bn=st.integers(0, 10 ** 17), sn=st.integers(0, 10 ** 17),
+       bl=st.integers(0, 10 ** 15), sl=st.integers(0, 10 ** 15), lev=st.integers(1, 125), side=st.sampled_from([0, 1]),
+       n=st.integers(0, 10 ** 17), loss=st.integers(0, 10 ** 15))
+def test_slot_margin_change_realistic(ps, pn, bn, sn, bl, sl, lev, side, n, loss):
+    exact = margin.slot_margin_change(ps, pn, bn, sn, bl, sl, lev, side, n, loss)
+    with c_only(margin, "slot_margin_change"):
+        assert K.slot_margin_change(ps, pn, bn, sn, bl, sl, lev, side, n, loss) == exact
+
+
+@settings(max_examples=1500, deadline=None)
+@given(ps=st.one_of(sides, any_int), pn=any_int, bn=any_int, sn=any_int, bl=any_int, sl=any_int,
+       lev=st.one_of(st.integers(-3, 125), any_int), side=st.one_of(st.sampled_from([0, 1]), any_int),
+       n=any_int, loss=any_int)
+def test_slot_margin_change_any_input(ps, pn, bn, sn, bl, sl, lev, side, n, loss):
+    assert _answer(K.slot_margin_change, ps, pn, bn, sn, bl, sl, lev, side, n, loss) == \
+        _answer(margin.slot_margin_change, ps, pn, bn, sn, bl, sl, lev, side, n, loss)
+
+
+def test_slot_margin_change_is_slot_order_margin_before_and_after():
+    # a buy of 50k notional (open loss 300) joins a one-way slot long 100k with 20k of sells, 10x
+    before = margin.slot_order_margin(BOTH, 100_000, 0, 20_000, 0, 0, 10)[0]
+    after, worst = margin.slot_order_margin(BOTH, 100_000, 50_000, 20_000, 300, 0, 10)
+    assert K.slot_margin_change(BOTH, 100_000, 0, 20_000, 0, 0, 10, 0, 50_000, 300) == (before, after, worst)
+    assert (before, after, worst) == (0, 5_300, 150_000)
 
 
 USDT = 100_000_000

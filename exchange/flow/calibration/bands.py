@@ -60,6 +60,15 @@ GENERAL: dict[str, Band] = {
 _C21 = "2021-05-19: Bybt/Coinglass via press (CoinTelegraph, currencies.ru, prjmp.com)"
 _C24 = "2024-08-05: Coinglass via CoinTelegraph / Binance Square; coinguan.com"
 _C25 = "2025-10-10: CoinShares, Coinglass, Glassnode via press (pakgazette, followin, binance.bh)"
+#: funding 8 h after the bottom.  The recorded figure is Binance BTCUSDT's funding after the crash,
+#: -0.004..-0.009 % (issue #19, for 2021-05-19 and 2024-08-05); for 2025-10-10 the press reports
+#: BTC and ETH perp funding "slightly negative" two days on, the market's lowest since 2022
+#: (Glassnode, CoinGlass, 2025-10-12/13).  The band asks for the sign and the size: below
+#: -0.001 % (a negative rate, not the 0.01 % base) and no deeper than about twice the deepest
+#: recorded figure (-0.02 %), room for one venue against the market's average.
+_F8 = (-0.02, -0.001)
+_F8_SRC = "Binance BTCUSDT funding history; issue #19"
+_F8_SRC25 = "Glassnode, CoinGlass via coincentral / viralnado (2025-10-12/13)"
 
 NAMED: dict[str, dict[str, Band]] = {
     "cascade-2021-05-19": {
@@ -75,6 +84,7 @@ NAMED: dict[str, dict[str, Band]] = {
         "funding_before": (0.005, 0.10, "funding 'super high for a very long time' (CoinGecko)", _C21),
         "funding_during": (-0.1, 0.01, "flips negative", _C21),
         "funding_after": (-0.05, 0.02, "mostly negative", _C21),
+        "funding_8h_after": _F8 + ("-0.004..-0.009 %", _F8_SRC),
         "depth_drain": (0.3, 0.9, "book thinned, not emptied", EST),
         "volume_surge": (2.0, 30.0, "record volume day", EST),
         "eth_btc_beta": (1.2, 1.7, "ETH 3,400 -> 1,900 (-44 %) vs BTC -30 %", _C21),
@@ -92,6 +102,7 @@ NAMED: dict[str, dict[str, Band]] = {
         "funding_before": (0.0, 0.02, "near the 0.01 % base", "Binance BTCUSDT funding history"),
         "funding_during": (-0.05, 0.01, "slightly negative", "Binance BTCUSDT funding history"),
         "funding_after": (-0.03, 0.01, "-0.004..-0.009 %", "Binance BTCUSDT funding history; issue #19"),
+        "funding_8h_after": _F8 + ("-0.004..-0.009 %", _F8_SRC),
         "depth_drain": (0.3, 0.75, "depth within 1 % about halved", "Kaiko; issue #19"),
         "volume_surge": (2.0, 30.0, "record volume day", EST),
         "eth_btc_beta": (1.2, 1.8, "ETH -22..-25 % vs BTC -15 %", _C24),
@@ -109,6 +120,7 @@ NAMED: dict[str, dict[str, Band]] = {
         "funding_before": (0.01, 0.06, "funding near 40 % a year (0.036 % / 8 h)", _C25),
         "funding_during": (-0.3, 0.01, "deeply negative", EST),
         "funding_after": (-0.1, 0.02, "negative, returning", EST),
+        "funding_8h_after": _F8 + ("slightly negative two days on (BTC, ETH perps)", _F8_SRC25),
         "depth_drain": (0.8, 1.0, "depth collapsed by about 98 % at the worst", _C25),
         "volume_surge": (3.0, 60.0, "record", EST),
         "eth_btc_beta": (1.0, 1.6, "ETH -16..-20 % vs BTC -12..-14 %", _C25),

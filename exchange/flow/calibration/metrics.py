@@ -4,6 +4,11 @@ Every figure is a plain float (or None when the run has nothing to measure it
 on); :data:`METRICS` names them, with their unit and how they are measured.
 Times are venue milliseconds; the event's start comes from the scenario (it is
 the one thing the tape cannot know), the bottom is found on the index.
+
+A run may go on past the event's window (``end_ms``: warm-up, event, rebound and
+aftermath): ``paperex calibrate`` runs a named cascade until 8 h after its bottom
+to read the funding then.  Every figure but ``funding_8h_after`` is measured on
+the window only, so the longer run changes none of them.
 """
 from __future__ import annotations
 
@@ -14,6 +19,7 @@ from exchange.flow.calibration.tape import SAMPLE_MS, CascadeTape, SymbolTape
 
 H = 3_600_000
 BEFORE_MS = 20 * 60_000          # "before": the last 20 minutes before the event (holders have entered)
+FUNDING_AFTER_MS = 8 * H         # "funding 8 h after": the 30 minutes ending this long after the extreme
 
 #: name -> (unit, how it is measured)
 METRICS: dict[str, tuple[str, str]] = {
@@ -32,7 +38,9 @@ METRICS: dict[str, tuple[str, str]] = {
     "insurance_change": ("fraction", "insurance fund balance at the end / at the start - 1"),
     "funding_before": ("% per 8 h", "mean funding estimate in the 20 minutes before the start"),
     "funding_during": ("% per 8 h", "mean funding estimate from the start to the extreme"),
-    "funding_after": ("% per 8 h", "mean funding estimate over the last 30 minutes of the run"),
+    "funding_after": ("% per 8 h", "mean funding estimate over the last 30 minutes of the event's window"),
+    "funding_8h_after": ("% per 8 h", "mean funding estimate over the 30 minutes ending 8 h after the index "
+                                      "extreme (the run must go on that long)"),
     "spread_bps": ("bps", "median resting spread in the 20 minutes before the start (1-minute samples)"),
     "depth_02_over_oi": ("fraction", "median resting depth within +-0.2 % of the mid before the start / open interest (same samples)"),
     "depth_1_over_oi": ("fraction", "the same within +-1 %"),
@@ -56,10 +64,11 @@ def _mean(xs: list) -> Optional[float]:
     return sum(xs) / len(xs) if xs else None
 
 
-def index_extreme(st: SymbolTape, start_ms: int, direction: int) -> tuple[Optional[float], Optional[float], int]:
-    """(index at start, extreme after it, time of the extreme)."""
+def index_extreme(st: SymbolTape, start_ms: int, direction: int,
+                  end_ms: Optional[int] = None) -> tuple[Optional[float], Optional[float], int]:
+    """(index at start, extreme after it up to ``end_ms``, time of the extreme)."""
     p0 = _at(st.index, start_ms)
-    after = [(t, p) for t, p in st.index if t >= start_ms]
+    after = [(t, p) for t, p in st.index if t >= start_ms and (end_ms is None or t <= end_ms)]
     if p0 is None or not after:
         return p0, None, start_ms
     if direction > 0:
@@ -75,15 +84,16 @@ def _move(p0: Optional[float], ext: Optional[float], direction: int) -> Optional
     return (ext / p0 - 1.0) if direction > 0 else (1.0 - ext / p0)
 
 
-def compute(tape: CascadeTape, start_ms: Optional[int], *, main: str = "BTCUSDT", other: str = "ETHUSDT",
-            direction: int = -1) -> dict:
+def compute(tape: CascadeTape, start_ms: Optional[int], *, end_ms: Optional[int] = None, main: str = "BTCUSDT",
+            other: str = "ETHUSDT", direction: int = -1) -> dict:
     """The figures of :data:`METRICS` for a run whose event starts at ``start_ms``
-    (None: no event - only the book, volume and funding figures)."""
+    (None: no event - only the book, volume and funding figures) and whose event
+    window ends at ``end_ms`` (None: at the end of the run)."""
     out: dict = {k: None for k in METRICS}
     st = tape.symbols.get(main)
     if st is None or tape.first_ts is None:
         return out
-    first, last = tape.first_ts, tape.last_ts
+    first, last = tape.first_ts, tape.last_ts if end_ms is None else min(tape.last_ts, end_ms)
     ref = start_ms if start_ms is not None else last
     pre_lo = max(first, ref - BEFORE_MS)
     # ---- the book before the event
@@ -97,27 +107,34 @@ def compute(tape: CascadeTape, start_ms: Optional[int], *, main: str = "BTCUSDT"
             out["depth_1_over_oi"] = statistics.median(b[4] for b in pre_book) / oi_ref
     fb = [r for t, r in st.funding if pre_lo <= t < ref]
     out["funding_before"] = None if not fb else 100 * _mean(fb)
-    fa = [r for t, r in st.funding if t >= last - 30 * 60_000]
+    fa = [r for t, r in st.funding if last - 30 * 60_000 <= t <= last]
     out["funding_after"] = None if not fa else 100 * _mean(fa)
     if start_ms is None:
         return out
     # ---- the price path
-    p0, ext, t_ext = index_extreme(st, start_ms, direction)
+    p0, ext, t_ext = index_extreme(st, start_ms, direction, last)
     out["drawdown"] = _move(p0, ext, direction)
     if ext is not None:
         out["time_to_bottom_h"] = (t_ext - start_ms) / H
-        lastp = st.index[-1][1]
+        lastp = _at(st.index, last)
+        # 8 h after the extreme: only a run that went on that long has it (no partial window)
+        t8 = t_ext + FUNDING_AFTER_MS
+        if tape.last_ts >= t8:
+            f8 = [r for t, r in st.funding if t8 - 30 * 60_000 <= t <= t8]
+            out["funding_8h_after"] = None if not f8 else 100 * _mean(f8)
         if p0 != ext:
             out["rebound"] = (lastp - ext) / (p0 - ext)
     closes: dict[int, float] = {}
     for t, p in st.index:
+        if t > last:
+            break
         closes[t // 60_000] = p
     mins = sorted(closes)
     moves = [abs(closes[b] / closes[a] - 1.0) for a, b in zip(mins, mins[1:]) if b == a + 1]
     out["max_1m_move"] = max(moves) if moves else None
     ot = tape.symbols.get(other)
     if ot is not None and out["drawdown"]:
-        q0, qext, _ = index_extreme(ot, start_ms, direction)
+        q0, qext, _ = index_extreme(ot, start_ms, direction, last)
         om = _move(q0, qext, direction)
         if om is not None:
             out["eth_btc_beta"] = om / out["drawdown"]
@@ -132,13 +149,13 @@ def compute(tape: CascadeTape, start_ms: Optional[int], *, main: str = "BTCUSDT"
     before = [t for t in times if t <= start_ms]
     oi0 = oi_series[before[-1]] if before else None
     if oi0:
-        after = [oi_series[t] for t in times if t > start_ms]
+        after = [oi_series[t] for t in times if start_ms < t <= last]
         if after:
             out["oi_drop"] = 1.0 - min(after) / oi0
         via = {"book": 0.0, "insurance": 0.0, "adl": 0.0}
         for s in tape.symbols.values():
             for t, how, n in s.liquidated:
-                if t >= start_ms:
+                if start_ms <= t <= last:
                     via[how] += n
         total = sum(via.values())
         out["liquidated_over_oi"] = total / oi0
@@ -149,7 +166,7 @@ def compute(tape: CascadeTape, start_ms: Optional[int], *, main: str = "BTCUSDT"
             out["liq_share_adl"] = via["adl"] / total
     f0 = _at(tape.insurance, start_ms, tape.insurance[0][1] if tape.insurance else None)
     if f0:
-        out["insurance_change"] = tape.insurance[-1][1] / f0 - 1.0
+        out["insurance_change"] = _at(tape.insurance, last, f0) / f0 - 1.0
     # ---- the book and volume in the event
     pre_d1 = [b[4] for b in pre_book]
     during = [b[4] for b in st.book if start_ms <= b[0] <= t_ext + 30 * 60_000]
