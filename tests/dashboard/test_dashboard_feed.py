@@ -102,8 +102,9 @@ async def test_a_slow_page_gets_one_message_a_second_with_everything_since_its_l
             url = srv.ws_url + "/paperex/v1/dashboard/ws"
             async with s.ws_connect(url) as fast, s.ws_connect(url) as slow:
                 await slow.send_str(json.dumps({"pace": "slow"}))
-                first_fast = _merged(await _messages(fast, 1.0))
-                first_slow = await _messages(slow, 1.0)
+                # both read at once: a socket not read meanwhile would hold a backlog
+                first_fast, first_slow = await asyncio.gather(_messages(fast, 1.0), _messages(slow, 1.0))
+                first_fast = _merged(first_fast)
                 assert any(m["full"] for m in first_slow)
                 slow_state = _merged(first_slow)
                 fast_msgs, slow_msgs = await asyncio.gather(_messages(fast, 4.0), _messages(slow, 4.0))
