@@ -4,6 +4,7 @@ is first on sys.path when it runs).  Not a benchmark itself (.ci/run smokes scri
 * ``parser(doc, smoke)``: the command line with the two options every benchmark has;
 * ``cpu_seconds(pid)``: a process's CPU time so far, for "CPU per request" and "% of a core";
 * ``stop_process(proc)``: a server started by the benchmark stopped, never left behind;
+* ``order_mix(n, ...)``: bench_journal's sequencer/replay commands;
 * ``finish(result, lines, as_json)``: the human summary, and with --json the one JSON object
   as the last line that .ci/run and BENCHMARKS.md read.
 """
@@ -12,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import random
 import signal
 import subprocess
 from typing import Iterable, Optional
@@ -57,3 +59,25 @@ def finish(result: dict, lines: Iterable[str], as_json: bool) -> int:
     if as_json:
         print(json.dumps(result))
     return 0
+
+
+def order_mix(n: int, C, NewOrder, CancelOrder, seed: int = 11) -> list:
+    """``bench_journal.bench_replay``'s order mix: ``n`` commands of 20 accounts on BTCUSDT around
+    600,000 ticks (the command classes and codes passed in, so ``icount_sections.py`` can build
+    the same commands for a checkout whose modules live elsewhere, such as bb39c7b)."""
+    rng = random.Random(seed)
+    cmds, placed = [], 0
+    for _ in range(n):
+        r = rng.random()
+        acct = rng.randint(1, 20)
+        side = rng.choice((C.BUY, C.SELL))
+        if r < 0.55 or placed == 0:
+            dist = 1 + int(rng.expovariate(1 / 8))
+            price = 600_000 - dist if side == C.BUY else 600_000 + dist
+            cmds.append(NewOrder(acct, "BTCUSDT", side, C.LIMIT, C.GTC, rng.randint(1, 10), price))
+            placed += 1
+        elif r < 0.9:
+            cmds.append(CancelOrder(acct, "BTCUSDT", rng.randint(1, placed)))
+        else:
+            cmds.append(NewOrder(acct, "BTCUSDT", side, C.MARKET, C.GTC, rng.randint(1, 6), 0))
+    return cmds

@@ -42,6 +42,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from _benchlib import order_mix   # (a script's own folder is first on sys.path)
+
 try:
     from exchange.journal import JournalReader, JournalWriter
 except ImportError:  # run from a checkout without installing
@@ -109,36 +111,19 @@ def bench_recovery(path: Path) -> dict:
 
 
 def bench_replay(base: Path, n: int, seed: int = 11) -> dict:
-    import random
-
     from exchange.engine.clock import VirtualClock
     from exchange.engine.replay import replay
     from exchange.engine.runtime import Runtime
     from exchange.contract import codes as C
     from exchange.contract.commands import CancelOrder, CreateAccount, Deposit, NewOrder, SetIndexPrice
 
-    rng = random.Random(seed)
     rt = Runtime(data_dir=base / "replay-data", clock=VirtualClock(1_700_000_000_000), fsync="never")
     seq = rt.sequencer
     setup = [SetIndexPrice("BTCUSDT", 600_000)]
     for a in range(1, 21):
         setup += [CreateAccount(a), Deposit(a, 10_000_000 * 100_000_000)]
     seq.execute(setup)
-    cmds = []
-    placed = 0
-    for _ in range(n):
-        r = rng.random()
-        acct = rng.randint(1, 20)
-        side = rng.choice((C.BUY, C.SELL))
-        if r < 0.55 or placed == 0:
-            dist = 1 + int(rng.expovariate(1 / 8))
-            price = 600_000 - dist if side == C.BUY else 600_000 + dist
-            cmds.append(NewOrder(acct, "BTCUSDT", side, C.LIMIT, C.GTC, rng.randint(1, 10), price))
-            placed += 1
-        elif r < 0.9:
-            cmds.append(CancelOrder(acct, "BTCUSDT", rng.randint(1, placed)))
-        else:
-            cmds.append(NewOrder(acct, "BTCUSDT", side, C.MARKET, C.GTC, rng.randint(1, 6), 0))
+    cmds = order_mix(n, C, NewOrder, CancelOrder, seed)
     t0 = time.perf_counter()
     for i in range(0, len(cmds), 100):  # groups of 100, as one event-loop turn would be
         seq.execute(cmds[i:i + 100])

@@ -32,33 +32,39 @@ CODES: dict[int, "ErrorCode"] = {}
 class ErrorCode:
     """A Binance error code: ``code`` (negative), Binance's ``name``, the message ``template``."""
 
-    __slots__ = ("code", "name", "template", "attr")
+    __slots__ = ("code", "name", "template", "attr", "arity", "_plain")
 
     def __init__(self, code: int, name: str, template: str) -> None:
         if code in CODES:
             raise ValueError(f"error code {code} defined twice ({CODES[code].name}, {name})")
         self.code = code
         self.name = name
-        self.template = template
         self.attr = ""          # "Family.ATTR", set by the family
+        self._set_template(template)
         CODES[code] = self
+
+    def _set_template(self, template: str) -> None:
+        self.template = template
+        #: how many ``%s`` the message takes
+        self.arity = template.count("%s")
+        # the reason of a message without values, made once: the venue's rejections
+        # (a cancel of an order already gone, ...) ask for it on their hot path
+        self._plain = (self.code, template) if not self.arity else None
 
     @property
     def entry(self) -> "ErrorCode":
         return self
 
-    @property
-    def arity(self) -> int:
-        return self.template.count("%s")
-
     def msg(self, *args: object) -> str:
         """The message with ``args`` in place of its ``%s`` (exactly as many as it has)."""
         if len(args) != self.arity:
             raise TypeError(f"{self.name} takes {self.arity} argument(s), got {len(args)}")
-        return self.template % tuple(str(a) for a in args) if args else self.template
+        return self.template % tuple([str(a) for a in args]) if args else self.template
 
     def reason(self, *args: object) -> tuple[int, str]:
         """``(code, message)``: what a venue rejection event carries."""
+        if not args and self._plain is not None:
+            return self._plain
         return self.code, self.msg(*args)
 
     def wording(self, template: str) -> "Wording":
@@ -78,8 +84,8 @@ class Wording(ErrorCode):
         self.of = of
         self.code = of.code
         self.name = of.name
-        self.template = template
         self.attr = ""
+        self._set_template(template)
 
     @property
     def entry(self) -> ErrorCode:

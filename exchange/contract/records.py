@@ -48,12 +48,14 @@ class Registry:
         core = getattr(cls, "CORE_FIELDS", None)
         if core is None:
             cls.to_record = _to_record
+            cls.JOURNAL_SHAPE = (kind, None, ())
         else:
             # fields appended after the first release are written only when set,
             # so records of commands/events that do not use them keep their old form
             cls._ext_defaults = tuple(cls._field_defaults[f] for f in cls._fields[core:])
             cls._core = core
             cls.to_record = _to_record_ext
+            cls.JOURNAL_SHAPE = (kind, core, cls._ext_defaults)
         return cls
 
     def from_record(self, record: Any):
@@ -74,6 +76,15 @@ class Registry:
             if type(value) is not t:
                 raise ValueError(f"{cls.__name__}.{name}: expected {t.__name__}, got {type(value).__name__}")
         return cls(*payload)
+
+
+# ``JOURNAL_SHAPE = (KIND, core, defaults)`` tells the journal writer how ``to_record()``
+# is made, so it packs ``(seq, ts, KIND, record)`` - the tuple itself, or its first
+# ``core`` fields while the rest equal ``defaults`` - without a Python call and two lists
+# per record: the very bytes of ``[seq, ts, *to_record()]`` (msgpack writes a tuple as an
+# array).  ``core`` None: the record is all its fields.  The sequencer's hot path packs
+# ~2.5 records per command (BENCHMARKS.md, "Compiled twins and fast paths";
+# tests/journal/test_journal_roundtrip.py holds the writer to to_record() for every class).
 
 
 def _to_record(self) -> list:

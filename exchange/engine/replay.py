@@ -15,7 +15,7 @@ from typing import Any, Callable, Optional
 
 from exchange.contract.instruments import Instrument
 from exchange.contract.venue_config import instruments_from_config
-from exchange.journal import JournalReader, is_command
+from exchange.journal import EVENT_KIND_BASE, JournalReader, is_command
 
 def new_venue(instruments: dict[str, Instrument]):
     from exchange.venue import Venue
@@ -54,13 +54,6 @@ class ReplayResult:
     extra: dict = field(default_factory=dict)
 
 
-def _as_lists(value: Any) -> Any:
-    # what msgpack gives back for a record: tuples become lists
-    if isinstance(value, (list, tuple)):
-        return [_as_lists(v) for v in value]
-    return value
-
-
 def replay(journal_dir: "str | Path", *, verify: bool = False, until_seq: Optional[int] = None,
            until_time: Optional[int] = None, venue: Any = None, after_seq: int = 0,
            progress: Optional[Callable[[int], None]] = None,
@@ -91,35 +84,37 @@ def replay(journal_dir: "str | Path", *, verify: bool = False, until_seq: Option
             return False
         return True
 
-    for rec in reader.records(from_seq):
-        if is_command(rec.kind):
+    for seq, ts, kind, payload in reader.records(from_seq):
+        if kind < EVENT_KIND_BASE:      # a command
             if not close_group():
                 break
-            if (until_seq is not None and rec.seq > until_seq) or \
-                    (until_time is not None and rec.ts > until_time):
+            if (until_seq is not None and seq > until_seq) or \
+                    (until_time is not None and ts > until_time):
                 result.stopped_early = True
                 cur_seq = None
                 break
-            cmd = command_from_record([rec.kind, rec.payload])
-            events = apply(rec.ts, cmd)
+            cmd = command_from_record([kind, payload])
+            events = apply(ts, cmd)
             if on_command is not None:
-                on_command(rec.seq, rec.ts, cmd, events)
-            cur_seq, cur_cmd = rec.seq, cmd
+                on_command(seq, ts, cmd, events)
+            cur_seq, cur_cmd = seq, cmd
             if type(cmd) is SeedHistory:      # reported (and expanded) by replay_main
-                result.extra["history"] = (rec.seq, rec.ts, cmd)
+                result.extra["history"] = (seq, ts, cmd)
             if verify:
-                produced = [_as_lists(ev.to_record()) for ev in events]
+                # to_record() is what msgpack reads back: lists of ints and strs (the
+                # registry admits no other field type), so the two compare as they are
+                produced = [ev.to_record() for ev in events]
                 expected = []
             result.commands += 1
             result.events += len(events)
             if result.first_ts is None:
-                result.first_ts = rec.ts
-            result.last_ts = rec.ts
-            result.last_seq = rec.seq
+                result.first_ts = ts
+            result.last_ts = ts
+            result.last_seq = seq
             if progress is not None and result.commands % 100_000 == 0:
                 progress(result.commands)
         elif verify:
-            expected.append([rec.kind, rec.payload])
+            expected.append([kind, payload])
     else:
         close_group()
     result.elapsed_s = time.perf_counter() - t0

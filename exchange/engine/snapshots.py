@@ -93,7 +93,19 @@ def read_mark(path: Path, seq: int) -> Any:
     from exchange.journal import DurableMark
 
     try:
-        data = msgpack.unpackb(path.read_bytes(), raw=False, strict_map_key=False)
+        # the small fields only: start-up asks this of the newest snapshot, then loads
+        # it in full (the venue's state is written last, so this reads a few KiB)
+        data = {}
+        with open(path, "rb") as f:
+            fields = msgpack.Unpacker(f, raw=False, strict_map_key=False, read_size=4096)
+            for _ in range(fields.read_map_header()):
+                key = fields.unpack()
+                if key == "venue":
+                    fields.skip()
+                else:
+                    data[key] = fields.unpack()
+                if "seq" in data and "journal_end" in data:
+                    break
         segment, offset = data["journal_end"]
         if data.get("seq") == seq and isinstance(segment, str) and type(offset) is int:
             return DurableMark(seq, segment, offset)

@@ -12,15 +12,17 @@ preset's ``description`` says what it models (``paperex serve --help``); the
 figures the event presets are calibrated to, with their sources, are in
 ``docs/calibration.md`` and checked by ``paperex calibrate``:
 
-* ``crash`` / ``squeeze``: a generic long (short) liquidation cascade of
-  10-30 % with a main leg of about two hours, air pockets, makers pulling
+* ``crash`` / ``squeeze``: after an hour's warm-up, a generic long (short)
+  liquidation cascade of 10-30 % with a main leg of about two hours, air pockets, makers pulling
   about half their depth, a partial rebound; the perp trades at a small
   discount (premium) that decays after the extreme, so funding returns.
 * ``cascade-2021-05-19``, ``cascade-2024-08-05``, ``adl-2025-10-10``: the
   recorded cascades (see their descriptions).
-* ``trend``: a persistent drift of 2-5 % per hour in a random direction.
-* ``funding-spike``: the perp's basis to the index ramps to 0.5-1.5 % and
-  holds (the quotes move, the index does not), with buy-biased takers.
+* ``trend``: after an hour's warm-up, a persistent drift of 2-5 % per hour in
+  a random direction.
+* ``funding-spike``: after an hour's warm-up, the perp's basis to the index
+  ramps to 0.5-1.5 % and holds (the quotes move, the index does not), with
+  buy-biased takers.
 * ``calm``: lower volatility, fewer jumps.
 
 ETH moves ``beta`` times BTC (``exchange.flow.markets``).  The holders'
@@ -132,25 +134,31 @@ _FLUSHED_BASIS = -0.00062
 _PRESETS: dict[str, dict] = {
     "calm": dict(description="a quiet market: lower volatility, few jumps; no event",
                  vol_mult=0.6, jump_mult=0.3),
-    "trend": dict(description="a persistent drift of 2-5 % an hour in a seeded direction, takers "
-                              "leaning with it; no liquidation cascade",
-                  trend_per_hour=(0.02, 0.05), vol_mult=1.0, start_s=1800.0),
-    "crash": dict(description="a generic long-liquidation cascade: after 30 min of warm-up the index "
+    # trend and funding-spike: holders positioned as in any market, 62 % long by count (Binance's
+    # account long/short ratio runs 1.5-2.5; a 50/50 split left their open interest at about 60 % of
+    # the crash's against the same book: depth over open interest 0.033 / 0.078 on seed 1)
+    "trend": dict(description="after an hour of quiet market, a persistent drift of 2-5 % an hour in a "
+                              "seeded direction, takers leaning with it and the perp at a small premium "
+                              "(discount); no liquidation cascade",
+                  trend_per_hour=(0.02, 0.05), vol_mult=1.0, start_s=_H, after_s=2 * _H, holder_long_share=0.62),
+    "crash": dict(description="a generic long-liquidation cascade: after an hour of warm-up the index "
                               "falls 10-30 % (ETH 1.4x) in a main leg of about 2 h with a fast first "
                               "leg and air pockets, makers pull half their depth, leveraged longs are "
                               "liquidated into the book, then a partial rebound; funding dips and returns",
-                  direction=-1, holder_long_share=0.62, start_s=1800.0, gap=(0.02, 0.05), gap_s=(300.0, 900.0),
+                  direction=-1, holder_long_share=0.62, start_s=_H, gap=(0.02, 0.05), gap_s=(300.0, 900.0),
                   total=(0.10, 0.30), fall_s=2 * _H, pockets=(2, 5), rebound=(0.3, 0.6), rebound_s=2 * _H,
-                  after_s=1800.0, withdrawal=(0.4, 0.65), spread_widen=(2.5, 5.0)),
-    "squeeze": dict(description="the mirror of crash: the index rises 10-30 % over about 2 h, shorts "
-                                "are liquidated into the book, funding turns positive and returns",
-                    direction=+1, holder_long_share=0.38, start_s=1800.0, gap=(0.02, 0.05), gap_s=(300.0, 900.0),
+                  after_s=1800.0, withdrawal=(0.4, 0.65), spread_widen=(2.5, 5.0), event_taker_rate=4.0),
+    "squeeze": dict(description="the mirror of crash: after an hour of warm-up the index rises 10-30 % "
+                                "over about 2 h with most holders short, shorts are liquidated into the "
+                                "book, funding turns positive and returns",
+                    direction=+1, holder_long_share=0.38, start_s=_H, gap=(0.02, 0.05), gap_s=(300.0, 900.0),
                     total=(0.10, 0.30), fall_s=2 * _H, pockets=(2, 5), rebound=(0.3, 0.6), rebound_s=2 * _H,
-                    after_s=1800.0, withdrawal=(0.4, 0.65), spread_widen=(2.5, 5.0)),
-    "funding-spike": dict(description="the perp's basis to the index ramps to 0.5-1.5 % and holds an hour "
-                                      "(quotes move, the index does not), buy-biased takers; funding "
-                                      "estimate climbs to the cap, then decays",
-                          spike_basis=(0.005, 0.015), after_s=1800.0),
+                    after_s=1800.0, withdrawal=(0.4, 0.65), spread_widen=(2.5, 5.0), event_taker_rate=4.0),
+    "funding-spike": dict(description="after an hour of quiet market, the perp's basis to the index ramps "
+                                      "to 0.5-1.5 % and holds an hour (quotes move, the index does not), "
+                                      "buy-biased takers; the funding estimate (the interval's average "
+                                      "premium) climbs toward the 0.3 % cap, then the premium decays",
+                          spike_basis=(0.005, 0.015), spike_start_s=_H, after_s=1800.0, holder_long_share=0.62),
     "cascade-2021-05-19": dict(
         description="2021-05-19 (China ban headlines, record leverage): BTC -25..-35 % with a main leg "
                     "of about 2.5 h (ETH -40 %), heavy long liquidations (~20 % of open interest) "
@@ -329,7 +337,7 @@ class Scenario:
         st = ScenarioState(phase=self.name, vol_mult=p.vol_mult, basis=p.basis,
                            taker_rate_mult=p.taker_rate_mult, jump_mult=p.jump_mult,
                            far_withdrawal=p.far_withdrawal)
-        if d.get("trend") and t_s >= 0.0:
+        if d.get("trend") and t_s >= p.start_s:
             st.drift = d["trend"] * 24 * 365
             st.buy_prob = 0.5 + (0.05 if d["trend"] > 0 else -0.05)
             st.basis = p.basis + (0.0003 if d["trend"] > 0 else -0.0003)
@@ -381,11 +389,26 @@ class Scenario:
         """When the scripted event (or spike) begins, venue time (None: no event)."""
         if self.t0_ms is None:
             return None
-        if self.p.direction:
+        if self.p.direction or self.drawn.get("trend"):
             return self.t0_ms + int(self.p.start_s * 1000)
         if self.drawn.get("spike_basis"):
             return self.t0_ms + int(self.p.spike_start_s * 1000)
         return None
+
+    def event_direction(self) -> int:
+        """+1 when the event moves the price up (a squeeze, an upward trend), -1 down; 0: the
+        index does not move (a funding spike, no event)."""
+        if self.p.direction:
+            return self.p.direction
+        tr = self.drawn.get("trend", 0.0)
+        return (1 if tr > 0 else -1) if tr else 0
+
+    def event_end_ms(self) -> Optional[int]:
+        """The end of an event that has no price extreme to wait for: a funding spike's hold
+        (None otherwise)."""
+        if self.t0_ms is None or self.p.direction or not self.drawn.get("spike_basis"):
+            return None
+        return self.t0_ms + int((self.p.spike_start_s + self.p.spike_ramp_s + self.p.spike_hold_s) * 1000)
 
 
 def make_scenario(name: str = "calm", **overrides) -> Scenario:

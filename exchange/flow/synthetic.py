@@ -200,19 +200,24 @@ class SyntheticFlow:
                 aid += 1
                 holders.append(PositionHolder.draw(aid, sym, m, setup_rng, cfg.holders, mix=p.leverage_mix,
                                                    scale=scale))
-            # sides: the scenario's share of holders is long; shorts are fewer but larger, so the long
-            # and short notional stand at ``position_ratio`` (open interest is two-sided)
-            longs = []
+            # sides: the scenario's share of holders is long; the side with fewer holders holds
+            # larger positions, so the crowded side's notional stands at ``position_ratio`` times the
+            # other's (open interest is two-sided).  A squeeze mirrors a crash: there the shorts are
+            # the crowd and the longs the fewer, larger positions (scaling the shorts down instead
+            # halved the squeeze's open interest against the same book).
+            # (With the crowd short, the draw picks the crowd from the same end of the unit interval:
+            # a squeeze's holders are the same seed's crash holders with their sides swapped.)
+            crowd_long = p.holder_long_share >= 0.5
             for h in holders:
-                h.long = setup_rng.random() < p.holder_long_share
-                longs.append(h.long)
+                u = setup_rng.random()
+                h.long = u < p.holder_long_share if crowd_long else u >= 1.0 - p.holder_long_share
             n_long = sum(1 for h in holders if h.long)
             if 0 < n_long < len(holders):
                 ln = sum(h.notional_usdt for h in holders if h.long)
                 sn = sum(h.notional_usdt for h in holders if not h.long)
-                k = ln / (sn * cfg.position_ratio)
+                k = ln / (sn * cfg.position_ratio) if crowd_long else sn / (ln * cfg.position_ratio)
                 for h in holders:
-                    if not h.long:
+                    if h.long != crowd_long:
                         cap = 0.9 * m.max_notional_usdt(h.leverage)
                         h.notional_usdt = min(cap, h.notional_usdt * k)
                         h.deposit_usdt = math.ceil(max(100.0, h.notional_usdt / h.effective))
@@ -280,7 +285,9 @@ class SyntheticFlow:
             proc = self.processes[sym]
             prof = self.profiles[sym]
             if prof.follows_market:
-                ticks = proc.step(dt, st.offset, st.vol_mult, st.drift, st.jump_mult, prof.beta * common)
+                # a trend's drift reaches a follower through the factor's move (beta x it), not twice
+                drift = 0.0 if factor is not None else st.drift
+                ticks = proc.step(dt, st.offset, st.vol_mult, drift, st.jump_mult, prof.beta * common)
             else:
                 ticks = proc.step(dt, st.offset, st.vol_mult, st.drift, st.jump_mult)
                 if proc is factor:

@@ -18,7 +18,9 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from exchange.journal.format import JournalError, Record, TornTail
-from exchange.journal.segment import SegmentScan, TornHeader, list_segments, parse_header
+from exchange.journal.segment import (
+    SegmentScan, TornHeader, list_segments, parse_header, read_header_bytes,
+)
 
 log = logging.getLogger("exchange.journal")
 
@@ -52,10 +54,14 @@ class JournalReader:
                 return None
             name_seq, p = segs[0]
             try:
-                _, self._config, _ = parse_header(p.read_bytes(), str(p), name_seq, None,
-                                                  len(segs) == 1)
-            except TornHeader:
-                return None
+                # the header alone (a start-up asks before anything else; the segment is 8 MiB)
+                _, self._config, _ = parse_header(read_header_bytes(p), str(p), name_seq, None, False)
+            except (TornHeader, JournalError):
+                try:    # what the whole file says: a torn header, or which damage
+                    _, self._config, _ = parse_header(p.read_bytes(), str(p), name_seq, None,
+                                                      len(segs) == 1)
+                except TornHeader:
+                    return None
         return self._config
 
     def __iter__(self) -> Iterator[Record]:

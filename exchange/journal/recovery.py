@@ -17,10 +17,10 @@ import os
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from exchange.journal.format import (
-    MAX_HEADER_BYTES, SEGMENT_HEADER, SEGMENT_HEADER_SIZE, JournalError, TornTail,
+from exchange.journal.format import JournalError, TornTail
+from exchange.journal.segment import (
+    SegmentScan, TornHeader, list_segments, parse_header, read_header_bytes, repair_hint,
 )
-from exchange.journal.segment import SegmentScan, TornHeader, list_segments, parse_header, repair_hint
 
 log = logging.getLogger("exchange.journal")
 
@@ -53,17 +53,6 @@ def _fsync_dir(path: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
-
-
-def _read_header_bytes(p: Path) -> bytes:
-    """The fixed header and the header map of a segment, without reading its records."""
-    with open(p, "rb") as f:
-        head = f.read(SEGMENT_HEADER_SIZE)
-        if len(head) == SEGMENT_HEADER_SIZE:
-            hlen = SEGMENT_HEADER.unpack_from(head, 0)[3]
-            if hlen <= MAX_HEADER_BYTES:
-                head += f.read(hlen)
-    return head
 
 
 def _last_seq_before(segs: list[tuple[int, Path]]) -> int | None:
@@ -157,7 +146,7 @@ def recover(path: "str | os.PathLike[str]", *, dry_run: bool = False,
     # Headers of the earlier segments: magic, version, flags, name agreement.
     for i, (name_seq, p) in enumerate(segs[:-1]):
         try:
-            parse_header(_read_header_bytes(p), str(p), name_seq, None, False)
+            parse_header(read_header_bytes(p), str(p), name_seq, None, False)
         except JournalError as err:
             raise _with_last_seq(err, segs[:i]) from None
     torn: list[TornTail] = []

@@ -47,6 +47,17 @@ def list_segments(path: "str | os.PathLike[str]") -> list[tuple[int, Path]]:
     return out
 
 
+def read_header_bytes(p: Path) -> bytes:
+    """The fixed header and the header map of a segment, without reading its records."""
+    with open(p, "rb") as f:
+        head = f.read(SEGMENT_HEADER_SIZE)
+        if len(head) == SEGMENT_HEADER_SIZE:
+            hlen = SEGMENT_HEADER.unpack_from(head, 0)[3]
+            if hlen <= MAX_HEADER_BYTES:
+                head += f.read(hlen)
+    return head
+
+
 class TornHeader(Exception):
     """Internal: the segment ends inside its header (crash while creating it)."""
 

@@ -82,6 +82,19 @@ def _canonical(value: Any) -> Any:
                            strict_map_key=False)
 
 
+#: the shape of a record class without one: its records go through ``to_record()``
+_NO_SHAPE = (None, None, ())
+
+
+def _journal_shape(cls: type) -> tuple:
+    """``cls.JOURNAL_SHAPE`` when it is one a tuple can be packed by, else ``_NO_SHAPE``."""
+    shape = getattr(cls, "JOURNAL_SHAPE", None)
+    if (issubclass(cls, tuple) and type(shape) is tuple and len(shape) == 3
+            and type(shape[0]) is int and (shape[1] is None or type(shape[1]) is int)):
+        return shape
+    return _NO_SHAPE
+
+
 def segment_header(first_seq: int, config: Any) -> bytes:
     """The bytes of a segment header (see ``format``)."""
     body = msgpack.packb({"first_seq": first_seq, "config": config}, use_bin_type=True)
@@ -166,6 +179,7 @@ class JournalWriter:
         self._sync_running = False
         self._sync_thread: threading.Thread | None = None
         self._pack = msgpack.Packer(use_bin_type=True).pack
+        self._shapes: dict[type, tuple] = {}    # record class -> its JOURNAL_SHAPE (or _NO_SHAPE)
         self.segments_created = 0
         self.commits = 0
         self.syncs = 0
@@ -229,7 +243,12 @@ class JournalWriter:
         """Buffer a command's record and its events' records, all at ``seq``: objects
         whose ``to_record()`` returns ``(kind, payload)``.  The same records as one
         :meth:`append` each (the sequencer's hot path: one call per command).
-        A bad record raises like :meth:`append` and buffers nothing of the command."""
+        A bad record raises like :meth:`append` and buffers nothing of the command.
+
+        A tuple whose class carries ``JOURNAL_SHAPE = (kind, core, defaults)`` (the
+        venue's commands and events, ``exchange.contract.records``) is packed from
+        itself: its fields, or its first ``core`` fields while the others equal
+        ``defaults`` - what its ``to_record()`` gives, without making it."""
         if type(seq) is not int or type(ts) is not int:
             raise TypeError("seq, ts and kind must be int")
         if seq < self._tail_seq:
@@ -239,12 +258,24 @@ class JournalWriter:
         buf = self._buf
         start = len(buf)
         pack = self._pack
+        shapes = self._shapes
         try:
             for rec in (command, *events):
-                kind, payload = rec.to_record()
-                if type(kind) is not int:
-                    raise TypeError("seq, ts and kind must be int")
-                body = pack((seq, ts, kind, payload))
+                shape = shapes.get(rec.__class__)
+                if shape is None:
+                    shape = shapes[rec.__class__] = _journal_shape(rec.__class__)
+                kind, core, defaults = shape
+                if kind is None:            # a record without a shape: its to_record()
+                    kind, payload = rec.to_record()
+                    if type(kind) is not int:
+                        raise TypeError("seq, ts and kind must be int")
+                    body = pack((seq, ts, kind, payload))
+                elif core is None:
+                    body = pack((seq, ts, kind, rec))
+                elif rec[core:] == defaults:
+                    body = pack((seq, ts, kind, rec[:core]))
+                else:                       # an optional field set: to_record() cuts the rest
+                    body = pack((seq, ts, kind, rec.to_record()[1]))
                 size = len(body)
                 if size > MAX_RECORD_BYTES:
                     raise ValueError(f"record of {size} bytes exceeds {MAX_RECORD_BYTES}")

@@ -25,7 +25,7 @@ BTC_TAPE = "binance-usdm/btcusdt_20240808.gz"
 # The venue digests below are unchanged.  Then (#19, speed) makers keep their size jitter per grid
 # price, re-size only beyond 0.5-1.5x and send the retreating side first; a fifth ladder 0.5-4.9 %
 # from the mid and makers refilling after fills: the book differs, on purpose.
-CRASH_SEED1_600S = "51c639a18751f0409fb66bedd7ece2feb402de06ddefbb88730dfbf2c220b916"
+CRASH_SEED1_600S = "d3b0214f8ef13d463fe153d79dc23d20bcbc282eb9338e29e61efb2334ad2222"
 BTC_TAPE_120S = "1ab63cbd1c6e77fbe5b6854988bb5c990348c88b97f665af98a2c03e965ee04e"
 BENCH_VENUE_MIX_20000 = "5d7f0fa842ecdb38c91f7529534bb9ae6741adc172d0f44f7c6fda6a34912e32"
 

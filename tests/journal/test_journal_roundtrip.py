@@ -1,6 +1,8 @@
 import os
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from exchange.journal import (
     JournalError, JournalReader, JournalWriter, Record, is_command, is_event, read_records,
@@ -345,3 +347,42 @@ def test_an_older_format_is_refused_with_what_it_lacks(tmp_path, older, lacks):
         list(JournalReader(tmp_path))
     assert f"unknown journal format version {older}" in str(e.value) and lacks in str(e.value)
     assert "read it with that version" in str(e.value)
+
+
+def _record_of(cls, draw):
+    """A record of ``cls``: random int/str fields; optional fields now default, now set."""
+    from hypothesis import strategies as st
+    core = getattr(cls, "CORE_FIELDS", None)
+    values = []
+    for i, (name, t) in enumerate(zip(cls._fields, cls._field_types)):
+        value = st.integers(-2**63, 2**63 - 1) if t is int else st.text(max_size=12)
+        if core is not None and i >= core:
+            value = st.one_of(st.just(cls._field_defaults[name]), value)
+        values.append(draw(value))
+    return cls(*values)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.data())
+def test_append_command_packs_every_venue_record_class_as_its_to_record(data):
+    # the differential test of the writer's JOURNAL_SHAPE packing (BENCHMARKS.md, "Compiled
+    # twins and fast paths"): every command and event class, optional fields set or not,
+    # gives the bytes of one append(seq, ts, *to_record()) per record
+    import tempfile
+    from pathlib import Path
+
+    from exchange.contract.commands import COMMANDS
+    from exchange.contract.events import EVENTS
+    cmds = [_record_of(cls, data.draw) for cls in COMMANDS.by_kind.values()]
+    events = [_record_of(cls, data.draw) for cls in EVENTS.by_kind.values()]
+    with tempfile.TemporaryDirectory() as tmp:
+        one = JournalWriter(os.path.join(tmp, "one"), CONFIG, fsync="never")
+        many = JournalWriter(os.path.join(tmp, "many"), CONFIG, fsync="never")
+        for seq, cmd in enumerate(cmds, 1):
+            one.append_command(seq, 1_000 + seq, cmd, events)
+            for r in [cmd] + events:
+                many.append(seq, 1_000 + seq, *r.to_record())
+        one.close()
+        many.close()
+        assert [p.read_bytes() for p in segments(Path(tmp) / "one")] == \
+            [p.read_bytes() for p in segments(Path(tmp) / "many")]

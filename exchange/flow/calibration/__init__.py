@@ -7,8 +7,8 @@
 * :mod:`.run` - ``paperex calibrate``: run a scenario per seed on the virtual
   clock and judge each figure against its band.
 """
-from exchange.flow.calibration.bands import bands_for, within
+from exchange.flow.calibration.bands import bands_for, not_applicable_for, within
 from exchange.flow.calibration.metrics import METRICS, compute
 from exchange.flow.calibration.tape import CascadeTape
 
-__all__ = ["CascadeTape", "METRICS", "bands_for", "compute", "within"]
+__all__ = ["CascadeTape", "METRICS", "bands_for", "compute", "not_applicable_for", "within"]

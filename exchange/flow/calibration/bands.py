@@ -4,7 +4,9 @@ A band is ``(low, high, real, source)``: the measured value must lie within
 ``[low, high]``; ``real`` is the recorded figure it was set around (text) and
 ``source`` says where that figure comes from (``docs/calibration.md`` lists the
 sources in full).  ``None`` for low or high: unbounded on that side.  A metric a
-scenario has no band for is printed but not judged.
+scenario has no band for is printed but not judged; a metric that does not apply
+to what a scenario models (a slow trend has no liquidation cascade) is listed in
+:data:`NOT_APPLICABLE` with the reason, and the tool prints it as not applicable.
 
 Liquidation routing is judged on ``liq_share_market`` (executed in the book, by the
 liquidation order or by the insurance fund's takeover order) against ADL: on Binance a
@@ -128,6 +130,84 @@ NAMED: dict[str, dict[str, Band]] = {
 }
 
 
+#: a squeeze: the mirror of GENERAL where the figure is direction-free; funding goes positive, and
+#: open interest is judged in contracts (see NOT_APPLICABLE["squeeze"] for why not in USDT).
+#: In the recorded crashes the open interest in USDT fell about as much as the price: 2024-08-05
+#: -17..-19 % at BTC -15..-20 %, 2025-10-10 -18.6 % (Binance $16 B -> $12 B) at -14 %, 2021-05-19
+#: -26 % at -30 %: the contracts themselves fell 0-13 % at the low.  A cascade closes at least the
+#: liquidated positions (0.5-30 % of open interest) before new ones replace them.
+SQUEEZE: dict[str, Band] = {
+    "funding_during": (-0.01, 0.1, "positive in a squeeze", "Binance funding history"),
+    "funding_after": (-0.02, 0.05, "positive, returning", "Binance funding history"),
+    "oi_drop_contracts": (0.01, 0.25, "contracts -0..-13 % at the low (open interest in USDT less the price move "
+                                      "in 2021, 2024, 2025)", "see the named scenarios; " + EST),
+}
+
+#: ordinary hours, no event on the index (a trend's drift, a funding spike): 1-minute moves stay
+#: well under a cascade's
+QUIET_MOVES: dict[str, Band] = {
+    "max_1m_move": (None, 0.01, "BTC's 1-minute moves in ordinary hours: under 0.5-1 %", EST),
+}
+
+#: a steady trend: the perp a few bp over (under) the index; the funding estimate stays near its
+#: base, as in a quiet market (strong bull runs push it to 0.03-0.1 %)
+TREND: dict[str, Band] = {
+    "funding_during": (-0.02, 0.05, "near the 0.01 % base in a steady trend", "Binance BTCUSDT funding history; " + EST),
+    "eth_btc_beta": GENERAL["eth_btc_beta"],
+}
+
+#: a funding spike: the perp's premium pushes the estimate well above its base toward the cap
+#: (BTCUSDT's 0.30 %; the 2021 bull market's highs 0.1-0.3 % / 8 h)
+FUNDING_SPIKE: dict[str, Band] = {
+    "funding_during": (0.05, 0.30, "well above the 0.01 % base, up to the cap (0.3 %)", "Binance funding history; " + EST),
+}
+
+_NO_CASCADE = "no liquidation cascade modelled: holders are liquidated one at a time, if at all"
+_NO_EVENT_MOVE = "the index does not move in a funding spike (the perp's quotes do)"
+
+#: metric -> why it does not apply, per general scenario (judged by the tool as not applicable)
+NOT_APPLICABLE: dict[str, dict[str, str]] = {
+    "squeeze": {
+        "oi_drop": "open interest in USDT at the mark rises with the price in a squeeze even as shorts "
+                   "are closed; judged in contracts (oi_drop_contracts)",
+    },
+    "trend": {
+        "drawdown": "a drift at the drawn rate (2-5 %/h), not a recorded event's size",
+        "time_to_bottom_h": "a trend has no bottom: its extreme is wherever the run ends",
+        "rebound": "no rebound modelled: the drift goes on",
+        "liquidated_over_oi": _NO_CASCADE,
+        "oi_drop": _NO_CASCADE,
+        "oi_drop_contracts": _NO_CASCADE,
+        "liq_share_market": _NO_CASCADE,
+        "liq_share_book": _NO_CASCADE,
+        "liq_share_insurance": _NO_CASCADE,
+        "liq_share_adl": _NO_CASCADE,
+        "insurance_change": _NO_CASCADE,
+        "funding_after": "the drift does not end within the run: 'after' would be 'during'",
+        "depth_drain": "makers do not pull depth in a trend (nothing in the scenario drains the book)",
+        "volume_surge": "no volume event modelled: takers lean with the drift, they do not multiply",
+    },
+    "funding-spike": {
+        "drawdown": _NO_EVENT_MOVE,
+        "time_to_bottom_h": _NO_EVENT_MOVE,
+        "rebound": _NO_EVENT_MOVE,
+        "eth_btc_beta": _NO_EVENT_MOVE,
+        "liquidated_over_oi": _NO_CASCADE + "; the mark moves by the premium only",
+        "oi_drop": _NO_CASCADE,
+        "oi_drop_contracts": _NO_CASCADE,
+        "liq_share_market": _NO_CASCADE,
+        "liq_share_book": _NO_CASCADE,
+        "liq_share_insurance": _NO_CASCADE,
+        "liq_share_adl": _NO_CASCADE,
+        "insurance_change": _NO_CASCADE,
+        "funding_after": "the estimate averages the premium over the whole 8 h interval (spec 2.2), so it stays "
+                         "near the spike's level until the next settlement, beyond the run",
+        "depth_drain": "makers widen their quotes 1.5x in a spike; they do not pull depth",
+        "volume_surge": "no volume event modelled: takers lean toward buying, they do not multiply",
+    },
+}
+
+
 def bands_for(scenario: str) -> dict[str, Band]:
     """Every band that applies to ``scenario``."""
     out = dict(BOOK)
@@ -136,12 +216,26 @@ def bands_for(scenario: str) -> dict[str, Band]:
     elif scenario in ("crash", "squeeze"):
         out.update(QUIET_FUNDING)
         out.update(GENERAL)
-        if scenario == "squeeze":       # the mirror: funding goes positive
-            out["funding_during"] = (-0.01, 0.1, "positive in a squeeze", "Binance funding history")
-            out["funding_after"] = (-0.02, 0.05, "positive, returning", "Binance funding history")
+        if scenario == "squeeze":       # the mirror: funding goes positive, open interest in contracts
+            out.update(SQUEEZE)
+    elif scenario == "trend":
+        out.update(QUIET_FUNDING)
+        out.update(QUIET_MOVES)
+        out.update(TREND)
+    elif scenario == "funding-spike":
+        out.update(QUIET_FUNDING)
+        out.update(QUIET_MOVES)
+        out.update(FUNDING_SPIKE)
     else:
         out.update(QUIET_FUNDING)
+    for name in NOT_APPLICABLE.get(scenario, ()):
+        out.pop(name, None)
     return out
+
+
+def not_applicable_for(scenario: str) -> dict[str, str]:
+    """Metric -> why it does not apply to what ``scenario`` models."""
+    return dict(NOT_APPLICABLE.get(scenario, {}))
 
 
 def within(value: Optional[float], band: Band) -> bool:

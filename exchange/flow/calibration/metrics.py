@@ -29,6 +29,8 @@ METRICS: dict[str, tuple[str, str]] = {
     "rebound": ("fraction of the fall", "(last index - extreme) / (start index - extreme)"),
     "liquidated_over_oi": ("fraction", "liquidated notional (all symbols, from the start) / open interest at the start"),
     "oi_drop": ("fraction", "1 - lowest open interest after the start / open interest at the start (USDT at mark)"),
+    "oi_drop_contracts": ("fraction", "the same in contracts (each symbol's lots valued at its mark at the start): "
+                                      "the price move taken out"),
     "liq_share_market": ("fraction", "share of the liquidated notional executed in the order book: by the "
                                      "liquidation order or by the insurance fund's takeover order (not ADL)"),
     "liq_share_book": ("fraction", "share filled in the book by the liquidation order itself (at or above "
@@ -37,7 +39,8 @@ METRICS: dict[str, tuple[str, str]] = {
     "liq_share_adl": ("fraction", "share auto-deleveraged"),
     "insurance_change": ("fraction", "insurance fund balance at the end / at the start - 1"),
     "funding_before": ("% per 8 h", "mean funding estimate in the 20 minutes before the start"),
-    "funding_during": ("% per 8 h", "mean funding estimate from the start to the extreme"),
+    "funding_during": ("% per 8 h", "mean funding estimate from the start to the extreme (to the end of a "
+                                    "scripted event with no extreme: a funding spike's hold)"),
     "funding_after": ("% per 8 h", "mean funding estimate over the last 30 minutes of the event's window"),
     "funding_8h_after": ("% per 8 h", "mean funding estimate over the 30 minutes ending 8 h after the index "
                                       "extreme (the run must go on that long)"),
@@ -85,10 +88,12 @@ def _move(p0: Optional[float], ext: Optional[float], direction: int) -> Optional
 
 
 def compute(tape: CascadeTape, start_ms: Optional[int], *, end_ms: Optional[int] = None, main: str = "BTCUSDT",
-            other: str = "ETHUSDT", direction: int = -1) -> dict:
+            other: str = "ETHUSDT", direction: int = -1, during_end_ms: Optional[int] = None) -> dict:
     """The figures of :data:`METRICS` for a run whose event starts at ``start_ms``
     (None: no event - only the book, volume and funding figures) and whose event
-    window ends at ``end_ms`` (None: at the end of the run)."""
+    window ends at ``end_ms`` (None: at the end of the run).  ``during_end_ms``: the end
+    of an event whose index has no extreme to wait for (a funding spike): "during" runs
+    to it instead of to the extreme."""
     out: dict = {k: None for k in METRICS}
     st = tape.symbols.get(main)
     if st is None or tape.first_ts is None:
@@ -138,7 +143,7 @@ def compute(tape: CascadeTape, start_ms: Optional[int], *, end_ms: Optional[int]
         om = _move(q0, qext, direction)
         if om is not None:
             out["eth_btc_beta"] = om / out["drawdown"]
-    fd = [r for t, r in st.funding if start_ms <= t <= t_ext]
+    fd = [r for t, r in st.funding if start_ms <= t <= (t_ext if during_end_ms is None else during_end_ms)]
     out["funding_during"] = None if not fd else 100 * _mean(fd)
     # ---- open interest and liquidations (every symbol)
     oi_series: dict[int, float] = {}
@@ -152,6 +157,22 @@ def compute(tape: CascadeTape, start_ms: Optional[int], *, end_ms: Optional[int]
         after = [oi_series[t] for t in times if start_ms < t <= last]
         if after:
             out["oi_drop"] = 1.0 - min(after) / oi0
+        # in contracts: each symbol's lots at its USDT-per-lot at the start (a squeeze's open
+        # interest in USDT rises with the price even as its shorts are closed)
+        lots: dict[int, float] = {}
+        for s in tape.symbols.values():
+            pairs = list(zip(s.oi, s.oi_lots))
+            ref_rows = [(u, n) for (t, u), (_, n) in pairs if t <= start_ms and n > 0]
+            if not ref_rows:
+                continue
+            per_lot = ref_rows[-1][0] / ref_rows[-1][1]
+            for (t, _), (_, n) in pairs:
+                lots[t] = lots.get(t, 0.0) + n * per_lot
+        lt = sorted(lots)
+        lb = [t for t in lt if t <= start_ms]
+        la = [lots[t] for t in lt if t > start_ms]
+        if lb and la and lots[lb[-1]] > 0:
+            out["oi_drop_contracts"] = 1.0 - min(la) / lots[lb[-1]]
         via = {"book": 0.0, "insurance": 0.0, "adl": 0.0}
         for s in tape.symbols.values():
             for t, how, n in s.liquidated:

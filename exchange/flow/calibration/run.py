@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 from typing import Any, Callable, Optional
 
-from exchange.flow.calibration.bands import bands_for, within
+from exchange.flow.calibration.bands import bands_for, not_applicable_for, within
 from exchange.flow.calibration.metrics import METRICS, compute
 from exchange.flow.calibration.tape import CascadeTape
 
@@ -71,9 +71,11 @@ def run_one(scenario: str, seed: int, overrides: Optional[dict] = None, *,
                              f"({wall:.0f} s, {done / max(wall, 1e-9):.0f}x real time, "
                              f"phase {flow.markets[flow.symbols[0]].state.phase}; liquidated: {liq}; "
                              f"depth +-1 % ${(book[-1][4] if book else 0) / 1e6:.0f}M)")
-            start = flow.scenario.event_start_ms() if p.direction else None
+            scen = flow.scenario
+            start = scen.event_start_ms()
             end = flow.t0_ms + int(min(window, total) * 1000)
-            figures = compute(tape.finish(), start, end_ms=end, direction=p.direction or -1)
+            figures = compute(tape.finish(), start, end_ms=end, direction=scen.event_direction() or -1,
+                              during_end_ms=scen.event_end_ms())
             figures["_drawn"] = dict(flow.scenario.drawn)
             figures["_sim_s_per_wall_s"] = done / max(time.perf_counter() - t0, 1e-9)
             return figures
@@ -86,24 +88,37 @@ def run_one(scenario: str, seed: int, overrides: Optional[dict] = None, *,
 def calibrate(scenario: str, seeds: list[int], overrides: Optional[dict] = None, *,
               progress: Optional[Callable[[str], None]] = None, seconds: Optional[float] = None) -> dict:
     """Every seed's figures and the verdict per metric."""
-    bands = bands_for(scenario)
-    watch = "funding_8h_after" in bands
+    watch = "funding_8h_after" in bands_for(scenario)
     runs = [run_one(scenario, s, overrides, progress=progress, seconds=seconds, watch_after_extreme=watch)
             for s in seeds]
+    result = judge(scenario, runs)
+    result.update(seeds=seeds, overrides=overrides or {})
+    return result
+
+
+def judge(scenario: str, runs: list[dict]) -> dict:
+    """The verdict on ``runs`` (one figures dict per seed) against ``scenario``'s bands: per
+    metric inside or not, or not applicable (with the reason) to what the scenario models."""
+    bands = bands_for(scenario)
+    not_applicable = not_applicable_for(scenario)
     metrics: dict[str, Any] = {}
     for name, (unit, how) in METRICS.items():
         values = [r.get(name) for r in runs]
         band = bands.get(name)
         row: dict[str, Any] = {"unit": unit, "how": how, "values": values}
-        if band is not None:
+        if name in not_applicable:          # judged: not what this scenario models (the reason says why)
+            row.update(applicable=False, not_applicable=not_applicable[name])
+        elif band is not None:
             row.update(band=[band[0], band[1]], real=band[2], source=band[3],
                        within=all(within(v, band) for v in values))
         metrics[name] = row
     judged = [m["within"] for m in metrics.values() if "within" in m]
-    return {"scenario": scenario, "seeds": seeds, "overrides": overrides or {}, "metrics": metrics,
+    na = [n for n, m in metrics.items() if m.get("applicable") is False]
+    return {"scenario": scenario, "seeds": list(range(1, len(runs) + 1)), "overrides": {}, "metrics": metrics,
             "all_within": bool(judged) and all(judged),
-            "speed": [round(r["_sim_s_per_wall_s"], 1) for r in runs],
-            "drawn": [r["_drawn"] for r in runs]}
+            "judged": len(judged), "inside": sum(1 for w in judged if w), "not_applicable": na,
+            "speed": [round(r.get("_sim_s_per_wall_s", 0.0), 1) for r in runs],
+            "drawn": [r.get("_drawn", {}) for r in runs]}
 
 
 def _fmt(v: Optional[float]) -> str:
@@ -122,9 +137,14 @@ def table(result: dict) -> str:
         band = m.get("band")
         b = "" if band is None else f"[{_fmt(band[0])}, {_fmt(band[1])}]"
         ok = "" if "within" not in m else ("yes" if m["within"] else "NO")
+        real = m.get("real", "")
+        if m.get("applicable") is False:
+            b, ok, real = "not applicable", "n/a", m["not_applicable"]
         vals = "  ".join(f"{_fmt(v):>9}" for v in m["values"])
-        lines.append(f"{name:22} {b:>18}  {vals}  {ok:4} {m.get('real', '')}")
+        lines.append(f"{name:22} {b:>18}  {vals}  {ok:4} {real}")
     lines.append(f"all within: {'yes' if result['all_within'] else 'NO'}   "
+                 f"({result['inside']} of {result['judged']} judged inside, "
+                 f"{len(result['not_applicable'])} not applicable)   "
                  f"(speed: {', '.join(str(s) for s in result['speed'])} x real time)")
     return "\n".join(lines)
 

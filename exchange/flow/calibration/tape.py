@@ -42,6 +42,7 @@ class SymbolTape:
     long_lots: int = 0                            # open interest in lots (the long side)
     book: list = field(default_factory=list)      # per minute: (ts, best bid, best ask, depth +-0.2 %, +-1 %) USDT
     oi: list = field(default_factory=list)        # per minute: (ts, open interest USDT at mark)
+    oi_lots: list = field(default_factory=list)   # per minute: (ts, open interest in lots: contracts)
     volume: dict = field(default_factory=dict)    # minute index -> traded notional USDT
     liquidated: list = field(default_factory=list)   # (ts, via, notional USDT) via = book/insurance/adl
 
@@ -153,6 +154,7 @@ class CascadeTape:
         for sym, st in self.symbols.items():
             bids, asks = per[sym]
             st.oi.append((ts, st.long_lots * st.mark * st.unit / st.tick / MONEY_SCALE if st.tick else 0.0))
+            st.oi_lots.append((ts, st.long_lots))
             if not bids or not asks:
                 st.book.append((ts, 0.0, 0.0, 0.0, 0.0))
                 continue
