@@ -32,9 +32,16 @@ the CPU of the browsers' process trees (chromedriver and every Chromium process 
 it), of the feed clients and of the whole machine (``/proc/stat``), and reports them
 beside bench_gateway's figures, then the median of each variant.
 
-``--page-cost SECONDS`` measures the pages alone: ``paperex serve`` with the synthetic
-market at 20x (hundreds of agents, a busy book), ``--pages`` headless Chromium browsers
-on the dashboard, the CPU of their process trees over SECONDS and the updates they drew.
+``--page-cost SECONDS`` measures the pages alone: ``--pages`` headless Chromium browsers
+on the dashboard, the CPU of their process trees over SECONDS (in all, and by Chromium
+process type: renderer, gpu-process - the display compositor -, browser, network) and
+the updates they drew.  ``--market synthetic`` (default): ``paperex serve`` with the
+synthetic market at 20x (hundreds of agents, a busy book); ``--market orders``: the
+server bench_gateway measures, with a paced load like its phases (8 connections placing
+and cancelling resting orders, ~200 requests/s in all, and 20 trades/s), so the pages
+see what they see during bench_gateway without the load taking the machine.
+``--window WxH`` sizes the browsers' windows (default: Chromium's headless default, as in
+bench_gateway).
 """
 from __future__ import annotations
 
@@ -305,17 +312,78 @@ def _gateway_run(variant: str, n: int, bench_argv: list) -> None:
     bg.main(argv)
 
 
-def _page_cost(seconds: float, n: int, as_json: bool) -> int:
+def _chromium_type(pid: int) -> str:
+    """A process of the browsers' trees by its role: renderer, gpu-process, utility:network, ...
+    (Chromium rewrites its command line with spaces: split on both)."""
+    try:
+        with open(f"/proc/{pid}/cmdline") as fh:
+            args = fh.read().replace("\0", " ").split()
+    except OSError:
+        return "gone"
+    if args and "chromedriver" in args[0]:
+        return "chromedriver"
+    kind = next((a[7:] for a in args if a.startswith("--type=")), "browser")
+    sub = next((a.split("=", 1)[1].split(".")[0] for a in args if a.startswith("--utility-sub-type=")), None)
+    return f"{kind}:{sub}" if sub else kind
+
+
+async def _paced_orders(info: dict, stop, rate: float = 200.0, trades_per_s: float = 20.0) -> None:
+    """What the pages see during bench_gateway (a resting order placed and cancelled at 8
+    prices, trades at 50000), paced: ~``rate`` order requests/s in all."""
+    import asyncio
+    import bench_gateway as bg
+    port, key, secret = info["port"], info["apiKey"], info["secret"]
+    await bg._control(port, "/index", {"symbol": "BTCUSDT", "price": "50000"})
+    taker = await bg._control(port, "/accounts", {"balance": "100000000"})
+
+    async def orders(i: int) -> None:
+        async with await bg.Conn.open(port) as c:
+            while not stop.is_set():
+                q, h = bg._signed(key, secret, "symbol=BTCUSDT&side=BUY&type=LIMIT&timeInForce=GTC"
+                                               f"&quantity=0.002&price={30000 + i}")
+                st, body = await c.request("POST", "/fapi/v1/order?" + q, h)
+                if st == 200:
+                    q, h = bg._signed(key, secret, f"symbol=BTCUSDT&orderId={bg.loads(body)['orderId']}")
+                    await c.request("DELETE", "/fapi/v1/order?" + q, h)
+                await asyncio.sleep(16 / rate)
+
+    async def trader() -> None:
+        async with await bg.Conn.open(port) as c:
+            while not stop.is_set():
+                q, h = bg._signed(key, secret, "symbol=BTCUSDT&side=SELL&type=LIMIT&timeInForce=GTC"
+                                               "&quantity=0.002&price=50000")
+                await c.request("POST", "/fapi/v1/order?" + q, h)
+                q, h = bg._signed(taker["apiKey"], taker["secretKey"], "symbol=BTCUSDT&side=BUY&type=MARKET"
+                                                                       "&quantity=0.002")
+                await c.request("POST", "/fapi/v1/order?" + q, h)
+                await asyncio.sleep(1 / trades_per_s)
+
+    await asyncio.gather(*(orders(i) for i in range(8)), trader())
+
+
+def _page_cost(seconds: float, n: int, as_json: bool, market: str = "synthetic", window: str = "") -> int:
+    import asyncio
     import tempfile
+    import threading
     from pathlib import Path
     sys.path.insert(0, HERE)
     sys.path.insert(0, os.path.join(ROOT, "tests", "dashboard"))
     import bench_gateway as bg
     from browserkit import serve
     with tempfile.TemporaryDirectory(prefix="paperex-page-cost-") as d:
-        proc = serve(Path(d), "--flow", "synthetic", "--clock", "virtual", "--seed", "3", "--speed", "20")
+        loop = stop = load = None
+        if market == "orders":
+            proc, info = bg._spawn("full", d)
+            port = info["port"]
+            loop = asyncio.new_event_loop()
+            stop = asyncio.Event()
+            load = threading.Thread(target=lambda: loop.run_until_complete(_paced_orders(info, stop)), daemon=True)
+            load.start()
+        else:
+            proc = serve(Path(d), "--flow", "synthetic", "--clock", "virtual", "--seed", "3", "--speed", "20")
+            port = int(proc.url.rsplit(":", 1)[1])
         try:
-            drivers = bg._open_dashboards(int(proc.url.rsplit(":", 1)[1]), n)
+            drivers = bg._open_dashboards(port, n, window=window)
             try:
                 time.sleep(3)
                 count = "return Number(document.body.dataset.updates || 0)"
@@ -324,15 +392,27 @@ def _page_cost(seconds: float, n: int, as_json: bool) -> int:
                 u0 = [drv.execute_script(count) for drv in drivers]
                 time.sleep(seconds)
                 used = tree.used()
+                by_type: dict = {}
+                for pid, c in tree.seen.items():
+                    kind = _chromium_type(pid)
+                    by_type[kind] = by_type.get(kind, 0.0) + c - tree.base.get(pid, 0.0)
                 tree.stop()
                 drawn = [drv.execute_script(count) - a for drv, a in zip(drivers, u0)]
             finally:
                 bg._close_dashboards(drivers)
         finally:
-            proc.stop()
-    res = {"pages": n, "seconds": seconds, "browser_cpu_s": round(used, 3), "browser_cores": round(used / seconds, 3),
+            if loop is not None:
+                loop.call_soon_threadsafe(stop.set)
+                load.join(10)
+                bg._stop(proc)
+            else:
+                proc.stop()
+    res = {"pages": n, "seconds": seconds, "market": market, "window": window or "default",
+           "browser_cpu_s": round(used, 3), "browser_cores": round(used / seconds, 4),
+           "cores_by_type": {k: round(v / seconds, 4) for k, v in sorted(by_type.items()) if v > 0},
            "updates_drawn": drawn, "cpu_ms_per_update": round(used * 1000 / max(1, sum(drawn)), 2)}
-    print(f"{n} pages for {seconds:.0f} s: {res['browser_cores']:.3f} cores of browser CPU, updates drawn {drawn}, "
+    print(f"{n} pages for {seconds:.0f} s ({market} market, window {res['window']}): {res['browser_cores']:.4f} cores "
+          f"of browser CPU {res['cores_by_type']}, updates drawn {drawn}, "
           f"{res['cpu_ms_per_update']:.1f} ms of browser CPU per drawn update")
     if as_json:
         print(json.dumps(res))
@@ -409,6 +489,9 @@ def main(argv=None) -> int:
     ap.add_argument("--variants", default="none,pages,frozen,feeds")
     ap.add_argument("--pages", type=int, default=5)
     ap.add_argument("--gateway-run", choices=("none", "pages", "frozen", "feeds"), help=argparse.SUPPRESS)
+    ap.add_argument("--market", choices=("synthetic", "orders"), default="synthetic",
+                    help="--page-cost: the synthetic market at 20x, or bench_gateway's server with a paced order load")
+    ap.add_argument("--window", default="", metavar="WxH", help="--page-cost: the browsers' window size")
     ap.add_argument("--page-cost", type=float, metavar="SECONDS", default=0.0,
                     help="the browser CPU of --pages dashboard pages on a busy synthetic market")
     ap.add_argument("--seconds", type=float, default=600.0, help="simulated seconds of the crash scenario")
@@ -421,7 +504,7 @@ def main(argv=None) -> int:
         _gateway_run(args.gateway_run, args.pages, bench_argv)
         return 0
     if args.page_cost:
-        return _page_cost(args.page_cost, args.pages, args.json)
+        return _page_cost(args.page_cost, args.pages, args.json, args.market, args.window)
     if args.gateway:
         return _gateway_series(args.gateway, args.variants.split(","), args.pages, bench_argv, args.json)
     if args.smoke:

@@ -385,8 +385,9 @@ async def _metrics(port: int) -> dict:
     return out
 
 
-def _open_dashboards(port: int, n: int) -> list:
-    """N headless Chromium browsers showing the dashboard, each with its first update."""
+def _open_dashboards(port: int, n: int, window: str = "") -> list:
+    """N headless Chromium browsers showing the dashboard, each with its first update
+    (``window``: "WxH", else Chromium's headless default window)."""
     import shutil as _sh
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
@@ -398,6 +399,8 @@ def _open_dashboards(port: int, n: int) -> list:
                      "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-dev-shm-usage",
                      f"--user-data-dir={tempfile.mkdtemp(prefix='paperex-bench-chrome-')}"):
             opts.add_argument(flag)
+        if window:
+            opts.add_argument("--window-size=" + window.replace("x", ","))
         drv = webdriver.Chrome(service=Service(_sh.which("chromedriver") or "chromedriver"), options=opts)
         drivers.append(drv)
         drv.get(f"http://127.0.0.1:{port}/")

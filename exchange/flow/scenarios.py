@@ -186,8 +186,9 @@ _PRESETS: dict[str, dict] = {
                     "auto-deleveraging, then a partial rebound",
         direction=-1, holder_long_share=0.68, leverage_mix=LEVERAGE_MIX_2025, basis=0.0009,
         # the makers hold the day's liquidations 8 h on: their inventory skew puts the premium
-        # 0.5-0.8 bp under the basis (at -6.2 bp, funding 8 h after was -0.017..-0.020 %)
-        basis_rest_after=-0.00054,
+        # 0.5-0.8 bp under the basis (at -6.2 bp, funding 8 h after was -0.017..-0.020 %, seed 2
+        # just past -0.02 %; at -5.4 bp seed 2 sat at 0.0000 %: the midpoint)
+        basis_rest_after=-0.00058,
         start_s=_H, gap=(0.03, 0.05), gap_s=(240.0, 480.0), total=(0.13, 0.165), fall_s=2700.0,
         pockets=(3, 5), pocket_size=(0.008, 0.018), pocket_s=40.0, rebound=(0.3, 0.5), rebound_s=2 * _H,
         after_s=1800.0, event_vol_mult=4.0, withdrawal=(0.75, 0.82), withdraw_lead=0.3, far_withdrawal=1.0,

@@ -107,6 +107,28 @@ def test_page_loads_without_console_errors_and_best_bid_equals_rest_depth(browse
     seq1 = int(text_of(browser, "#run-seq"))
     wait_for("the seq to move", lambda: int(text_of(browser, "#run-seq")) > seq1, timeout=5)
     screenshot(browser, "live")
+    # the market panels on screen: the page keeps the normal pace; scrolled out of the window
+    # (the leaderboard at the bottom in view) it asks for the slow pace, and back at the top it
+    # returns to the normal pace and shows the book as REST has it
+    pace = "return window.paperexDashboard.focus.pace || 'normal'"
+    assert browser.execute_script(pace) == "normal"
+    size = browser.get_window_size()
+    browser.set_window_size(size["width"], 600)         # a window the page does not fit in
+    try:
+        browser.execute_script("document.getElementById('leaderboard').scrollIntoView({block: 'end'})")
+        wait_for("the slow pace", lambda: browser.execute_script(pace) == "slow", timeout=5)
+    finally:
+        browser.set_window_size(size["width"], size["height"])
+    browser.execute_script("window.scrollTo(0, 0)")
+    wait_for("the normal pace", lambda: browser.execute_script(pace) == "normal", timeout=5)
+    st, _ = call(base, "POST", "/paperex/v1/flow/pause", {})
+    try:
+        st, depth = call(base, "GET", "/fapi/v1/depth?symbol=BTCUSDT&limit=5")
+        wait_for("the book after the scroll", lambda: text_of(browser, "#best-bid") == depth["bids"][0][0]
+                 and text_of(browser, "#best-ask") == depth["asks"][0][0], timeout=2.0, every=0.05)
+    finally:
+        call(base, "POST", "/paperex/v1/flow/resume", {})
+    assert console_errors(browser) == []
 
 
 def test_a_fill_appears_in_the_accounts_fills_table(browser, live):
@@ -260,7 +282,9 @@ def test_a_restart_shows_the_same_candles_liquidations_insurance_and_leaderboard
             timeout=90, every=0.5)
         st, body = call(base, "POST", "/paperex/v1/flow/pause", {})
         assert st == 200, body
-        time.sleep(1.0)         # the ticks that carry the last commands
+        # the ticks that carry the last commands (the chart and the leaderboard change once a
+        # second), and the catch-up of the panels out of the window (every 2 s)
+        time.sleep(4.0)
         before = wait_for("the page state", lambda: browser.execute_script(_PAGE_STATE))
         st, board = call(base, "GET", "/paperex/v1/leaderboard")
         assert st == 200 and board["standings"]

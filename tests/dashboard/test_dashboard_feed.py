@@ -47,14 +47,19 @@ async def test_updates_coalesce_ladder_is_the_book_and_scenarios_start(tmp_path)
                 assert first[0]["full"] is True and {"run", "market", "chart", "leaderboard", "insurance"} <= set(first[0])
                 page = _merged(first)
                 msgs = await _messages(ws, 3.0)
-                seqs = [m["run"]["lastSeq"] for m in msgs]
-                # a few updates a second (0.25 s apart), while the venue ran thousands of commands
-                assert 6 <= len(msgs) <= 13, len(msgs)
+                # the run panel (like the chart and the leaderboard) changes once a second
+                seqs = [m["run"]["lastSeq"] for m in msgs if "run" in m]
+                # two updates a second (0.5 s apart), while the venue ran thousands of commands
+                assert 4 <= len(msgs) <= 7, len(msgs)
+                assert 2 <= len(seqs) <= 4, seqs
                 assert seqs[-1] - seqs[0] > 10 * len(msgs), seqs
+                assert all("market" in m for m in msgs), msgs      # the book moved every tick
                 # the ladder the page shows is the book REST depth shows
                 async with s.post(srv.rest_url + "/paperex/v1/flow/pause") as r:
                     assert r.status == 200
-                page = _merged(msgs + await _messages(ws, 0.6), page)    # the ticks that carried the pause
+                # the ticks that carried the pause (the chart's last change waits for the slow tick,
+                # one a second)
+                page = _merged(msgs + await _messages(ws, 1.6), page)
                 # a still market: nothing but the run panel's heartbeat (at most one in 2 s) -
                 # no market, board or feed resent
                 quiet = await _messages(ws, 2.6)
@@ -78,6 +83,45 @@ async def test_updates_coalesce_ladder_is_the_book_and_scenarios_start(tmp_path)
                 await ws.send_str(json.dumps({"symbol": "BTCUSDT"}))
                 m = _merged(await _messages(ws, 0.2), m)
                 assert m["flow"]["scenario"] == "crash" and m["leaderboard"]["standings"]
+    finally:
+        stop.set()
+        await task
+        await srv.stop()
+
+
+async def test_a_slow_page_gets_one_message_a_second_with_everything_since_its_last(tmp_path):
+    """A page whose market panels are out of its window says ``"pace": "slow"``: it is sent one
+    message a second (in the tick where the run panel, the chart and the leaderboard change),
+    holding every section that changed since its previous one; a page at the normal pace on
+    the same server gets two a second; back at the normal pace it gets everything at once."""
+    srv = await start(host="127.0.0.1", port=0, data_dir=tmp_path / "data", fsync="never", clock="virtual")
+    stop = asyncio.Event()
+    task = start_flow(srv, "synthetic", seed=2, speed=20.0, stop=stop)
+    try:
+        async with aiohttp.ClientSession() as s:
+            url = srv.ws_url + "/paperex/v1/dashboard/ws"
+            async with s.ws_connect(url) as fast, s.ws_connect(url) as slow:
+                await slow.send_str(json.dumps({"pace": "slow"}))
+                # both read at once: a socket not read meanwhile would hold a backlog
+                first_fast, first_slow = await asyncio.gather(_messages(fast, 1.0), _messages(slow, 1.0))
+                first_fast = _merged(first_fast)
+                assert any(m["full"] for m in first_slow)
+                slow_state = _merged(first_slow)
+                fast_msgs, slow_msgs = await asyncio.gather(_messages(fast, 4.0), _messages(slow, 4.0))
+                assert 7 <= len(fast_msgs) <= 9, len(fast_msgs)
+                assert 3 <= len(slow_msgs) <= 5, len(slow_msgs)
+                # each slow message carries the run panel and the market: nothing in between is lost
+                assert all("run" in m and "market" in m for m in slow_msgs), slow_msgs
+                seqs = [m["run"]["lastSeq"] for m in slow_msgs]
+                assert seqs == sorted(seqs) and seqs[-1] - seqs[0] > 100, seqs
+                fast_state = _merged(fast_msgs, first_fast)
+                slow_state = _merged(slow_msgs, slow_state)
+                assert set(slow_state) == set(fast_state)
+                # back to the normal pace: a whole message at once, then two a second
+                await slow.send_str(json.dumps({}))
+                back = await _messages(slow, 2.2)
+                assert back[0]["full"] is True and {"run", "market", "chart", "leaderboard"} <= set(back[0])
+                assert 4 <= len(back) <= 6, len(back)
     finally:
         stop.set()
         await task

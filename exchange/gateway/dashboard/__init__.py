@@ -3,10 +3,12 @@
 * ``GET /`` and ``GET /dashboard/{app.js,style.css}``: the page (static files in
   ``static/``, nothing fetched from elsewhere, no build step);
 * ``GET /paperex/v1/dashboard/ws``: a websocket pushing the market, chart, run,
-  flow, liquidation feed, insurance fund and leaderboard at most 4 times a second
-  (``feed.Publisher``: each message holds only the sections that changed; the chart
-  and the leaderboard change at most once a second); the page sends
-  ``{"symbol": ..., "account": ...}`` to change what it looks at;
+  flow, liquidation feed, insurance fund and leaderboard at most twice a second
+  (``feed.Publisher``: each message holds only the sections that changed; the run
+  panel, the chart and the leaderboard change at most once a second); the page sends
+  ``{"symbol": ..., "account": ..., "pace": "slow"}`` to change what it looks at
+  (``pace``: ``"slow"`` while its market panels are out of its window - one message a
+  second then);
 * ``GET /paperex/v1/dashboard/info``: mode, symbols, accounts, whether the
   control API needs a token;
 * ``GET /paperex/v1/dashboard/account?accountId=N``: one account now (REST, with
@@ -21,6 +23,7 @@ from __future__ import annotations
 import hmac
 import time
 from pathlib import Path
+from typing import Optional
 
 import orjson
 from aiohttp import web
@@ -34,6 +37,7 @@ from exchange.gateway import errors
 STATIC = Path(__file__).parent / "static"
 _FILES = {"app.js": "application/javascript", "style.css": "text/css"}
 SCENARIOS = ("calm", "trend", "crash", "squeeze", "funding-spike")
+SLOW_EVERY_S = 1.0          # the run panel, the chart and the leaderboard change at most this often
 
 
 def install(gw) -> DashboardFeed:
@@ -90,8 +94,11 @@ class LiveDashboard:
     def __init__(self, gw) -> None:
         self.gw = gw
         self.feed: DashboardFeed = gw.dashboard
-        self.publisher = Publisher(self.feed, self.sections)
-        self._memo: dict = {}       # section -> (version, serialized JSON, when built)
+        self.publisher = Publisher(self.feed, self.sections, slow_tick=self.slow_tick)
+        self._memo: dict = {}       # section -> (version, serialized JSON)
+        self._run: Optional[tuple] = None     # (serialized run panel, the seq it shows)
+        self._slow_at = -SLOW_EVERY_S         # when the last slow tick was
+        self._slow = True                     # whether the tick being built is a slow one
         self._rate = (time.monotonic(), gw.sequencer.commands_total, 0.0)
         self._journal = (0.0, 0)
 
@@ -122,6 +129,14 @@ class LiveDashboard:
         return {"kind": type(flow).__name__, "paused": bool(getattr(flow, "paused", False)),
                 "scenario": getattr(getattr(scen, "p", None), "name", None)}
 
+    def slow_tick(self) -> bool:
+        """Called by the publisher at the start of each tick: one tick a second is slow."""
+        now = time.monotonic()
+        self._slow = now - self._slow_at >= SLOW_EVERY_S - 0.1
+        if self._slow:
+            self._slow_at = now
+        return self._slow
+
     def sections(self, focus: dict) -> dict:
         """The page's sections for ``focus``, each serialized once per change: the
         liquidation feed, insurance fund and leaderboard are rebuilt only when what they
@@ -131,22 +146,31 @@ class LiveDashboard:
         sym = focus.get("symbol") if focus.get("symbol") in gw.formats else next(iter(gw.formats))
         comp = gw.competition
         memo = self._memo
-        parts = {"run": orjson.dumps(self.run_view()), "flow": orjson.dumps(self.flow_view())}
-        now = time.monotonic()
+        # The slow sections - the run panel (its rates are per second anyway), the chart (5-second
+        # candles) and the leaderboard (it moves with every mark) - change only in a "slow" tick,
+        # one a second, and all in the same one: a page whose visible part is the run panel and
+        # the chart then draws one frame a second, not one per message.  Every focus built in
+        # the same tick shares its slowness.
+        slow = self._slow
+        run = self._run
+        if run is None or slow:
+            run = self._run = (orjson.dumps(self.run_view()), gw.sequencer.seq)
+        elif run[1] != gw.sequencer.seq:
+            feed.dirty = True       # held back: a later tick sends it, even if nothing else moves
+        parts = {"run": run[0], "flow": orjson.dumps(self.flow_view())}
         board = gw.leaderboard
-        for name, version, every, make in (
-                ("market:" + sym, (gw.projection.last_seq, feed.ladders_live), 0.0,
+        for name, version, slow_only, make in (
+                ("market:" + sym, (gw.projection.last_seq, feed.ladders_live), False,
                  lambda: market_view(gw.projection, feed, gw.formats, sym)),
-                # 5-second candles: redrawn once a second at most
-                ("chart:" + sym, gw.projection.last_seq, 1.0, lambda: chart_view(feed, gw.formats, sym)),
-                ("liquidations", feed.liquidations_total, 0.0, lambda: liquidations_view(feed, gw.formats)),
-                ("insurance", feed.insurance_total, 0.0, lambda: insurance_view(feed)),
-                # a ranking moves with every mark: once a second is enough (its final standings at once)
-                ("leaderboard", (board.last_seq, board.final_seq), 0.0 if board.final is not None else 1.0,
+                ("chart:" + sym, gw.projection.last_seq, True, lambda: chart_view(feed, gw.formats, sym)),
+                ("liquidations", feed.liquidations_total, False, lambda: liquidations_view(feed, gw.formats)),
+                ("insurance", feed.insurance_total, False, lambda: insurance_view(feed)),
+                # the final standings at once
+                ("leaderboard", (board.last_seq, board.final_seq), board.final is None,
                  lambda: leaderboard_view(board))):
             hit = memo.get(name)
-            if hit is None or (hit[0] != version and now - hit[2] >= every):
-                hit = memo[name] = (version, orjson.dumps(make()), now)
+            if hit is None or (hit[0] != version and (slow or not slow_only)):
+                hit = memo[name] = (version, orjson.dumps(make()))
             elif hit[0] != version:
                 feed.dirty = True       # held back: a later tick sends it, even if nothing else moves
             parts[name.partition(":")[0]] = hit[1]
@@ -202,7 +226,7 @@ def add_routes(app: web.Application, gw) -> None:
                     except orjson.JSONDecodeError:
                         continue
                     if isinstance(data, dict):
-                        focus = {k: data[k] for k in ("symbol", "account") if k in data}
+                        focus = {k: data[k] for k in ("symbol", "account", "pace") if k in data}
                         live.publisher.clients[sock] = focus
                         await sock.send_str(live.build(focus))
         finally:

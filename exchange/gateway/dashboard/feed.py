@@ -7,8 +7,10 @@ book changes after one snapshot, while a page is open), the latest MarkPriceChan
 liquidation feed, the insurance fund over time, the faults injected per
 account - and sets a dirty flag.  That is all the per-command work.
 
-``Publisher`` pushes at most one message per page every ``interval_s`` (4 per
-second by default), built once per tick for all pages and holding only the
+``Publisher`` pushes at most one message per page every ``interval_s`` (2 per
+second by default: in a browser each drawn update costs a frame - a few ms of CPU
+across Chromium's processes however little changed - and the exchange may share its
+cores with the browser), built once per tick for all pages and holding only the
 sections that changed - however fast the flow runs, a page gets a handful of
 small updates per second, built from the projections at that moment (the
 updates coalesce), and none while nothing changes.
@@ -211,7 +213,7 @@ class DashboardFeed:
 
 
 class Publisher:
-    """Sends every page its updates, at most one message per ``interval_s`` (4 per second).
+    """Sends every page its updates, at most one message per ``interval_s`` (2 per second).
 
     ``sections(focus) -> {name: bytes}`` builds the page's sections (``run``, ``market``,
     ``leaderboard``, ...), each already serialized.  Every tick the publisher builds them once
@@ -225,9 +227,13 @@ class Publisher:
     page ever misses a change that fell between the last tick and its whole message.
     """
 
-    def __init__(self, feed: DashboardFeed, sections, interval_s: float = 0.25, idle_s: float = 2.0) -> None:
+    def __init__(self, feed: DashboardFeed, sections, interval_s: float = 0.5, idle_s: float = 2.0,
+                 slow_tick=None) -> None:
+        """``slow_tick() -> bool``, asked once at the start of each tick: whether this is the
+        tick (one a second) in which the slow sections may change and slow pages are served."""
         self.feed = feed
         self.sections = sections
+        self.slow_tick = slow_tick
         self.interval_s = interval_s
         self.idle_s = idle_s
         self.clients: dict = {}            # websocket -> focus dict (symbol, account)
@@ -241,7 +247,10 @@ class Publisher:
 
     @staticmethod
     def key(focus: dict) -> tuple:
-        return focus.get("symbol"), focus.get("account")
+        """A page's focus: symbol, account and pace (``"slow"``: the page shows only slow
+        sections now - its market panels are out of its window - and is sent a message only
+        in the slow tick, with everything that changed since its last one)."""
+        return focus.get("symbol"), focus.get("account"), focus.get("pace") == "slow"
 
     @staticmethod
     def message(parts: dict, full: bool) -> str:
@@ -290,9 +299,15 @@ class Publisher:
         """This tick's message per focus key (None: nothing changed for it)."""
         out: dict = {}
         sent = self._sent
+        slow = self.slow_tick() if self.slow_tick is not None else True
         for focus in list(self.clients.values()):
             key = self.key(focus)
             if key in out:
+                continue
+            if key[2] and not slow:
+                # a slow page waits for the slow tick; its baseline stays that of its last message
+                out[key] = None
+                self.feed.dirty = True
                 continue
             parts = self.sections(focus)
             prev = sent.get(key)

@@ -1,12 +1,16 @@
 // paperex dashboard: plain JavaScript, no build step, no library, nothing fetched from elsewhere.
-// Live mode: one websocket (/paperex/v1/dashboard/ws) pushes at most 4 messages a second, each
+// Live mode: one websocket (/paperex/v1/dashboard/ws) pushes at most 2 messages a second, each
 // holding only the sections (run, flow, market, chart, liquidations, insurance, leaderboard, window) that
 // changed (the chart and the leaderboard at most once a second); the selected account is a REST
 // query each second.
 // View mode (paperex view): a time slider asks /paperex/v1/dashboard/at?time=T.
-// Cheap by design (the exchange may share its cores with the browser): messages only mark
-// sections dirty; one requestAnimationFrame redraws the dirty ones (none while the tab is hidden),
-// and tables, texts and the chart are touched only when what they show changed.
+// Cheap by design (the exchange may share its cores with the browser; in headless Chromium every
+// drawn frame costs ~2 ms of CPU across renderer, compositor and display compositor whatever
+// changed, so frames are counted, not just DOM writes): messages only mark views stale; one
+// requestAnimationFrame redraws the stale views that are on screen (none while the tab is hidden);
+// a view out of the window is brought up to date at most every 2 s and at once when it scrolls in;
+// with no market panel on screen the page asks for the slow pace (one message a second);
+// tables, texts and the charts are touched only when what they show changed.
 "use strict";
 (function () {
   const MODE = document.body.dataset.mode;
@@ -48,27 +52,46 @@
   }
 
   // rows(tableId, items, cells(item) -> [value | [value, class]], attrs(tr, item)): the table's
-  // rows and cells are reused and only the cells whose text or class changed are written, so
-  // a ladder that moved by one level costs a few text nodes, not a new table
+  // rows and cells are reused and only the cells whose text or class changed are written (what
+  // a cell shows is kept in JS: no DOM reads), so a ladder that moved by one level costs a few
+  // text nodes, not a new table
   function rows(tableId, items, cells, attrs) {
-    const key = JSON.stringify(items);
-    if (shown[tableId] === key) return;
-    shown[tableId] = key;
     const body = $(tableId).tBodies[0];
     while (body.rows.length > items.length) body.deleteRow(-1);
-    items.forEach((it, i) => {
+    for (let i = 0; i < items.length; i++) {
+      const it = items[i];
       const tr = body.rows[i] || body.insertRow();
       if (attrs) attrs(tr, it);
       const cs = cells(it);
+      const had = tr._cells || (tr._cells = []);
       for (let j = 0; j < cs.length; j++) {
-        const td = tr.cells[j] || tr.insertCell();
         const c = cs[j];
         const t = show(Array.isArray(c) ? c[0] : c), cls = Array.isArray(c) ? c[1] : "";
-        if (td.textContent !== t) td.textContent = t;
-        if (td.className !== cls) td.className = cls;
+        let h = had[j];
+        if (h === undefined) { tr.insertCell(); h = had[j] = ["", ""]; }
+        if (h[0] === t && h[1] === cls) continue;
+        const td = tr.cells[j];
+        if (h[0] !== t) { td.textContent = t; h[0] = t; }
+        if (h[1] !== cls) { td.className = cls; h[1] = cls; }
       }
-      while (tr.cells.length > cs.length) tr.deleteCell(-1);
-    });
+      while (tr.cells.length > cs.length) { tr.deleteCell(-1); had.pop(); }
+    }
+  }
+
+  function data(el, k, v) { const t = String(v); if (el.dataset[k] !== t) el.dataset[k] = t; }
+
+  // a canvas drawn at the size it is shown (no scaling when composited); sizes come from a
+  // ResizeObserver, so drawing never forces a layout
+  const sizes = {};
+  function canvas(id) {
+    const cv = $(id), sz = sizes[id];
+    if (sz && (cv.width !== sz[0] || cv.height !== sz[1])) { cv.width = sz[0]; cv.height = sz[1]; }
+    const ctx = cv.getContext("2d");
+    ctx.setTransform(1, 0, 0, 1, 0, 0);
+    ctx.clearRect(0, 0, cv.width, cv.height);
+    const k = sz ? sz[2] : 1;
+    ctx.scale(k, k);
+    return [ctx, cv.width / k, cv.height / k];
   }
 
   function fillSelect(sel, options, current) {
@@ -84,10 +107,8 @@
 
   // ---------------------------------------------------------------- chart
   function drawChart(m, acct) {
-    const cv = $("chart");
-    const ctx = cv.getContext("2d");
-    const W = cv.width, H = cv.height, padR = 80;
-    ctx.clearRect(0, 0, W, H);
+    const [ctx, W, H] = canvas("chart");
+    const padR = 80;
     const candles = m.candles.map((c) => [c[0], +c[1], +c[2], +c[3], +c[4]]);
     const mark = m.mark.map((p) => [p[0], +p[1]]);
     const index = m.index.map((p) => [p[0], +p[1]]);
@@ -143,15 +164,13 @@
   }
 
   function drawInsurance(series) {
-    const cv = $("insurance");
-    const ctx = cv.getContext("2d");
-    ctx.clearRect(0, 0, cv.width, cv.height);
+    const [ctx, W, H] = canvas("insurance");
     if (series.length < 2) return;
     const vals = series.map((s) => +s[1]);
     const lo = Math.min(...vals), hi = Math.max(...vals) + 1e-9;
     ctx.strokeStyle = "#f0b429"; ctx.beginPath();
     vals.forEach((v, i) => {
-      const px = (i / (vals.length - 1)) * cv.width, py = cv.height - ((v - lo) / (hi - lo)) * (cv.height - 4) - 2;
+      const px = (i / (vals.length - 1)) * W, py = H - ((v - lo) / (hi - lo)) * (H - 4) - 2;
       i ? ctx.lineTo(px, py) : ctx.moveTo(px, py);
     });
     ctx.stroke();
@@ -168,7 +187,7 @@
     text("run-flow", flow.kind ? flow.kind + (flow.scenario ? " / " + flow.scenario : "") + (flow.paused ? " (paused)" : "") : "none");
   }
 
-  function renderMarket(m, now) {
+  function renderQuotes(m, now) {
     text("market-symbol", m.symbol);
     text("mark-price", m.markPrice ? m.markPrice + (m.markPinned ? " (pinned)" : "") : null);
     text("index-price", m.indexPrice);
@@ -179,16 +198,23 @@
     text("open-interest", m.openInterest);
     text("best-bid", m.bids.length ? m.bids[0][0] : null);
     text("best-ask", m.asks.length ? m.asks[0][0] : null);
-    const ladder = m.asks.slice().reverse().map((a) => ["", [a[0], "ask"], a[1]])
-      .concat(m.bids.map((b) => [b[1], [b[0], "bid"], ""]));
+  }
+
+  function renderLadder(m) {
+    const ladder = [];
+    for (let i = m.asks.length - 1; i >= 0; i--) ladder.push(["", [m.asks[i][0], "ask"], m.asks[i][1]]);
+    for (const b of m.bids) ladder.push([b[1], [b[0], "bid"], ""]);
     rows("ladder", ladder, (r) => r);
+  }
+
+  function renderTrades(m) {
     rows("trades", m.trades, (t) => [hms(t[0]), [t[1], t[3] ? "sell" : "buy"], t[2]]);
   }
 
   function renderLiquidations(list) {
     rows("liquidations", list, (l) => [hms(l.time), l.symbol, l.accountId, [l.side, l.side.toLowerCase()], l.qty,
                                       l.price, l.avgPrice, l.adl ? "ADL" : l.status],
-         (tr, l) => { tr.dataset.account = l.accountId; });
+         (tr, l) => data(tr, "account", l.accountId));
   }
 
   function renderLeaderboard(lb, win) {
@@ -198,7 +224,7 @@
     text("window-state", lb.final ? "final" : win ? (win.open ? "window open" : "window closed") : "");
     rows("leaderboard", lb.standings, (r) => [r.rank, r.team, r.accountId, r.equity, r["return"], r.maxDrawdown,
                                              r.liquidations, r.trades, r.volume, r.fees],
-         (tr, r) => { tr.dataset.account = r.accountId; });
+         (tr, r) => data(tr, "account", r.accountId));
   }
 
   let accountKey = null;
@@ -219,43 +245,146 @@
     rows("algo-orders", A.algoOrders, (o) => [o.orderId, o.symbol, [o.side, o.side.toLowerCase()], o.type, o.stopPrice, o.qty]);
     rows("fills", A.fills, (f) => [hms(f.time), f.tradeId, f.symbol, [f.side, f.side.toLowerCase()], f.price, f.qty,
                                   f.maker ? "maker" : "taker", f.fee, f.realizedPnl],
-         (tr, f) => { tr.dataset.tradeId = f.tradeId; });
+         (tr, f) => data(tr, "tradeId", f.tradeId));
     rows("income", A.income, (i) => [hms(i.time), i.symbol, i.type, i.amount]);
     rows("faults", A.faults, (f) => [hms(f.time), f.seq, f.kind, f.rule, f.detail]);
     // the position's lines on the chart follow the account
-    if (state.chart && JSON.stringify(a ? a.positions : null) !== linesBefore) drawChart(state.chart, a);
+    if (JSON.stringify(a ? a.positions : null) !== linesBefore) stale("chart");
   }
 
-  // a message marks its sections dirty; the next animation frame draws them
-  function receive(msg) {
-    for (const k of ["run", "flow", "market", "chart", "liquidations", "insurance", "leaderboard", "window"]) {
-      if (k in msg) { state[k] = msg[k]; dirty.add(k); }
-    }
-    lastUpdate = state;
+  // ---------------------------------------------------------------- views
+  // A view is a part of the page drawn from some sections: [name, element watched for visibility,
+  // sections, render]. A message marks the views of its sections stale; the next animation frame
+  // redraws the stale ones on screen. One out of the window (IntersectionObserver) waits: it is
+  // redrawn when it scrolls in, and at most every OFFSCREEN_MS meanwhile (what it shows stays
+  // current for anything reading the page, at a fraction of the frames).
+  const OFFSCREEN_MS = 2000;
+  const VIEWS = [
+    ["run", "run", ["run", "flow"], () => renderRun(state.run, state.flow)],
+    ["chart", "chart", ["chart"], () => drawChart(state.chart, lastAccount)],
+    ["quotes", "quotes", ["market", "run"], () => renderQuotes(state.market, state.run.time)],
+    ["ladder", "ladder", ["market"], () => renderLadder(state.market)],
+    ["trades", "trades", ["market"], () => renderTrades(state.market)],
+    ["liquidations", "liquidations", ["liquidations"], () => renderLiquidations(state.liquidations)],
+    ["insurance", "insurance", ["insurance"],
+     () => { text("insurance-balance", state.insurance.balance); drawInsurance(state.insurance.series); }],
+    ["leaderboard", "leaderboard", ["leaderboard", "window"], () => renderLeaderboard(state.leaderboard, state.window)],
+  ];
+  const staleViews = new Set();
+  const onScreen = new Set();          // view names whose element is in the window
+  const drawnAt = {};                  // view name -> performance.now() of its last drawing
+  let catchUp = 0;                     // the timer that brings views out of the window up to date
+
+  function stale(name) {
+    staleViews.add(name);
     if (!frame) frame = requestAnimationFrame(draw);
   }
 
-  function draw() {
+  // a message marks the views of its sections stale; the next animation frame draws them
+  function receive(msg) {
+    let any = false;
+    for (const k of ["run", "flow", "market", "chart", "liquidations", "insurance", "leaderboard", "window"]) {
+      if (k in msg) { state[k] = msg[k]; dirty.add(k); any = true; }
+    }
+    lastUpdate = state;
+    if (msg.full) for (const v of VIEWS) staleViews.add(v[0]);     // a new page or focus: everything
+    for (const v of VIEWS) if (v[2].some((k) => dirty.has(k))) staleViews.add(v[0]);
+    dirty.clear();
+    // a frame only when a view it would draw is stale: a message that changes only views out of
+    // the window costs no frame (the catch-up timer brings them up to date)
+    if (any && !frame) {
+      if (due(performance.now())) frame = requestAnimationFrame(draw);
+      else armCatchUp();
+    }
+  }
+
+  function due(now) {
+    for (const name of staleViews) {
+      const last = drawnAt[name];
+      if (!observer || onScreen.has(name) || last === undefined || now - last >= OFFSCREEN_MS) return true;
+    }
+    return false;
+  }
+
+  function armCatchUp() {
+    if (!catchUp) catchUp = setTimeout(() => { catchUp = 0; if (!frame) frame = requestAnimationFrame(draw); }, OFFSCREEN_MS);
+  }
+
+  // everything: the view mode draws the whole page for the time it shows
+  function draw(everything) {
     frame = 0;
     if (!state.run || !state.market || !state.chart) return;      // a page draws once it has everything
-    if (dirty.has("run") || dirty.has("flow")) renderRun(state.run, state.flow);
-    if (dirty.has("chart")) drawChart(state.chart, lastAccount);
-    if (dirty.has("market")) {
-      if (!focus.symbol) { focus.symbol = state.market.symbol; $("symbol").value = focus.symbol; }
-      renderMarket(state.market, state.run.time);
-    } else if (dirty.has("run") && state.market.nextFundingTime) {
-      text("funding-countdown", hms(Math.max(0, state.market.nextFundingTime - state.run.time)));
+    if (!focus.symbol) { focus.symbol = state.market.symbol; $("symbol").value = focus.symbol; }
+    const now = performance.now();
+    let drew = false, waiting = false;
+    for (const [name, , , render] of VIEWS) {
+      if (!staleViews.has(name)) continue;
+      const last = drawnAt[name];
+      // a view out of the window rides along in a frame drawn anyway once most of its period passed
+      if (everything === true || !observer || onScreen.has(name) || last === undefined || now - last >= OFFSCREEN_MS * 3 / 4) {
+        render();
+        staleViews.delete(name);
+        drawnAt[name] = now;
+        drew = true;
+      } else {
+        waiting = true;
+      }
     }
-    if (dirty.has("liquidations")) renderLiquidations(state.liquidations);
-    if (dirty.has("insurance")) {
-      text("insurance-balance", state.insurance.balance);
-      drawInsurance(state.insurance.series);
+    // views out of the window catch up in a frame drawn anyway, or in one of their own once
+    // OFFSCREEN_MS have passed
+    if (waiting) armCatchUp();
+    else if (catchUp) { clearTimeout(catchUp); catchUp = 0; }
+    if (drew) {
+      updates += 1;
+      document.body.dataset.updates = String(updates);
     }
-    if (dirty.has("leaderboard") || dirty.has("window")) renderLeaderboard(state.leaderboard, state.window);
-    dirty.clear();
-    updates += 1;
-    document.body.dataset.updates = String(updates);
   }
+
+  // The page's pace: "slow" while none of the views on screen shows a section that changes
+  // faster than once a second (the run panel, the chart and the leaderboard change once a
+  // second): the server then sends it one message a second instead of two. Told to the server
+  // with the focus (it answers with everything, so a change of pace loses nothing).
+  const FAST = new Set(["quotes", "ladder", "trades", "liquidations", "insurance"]);
+  let paceTimer = 0;
+  function pace() {
+    for (const name of onScreen) if (FAST.has(name)) return undefined;
+    return "slow";
+  }
+  function repace() {
+    paceTimer = 0;
+    const p = pace();
+    if (p === focus.pace) return;
+    if (p === undefined) delete focus.pace; else focus.pace = p;
+    if (ws && ws.readyState === 1) ws.send(JSON.stringify(focus));
+  }
+
+  const observer = typeof IntersectionObserver === "function" ? new IntersectionObserver((entries) => {
+    let wake = false;
+    for (const e of entries) {
+      const name = e.target.dataset.view;
+      if (e.isIntersecting) { onScreen.add(name); wake = wake || staleViews.has(name); }
+      else onScreen.delete(name);
+    }
+    if (wake && !frame) frame = requestAnimationFrame(draw);
+    // settle first (a scroll crosses several views): a change of pace costs a whole message
+    if (MODE === "live" && !paceTimer) paceTimer = setTimeout(repace, 300);
+  }) : null;
+  const resized = typeof ResizeObserver === "function" ? new ResizeObserver((entries) => {
+    const k = window.devicePixelRatio || 1;
+    for (const e of entries) {
+      const box = e.contentBoxSize && e.contentBoxSize[0];
+      const w = box ? box.inlineSize : e.contentRect.width, h = box ? box.blockSize : e.contentRect.height;
+      if (!w || !h) continue;
+      sizes[e.target.id] = [Math.round(w * k), Math.round(h * k), k];
+      stale(e.target.dataset.view);
+    }
+  }) : null;
+  for (const [name, id] of VIEWS) {
+    const el = $(id);
+    el.dataset.view = name;
+    if (observer) observer.observe(el);
+  }
+  if (resized) { resized.observe($("chart")); resized.observe($("insurance")); }
 
   // ---------------------------------------------------------------- live mode
   function connect() {
@@ -314,7 +443,10 @@
     setUpControls();
     connect();
     setInterval(() => { pollAccount(); }, 1000);
-    setInterval(() => { refreshInfo(); }, 5000);
+    // the symbols and accounts offered: fresh when a list is opened, and every 30 s (a poll
+    // every few seconds would cost the browser more than the page's own updates)
+    for (const id of ["symbol", "account"]) $(id).addEventListener("focus", () => { refreshInfo(); });
+    setInterval(() => { refreshInfo(); }, 30000);
   }
 
   // ---------------------------------------------------------------- view mode
@@ -331,7 +463,8 @@
         renderAccount(msg.account);
         fillSelect($("account"), msg.accounts.map((a) => [a.accountId, String(a.accountId)]), focus.account);
         receive(msg);
-        if (frame) { cancelAnimationFrame(frame); draw(); }
+        if (frame) cancelAnimationFrame(frame);
+        draw(true);
         text("view-time", iso(msg.time));
         text("view-seq", msg.seq);
         const d = $("state-digest");
