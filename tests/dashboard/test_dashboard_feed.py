@@ -89,6 +89,31 @@ async def test_updates_coalesce_ladder_is_the_book_and_scenarios_start(tmp_path)
         await srv.stop()
 
 
+async def test_a_bad_focus_message_is_answered_with_an_error_and_changes_nothing(tmp_path):
+    srv = await start(host="127.0.0.1", port=0, data_dir=tmp_path / "data", fsync="never", clock="virtual")
+    try:
+        async with aiohttp.ClientSession() as s:
+            async with s.ws_connect(srv.ws_url + "/paperex/v1/dashboard/ws") as ws:
+                await _messages(ws, 0.3)
+                await ws.send_str(json.dumps({"symbol": "ETHUSDT"}))
+                assert _merged(await _messages(ws, 0.3))["market"]["symbol"] == "ETHUSDT"
+                for sent, code in (({"symbol": "BTCUSDT", "depth": 5}, -1103), ("not json", -1102),
+                                   ([1, 2], -1102), ({"symbol": "BTCUSDT", "pace": "fast"}, -1130)):
+                    await ws.send_str(sent if isinstance(sent, str) else json.dumps(sent))
+                    answer = await _messages(ws, 0.3)
+                    errors = [m for m in answer if m.get("type") == "error"]
+                    assert [m["code"] for m in errors] == [code], answer
+                    if code == -1103:
+                        assert "'depth'" in errors[0]["msg"], errors
+                    # a focus that took would be answered by a whole page for BTCUSDT at once
+                    assert not any(m.get("full") or "market" in m for m in answer if m.get("type") == "update"), answer
+                # a good one still takes
+                await ws.send_str(json.dumps({"symbol": "BTCUSDT"}))
+                assert _merged(await _messages(ws, 0.3))["market"]["symbol"] == "BTCUSDT"
+    finally:
+        await srv.stop()
+
+
 async def test_a_slow_page_gets_one_message_a_second_with_everything_since_its_last(tmp_path):
     """A page whose market panels are out of its window says ``"pace": "slow"``: it is sent one
     message a second (in the tick where the run panel, the chart and the leaderboard change),

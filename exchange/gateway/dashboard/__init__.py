@@ -7,6 +7,7 @@
   (``feed.Publisher``: each message holds only the sections that changed; the run
   panel, the chart and the leaderboard change at most once a second); the page sends
   ``{"symbol": ..., "account": ..., "pace": "slow"}`` to change what it looks at
+  (anything else is answered ``{"type": "error", "code": ..., "msg": ...}`` and changes nothing)
   (``pace``: ``"slow"`` while its market panels are out of its window - one message a
   second then);
 * ``GET /paperex/v1/dashboard/info``: mode, symbols, accounts, whether the
@@ -32,6 +33,7 @@ from exchange.gateway.dashboard.feed import DashboardFeed, Publisher
 from exchange.gateway.dashboard.views import (
     account_view, accounts_list, chart_view, insurance_view, leaderboard_view, liquidations_view, market_view,
 )
+from exchange.contract import errors as E
 from exchange.gateway import errors
 
 STATIC = Path(__file__).parent / "static"
@@ -182,6 +184,31 @@ class LiveDashboard:
         return self.publisher.whole(focus)
 
 
+#: what a page may send on its websocket: the focus (see the module docstring)
+FOCUS_KEYS = ("symbol", "account", "pace")
+
+
+def focus_refusal(text: str) -> Optional[str]:
+    """None when ``text`` is a focus message (a JSON object of ``FOCUS_KEYS`` only, ``pace``
+    "slow" when present), else the Binance-style error the page gets back: an unknown field
+    is an error, never ignored, and a refused message changes nothing."""
+    try:
+        data = orjson.loads(text)
+    except orjson.JSONDecodeError:
+        code, msg = E.Request.MANDATORY_PARAM.reason("focus")
+        return orjson.dumps({"type": "error", "code": code, "msg": msg}).decode()
+    if not isinstance(data, dict):
+        code, msg = E.Request.MANDATORY_PARAM.reason("focus")
+    elif any(k not in FOCUS_KEYS for k in data):
+        unknown = ", ".join(f"'{k}'" for k in data if k not in FOCUS_KEYS)
+        code, msg = E.Request.UNKNOWN_PARAM_KNOWN.reason(unknown, ", ".join(f"'{k}'" for k in FOCUS_KEYS))
+    elif "pace" in data and data["pace"] != "slow":
+        code, msg = E.Request.INVALID_PARAMETER.reason("pace")
+    else:
+        return None
+    return orjson.dumps({"type": "error", "code": code, "msg": msg}).decode()
+
+
 def add_routes(app: web.Application, gw) -> None:
     from exchange.gateway.answers import guarded
     live = LiveDashboard(gw)
@@ -221,14 +248,13 @@ def add_routes(app: web.Application, gw) -> None:
             await sock.send_str(live.build({}))
             async for msg in sock:
                 if msg.type == web.WSMsgType.TEXT:
-                    try:
-                        data = orjson.loads(msg.data)
-                    except orjson.JSONDecodeError:
+                    refusal = focus_refusal(msg.data)
+                    if refusal is not None:     # answered, and the page keeps its focus
+                        await sock.send_str(refusal)
                         continue
-                    if isinstance(data, dict):
-                        focus = {k: data[k] for k in ("symbol", "account", "pace") if k in data}
-                        live.publisher.clients[sock] = focus
-                        await sock.send_str(live.build(focus))
+                    focus = orjson.loads(msg.data)
+                    live.publisher.clients[sock] = focus
+                    await sock.send_str(live.build(focus))
         finally:
             live.publisher.clients.pop(sock, None)
             if not live.publisher.clients:

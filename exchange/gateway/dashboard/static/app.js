@@ -282,6 +282,7 @@
 
   // a message marks the views of its sections stale; the next animation frame draws them
   function receive(msg) {
+    if (msg.type === "error") { console.error(`dashboard feed refused a message: ${msg.code} ${msg.msg}`); return; }
     let any = false;
     for (const k of ["run", "flow", "market", "chart", "liquidations", "insurance", "leaderboard", "window"]) {
       if (k in msg) { state[k] = msg[k]; dirty.add(k); any = true; }
