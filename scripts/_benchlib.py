@@ -4,7 +4,7 @@ is first on sys.path when it runs).  Not a benchmark itself (.ci/run smokes scri
 * ``parser(doc, smoke)``: the command line with the two options every benchmark has;
 * ``cpu_seconds(pid)``: a process's CPU time so far, for "CPU per request" and "% of a core";
 * ``stop_process(proc)``: a server started by the benchmark stopped, never left behind;
-* ``order_mix(n, ...)``: bench_journal's sequencer/replay commands;
+* ``order_mix_accounts(...)``, ``order_mix(n, ...)``: bench_journal's sequencer/replay setup and commands;
 * ``finish(result, lines, as_json)``: the human summary, and with --json the one JSON object
   as the last line that .ci/run and BENCHMARKS.md read.
 """
@@ -59,6 +59,15 @@ def finish(result: dict, lines: Iterable[str], as_json: bool) -> int:
     if as_json:
         print(json.dumps(result))
     return 0
+
+
+def order_mix_accounts(SetIndexPrice, CreateAccount, Deposit) -> list:
+    """The commands before ``order_mix``: BTCUSDT's index at 600,000 ticks, 20 funded accounts
+    (the classes passed in, as for ``order_mix``)."""
+    setup = [SetIndexPrice("BTCUSDT", 600_000)]
+    for a in range(1, 21):
+        setup += [CreateAccount(a), Deposit(a, 10_000_000 * 100_000_000)]
+    return setup
 
 
 def order_mix(n: int, C, NewOrder, CancelOrder, seed: int = 11) -> list:

@@ -42,7 +42,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from _benchlib import order_mix   # (a script's own folder is first on sys.path)
+from _benchlib import order_mix, order_mix_accounts   # (a script's own folder is first on sys.path)
 
 try:
     from exchange.journal import JournalReader, JournalWriter
@@ -119,10 +119,7 @@ def bench_replay(base: Path, n: int, seed: int = 11) -> dict:
 
     rt = Runtime(data_dir=base / "replay-data", clock=VirtualClock(1_700_000_000_000), fsync="never")
     seq = rt.sequencer
-    setup = [SetIndexPrice("BTCUSDT", 600_000)]
-    for a in range(1, 21):
-        setup += [CreateAccount(a), Deposit(a, 10_000_000 * 100_000_000)]
-    seq.execute(setup)
+    seq.execute(order_mix_accounts(SetIndexPrice, CreateAccount, Deposit))
     cmds = order_mix(n, C, NewOrder, CancelOrder, seed)
     t0 = time.perf_counter()
     for i in range(0, len(cmds), 100):  # groups of 100, as one event-loop turn would be

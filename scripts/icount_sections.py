@@ -34,7 +34,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from _benchlib import order_mix   # (this script's own folder: works for any ROOT)
+from _benchlib import order_mix, order_mix_accounts   # (this script's own folder: works for any ROOT)
 
 
 def collector():
@@ -82,10 +82,7 @@ def journal_section(section: str, n: int, root: str, tmp: Path) -> None:
         from exchange.venue import codes as C
     rt = Runtime(data_dir=tmp / "data", clock=VirtualClock(1_700_000_000_000), fsync="never")
     seq = rt.sequencer
-    setup = [SetIndexPrice("BTCUSDT", 600_000)]
-    for a in range(1, 21):
-        setup += [CreateAccount(a), Deposit(a, 10_000_000 * 100_000_000)]
-    seq.execute(setup)
+    seq.execute(order_mix_accounts(SetIndexPrice, CreateAccount, Deposit))
     cmds = order_mix(n, C, NewOrder, CancelOrder)
 
     def build() -> None:

@@ -41,6 +41,17 @@ def money(usdt):
     return int(usdt * MONEY_SCALE)
 
 
+def _feeder(tape):
+    """``feed(ts, *events)``: one committed command (seq counting from 1) with those events, into ``tape``."""
+    seq = 0
+
+    def feed(ts, *evs):
+        nonlocal seq
+        seq += 1
+        tape(seq, ts, None, list(evs))
+    return feed
+
+
 @pytest.fixture
 def hand_made():
     """BTC: 100 USDT for an hour, falls linearly to 80 over 2 h (start at 1 h), back to 90 at 4 h.
@@ -48,12 +59,7 @@ def hand_made():
     bid 99.9 / ask 100.1 with 10,000 lots each; three liquidations: book, takeover, ADL."""
     tape = CascadeTape({"BTCUSDT": BTC})
     start = T0 + H
-    seq = 0
-
-    def feed(ts, *evs):
-        nonlocal seq
-        seq += 1
-        tape(seq, ts, None, list(evs))
+    feed = _feeder(tape)
 
     feed(T0, accepted(1, C.BUY, 99.9, 10_000), accepted(2, C.SELL, 100.1, 10_000),
          accepted(3, C.BUY, 95.0, 50_000), accepted(4, C.SELL, 1000.0, 7, tif=C.IOC),
@@ -180,12 +186,7 @@ def _long_run(hours: float):
     minutes ending 8 h after the extreme (2 h), 0.05 % after that.  Fed up to ``hours``."""
     tape = CascadeTape({"BTCUSDT": BTC})
     start, end, t_ext = T0 + H, T0 + 7 * H // 2, T0 + 2 * H
-    seq = 0
-
-    def feed(ts, *evs):
-        nonlocal seq
-        seq += 1
-        tape(seq, ts, None, list(evs))
+    feed = _feeder(tape)
 
     feed(T0, accepted(1, C.BUY, 99.9, 10_000), accepted(2, C.SELL, 100.1, 10_000),
          position(11, 1_000_000), position(12, -1_000_000),

@@ -164,6 +164,10 @@ FUNDING_SPIKE: dict[str, Band] = {
 
 _NO_CASCADE = "no liquidation cascade modelled: holders are liquidated one at a time, if at all"
 _NO_EVENT_MOVE = "the index does not move in a funding spike (the perp's quotes do)"
+#: the figures of a liquidation cascade: not applicable where none is modelled
+_CASCADE_METRICS = {m: _NO_CASCADE for m in (
+    "liquidated_over_oi", "oi_drop", "oi_drop_contracts", "liq_share_market", "liq_share_book",
+    "liq_share_insurance", "liq_share_adl", "insurance_change")}
 
 #: metric -> why it does not apply, per general scenario (judged by the tool as not applicable)
 NOT_APPLICABLE: dict[str, dict[str, str]] = {
@@ -175,14 +179,7 @@ NOT_APPLICABLE: dict[str, dict[str, str]] = {
         "drawdown": "a drift at the drawn rate (2-5 %/h), not a recorded event's size",
         "time_to_bottom_h": "a trend has no bottom: its extreme is wherever the run ends",
         "rebound": "no rebound modelled: the drift goes on",
-        "liquidated_over_oi": _NO_CASCADE,
-        "oi_drop": _NO_CASCADE,
-        "oi_drop_contracts": _NO_CASCADE,
-        "liq_share_market": _NO_CASCADE,
-        "liq_share_book": _NO_CASCADE,
-        "liq_share_insurance": _NO_CASCADE,
-        "liq_share_adl": _NO_CASCADE,
-        "insurance_change": _NO_CASCADE,
+        **_CASCADE_METRICS,
         "funding_after": "the drift does not end within the run: 'after' would be 'during'",
         "depth_drain": "makers do not pull depth in a trend (nothing in the scenario drains the book)",
         "volume_surge": "no volume event modelled: takers lean with the drift, they do not multiply",
@@ -192,14 +189,8 @@ NOT_APPLICABLE: dict[str, dict[str, str]] = {
         "time_to_bottom_h": _NO_EVENT_MOVE,
         "rebound": _NO_EVENT_MOVE,
         "eth_btc_beta": _NO_EVENT_MOVE,
+        **_CASCADE_METRICS,
         "liquidated_over_oi": _NO_CASCADE + "; the mark moves by the premium only",
-        "oi_drop": _NO_CASCADE,
-        "oi_drop_contracts": _NO_CASCADE,
-        "liq_share_market": _NO_CASCADE,
-        "liq_share_book": _NO_CASCADE,
-        "liq_share_insurance": _NO_CASCADE,
-        "liq_share_adl": _NO_CASCADE,
-        "insurance_change": _NO_CASCADE,
         "funding_after": "the estimate averages the premium over the whole 8 h interval (spec 2.2), so it stays "
                          "near the spike's level until the next settlement, beyond the run",
         "depth_drain": "makers widen their quotes 1.5x in a spike; they do not pull depth",
