@@ -28,7 +28,8 @@ browsers during the order and websocket phases (selenium + Debian's chromium and
 chromium-driver): the dashboard must not slow the exchange.  With a dashboard open the
 JSON adds dashboard_cpu_s / dashboard_cpu_share (the server's CPU spent building and
 sending the pages' updates) and dashboard_longest_hold_ms (the longest the publisher held
-the server's event loop at once: every request waiting meanwhile waited that long).
+the server's event loop at once, in the loop thread's CPU time: every request waiting
+meanwhile waited that long).
 """
 from __future__ import annotations
 

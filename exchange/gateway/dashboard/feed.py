@@ -246,7 +246,8 @@ class Publisher:
         self.ticks_built = 0
         self.cpu_s = 0.0
         # the longest stretch the publisher held the event loop (a tick's build, one send, a
-        # page's whole message): every request waiting meanwhile waited that long
+        # page's whole message; the loop thread's CPU time): every request waiting meanwhile
+        # waited that long
         self.longest_hold_s = 0.0
         self._last_build = 0.0
         self._sent: dict = {}              # focus key -> {section: bytes} sent at the last tick
@@ -268,14 +269,14 @@ class Publisher:
 
     def whole(self, focus: dict) -> str:
         """Every section now, for a page that just opened or changed focus."""
-        w0, c0 = time.perf_counter(), time.process_time()
+        c0 = time.thread_time()
         parts = self.sections(focus)
         key = self.key(focus)
         self._sent.pop(key, None)      # the next tick resends all of this focus
         self._builds += 1
         self._whole_at[key] = self._builds     # a tick built before this must not follow it
         out = self.message(parts, True)
-        self._held(w0, c0)
+        self._held(c0)
         return out
 
     def start(self) -> None:
@@ -309,12 +310,16 @@ class Publisher:
             # the sends took part of the interval: the next tick still comes interval_s after this one
             wait = max(0.0, self.interval_s - (loop.time() - t0))
 
-    def _held(self, w0: float, c0: float) -> None:
-        """Account one stretch the publisher ran without yielding (wall ``w0``, CPU ``c0`` at its
-        start): the CPU the pages cost the exchange (/metrics:
-        paperex_dashboard_cpu_seconds_total) and the longest such stretch."""
-        self.cpu_s += time.process_time() - c0
-        self.longest_hold_s = max(self.longest_hold_s, time.perf_counter() - w0)
+    def _held(self, c0: float) -> None:
+        """Account one stretch the publisher ran without yielding (``c0``: the loop thread's CPU
+        time at its start): the CPU the pages cost the exchange (/metrics:
+        paperex_dashboard_cpu_seconds_total) and the longest such stretch.  Both count the
+        loop thread's own CPU time: not the journal's sync thread, not the time the process
+        was preempted by others."""
+        used = time.thread_time() - c0
+        self.cpu_s += used
+        if used > self.longest_hold_s:
+            self.longest_hold_s = used
 
     def tick(self) -> dict:
         """This tick's message per focus key (None: nothing changed for it)."""
@@ -350,18 +355,18 @@ class Publisher:
         fan-out.  A message that would reach a page after a whole message made since (the page
         opened or changed its focus meanwhile) is not sent: the next tick sends that focus
         everything again."""
-        w0, c0 = time.perf_counter(), time.process_time()
+        c0 = time.thread_time()
         bodies = self.tick()
         built = self._builds
         targets = [(ws, key, bodies.get(key)) for ws, key in
                    ((ws, self.key(focus)) for ws, focus in list(self.clients.items()))]
         targets = [t for t in targets if t[2] is not None]
-        self._held(w0, c0)
+        self._held(c0)
         # the spread stays well inside the interval, so the next tick is never late
         gap = min(self.spread_s, 0.8 * self.interval_s) / len(targets) if targets else 0.0
         for i, (ws, key, body) in enumerate(targets):
             await asyncio.sleep(gap if i else 0)
-            w0, c0 = time.perf_counter(), time.process_time()
+            c0 = time.thread_time()
             try:
                 focus = self.clients.get(ws)
                 if focus is None or ws.closed:
@@ -381,4 +386,4 @@ class Publisher:
                 except (ConnectionError, RuntimeError):
                     self.clients.pop(ws, None)
             finally:
-                self._held(w0, c0)
+                self._held(c0)
