@@ -78,6 +78,9 @@ class ReferenceBook:
         self._best: list = [None, None]
         self._levels: tuple[dict, dict] = ({}, {})
         self._changed: tuple[set, set] = (set(), set())
+        # report_changes_to: (list, key) told of the first change after each drain
+        self._touched: Optional[tuple[list, object]] = None
+        self._reported = False
 
     # ------------------------------------------------------------------ queries
     def __len__(self) -> int:
@@ -110,7 +113,23 @@ class ReferenceBook:
             return None
         return (o[_SIDE], o[_PRICE], o[_QTY], o[_FILLED], o[_OWNER], o[_KIND], o[_STP])
 
+    def report_changes_to(self, touched: list, key: object) -> None:
+        """Append ``key`` to ``touched`` when this book logs its first changed level after
+        each ``changed_levels()`` (at once if levels are already logged): whoever drains
+        many books asks only the ones that changed."""
+        self._touched = (touched, key)
+        self._reported = bool(self._changed[0] or self._changed[1])
+        if self._reported:
+            touched.append(key)
+
+    def _first_change(self) -> None:
+        # called when a side's change set is about to take its first price
+        if not self._reported and self._touched is not None:
+            self._reported = True
+            self._touched[0].append(self._touched[1])
+
     def changed_levels(self) -> list[tuple[int, int, int]]:
+        self._reported = False
         out = []
         for side in (BUY, SELL):
             levels = self._levels[side]
@@ -161,7 +180,10 @@ class ReferenceBook:
                 return [(REJECTED, order_id, REASON_BAD_QUANTITY)]
         if price == order[_PRICE] and qty <= order[_QTY]:
             self._levels[side][price].qty -= order[_QTY] - qty
-            self._changed[side].add(price)
+            changed = self._changed[side]   # (written out, here and below: a call costs every submit and cancel)
+            if not changed:
+                self._first_change()
+            changed.add(price)
             order[_QTY] = qty
             return [(MODIFIED, order_id, price, qty, qty - filled, 1)]
         self._unlink(order)
@@ -237,7 +259,10 @@ class ReferenceBook:
             level.orders[order[_ID]] = order
             level.qty += remaining
             self._orders[order[_ID]] = order
-            self._changed[side].add(price)
+            changed = self._changed[side]
+            if not changed:
+                self._first_change()
+            changed.add(price)
             reports.append((RESTED, order[_ID], price, remaining))
         elif kind == MARKET:
             reports.append((EXPIRED, order[_ID], remaining, REASON_NO_LIQUIDITY))
@@ -285,6 +310,8 @@ class ReferenceBook:
             px = sign * key
             level = levels[px]
             queue = level.orders
+            if not changed:
+                self._first_change()
             changed.add(px)
             while remaining and queue:
                 maker = queue[next(iter(queue))]
@@ -324,7 +351,10 @@ class ReferenceBook:
         level = self._levels[side][price]
         del level.orders[order[_ID]]
         del self._orders[order[_ID]]
-        self._changed[side].add(price)
+        changed = self._changed[side]
+        if not changed:
+            self._first_change()
+        changed.add(price)
         if level.orders:
             level.qty -= order[_QTY] - order[_FILLED]
         else:
