@@ -68,6 +68,27 @@ class _Level:
         self.orders: OrderedDict = OrderedDict()
 
 
+class _ReportingSet(set):
+    """A side's change set once the book reports its changes (``report_changes_to``): its
+    first price after a drain appends ``key`` to ``touched``, once for both sides.  Only a
+    book that reports pays for it: the others keep plain sets."""
+    __slots__ = ("touched", "key", "told")
+
+    def __init__(self, prices: set, touched: list, key: object, told: list) -> None:
+        super().__init__(prices)
+        self.touched, self.key, self.told = touched, key, told
+
+    def add(self, price: int) -> None:
+        if not self.told[0]:
+            self.told[0] = True
+            self.touched.append(self.key)
+        set.add(self, price)
+
+    def clear(self) -> None:
+        self.told[0] = False
+        set.clear(self)
+
+
 class ReferenceBook:
     """One symbol's book.  See the module docstring for the rules."""
 
@@ -78,9 +99,6 @@ class ReferenceBook:
         self._best: list = [None, None]
         self._levels: tuple[dict, dict] = ({}, {})
         self._changed: tuple[set, set] = (set(), set())
-        # report_changes_to: (list, key) told of the first change after each drain
-        self._touched: Optional[tuple[list, object]] = None
-        self._reported = False
 
     # ------------------------------------------------------------------ queries
     def __len__(self) -> int:
@@ -117,19 +135,14 @@ class ReferenceBook:
         """Append ``key`` to ``touched`` when this book logs its first changed level after
         each ``changed_levels()`` (at once if levels are already logged): whoever drains
         many books asks only the ones that changed."""
-        self._touched = (touched, key)
-        self._reported = bool(self._changed[0] or self._changed[1])
-        if self._reported:
+        pending = bool(self._changed[0] or self._changed[1])
+        told = [pending]        # told since the last drain (shared by both sides' sets)
+        self._changed = (_ReportingSet(self._changed[0], touched, key, told),
+                         _ReportingSet(self._changed[1], touched, key, told))
+        if pending:
             touched.append(key)
 
-    def _first_change(self) -> None:
-        # called when a side's change set is about to take its first price
-        if not self._reported and self._touched is not None:
-            self._reported = True
-            self._touched[0].append(self._touched[1])
-
     def changed_levels(self) -> list[tuple[int, int, int]]:
-        self._reported = False
         out = []
         for side in (BUY, SELL):
             levels = self._levels[side]
@@ -180,10 +193,7 @@ class ReferenceBook:
                 return [(REJECTED, order_id, REASON_BAD_QUANTITY)]
         if price == order[_PRICE] and qty <= order[_QTY]:
             self._levels[side][price].qty -= order[_QTY] - qty
-            changed = self._changed[side]   # (written out, here and below: a call costs every submit and cancel)
-            if not changed:
-                self._first_change()
-            changed.add(price)
+            self._changed[side].add(price)
             order[_QTY] = qty
             return [(MODIFIED, order_id, price, qty, qty - filled, 1)]
         self._unlink(order)
@@ -259,10 +269,7 @@ class ReferenceBook:
             level.orders[order[_ID]] = order
             level.qty += remaining
             self._orders[order[_ID]] = order
-            changed = self._changed[side]
-            if not changed:
-                self._first_change()
-            changed.add(price)
+            self._changed[side].add(price)
             reports.append((RESTED, order[_ID], price, remaining))
         elif kind == MARKET:
             reports.append((EXPIRED, order[_ID], remaining, REASON_NO_LIQUIDITY))
@@ -310,8 +317,6 @@ class ReferenceBook:
             px = sign * key
             level = levels[px]
             queue = level.orders
-            if not changed:
-                self._first_change()
             changed.add(px)
             while remaining and queue:
                 maker = queue[next(iter(queue))]
@@ -351,10 +356,7 @@ class ReferenceBook:
         level = self._levels[side][price]
         del level.orders[order[_ID]]
         del self._orders[order[_ID]]
-        changed = self._changed[side]
-        if not changed:
-            self._first_change()
-        changed.add(price)
+        self._changed[side].add(price)
         if level.orders:
             level.qty -= order[_QTY] - order[_FILLED]
         else:
