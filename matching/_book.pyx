@@ -177,6 +177,11 @@ cdef class Book:
     cdef vector[int64_t] changed_bids
     cdef vector[int64_t] changed_asks
     cdef size_t changed_limit    # compact the change logs when a caller never drains them
+    # report_changes_to: the list told, and the key it is told, when the first level is logged
+    # after a drain (``reported``: already told since the last drain)
+    cdef object touched
+    cdef object touched_key
+    cdef bint reported
     cdef object box_o0, box_o1, box_o2
     cdef int64_t box_v0, box_v1, box_v2
 
@@ -312,6 +317,9 @@ cdef class Book:
         lvl.logged = True
         log = &self.changed_bids if side == BUY else &self.changed_asks
         log.push_back(price)
+        if not self.reported and self.touched is not None:
+            self.reported = True
+            (<list>self.touched).append(self.touched_key)
         # a level emptied and re-created is logged again; compact if nobody drains
         if log.size() >= self.changed_limit:
             _compact(log)
@@ -784,8 +792,19 @@ cdef class Book:
         o = &self.pool[s]
         return (o.side, o.price, o.qty, o.filled, o.owner, o.kind, o.stp)
 
+    def report_changes_to(self, list touched, key):
+        """Append ``key`` to ``touched`` when this book logs its first changed level after
+        each ``changed_levels()`` (at once if levels are already logged): whoever drains
+        many books asks only the ones that changed."""
+        self.touched = touched
+        self.touched_key = key
+        self.reported = not (self.changed_bids.empty() and self.changed_asks.empty())
+        if self.reported:
+            touched.append(key)
+
     def changed_levels(self):
         cdef list out = []
+        self.reported = False
         self._drain_changed(BUY, &self.changed_bids, out)
         self._drain_changed(SELL, &self.changed_asks, out)
         return out

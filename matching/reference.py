@@ -68,6 +68,27 @@ class _Level:
         self.orders: OrderedDict = OrderedDict()
 
 
+class _ReportingSet(set):
+    """A side's change set once the book reports its changes (``report_changes_to``): its
+    first price after a drain appends ``key`` to ``touched``, once for both sides.  Only a
+    book that reports pays for it: the others keep plain sets."""
+    __slots__ = ("touched", "key", "told")
+
+    def __init__(self, prices: set, touched: list, key: object, told: list) -> None:
+        super().__init__(prices)
+        self.touched, self.key, self.told = touched, key, told
+
+    def add(self, price: int) -> None:
+        if not self.told[0]:
+            self.told[0] = True
+            self.touched.append(self.key)
+        set.add(self, price)
+
+    def clear(self) -> None:
+        self.told[0] = False
+        set.clear(self)
+
+
 class ReferenceBook:
     """One symbol's book.  See the module docstring for the rules."""
 
@@ -109,6 +130,17 @@ class ReferenceBook:
         if o is None:
             return None
         return (o[_SIDE], o[_PRICE], o[_QTY], o[_FILLED], o[_OWNER], o[_KIND], o[_STP])
+
+    def report_changes_to(self, touched: list, key: object) -> None:
+        """Append ``key`` to ``touched`` when this book logs its first changed level after
+        each ``changed_levels()`` (at once if levels are already logged): whoever drains
+        many books asks only the ones that changed."""
+        pending = bool(self._changed[0] or self._changed[1])
+        told = [pending]        # told since the last drain (shared by both sides' sets)
+        self._changed = (_ReportingSet(self._changed[0], touched, key, told),
+                         _ReportingSet(self._changed[1], touched, key, told))
+        if pending:
+            touched.append(key)
 
     def changed_levels(self) -> list[tuple[int, int, int]]:
         out = []

@@ -13,8 +13,9 @@ in one event-loop turn) it:
 
 ``book`` is what the command changed in the order books: ``{symbol: [(side,
 price, qty), ...]}`` (qty 0: the level is gone), or None.  The books log the
-levels a match touches; the sequencer takes that log right after the command
-is applied, so the changes travel with the command's committed result and no
+levels a match touches, and each book names itself in the sequencer's list of
+touched books at its first change after a drain; the sequencer takes the logs of
+the books named there right after the command is applied, so the changes travel with the command's committed result and no
 subscriber reads a live book (which, behind deferred commits, already holds
 later commands' orders).
 
@@ -70,23 +71,29 @@ class Executed(NamedTuple):
 _new = new_record
 
 
-def _books_of(venue: Any) -> list[tuple[str, Any]]:
-    """(symbol, book) of every order book of the venue (none for a venue without books)."""
+def _books_of(venue: Any) -> dict[str, Any]:
+    """symbol -> order book of the venue (empty for a venue without books)."""
     symbols = getattr(venue, "symbols", None)
     if not symbols or not hasattr(venue, "book"):
-        return []
-    return [(sym, venue.book(sym)) for sym in symbols]
+        return {}
+    return {sym: venue.book(sym) for sym in symbols}
 
 
-def _take_book_changes(books: list) -> Optional[dict]:
-    """The levels the books logged since the last call, per symbol (None: no change)."""
+def _take_book_changes(books: dict, touched: list) -> Optional[dict]:
+    """The levels the books named in ``touched`` logged since the last call, per symbol
+    (None: no change).  Each book names itself there when it logs its first change after a
+    drain (``report_changes_to``), so a command asks only the books it changed, not every
+    book of a many-symbol venue."""
+    if not touched:
+        return None
     out = None
-    for sym, book in books:
-        ch = book.changed_levels()
+    for sym in touched:
+        ch = books[sym].changed_levels()
         if ch:
             if out is None:
                 out = {}
             out[sym] = ch
+    touched.clear()
     return out
 
 
@@ -111,7 +118,10 @@ class Sequencer:
         self.events_total = 0
         self.failed: Optional[str] = None
         self._books = _books_of(venue)
-        _take_book_changes(self._books)     # a restored venue's books: start with an empty change log
+        self._touched: list[str] = []       # symbols whose books logged changes since the last take
+        for sym, book in self._books.items():
+            book.changed_levels()           # a restored venue's books: start with an empty change log
+            book.report_changes_to(self._touched, sym)
 
     # ------------------------------------------------------------- set-up
     def add_timer(self, timer: Timer, now_ms: Optional[int] = None) -> None:
@@ -171,6 +181,7 @@ class Sequencer:
         results = []
         apply = self.venue.apply
         books = self._books
+        touched = self._touched
         inline = self.inline_subscribers
         try:
             for seq, ts, cmd in stamped:
@@ -180,7 +191,7 @@ class Sequencer:
                 except Exception as exc:  # a venue bug must not take the exchange down
                     log.exception("venue failed on seq %d (%r)", seq, cmd)
                     events, error = [], f"{type(exc).__name__}: {exc}"
-                book = _take_book_changes(books)
+                book = _take_book_changes(books, touched) if touched else None
                 if journal is not None:
                     journal.append_command(seq, ts, cmd, events)
                 results.append(_new(Executed, (seq, ts, cmd, events, error, book)))

@@ -1,7 +1,9 @@
 """Normalized market-data records produced by the recording readers.
 
 Every reader in :mod:`exchange.flow.readers` turns a recorded file into a
-stream of the frozen record types below, ordered by **exchange time**
+stream of the immutable record types below (NamedTuples, like the contract's
+records: a frozen dataclass pays one ``object.__setattr__`` per field when it is
+made, about four times a NamedTuple's cost, on every line of a tape), ordered by **exchange time**
 (``ts_ms``, Unix epoch milliseconds, UTC).  The types carry no venue
 semantics: prices and quantities stay **decimal strings** exactly as the file
 wrote them, so nothing is lost to floats; the replay driver converts them to
@@ -30,10 +32,9 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from itertools import chain
-from typing import Optional, Tuple, Union
+from typing import NamedTuple, Optional, Tuple, Union
 
 __all__ = [
     "Level", "Levels",
@@ -52,8 +53,7 @@ Level = Tuple[str, str]
 Levels = Tuple[Level, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class Trade:
+class Trade(NamedTuple):
     """A print: a taker order filled ``qty`` at ``price``.
 
     ``taker_side`` is the aggressor (``"BUY"`` lifted the ask, ``"SELL"`` hit the
@@ -79,8 +79,7 @@ class Trade:
     trade_type: Optional[str] = None
 
 
-@dataclass(frozen=True, slots=True)
-class BookTicker:
+class BookTicker(NamedTuple):
     """Best bid and offer.  ``update_id`` is Binance's book update id ``u``, which
     is on the same sequence as the depth diffs' ``first_id``/``last_id``.  A side
     may be ``None`` only where the source says the side is empty (tardis quotes)."""
@@ -94,8 +93,7 @@ class BookTicker:
     tx_ms: Optional[int] = None
 
 
-@dataclass(frozen=True, slots=True)
-class DepthSnapshot:
+class DepthSnapshot(NamedTuple):
     """The book at one moment: replace everything known about ``symbol``.
 
     ``last_update_id`` is Binance's ``lastUpdateId`` (``None`` for sources without
@@ -112,8 +110,7 @@ class DepthSnapshot:
     top_n: Optional[int] = None
 
 
-@dataclass(frozen=True, slots=True)
-class DepthDiff:
+class DepthDiff(NamedTuple):
     """Incremental book update: set each listed level to its absolute quantity;
     ``qty == "0"`` deletes the level.  Binance ids: ``first_id`` = ``U``,
     ``last_id`` = ``u``, ``prev_last_id`` = ``pu`` (the previous diff's ``u``;
@@ -128,8 +125,7 @@ class DepthDiff:
     tx_ms: Optional[int] = None
 
 
-@dataclass(frozen=True, slots=True)
-class BookDepthBand:
+class BookDepthBand(NamedTuple):
     """One row of Binance's ``bookDepth`` download: cumulative depth within
     ``percentage`` % of the mid (negative = bid side), in base asset
     (``depth``) and quote (``notional``).  Not a price level."""
@@ -140,22 +136,19 @@ class BookDepthBand:
     notional: str
 
 
-@dataclass(frozen=True, slots=True)
-class MarkPrice:
+class MarkPrice(NamedTuple):
     ts_ms: int
     symbol: str
     value: str
 
 
-@dataclass(frozen=True, slots=True)
-class IndexPrice:
+class IndexPrice(NamedTuple):
     ts_ms: int
     symbol: str
     value: str
 
 
-@dataclass(frozen=True, slots=True)
-class FundingRate:
+class FundingRate(NamedTuple):
     """A funding rate as a decimal fraction (``"0.0001"`` = 0.01 %).
 
     ``settled`` is True for history rows (the rate actually applied at
@@ -171,8 +164,7 @@ class FundingRate:
     interval_hours: Optional[int] = None
 
 
-@dataclass(frozen=True, slots=True)
-class Kline:
+class Kline(NamedTuple):
     """A candle.  ``kind``: ``"trade"`` (ordinary klines), ``"mark"``, ``"index"``
     or ``"premium"`` (Binance mark/index/premium-index price klines).
     ``open_ms``/``close_ms`` are Binance's open and close times (close =

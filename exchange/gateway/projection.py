@@ -35,6 +35,7 @@ from exchange.contract.events import (
     PositionClosedOut, PositionMarginChanged, MarkPriceChanged, IndexPriceChanged, PositionModeChanged,
     PremiumSampled,
 )
+from exchange.engine.open_interest import OpenInterest
 
 TRADES_KEEP = 10_000
 AGG_KEEP = 10_000
@@ -97,7 +98,7 @@ class BookLevels:
 
 class SymbolMarket:
     __slots__ = ("symbol", "trades", "aggs", "next_agg_id", "klines", "last_price", "last_qty",
-                 "update_id", "best", "long_oi", "positions", "book", "mark_klines", "index_klines",
+                 "update_id", "best", "oi", "book", "mark_klines", "index_klines",
                  "premium_klines", "index_price", "funding_rate", "mark_price", "notional_unit", "funding", "open_interest",
                  "oi_bucket")
 
@@ -123,8 +124,7 @@ class SymbolMarket:
         self.last_qty = 0
         self.update_id = 0
         self.best = (None, None, None, None)   # bid, bidQty, ask, askQty (ticks/lots)
-        self.long_oi = 0                      # sum of long position lots
-        self.positions: dict[tuple, int] = {}  # (account, position_side) -> signed lots
+        self.oi = OpenInterest()              # open interest (lots) from PositionChanged
         # minute start -> [open, high, low, close, samples] of the mark / index price (ticks)
         self.mark_klines: dict[int, list] = {}
         self.index_klines: dict[int, list] = {}
@@ -322,16 +322,7 @@ class Projection:
             elif t is PositionChanged:
                 m = markets.get(ev.symbol)
                 if m is not None:
-                    k = (ev.account_id, ev.position_side)
-                    old = m.positions.get(k, 0)
-                    if old > 0:
-                        m.long_oi -= old
-                    if ev.qty > 0:
-                        m.long_oi += ev.qty
-                    if ev.qty:
-                        m.positions[k] = ev.qty
-                    else:
-                        m.positions.pop(k, None)
+                    m.oi.position_changed(ev.account_id, ev.position_side, ev.qty)
         if ts >= self._next_oi:
             self._sample_open_interest(ts)
         if book:
@@ -396,7 +387,7 @@ class Projection:
             if bucket > m.oi_bucket:
                 m.oi_bucket = bucket
                 price = m.last_price
-                m.open_interest.append((bucket * OI_PERIOD, m.long_oi, m.long_oi * price * m.notional_unit))
+                m.open_interest.append((bucket * OI_PERIOD, m.oi.lots, m.oi.lots * price * m.notional_unit))
 
     def funding_history(self, symbol: str, settled: list) -> list:
         """Funding rows (funding_time, rate, mark), oldest first: the seeded past, then the

@@ -63,7 +63,7 @@ FORMAT = "paperex-projection/5"
 SUFFIX = ".projection"
 KEEP = 3
 
-_MARKET_SCALARS = ("next_agg_id", "last_price", "last_qty", "update_id", "long_oi", "oi_bucket",
+_MARKET_SCALARS = ("next_agg_id", "last_price", "last_qty", "update_id", "oi_bucket",
                    "mark_price", "index_price", "funding_rate")
 _SCALARS = ("last_seq", "last_ts", "fills_total", "orders_total", "liquidations_total", "adl_total",
             "_next_oi", "_history_ts")
@@ -121,7 +121,7 @@ def projection_state(p: "P.Projection") -> dict:
         markets[sym] = {
             **{k: getattr(m, k) for k in _MARKET_SCALARS},
             "trades": list(m.trades), "aggs": list(m.aggs), "klines": _pairs(m.klines),
-            "positions": [[a, s, q] for (a, s), q in m.positions.items()],
+            "long_oi": m.oi.lots, "positions": [[a, s, q] for (a, s), q in m.oi.positions.items()],
             "mark_klines": _pairs(m.mark_klines), "index_klines": _pairs(m.index_klines),
             "premium_klines": _pairs(m.premium_klines),
             "funding": list(m.funding), "open_interest": list(m.open_interest),
@@ -171,7 +171,8 @@ def restore_state(p: "P.Projection", state: dict) -> None:
         m.trades = deque((tuple(t) for t in s["trades"]), maxlen=P.TRADES_KEEP)
         m.aggs = deque(s["aggs"], maxlen=P.AGG_KEEP)
         m.klines = {t: k for t, k in s["klines"]}
-        m.positions = {(a, side): q for a, side, q in s["positions"]}
+        m.oi.lots = s["long_oi"]
+        m.oi.positions = {(a, side): q for a, side, q in s["positions"]}
         m.mark_klines = {t: k for t, k in s["mark_klines"]}
         m.index_klines = {t: k for t, k in s["index_klines"]}
         m.premium_klines = {t: k for t, k in s["premium_klines"]}

@@ -166,9 +166,18 @@ def test_tape_from_journal_equals_the_live_tape(make_runtime):
         "start_s": 600, "gap_s": 30, "fall_s": 120, "rebound_s": 60, "after_s": 60}))
     live = CascadeTape(rt.instruments)
     rt.sequencer.subscribe(live)
+    from exchange.gateway.projection import Projection
+    projection = Projection(rt.instruments)
+    rt.sequencer.subscribe(projection.on_executed)
     flow.run(flow.scenario.p.duration_s())
     start = flow.scenario.event_start_ms()
     rt.close()
+    # the tape and the gateway's projection fold open interest the same way (one rule:
+    # exchange.engine.open_interest), and it is the venue's: the long positions' lots
+    for sym, st in live.symbols.items():
+        venue_lots = sum(p.qty for a in rt.venue.accounts.values() for (s, _), p in a.positions.items()
+                         if s == sym and p.qty > 0)
+        assert st.open_interest.lots == projection.markets[sym].oi.lots == venue_lots > 0, sym
     a = compute(live.finish(), start)
     b = compute(CascadeTape.from_journal(rt.data_dir / "journal"), start)
     assert a["drawdown"] > 0.05 and a["liquidated_over_oi"] > 0

@@ -87,6 +87,9 @@ def in_int64(*values):
 
 def run_both(ops, check_every=True):
     cy, ref = matching.CompiledBook(), ReferenceBook()
+    cy_touched, ref_touched = [], []
+    cy.report_changes_to(cy_touched, "book")
+    ref.report_changes_to(ref_touched, "book")
     tracker = Tracker()
     next_id = 1
     cases = run_both.cases = set()
@@ -120,7 +123,12 @@ def run_both(ops, check_every=True):
         tracker.apply(op, a)
         if check_every:
             assert cy.best_bid() == ref.best_bid() and cy.best_ask() == ref.best_ask()
-            assert cy.changed_levels() == ref.changed_levels()
+            # a book names itself when, and only when, it logged a change since the last drain
+            changed = cy.changed_levels()
+            assert changed == ref.changed_levels()
+            assert cy_touched == ref_touched == (["book"] if changed else []), (op, changed, cy_touched)
+            cy_touched.clear()
+            ref_touched.clear()
             for side in (BUY, SELL):
                 assert cy.depth(side, 100) == ref.depth(side, 100)
                 if any(q >= 1 << 62 for _, q in ref.depth(side, 100)):

@@ -216,6 +216,37 @@ def test_changed_levels_since_last_call(book):
     assert book.changed_levels() == [(BUY, 1000, 0)]
 
 
+def test_report_changes_to_names_the_book_at_its_first_change_after_a_drain(book):
+    touched = []
+    book.submit(1, A, BUY, 1000, 2)
+    book.report_changes_to(touched, "BTCUSDT")      # changes already logged: named at once
+    assert touched == ["BTCUSDT"]
+    book.submit(2, A, BUY, 999, 1)                  # not drained yet: not named again
+    assert touched == ["BTCUSDT"]
+    assert book.changed_levels() == [(BUY, 999, 1), (BUY, 1000, 2)]
+    touched.clear()
+    assert book.cancel(9) == [(REJECTED, 9, REASON_UNKNOWN_ORDER)]
+    assert touched == []                            # nothing changed: not named
+    book.submit(3, B, SELL, 1000, 1)                # a match is the first change
+    assert touched == ["BTCUSDT"]
+    assert book.changed_levels() == [(BUY, 1000, 1)]
+    touched.clear()
+    book.modify(1, 1000, 1)                         # a modify down to its fill cancels it
+    assert touched == ["BTCUSDT"] and book.changed_levels() == [(BUY, 1000, 0)]
+    touched.clear()
+    book.submit(5, A, BUY, 990, 3)
+    book.changed_levels()
+    touched.clear()
+    book.modify(5, 990, 2)                          # a same-price reduction keeps its place
+    assert touched == ["BTCUSDT"] and book.changed_levels() == [(BUY, 990, 2)]
+    touched.clear()
+    book.cancel(2)                                  # a cancel is the first change
+    assert touched == ["BTCUSDT"] and book.changed_levels() == [(BUY, 999, 0)]
+    touched.clear()
+    book.submit(4, B, SELL, 1005, 1)                # resting on the other side is the first change
+    assert touched == ["BTCUSDT"] and book.changed_levels() == [(SELL, 1005, 1)]
+
+
 def test_depth_is_aggregated_best_first(book):
     for i, (side, px, q) in enumerate([(BUY, 990, 1), (BUY, 995, 2), (BUY, 995, 3), (SELL, 1005, 4),
                                         (SELL, 1001, 5), (SELL, 1001, 1)]):

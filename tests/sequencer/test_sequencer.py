@@ -180,3 +180,50 @@ def test_a_failed_deferred_commit_tells_nobody_and_stops_the_sequencer(tmp_path)
     assert published == [] and seq.failed
     with pytest.raises(SequencerFailed):
         seq.execute([Add(2)])
+
+
+def test_book_changes_name_only_the_books_a_command_changed_and_equal_a_poll_of_every_book():
+    """The sequencer asks only the books that named themselves (``report_changes_to``); what it
+    publishes equals draining every book of a second venue after each of the same commands."""
+    import random
+    from exchange.contract import codes as C
+    from exchange.contract.commands import CancelOrder, CreateAccount, Deposit, NewOrder, SetIndexPrice
+    from exchange.contract.instruments import DEFAULT_INSTRUMENTS
+    from exchange.venue import Venue
+
+    def funded():
+        v = Venue(DEFAULT_INSTRUMENTS)
+        for a in (1, 2, 3):
+            v.apply(0, CreateAccount(a))
+            v.apply(0, Deposit(a, 10_000_000 * 100_000_000))
+        v.apply(0, SetIndexPrice("BTCUSDT", 500_000))
+        v.apply(0, SetIndexPrice("ETHUSDT", 300_000))
+        return v
+
+    rng = random.Random(5)
+    cmds = []
+    for _ in range(400):
+        sym, mid = rng.choice((("BTCUSDT", 500_000), ("ETHUSDT", 300_000)))
+        r = rng.random()
+        if r < 0.6:
+            side = rng.randint(0, 1)
+            cmds.append(NewOrder(rng.randint(1, 3), sym, side, C.LIMIT, C.GTC, rng.randint(1, 20),
+                                 mid + rng.randint(-5, 5)))
+        elif r < 0.8:
+            cmds.append(NewOrder(rng.randint(1, 3), sym, rng.randint(0, 1), C.MARKET, C.GTC, rng.randint(1, 10), 0))
+        else:
+            cmds.append(CancelOrder(rng.randint(1, 3), sym, rng.randint(1, 250)))
+    polled = funded()
+    for book in (polled.book("BTCUSDT"), polled.book("ETHUSDT")):
+        book.changed_levels()
+    expected = []
+    for cmd in cmds:
+        polled.apply(1, cmd)
+        ch = {sym: polled.book(sym).changed_levels() for sym in polled.symbols}
+        expected.append({sym: levels for sym, levels in ch.items() if levels} or None)
+    seq = Sequencer(funded(), None, VirtualClock(start_ms=1))
+    got = [r.book for r in seq.execute(cmds)]
+    assert got == expected
+    # both symbols changed, in different commands, and commands that changed nothing carry None
+    assert {s for b in got if b for s in b} == {"BTCUSDT", "ETHUSDT"}
+    assert any(len(b) == 1 for b in got if b) and None in got

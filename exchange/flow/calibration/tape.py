@@ -17,6 +17,7 @@ from typing import Any, Iterable, Optional
 
 from exchange.units import MONEY_SCALE, RATE_SCALE
 from exchange.contract import codes as C
+from exchange.engine.open_interest import OpenInterest
 
 # event kinds (exchange.venue.events)
 _ACCEPTED, _FILLED, _CANCELED, _EXPIRED, _MODIFIED = 1010, 1012, 1013, 1014, 1015
@@ -39,7 +40,7 @@ class SymbolTape:
     index: list = field(default_factory=list)     # (ts, price)
     funding: list = field(default_factory=list)   # (ts, estimate as a fraction per interval)
     mark: float = 0.0
-    long_lots: int = 0                            # open interest in lots (the long side)
+    open_interest: OpenInterest = field(default_factory=OpenInterest)   # in lots (the long side)
     book: list = field(default_factory=list)      # per minute: (ts, best bid, best ask, depth +-0.2 %, +-1 %) USDT
     oi: list = field(default_factory=list)        # per minute: (ts, open interest USDT at mark)
     oi_lots: list = field(default_factory=list)   # per minute: (ts, open interest in lots: contracts)
@@ -57,7 +58,6 @@ class CascadeTape:
             sym: SymbolTape(float(Decimal(str(inst.tick_size))), int(inst.notional_unit))
             for sym, inst in instruments.items()}
         self.orders: dict[int, list] = {}         # resting orders: id -> [symbol, side, price, qty, filled]
-        self.positions: dict[tuple, int] = {}     # (account, symbol, position side) -> signed lots
         self.force: dict[int, tuple] = {}         # liquidation order id -> (account, symbol)
         self.insurance: list = []                 # (ts, balance USDT)
         self.first_ts: Optional[int] = None
@@ -117,16 +117,7 @@ class CascadeTape:
             st = self.symbols.get(ev.symbol)
             if st is None:
                 return
-            key = (ev.account_id, ev.symbol, ev.position_side)
-            old = self.positions.get(key, 0)
-            if old > 0:
-                st.long_lots -= old
-            if ev.qty > 0:
-                st.long_lots += ev.qty
-            if ev.qty:
-                self.positions[key] = ev.qty
-            else:
-                self.positions.pop(key, None)
+            st.open_interest.position_changed(ev.account_id, ev.position_side, ev.qty)
         elif k == _FORCE:
             st = self.symbols.get(ev.symbol)
             self.force[ev.order_id] = (ev.account_id, ev.symbol)
@@ -153,8 +144,8 @@ class CascadeTape:
             per[sym][0 if side == _BUY else 1].append((price, qty - filled))
         for sym, st in self.symbols.items():
             bids, asks = per[sym]
-            st.oi.append((ts, st.long_lots * st.mark * st.unit / st.tick / MONEY_SCALE if st.tick else 0.0))
-            st.oi_lots.append((ts, st.long_lots))
+            st.oi.append((ts, st.open_interest.lots * st.mark * st.unit / st.tick / MONEY_SCALE if st.tick else 0.0))
+            st.oi_lots.append((ts, st.open_interest.lots))
             if not bids or not asks:
                 st.book.append((ts, 0.0, 0.0, 0.0, 0.0))
                 continue

@@ -203,7 +203,7 @@ def add_routes(app: web.Application, gw) -> None:
 
     async def state(request: web.Request):
         venue = gw.venue
-        oi = {s: gw.formats[s].qty(m.long_oi) for s, m in gw.projection.markets.items()}
+        oi = {s: gw.formats[s].qty(m.oi.lots) for s, m in gw.projection.markets.items()}
         return _resp({"lastSeq": gw.sequencer.seq, "time": gw.now(), "stateDigest": venue.state_digest(),
                       "insuranceFund": money(venue.insurance_fund), "openInterest": oi,
                       "accounts": len(venue.accounts), "openOrders": len(venue.orders),

@@ -69,7 +69,7 @@ def market_view(proj, feed, formats: dict, sym: str) -> dict:
         "nextFundingTime": mk.next_funding_time if mk else None,
         "markPinned": bool(mk.pinned) if mk else False,
         "lastPrice": price(m.last_price) if m.last_price else None,
-        "openInterest": qty(m.long_oi), "updateId": m.update_id,
+        "openInterest": qty(m.oi.lots), "updateId": m.update_id,
     }
 
 

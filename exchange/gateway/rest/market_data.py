@@ -309,7 +309,7 @@ async def ticker_book(gw, r: Req):
 
 async def open_interest(gw, r: Req):
     sym, f = symbol_of(gw, r.params)
-    return {"symbol": sym, "openInterest": f.qty(gw.projection.markets[sym].long_oi), "time": r.now}
+    return {"symbol": sym, "openInterest": f.qty(gw.projection.markets[sym].oi.lots), "time": r.now}
 
 
 OI_PERIODS = {"5m": 300_000, "15m": 900_000, "30m": 1_800_000, "1h": 3_600_000, "2h": 7_200_000,
