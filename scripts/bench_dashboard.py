@@ -450,7 +450,8 @@ def _gateway_series(pairs: int, variants: list, n: int, bench_argv: list, as_jso
                   + "/".join(f"{ph[k].get('dashboard_side_cores', 0):.2f}" for k in ("orders", "wsapi", "ws")
                              if k in ph) + " cores", flush=True)
     keys = ("orders_per_s", "p99_ms", "server_us_per_req", "wsapi_orders_per_s", "wsapi_p99_ms",
-            "wsapi_server_us_per_req", "ws_msgs_per_s", "ws_p99_lag_ms", "dashboard_cpu_share")
+            "wsapi_server_us_per_req", "ws_msgs_per_s", "ws_p99_lag_ms", "dashboard_cpu_share",
+            "dashboard_longest_hold_ms")
     summary: dict = {}
     for v, rs in runs.items():
         row = {k: _median([r.get(k) for r in rs]) for k in keys}

@@ -25,7 +25,11 @@ ws_msgs_per_s, ws_max_lag_ms, ...
 ``--smoke`` runs a small version in well under 10 s.
 ``--dashboard-pages N`` keeps the dashboard (``/``) open in N headless Chromium
 browsers during the order and websocket phases (selenium + Debian's chromium and
-chromium-driver): the dashboard must not slow the exchange.
+chromium-driver): the dashboard must not slow the exchange.  With a dashboard open the
+JSON adds dashboard_cpu_s / dashboard_cpu_share (the server's CPU spent building and
+sending the pages' updates) and dashboard_longest_hold_ms (the longest the publisher held
+the server's event loop at once, in the loop thread's CPU time: every request waiting
+meanwhile waited that long).
 """
 from __future__ import annotations
 
@@ -451,6 +455,9 @@ async def _bench(args) -> dict:
             if "paperex_dashboard_cpu_seconds_total" in metrics and total:
                 res["dashboard_cpu_s"] = metrics["paperex_dashboard_cpu_seconds_total"]
                 res["dashboard_cpu_share"] = res["dashboard_cpu_s"] / total
+            if "paperex_dashboard_longest_hold_seconds" in metrics:
+                # the longest the pages' updates kept the server's loop from serving requests
+                res["dashboard_longest_hold_ms"] = round(metrics["paperex_dashboard_longest_hold_seconds"] * 1e3, 3)
         finally:
             await asyncio.to_thread(_close_dashboards, pages)
             _stop(p)

@@ -15,9 +15,9 @@ in one event-loop turn) it:
 price, qty), ...]}`` (qty 0: the level is gone), or None.  The books log the
 levels a match touches, and each book names itself in the sequencer's list of
 touched books at its first change after a drain; the sequencer takes the logs of
-the books named there right after the command is applied, so the changes travel with the command's committed result and no
-subscriber reads a live book (which, behind deferred commits, already holds
-later commands' orders).
+the books named there right after the command is applied, so the changes travel
+with the command's committed result and no subscriber reads a live book (which,
+behind deferred commits, already holds later commands' orders).
 
 Why applying before the write is still "journal first": steps 1-3 run in one
 synchronous stretch of the event loop, so no request, stream or flow source

@@ -5,6 +5,7 @@ import asyncio
 import json
 
 import aiohttp
+import pytest
 from aiohttp import web
 
 from exchange.gateway.dashboard.offline import make_view_app
@@ -225,4 +226,73 @@ async def test_faults_injected_for_an_account_are_in_its_view(tmp_path):
             assert [(f["kind"], f["rule"]) for f in view["faults"]] == [("-1001", "flaky")]
             assert "/fapi/v2/balance" in view["faults"][0]["detail"]
     finally:
+        await srv.stop()
+
+
+async def test_the_run_panel_shows_the_journal_directory_size_across_segments(tmp_path):
+    """The run panel's journal size is the journal directory's, counted by the writer (the
+    segments written before the current one are listed once per segment), through rolls to
+    new segments."""
+    srv = await start(host="127.0.0.1", port=0, data_dir=tmp_path / "data", fsync="never", clock="virtual")
+    live = srv.gateway.dashboard_live
+    jdir = tmp_path / "data" / "journal"
+    srv.runtime.journal.segment_bytes = 2_000        # a new segment every few commands
+    try:
+        async with aiohttp.ClientSession() as s:
+            async with s.ws_connect(srv.ws_url + "/paperex/v1/dashboard/ws") as ws:
+                await _messages(ws, 0.3)
+                for round_ in range(4):
+                    for _ in range(5):
+                        async with s.post(srv.rest_url + "/paperex/v1/accounts", json={"balance": "1000"}) as r:
+                            assert r.status == 200, await r.text()
+                    on_disk = sum(p.stat().st_size for p in jdir.iterdir() if p.is_file())
+                    assert live.journal_bytes() == on_disk, round_
+                    # the page is told it in the next slow tick (one a second)
+                    shown = [m["run"]["journalBytes"] for m in await _messages(ws, 1.2) if "run" in m]
+                    assert shown and shown[-1] == on_disk, (shown, on_disk)
+        assert len([p for p in jdir.iterdir() if p.suffix == ".journal"]) >= 4      # it did roll
+    finally:
+        await srv.stop()
+
+
+async def test_a_tick_reaches_every_page_and_never_follows_a_whole_message(tmp_path):
+    """The publisher builds a tick once, then hands it to the pages one at a time (here spread
+    over 0.4 s); a page that changes its focus meanwhile gets its whole message and never a
+    stale part of the tick built before it; every other page gets the tick; the longest the
+    publisher held the loop is in /metrics."""
+    srv = await start(host="127.0.0.1", port=0, data_dir=tmp_path / "data", fsync="never", clock="virtual")
+    stop = asyncio.Event()
+    task = start_flow(srv, "synthetic", seed=2, speed=20.0, stop=stop)
+    pub = srv.gateway.dashboard_live.publisher
+    pub.spread_s = 0.4
+    try:
+        async with aiohttp.ClientSession() as s:
+            url = srv.ws_url + "/paperex/v1/dashboard/ws"
+            async with s.ws_connect(url) as a, s.ws_connect(url) as b, s.ws_connect(url) as c:
+                await asyncio.gather(*(_messages(w, 1.0) for w in (a, b, c)))
+                # every page keeps getting the ticks (two a second), spread over the interval
+                got = await asyncio.gather(*(_messages(w, 2.0) for w in (a, b, c)))
+                assert all(3 <= len(g) <= 5 for g in got), [len(g) for g in got]
+                # change b's focus while a tick is being handed out: right after a (the first page)
+                # got its message, b's of the same tick is still 0.13 s away; after b's whole
+                # message every market section b gets is that of its new symbol
+                for sym in ("ETHUSDT", "BTCUSDT", "ETHUSDT", "BTCUSDT"):
+                    while (await a.receive_json(timeout=2.0))["full"]:
+                        pass
+                    await b.send_str(json.dumps({"symbol": sym}))
+                    msgs = await _messages(b, 0.7)
+                    fulls = [i for i, m in enumerate(msgs) if m["full"]]
+                    assert fulls, msgs
+                    after = msgs[fulls[-1]:]
+                    assert all(m["market"]["symbol"] == sym for m in after if "market" in m), (sym, after)
+                    assert all(m["chart"]["symbol"] == sym for m in after if "chart" in m), (sym, after)
+                await asyncio.gather(*(_messages(w, 0.1) for w in (a, c)))      # drained
+        async with aiohttp.ClientSession() as s:
+            async with s.get(srv.rest_url + "/metrics") as r:
+                metrics = dict(line.split(" ", 1) for line in (await r.text()).splitlines()
+                               if line and not line.startswith("#"))
+        assert 0 < float(metrics["paperex_dashboard_longest_hold_seconds"]) == pytest.approx(pub.longest_hold_s, abs=1e-6)
+    finally:
+        stop.set()
+        await task
         await srv.stop()

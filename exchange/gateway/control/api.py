@@ -242,6 +242,8 @@ def add_routes(app: web.Application, gw) -> None:
             f"paperex_dashboard_messages_total {gw.dashboard_live.publisher.messages_sent}",
             "# TYPE paperex_dashboard_cpu_seconds_total counter",
             f"paperex_dashboard_cpu_seconds_total {gw.dashboard_live.publisher.cpu_s:.6f}",
+            "# TYPE paperex_dashboard_longest_hold_seconds gauge",
+            f"paperex_dashboard_longest_hold_seconds {gw.dashboard_live.publisher.longest_hold_s:.6f}",
             "# TYPE paperex_faults_injected_total counter",
             f"paperex_faults_injected_total {gw.fault_injector.injected if gw.fault_injector else 0}",
         ]

@@ -102,7 +102,7 @@ class LiveDashboard:
         self._slow_at = -SLOW_EVERY_S         # when the last slow tick was
         self._slow = True                     # whether the tick being built is a slow one
         self._rate = (time.monotonic(), gw.sequencer.commands_total, 0.0)
-        self._journal = (0.0, 0)
+        self._journal: tuple = (None, 0)     # (current segment, bytes of the segments before it)
 
     def run_view(self) -> dict:
         gw = self.gw
@@ -112,16 +112,27 @@ class LiveDashboard:
         if now - t0 >= 1.0:
             rate = (seq.commands_total - n0) / (now - t0)
             self._rate = (now, seq.commands_total, rate)
-        jt, jsize = self._journal
-        if now - jt >= 1.0 and gw.runtime.data_dir is not None:
-            jdir = gw.runtime.data_dir / "journal"
-            jsize = sum(p.stat().st_size for p in jdir.glob("*") if p.is_file()) if jdir.exists() else 0
-            self._journal = (now, jsize)
         clock = gw.clock
         return {"lastSeq": seq.seq, "time": gw.now(), "clock": "virtual" if clock.virtual else "wall",
                 "speed": getattr(clock, "speed", None), "commandsPerSecond": round(rate, 1),
-                "journalBytes": jsize, "wsClients": len(gw.hub.conns),
+                "journalBytes": self.journal_bytes(), "wsClients": len(gw.hub.conns),
                 "dashboardClients": len(self.publisher.clients), "failed": seq.failed}
+
+    def journal_bytes(self) -> int:
+        """The journal directory's size: the segments written before the current one (listed
+        once per segment, when the writer moves to a new one: they no longer change) plus the
+        current segment's committed bytes, which the writer counts - no directory walk and no
+        ``stat`` per tick, which took 0.1-0.2 ms of the loop (3 ms at worst) once a second."""
+        journal = self.gw.runtime.journal
+        mark = journal.end_mark if journal is not None else None
+        if mark is None:
+            return 0
+        closed_for, closed = self._journal
+        if closed_for != mark.segment:
+            jdir = journal.path
+            closed = sum(p.stat().st_size for p in jdir.iterdir() if p.is_file() and p.name != mark.segment)
+            self._journal = (mark.segment, closed)
+        return closed + (mark.offset or 0)
 
     def flow_view(self) -> dict:
         flow = self.gw.flow

@@ -228,22 +228,31 @@ class Publisher:
     """
 
     def __init__(self, feed: DashboardFeed, sections, interval_s: float = 0.5, idle_s: float = 2.0,
-                 slow_tick=None) -> None:
+                 slow_tick=None, spread_s: float = 0.0) -> None:
         """``slow_tick() -> bool``, asked once at the start of each tick: whether this is the
-        tick (one a second) in which the slow sections may change and slow pages are served."""
+        tick (one a second) in which the slow sections may change and slow pages are served.
+        ``spread_s``: the sends of one tick are spread evenly over this many seconds (0: one
+        after another, the loop serving whatever waits between them)."""
         self.feed = feed
         self.sections = sections
         self.slow_tick = slow_tick
         self.interval_s = interval_s
         self.idle_s = idle_s
+        self.spread_s = spread_s
         self.clients: dict = {}            # websocket -> focus dict (symbol, account)
         self._ticks = BackgroundTask(self._run, "paperex-dashboard")
         self.messages_sent = 0
         self.bytes_sent = 0
         self.ticks_built = 0
         self.cpu_s = 0.0
+        # the longest stretch the publisher held the event loop (a tick's build, one send, a
+        # page's whole message; the loop thread's CPU time): every request waiting meanwhile
+        # waited that long
+        self.longest_hold_s = 0.0
         self._last_build = 0.0
         self._sent: dict = {}              # focus key -> {section: bytes} sent at the last tick
+        self._builds = 0                   # ticks built and whole messages made so far
+        self._whole_at: dict = {}          # focus key -> ``_builds`` when its last whole message was made
 
     @staticmethod
     def key(focus: dict) -> tuple:
@@ -260,11 +269,14 @@ class Publisher:
 
     def whole(self, focus: dict) -> str:
         """Every section now, for a page that just opened or changed focus."""
-        t0 = time.process_time()
+        c0 = time.thread_time()
         parts = self.sections(focus)
-        self._sent.pop(self.key(focus), None)      # the next tick resends all of this focus
+        key = self.key(focus)
+        self._sent.pop(key, None)      # the next tick resends all of this focus
+        self._builds += 1
+        self._whole_at[key] = self._builds     # a tick built before this must not follow it
         out = self.message(parts, True)
-        self.cpu_s += time.process_time() - t0
+        self._held(c0)
         return out
 
     def start(self) -> None:
@@ -277,8 +289,11 @@ class Publisher:
         self.clients.clear()
 
     async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
+        wait = self.interval_s
         while True:
-            await asyncio.sleep(self.interval_s)
+            await asyncio.sleep(wait)
+            wait = self.interval_s
             if not self.clients:
                 self._sent.clear()
                 continue
@@ -287,13 +302,24 @@ class Publisher:
                 continue
             self.feed.dirty = False
             self._last_build = now
-            t0 = time.process_time()
+            t0 = loop.time()
             try:
                 await self.push()
             except Exception:       # a page must never take the exchange down
                 log.exception("dashboard push failed")
-            # the CPU the pages cost the exchange (/metrics: paperex_dashboard_cpu_seconds_total)
-            self.cpu_s += time.process_time() - t0
+            # the sends took part of the interval: the next tick still comes interval_s after this one
+            wait = max(0.0, self.interval_s - (loop.time() - t0))
+
+    def _held(self, c0: float) -> None:
+        """Account one stretch the publisher ran without yielding (``c0``: the loop thread's CPU
+        time at its start): the CPU the pages cost the exchange (/metrics:
+        paperex_dashboard_cpu_seconds_total) and the longest such stretch.  Both count the
+        loop thread's own CPU time: not the journal's sync thread, not the time the process
+        was preempted by others."""
+        used = time.thread_time() - c0
+        self.cpu_s += used
+        if used > self.longest_hold_s:
+            self.longest_hold_s = used
 
     def tick(self) -> dict:
         """This tick's message per focus key (None: nothing changed for it)."""
@@ -316,26 +342,48 @@ class Publisher:
             out[key] = self.message(changed, False) if changed else None
         for key in [k for k in sent if k not in out]:     # no page looks at it any more
             del sent[key]
+        for key in [k for k in self._whole_at if k not in out]:
+            del self._whole_at[key]
         self.ticks_built += 1
+        self._builds += 1
         return out
 
     async def push(self) -> None:
+        """Build this tick's messages in one stretch of the loop (a fraction of a millisecond),
+        then hand them to the pages one at a time, letting the loop serve whatever waits in
+        between (spread over ``spread_s`` when set): a tick never holds the loop for its whole
+        fan-out.  A message that would reach a page after a whole message made since (the page
+        opened or changed its focus meanwhile) is not sent: the next tick sends that focus
+        everything again."""
+        c0 = time.thread_time()
         bodies = self.tick()
-        for ws, focus in list(self.clients.items()):
-            if ws.closed:
-                self.clients.pop(ws, None)
-                continue
-            body = bodies.get(self.key(focus))
-            if body is None:
-                continue
-            transport = ws._req.transport if ws._req is not None else None
-            if transport is not None and transport.get_write_buffer_size() > (1 << 20):
-                # a page that does not keep up skips updates; it gets everything again next time
-                self._sent.pop(self.key(focus), None)
-                continue
+        built = self._builds
+        targets = [(ws, key, bodies.get(key)) for ws, key in
+                   ((ws, self.key(focus)) for ws, focus in list(self.clients.items()))]
+        targets = [t for t in targets if t[2] is not None]
+        self._held(c0)
+        # the spread stays well inside the interval, so the next tick is never late
+        gap = min(self.spread_s, 0.8 * self.interval_s) / len(targets) if targets else 0.0
+        for i, (ws, key, body) in enumerate(targets):
+            await asyncio.sleep(gap if i else 0)
+            c0 = time.thread_time()
             try:
-                await ws.send_str(body)
-                self.messages_sent += 1
-                self.bytes_sent += len(body)
-            except (ConnectionError, RuntimeError):
-                self.clients.pop(ws, None)
+                focus = self.clients.get(ws)
+                if focus is None or ws.closed:
+                    self.clients.pop(ws, None)
+                    continue
+                if self.key(focus) != key or self._whole_at.get(key, 0) > built:
+                    continue            # a whole message went out after this was built
+                transport = ws._req.transport if ws._req is not None else None
+                if transport is not None and transport.get_write_buffer_size() > (1 << 20):
+                    # a page that does not keep up skips updates; it gets everything again next time
+                    self._sent.pop(key, None)
+                    continue
+                try:
+                    await ws.send_str(body)
+                    self.messages_sent += 1
+                    self.bytes_sent += len(body)
+                except (ConnectionError, RuntimeError):
+                    self.clients.pop(ws, None)
+            finally:
+                self._held(c0)
