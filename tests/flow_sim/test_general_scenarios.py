@@ -9,8 +9,13 @@ import pytest
 from exchange.engine.runtime import Runtime
 from exchange.flow.calibration import METRICS, bands_for, not_applicable_for
 from exchange.flow.calibration.run import judge, table
-from exchange.flow.scenarios import SCENARIOS, describe, make_scenario
+from exchange.contract.codes import SELL
+from exchange.contract.commands import NewOrder
+from exchange.flow.agents.base import StepContext
+from exchange.flow.agents.takers import max_effective_leverage
+from exchange.flow.scenarios import SCENARIOS, ScenarioState, describe, make_scenario, scenario_params
 from exchange.flow.synthetic import SyntheticConfig, SyntheticFlow
+from exchange.units import MONEY_SCALE
 
 T0 = 1_717_200_000_000
 GENERAL = ("crash", "squeeze", "trend", "funding-spike")
@@ -151,5 +156,46 @@ def test_makers_set_a_leverage_whose_position_cap_holds_their_inventory(tmp_path
             seen[(a.symbol, a.p.name)] = lev
         assert seen[("ETHUSDT", "far")] < 10 and seen[("BTCUSDT", "far")] < 10
         assert seen[("ETHUSDT", "tight")] == seen[("BTCUSDT", "mid")] == 10
+    finally:
+        rt.close(snapshot=False)
+
+
+def test_the_far_book_holds_the_largest_short_a_squeeze_liquidates(tmp_path):
+    """Why squeeze seeds 1 and 3 sent 16 % / 24 % of their liquidations to ADL (docs/calibration.md):
+    every ADL was on ETHUSDT, one large short at a time ($18-41 M at its liquidation) against an
+    ask side holding $12-14 M within the take bound (mark + 5 %), most of it the far ladder.  A
+    liquidation and the fund's takeover are one command, so no maker refills in between: what the
+    book does not hold within the bound goes to ADL.  The largest positions a move reaches are the
+    large, low-leverage ones (``max_effective_leverage``), and a short's USDT notional at its
+    liquidation is (1 + move) times its entry (a long's, in a crash, 1 - move).  So the far ladder,
+    kept at a general cascade's deepest withdrawal, must hold within the bound the largest short a
+    squeeze of its drawn range's middle liquidates (ETH moves 1.4x BTC).  The old far ladder ($1 M
+    growing 30 % a level: $13 M on ETHUSDT after the withdrawal) held less than the $19 M it meets."""
+    params = scenario_params("squeeze")
+    kept = 1.0 - params.withdrawal[1]
+    move_btc = sum(params.total) / 2.0
+    rt = Runtime.virtual(T0, data_dir=tmp_path / "far", fsync="never")
+    try:
+        flow = SyntheticFlow(rt, SyntheticConfig(seed=1, scenario="squeeze", n_holders=4))
+        flow.start()
+        for sym in ("BTCUSDT", "ETHUSDT"):
+            m = flow.markets[sym]
+            move = move_btc * flow.profiles[sym].beta
+            # the largest entry notional whose holder may run 1 / move effective leverage
+            lo, hi = 1.0, 1e10
+            for _ in range(200):
+                mid = (lo + hi) / 2.0
+                lo, hi = (mid, hi) if max_effective_leverage(mid, m.scale) >= 1.0 / move else (lo, mid)
+            largest = lo * (1.0 + move)
+            # the far maker's asks at that withdrawal, from its own re-quote (no orders resting yet)
+            far = next(a for a in flow.agents if a.symbol == sym and a.kind == "maker-far")
+            m.state = ScenarioState(depth_mult=kept)
+            ctx = StepContext(T0, 100, rt.venue, random.Random(1), flow.markets, {})
+            spacing = max(1.0, m.index_ticks * far.p.spacing_bps * 1e-4)
+            bound = m.index_ticks * (1.0 + float(rt.instruments[sym].market_take_bound))
+            asks = sum(c.price * c.qty * m.unit / MONEY_SCALE for c in far.requote(ctx, m, spacing, 1.0)
+                       if isinstance(c, NewOrder) and c.side == SELL and c.price <= bound)
+            assert asks >= largest, (sym, round(asks / 1e6, 1), round(largest / 1e6, 1))
+            assert largest > 5e6 * m.scale        # the bound is about the large holders, not a trivial one
     finally:
         rt.close(snapshot=False)

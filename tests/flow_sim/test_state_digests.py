@@ -27,7 +27,10 @@ BTC_TAPE = "binance-usdm/btcusdt_20240808.gz"
 # from the mid and makers refilling after fills: the book differs, on purpose.
 # Then (#19, squeeze) the deep and far makers set 3-4x / 1x instead of 10x (their leverage's bracket
 # cap holds 1.5x their inventory limit): the accounts' leverage settings differ, on purpose.
-CRASH_SEED1_600S = "573c692954165b4db316d8287697c4d1a49b7ee94d7468a6717ff9bcb25dc116"
+# Then (#19, squeeze ADL) the far ladder's levels grow 120 % a level instead of 30 % (the largest
+# shorts a squeeze liquidates outgrew its asks within the take bound): its resting orders differ,
+# on purpose (was 573c692954165b4db316d8287697c4d1a49b7ee94d7468a6717ff9bcb25dc116).
+CRASH_SEED1_600S = "5dc3769f73e7773663b0cd54aaed36e348bf0ec37fe0f6d785c9a82a23e6f3ba"
 BTC_TAPE_120S = "1ab63cbd1c6e77fbe5b6854988bb5c990348c88b97f665af98a2c03e965ee04e"
 BENCH_VENUE_MIX_20000 = "5d7f0fa842ecdb38c91f7529534bb9ae6741adc172d0f44f7c6fda6a34912e32"
 

@@ -59,9 +59,14 @@ DEFAULT_MAKERS: tuple[MakerProfile, ...] = (
     # crash (the real book holds $100 M+ there).  A liquidation's bankruptcy price lies 0.5-2.5 %
     # (upper brackets: 5 %) from the mark; without these orders the liquidation found an empty
     # book below the other ladders' 0.4 % and went to the insurance fund and ADL.  It re-quotes
-    # rarely (40 bp grid, 30 s), so it costs little.
+    # rarely (40 bp grid, 30 s), so it costs little.  Its levels grow 120 % a level ($1 M at 0.5 %,
+    # $2.2 M at 0.9 %, $14.2 M at 4.9 %: $91 M within 4.9 %, ETHUSDT 0.6x that): a liquidation and
+    # the fund's takeover are one command, so what this book holds within the take bound (mark +-5 %)
+    # is all one large holder's liquidation can meet.  Growing 30 % ($32 M; $13 M on ETHUSDT after a
+    # cascade's withdrawal) it held less than the largest shorts a squeeze liquidates ($18-41 M on
+    # ETHUSDT at their liquidation: a short's notional grows with the price), which went to ADL.
     MakerProfile("far", levels=12, spacing_bps=40.0, half_spread_bps=50.0, size_usdt=1_000_000,
-                 size_growth=0.3, refresh_ms=30_000, skew_bps=10.0, max_inventory_usdt=1_000_000_000,
+                 size_growth=1.2, refresh_ms=30_000, skew_bps=10.0, max_inventory_usdt=1_000_000_000,
                  vol_spread_k=0.0, deposit_usdt=3_000_000_000, withdraw_share=0.3, widen_share=0.0),
 )
 

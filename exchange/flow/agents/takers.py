@@ -144,6 +144,14 @@ def draw_effective_leverage(rng, mix) -> float:
     return math.exp(math.log(lo) + (math.log(hi) - math.log(lo)) * rng.random())
 
 
+def max_effective_leverage(notional_usdt: float, scale: float = 1.0) -> float:
+    """The most a holder of ``notional_usdt`` runs: large traders run less leverage (and the
+    brackets push them there): at $5 M at most 8x, $20 M 4x, $100 M 1.8x (times the symbol's
+    ``size_scale``), while a $250 k position may run 35x.  So a move of ``m`` reaches positions
+    up to about ``320 M x scale x m**2`` (those at ``1 / m`` effective leverage or more)."""
+    return max(1.5, 8.0 * math.sqrt(5_000_000.0 * scale / notional_usdt))
+
+
 class PositionHolder(Agent):
     """A leveraged trader: opens a position (size, side and effective leverage
     drawn from the scenario's positioning), holds it, closes it, waits, opens
@@ -181,9 +189,7 @@ class PositionHolder(Agent):
         eff = draw_effective_leverage(rng, mix or LEVERAGE_MIX_DEFAULT)
         lo, hi = math.log(profile.min_usdt * scale), math.log(profile.max_usdt * scale)
         notional = math.exp(lo + (hi - lo) * rng.random())
-        # large traders run less leverage (and the brackets push them there): at $5 M at most
-        # 8x, $20 M 4x, $100 M 1.8x, while a $250 k position may run 35x
-        eff = min(eff, max(1.5, 8.0 * math.sqrt(5_000_000.0 * scale / notional)))
+        eff = min(eff, max_effective_leverage(notional, scale))
         want = eff * 1.25
         lev = next((lv for lv in HOLDER_LEVERAGES if lv >= want), HOLDER_LEVERAGES[-1])
         notional = min(notional, 0.9 * market.max_notional_usdt(lev))
