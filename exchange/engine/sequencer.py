@@ -84,8 +84,6 @@ def _take_book_changes(books: dict, touched: list) -> Optional[dict]:
     (None: no change).  Each book names itself there when it logs its first change after a
     drain (``report_changes_to``), so a command asks only the books it changed, not every
     book of a many-symbol venue."""
-    if not touched:
-        return None
     out = None
     for sym in touched:
         ch = books[sym].changed_levels()

@@ -3,8 +3,8 @@
 Every reader in :mod:`exchange.flow.readers` turns a recorded file into a
 stream of the immutable record types below (NamedTuples, like the contract's
 records: a frozen dataclass pays one ``object.__setattr__`` per field when it is
-made, about four times a NamedTuple's cost, on every line of a tape), ordered by **exchange time**
-(``ts_ms``, Unix epoch milliseconds, UTC).  The types carry no venue
+made, about four times a NamedTuple's cost, on every line of a tape), ordered by
+**exchange time** (``ts_ms``, Unix epoch milliseconds, UTC).  The types carry no venue
 semantics: prices and quantities stay **decimal strings** exactly as the file
 wrote them, so nothing is lost to floats; the replay driver converts them to
 integer ticks/lots with the symbol's ``tickSize``/``stepSize``.
