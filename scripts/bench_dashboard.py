@@ -17,7 +17,7 @@ projection).  The pages' own cost (building and sending updates) is measured by
 
 ``--gateway PAIRS`` answers "do open pages slow the exchange, and if the wall figures
 move, whose CPU is it?": it runs ``bench_gateway.py`` (arguments after ``--``)
-PAIRS times for each variant, interleaved (none, pages, frozen, feeds, none, ...):
+PAIRS times for each variant (``--variants``), interleaved (none, pages, frozen, feeds, none, ...):
 
 * ``none``   - no dashboard;
 * ``pages``  - the page open in N headless Chromium browsers (``--pages``, 5), live;
@@ -25,7 +25,13 @@ PAIRS times for each variant, interleaved (none, pages, frozen, feeds, none, ...
   (DevTools ``Page.setWebLifecycleState``): the server still sends every update to
   the browser, the page runs no script and draws nothing;
 * ``feeds``  - N plain websocket clients of the dashboard feed in a separate process
-  (the exchange's whole cost of N pages, no renderer at all).
+  (the exchange's whole cost of N pages, no renderer at all);
+* ``blank``  - N headless Chromium browsers on a static page that never changes and
+  never talks to the exchange: what running the browsers costs;
+* ``ticker`` - N headless Chromium browsers on a page that never talks to the exchange
+  and changes one text node once a second from its own timer: the cheapest live page
+  there is (one trivial frame a second, the dashboard's pace in bench_gateway's window).
+  What ``ticker`` moves, no dashboard page can avoid moving.
 
 During each bench phase (REST orders, WS API orders, market websockets) it samples
 the CPU of the browsers' process trees (chromedriver and every Chromium process under
@@ -218,6 +224,14 @@ asyncio.run(main(int(sys.argv[1]), int(sys.argv[2])))
 """
 
 
+# Pages that never talk to the exchange (the ``blank`` and ``ticker`` variants); bench_gateway
+# reads ``body.dataset.updates`` from every page at the end.
+_BLANK_PAGE = "<!doctype html><body data-updates=0><p>paperex bench: a static page</p></body>"
+_TICKER_PAGE = ("<!doctype html><body data-updates=0><p id=t>0</p><script>setInterval(function(){"
+                "var b=document.body;b.dataset.updates=Number(b.dataset.updates)+1;"
+                "document.getElementById('t').textContent=String(Date.now())},1000)</script></body>")
+
+
 def _gateway_run(variant: str, n: int, bench_argv: list) -> None:
     """One bench_gateway run with the dashboard ``variant`` open; prints its JSON plus the
     CPU figures (called in a subprocess by ``_gateway_series``)."""
@@ -247,6 +261,12 @@ def _gateway_run(variant: str, n: int, bench_argv: list) -> None:
             self.drv.quit()
 
     def opened(port: int, count: int) -> list:
+        if variant in ("blank", "ticker"):
+            drivers = [bg._chromium() for _ in range(count)]
+            for d in drivers:
+                d.get("data:text/html," + (_TICKER_PAGE if variant == "ticker" else _BLANK_PAGE))
+            state["roots"] = [d.service.process.pid for d in drivers]
+            return drivers
         if variant == "feeds":
             p = subprocess.Popen([sys.executable, "-c", _FEED_CLIENT, str(port), str(count)],
                                  stdout=subprocess.PIPE, text=True)
@@ -487,9 +507,11 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--gateway", type=int, metavar="PAIRS", default=0,
                     help="run bench_gateway.py (its arguments after --) PAIRS times per variant, interleaved")
-    ap.add_argument("--variants", default="none,pages,frozen,feeds")
+    ap.add_argument("--variants", default="none,blank,ticker,pages,feeds",
+                    help="of none, blank, ticker, pages, frozen, feeds (default: all but frozen)")
     ap.add_argument("--pages", type=int, default=5)
-    ap.add_argument("--gateway-run", choices=("none", "pages", "frozen", "feeds"), help=argparse.SUPPRESS)
+    ap.add_argument("--gateway-run", choices=("none", "pages", "frozen", "feeds", "blank", "ticker"),
+                    help=argparse.SUPPRESS)
     ap.add_argument("--market", choices=("synthetic", "orders"), default="synthetic",
                     help="--page-cost: the synthetic market at 20x, or bench_gateway's server with a paced order load")
     ap.add_argument("--window", default="", metavar="WxH", help="--page-cost: the browsers' window size")

@@ -389,23 +389,28 @@ async def _metrics(port: int) -> dict:
     return out
 
 
-def _open_dashboards(port: int, n: int, window: str = "") -> list:
-    """N headless Chromium browsers showing the dashboard, each with its first update
-    (``window``: "WxH", else Chromium's headless default window)."""
+def _chromium(window: str = ""):
+    """One headless Chromium browser driven by selenium, with the flags every benchmark page uses."""
     import shutil as _sh
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = _sh.which("chromium") or _sh.which("chromium-browser") or "chromium"
+    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-dev-shm-usage",
+                 f"--user-data-dir={tempfile.mkdtemp(prefix='paperex-bench-chrome-')}"):
+        opts.add_argument(flag)
+    if window:
+        opts.add_argument("--window-size=" + window.replace("x", ","))
+    return webdriver.Chrome(service=Service(_sh.which("chromedriver") or "chromedriver"), options=opts)
+
+
+def _open_dashboards(port: int, n: int, window: str = "") -> list:
+    """N headless Chromium browsers showing the dashboard, each with its first update
+    (``window``: "WxH", else Chromium's headless default window)."""
     drivers = []
     for _ in range(n):
-        opts = webdriver.ChromeOptions()
-        opts.binary_location = _sh.which("chromium") or _sh.which("chromium-browser") or "chromium"
-        for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                     "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-dev-shm-usage",
-                     f"--user-data-dir={tempfile.mkdtemp(prefix='paperex-bench-chrome-')}"):
-            opts.add_argument(flag)
-        if window:
-            opts.add_argument("--window-size=" + window.replace("x", ","))
-        drv = webdriver.Chrome(service=Service(_sh.which("chromedriver") or "chromedriver"), options=opts)
+        drv = _chromium(window)
         drivers.append(drv)
         drv.get(f"http://127.0.0.1:{port}/")
     deadline = time.monotonic() + 30
