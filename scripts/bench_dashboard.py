@@ -25,7 +25,10 @@ PAIRS times for each variant (``--variants``), interleaved (none, pages, frozen,
   (DevTools ``Page.setWebLifecycleState``): the server still sends every update to
   the browser, the page runs no script and draws nothing;
 * ``feeds``  - N plain websocket clients of the dashboard feed in a separate process
-  (the exchange's whole cost of N pages, no renderer at all);
+  (the exchange's whole cost of N pages, no renderer at all; each client parses every
+  message, as a page does first);
+* ``sink``   - N websocket clients of the feed that drop every payload unread (raw sockets,
+  one select loop): the server's own work for N pages with the least a receiver can add;
 * ``blank``  - N headless Chromium browsers on a static page that never changes and
   never talks to the exchange: what running the browsers costs;
 * ``ticker`` - N headless Chromium browsers on a page that never talks to the exchange
@@ -232,6 +235,68 @@ _TICKER_PAGE = ("<!doctype html><body data-updates=0><p id=t>0</p><script>setInt
                 "document.getElementById('t').textContent=String(Date.now())},1000)</script></body>")
 
 
+# The ``sink`` variant's clients: the dashboard feed read from raw sockets in one blocking
+# select loop, each frame's header parsed to count messages and answer pings, the payload
+# dropped unread - the least a receiver can spend, so what moves with ``sink`` is the server's
+# own work of building and sending the pages' updates.
+_SINK_CLIENT = r"""
+import base64, json, os, select, signal, socket, struct, sys
+port, n = int(sys.argv[1]), int(sys.argv[2])
+stop = []
+signal.signal(signal.SIGTERM, lambda *a: stop.append(1))
+def frame(opcode, payload):          # a client frame: masked (RFC 6455 5.3), short payload
+    mask = os.urandom(4)
+    return bytes([0x80 | opcode, 0x80 | len(payload)]) + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+socks = []
+for _ in range(n):
+    s = socket.create_connection(("127.0.0.1", port))
+    key = base64.b64encode(os.urandom(16)).decode()
+    s.sendall((f"GET /paperex/v1/dashboard/ws HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\n"
+               f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n").encode())
+    head = b""
+    while b"\r\n\r\n" not in head:
+        head += s.recv(1)
+    assert head.startswith(b"HTTP/1.1 101"), head
+    s.sendall(frame(0x1, b"{}"))
+    socks.append(s)
+state = {s: [b"", 0, 0] for s in socks}   # socket -> [header bytes, payload left, opcode]
+counts = {s: 0 for s in socks}; size = 0
+print("ready", flush=True)
+while not stop:
+    try:
+        ready = select.select(socks, [], [], 0.5)[0]
+    except InterruptedError:
+        continue
+    for s in ready:
+        data = s.recv(1 << 16)
+        if not data:
+            socks.remove(s); continue
+        size += len(data)
+        st = state[s]; i = 0
+        while i < len(data):
+            if st[1]:                                  # inside a payload: skip it
+                take = min(st[1], len(data) - i); i += take; st[1] -= take
+                if st[1] == 0 and st[2] == 0x9:
+                    s.sendall(frame(0xA, b""))
+                continue
+            st[0] += data[i:i + 1]; i += 1             # a header, byte by byte (a few per message)
+            h = st[0]
+            if len(h) < 2:
+                continue
+            ln = h[1] & 0x7F
+            need = 2 + (2 if ln == 126 else 8 if ln == 127 else 0)
+            if len(h) < need:
+                continue
+            ln = struct.unpack(">H", h[2:4])[0] if ln == 126 else struct.unpack(">Q", h[2:10])[0] if ln == 127 else ln
+            st[0], st[1], st[2] = b"", ln, h[0] & 0x0F
+            if st[2] == 0x1:
+                counts[s] += 1
+            if ln == 0 and st[2] == 0x9:
+                s.sendall(frame(0xA, b""))
+print(json.dumps({"messages": list(counts.values()), "bytes": size}), flush=True)
+"""
+
+
 def _gateway_run(variant: str, n: int, bench_argv: list) -> None:
     """One bench_gateway run with the dashboard ``variant`` open; prints its JSON plus the
     CPU figures (called in a subprocess by ``_gateway_series``)."""
@@ -267,8 +332,9 @@ def _gateway_run(variant: str, n: int, bench_argv: list) -> None:
                 d.get("data:text/html," + (_TICKER_PAGE if variant == "ticker" else _BLANK_PAGE))
             state["roots"] = [d.service.process.pid for d in drivers]
             return drivers
-        if variant == "feeds":
-            p = subprocess.Popen([sys.executable, "-c", _FEED_CLIENT, str(port), str(count)],
+        if variant in ("feeds", "sink"):
+            p = subprocess.Popen([sys.executable, "-c", _FEED_CLIENT if variant == "feeds" else _SINK_CLIENT,
+                                  str(port), str(count)],
                                  stdout=subprocess.PIPE, text=True)
             assert p.stdout.readline().strip() == "ready"
             state["feed"] = p
@@ -507,10 +573,10 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--gateway", type=int, metavar="PAIRS", default=0,
                     help="run bench_gateway.py (its arguments after --) PAIRS times per variant, interleaved")
-    ap.add_argument("--variants", default="none,blank,ticker,pages,feeds",
-                    help="of none, blank, ticker, pages, frozen, feeds (default: all but frozen)")
+    ap.add_argument("--variants", default="none,blank,ticker,pages,feeds,sink",
+                    help="of none, blank, ticker, pages, frozen, feeds, sink (default: all but frozen)")
     ap.add_argument("--pages", type=int, default=5)
-    ap.add_argument("--gateway-run", choices=("none", "pages", "frozen", "feeds", "blank", "ticker"),
+    ap.add_argument("--gateway-run", choices=("none", "pages", "frozen", "feeds", "sink", "blank", "ticker"),
                     help=argparse.SUPPRESS)
     ap.add_argument("--market", choices=("synthetic", "orders"), default="synthetic",
                     help="--page-cost: the synthetic market at 20x, or bench_gateway's server with a paced order load")

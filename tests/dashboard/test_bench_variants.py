@@ -16,7 +16,7 @@ from browserkit import ROOT, need_browser
 
 def test_every_variant_runs_what_it_names():
     need_browser()
-    variants = ["none", "blank", "ticker", "pages", "frozen", "feeds"]
+    variants = ["none", "blank", "ticker", "pages", "frozen", "feeds", "sink"]
     out = subprocess.run(
         [sys.executable, str(ROOT / "scripts" / "bench_dashboard.py"), "--gateway", "1", "--pages", "1",
          "--variants", ",".join(variants), "--json", "--",
@@ -40,5 +40,7 @@ def test_every_variant_runs_what_it_names():
     # pages and frozen: the dashboard itself, fed by the server
     for v in ("pages", "frozen"):
         assert runs[v]["dashboard_updates"][0] >= 1 and runs[v]["dashboard_cpu_s"] > 0, v
-    # feeds: plain websocket clients of the dashboard feed, no browser
-    assert runs["feeds"]["feed_messages"][0] >= 1 and runs["feeds"]["dashboard_cpu_s"] > 0
+    # feeds and sink: websocket clients of the dashboard feed, no browser (sink: raw sockets that
+    # count the frames and drop their payloads); the server builds and sends for them
+    for v in ("feeds", "sink"):
+        assert runs[v]["feed_messages"][0] >= 1 and runs[v]["feed_bytes"] > 0 and runs[v]["dashboard_cpu_s"] > 0, v
