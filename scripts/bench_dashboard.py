@@ -17,7 +17,8 @@ projection).  The pages' own cost (building and sending updates) is measured by
 
 ``--gateway PAIRS`` answers "do open pages slow the exchange, and if the wall figures
 move, whose CPU is it?": it runs ``bench_gateway.py`` (arguments after ``--``)
-PAIRS times for each variant (``--variants``), interleaved (none, pages, frozen, feeds, none, ...):
+PAIRS times for each variant (``--variants``), interleaved (none, blank, ticker, pages, feeds,
+sink, none, ...):
 
 * ``none``   - no dashboard;
 * ``pages``  - the page open in N headless Chromium browsers (``--pages``, 5), live;

@@ -1,7 +1,8 @@
 """``scripts/bench_dashboard.py --gateway``: each variant is what its name says.
 
 The #16 speed comparison reads the variants against each other (the exchange's own cost of the
-pages is ``feeds``; what five browsers cost whatever page they show is ``blank`` and ``ticker``),
+pages is ``feeds`` and ``sink``; what five browsers cost whatever page they show is ``blank`` and
+``ticker``),
 so a variant that quietly did something else would make the comparison say the wrong thing.
 One tiny round of every variant, with one real headless Chromium where the variant has one.
 """
