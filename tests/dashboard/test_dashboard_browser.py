@@ -131,6 +131,46 @@ def test_page_loads_without_console_errors_and_best_bid_equals_rest_depth(browse
     assert console_errors(browser) == []
 
 
+def test_a_recorded_replay_shows_its_book_trades_and_candles(browser, tmp_path):
+    """``--flow replay``: the page follows a recorded day as it follows the synthetic market -
+    the replay named in the run panel, the book REST depth shows (within a second, the replay
+    paused), the recorded trades on the tape, candles with the mark and index price."""
+    _sys.path.insert(0, str(ROOT / "tests"))
+    from shared_data import find
+    sample = find("binance-usdm/btcusdt_20240808.gz")        # required in CI (PAPEREX_REQUIRE_DATA=1)
+    proc = serve(tmp_path, "--flow", "replay", "--data", str(sample), "--speed", "20")
+    try:
+        base = proc.url
+        open_page(browser, base + "/")
+        wait_for("a book", lambda: text_of(browser, "#best-bid") not in (None, "-"), timeout=30)
+        assert text_of(browser, "#run-flow").startswith("ReplayDriver"), text_of(browser, "#run-flow")
+        wait_for("recorded trades on the tape", lambda: browser.execute_script(
+            "return document.querySelector('#trades tbody').rows.length") > 0, timeout=20)
+        st, _ = call(base, "POST", "/paperex/v1/flow/pause", {})
+        assert st == 200
+        try:
+            wait_for("the replay paused", lambda: "(paused)" in text_of(browser, "#run-flow"), timeout=3)
+            st, depth = call(base, "GET", "/fapi/v1/depth?symbol=BTCUSDT&limit=5")
+            assert st == 200 and depth["bids"] and depth["asks"], depth
+            t0 = time.monotonic()
+            wait_for(f"best bid {depth['bids'][0][0]}", lambda: text_of(browser, "#best-bid") == depth["bids"][0][0]
+                     and text_of(browser, "#best-ask") == depth["asks"][0][0], timeout=1.0, every=0.05)
+            assert time.monotonic() - t0 <= 1.0
+            st, trades = call(base, "GET", "/fapi/v1/trades?symbol=BTCUSDT&limit=1")
+            assert st == 200 and trades
+            wait_for("the last trade on the tape", lambda: browser.execute_script(
+                "return document.querySelector('#trades tbody').rows[0].cells[1].textContent") == trades[-1]["price"],
+                timeout=1.0, every=0.05)
+            chart = browser.execute_script("return window.paperexDashboard.last().chart")
+            assert chart["symbol"] == "BTCUSDT" and chart["candles"] and chart["mark"] and chart["index"], chart
+        finally:
+            call(base, "POST", "/paperex/v1/flow/resume", {})
+        assert console_errors(browser) == []
+        screenshot(browser, "replay")
+    finally:
+        proc.stop()
+
+
 def test_a_fill_appears_in_the_accounts_fills_table(browser, live):
     proc, _ = live
     base = proc.url
