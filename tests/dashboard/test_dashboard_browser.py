@@ -135,8 +135,7 @@ def test_a_recorded_replay_shows_its_book_trades_and_candles(browser, tmp_path):
     """``--flow replay``: the page follows a recorded day as it follows the synthetic market -
     the replay named in the run panel, the book REST depth shows (within a second, the replay
     paused), the recorded trades on the tape, candles with the mark and index price."""
-    _sys.path.insert(0, str(ROOT / "tests"))
-    from shared_data import find
+    from shared_data import find       # tests/ is on the path (its conftest.py)
     sample = find("binance-usdm/btcusdt_20240808.gz")        # required in CI (PAPEREX_REQUIRE_DATA=1)
     proc = serve(tmp_path, "--flow", "replay", "--data", str(sample), "--speed", "20")
     try:
